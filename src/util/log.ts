@@ -1,0 +1,28 @@
+// One pino root logger per process; components take children carrying nodeId and component.
+// Secrets never reach a log line: known secret keys are redacted wherever they appear.
+import { pino, type Logger, type DestinationStream } from 'pino';
+
+export type { Logger } from 'pino';
+
+const redactPaths = ['password', 'token', 'secret', '*.password', '*.token', '*.secret', 'auth.password'];
+
+export function createLogger(
+  options: { level?: string; nodeId?: string; destination?: DestinationStream } = {},
+): Logger {
+  const base = options.nodeId ? { nodeId: options.nodeId } : {};
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base,
+      redact: { paths: redactPaths, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    options.destination ?? pino.destination({ fd: 1, sync: true }),
+  );
+}
+
+/** A logger that writes nothing (tests, simulator). */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
