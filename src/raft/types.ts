@@ -27,14 +27,14 @@ export interface ConfState {
   readonly learners: readonly NodeId[];
 }
 
-/** One membership change at a time (Raft dissertation section 4.1). */
-export type ConfChangeType = 'addLearner' | 'promote' | 'remove';
-export interface ConfChange {
-  readonly type: ConfChangeType;
-  readonly id: NodeId;
-  /** Opaque to the core: the member's advertised addresses, kept by the state machine. */
-  readonly context?: string;
-}
+/**
+ * One membership change at a time (Raft dissertation section 4.1). `bootstrap` is entry 1 of
+ * every cluster, written identically by each initial voter, so that a node joining later
+ * learns the first membership from the log like any other change.
+ */
+export type ConfChange =
+  | { readonly type: 'bootstrap'; readonly voters: readonly NodeId[]; readonly context?: string }
+  | { readonly type: 'addLearner' | 'promote' | 'remove'; readonly id: NodeId; readonly context?: string };
 
 export interface SnapshotMeta {
   readonly index: number;
@@ -101,7 +101,21 @@ export interface TimeoutNow extends MessageBase {
   readonly type: 'TimeoutNow';
 }
 
+/** A follower asks the leader to confirm a read (ReadIndex, Raft dissertation section 6.4). */
+export interface ReadIndexRequest extends MessageBase {
+  readonly type: 'ReadIndex';
+  readonly readId: number;
+}
+/** `index` -1: refused (the leader has not committed an entry in its term yet). */
+export interface ReadIndexResponse extends MessageBase {
+  readonly type: 'ReadIndexResp';
+  readonly readId: number;
+  readonly index: number;
+}
+
 export type Message =
+  | ReadIndexRequest
+  | ReadIndexResponse
   | VoteRequest
   | VoteResponse
   | AppendRequest
@@ -113,7 +127,10 @@ export type Message =
 
 export type MessageType = Message['type'];
 
-/** A ReadIndex answer: once the state machine has applied `index`, the read `id` may be served. */
+/**
+ * A ReadIndex answer: once the state machine has applied `index`, the read `id` may be served.
+ * `index` -1 means the read was refused (no leader, or the leader was not ready).
+ */
 export interface ReadState {
   readonly id: number;
   readonly index: number;

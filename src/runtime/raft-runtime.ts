@@ -1,0 +1,323 @@
+// The one runtime loop around the pure Raft core. It turns clock ticks and transport messages
+// into core inputs, and handles each Ready in the written order:
+//   persist (fsync) -> send -> apply -> advance.
+// The node process and the simulator run this same class; only the ports differ.
+import type { RaftBugs } from '../raft/bugs.js';
+import { RaftCore, type RaftStatus } from '../raft/raft.js';
+import { RaftError, type ConfChange, type Entry, type Message, type NodeId, type Ready, type SoftState } from '../raft/types.js';
+import type { Logger } from '../util/log.js';
+import type { Cancel, Clock, RaftStorage, RaftTransport } from './ports.js';
+
+/** The application's replicated state: every node applies the same entries in the same order. */
+export interface StateMachine {
+  /** Applies a committed entry (all kinds: normal, noop, conf); returns the proposer's result. */
+  apply(entry: Entry): unknown;
+  snapshot(): string;
+  restore(data: string): void;
+}
+
+export interface RaftTiming {
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  /** Take a snapshot and compact the log once this many entries were applied since the last one. */
+  readonly snapshotEntries: number;
+}
+
+/** Watches a runtime from outside (the simulator's checkers); never changes what it does. */
+export interface RuntimeObserver {
+  persisted?(id: NodeId, rd: Ready): void;
+  applied?(id: NodeId, entry: Entry): void;
+  sent?(id: NodeId, messages: readonly Message[]): void;
+}
+
+export interface RuntimeOptions {
+  readonly id: NodeId;
+  readonly timing: RaftTiming;
+  readonly storage: RaftStorage;
+  readonly transport: RaftTransport;
+  readonly clock: Clock;
+  readonly stateMachine: StateMachine;
+  readonly random: () => number;
+  readonly logger: Logger;
+  /** Used only when the storage is empty and this node is one of `voters`. */
+  readonly bootstrap?: { readonly voters: readonly NodeId[]; readonly context?: string };
+  /** How long a proposal or read may wait before it fails (default: 10 election timeouts). */
+  readonly requestTimeoutMs?: number;
+  readonly maxInflight?: number;
+  readonly maxBatchEntries?: number;
+  readonly bugs?: RaftBugs;
+  readonly observer?: RuntimeObserver;
+}
+
+export type Done<T> = (err: RaftError | null, value?: T) => void;
+
+interface PendingProposal {
+  readonly term: number;
+  readonly done: Done<unknown>;
+  readonly cancelTimeout: Cancel;
+}
+
+interface PendingRead {
+  readonly done: Done<number>;
+  readonly cancelTimeout: Cancel;
+  index?: number;
+}
+
+export class RaftRuntime {
+  readonly id: NodeId;
+  readonly core: RaftCore;
+  private readonly opts: RuntimeOptions;
+  private readonly proposals = new Map<number, PendingProposal>();
+  private readonly reads = new Map<number, PendingRead>();
+  private nextReadId = 1;
+  private stopTicking: Cancel | null = null;
+  private drainScheduled = false;
+  /** A Ready handed out and not yet advanced (only with the sendBeforePersist bug). */
+  private readyInFlight = false;
+  private stopped = false;
+  private lastLeaderContact = -Infinity;
+  private readonly softListeners: ((status: RaftStatus) => void)[] = [];
+  private lastSoft: SoftState | null = null;
+
+  constructor(opts: RuntimeOptions) {
+    this.opts = opts;
+    this.id = opts.id;
+    let state = opts.storage.load();
+    const empty = state.hardState.term === 0 && state.snapshot === null && state.entries.length === 0;
+    if (empty && opts.bootstrap?.voters.includes(opts.id)) {
+      const change: ConfChange = { type: 'bootstrap', voters: [...opts.bootstrap.voters], context: opts.bootstrap.context };
+      const first: Entry = { index: 1, term: 1, kind: 'conf', data: JSON.stringify(change) };
+      opts.storage.save({ term: 1, vote: null, commit: 1 }, [first]);
+      state = opts.storage.load();
+    }
+    if (state.snapshot) opts.stateMachine.restore(state.snapshot.data);
+    this.core = new RaftCore(
+      {
+        id: opts.id,
+        electionTicks: opts.timing.electionTicks,
+        heartbeatTicks: opts.timing.heartbeatTicks,
+        random: opts.random,
+        maxInflight: opts.maxInflight,
+        maxBatchEntries: opts.maxBatchEntries,
+        bugs: opts.bugs,
+      },
+      state,
+    );
+  }
+
+  start(): void {
+    this.opts.transport.onMessage((m) => this.receive(m));
+    this.stopTicking = this.opts.clock.every(this.opts.timing.tickMs, () => {
+      if (this.stopped) return;
+      this.core.tick();
+      this.drain();
+    });
+    this.drain(); // replay committed entries from disk before anything else
+  }
+
+  /** Stops ticking and fails every waiting request; the storage stays open for the caller. */
+  stop(): void {
+    this.stopped = true;
+    this.stopTicking?.();
+    const err = new RaftError('not_leader', 'the node is stopping');
+    for (const [index, p] of this.proposals) this.finishProposal(index, p, err);
+    for (const [id, r] of this.reads) this.finishRead(id, r, err);
+  }
+
+  receive(m: Message): void {
+    if (this.stopped || m.to !== this.id) return;
+    if (!this.accepts(m)) return;
+    this.core.step(m);
+    if ((m.type === 'App' || m.type === 'Heartbeat' || m.type === 'Snap') && this.core.leader === m.from) {
+      this.lastLeaderContact = this.opts.clock.now();
+    }
+    this.scheduleDrain();
+  }
+
+  /**
+   * Elections are open only to voters of this node's committed configuration, so that a removed
+   * node cannot disrupt the cluster. Replication is heard from anyone of the cluster: a node
+   * that lags may not know a newer member yet, and terms only grow through elections anyway.
+   */
+  private accepts(m: Message): boolean {
+    if (m.type !== 'PreVote' && m.type !== 'Vote' && m.type !== 'TimeoutNow') return true;
+    const voters = this.core.conf.voters;
+    return voters.length === 0 || voters.includes(m.from);
+  }
+
+  // ---- requests -----------------------------------------------------------------------------
+
+  propose(data: string, done: Done<unknown>): void {
+    this.track(() => this.core.propose(data), done);
+  }
+
+  proposeConfChange(change: ConfChange, done: Done<unknown>): void {
+    this.track(() => this.core.proposeConfChange(change), done);
+  }
+
+  /** A linearizable read: `done` is called once this node has applied the read index. */
+  readIndex(done: Done<number>): void {
+    if (this.stopped) return done(new RaftError('not_leader', 'the node is stopping'));
+    const id = this.nextReadId++;
+    const cancelTimeout = this.opts.clock.after(this.requestTimeoutMs(), () => {
+      const r = this.reads.get(id);
+      if (r) this.finishRead(id, r, new RaftError('not_leader', 'read timed out: no leader confirmed it'));
+    });
+    this.reads.set(id, { done, cancelTimeout });
+    this.core.readIndex(id);
+    this.drain();
+  }
+
+  transferLeadership(to: NodeId): void {
+    this.core.transferLeadership(to);
+    this.drain();
+  }
+
+  status(): RaftStatus {
+    return this.core.status();
+  }
+
+  /** True while this node heard from the current leader within one election timeout (or leads). */
+  hasFreshLeader(): boolean {
+    const s = this.core.status();
+    if (s.role === 'leader') return true;
+    const electionMs = this.opts.timing.electionTicks * this.opts.timing.tickMs;
+    return s.leader !== null && this.opts.clock.now() - this.lastLeaderContact <= electionMs;
+  }
+
+  onSoftState(listener: (status: RaftStatus) => void): void {
+    this.softListeners.push(listener);
+  }
+
+  private track(append: () => { index: number; term: number }, done: Done<unknown>): void {
+    if (this.stopped) return done(new RaftError('not_leader', 'the node is stopping'));
+    let at: { index: number; term: number };
+    try {
+      at = append();
+    } catch (err) {
+      if (err instanceof RaftError) return done(err);
+      throw err;
+    }
+    const cancelTimeout = this.opts.clock.after(this.requestTimeoutMs(), () => {
+      const p = this.proposals.get(at.index);
+      if (p === pending) this.finishProposal(at.index, p, new RaftError('not_leader', 'proposal timed out'));
+    });
+    const pending: PendingProposal = { term: at.term, done, cancelTimeout };
+    this.proposals.set(at.index, pending);
+    this.drain();
+  }
+
+  private requestTimeoutMs(): number {
+    return this.opts.requestTimeoutMs ?? 10 * this.opts.timing.electionTicks * this.opts.timing.tickMs;
+  }
+
+  // ---- the loop -----------------------------------------------------------------------------
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    this.opts.clock.defer(() => {
+      this.drainScheduled = false;
+      this.drain();
+    });
+  }
+
+  /** Handles every Ready the core has, each in the order persist -> send -> apply -> advance. */
+  private drain(): void {
+    while (!this.stopped && !this.readyInFlight && this.core.hasReady()) {
+      const rd = this.core.ready();
+      if (this.opts.bugs?.sendBeforePersist) {
+        this.send(rd);
+        this.readyInFlight = true;
+        this.opts.clock.defer(() => {
+          if (this.stopped) return;
+          this.readyInFlight = false;
+          this.persist(rd);
+          this.finish(rd);
+          this.drain();
+        });
+        return;
+      }
+      this.persist(rd);
+      this.send(rd);
+      this.finish(rd);
+    }
+  }
+
+  private persist(rd: Ready): void {
+    if (rd.snapshot) this.opts.storage.saveSnapshot(rd.snapshot);
+    if (rd.hardState || rd.entries.length > 0) this.opts.storage.save(rd.hardState, rd.entries);
+    this.opts.observer?.persisted?.(this.id, rd);
+  }
+
+  private send(rd: Ready): void {
+    for (const m of rd.messages) this.opts.transport.send(m);
+    if (rd.messages.length > 0) this.opts.observer?.sent?.(this.id, rd.messages);
+  }
+
+  private finish(rd: Ready): void {
+    this.apply(rd);
+    this.core.advance(rd);
+    this.answerReads(rd);
+    this.maybeSnapshot();
+    const prev = this.lastSoft;
+    if (!prev || prev.role !== rd.soft.role || prev.leader !== rd.soft.leader || prev.term !== rd.soft.term) {
+      this.lastSoft = rd.soft;
+      const s = this.core.status();
+      for (const l of this.softListeners) l(s);
+    }
+  }
+
+  private apply(rd: Ready): void {
+    const sm = this.opts.stateMachine;
+    if (rd.snapshot) {
+      sm.restore(rd.snapshot.data);
+      const upTo = rd.snapshot.meta.index;
+      for (const [index, p] of this.proposals) {
+        if (index <= upTo) this.finishProposal(index, p, new RaftError('not_leader', 'outcome unknown: replaced by a snapshot'));
+      }
+    }
+    for (const entry of rd.committed) {
+      const result = sm.apply(entry);
+      this.opts.observer?.applied?.(this.id, entry);
+      const p = this.proposals.get(entry.index);
+      if (!p) continue;
+      if (p.term === entry.term) this.finishProposal(entry.index, p, null, result);
+      else this.finishProposal(entry.index, p, new RaftError('not_leader', 'the proposal lost to another leader'));
+    }
+  }
+
+  private answerReads(rd: Ready): void {
+    for (const rs of rd.readStates) {
+      const r = this.reads.get(rs.id);
+      if (!r) continue;
+      if (rs.index < 0) this.finishRead(rs.id, r, new RaftError('not_leader', 'no leader could confirm the read'));
+      else r.index = rs.index;
+    }
+    const applied = this.core.status().applied;
+    for (const [id, r] of this.reads) {
+      if (r.index !== undefined && r.index <= applied) this.finishRead(id, r, null, r.index);
+    }
+  }
+
+  private maybeSnapshot(): void {
+    const s = this.core.status();
+    if (s.applied - s.snapshotIndex < this.opts.timing.snapshotEntries) return;
+    const snapshot = this.core.compact(s.applied, this.opts.stateMachine.snapshot());
+    this.opts.storage.saveSnapshot(snapshot);
+    this.opts.logger.info({ event: 'raft-snapshot', index: snapshot.meta.index, term: s.term }, 'log compacted');
+  }
+
+  private finishProposal(index: number, p: PendingProposal, err: RaftError | null, result?: unknown): void {
+    this.proposals.delete(index);
+    p.cancelTimeout();
+    p.done(err, result);
+  }
+
+  private finishRead(id: number, r: PendingRead, err: RaftError | null, index?: number): void {
+    this.reads.delete(id);
+    r.cancelTimeout();
+    r.done(err, index);
+  }
+}

@@ -1,0 +1,97 @@
+// Virtual time for the whole simulated cluster: one event queue ordered by (time, sequence).
+// Each node gets a Clock whose callbacks die with the node when it crashes.
+import type { Cancel, Clock } from '../../src/runtime/ports.js';
+
+interface Event {
+  readonly at: number;
+  readonly seq: number;
+  readonly run: () => void;
+  cancelled: boolean;
+}
+
+export class Scheduler {
+  now = 0;
+  private seq = 0;
+  private heap: Event[] = [];
+
+  at(time: number, run: () => void): Cancel {
+    const ev: Event = { at: Math.max(time, this.now), seq: this.seq++, run, cancelled: false };
+    this.push(ev);
+    return () => {
+      ev.cancelled = true;
+    };
+  }
+
+  /** Runs events up to `until`; false when the queue ran dry first. */
+  runUntil(until: number, afterEach: () => void): void {
+    while (this.heap.length > 0 && this.heap[0].at <= until) {
+      const ev = this.pop();
+      if (ev.cancelled) continue;
+      this.now = ev.at;
+      ev.run();
+      afterEach();
+    }
+    this.now = until;
+  }
+
+  /** A clock for one node incarnation: `alive()` false drops its pending callbacks. */
+  clockFor(alive: () => boolean, rate = 1): Clock {
+    return {
+      now: () => this.now * rate,
+      every: (intervalMs, fn) => {
+        let cancelled = false;
+        const period = intervalMs / rate;
+        const loop = (): void => {
+          if (cancelled || !alive()) return;
+          fn();
+          this.at(this.now + period, loop);
+        };
+        this.at(this.now + period, loop);
+        return () => {
+          cancelled = true;
+        };
+      },
+      after: (delayMs, fn) => this.at(this.now + delayMs / rate, () => alive() && fn()),
+      defer: (fn) => {
+        this.at(this.now, () => alive() && fn());
+      },
+    };
+  }
+
+  private push(ev: Event): void {
+    const h = this.heap;
+    h.push(ev);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(h[i], h[p])) break;
+      [h[i], h[p]] = [h[p], h[i]];
+      i = p;
+    }
+  }
+
+  private pop(): Event {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop() as Event;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && before(h[l], h[m])) m = l;
+        if (r < h.length && before(h[r], h[m])) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m], h[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+function before(a: Event, b: Event): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}
