@@ -73,6 +73,10 @@ export class SimCluster {
   private readonly dupRate: number;
   private readonly delayMs: number;
   private readonly snapshotEntries: number;
+  private readonly crashAfterSendRate: number;
+  private readonly reorderRate: number;
+  private readonly maxBatchEntries: number;
+  private readonly maxInflight: number;
 
   constructor(private readonly opts: SimOptions) {
     this.prng = new Prng(opts.seed);
@@ -81,6 +85,11 @@ export class SimCluster {
     this.dupRate = this.faults.float() * 0.05;
     this.delayMs = this.faults.int(1, 15);
     this.snapshotEntries = this.faults.int(4, 40);
+    this.crashAfterSendRate = this.faults.float() * 0.01;
+    this.reorderRate = this.faults.float() * 0.1;
+    // Small batches make a leader's acknowledgments land between its entries (Figure 8 needs it).
+    this.maxBatchEntries = this.faults.pick([1, 2, 4, 8, 64]);
+    this.maxInflight = this.faults.pick([1, 4, 64]);
     const voters = this.prng.chance(0.5) ? 3 : 5;
     const ids = Array.from({ length: voters }, (_, i) => `n${i + 1}`);
     for (const id of ids) this.addNode(id);
@@ -161,8 +170,8 @@ export class SimCluster {
       random: ((r) => () => r.float())(this.prng.fork()),
       logger: silentLogger(),
       bootstrap: bootstrapVoters ? { voters: bootstrapVoters } : undefined,
-      maxInflight: 8,
-      maxBatchEntries: 8,
+      maxInflight: this.maxInflight,
+      maxBatchEntries: this.maxBatchEntries,
       bugs: this.opts.bugs,
       observer: {
         persisted: (nid, rd) => {
@@ -170,7 +179,10 @@ export class SimCluster {
           if (rd.snapshot) this.checkers.restored(nid, rd.snapshot.meta.index);
         },
         applied: (nid, e) => this.checkers.applied(nid, e),
-        sent: (nid, msgs) => this.checkers.sent(nid, msgs),
+        sent: (nid, msgs) => {
+          this.checkers.sent(nid, msgs);
+          this.maybeCrashAfterSend(nid, msgs);
+        },
       },
     });
     this.checkers.restarted(id, node.storage.snapshot?.meta.index ?? 0);
@@ -212,6 +224,7 @@ export class SimCluster {
     const copies = this.faultsOn && this.faults.chance(this.dupRate) ? 2 : 1;
     for (let i = 0; i < copies; i++) {
       let delay = this.delayMs * (0.5 + this.faults.float());
+      if (this.faultsOn && this.faults.chance(this.reorderRate)) delay += this.faults.int(10, 300);
       const clogUntil = this.clogged.get(link);
       if (this.faultsOn && clogUntil !== undefined && clogUntil > this.sched.now) delay += clogUntil - this.sched.now;
       this.sched.at(this.sched.now + delay, () => this.deliver(m));
@@ -241,7 +254,10 @@ export class SimCluster {
     if (live.length === 0) return;
     const roll = this.prng.float();
     if (roll < 0.6) {
-      const target = this.leader() ?? this.prng.pick(live);
+      // Any node that believes it leads, stale ones included: their uncommitted suffixes are
+      // what the commit rules must handle.
+      const leaders = live.filter((n) => (n.runtime as RaftRuntime).status().role === 'leader');
+      const target = leaders.length > 0 ? this.prng.pick(leaders) : this.prng.pick(live);
       this.model.writeIssued();
       (target.runtime as RaftRuntime).propose(JSON.stringify({ op: 'incr' }), (err, value) => {
         if (!err) this.model.writeAcked(value as number);
@@ -310,16 +326,33 @@ export class SimCluster {
     this.sched.at(this.faults.int(500, 1500), loop);
   }
 
+  /**
+   * A fault aimed at the riskiest instant: a node dies just after answering a vote or an append,
+   * before anything else runs. Harmless when the runtime persisted before sending, as it must.
+   */
+  private maybeCrashAfterSend(id: NodeId, msgs: readonly Message[]): void {
+    if (!this.faultsOn || !this.faults.chance(this.crashAfterSendRate)) return;
+    if (!msgs.some((m) => m.type === 'VoteResp' || m.type === 'AppResp')) return;
+    this.sched.at(this.sched.now, () => this.crashAndRestart(id, this.faults.int(5, 200)));
+  }
+
+  private crashAndRestart(id: NodeId, downMs: number): void {
+    if (!this.nodes.get(id)?.runtime) return;
+    this.crash(id);
+    this.sched.at(this.sched.now + downMs, () => {
+      if (this.nodes.get(id)?.runtime === null && !this.retired(id)) this.startNode(id, null);
+    });
+  }
+
   private injectFault(): void {
     const ids = [...this.nodes.keys()];
     const roll = this.faults.float();
-    if (roll < 0.3) {
+    if (roll < 0.15) {
       const victim = this.faults.pick(this.live());
-      if (!victim) return;
-      this.crash(victim.id);
-      this.sched.at(this.sched.now + this.faults.int(100, 3000), () => {
-        if (this.nodes.get(victim.id)?.runtime === null && !this.retired(victim.id)) this.startNode(victim.id, null);
-      });
+      if (victim) this.crashAndRestart(victim.id, this.faults.int(100, 3000));
+    } else if (roll < 0.3) {
+      const leader = this.leader();
+      if (leader) this.crashAndRestart(leader.id, this.faults.int(20, 1500));
     } else if (roll < 0.6) {
       this.partition(ids);
     } else if (roll < 0.75) {

@@ -25,8 +25,10 @@ export class SimStorage implements RaftStorage {
 
   saveSnapshot(snapshot: Snapshot): void {
     if (this.snapshot && snapshot.meta.index <= this.snapshot.meta.index) return;
+    // Keep the suffix only when it continues the snapshot's history (Raft paper, Figure 13).
+    const keep = this.termAt(snapshot.meta.index) === snapshot.meta.term;
     this.snapshot = snapshot;
-    this.entries = this.entries.filter((e) => e.index > snapshot.meta.index);
+    this.entries = keep ? this.entries.filter((e) => e.index > snapshot.meta.index) : [];
   }
 
   /** The term of the stored entry at index (or of the snapshot), for the log-matching checker. */
