@@ -1,0 +1,151 @@
+// Mutual TLS between peers, with certificates made by the openssl CLI for this run only.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import type { TcpTransport, TlsFiles } from '../../../src/transport/index.js';
+import { createTcpTransport } from '../../../src/transport/index.js';
+import {
+  captureLog,
+  connectAll,
+  heartbeat,
+  RawPeer,
+  sendUntil,
+  startNode,
+  waitFor,
+  type TestNode,
+} from './helpers.js';
+
+let dir = '';
+
+function openssl(...args: string[]): void {
+  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+}
+
+function makeCa(name: string): void {
+  openssl(
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
+    '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.pem`,
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+  ); // prettier-ignore
+}
+
+/** A node certificate usable both as server and as client, as every peer is both. */
+function makeNodeCert(name: string, ca: string): TlsFiles {
+  openssl(
+    'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`,
+  ); // prettier-ignore
+  openssl(
+    'x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial',
+    '-days', '1', '-extfile', 'node.ext', '-out', `${name}.pem`,
+  ); // prettier-ignore
+  return { ca: join(dir, `${ca}.pem`), cert: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) };
+}
+
+let n1Files: TlsFiles;
+let n2Files: TlsFiles;
+let rogueFiles: TlsFiles;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'raftinel-tls-'));
+  writeFileSync(
+    join(dir, 'node.ext'),
+    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n',
+  );
+  makeCa('cluster-ca');
+  makeCa('other-ca');
+  n1Files = makeNodeCert('n1', 'cluster-ca');
+  n2Files = makeNodeCert('n2', 'cluster-ca');
+  // Trusts the cluster CA (so it accepts the server) but presents a certificate of another CA.
+  rogueFiles = { ...makeNodeCert('rogue', 'other-ca'), ca: n1Files.ca };
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const open: TcpTransport[] = [];
+async function node(id: string, tls: TlsFiles): Promise<TestNode> {
+  const started = await startNode(id, { tls });
+  open.push(started.transport);
+  return started;
+}
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((t) => t.close()));
+});
+
+describe('mutual TLS', () => {
+  test('two nodes with certificates of the cluster CA exchange messages', async () => {
+    const [a, b] = [await node('n1', n1Files), await node('n2', n2Files)];
+    connectAll([a, b]);
+    await sendUntil(
+      'n1 -> n2',
+      () => a.transport.send(heartbeat('n1', 'n2')),
+      () => b.inbox.length > 0,
+    );
+    await sendUntil(
+      'n2 -> n1',
+      () => b.transport.send(heartbeat('n2', 'n1')),
+      () => a.inbox.length > 0,
+    );
+  });
+
+  test('PEM text works as well as file paths', async () => {
+    const inline: TlsFiles = {
+      ca: readFileSync(n1Files.ca, 'utf8'),
+      cert: readFileSync(n1Files.cert, 'utf8'),
+      key: readFileSync(n1Files.key, 'utf8'),
+    };
+    const [a, b] = [await node('n1', inline), await node('n2', n2Files)];
+    connectAll([a, b]);
+    await sendUntil(
+      'n1 -> n2',
+      () => a.transport.send(heartbeat('n1', 'n2')),
+      () => b.inbox.length > 0,
+    );
+  });
+
+  test('a client whose certificate comes from another CA is refused', async () => {
+    const b = await node('n2', n2Files);
+    const rogue = await node('n1', rogueFiles);
+    b.transport.setMembers(new Map([['n1', rogue.transport.address]]));
+    rogue.transport.setMembers(new Map([['n2', b.transport.address]]));
+    for (let i = 0; i < 3; i++) rogue.transport.send(heartbeat('n1', 'n2'));
+    await waitFor('the refusal', () =>
+      b.lines.some((l) => l.event === 'peer-rejected' && l.reason === 'tls-unauthorized'),
+    );
+    const line = b.lines.find((l) => l.event === 'peer-rejected' && l.reason === 'tls-unauthorized');
+    assert.match(String(line?.remote), /^127\.0\.0\.1:\d+$/);
+    assert.match(String(line?.detail), /UNABLE_TO_VERIFY_LEAF_SIGNATURE|certificate/i);
+    assert.equal(rogue.transport.peers().get('n2')?.connected, false);
+    assert.deepEqual(b.inbox, []);
+    // And the other way: n2, dialing the rogue, does not accept its server certificate.
+    await waitFor('n2 to refuse the rogue listener', () =>
+      b.lines.some((l) => l.event === 'peer-connect-failed' && /socket error/.test(String(l.reason))),
+    );
+    assert.notEqual(b.transport.peers().get('n1')?.connected, true);
+  });
+
+  test('a plain TCP client is refused by a TLS listener', async () => {
+    const b = await node('n2', n2Files);
+    const peer = new RawPeer(Number(b.transport.address.split(':')[1]));
+    peer.send('hello', { version: 1, cluster: 'test-cluster', nodeId: 'n1', addresses: {} });
+    await peer.closed;
+    assert.deepEqual(peer.received, []);
+  });
+
+  test('an unreadable key file fails at start, naming the path only', async () => {
+    const missing = join(dir, 'missing.key');
+    await assert.rejects(
+      createTcpTransport({
+        cluster: 'c',
+        nodeId: 'n1',
+        listen: '127.0.0.1:0',
+        tls: { ...n1Files, key: missing },
+        logger: captureLog().logger,
+      }),
+      (err: Error & { code?: string }) => err.code === 'tls_load_failed' && err.message.includes(missing),
+    );
+  });
+});
