@@ -7,7 +7,13 @@ export type { Logger } from 'pino';
 const redactPaths = ['password', 'token', 'secret', '*.password', '*.token', '*.secret', 'auth.password'];
 
 export function createLogger(
-  options: { level?: string; nodeId?: string; destination?: DestinationStream } = {},
+  options: {
+    level?: string;
+    nodeId?: string;
+    destination?: DestinationStream;
+    /** Fields added to every line, computed when the line is written (the Raft term). */
+    mixin?: () => Record<string, unknown>;
+  } = {},
 ): Logger {
   const base = options.nodeId ? { nodeId: options.nodeId } : {};
   return pino(
@@ -17,6 +23,7 @@ export function createLogger(
       redact: { paths: redactPaths, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      ...(options.mixin ? { mixin: options.mixin } : {}),
     },
     options.destination ?? pino.destination({ fd: 1, sync: true }),
   );

@@ -1,0 +1,86 @@
+// The replicated state of the raftinel cluster, applied identically on every node from the
+// Raft log: the members' advertised addresses (and, with the failover issue, the shards).
+import type { ConfChange, Entry, NodeId } from '../raft/types.js';
+import type { StateMachine } from '../runtime/raft-runtime.js';
+
+export interface MemberAddresses {
+  readonly raft: string;
+  readonly http: string | null;
+  readonly sentinel: string | null;
+}
+
+/** Commands carried by `normal` entries, JSON-encoded. */
+export type ClusterCommand =
+  | { readonly type: 'setMemberAddresses'; readonly id: NodeId; readonly addresses: MemberAddresses }
+  /** Only with --debug-routes: lets tests and the benchmark commit entries. */
+  | { readonly type: 'debugAppend'; readonly value: string };
+
+interface State {
+  members: Record<NodeId, MemberAddresses>;
+  debugCount: number;
+  debugLast: string | null;
+}
+
+export class ClusterState implements StateMachine {
+  private state: State = { members: {}, debugCount: 0, debugLast: null };
+  private readonly listeners: (() => void)[] = [];
+
+  apply(entry: Entry): unknown {
+    if (entry.kind === 'conf') this.applyConfChange(JSON.parse(entry.data) as ConfChange);
+    else if (entry.kind === 'normal') return this.applyCommand(JSON.parse(entry.data) as ClusterCommand);
+    return null;
+  }
+
+  snapshot(): string {
+    return JSON.stringify(this.state);
+  }
+
+  restore(data: string): void {
+    this.state = JSON.parse(data) as State;
+    this.changed();
+  }
+
+  members(): Readonly<Record<NodeId, MemberAddresses>> {
+    return this.state.members;
+  }
+
+  debug(): { count: number; last: string | null } {
+    return { count: this.state.debugCount, last: this.state.debugLast };
+  }
+
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  private applyCommand(cmd: ClusterCommand): unknown {
+    switch (cmd.type) {
+      case 'setMemberAddresses':
+        this.state.members[cmd.id] = cmd.addresses;
+        this.changed();
+        return null;
+      case 'debugAppend':
+        this.state.debugCount++;
+        this.state.debugLast = cmd.value;
+        return this.state.debugCount;
+    }
+  }
+
+  private applyConfChange(change: ConfChange): void {
+    const context = change.context ? (JSON.parse(change.context) as Record<NodeId, MemberAddresses>) : {};
+    if (change.type === 'bootstrap') {
+      for (const id of change.voters) {
+        this.state.members[id] = context[id] ?? { raft: '', http: null, sentinel: null };
+      }
+    } else if (change.type === 'addLearner') {
+      const addrs = context[change.id];
+      if (addrs) this.state.members[change.id] = addrs;
+    } else if (change.type === 'remove') {
+      delete this.state.members[change.id];
+    }
+    this.changed();
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+}

@@ -1,0 +1,196 @@
+// One `raftinel node` process: file storage, TCP transport, the runtime loop and the HTTP
+// listener, wired from a validated config. Everything here is shell; decisions live in src/raft.
+import type http from 'node:http';
+import { randomInt } from 'node:crypto';
+import { advertisedAddresses, parseHostPort, type RaftinelConfig } from '../config/index.js';
+import type { NodeId } from '../raft/types.js';
+import { RaftRuntime } from '../runtime/raft-runtime.js';
+import { systemClock } from '../runtime/system-clock.js';
+import { openFileStorage, type FileStorage } from '../storage/index.js';
+import { createTcpTransport, type TcpTransport } from '../transport/index.js';
+import { RaftinelError } from '../util/errors.js';
+import { createLogger, type Logger } from '../util/log.js';
+import { ClusterState, type MemberAddresses } from './cluster-state.js';
+import { Router, startHttpServer } from './http-server.js';
+import { addClusterRoutes } from './routes.js';
+
+export interface NodeOptions {
+  /** Adds POST /debug/propose and GET /debug/state (tests and the benchmark only). */
+  readonly debugRoutes?: boolean;
+  readonly logger?: Logger;
+}
+
+export interface RunningNode {
+  readonly id: NodeId;
+  readonly config: RaftinelConfig;
+  readonly runtime: RaftRuntime;
+  readonly state: ClusterState;
+  readonly transport: TcpTransport;
+  readonly logger: Logger;
+  /** Graceful stop: hand leadership over (bounded wait), then close everything. */
+  stop(options?: { transferLeadership?: boolean }): Promise<void>;
+}
+
+export async function startNode(config: RaftinelConfig, options: NodeOptions = {}): Promise<RunningNode> {
+  let runtimeRef: RaftRuntime | null = null;
+  const logger =
+    options.logger ??
+    createLogger({
+      level: config.log.level,
+      nodeId: config.node.id,
+      mixin: () => (runtimeRef ? { term: runtimeRef.core.term } : {}),
+    });
+  const advertised = advertisedAddresses(config.node);
+  const storage = openFileStorage(config.node.dataDir, logger.child({ component: 'storage' }));
+  const cleanup: (() => Promise<void> | void)[] = [() => storage.close()];
+  try {
+    const transport = await createTcpTransport({
+      cluster: config.cluster,
+      nodeId: config.node.id,
+      listen: config.node.listen.raft,
+      advertise: advertised,
+      sourceAddress: config.node.sourceAddress,
+      tls: peerTls(config),
+      logger,
+      now: () => performance.now(),
+      // Any node that passed the cluster handshake is heard; the runtime opens elections only
+      // to voters of the committed configuration (see RaftRuntime.accepts).
+      allowUnknown: () => true,
+    });
+    cleanup.push(() => transport.close());
+    const state = new ClusterState();
+    const bootstrapContext: Record<NodeId, MemberAddresses> = {};
+    for (const p of config.peers) {
+      bootstrapContext[p.id] = p.id === config.node.id ? advertised : { raft: p.raft, http: null, sentinel: null };
+    }
+    const runtime = new RaftRuntime({
+      id: config.node.id,
+      timing: config.raft,
+      storage,
+      transport,
+      clock: systemClock,
+      stateMachine: state,
+      random: () => randomInt(0, 2 ** 31) / 2 ** 31,
+      logger: logger.child({ component: 'raft' }),
+      bootstrap: config.isBootstrapVoter
+        ? { voters: config.peers.map((p) => p.id), context: JSON.stringify(bootstrapContext) }
+        : undefined,
+    });
+    runtimeRef = runtime;
+
+    const syncMembers = (): void => {
+      const members = new Map<NodeId, string>();
+      for (const [id, a] of Object.entries(state.members())) if (a.raft) members.set(id, a.raft);
+      // Before the first entries apply, the bootstrap peers are all we know.
+      if (members.size === 0) for (const p of config.peers) members.set(p.id, p.raft);
+      transport.setMembers(members);
+    };
+    state.onChange(syncMembers);
+    syncMembers();
+
+    const addressKeeper = new AddressKeeper(runtime, state, transport, config.node.id, advertised, logger);
+    runtime.onSoftState((s) => {
+      logger.info({ event: s.role === 'leader' ? '+elected-leader' : 'raft-role', role: s.role, leader: s.leader, term: s.term }, `${s.role} in term ${s.term}`);
+      if (s.role === 'leader') addressKeeper.reconcile();
+    });
+    transport.onPeerHello(() => addressKeeper.reconcile());
+
+    const router = new Router();
+    addClusterRoutes(router, { config, runtime, state, transport, debugRoutes: options.debugRoutes === true, logger });
+    const httpAddr = parseHostPort(config.node.listen.http);
+    if (!httpAddr) throw new RaftinelError('listen_failed', `bad http listen address ${config.node.listen.http}`);
+    const server: http.Server = await startHttpServer(httpAddr, router, logger);
+    cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    server.closeIdleConnections?.();
+
+    runtime.start();
+    logger.info(
+      { event: 'node-started', raft: transport.address, http: config.node.listen.http, sentinel: advertised.sentinel, cluster: config.cluster },
+      'raftinel node started',
+    );
+
+    let stopping: Promise<void> | null = null;
+    const stop = (opts: { transferLeadership?: boolean } = {}): Promise<void> => {
+      stopping ??= (async () => {
+        if (opts.transferLeadership !== false) await handOverLeadership(runtime, logger);
+        runtime.stop();
+        server.closeAllConnections?.();
+        for (const c of cleanup.reverse()) await c();
+        logger.info({ event: 'node-stopped' }, 'raftinel node stopped');
+      })();
+      return stopping;
+    };
+    return { id: config.node.id, config, runtime, state, transport, logger, stop };
+  } catch (err) {
+    for (const c of cleanup.reverse()) await c();
+    throw err;
+  }
+}
+
+/** Mutual TLS between nodes needs all three files (the schema checks that cert and key go together). */
+function peerTls(config: RaftinelConfig): { ca: string; cert: string; key: string } | null {
+  const t = config.tls.peer;
+  if (!t?.ca || !t.cert || !t.key) return null;
+  return { ca: t.ca, cert: t.cert, key: t.key };
+}
+
+/** Moves leadership to the most caught-up voter and waits (at most ~600 ms) for it to take over. */
+async function handOverLeadership(runtime: RaftRuntime, logger: Logger): Promise<void> {
+  const s = runtime.status();
+  if (s.role !== 'leader') return;
+  let best: NodeId | null = null;
+  let bestMatch = -1;
+  for (const [id, pr] of s.progress) {
+    if (id !== s.id && s.conf.voters.includes(id) && pr.match > bestMatch) {
+      best = id;
+      bestMatch = pr.match;
+    }
+  }
+  if (best === null) return;
+  logger.info({ event: 'leadership-transfer', to: best }, `moving leadership to ${best}`);
+  try {
+    runtime.transferLeadership(best);
+  } catch {
+    return;
+  }
+  const deadline = performance.now() + 600;
+  while (runtime.status().role === 'leader' && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * The leader commits every member's advertised addresses (learned from handshakes) into the
+ * log, so that SENTINEL SENTINELS, /v1/cluster and forwarding read them from committed state.
+ */
+class AddressKeeper {
+  private inFlight = false;
+
+  constructor(
+    private readonly runtime: RaftRuntime,
+    private readonly state: ClusterState,
+    private readonly transport: TcpTransport,
+    private readonly selfId: NodeId,
+    private readonly selfAddresses: MemberAddresses,
+    private readonly logger: Logger,
+  ) {}
+
+  reconcile(): void {
+    if (this.inFlight || this.runtime.status().role !== 'leader') return;
+    const conf = this.runtime.status().conf;
+    const known = new Map<NodeId, MemberAddresses>([[this.selfId, this.selfAddresses]]);
+    for (const [id, info] of this.transport.peers()) if (info.addresses) known.set(id, info.addresses);
+    for (const [id, addresses] of known) {
+      if (!conf.voters.includes(id) && !conf.learners.includes(id)) continue;
+      const committed = this.state.members()[id];
+      if (committed && committed.raft === addresses.raft && committed.http === addresses.http && committed.sentinel === addresses.sentinel) continue;
+      this.inFlight = true;
+      this.runtime.propose(JSON.stringify({ type: 'setMemberAddresses', id, addresses }), (err) => {
+        this.inFlight = false;
+        if (err) this.logger.debug({ event: 'member-addresses-not-committed', id, code: err.code }, err.message);
+        else this.reconcile();
+      });
+      return;
+    }
+  }
+}
