@@ -1,5 +1,7 @@
 // The replicated state of the raftinel cluster, applied identically on every node from the
 // Raft log: the members' advertised addresses (and, with the failover issue, the shards).
+import { applyTopologyCommand, emptyTopology, type Topology, type TopologyEvent } from '../failover/topology.js';
+import type { TopologyCommand } from '../failover/types.js';
 import type { ConfChange, Entry, NodeId } from '../raft/types.js';
 import type { StateMachine } from '../runtime/raft-runtime.js';
 
@@ -12,23 +14,35 @@ export interface MemberAddresses {
 /** Commands carried by `normal` entries, JSON-encoded. */
 export type ClusterCommand =
   | { readonly type: 'setMemberAddresses'; readonly id: NodeId; readonly addresses: MemberAddresses }
+  | { readonly type: 'topology'; readonly command: TopologyCommand }
   /** Only with --debug-routes: lets tests and the benchmark commit entries. */
   | { readonly type: 'debugAppend'; readonly value: string };
 
 interface State {
   members: Record<NodeId, MemberAddresses>;
+  topology: Topology;
   debugCount: number;
   debugLast: string | null;
 }
 
 export class ClusterState implements StateMachine {
-  private state: State = { members: {}, debugCount: 0, debugLast: null };
+  private state: State = { members: {}, topology: emptyTopology(), debugCount: 0, debugLast: null };
   private readonly listeners: (() => void)[] = [];
+  private readonly topologyListeners: ((events: readonly TopologyEvent[], index: number) => void)[] = [];
 
   apply(entry: Entry): unknown {
     if (entry.kind === 'conf') this.applyConfChange(JSON.parse(entry.data) as ConfChange);
-    else if (entry.kind === 'normal') return this.applyCommand(JSON.parse(entry.data) as ClusterCommand);
+    else if (entry.kind === 'normal') return this.applyCommand(JSON.parse(entry.data) as ClusterCommand, entry);
     return null;
+  }
+
+  topology(): Topology {
+    return this.state.topology;
+  }
+
+  /** Called after each applied topology command with what changed (publication hooks in here). */
+  onTopology(listener: (events: readonly TopologyEvent[], index: number) => void): void {
+    this.topologyListeners.push(listener);
   }
 
   snapshot(): string {
@@ -38,6 +52,7 @@ export class ClusterState implements StateMachine {
   restore(data: string): void {
     this.state = JSON.parse(data) as State;
     this.changed();
+    for (const l of this.topologyListeners) l([], 0);
   }
 
   members(): Readonly<Record<NodeId, MemberAddresses>> {
@@ -52,8 +67,13 @@ export class ClusterState implements StateMachine {
     this.listeners.push(listener);
   }
 
-  private applyCommand(cmd: ClusterCommand): unknown {
+  private applyCommand(cmd: ClusterCommand, entry: Entry): unknown {
     switch (cmd.type) {
+      case 'topology': {
+        const events = applyTopologyCommand(this.state.topology, cmd.command, entry.term);
+        for (const l of this.topologyListeners) l(events, entry.index);
+        return events.length;
+      }
       case 'setMemberAddresses':
         this.state.members[cmd.id] = cmd.addresses;
         this.changed();

@@ -1,0 +1,41 @@
+// Objective-down detection on the leader (DESIGN.md 4.2): a quorum of raftinel nodes, each
+// with a fresh report, must see the master subjectively down; the leader's view alone never
+// suffices. Pure: the inputs are the observation table and the leader's monotonic now.
+import type { ObservationTable } from './observations.js';
+import type { ShardState } from './types.js';
+
+export interface OdownVerdict {
+  readonly odown: boolean;
+  readonly sdownObservers: readonly string[];
+  readonly freshObservers: number;
+  readonly reason: string;
+}
+
+export function quorumOf(shard: ShardState, voters: number): number {
+  const q = shard.settings.quorum;
+  return q === 'majority' ? Math.floor(voters / 2) + 1 : q;
+}
+
+export function detectOdown(shard: ShardState, table: ObservationTable, now: number, voters: number): OdownVerdict {
+  const master = shard.master;
+  if (master === null) return { odown: false, sdownObservers: [], freshObservers: 0, reason: 'no master' };
+  const maxAge = 2 * shard.settings.downAfterMs;
+  const sightings = table.fresh(shard.name, master, now, maxAge);
+  const sdown = sightings.filter((s) => s.obs.sdown && !s.obs.unsure).map((s) => s.observer);
+  const needed = Math.max(quorumOf(shard, voters), Math.min(2, voters));
+  if (sdown.length < needed) {
+    return { odown: false, sdownObservers: sdown, freshObservers: sightings.length, reason: `${sdown.length} of ${needed} observers see it down` };
+  }
+  if (shard.settings.holistic) {
+    // Holistic: the replicas must agree that their link to the master is down; a master that is
+    // merely slow to answer us (but still feeds its replicas) is not failed over.
+    for (const node of shard.nodes) {
+      if (node.id === master) continue;
+      const views = table.fresh(shard.name, node.id, now, maxAge).filter((s) => s.obs.reachable && s.obs.role === 'slave');
+      if (views.some((s) => s.obs.linkUp === true)) {
+        return { odown: false, sdownObservers: sdown, freshObservers: sightings.length, reason: `holistic: replica ${node.id} still has its link up` };
+      }
+    }
+  }
+  return { odown: true, sdownObservers: sdown, freshObservers: sightings.length, reason: `${sdown.length} observers see it down` };
+}

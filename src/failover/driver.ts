@@ -1,0 +1,313 @@
+// The shell around the failover engine on every node: it feeds the engine the applied
+// topology, the observation table and the results of Redis operations, and carries out what the
+// engine asks (proposals through Raft, Redis commands). Observations flow from every node's
+// prober to the leader over the peer transport, on change and as a periodic digest.
+import type { RaftinelConfig } from '../config/index.js';
+import { readSecretFile } from '../config/index.js';
+import type { NodeId } from '../raft/types.js';
+import type { RaftRuntime } from '../runtime/raft-runtime.js';
+import type { Logger } from '../util/log.js';
+import { FailoverEngine, type EngineAction, type EngineInput, type RedisOp, type RedisOpResult, type SwitchoverResult } from './engine.js';
+import { ObservationTable } from './observations.js';
+import type { Topology, TopologyEvent } from './topology.js';
+import type { CandidateReport, RedisNodeSpec, RedisObservation, ShardSettings, ShardSpec, TopologyCommand } from './types.js';
+
+/** One Redis node as the prober and the admin connection see it (auth and TLS from local config). */
+export interface RedisTarget {
+  readonly shard: string;
+  readonly node: RedisNodeSpec;
+  readonly settings: ShardSettings;
+  readonly auth: { readonly username: string | null; readonly password: string } | null;
+  readonly tls: { readonly ca?: string; readonly cert?: string; readonly key?: string } | null;
+  readonly isMaster: boolean;
+}
+
+export interface ProbeSource {
+  setTargets(targets: RedisTarget[]): void;
+  observations(): RedisObservation[];
+  onChange(cb: (changed: RedisObservation[]) => void): void;
+}
+
+export interface RedisExecutor {
+  execute(target: RedisTarget, op: RedisOp): Promise<RedisOpResult>;
+}
+
+/** The peer transport's envelope side, as the driver needs it. */
+export interface EnvelopeChannel {
+  sendEnvelope(to: NodeId, kind: string, body: unknown): boolean;
+  onEnvelope(kind: string, handler: (from: NodeId, body: unknown) => void): void;
+}
+
+export interface DriverDeps {
+  readonly config: RaftinelConfig;
+  readonly runtime: RaftRuntime;
+  readonly topology: () => Topology;
+  readonly onTopology: (listener: (events: readonly TopologyEvent[], index: number) => void) => void;
+  readonly prober: ProbeSource;
+  readonly admin: RedisExecutor;
+  readonly channel: EnvelopeChannel;
+  readonly logger: Logger;
+  /** Sentinel-style events (name, shard, message) for the RESP pub/sub and the logs. */
+  readonly publish?: (name: string, shard: string, message: string) => void;
+}
+
+const UPDATE_MS = 25;
+const DIGEST_MS = 500;
+
+export class FailoverDriver {
+  private readonly engine: FailoverEngine;
+  private readonly table = new ObservationTable();
+  private readonly deps: DriverDeps;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly switchoverWaiters = new Map<number, (r: SwitchoverResult) => void>();
+  private nextRequestId = 1;
+  private wasLeading = false;
+  private bootstrapProposed = false;
+  private warnedConfigDiff = false;
+  private updateQueued = false;
+  private stopped = false;
+
+  constructor(deps: DriverDeps) {
+    this.deps = deps;
+    this.engine = new FailoverEngine(deps.config.node.id);
+  }
+
+  start(): void {
+    const { prober, channel, onTopology } = this.deps;
+    prober.onChange((changed) => this.shareObservations(changed));
+    channel.onEnvelope('obs', (from, body) => this.receiveObservations(from, body));
+    onTopology((events) => this.topologyApplied(events));
+    this.refreshTargets();
+    this.timers.push(setInterval(() => this.update(), UPDATE_MS));
+    this.timers.push(setInterval(() => this.shareObservations(this.deps.prober.observations()), DIGEST_MS));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const done of this.switchoverWaiters.values()) {
+      done({ ok: false, error: { code: 'stopping', message: 'the node is stopping' }, report: emptyReport('') });
+    }
+    this.switchoverWaiters.clear();
+  }
+
+  /** A planned switchover (DESIGN 4.7); the leader only. Resolves when it ended or failed. */
+  switchover(shard: string, to: string | null, timeoutMs: number): Promise<SwitchoverResult> {
+    const requestId = this.nextRequestId++;
+    return new Promise((resolve) => {
+      this.switchoverWaiters.set(requestId, resolve);
+      this.engine.requestSwitchover(requestId, shard, to, performance.now(), timeoutMs);
+      this.queueUpdate();
+    });
+  }
+
+  candidates(shard: string): CandidateReport | null {
+    return this.engine.candidates(this.input(), shard);
+  }
+
+  observationsOf(shard: string, node: string): RedisObservation | null {
+    const settings = this.deps.topology().shards[shard]?.settings;
+    const maxAge = 2 * (settings?.downAfterMs ?? 5000);
+    return this.table.best(shard, node, performance.now(), maxAge, this.deps.config.node.id) ?? this.ownView(shard, node);
+  }
+
+  /** This node's own latest view of a Redis node (health routes answer from it). */
+  ownView(shard: string, node: string): RedisObservation | null {
+    return this.deps.prober.observations().find((o) => o.shard === shard && o.node === node) ?? null;
+  }
+
+  // ---- observations -------------------------------------------------------------------------
+
+  private shareObservations(observations: RedisObservation[]): void {
+    if (this.stopped || observations.length === 0) return;
+    const s = this.deps.runtime.status();
+    const self = this.deps.config.node.id;
+    if (s.role === 'leader') {
+      this.table.record(self, observations, performance.now());
+      this.queueUpdate();
+    } else if (s.leader !== null) {
+      this.deps.channel.sendEnvelope(s.leader, 'obs', { observations });
+    }
+  }
+
+  private receiveObservations(from: NodeId, body: unknown): void {
+    const list = (body as { observations?: unknown } | null)?.observations;
+    if (!Array.isArray(list) || list.length > 10_000) return;
+    const valid = list.filter(isObservation);
+    this.table.record(from, valid, performance.now());
+    this.queueUpdate();
+  }
+
+  // ---- the loop -----------------------------------------------------------------------------
+
+  private queueUpdate(): void {
+    if (this.updateQueued || this.stopped) return;
+    this.updateQueued = true;
+    setImmediate(() => {
+      this.updateQueued = false;
+      this.update();
+    });
+  }
+
+  private input(): EngineInput {
+    const s = this.deps.runtime.status();
+    const leading = s.role === 'leader' && this.deps.runtime.core.termAt(s.commit) === s.term;
+    return {
+      now: performance.now(),
+      wallNow: Date.now(),
+      term: s.term,
+      leading,
+      voters: s.conf.voters.length,
+      topology: this.deps.topology(),
+      observations: this.table,
+    };
+  }
+
+  private update(): void {
+    if (this.stopped) return;
+    const input = this.input();
+    if (this.wasLeading && !input.leading) this.engine.reset();
+    if (input.leading && !this.wasLeading) {
+      this.deps.logger.info({ event: '+elected-leader' }, 'failover duties: this node leads');
+    }
+    this.wasLeading = input.leading;
+    if (input.leading) {
+      this.table.record(this.deps.config.node.id, this.deps.prober.observations(), input.now);
+      this.maybeBootstrap(input.topology);
+    }
+    for (const action of this.engine.update(input)) this.execute(action);
+  }
+
+  private execute(action: EngineAction): void {
+    switch (action.type) {
+      case 'propose':
+        this.propose(action.command);
+        return;
+      case 'redis': {
+        const target = this.targetFor(action.shard, action.node);
+        this.deps.logger.info({ event: 'redis-op', shard: action.shard, node: action.node.id, op: action.op.kind }, `${action.op.kind} on ${action.node.id}`);
+        void this.deps.admin.execute(target, action.op).then((result) => {
+          if (!result.ok) this.deps.logger.warn({ event: 'redis-op-failed', shard: action.shard, node: action.node.id, op: action.op.kind, error: result.error }, 'redis operation failed');
+          this.engine.redisDone(action.opId, result);
+          this.queueUpdate();
+        });
+        return;
+      }
+      case 'event':
+        this.deps.logger.info({ event: action.name, shard: action.shard, ...action.detail }, `${action.name} ${action.shard}`);
+        this.deps.publish?.(action.name, action.shard, sentinelMessage(action.name, action.shard, action.detail, this.deps.topology()));
+        return;
+      case 'switchover-done': {
+        const done = this.switchoverWaiters.get(action.requestId);
+        this.switchoverWaiters.delete(action.requestId);
+        done?.(action.result);
+        return;
+      }
+    }
+  }
+
+  private propose(command: TopologyCommand): void {
+    const data = JSON.stringify({ type: 'topology', command });
+    this.deps.runtime.propose(data, (err) => {
+      if (err) this.deps.logger.debug({ event: 'proposal-failed', command: command.type, code: err.code }, err.message);
+      this.queueUpdate();
+    });
+  }
+
+  /** The first leader of an empty log proposes the shards of its own config (DESIGN 1). */
+  private maybeBootstrap(topo: Topology): void {
+    const configured = this.deps.config.shards;
+    if (Object.keys(topo.shards).length === 0) {
+      if (this.bootstrapProposed || configured.length === 0) return;
+      this.bootstrapProposed = true;
+      this.propose({ type: 'bootstrapShards', shards: configured.map(shardSpecOf) });
+      return;
+    }
+    if (this.warnedConfigDiff) return;
+    this.warnedConfigDiff = true;
+    const inLog = new Set(Object.keys(topo.shards));
+    const inConfig = new Set(configured.map((s) => s.name));
+    const onlyConfig = [...inConfig].filter((n) => !inLog.has(n));
+    const onlyLog = [...inLog].filter((n) => !inConfig.has(n));
+    if (onlyConfig.length || onlyLog.length) {
+      this.deps.logger.warn(
+        { event: 'config-differs-from-log', onlyInConfig: onlyConfig, onlyInLog: onlyLog },
+        'the config lists other shards than the Raft log; following the log',
+      );
+    }
+  }
+
+  // ---- topology applied (every node) --------------------------------------------------------
+
+  private topologyApplied(events: readonly TopologyEvent[]): void {
+    this.refreshTargets();
+    const publish = this.deps.publish;
+    for (const e of events) {
+      if (e.type === 'switch-master') {
+        const msg = `${e.shard} ${e.from?.host ?? '?'} ${e.from?.port ?? 0} ${e.to.host} ${e.to.port}`;
+        this.deps.logger.info({ event: '+switch-master', shard: e.shard, epoch: e.epoch, to: e.to.id }, `+switch-master ${msg}`);
+        publish?.('+switch-master', e.shard, msg);
+        publish?.('+promoted-slave', e.shard, `slave ${e.to.host}:${e.to.port} ${e.to.host} ${e.to.port} @ ${e.shard} ${e.from?.host ?? '?'} ${e.from?.port ?? 0}`);
+      } else if (e.type === 'failover-started') {
+        this.deps.logger.info({ event: '+try-failover', shard: e.shard, epoch: e.epoch, to: e.to.id, kind: e.kind }, `+try-failover ${e.shard}`);
+        publish?.('+new-epoch', e.shard, String(e.epoch));
+        publish?.('+try-failover', e.shard, `master ${e.shard}`);
+        publish?.('+selected-slave', e.shard, `slave ${e.to.host}:${e.to.port} ${e.to.host} ${e.to.port} @ ${e.shard}`);
+      } else if (e.type === 'failover-ended') {
+        const name = e.entry.result === 'ended' ? '+failover-end' : '-failover-abort';
+        this.deps.logger.info({ event: name, shard: e.shard, epoch: e.epoch, history: e.entry }, `${name} ${e.shard}`);
+        publish?.(name, e.shard, `master ${e.shard}`);
+        this.engine.switchoverApplied(e.shard, e.epoch, e.entry.result === 'ended', e.entry.repointed, performance.now(), e.entry.reason ?? undefined);
+      }
+    }
+    if (events.length > 0) this.queueUpdate();
+  }
+
+  private refreshTargets(): void {
+    const topo = this.deps.topology();
+    const targets: RedisTarget[] = [];
+    for (const shard of Object.values(topo.shards)) {
+      for (const node of shard.nodes) targets.push(this.targetFor(shard.name, node));
+    }
+    this.deps.prober.setTargets(targets);
+  }
+
+  private targetFor(shardName: string, node: RedisNodeSpec): RedisTarget {
+    const shard = this.deps.topology().shards[shardName];
+    const local = this.deps.config.shards.find((s) => s.name === shardName);
+    let auth: RedisTarget['auth'] = null;
+    if (local?.auth) {
+      try {
+        auth = { username: local.auth.username, password: readSecretFile(local.auth.passwordFile) };
+      } catch (err) {
+        this.deps.logger.error({ event: 'redis-auth-unreadable', shard: shardName, err: (err as Error).message }, 'cannot read the Redis password file');
+      }
+    }
+    const tls = local?.tls ? { ca: local.tls.ca ?? undefined, cert: local.tls.cert ?? undefined, key: local.tls.key ?? undefined } : null;
+    return { shard: shardName, node, settings: shard.settings, auth, tls, isMaster: shard.master === node.id };
+  }
+}
+
+function shardSpecOf(s: RaftinelConfig['shards'][number]): ShardSpec {
+  const { name, nodes, initialMaster, auth: _auth, tls: _tls, ...settings } = s;
+  return { name, nodes: nodes.map((n) => ({ id: n.id, host: n.host, port: n.port, priority: n.priority, noFailover: n.noFailover })), settings, initialMaster };
+}
+
+/** Sentinel's message format for engine events: `<type> <name> <ip> <port> @ <master> <ip> <port>`. */
+function sentinelMessage(name: string, shard: string, detail: Record<string, unknown>, topo: Topology): string {
+  const s = topo.shards[shard];
+  const m = s?.nodes.find((n) => n.id === s.master);
+  const at = m ? `${shard} ${m.host} ${m.port}` : shard;
+  if (typeof detail.host === 'string') return `slave ${detail.host}:${String(detail.port)} ${detail.host} ${String(detail.port)} @ ${at}`;
+  return `master ${at}${name === '+odown' ? ` #quorum ${Array.isArray(detail.observers) ? detail.observers.length : 0}` : ''}`;
+}
+
+function isObservation(x: unknown): x is RedisObservation {
+  if (typeof x !== 'object' || x === null) return false;
+  const o = x as Record<string, unknown>;
+  return typeof o.shard === 'string' && typeof o.node === 'string' && typeof o.sdown === 'boolean' && typeof o.reachable === 'boolean' && typeof o.unsure === 'boolean';
+}
+
+function emptyReport(shard: string): SwitchoverResult['report'] {
+  return { shard, dryRun: false, from: null, to: null, epoch: null, candidates: null, writePauseMs: null, masterOffset: null, targetOffset: null, repointed: [], stepsMs: {} };
+}

@@ -1,0 +1,586 @@
+// The failover engine: what the Raft leader does about each shard. Pure and step-driven like
+// the Raft core: `update()` reads the applied topology, the observation table and the results
+// of earlier Redis operations, and returns actions (proposals to commit, Redis operations to
+// run). The shell runs the actions and feeds the results back; the simulator does the same
+// with fake Redis nodes. Every step of a failover is committed before the next one starts
+// (DESIGN.md 4.4), and only the leader of the term that committed its latest entry acts.
+import type { NodeId } from '../raft/types.js';
+import { detectOdown } from './detect.js';
+import type { ObservationTable } from './observations.js';
+import { chooseCandidate } from './select.js';
+import { nodeOf, type Topology } from './topology.js';
+import type { CandidateReport, RedisNodeSpec, RedisObservation, ShardState, TimelineMs, TopologyCommand } from './types.js';
+
+export type RedisOp =
+  | { readonly kind: 'promote' }
+  | { readonly kind: 'inspect' }
+  | { readonly kind: 'replicaof'; readonly host: string; readonly port: number; readonly killClients: boolean }
+  | { readonly kind: 'pause'; readonly ms: number }
+  | { readonly kind: 'unpause' };
+
+export interface RedisOpResult {
+  readonly ok: boolean;
+  readonly error?: string;
+  /** Present for inspect: the node's role, offset and replication id right now. */
+  readonly view?: RedisObservation;
+}
+
+export type EngineAction =
+  | { readonly type: 'propose'; readonly command: TopologyCommand }
+  | { readonly type: 'redis'; readonly opId: number; readonly shard: string; readonly node: RedisNodeSpec; readonly op: RedisOp }
+  | { readonly type: 'event'; readonly name: string; readonly shard: string; readonly detail: Record<string, unknown> }
+  | { readonly type: 'switchover-done'; readonly requestId: number; readonly result: SwitchoverResult };
+
+export interface EngineInput {
+  /** Leader's monotonic ms, and wall-clock ms (only for what is committed and shown). */
+  readonly now: number;
+  readonly wallNow: number;
+  readonly term: number;
+  /** Leader of `term` and its no-op committed: it may act. */
+  readonly leading: boolean;
+  readonly voters: number;
+  readonly topology: Topology;
+  readonly observations: ObservationTable;
+}
+
+export interface SwitchoverResult {
+  readonly ok: boolean;
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly report: DrillReport;
+}
+
+export interface DrillReport {
+  readonly shard: string;
+  readonly dryRun: boolean;
+  readonly from: string | null;
+  readonly to: string | null;
+  readonly epoch: number | null;
+  readonly candidates: CandidateReport | null;
+  readonly writePauseMs: number | null;
+  readonly masterOffset: number | null;
+  readonly targetOffset: number | null;
+  readonly repointed: readonly string[];
+  readonly stepsMs: Readonly<Record<string, number>>;
+}
+
+/** Redis operations are retried at most this often per node. */
+const OP_RETRY_MS = 300;
+/** Polls (INFO during a sequence) repeat at most this often. */
+const POLL_MS = 10;
+/** An operation with no answer after this long is considered lost. */
+const OP_TIMEOUT_MS = 3000;
+/** A proposal not seen applied within this long is proposed again. */
+const PROPOSAL_RETRY_MS = 2000;
+
+interface OpState {
+  readonly opId: number;
+  readonly op: RedisOp['kind'];
+  readonly sentAt: number;
+  result?: RedisOpResult;
+}
+
+interface SwitchoverRequest {
+  readonly requestId: number;
+  readonly shard: string;
+  readonly to: string | null;
+  readonly requestedAt: number;
+  readonly deadline: number;
+  phase: 'pausing' | 'catching-up' | 'committing' | 'in-flight';
+  target: string | null;
+  pausedAt: number | null;
+  masterOffset: number | null;
+  targetOffset: number | null;
+  steps: Record<string, number>;
+  epoch: number | null;
+  report: CandidateReport | null;
+}
+
+export class FailoverEngine {
+  private nextOpId = 1;
+  /** Per "shard/node": the last Redis operation and its result. */
+  private readonly ops = new Map<string, OpState>();
+  private readonly opIndex = new Map<number, string>();
+  /** Per shard: the last proposal and when, so one is not sent twice in a row. */
+  private readonly proposals = new Map<string, { key: string; at: number }>();
+  /** Per shard: when the master was first seen objectively down (monotonic). */
+  private readonly detectedAt = new Map<string, { mono: number; wall: number }>();
+  /** Per "shard/node": run id and offset last seen, to catch a master that restarted empty. */
+  private readonly lastSeen = new Map<string, { runId: string; offset: number }>();
+  private readonly noCandidateLogged = new Set<string>();
+  private readonly switchovers = new Map<string, SwitchoverRequest>();
+  private readonly repointDone = new Map<string, Set<string>>();
+  private actions: EngineAction[] = [];
+
+  constructor(readonly selfId: NodeId) {}
+
+  /** A Redis operation finished; the next update() acts on it. */
+  redisDone(opId: number, result: RedisOpResult): void {
+    const k = this.opIndex.get(opId);
+    if (k === undefined) return;
+    this.opIndex.delete(opId);
+    const st = this.ops.get(k);
+    if (st && st.opId === opId) st.result = result;
+  }
+
+  /** Leadership was lost: forget everything in flight (the next leader resumes from the log). */
+  reset(): void {
+    this.ops.clear();
+    this.opIndex.clear();
+    this.proposals.clear();
+    this.detectedAt.clear();
+    this.repointDone.clear();
+    for (const r of this.switchovers.values()) {
+      this.actions.push({ type: 'switchover-done', requestId: r.requestId, result: this.fail(r, 'not_leader', 'leadership changed during the switchover') });
+    }
+    this.switchovers.clear();
+  }
+
+  requestSwitchover(requestId: number, shard: string, to: string | null, now: number, timeoutMs: number): void {
+    if (this.switchovers.has(shard)) {
+      this.actions.push({ type: 'switchover-done', requestId, result: failed(shard, 'busy', 'a switchover of this shard is already running') });
+      return;
+    }
+    this.switchovers.set(shard, {
+      requestId,
+      shard,
+      to,
+      requestedAt: now,
+      deadline: now + timeoutMs,
+      phase: 'pausing',
+      target: null,
+      pausedAt: null,
+      masterOffset: null,
+      targetOffset: null,
+      steps: {},
+      epoch: null,
+      report: null,
+    });
+  }
+
+  /** The candidate report as it stands now (the CLI's `candidates`, a switchover's dry run). */
+  candidates(input: EngineInput, shardName: string): CandidateReport | null {
+    const shard = input.topology.shards[shardName];
+    if (!shard) return null;
+    return this.report(input, shard, shard.master);
+  }
+
+  update(input: EngineInput): EngineAction[] {
+    if (input.leading) {
+      for (const shard of Object.values(input.topology.shards)) this.updateShard(input, shard);
+      for (const r of [...this.switchovers.values()]) {
+        if (!input.topology.shards[r.shard]) this.finishSwitchover(r, this.fail(r, 'not_found', `no shard ${r.shard}`));
+      }
+    }
+    const out = this.actions;
+    this.actions = [];
+    return out;
+  }
+
+  // ---- per shard ----------------------------------------------------------------------------
+
+  private updateShard(input: EngineInput, shard: ShardState): void {
+    const f = shard.failover;
+    if (f) {
+      if (f.term !== input.term) {
+        this.propose(input, shard.name, { type: 'failoverResumed', shard: shard.name, epoch: f.epoch });
+        return;
+      }
+      if (f.step === 'started') this.promote(input, shard);
+      else this.repoint(input, shard);
+      return;
+    }
+    if (shard.master === null) {
+      this.adoptMaster(input, shard);
+      return;
+    }
+    this.watchSeen(input, shard);
+    const sw = this.switchovers.get(shard.name);
+    if (sw) {
+      this.switchover(input, shard, sw);
+      return;
+    }
+    this.reconcile(input, shard);
+    this.detect(input, shard);
+  }
+
+  /** First leader after bootstrap: adopt the running topology, or apply initialMaster (6a). */
+  private adoptMaster(input: EngineInput, shard: ShardState): void {
+    const views = this.views(input, shard);
+    const missing = shard.nodes.filter((n) => !views.get(n.id));
+    if (missing.length > 0) return; // wait until every node has been seen
+    const masters = shard.nodes.filter((n) => views.get(n.id)?.role === 'master');
+    const replicas = shard.nodes.filter((n) => views.get(n.id)?.role === 'slave');
+    if (masters.length === 1) {
+      const m = masters[0];
+      const following = replicas.every((r) => pointsAt(views.get(r.id), m));
+      if (following && masters.length + replicas.length === shard.nodes.length) {
+        this.propose(input, shard.name, { type: 'masterAdopted', shard: shard.name, master: m.id, replId: views.get(m.id)?.replId ?? null });
+        return;
+      }
+    }
+    if (replicas.length === 0 && masters.length === shard.nodes.length) {
+      if (shard.initialMaster) {
+        const m = nodeOf(shard, shard.initialMaster) as RedisNodeSpec;
+        this.propose(input, shard.name, { type: 'masterAdopted', shard: shard.name, master: m.id, replId: views.get(m.id)?.replId ?? null });
+        return;
+      }
+      this.propose(input, shard.name, { type: 'shardProblem', shard: shard.name, problem: 'every node is a master and no initialMaster is set' });
+      return;
+    }
+    const names = masters.map((m) => m.id).join(', ');
+    this.propose(input, shard.name, {
+      type: 'shardProblem',
+      shard: shard.name,
+      problem: `ambiguous topology: masters ${names || 'none'}; refusing to pick one`,
+    });
+  }
+
+  /** Tracks run id and offset of the master, to catch an empty restart (4.5). */
+  private watchSeen(input: EngineInput, shard: ShardState): void {
+    const m = shard.master as string;
+    const v = input.observations.best(shard.name, m, input.now, 2 * shard.settings.downAfterMs, this.selfId);
+    if (!v || v.runId === null || v.offset === null) return;
+    const k = `${shard.name}/${m}`;
+    const prev = this.lastSeen.get(k);
+    if (prev && prev.runId !== v.runId && v.offset < prev.offset) return; // keep the evidence
+    this.lastSeen.set(k, { runId: v.runId, offset: v.offset });
+  }
+
+  private restartedEmpty(input: EngineInput, shard: ShardState): boolean {
+    const m = shard.master as string;
+    const prev = this.lastSeen.get(`${shard.name}/${m}`);
+    const v = input.observations.best(shard.name, m, input.now, 2 * shard.settings.downAfterMs, this.selfId);
+    return !!prev && !!v && v.runId !== null && v.runId !== prev.runId && v.offset !== null && v.offset < prev.offset;
+  }
+
+  /**
+   * After a failover (4.5): a node answering as master that is not the committed master is
+   * demoted at once; a replica of the wrong master is repointed, toward the committed (highest
+   * epoch) master only. A master that restarted empty is never followed.
+   */
+  private reconcile(input: EngineInput, shard: ShardState): void {
+    const master = nodeOf(shard, shard.master) as RedisNodeSpec;
+    if (this.restartedEmpty(input, shard)) return; // detect() fails it over; follow nothing of it
+    const views = this.views(input, shard);
+    for (const node of shard.nodes) {
+      if (node.id === master.id) continue;
+      const v = views.get(node.id);
+      if (!v) continue;
+      const wrong = v.role === 'master' || (v.role === 'slave' && !pointsAt(v, master));
+      if (!wrong) continue;
+      const demote = v.role === 'master';
+      const op: RedisOp = { kind: 'replicaof', host: master.host, port: master.port, killClients: demote };
+      if (this.redis(input, shard.name, node, op) && demote) {
+        this.event('+convert-to-slave', shard.name, { node: node.id, host: node.host, port: node.port });
+      }
+    }
+  }
+
+  private detect(input: EngineInput, shard: ShardState): void {
+    const emptyRestart = this.restartedEmpty(input, shard);
+    const verdict = detectOdown(shard, input.observations, input.now, input.voters);
+    if (!verdict.odown && !emptyRestart) {
+      if (this.detectedAt.delete(shard.name)) this.event('-odown', shard.name, {});
+      this.noCandidateLogged.delete(shard.name);
+      return;
+    }
+    if (!this.detectedAt.has(shard.name)) {
+      this.detectedAt.set(shard.name, { mono: input.now, wall: input.wallNow });
+      this.event('+odown', shard.name, { reason: emptyRestart ? 'master restarted empty' : verdict.reason, observers: verdict.sdownObservers });
+    }
+    if (input.topology.paused || shard.paused || input.wallNow < shard.cooldownUntil) return;
+    const report = this.report(input, shard, shard.master);
+    if (!report.chosen) {
+      if (!this.noCandidateLogged.has(shard.name)) {
+        this.noCandidateLogged.add(shard.name);
+        this.event('-failover-abort-no-good-slave', shard.name, { report });
+      }
+      return;
+    }
+    const detected = this.detectedAt.get(shard.name) as { mono: number; wall: number };
+    this.propose(input, shard.name, {
+      type: 'failoverStarted',
+      shard: shard.name,
+      epoch: shard.epoch + 1,
+      kind: 'failover',
+      from: shard.master,
+      to: report.chosen,
+      report,
+      at: input.wallNow,
+      detectedAt: detected.wall,
+    });
+  }
+
+  /** FailoverStarted is committed: REPLICAOF NO ONE on the candidate, verify, commit Promoted. */
+  private promote(input: EngineInput, shard: ShardState): void {
+    const f = shard.failover as NonNullable<ShardState['failover']>;
+    const to = nodeOf(shard, f.to) as RedisNodeSpec;
+    const st = this.ops.get(`${shard.name}/${to.id}`);
+    if (input.wallNow - f.startedAt > shard.settings.failoverTimeoutMs) {
+      this.propose(input, shard.name, { type: 'failoverAborted', shard: shard.name, epoch: f.epoch, reason: `promotion of ${to.id} timed out`, at: input.wallNow });
+      return;
+    }
+    if (st?.op === 'promote' && st.result?.ok) {
+      this.redis(input, shard.name, to, { kind: 'inspect' }, 0);
+      return;
+    }
+    if (st?.op === 'inspect' && st.result?.ok && st.result.view?.role === 'master') {
+      this.propose(input, shard.name, { type: 'promoted', shard: shard.name, epoch: f.epoch, replId: st.result.view.replId, at: input.wallNow });
+      return;
+    }
+    if (st?.op === 'inspect' && st.result?.ok) {
+      this.redis(input, shard.name, to, { kind: 'promote' }, 0); // not master yet: send it again
+      return;
+    }
+    this.redis(input, shard.name, to, { kind: 'promote' });
+  }
+
+  /** Promoted is committed (clients know): repoint every other reachable node, then end. */
+  private repoint(input: EngineInput, shard: ShardState): void {
+    const f = shard.failover as NonNullable<ShardState['failover']>;
+    const master = nodeOf(shard, f.to) as RedisNodeSpec;
+    const done = this.repointDone.get(shard.name) ?? new Set<string>();
+    this.repointDone.set(shard.name, done);
+    const views = this.views(input, shard);
+    const pending: RedisNodeSpec[] = [];
+    for (const node of shard.nodes) {
+      if (node.id === master.id || done.has(node.id)) continue;
+      const st = this.ops.get(`${shard.name}/${node.id}`);
+      const v = st?.op === 'inspect' && st.result?.ok ? st.result.view : views.get(node.id);
+      if (v && v.role === 'slave' && pointsAt(v, master) && v.linkUp === true) {
+        done.add(node.id);
+        this.event('+slave-reconf-done', shard.name, { node: node.id, host: node.host, port: node.port });
+        continue;
+      }
+      if (!views.get(node.id) && !(st?.result?.ok ?? false)) continue; // unreachable: reconciled when it returns
+      pending.push(node);
+    }
+    const timedOut = f.promotedAt !== null && input.wallNow - f.promotedAt > shard.settings.failoverTimeoutMs;
+    if (pending.length === 0 || timedOut) {
+      const sw = this.switchovers.get(shard.name);
+      if (sw && sw.epoch === f.epoch && sw.pausedAt !== null) {
+        // The old master was paused for the switchover: release its (now rejected) writers.
+        const from = nodeOf(shard, f.from);
+        const u = from ? this.ops.get(`${shard.name}/${from.id}`) : undefined;
+        if (from && !(u?.op === 'unpause' && u.result)) {
+          this.redis(input, shard.name, from, { kind: 'unpause' });
+          return;
+        }
+      }
+      this.propose(input, shard.name, {
+        type: 'failoverEnded',
+        shard: shard.name,
+        epoch: f.epoch,
+        repointed: [...done],
+        timeline: timelineOf(f, input.wallNow),
+        at: input.wallNow,
+      });
+      return;
+    }
+    let inProgress = 0;
+    for (const node of pending) {
+      const st = this.ops.get(`${shard.name}/${node.id}`);
+      if (st?.op === 'replicaof' && st.result?.ok) {
+        inProgress++;
+        this.redis(input, shard.name, node, { kind: 'inspect' }, 0);
+      } else if (st?.op === 'inspect' && st.sentAt > 0 && st.result === undefined) {
+        inProgress++;
+      } else if (st?.op === 'inspect' && st.result) {
+        inProgress++;
+        this.redis(input, shard.name, node, { kind: 'inspect' }, POLL_MS);
+      }
+    }
+    for (const node of pending) {
+      if (inProgress >= shard.settings.parallelSyncs) break;
+      const st = this.ops.get(`${shard.name}/${node.id}`);
+      if (st?.op === 'replicaof' || st?.op === 'inspect') continue;
+      const isOldMaster = node.id === f.from;
+      const op: RedisOp = { kind: 'replicaof', host: master.host, port: master.port, killClients: isOldMaster };
+      if (this.redis(input, shard.name, node, op, 0)) {
+        this.event('+slave-reconf-sent', shard.name, { node: node.id, host: node.host, port: node.port });
+      }
+      inProgress++;
+    }
+  }
+
+  // ---- switchover (4.7) ---------------------------------------------------------------------
+
+  private switchover(input: EngineInput, shard: ShardState, r: SwitchoverRequest): void {
+    const master = nodeOf(shard, shard.master) as RedisNodeSpec;
+    if (input.now > r.deadline) {
+      this.abortSwitchover(input, shard, r, 'timeout', `switchover timed out in phase ${r.phase}`);
+      return;
+    }
+    if (r.phase === 'pausing') {
+      const report = this.report(input, shard, shard.master);
+      r.report = report;
+      const target = r.to ?? report.chosen;
+      const row = report.rows.find((x) => x.id === target);
+      if (!target || !row?.eligible) {
+        const why = target ? `${target} is not eligible: ${row?.reason ?? 'not a node of this shard'}` : 'no eligible replica';
+        this.finishSwitchover(r, this.fail(r, 'no_candidate', why));
+        return;
+      }
+      r.target = target;
+      const st = this.ops.get(`${shard.name}/${master.id}`);
+      if (st?.op === 'pause' && st.result?.ok) {
+        r.pausedAt = st.sentAt;
+        r.steps.preflight = st.sentAt - r.requestedAt;
+        r.phase = 'catching-up';
+      } else if (st?.op === 'pause' && st.result && !st.result.ok) {
+        this.finishSwitchover(r, this.fail(r, 'redis_error', `CLIENT PAUSE on ${master.id} failed: ${st.result.error}`));
+      } else if (st?.op !== 'pause') {
+        this.redis(input, shard.name, master, { kind: 'pause', ms: shard.settings.failoverTimeoutMs }, 0);
+      }
+      return;
+    }
+    if (r.phase === 'catching-up') {
+      const target = nodeOf(shard, r.target) as RedisNodeSpec;
+      const ms = this.ops.get(`${shard.name}/${master.id}`);
+      const ts = this.ops.get(`${shard.name}/${target.id}`);
+      if (ms?.op === 'inspect' && ms.result?.view?.offset != null) r.masterOffset = ms.result.view.offset;
+      if (ts?.op === 'inspect' && ts.result?.view?.offset != null) r.targetOffset = ts.result.view.offset;
+      if (r.masterOffset !== null && r.targetOffset !== null && r.targetOffset >= r.masterOffset) {
+        r.steps.catchUp = input.now - (r.pausedAt ?? input.now);
+        r.phase = 'committing';
+      } else {
+        this.redis(input, shard.name, master, { kind: 'inspect' }, ms?.op === 'inspect' ? POLL_MS : 0);
+        this.redis(input, shard.name, target, { kind: 'inspect' }, ts?.op === 'inspect' ? POLL_MS : 0);
+        return;
+      }
+    }
+    if (r.phase === 'committing') {
+      r.epoch = shard.epoch + 1;
+      this.propose(input, shard.name, {
+        type: 'failoverStarted',
+        shard: shard.name,
+        epoch: r.epoch,
+        kind: 'switchover',
+        from: shard.master,
+        to: r.target as string,
+        report: r.report as CandidateReport,
+        at: input.wallNow,
+        detectedAt: input.wallNow,
+      });
+    }
+  }
+
+  /** Called when the topology shows the switchover's epoch ended (or aborted). */
+  switchoverApplied(shardName: string, epoch: number, ok: boolean, repointed: readonly string[], now: number, reason?: string): void {
+    const r = this.switchovers.get(shardName);
+    if (!r || r.epoch !== epoch) return;
+    r.steps.total = now - r.requestedAt;
+    const report: DrillReport = {
+      ...this.drillReport(r),
+      repointed,
+      writePauseMs: r.pausedAt !== null ? Math.round(now - r.pausedAt) : null,
+    };
+    this.finishSwitchover(r, ok ? { ok: true, report } : { ok: false, error: { code: 'aborted', message: reason ?? 'aborted' }, report });
+  }
+
+  private abortSwitchover(input: EngineInput, shard: ShardState, r: SwitchoverRequest, code: string, message: string): void {
+    if (r.pausedAt !== null && r.phase !== 'in-flight') {
+      const master = nodeOf(shard, shard.master) as RedisNodeSpec;
+      this.redis(input, shard.name, master, { kind: 'unpause' }, 0);
+    }
+    this.finishSwitchover(r, this.fail(r, code, message));
+  }
+
+  private finishSwitchover(r: SwitchoverRequest, result: SwitchoverResult): void {
+    this.switchovers.delete(r.shard);
+    this.actions.push({ type: 'switchover-done', requestId: r.requestId, result });
+  }
+
+  private fail(r: SwitchoverRequest, code: string, message: string): SwitchoverResult {
+    return { ok: false, error: { code, message }, report: this.drillReport(r) };
+  }
+
+  private drillReport(r: SwitchoverRequest): DrillReport {
+    return {
+      shard: r.shard,
+      dryRun: false,
+      from: null,
+      to: r.target,
+      epoch: r.epoch,
+      candidates: r.report,
+      writePauseMs: null,
+      masterOffset: r.masterOffset,
+      targetOffset: r.targetOffset,
+      repointed: [],
+      stepsMs: r.steps,
+    };
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private report(input: EngineInput, shard: ShardState, from: string | null): CandidateReport {
+    const views = this.views(input, shard);
+    const maxAge = 2 * shard.settings.downAfterMs;
+    const masterSightings = from ? input.observations.fresh(shard.name, from, input.now, 10 * maxAge) : [];
+    const offsets = masterSightings.map((s) => s.obs.offset).filter((o): o is number => o !== null && o >= 0);
+    return chooseCandidate({
+      shard,
+      from,
+      views,
+      masterOffset: offsets.length > 0 ? Math.max(...offsets) : null,
+      maxLinkDownMs: shard.settings.maxLinkDownMs ?? 10 * shard.settings.downAfterMs,
+    });
+  }
+
+  private views(input: EngineInput, shard: ShardState): Map<string, RedisObservation | null> {
+    const maxAge = 2 * shard.settings.downAfterMs;
+    return new Map(shard.nodes.map((n) => [n.id, input.observations.best(shard.name, n.id, input.now, maxAge, this.selfId)]));
+  }
+
+  /**
+   * Sends a Redis operation to a node: one at a time per node, and the same kind again only
+   * after minGapMs (retries) — 0 for the next step of a sequence. Returns whether it was sent.
+   */
+  private redis(input: EngineInput, shard: string, node: RedisNodeSpec, op: RedisOp, minGapMs = OP_RETRY_MS): boolean {
+    const k = `${shard}/${node.id}`;
+    const st = this.ops.get(k);
+    if (st && st.result === undefined && input.now - st.sentAt < OP_TIMEOUT_MS) return false; // in flight
+    if (st && st.op === op.kind && input.now - st.sentAt < minGapMs) return false;
+    const opId = this.nextOpId++;
+    this.ops.set(k, { opId, op: op.kind, sentAt: input.now });
+    this.opIndex.set(opId, k);
+    this.actions.push({ type: 'redis', opId, shard, node, op });
+    return true;
+  }
+
+  private propose(input: EngineInput, shard: string, command: TopologyCommand): void {
+    const key = JSON.stringify({ ...command, at: 0, detectedAt: 0, timeline: 0 });
+    const last = this.proposals.get(shard);
+    if (last && last.key === key && input.now - last.at < PROPOSAL_RETRY_MS) return;
+    this.proposals.set(shard, { key, at: input.now });
+    this.actions.push({ type: 'propose', command });
+  }
+
+  private event(name: string, shard: string, detail: Record<string, unknown>): void {
+    this.actions.push({ type: 'event', name, shard, detail });
+  }
+}
+
+function pointsAt(v: RedisObservation | null | undefined, master: RedisNodeSpec): boolean {
+  return !!v && v.role === 'slave' && v.masterHost === master.host && v.masterPort === master.port;
+}
+
+function failed(shard: string, code: string, message: string): SwitchoverResult {
+  return {
+    ok: false,
+    error: { code, message },
+    report: { shard, dryRun: false, from: null, to: null, epoch: null, candidates: null, writePauseMs: null, masterOffset: null, targetOffset: null, repointed: [], stepsMs: {} },
+  };
+}
+
+function timelineOf(f: NonNullable<ShardState['failover']>, wallNow: number): TimelineMs {
+  const t0 = f.detectedAt;
+  return {
+    detected: 0,
+    committed: f.startedAt - t0,
+    promoted: f.promotedAt !== null ? f.promotedAt - t0 : undefined,
+    published: f.promotedAt !== null ? f.promotedAt - t0 : undefined,
+    repointed: wallNow - t0,
+    ended: wallNow - t0,
+  };
+}

@@ -1,0 +1,73 @@
+// Candidate choice (DESIGN.md 4.3): every replica is either rejected with a reason or ranked;
+// the whole report is committed with the decision so that an operator can see why.
+import type { CandidateReport, CandidateRow, RedisObservation, ShardState } from './types.js';
+
+export interface CandidateInput {
+  readonly shard: ShardState;
+  /** The node being replaced (the failed or current master). */
+  readonly from: string | null;
+  /** Best current view of each node (null: no fresh reachable report). */
+  readonly views: ReadonlyMap<string, RedisObservation | null>;
+  /** The master's last known offset, for lag. */
+  readonly masterOffset: number | null;
+  /** maxLinkDownMs resolved (null in config means 10 x downAfterMs). */
+  readonly maxLinkDownMs: number;
+}
+
+export function chooseCandidate(input: CandidateInput): CandidateReport {
+  const { shard, views } = input;
+  const replicaOffsets = [...views.entries()]
+    .filter(([id, v]) => id !== input.from && v?.role === 'slave' && v.offset !== null)
+    .map(([, v]) => v?.offset as number);
+  const reference = input.masterOffset ?? (replicaOffsets.length > 0 ? Math.max(...replicaOffsets) : null);
+  const rows: CandidateRow[] = [];
+  for (const node of shard.nodes) {
+    if (node.id === input.from) continue;
+    const v = views.get(node.id) ?? null;
+    const offset = v?.offset ?? null;
+    const lagBytes = reference !== null && offset !== null ? Math.max(0, reference - offset) : null;
+    const reject = rejection(input, node.priority, node.noFailover, v, lagBytes);
+    rows.push({ id: node.id, eligible: reject === null, reason: reject ?? 'eligible', offset, lagBytes, priority: node.priority });
+  }
+  const selection = shard.settings.selection;
+  const ranked = rows.filter((r) => r.eligible).sort((a, b) => compare(a, b, selection));
+  const ranks = new Map(ranked.map((r, i) => [r.id, i + 1]));
+  const described = rows.map((r) =>
+    r.eligible ? { ...r, reason: `rank ${ranks.get(r.id)}: offset ${r.offset}, lag ${r.lagBytes ?? '?'} bytes, priority ${r.priority}` } : r,
+  );
+  return { selection, masterOffset: input.masterOffset, chosen: ranked[0]?.id ?? null, rows: described };
+}
+
+function rejection(
+  input: CandidateInput,
+  priority: number,
+  noFailover: boolean,
+  v: RedisObservation | null,
+  lagBytes: number | null,
+): string | null {
+  const s = input.shard.settings;
+  if (!v) return 'unreachable: no fresh report from any raftinel node';
+  if (v.error) return `unusable: ${v.error}`;
+  if (v.sdown) return 'subjectively down';
+  if (priority === 0) return 'priority 0 (never promoted)';
+  if (noFailover) return 'noFailover is set';
+  if (v.role !== 'slave') return `reports role ${v.role}, not a replica`;
+  if (input.shard.replId !== null && v.replId !== null && v.replId !== input.shard.replId) {
+    return `on another replication history (replid ${v.replId}, the shard's is ${input.shard.replId})`;
+  }
+  if (v.linkUp === false && (v.linkDownMs ?? Infinity) > input.maxLinkDownMs) {
+    return `link to the master down for ${v.linkDownMs ?? '?'} ms (limit ${input.maxLinkDownMs} ms)`;
+  }
+  if (v.offset === null) return 'offset unknown';
+  if (s.maxLagBytes !== null && (lagBytes ?? Infinity) > s.maxLagBytes) {
+    return `behind by ${lagBytes} bytes, over the budget maxLagBytes ${s.maxLagBytes}`;
+  }
+  return null;
+}
+
+function compare(a: CandidateRow, b: CandidateRow, selection: string): number {
+  const byOffset = (b.offset ?? -1) - (a.offset ?? -1);
+  const byPriority = a.priority - b.priority;
+  const byId = a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  return selection === 'priority-first' ? byPriority || byOffset || byId : byOffset || byPriority || byId;
+}

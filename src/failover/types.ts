@@ -1,0 +1,165 @@
+// The vocabulary of failover: the replicated topology of each shard, what observers see of
+// each Redis node, the candidate report, and the commands committed through the Raft log.
+import type { ShardSettings } from '../config/index.js';
+import type { NodeId } from '../raft/types.js';
+
+export type { ShardSettings } from '../config/index.js';
+export type RedisNodeId = string;
+
+export interface RedisNodeSpec {
+  readonly id: RedisNodeId;
+  readonly host: string;
+  readonly port: number;
+  /** Lower wins under priority-first; 0 means never promote. */
+  readonly priority: number;
+  readonly noFailover: boolean;
+}
+
+export type FailoverKind = 'failover' | 'switchover';
+
+/** A failover or switchover between FailoverStarted and FailoverEnded/Aborted. */
+export interface InFlight {
+  readonly epoch: number;
+  readonly kind: FailoverKind;
+  readonly from: RedisNodeId | null;
+  readonly to: RedisNodeId;
+  /** started: REPLICAOF NO ONE may be sent; promoted: clients were told; repoint the rest. */
+  readonly step: 'started' | 'promoted';
+  /** Raft term of the latest entry of this failover: only that term's leader acts on it. */
+  readonly term: number;
+  /** Wall-clock ms (the leader's, committed): detection, FailoverStarted, Promoted. */
+  readonly detectedAt: number;
+  readonly startedAt: number;
+  readonly promotedAt: number | null;
+  readonly report: CandidateReport;
+}
+
+export interface ShardState {
+  readonly name: string;
+  readonly nodes: readonly RedisNodeSpec[];
+  readonly settings: ShardSettings;
+  readonly initialMaster: RedisNodeId | null;
+  readonly master: RedisNodeId | null;
+  readonly epoch: number;
+  /** master_replid of the committed master: replicas on another history are never promoted. */
+  readonly replId: string | null;
+  readonly failover: InFlight | null;
+  readonly paused: boolean;
+  /** Wall-clock ms (leader's clock, committed) until which automatic failovers wait, unless acked. */
+  readonly cooldownUntil: number;
+  /** Why the shard has no master yet (bootstrap refused an ambiguous topology), or null. */
+  readonly problem: string | null;
+}
+
+export interface TimelineMs {
+  readonly detected?: number;
+  readonly committed?: number;
+  readonly promoted?: number;
+  readonly published?: number;
+  readonly repointed?: number;
+  readonly ended?: number;
+  readonly writesPausedMs?: number;
+}
+
+export interface HistoryEntry {
+  readonly shard: string;
+  readonly epoch: number;
+  readonly kind: FailoverKind;
+  readonly from: RedisNodeId | null;
+  readonly to: RedisNodeId;
+  readonly result: 'ended' | 'aborted';
+  readonly reason: string | null;
+  /** Wall-clock ms at detection (or at the operator's request). */
+  readonly at: number;
+  /** Milliseconds from detection to each step. */
+  readonly timeline: TimelineMs;
+  readonly report: CandidateReport;
+  readonly repointed: readonly RedisNodeId[];
+}
+
+export interface CandidateRow {
+  readonly id: RedisNodeId;
+  readonly eligible: boolean;
+  /** Why it was rejected, or why it ranks where it does. */
+  readonly reason: string;
+  readonly offset: number | null;
+  readonly lagBytes: number | null;
+  readonly priority: number;
+}
+
+export interface CandidateReport {
+  readonly selection: 'least-lag' | 'priority-first';
+  readonly masterOffset: number | null;
+  readonly chosen: RedisNodeId | null;
+  readonly rows: readonly CandidateRow[];
+}
+
+/** What one raftinel node sees of one Redis node. */
+export interface RedisObservation {
+  readonly shard: string;
+  readonly node: RedisNodeId;
+  /** No valid reply for downAfterMs (subjectively down), or a master that reports role slave. */
+  readonly sdown: boolean;
+  /** The observer's loop stalled: it cannot vouch for anything (TILT). */
+  readonly unsure: boolean;
+  readonly reachable: boolean;
+  readonly role: 'master' | 'slave' | 'unknown';
+  readonly masterHost: string | null;
+  readonly masterPort: number | null;
+  readonly linkUp: boolean | null;
+  readonly linkDownMs: number | null;
+  /** master_repl_offset for a master, the processed offset for a replica. */
+  readonly offset: number | null;
+  readonly replId: string | null;
+  readonly runId: string | null;
+  /** Why the node is not usable (garbage reply, AUTH refused, unknown role), or null. */
+  readonly error: string | null;
+  /** Milliseconds since the last valid reply, at the time of observation. */
+  readonly lastOkAgoMs: number | null;
+}
+
+export interface ObservationReport {
+  readonly observer: NodeId;
+  readonly observations: readonly RedisObservation[];
+}
+
+/** Commands committed through the Raft log. `at` is the proposing leader's wall clock. */
+export type TopologyCommand =
+  | { readonly type: 'bootstrapShards'; readonly shards: readonly ShardSpec[] }
+  | { readonly type: 'addShard'; readonly shard: ShardSpec }
+  | { readonly type: 'setShard'; readonly name: string; readonly settings?: Partial<ShardSettings>; readonly nodes?: readonly RedisNodeSpec[] }
+  | { readonly type: 'removeShard'; readonly name: string }
+  | { readonly type: 'masterAdopted'; readonly shard: string; readonly master: RedisNodeId; readonly replId: string | null }
+  | { readonly type: 'shardProblem'; readonly shard: string; readonly problem: string }
+  | {
+      readonly type: 'failoverStarted';
+      readonly shard: string;
+      readonly epoch: number;
+      readonly kind: FailoverKind;
+      readonly from: RedisNodeId | null;
+      readonly to: RedisNodeId;
+      readonly report: CandidateReport;
+      readonly at: number;
+      readonly detectedAt: number;
+    }
+  | { readonly type: 'failoverResumed'; readonly shard: string; readonly epoch: number }
+  | { readonly type: 'promoted'; readonly shard: string; readonly epoch: number; readonly replId: string | null; readonly at: number }
+  | {
+      readonly type: 'failoverEnded';
+      readonly shard: string;
+      readonly epoch: number;
+      readonly repointed: readonly RedisNodeId[];
+      readonly timeline: TimelineMs;
+      readonly at: number;
+    }
+  | { readonly type: 'failoverAborted'; readonly shard: string; readonly epoch: number; readonly reason: string; readonly at: number }
+  | { readonly type: 'pause'; readonly shard: string | null }
+  | { readonly type: 'resume'; readonly shard: string | null }
+  | { readonly type: 'ack'; readonly shard: string };
+
+export interface ShardSpec {
+  readonly name: string;
+  readonly nodes: readonly RedisNodeSpec[];
+  readonly settings: ShardSettings;
+  readonly initialMaster: RedisNodeId | null;
+}
