@@ -18,9 +18,9 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/raft/**/*.ts'],
+    files: ['src/raft/**/*.ts', 'src/failover/{engine,detect,select,topology,observations,types}.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: impure.map((name) => ({ name, message: 'src/raft is pure: no I/O (DESIGN.md section 2)' })) }],
+      'no-restricted-imports': ['error', { paths: impure.map((name) => ({ name, message: 'the Raft core and failover decisions are pure: no I/O (DESIGN.md section 2)' })) }],
       'no-restricted-globals': ['error',
         ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'queueMicrotask', 'process', 'performance', 'fetch', 'require']
           .map((name) => ({ name, message: 'src/raft is pure: time and I/O come from the runtime loop' }))],

@@ -6,7 +6,7 @@ import { advertisedAddresses, parseHostPort, type RaftinelConfig } from '../conf
 import type { NodeId } from '../raft/types.js';
 import { RaftRuntime } from '../runtime/raft-runtime.js';
 import { systemClock } from '../runtime/system-clock.js';
-import { openFileStorage, type FileStorage } from '../storage/index.js';
+import { openFileStorage } from '../storage/index.js';
 import { createTcpTransport, type TcpTransport } from '../transport/index.js';
 import { RaftinelError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
