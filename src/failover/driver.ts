@@ -6,6 +6,7 @@ import type { RaftinelConfig } from '../config/index.js';
 import { readSecretFile } from '../config/index.js';
 import type { NodeId } from '../raft/types.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
+import type { Cancel, Clock } from '../runtime/ports.js';
 import type { Logger } from '../util/log.js';
 import { FailoverEngine, type EngineAction, type EngineInput, type RedisOp, type RedisOpResult, type SwitchoverResult } from './engine.js';
 import { ObservationTable } from './observations.js';
@@ -28,8 +29,9 @@ export interface ProbeSource {
   onChange(cb: (changed: RedisObservation[]) => void): void;
 }
 
+/** Runs Redis operations; callback style so that the simulator can answer from its own events. */
 export interface RedisExecutor {
-  execute(target: RedisTarget, op: RedisOp): Promise<RedisOpResult>;
+  execute(target: RedisTarget, op: RedisOp, done: (result: RedisOpResult) => void): void;
 }
 
 /** The peer transport's envelope side, as the driver needs it. */
@@ -38,8 +40,17 @@ export interface EnvelopeChannel {
   onEnvelope(kind: string, handler: (from: NodeId, body: unknown) => void): void;
 }
 
+/** How this node reaches a shard's Redis nodes: from its own config, never from the log. */
+export interface RedisCredentials {
+  readonly auth: RedisTarget['auth'];
+  readonly tls: RedisTarget['tls'];
+}
+
 export interface DriverDeps {
-  readonly config: RaftinelConfig;
+  readonly selfId: NodeId;
+  /** The shards of this node's config: proposed by the first leader of an empty log. */
+  readonly configuredShards: readonly ShardSpec[];
+  readonly credentials: (shard: string) => RedisCredentials;
   readonly runtime: RaftRuntime;
   readonly topology: () => Topology;
   readonly onTopology: (listener: (events: readonly TopologyEvent[], index: number) => void) => void;
@@ -49,6 +60,10 @@ export interface DriverDeps {
   readonly logger: Logger;
   /** Sentinel-style events (name, shard, message) for the RESP pub/sub and the logs. */
   readonly publish?: (name: string, shard: string, message: string) => void;
+  /** Monotonic time and scheduling (the simulator's virtual clock, or the system clock). */
+  readonly clock: Clock;
+  /** Wall-clock ms, only for what is committed and shown (history timestamps, cooldown). */
+  readonly wallNow?: () => number;
 }
 
 const UPDATE_MS = 25;
@@ -58,7 +73,7 @@ export class FailoverDriver {
   private readonly engine: FailoverEngine;
   private readonly table = new ObservationTable();
   private readonly deps: DriverDeps;
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly timers: Cancel[] = [];
   private readonly switchoverWaiters = new Map<number, (r: SwitchoverResult) => void>();
   private nextRequestId = 1;
   private wasLeading = false;
@@ -69,7 +84,7 @@ export class FailoverDriver {
 
   constructor(deps: DriverDeps) {
     this.deps = deps;
-    this.engine = new FailoverEngine(deps.config.node.id);
+    this.engine = new FailoverEngine(deps.selfId);
   }
 
   start(): void {
@@ -78,13 +93,14 @@ export class FailoverDriver {
     channel.onEnvelope('obs', (from, body) => this.receiveObservations(from, body));
     onTopology((events) => this.topologyApplied(events));
     this.refreshTargets();
-    this.timers.push(setInterval(() => this.update(), UPDATE_MS));
-    this.timers.push(setInterval(() => this.shareObservations(this.deps.prober.observations()), DIGEST_MS));
+    const clock = this.deps.clock;
+    this.timers.push(clock.every(UPDATE_MS, () => this.update()));
+    this.timers.push(clock.every(DIGEST_MS, () => this.shareObservations(this.deps.prober.observations())));
   }
 
   stop(): void {
     this.stopped = true;
-    for (const t of this.timers) clearInterval(t);
+    for (const cancel of this.timers) cancel();
     for (const done of this.switchoverWaiters.values()) {
       done({ ok: false, error: { code: 'stopping', message: 'the node is stopping' }, report: emptyReport('') });
     }
@@ -96,7 +112,7 @@ export class FailoverDriver {
     const requestId = this.nextRequestId++;
     return new Promise((resolve) => {
       this.switchoverWaiters.set(requestId, resolve);
-      this.engine.requestSwitchover(requestId, shard, to, performance.now(), timeoutMs);
+      this.engine.requestSwitchover(requestId, shard, to, this.deps.clock.now(), timeoutMs);
       this.queueUpdate();
     });
   }
@@ -108,7 +124,7 @@ export class FailoverDriver {
   observationsOf(shard: string, node: string): RedisObservation | null {
     const settings = this.deps.topology().shards[shard]?.settings;
     const maxAge = 2 * (settings?.downAfterMs ?? 5000);
-    return this.table.best(shard, node, performance.now(), maxAge, this.deps.config.node.id) ?? this.ownView(shard, node);
+    return this.table.best(shard, node, this.deps.clock.now(), maxAge, this.deps.selfId) ?? this.ownView(shard, node);
   }
 
   /** This node's own latest view of a Redis node (health routes answer from it). */
@@ -121,9 +137,9 @@ export class FailoverDriver {
   private shareObservations(observations: RedisObservation[]): void {
     if (this.stopped || observations.length === 0) return;
     const s = this.deps.runtime.status();
-    const self = this.deps.config.node.id;
+    const self = this.deps.selfId;
     if (s.role === 'leader') {
-      this.table.record(self, observations, performance.now());
+      this.table.record(self, observations, this.deps.clock.now());
       this.queueUpdate();
     } else if (s.leader !== null) {
       this.deps.channel.sendEnvelope(s.leader, 'obs', { observations });
@@ -134,7 +150,7 @@ export class FailoverDriver {
     const list = (body as { observations?: unknown } | null)?.observations;
     if (!Array.isArray(list) || list.length > 10_000) return;
     const valid = list.filter(isObservation);
-    this.table.record(from, valid, performance.now());
+    this.table.record(from, valid, this.deps.clock.now());
     this.queueUpdate();
   }
 
@@ -143,7 +159,7 @@ export class FailoverDriver {
   private queueUpdate(): void {
     if (this.updateQueued || this.stopped) return;
     this.updateQueued = true;
-    setImmediate(() => {
+    this.deps.clock.defer(() => {
       this.updateQueued = false;
       this.update();
     });
@@ -153,8 +169,8 @@ export class FailoverDriver {
     const s = this.deps.runtime.status();
     const leading = s.role === 'leader' && this.deps.runtime.core.termAt(s.commit) === s.term;
     return {
-      now: performance.now(),
-      wallNow: Date.now(),
+      now: this.deps.clock.now(),
+      wallNow: (this.deps.wallNow ?? Date.now)(),
       term: s.term,
       leading,
       voters: s.conf.voters.length,
@@ -172,7 +188,7 @@ export class FailoverDriver {
     }
     this.wasLeading = input.leading;
     if (input.leading) {
-      this.table.record(this.deps.config.node.id, this.deps.prober.observations(), input.now);
+      this.table.record(this.deps.selfId, this.deps.prober.observations(), input.now);
       this.maybeBootstrap(input.topology);
     }
     for (const action of this.engine.update(input)) this.execute(action);
@@ -186,7 +202,7 @@ export class FailoverDriver {
       case 'redis': {
         const target = this.targetFor(action.shard, action.node);
         this.deps.logger.info({ event: 'redis-op', shard: action.shard, node: action.node.id, op: action.op.kind }, `${action.op.kind} on ${action.node.id}`);
-        void this.deps.admin.execute(target, action.op).then((result) => {
+        this.deps.admin.execute(target, action.op, (result) => {
           if (!result.ok) this.deps.logger.warn({ event: 'redis-op-failed', shard: action.shard, node: action.node.id, op: action.op.kind, error: result.error }, 'redis operation failed');
           this.engine.redisDone(action.opId, result);
           this.queueUpdate();
@@ -216,11 +232,11 @@ export class FailoverDriver {
 
   /** The first leader of an empty log proposes the shards of its own config (DESIGN 1). */
   private maybeBootstrap(topo: Topology): void {
-    const configured = this.deps.config.shards;
+    const configured = this.deps.configuredShards;
     if (Object.keys(topo.shards).length === 0) {
       if (this.bootstrapProposed || configured.length === 0) return;
       this.bootstrapProposed = true;
-      this.propose({ type: 'bootstrapShards', shards: configured.map(shardSpecOf) });
+      this.propose({ type: 'bootstrapShards', shards: configured });
       return;
     }
     if (this.warnedConfigDiff) return;
@@ -257,7 +273,7 @@ export class FailoverDriver {
         const name = e.entry.result === 'ended' ? '+failover-end' : '-failover-abort';
         this.deps.logger.info({ event: name, shard: e.shard, epoch: e.epoch, history: e.entry }, `${name} ${e.shard}`);
         publish?.(name, e.shard, `master ${e.shard}`);
-        this.engine.switchoverApplied(e.shard, e.epoch, e.entry.result === 'ended', e.entry.repointed, performance.now(), e.entry.reason ?? undefined);
+        this.engine.switchoverApplied(e.shard, e.epoch, e.entry.result === 'ended', e.entry.repointed, this.deps.clock.now(), e.entry.reason ?? undefined);
       }
     }
     if (events.length > 0) this.queueUpdate();
@@ -274,23 +290,36 @@ export class FailoverDriver {
 
   private targetFor(shardName: string, node: RedisNodeSpec): RedisTarget {
     const shard = this.deps.topology().shards[shardName];
-    const local = this.deps.config.shards.find((s) => s.name === shardName);
+    const { auth, tls } = this.deps.credentials(shardName);
+    return { shard: shardName, node, settings: shard.settings, auth, tls, isMaster: shard.master === node.id };
+  }
+}
+
+/** The shard specs and credentials of a node's config, for the driver. */
+export function shardsFromConfig(config: RaftinelConfig, logger: Logger): { specs: ShardSpec[]; credentials: (shard: string) => RedisCredentials } {
+  const specs = config.shards.map((s): ShardSpec => {
+    const { name, nodes, initialMaster, auth: _auth, tls: _tls, ...settings } = s;
+    return { name, nodes: nodes.map((n) => ({ id: n.id, host: n.host, port: n.port, priority: n.priority, noFailover: n.noFailover })), settings, initialMaster };
+  });
+  const cache = new Map<string, RedisCredentials>();
+  const credentials = (shard: string): RedisCredentials => {
+    const hit = cache.get(shard);
+    if (hit) return hit;
+    const local = config.shards.find((s) => s.name === shard);
     let auth: RedisTarget['auth'] = null;
     if (local?.auth) {
       try {
         auth = { username: local.auth.username, password: readSecretFile(local.auth.passwordFile) };
       } catch (err) {
-        this.deps.logger.error({ event: 'redis-auth-unreadable', shard: shardName, err: (err as Error).message }, 'cannot read the Redis password file');
+        logger.error({ event: 'redis-auth-unreadable', shard, err: (err as Error).message }, 'cannot read the Redis password file');
       }
     }
     const tls = local?.tls ? { ca: local.tls.ca ?? undefined, cert: local.tls.cert ?? undefined, key: local.tls.key ?? undefined } : null;
-    return { shard: shardName, node, settings: shard.settings, auth, tls, isMaster: shard.master === node.id };
-  }
-}
-
-function shardSpecOf(s: RaftinelConfig['shards'][number]): ShardSpec {
-  const { name, nodes, initialMaster, auth: _auth, tls: _tls, ...settings } = s;
-  return { name, nodes: nodes.map((n) => ({ id: n.id, host: n.host, port: n.port, priority: n.priority, noFailover: n.noFailover })), settings, initialMaster };
+    const creds = { auth, tls };
+    cache.set(shard, creds);
+    return creds;
+  };
+  return { specs, credentials };
 }
 
 /** Sentinel's message format for engine events: `<type> <name> <ip> <port> @ <master> <ip> <port>`. */
