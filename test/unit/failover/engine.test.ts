@@ -1,0 +1,149 @@
+// The failover engine, stepped by hand: proposals are "committed" at once into the topology,
+// Redis operations are answered by fake nodes, observations are written into the table.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FailoverEngine, type EngineAction, type RedisOp } from '../../../src/failover/engine.js';
+import { ObservationTable } from '../../../src/failover/observations.js';
+import { applyTopologyCommand, type Topology } from '../../../src/failover/topology.js';
+import type { RedisObservation } from '../../../src/failover/types.js';
+import { down, obs, topologyWithMaster } from './fixtures.js';
+
+class Harness {
+  readonly engine = new FailoverEngine('n1');
+  readonly table = new ObservationTable();
+  readonly sent: { node: string; op: RedisOp }[] = [];
+  readonly proposed: string[] = [];
+  now = 0;
+  term = 2;
+  views = new Map<string, RedisObservation>();
+
+  constructor(readonly topo: Topology) {}
+
+  see(...list: RedisObservation[]): void {
+    for (const o of list) this.views.set(o.node, o);
+    this.table.record('n1', list, this.now);
+    this.table.record('n2', list, this.now);
+  }
+
+  /** Runs update rounds, applying proposals and answering Redis operations, until quiet. */
+  run(rounds = 50): void {
+    for (let i = 0; i < rounds; i++) {
+      this.now += 25;
+      const actions = this.engine.update({ now: this.now, wallNow: 1_000_000 + this.now, term: this.term, leading: true, voters: 3, topology: this.topo, observations: this.table });
+      for (const a of actions) this.execute(a);
+    }
+  }
+
+  private execute(a: EngineAction): void {
+    if (a.type === 'propose') {
+      this.proposed.push(a.command.type);
+      applyTopologyCommand(this.topo, a.command, this.term);
+    } else if (a.type === 'redis') {
+      this.sent.push({ node: a.node.id, op: a.op });
+      const v = this.views.get(a.node.id) as RedisObservation;
+      if (a.op.kind === 'promote') this.see({ ...v, role: 'master', masterHost: null, masterPort: null, linkUp: null, replId: 'hist-2' });
+      if (a.op.kind === 'replicaof') {
+        const host = a.op.host;
+        const masterView = [...this.views.values()].find((x) => `h-${x.node}` === host);
+        this.see({ ...v, role: 'slave', masterHost: host, masterPort: a.op.port, linkUp: true, sdown: false, reachable: true, replId: masterView?.replId ?? v.replId });
+      }
+      this.engine.redisDone(a.opId, { ok: true, view: this.views.get(a.node.id) });
+    }
+  }
+}
+
+test('a master down for a quorum is failed over to the least-lagged replica, step by step', () => {
+  const h = new Harness(topologyWithMaster());
+  h.see(down('r1'), obs('r2', { offset: 900 }), obs('r3', { offset: 990 }));
+  h.run();
+  assert.deepEqual(h.proposed, ['failoverStarted', 'promoted', 'failoverEnded']);
+  const s = h.topo.shards.m;
+  assert.equal(s.master, 'r3');
+  assert.equal(s.epoch, 1);
+  assert.equal(s.replId, 'hist-2');
+  assert.equal(s.failover, null);
+  // REPLICAOF NO ONE went to r3 only, before any repointing; r2 was repointed to r3.
+  assert.equal(h.sent.filter((x) => x.op.kind === 'promote').every((x) => x.node === 'r3'), true);
+  const firstRepoint = h.sent.findIndex((x) => x.op.kind === 'replicaof');
+  const lastPromote = h.sent.map((x) => x.op.kind).lastIndexOf('promote');
+  assert.ok(firstRepoint > lastPromote);
+  assert.ok(h.sent.some((x) => x.node === 'r2' && x.op.kind === 'replicaof' && x.op.host === 'h-r3'));
+  const entry = h.topo.history.m[0];
+  assert.equal(entry.result, 'ended');
+  assert.equal(entry.report.chosen, 'r3');
+  assert.deepEqual(entry.repointed, ['r2']);
+});
+
+test('a failover committed in an older term is resumed first by the new leader', () => {
+  const h = new Harness(topologyWithMaster());
+  h.see(down('r1'), obs('r2'), obs('r3', { offset: 1001 }));
+  applyTopologyCommand(h.topo, { type: 'failoverStarted', shard: 'm', epoch: 1, kind: 'failover', from: 'r1', to: 'r3', report: { selection: 'least-lag', masterOffset: null, chosen: 'r3', rows: [] }, at: 1_000_000, detectedAt: 1_000_000 }, 1);
+  h.run(1);
+  assert.deepEqual(h.proposed, ['failoverResumed']);
+  assert.equal(h.sent.length, 0, 'no Redis command before FailoverResumed is committed');
+  h.run();
+  assert.deepEqual(h.proposed, ['failoverResumed', 'promoted', 'failoverEnded']);
+});
+
+test('pause and cooldown hold automatic failovers; ack lifts the cooldown', () => {
+  const h = new Harness(topologyWithMaster());
+  applyTopologyCommand(h.topo, { type: 'pause', shard: 'm' }, 2);
+  h.see(down('r1'), obs('r2'), obs('r3'));
+  h.run(5);
+  assert.deepEqual(h.proposed, []);
+  applyTopologyCommand(h.topo, { type: 'resume', shard: 'm' }, 2);
+  h.run();
+  assert.equal(h.topo.shards.m.master, 'r2');
+  // r2 dies too: cooldown blocks a second automatic failover until ack.
+  h.see(down('r2'), obs('r3', { masterHost: 'h-r2', replId: 'hist-2' }));
+  h.run(10);
+  assert.equal(h.topo.shards.m.master, 'r2');
+  applyTopologyCommand(h.topo, { type: 'ack', shard: 'm' }, 2);
+  h.run();
+  assert.equal(h.topo.shards.m.master, 'r3');
+});
+
+test('a node answering as master that is not the committed master is demoted at once', () => {
+  const h = new Harness(topologyWithMaster());
+  h.see(obs('r1'), obs('r2', { role: 'master', masterHost: null, masterPort: null }), obs('r3'));
+  h.run(1);
+  assert.deepEqual(h.sent.map((x) => [x.node, x.op.kind]), [['r2', 'replicaof']]);
+  assert.equal((h.sent[0].op as { killClients: boolean }).killClients, true);
+});
+
+test('no eligible replica: no failover, and the report says why', () => {
+  const h = new Harness(topologyWithMaster({ maxLagBytes: 10 }));
+  h.see(obs('r1', { ...down('r1'), offset: 1000 }), obs('r2', { offset: 500 }), obs('r3', { offset: 400 }));
+  h.table.record('n1', [{ ...down('r1'), offset: 1000 }], h.now);
+  h.run(5);
+  assert.deepEqual(h.proposed, []);
+  const report = h.engine.candidates({ now: h.now, wallNow: 0, term: 2, leading: true, voters: 3, topology: h.topo, observations: h.table }, 'm');
+  assert.equal(report?.chosen, null);
+  assert.ok(report?.rows.every((r) => /maxLagBytes/.test(r.reason)));
+});
+
+test('bootstrap adopts a running topology, applies initialMaster to a blank group, refuses two masters', () => {
+  const adopt = new Harness(topologyWithMaster());
+  delete (adopt.topo.shards as Record<string, unknown>).m;
+  applyTopologyCommand(adopt.topo, { type: 'bootstrapShards', shards: [{ ...topologyWithMaster().shards.m, initialMaster: null }] }, 1);
+  adopt.see(obs('r1'), obs('r2'), obs('r3'));
+  adopt.run(2);
+  assert.equal(adopt.topo.shards.m.master, 'r1');
+
+  const blank = new Harness(topologyWithMaster());
+  applyTopologyCommand(blank.topo, { type: 'removeShard', name: 'm' }, 1);
+  applyTopologyCommand(blank.topo, { type: 'addShard', shard: { ...topologyWithMaster().shards.m, initialMaster: 'r2' } }, 1);
+  const asMaster = (id: string) => obs(id, { role: 'master', masterHost: null, masterPort: null, linkUp: null });
+  blank.see(asMaster('r1'), asMaster('r2'), asMaster('r3'));
+  blank.run(3);
+  assert.equal(blank.topo.shards.m.master, 'r2');
+  assert.ok(blank.sent.some((x) => x.node === 'r1' && x.op.kind === 'replicaof'), 'the others are made replicas');
+
+  const two = new Harness(topologyWithMaster());
+  applyTopologyCommand(two.topo, { type: 'removeShard', name: 'm' }, 1);
+  applyTopologyCommand(two.topo, { type: 'addShard', shard: { ...topologyWithMaster().shards.m, initialMaster: 'r1' } }, 1);
+  two.see(asMaster('r1'), asMaster('r2'), obs('r3', { masterHost: 'h-r2' }));
+  two.run(2);
+  assert.equal(two.topo.shards.m.master, null);
+  assert.match(two.topo.shards.m.problem ?? '', /ambiguous/);
+});
