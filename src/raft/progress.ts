@@ -20,6 +20,8 @@ export class Progress {
   snapshotTicks = 0;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
+  /** The newest heartbeat round this follower echoed (the leader's lease). */
+  heartbeatAcked = 0;
   /** match when the previous heartbeat response arrived: unchanged means appends were lost. */
   matchAtLastHeartbeat = -1;
 

@@ -59,11 +59,15 @@ export interface RaftStatus {
   readonly lastIndex: number;
   readonly lastTerm: number;
   readonly snapshotIndex: number;
+  /** Leader only: a quorum acknowledged a heartbeat recently enough that no other leader can exist. */
+  readonly lease: boolean;
   readonly conf: ConfState;
   readonly progress: ReadonlyMap<NodeId, { readonly match: number; readonly next: number; readonly state: string }>;
 }
 
 const emptyConf: ConfState = { voters: [], learners: [] };
+/** Ticks the leader's lease ends early by, for clock-rate differences between nodes. */
+const LEASE_MARGIN_TICKS = 2;
 
 export class RaftCore {
   readonly id: NodeId;
@@ -90,6 +94,13 @@ export class RaftCore {
   private pendingConfIndex = 0;
   private leadTransferee: NodeId | null = null;
   private readonly readOnly = new ReadOnly();
+
+  /** Ticks since this core was created: the leader's lease clock. */
+  private ticks = 0;
+  private heartbeatSeq = 0;
+  /** Heartbeat round -> the tick it was sent at (the last few rounds only). */
+  private readonly heartbeatSentAt = new Map<number, number>();
+  private leaseUntilTick = -1;
 
   private msgs: Message[] = [];
   private readStates: ReadState[] = [];
@@ -119,6 +130,7 @@ export class RaftCore {
   // ---- inputs -------------------------------------------------------------------------------
 
   tick(): void {
+    this.ticks++;
     if (this.role === 'leader') this.tickLeader();
     else this.tickElection();
   }
@@ -321,6 +333,7 @@ export class RaftCore {
       lastIndex: this.log.lastIndex(),
       lastTerm: this.log.lastTerm(),
       snapshotIndex: this.log.snapshotIndex(),
+      lease: this.leaseValid(),
       conf: this.conf,
       progress,
     };
@@ -362,6 +375,8 @@ export class RaftCore {
 
   private becomeLeader(): void {
     this.reset(this.term);
+    this.leaseUntilTick = -1;
+    this.heartbeatSentAt.clear();
     this.role = 'leader';
     this.leader = this.id;
     const last = this.log.lastIndex();
@@ -440,8 +455,33 @@ export class RaftCore {
     return false;
   }
 
+  /**
+   * Check-quorum lease: a voter that heard from a leader within an election timeout ignores
+   * vote requests. A node that just started cannot know whether it did, so it waits one
+   * election timeout too: the leader's lease (see `lease`) counts on this.
+   */
   private inLease(m: VoteRequest): boolean {
-    return !m.transfer && this.leader !== null && this.electionElapsed < this.electionTicks;
+    if (m.transfer) return false;
+    if (this.ticks < this.electionTicks) return true;
+    return this.leader !== null && this.electionElapsed < this.electionTicks;
+  }
+
+  /**
+   * The leader's lease: a quorum acknowledged a heartbeat sent at tick t, and no voter grants a
+   * vote within electionTicks of receiving it, so until t + electionTicks (less a margin for
+   * clock-rate differences) no other leader can exist. Only then may the leader act on Redis.
+   */
+  private leaseValid(): boolean {
+    if (this.role !== 'leader' || this.leadTransferee !== null) return false;
+    if (this.conf.voters.length === 1 && this.conf.voters[0] === this.id) return true;
+    return this.ticks < this.leaseUntilTick;
+  }
+
+  private extendLease(): void {
+    const acked = this.conf.voters.map((id) => (id === this.id ? this.heartbeatSeq : (this.progress.get(id)?.heartbeatAcked ?? 0)));
+    const seq = majorityMatch(acked);
+    const sentAt = this.heartbeatSentAt.get(seq);
+    if (sentAt !== undefined) this.leaseUntilTick = Math.max(this.leaseUntilTick, sentAt + this.electionTicks - LEASE_MARGIN_TICKS);
   }
 
   private handleVoteRequest(m: VoteRequest): void {
@@ -493,7 +533,7 @@ export class RaftCore {
   private handleHeartbeat(m: Heartbeat): void {
     // The leader sends min(match, commit), so this never commits past what matches its log.
     if (m.commit > this.log.committed && m.commit <= this.log.lastIndex()) this.log.commitTo(m.commit);
-    this.send({ type: 'HeartbeatResp', to: m.from, readCtx: m.readCtx });
+    this.send({ type: 'HeartbeatResp', to: m.from, readCtx: m.readCtx, seq: m.seq });
   }
 
   private handleSnapshot(m: InstallSnapshot): void {
@@ -514,11 +554,15 @@ export class RaftCore {
 
   // ---- leader side of replication -----------------------------------------------------------
 
-  private stepLeaderResponse(m: AppendResponse | { type: 'HeartbeatResp'; from: NodeId; readCtx: number }): void {
+  private stepLeaderResponse(m: AppendResponse | { type: 'HeartbeatResp'; from: NodeId; readCtx: number; seq: number }): void {
     const pr = this.progress.get(m.from);
     if (!pr) return;
     pr.recentActive = true;
     if (m.type === 'HeartbeatResp') {
+      if (m.seq > pr.heartbeatAcked) {
+        pr.heartbeatAcked = m.seq;
+        this.extendLease();
+      }
       this.handleHeartbeatResponse(m.from, pr, m.readCtx);
       return;
     }
@@ -586,9 +630,12 @@ export class RaftCore {
   }
 
   private broadcastHeartbeat(readCtx: number): void {
+    const seq = ++this.heartbeatSeq;
+    this.heartbeatSentAt.set(seq, this.ticks);
+    this.heartbeatSentAt.delete(seq - 4 * this.electionTicks);
     for (const [id, pr] of this.progress) {
       if (id === this.id) continue;
-      this.send({ type: 'Heartbeat', to: id, commit: Math.min(pr.match, this.log.committed), readCtx });
+      this.send({ type: 'Heartbeat', to: id, commit: Math.min(pr.match, this.log.committed), readCtx, seq });
     }
   }
 

@@ -88,10 +88,13 @@ export interface Heartbeat extends MessageBase {
   readonly commit: number;
   /** ReadIndex round this heartbeat confirms leadership for (0: none). */
   readonly readCtx: number;
+  /** Heartbeat round, echoed in the response: a quorum of echoes extends the leader's lease. */
+  readonly seq: number;
 }
 export interface HeartbeatResponse extends MessageBase {
   readonly type: 'HeartbeatResp';
   readonly readCtx: number;
+  readonly seq: number;
 }
 export interface InstallSnapshot extends MessageBase {
   readonly type: 'Snap';

@@ -122,9 +122,9 @@ function readMessage(value: unknown): Message {
         hintTerm: nat(m, 'hintTerm', path),
       };
     case 'Heartbeat':
-      return { ...base, type, commit: nat(m, 'commit', path), readCtx: nat(m, 'readCtx', path) };
+      return { ...base, type, commit: nat(m, 'commit', path), readCtx: nat(m, 'readCtx', path), seq: nat(m, 'seq', path) };
     case 'HeartbeatResp':
-      return { ...base, type, readCtx: nat(m, 'readCtx', path) };
+      return { ...base, type, readCtx: nat(m, 'readCtx', path), seq: nat(m, 'seq', path) };
     case 'Snap':
       return { ...base, type, snapshot: readSnapshot(m.snapshot, `${path}.snapshot`) };
     case 'TimeoutNow':

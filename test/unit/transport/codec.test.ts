@@ -26,8 +26,8 @@ const valid: Message[] = [
     ],
   },
   { ...base, type: 'AppResp', index: 6, reject: false, hintIndex: 0, hintTerm: 0 },
-  { ...base, type: 'Heartbeat', commit: 6, readCtx: 2 },
-  { ...base, type: 'HeartbeatResp', readCtx: 2 },
+  { ...base, type: 'Heartbeat', commit: 6, readCtx: 2, seq: 3 },
+  { ...base, type: 'HeartbeatResp', readCtx: 2, seq: 3 },
   {
     ...base,
     type: 'Snap',

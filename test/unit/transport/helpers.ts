@@ -67,7 +67,7 @@ export function connectAll(nodes: readonly TestNode[]): void {
 }
 
 export function heartbeat(from: NodeId, to: NodeId, term = 1, commit = 0): Message {
-  return { type: 'Heartbeat', from, to, term, commit, readCtx: 0 };
+  return { type: 'Heartbeat', from, to, term, commit, readCtx: 0, seq: 1 };
 }
 
 /** Sends `make(i)` every few ms until `until` holds: Raft-style retry over a best-effort transport. */
