@@ -167,7 +167,9 @@ export class FailoverDriver {
 
   private input(): EngineInput {
     const s = this.deps.runtime.status();
-    const leading = s.role === 'leader' && this.deps.runtime.core.termAt(s.commit) === s.term;
+    // Leadership is a lease, not a fence (research: etcd locks, Jepsen): a deposed leader that
+    // does not know it yet must not touch Redis, so the engine acts only under a valid lease.
+    const leading = s.role === 'leader' && s.lease && this.deps.runtime.core.termAt(s.commit) === s.term;
     return {
       now: this.deps.clock.now(),
       wallNow: (this.deps.wallNow ?? Date.now)(),
