@@ -1,0 +1,156 @@
+// A cluster of real `raftinel node` processes on loopback: free ports, one temp dir, helpers to
+// find the leader, and a cleanup that kills every child by PID and removes the dir.
+import { join } from 'node:path';
+import { freePort } from './ports.js';
+import {
+  RaftinelProcess,
+  type ClusterView,
+  type NodeAddresses,
+  type RaftTiming,
+} from './raftinel-process.js';
+import { makeTempDir, removeDir } from './temp.js';
+import { waitFor } from './wait.js';
+
+export interface ClusterOptions {
+  readonly size?: number;
+  readonly cluster?: string;
+  readonly raft?: RaftTiming;
+  readonly debugRoutes?: boolean;
+  readonly logLevel?: string;
+}
+
+export interface LeaderInfo {
+  readonly leader: RaftinelProcess;
+  readonly term: number;
+}
+
+export class RaftinelCluster {
+  private constructor(
+    readonly dir: string,
+    readonly name: string,
+    readonly nodes: RaftinelProcess[],
+    readonly peers: readonly { id: string; raft: string }[],
+    private readonly options: ClusterOptions,
+  ) {}
+
+  static async create(options: ClusterOptions = {}): Promise<RaftinelCluster> {
+    const size = options.size ?? 3;
+    const name = options.cluster ?? 'test';
+    const dir = makeTempDir('raftinel-it-');
+    try {
+      const addresses: NodeAddresses[] = [];
+      for (let i = 1; i <= size; i++) {
+        addresses.push({
+          id: `n${i}`,
+          raft: `127.0.0.1:${await freePort()}`,
+          http: `127.0.0.1:${await freePort()}`,
+          sentinel: `127.0.0.1:${await freePort()}`,
+        });
+      }
+      const peers = addresses.map((a) => ({ id: a.id, raft: a.raft }));
+      const redisPort = await freePort();
+      const nodes = addresses.map(
+        (node) =>
+          new RaftinelProcess({
+            node,
+            cluster: name,
+            peers,
+            dir: join(dir, node.id),
+            raft: options.raft,
+            redisPort,
+            debugRoutes: options.debugRoutes ?? true,
+            logLevel: options.logLevel,
+          }),
+      );
+      return new RaftinelCluster(dir, name, nodes, peers, options);
+    } catch (err) {
+      removeDir(dir);
+      throw err;
+    }
+  }
+
+  /** A process for an extra node (not started) sharing this cluster's peers, e.g. a stranger. */
+  async extraNode(id: string, cluster: string): Promise<RaftinelProcess> {
+    const node: NodeAddresses = {
+      id,
+      raft: `127.0.0.1:${await freePort()}`,
+      http: `127.0.0.1:${await freePort()}`,
+      sentinel: `127.0.0.1:${await freePort()}`,
+    };
+    const p = new RaftinelProcess({
+      node,
+      cluster,
+      peers: [...this.peers, { id, raft: node.raft }],
+      dir: join(this.dir, id),
+      raft: this.options.raft,
+      redisPort: await freePort(),
+      debugRoutes: this.options.debugRoutes ?? true,
+      logLevel: this.options.logLevel,
+    });
+    this.nodes.push(p);
+    return p;
+  }
+
+  node(id: string): RaftinelProcess {
+    const found = this.nodes.find((n) => n.id === id);
+    if (!found) throw new Error(`no node ${id}`);
+    return found;
+  }
+
+  get running(): RaftinelProcess[] {
+    return this.nodes.filter((n) => n.running);
+  }
+
+  others(than: RaftinelProcess): RaftinelProcess[] {
+    return this.nodes.filter((n) => n !== than);
+  }
+
+  /** Starts every node that is not running and waits until each answers /livez. */
+  async start(
+    timeoutMs = 15_000,
+    nodes: RaftinelProcess[] = this.nodes.filter((n) => !n.running),
+  ): Promise<void> {
+    for (const n of nodes) n.start();
+    await Promise.all(nodes.map((n) => n.waitLive(timeoutMs)));
+  }
+
+  /**
+   * Waits until exactly one of `among` answers 200 on /leader and every one of them reports that
+   * node as leader in the same term (the term is read from the leader's /v1/cluster).
+   */
+  async waitLeader(
+    options: { among?: RaftinelProcess[]; minTerm?: number; timeoutMs?: number } = {},
+  ): Promise<LeaderInfo> {
+    const among = options.among ?? this.running;
+    return waitFor(
+      `one leader among ${among.map((n) => n.id).join(',')}${options.minTerm ? ` in a term >= ${options.minTerm}` : ''}`,
+      async () => {
+        const flags = await Promise.all(among.map((n) => n.isLeader().catch(() => false)));
+        const leaders = among.filter((_, i) => flags[i]);
+        if (leaders.length !== 1) return undefined;
+        const views = await Promise.all(among.map((n) => n.cluster()));
+        const leader = leaders[0];
+        const term = views[among.indexOf(leader)].term;
+        if (options.minTerm !== undefined && term < options.minTerm) return undefined;
+        if (!views.every((v) => v.leader === leader.id && v.term === term)) return undefined;
+        return { leader, term };
+      },
+      { timeoutMs: options.timeoutMs ?? 20_000, intervalMs: 25 },
+    );
+  }
+
+  async views(among: RaftinelProcess[] = this.running): Promise<ClusterView[]> {
+    return Promise.all(among.map((n) => n.cluster()));
+  }
+
+  /** Kills every node by PID and removes the temp dir; safe to call twice. */
+  async destroy(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.stop()));
+    removeDir(this.dir);
+  }
+
+  /** Every node's log tail, for assertion messages. */
+  dump(): string {
+    return this.nodes.map((n) => `--- ${n.id} (pid ${n.pid ?? '-'}):\n${n.tail(30)}`).join('\n');
+  }
+}
