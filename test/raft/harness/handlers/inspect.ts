@@ -1,0 +1,46 @@
+// status [ids...]   term, vote, role, leader, commit, applied, last, conf, progress, data
+// raft-log <id>     the node's log (in memory, including entries not yet persisted)
+// compact <id> <index>
+//   Compacts the node's log up to index (at most its applied index) into a snapshot of its
+//   state machine, persisted at once (as the runtime does), and prints the log left.
+import type { TestData } from '../../datadriven.js';
+import { nodeIdArg, positional, toInt } from '../args.js';
+import { snapshotData, type InteractionEnv } from '../env.js';
+import { fmtEntry, fmtStatus } from '../format.js';
+
+export function handleStatus(env: InteractionEnv, d: TestData): void {
+  const ids = positional(d);
+  for (const id of ids.length > 0 ? ids : env.ids()) {
+    const n = env.node(id);
+    for (const line of fmtStatus(
+      n.core.status(),
+      n.applied.map((a) => a.data),
+    ))
+      env.print(line);
+  }
+}
+
+export function handleRaftLog(env: InteractionEnv, d: TestData): void {
+  printLog(env, nodeIdArg(d));
+}
+
+export function handleCompact(env: InteractionEnv, d: TestData): void {
+  const id = nodeIdArg(d);
+  const index = toInt(d, positional(d)[1], 'an index');
+  const n = env.node(id);
+  const snapshot = n.core.compact(index, snapshotData(n, index));
+  n.storage.snapshot = snapshot;
+  n.storage.entries = n.storage.entries.filter((e) => e.index > index);
+  printLog(env, id);
+}
+
+function printLog(env: InteractionEnv, id: string): void {
+  const core = env.node(id).core;
+  const s = core.status();
+  if (s.snapshotIndex > 0) env.print(`snapshot ${core.termAt(s.snapshotIndex)}/${s.snapshotIndex}`);
+  if (s.lastIndex === s.snapshotIndex) env.print('log is empty');
+  for (let i = s.snapshotIndex + 1; i <= s.lastIndex; i++) {
+    const e = core.entryAt(i);
+    env.print(e ? fmtEntry(e) : `missing entry ${i}`);
+  }
+}
