@@ -81,7 +81,7 @@ export class ClusterState implements StateMachine {
       case 'debugAppend':
         this.state.debugCount++;
         this.state.debugLast = cmd.value;
-        return this.state.debugCount;
+        return { count: this.state.debugCount, index: entry.index };
     }
   }
 

@@ -11,6 +11,7 @@ import { createTcpTransport, type TcpTransport } from '../transport/index.js';
 import { RaftinelError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { ClusterState, type MemberAddresses } from './cluster-state.js';
+import { MemberHealth } from './member-health.js';
 import { Router, startHttpServer } from './http-server.js';
 import { addClusterRoutes } from './routes.js';
 
@@ -59,10 +60,10 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     });
     cleanup.push(() => transport.close());
     const state = new ClusterState();
+    // Entry 1 must be byte-identical on every initial voter (Log Matching), so it carries only
+    // what every config shares; the leader commits each member's full addresses afterwards.
     const bootstrapContext: Record<NodeId, MemberAddresses> = {};
-    for (const p of config.peers) {
-      bootstrapContext[p.id] = p.id === config.node.id ? advertised : { raft: p.raft, http: null, sentinel: null };
-    }
+    for (const p of config.peers) bootstrapContext[p.id] = { raft: p.raft, http: null, sentinel: null };
     const runtime = new RaftRuntime({
       id: config.node.id,
       timing: config.raft,
@@ -88,15 +89,22 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     state.onChange(syncMembers);
     syncMembers();
 
-    const addressKeeper = new AddressKeeper(runtime, state, transport, config.node.id, advertised, logger);
+    const addressKeeper = new AddressKeeper(runtime, state, config.node.id, advertised, logger);
     runtime.onSoftState((s) => {
       logger.info({ event: s.role === 'leader' ? '+elected-leader' : 'raft-role', role: s.role, leader: s.leader, term: s.term }, `${s.role} in term ${s.term}`);
       if (s.role === 'leader') addressKeeper.reconcile();
     });
-    transport.onPeerHello(() => addressKeeper.reconcile());
+    transport.onPeerHello((hello) => {
+      // Only the answer of a node we dialed at its committed raft address is trusted: anyone can
+      // open an inbound connection and claim a member's id.
+      if (hello.direction !== 'outbound') return;
+      addressKeeper.learned(hello.nodeId, hello.addresses);
+    });
 
     const router = new Router();
-    addClusterRoutes(router, { config, runtime, state, transport, debugRoutes: options.debugRoutes === true, logger });
+    const health = new MemberHealth(runtime, transport);
+    cleanup.push(() => health.close());
+    addClusterRoutes(router, { config, runtime, state, transport, health, debugRoutes: options.debugRoutes === true, logger });
     const httpAddr = parseHostPort(config.node.listen.http);
     if (!httpAddr) throw new RaftinelError('listen_failed', `bad http listen address ${config.node.listen.http}`);
     const server: http.Server = await startHttpServer(httpAddr, router, logger);
@@ -165,24 +173,34 @@ async function handOverLeadership(runtime: RaftRuntime, logger: Logger): Promise
  */
 class AddressKeeper {
   private inFlight = false;
+  private readonly heard = new Map<NodeId, { http: string | null; sentinel: string | null }>();
 
   constructor(
     private readonly runtime: RaftRuntime,
     private readonly state: ClusterState,
-    private readonly transport: TcpTransport,
     private readonly selfId: NodeId,
     private readonly selfAddresses: MemberAddresses,
     private readonly logger: Logger,
   ) {}
 
+  learned(id: NodeId, addresses: { http: string; sentinel: string }): void {
+    this.heard.set(id, { http: addresses.http, sentinel: addresses.sentinel });
+    this.reconcile();
+  }
+
   reconcile(): void {
     if (this.inFlight || this.runtime.status().role !== 'leader') return;
     const conf = this.runtime.status().conf;
+    const committedAll = this.state.members();
     const known = new Map<NodeId, MemberAddresses>([[this.selfId, this.selfAddresses]]);
-    for (const [id, info] of this.transport.peers()) if (info.addresses) known.set(id, info.addresses);
+    for (const [id, heard] of this.heard) {
+      // The raft address stays the committed one: a hello may fill in http and sentinel only.
+      const raft = committedAll[id]?.raft;
+      if (raft) known.set(id, { raft, ...heard });
+    }
     for (const [id, addresses] of known) {
       if (!conf.voters.includes(id) && !conf.learners.includes(id)) continue;
-      const committed = this.state.members()[id];
+      const committed = committedAll[id];
       if (committed && committed.raft === addresses.raft && committed.http === addresses.http && committed.sentinel === addresses.sentinel) continue;
       this.inFlight = true;
       this.runtime.propose(JSON.stringify({ type: 'setMemberAddresses', id, addresses }), (err) => {

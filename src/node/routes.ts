@@ -5,6 +5,7 @@ import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import type { TcpTransport } from '../transport/index.js';
 import type { Logger } from '../util/log.js';
 import type { ClusterState } from './cluster-state.js';
+import type { MemberHealth } from './member-health.js';
 import { errorReply, type HttpReply, type Router } from './http-server.js';
 
 export interface ClusterRouteDeps {
@@ -12,6 +13,7 @@ export interface ClusterRouteDeps {
   readonly runtime: RaftRuntime;
   readonly state: ClusterState;
   readonly transport: TcpTransport;
+  readonly health: MemberHealth;
   readonly debugRoutes: boolean;
   readonly logger: Logger;
 }
@@ -42,18 +44,16 @@ function readiness(runtime: RaftRuntime): HttpReply {
 }
 
 function clusterView(deps: ClusterRouteDeps): unknown {
-  const { runtime, state, transport, config } = deps;
+  const { runtime, state, transport, config, health } = deps;
   const s = runtime.status();
   const peers = transport.peers();
   const committed = state.members();
-  const now = performance.now();
   const electionMs = config.raft.electionTicks * config.raft.tickMs;
   const ids = [...s.conf.voters, ...s.conf.learners];
   const members = ids.map((id) => {
-    const peer = peers.get(id);
-    const addrs = committed[id] ?? peer?.addresses ?? null;
+    const addrs = committed[id] ?? peers.get(id)?.addresses ?? null;
     const self = id === s.id;
-    const lastContactMs = self ? 0 : peer?.lastContactMs != null ? Math.round(now - peer.lastContactMs) : null;
+    const lastContactMs = health.lastContactMs(id);
     return {
       id,
       role: s.conf.learners.includes(id) ? 'learner' : 'voter',
@@ -82,9 +82,9 @@ function addDebugRoutes(router: Router, deps: ClusterRouteDeps): void {
     const value = (req.body as { value?: unknown } | undefined)?.value;
     if (typeof value !== 'string') return errorReply(400, 'bad_request', 'body must be {"value": string}');
     return new Promise<HttpReply>((resolve) => {
-      runtime.propose(JSON.stringify({ type: 'debugAppend', value }), (err, count) => {
+      runtime.propose(JSON.stringify({ type: 'debugAppend', value }), (err, result) => {
         if (err) resolve(errorReply(err.code === 'not_leader' ? 503 : 500, err.code, err.message));
-        else resolve({ status: 200, body: { count, index: runtime.status().applied } });
+        else resolve({ status: 200, body: result });
       });
     });
   });

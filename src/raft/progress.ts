@@ -24,6 +24,8 @@ export class Progress {
   heartbeatAcked = 0;
   /** match when the previous heartbeat response arrived: unchanged means appends were lost. */
   matchAtLastHeartbeat = -1;
+  /** Consecutive heartbeat responses with entries outstanding and no progress. */
+  stalledHeartbeats = 0;
 
   constructor(
     next: number,

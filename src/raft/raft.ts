@@ -101,6 +101,8 @@ export class RaftCore {
   /** Heartbeat round -> the tick it was sent at (the last few rounds only). */
   private readonly heartbeatSentAt = new Map<number, number>();
   private leaseUntilTick = -1;
+  /** The term in which this node sent TimeoutNow: its lease is void for the rest of that term. */
+  private leaseVoidInTerm = -1;
 
   private msgs: Message[] = [];
   private readStates: ReadState[] = [];
@@ -151,6 +153,12 @@ export class RaftCore {
       if (!this.quorumActive()) {
         // check-quorum: a leader cut off from a majority steps down, so that clients of the
         // majority side are served by a new leader and nobody trusts this one.
+        this.becomeFollower(this.term, null);
+        return;
+      }
+      if (this.leadTransferee !== null && this.leaseVoidInTerm === this.term) {
+        // The transfer failed after TimeoutNow went out: without a lease this leader could not
+        // act on Redis for the rest of its term, so it steps down and lets a fresh term begin.
         this.becomeFollower(this.term, null);
         return;
       }
@@ -209,7 +217,7 @@ export class RaftCore {
         else this.handleSnapshot(m);
         return;
       case 'TimeoutNow':
-        if (this.role !== 'leader' && this.promotable()) this.campaign('transfer');
+        if (this.role !== 'leader' && this.promotable()) this.campaign('transfer', m.from);
         return;
       case 'ReadIndex':
         if (this.role === 'leader') this.readIndexFor(m.from, m.readId);
@@ -261,7 +269,7 @@ export class RaftCore {
     this.leadTransferee = to;
     this.electionElapsed = 0; // the transfer is abandoned after one election timeout
     const pr = this.progress.get(to);
-    if (pr && pr.match === this.log.lastIndex()) this.send({ type: 'TimeoutNow', to });
+    if (pr && pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
     else this.sendAppend(to);
   }
 
@@ -418,7 +426,7 @@ export class RaftCore {
 
   // ---- elections ----------------------------------------------------------------------------
 
-  private campaign(kind: 'pre' | 'normal' | 'transfer'): void {
+  private campaign(kind: 'pre' | 'normal' | 'transfer', transferFrom?: NodeId): void {
     if (kind === 'pre') this.becomePreCandidate();
     else this.becomeCandidate();
     const type = kind === 'pre' ? 'PreVote' : 'Vote';
@@ -434,7 +442,7 @@ export class RaftCore {
         term,
         lastIndex: this.log.lastIndex(),
         lastTerm: this.log.lastTerm(),
-        ...(kind === 'transfer' ? { transfer: true } : {}),
+        ...(kind === 'transfer' && transferFrom ? { transfer: transferFrom } : {}),
       };
       this.msgs.push(m);
     }
@@ -461,7 +469,9 @@ export class RaftCore {
    * election timeout too: the leader's lease (see `lease`) counts on this.
    */
   private inLease(m: VoteRequest): boolean {
-    if (m.transfer) return false;
+    // A transfer overrides the lease only when it comes from our own leader's term: that leader
+    // gave its lease up when it sent TimeoutNow. A stale TimeoutNow cannot depose a later leader.
+    if (m.transfer !== undefined && m.transfer === this.leader && m.term === this.term + 1) return false;
     if (this.ticks < this.electionTicks) return true;
     return this.leader !== null && this.electionElapsed < this.electionTicks;
   }
@@ -472,7 +482,7 @@ export class RaftCore {
    * clock-rate differences) no other leader can exist. Only then may the leader act on Redis.
    */
   private leaseValid(): boolean {
-    if (this.role !== 'leader' || this.leadTransferee !== null) return false;
+    if (this.role !== 'leader' || this.leadTransferee !== null || this.leaseVoidInTerm === this.term) return false;
     if (this.conf.voters.length === 1 && this.conf.voters[0] === this.id) return true;
     return this.ticks < this.leaseUntilTick;
   }
@@ -574,6 +584,7 @@ export class RaftCore {
       }
       return;
     }
+    const wasPaused = pr.isPaused(this.maxInflight);
     if (!pr.maybeUpdate(m.index)) return; // a duplicate or stale acknowledgment
     if (pr.state === 'probe') pr.becomeReplicate();
     else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) pr.becomeProbe();
@@ -581,21 +592,24 @@ export class RaftCore {
 
     if (this.maybeCommit()) {
       this.broadcastAppend();
-    } else {
-      while (!pr.isPaused(this.maxInflight) && pr.next <= this.log.lastIndex()) {
-        if (!this.sendAppend(m.from)) break;
-      }
+    } else if (wasPaused) {
+      // It was paused when the commit index moved on: tell it now (etcd's oldPaused).
+      this.sendAppend(m.from);
     }
-    if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
-      this.send({ type: 'TimeoutNow', to: m.from });
+    while (!pr.isPaused(this.maxInflight) && pr.next <= this.log.lastIndex()) {
+      if (!this.sendAppend(m.from)) break;
     }
+    if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from);
   }
 
   private handleHeartbeatResponse(from: NodeId, pr: Progress, readCtx: number): void {
     pr.probeSent = false;
-    if (pr.state === 'replicate' && pr.match < this.log.lastIndex() && pr.match === pr.matchAtLastHeartbeat) {
-      // No progress for a whole heartbeat while entries are outstanding: appends were lost.
+    const stalled = pr.state === 'replicate' && pr.match < this.log.lastIndex() && pr.match === pr.matchAtLastHeartbeat;
+    pr.stalledHeartbeats = stalled ? pr.stalledHeartbeats + 1 : 0;
+    if (pr.stalledHeartbeats >= 2) {
+      // No progress across two heartbeat rounds while entries are outstanding: appends were lost.
       pr.becomeProbe();
+      pr.stalledHeartbeats = 0;
     }
     pr.matchAtLastHeartbeat = pr.match;
     if (pr.match < this.log.lastIndex()) this.sendAppend(from);
@@ -756,6 +770,11 @@ export class RaftCore {
 
   private send(m: DistributiveOmit<Message, 'from' | 'term'>, term = this.term): void {
     this.msgs.push({ ...m, from: this.id, term } as Message);
+  }
+
+  private sendTimeoutNow(to: NodeId): void {
+    this.leaseVoidInTerm = this.term; // the target may now win votes that ignore our lease
+    this.send({ type: 'TimeoutNow', to });
   }
 
   private mustLead(): void {

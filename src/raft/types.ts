@@ -60,8 +60,11 @@ export interface VoteRequest extends MessageBase {
   readonly type: 'PreVote' | 'Vote';
   readonly lastIndex: number;
   readonly lastTerm: number;
-  /** Set when the election follows a leadership transfer: voters skip the lease check. */
-  readonly transfer?: boolean;
+  /**
+   * Set when the election follows a leadership transfer: the leader that sent TimeoutNow.
+   * Voters whose leader is that node, one term back, skip the lease check (its lease is void).
+   */
+  readonly transfer?: NodeId;
 }
 export interface VoteResponse extends MessageBase {
   readonly type: 'PreVoteResp' | 'VoteResp';

@@ -166,7 +166,7 @@ export class RaftRuntime {
     });
     this.reads.set(id, { done, cancelTimeout });
     this.core.readIndex(id);
-    this.drain();
+    this.scheduleDrain(); // requests of one event-loop turn share one Ready (one fsync, one send)
   }
 
   transferLeadership(to: NodeId): void {
@@ -205,7 +205,7 @@ export class RaftRuntime {
     });
     const pending: PendingProposal = { term: at.term, done, cancelTimeout };
     this.proposals.set(at.index, pending);
-    this.drain();
+    this.scheduleDrain(); // proposals of one event-loop turn share one Ready (one fsync, one send)
   }
 
   private requestTimeoutMs(): number {

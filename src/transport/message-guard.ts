@@ -9,7 +9,6 @@ import {
   list,
   nat,
   oneOf,
-  optionalBool,
   parseWith,
   ShapeError,
   str,
@@ -91,7 +90,7 @@ function readMessage(value: unknown): Message {
   switch (type) {
     case 'PreVote':
     case 'Vote': {
-      const transfer = optionalBool(m, 'transfer', path);
+      const transfer = m.transfer === undefined ? undefined : nodeId(m, 'transfer', path);
       const vote = {
         ...base,
         type,

@@ -11,7 +11,7 @@ import { backoffDelayMs } from '../../../src/transport/peer-link.js';
 const base = { from: 'n1', to: 'n2', term: 3 };
 const valid: Message[] = [
   { ...base, type: 'PreVote', lastIndex: 5, lastTerm: 2 },
-  { ...base, type: 'Vote', lastIndex: 5, lastTerm: 2, transfer: true },
+  { ...base, type: 'Vote', lastIndex: 5, lastTerm: 2, transfer: 'n2' },
   { ...base, type: 'PreVoteResp', reject: false },
   { ...base, type: 'VoteResp', reject: true },
   {
@@ -71,8 +71,8 @@ describe('parseMessage', () => {
     ['long from', { ...base, from: 'n'.repeat(129), type: 'TimeoutNow' }, /message\.from/],
     ['missing reject', { ...base, type: 'VoteResp' }, /message\.reject: expected a boolean/],
     [
-      'transfer not boolean',
-      { ...base, type: 'Vote', lastIndex: 1, lastTerm: 1, transfer: 'yes' },
+      'transfer not a node id',
+      { ...base, type: 'Vote', lastIndex: 1, lastTerm: 1, transfer: 7 },
       /transfer/,
     ],
     [
