@@ -2,6 +2,7 @@
 // a simulated network, storage and clock, under faults, with the checkers after every event.
 // Safety mode injects faults; liveness mode heals everything and demands convergence.
 import type { RaftBugs } from '../../src/raft/bugs.js';
+import type { RaftStatus } from '../../src/raft/raft.js';
 import type { Entry, Message, NodeId } from '../../src/raft/types.js';
 import { RaftRuntime, type StateMachine } from '../../src/runtime/raft-runtime.js';
 import type { RaftTransport } from '../../src/runtime/ports.js';
@@ -17,13 +18,112 @@ export interface SimOptions {
   /** Virtual milliseconds of faults, then of healing. */
   readonly safetyMs?: number;
   readonly livenessMs?: number;
+  /** Receives a line per notable event (elections, faults, commits): for replaying one seed. */
+  readonly trace?: (line: string) => void;
 }
 
 export interface SimResult {
   readonly seed: number;
   readonly ok: boolean;
   readonly failure?: string;
-  readonly stats: { events: number; writes: number; reads: number; elections: number; crashes: number; snapshots: number };
+  /** Which checker failed the run (InvariantViolation.invariant), or 'crash' for an exception. */
+  readonly caughtBy?: string;
+  /** The seed's fault mix, for replays and for reading a failure. */
+  readonly mix: string;
+  readonly stats: {
+    events: number;
+    writes: number;
+    reads: number;
+    elections: number;
+    crashes: number;
+    snapshots: number;
+  };
+}
+
+/** The faults injected now and then, each with a weight; weight 0 disables it for the seed. */
+type PeriodicFault = 'crash' | 'crashLeader' | 'isolateLeader' | 'partition' | 'clog' | 'heal';
+
+/**
+ * Swarm testing (Groce et al., 2012; TigerBeetle's VOPR): each seed runs its own mix of fault
+ * kinds at its own intensities, drawn from the seed. One fixed mix would make every run
+ * average out to the same weather; some bugs need one fault to be heavy and another absent
+ * (a stale leader needs quiet links to build a long suffix, then a partition at one instant).
+ */
+interface FaultMix {
+  readonly voters: number;
+  readonly delayMs: number;
+  readonly dropRate: number;
+  readonly dupRate: number;
+  readonly reorderRate: number;
+  /** Share of Vote requests held back 20-200 ms: concurrent candidates' requests arrive far apart. */
+  readonly slowVoteRate: number;
+  /** A node dies right after answering a vote / an append, before anything else runs. */
+  readonly crashAfterVoteRate: number;
+  readonly crashAfterAppendRate: number;
+  /** A node that just won an election is isolated or killed within newLeaderFaultMaxMs. */
+  readonly newLeaderFaultRate: number;
+  readonly newLeaderFaultMaxMs: number;
+  /**
+   * A leader is isolated the moment its commit index first moves in its term: it has applied,
+   * but neither the new commit index nor the rest of its log has reached the others yet.
+   */
+  readonly firstCommitFaultRate: number;
+  /** Election timeouts nearly equal during faults, so candidates collide in one term. */
+  readonly tightTimeouts: boolean;
+  readonly downMs: readonly [number, number];
+  readonly gapMs: readonly [number, number];
+  readonly snapshotEntries: number;
+  readonly maxBatchEntries: number;
+  readonly maxInflight: number;
+  readonly weights: Readonly<Record<PeriodicFault, number>>;
+}
+
+function drawMix(r: Prng): FaultMix {
+  const on = (p = 0.5): boolean => r.chance(p);
+  const fast = on(0.6);
+  return {
+    // Three voters more often: Figure 8 and vote races need fewer coincidences with a quorum of 2.
+    voters: on(0.7) ? 3 : 5,
+    delayMs: r.int(1, 15),
+    dropRate: on() ? r.float() * 0.15 : 0,
+    dupRate: on(0.3) ? r.float() * 0.05 : 0,
+    reorderRate: on() ? r.float() * 0.1 : 0,
+    slowVoteRate: on(0.4) ? 0.2 + r.float() * 0.6 : 0,
+    crashAfterVoteRate: on(0.5) ? 0.05 + r.float() * 0.3 : 0,
+    crashAfterAppendRate: on(0.5) ? r.float() * 0.01 : 0,
+    newLeaderFaultRate: on(0.7) ? 0.2 + r.float() * 0.7 : 0,
+    newLeaderFaultMaxMs: r.pick([5, 30, 100, 300]),
+    firstCommitFaultRate: on(0.7) ? 0.3 + r.float() * 0.7 : 0,
+    tightTimeouts: on(0.4),
+    downMs: fast ? [0, r.pick([10, 50, 200])] : [100, 3000],
+    gapMs: on(0.3) ? [100, 800] : [300, 2500],
+    snapshotEntries: r.int(4, 40),
+    // Small batches make a leader's acknowledgments land between its entries (Figure 8 needs it).
+    maxBatchEntries: r.pick([1, 2, 4, 8, 64]),
+    maxInflight: r.pick([1, 4, 64]),
+    weights: {
+      crash: on() ? r.int(1, 3) : 0,
+      crashLeader: on() ? r.int(1, 3) : 0,
+      isolateLeader: on() ? r.int(1, 4) : 0,
+      partition: on(0.4) ? r.int(1, 4) : 0,
+      clog: on(0.4) ? r.int(1, 2) : 0,
+      heal: r.int(1, 3),
+    },
+  };
+}
+
+function describeMix(m: FaultMix): string {
+  const weights = Object.entries(m.weights)
+    .filter(([, w]) => w > 0)
+    .map(([k, w]) => `${k}:${w}`)
+    .join(',');
+  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+  return (
+    `voters=${m.voters} delay=${m.delayMs}ms drop=${pct(m.dropRate)} dup=${pct(m.dupRate)} reorder=${pct(m.reorderRate)} ` +
+    `slowVote=${pct(m.slowVoteRate)} crashAfterVote=${pct(m.crashAfterVoteRate)} crashAfterApp=${pct(m.crashAfterAppendRate)} ` +
+    `newLeader=${pct(m.newLeaderFaultRate)}/${m.newLeaderFaultMaxMs}ms firstCommit=${pct(m.firstCommitFaultRate)} tight=${m.tightTimeouts} down=${m.downMs[0]}-${m.downMs[1]}ms ` +
+    `gap=${m.gapMs[0]}-${m.gapMs[1]}ms snap=${m.snapshotEntries} batch=${m.maxBatchEntries} inflight=${m.maxInflight} [${weights}]`
+  );
 }
 
 const TICK_MS = 50;
@@ -68,30 +168,13 @@ export class SimCluster {
   private spareCounter = 0;
   private membershipBusy = false;
 
-  // fault knobs drawn from the seed
-  private readonly dropRate: number;
-  private readonly dupRate: number;
-  private readonly delayMs: number;
-  private readonly snapshotEntries: number;
-  private readonly crashAfterSendRate: number;
-  private readonly reorderRate: number;
-  private readonly maxBatchEntries: number;
-  private readonly maxInflight: number;
+  private readonly mix: FaultMix;
 
   constructor(private readonly opts: SimOptions) {
     this.prng = new Prng(opts.seed);
     this.faults = this.prng.fork();
-    this.dropRate = this.faults.float() * 0.15;
-    this.dupRate = this.faults.float() * 0.05;
-    this.delayMs = this.faults.int(1, 15);
-    this.snapshotEntries = this.faults.int(4, 40);
-    this.crashAfterSendRate = this.faults.float() * 0.01;
-    this.reorderRate = this.faults.float() * 0.1;
-    // Small batches make a leader's acknowledgments land between its entries (Figure 8 needs it).
-    this.maxBatchEntries = this.faults.pick([1, 2, 4, 8, 64]);
-    this.maxInflight = this.faults.pick([1, 4, 64]);
-    const voters = this.prng.chance(0.5) ? 3 : 5;
-    const ids = Array.from({ length: voters }, (_, i) => `n${i + 1}`);
+    this.mix = drawMix(this.faults.fork());
+    const ids = Array.from({ length: this.mix.voters }, (_, i) => `n${i + 1}`);
     for (const id of ids) this.addNode(id);
     for (const id of ids) this.startNode(id, ids);
   }
@@ -108,16 +191,24 @@ export class SimCluster {
       this.checkConverged();
       return this.result(true);
     } catch (err) {
-      if (err instanceof InvariantViolation) return this.result(false, `${err.message} (at ${this.sched.now} ms)`);
-      return this.result(false, `crash: ${(err as Error).stack ?? String(err)} (at ${this.sched.now} ms)`);
+      if (err instanceof InvariantViolation) {
+        return this.result(false, `${err.message} (at ${this.sched.now} ms)`, err.invariant);
+      }
+      return this.result(
+        false,
+        `crash: ${(err as Error).stack ?? String(err)} (at ${this.sched.now} ms)`,
+        'crash',
+      );
     }
   }
 
-  private result(ok: boolean, failure?: string): SimResult {
+  private result(ok: boolean, failure?: string, caughtBy?: string): SimResult {
     return {
       seed: this.opts.seed,
       ok,
       failure,
+      caughtBy,
+      mix: describeMix(this.mix),
       stats: {
         events: this.events,
         writes: this.model.writesAcked,
@@ -162,16 +253,24 @@ export class SimCluster {
     };
     const runtime = new RaftRuntime({
       id,
-      timing: { tickMs: TICK_MS, electionTicks: 10, heartbeatTicks: 1, snapshotEntries: this.snapshotEntries },
+      timing: {
+        tickMs: TICK_MS,
+        electionTicks: 10,
+        heartbeatTicks: 1,
+        snapshotEntries: this.mix.snapshotEntries,
+      },
       storage: node.storage,
       transport,
-      clock: this.sched.clockFor(() => node.incarnation === incarnation && node.runtime !== null, node.clockRate),
+      clock: this.sched.clockFor(
+        () => node.incarnation === incarnation && node.runtime !== null,
+        node.clockRate,
+      ),
       stateMachine: node.sm,
-      random: ((r) => () => r.float())(this.prng.fork()),
+      random: this.electionRandom(this.prng.fork()),
       logger: silentLogger(),
       bootstrap: bootstrapVoters ? { voters: bootstrapVoters } : undefined,
-      maxInflight: this.maxInflight,
-      maxBatchEntries: this.maxBatchEntries,
+      maxInflight: this.mix.maxInflight,
+      maxBatchEntries: this.mix.maxBatchEntries,
       bugs: this.opts.bugs,
       observer: {
         persisted: (nid, rd) => {
@@ -186,11 +285,28 @@ export class SimCluster {
       },
     });
     this.checkers.restarted(id, node.storage.snapshot?.meta.index ?? 0);
+    if (incarnation > 1) this.trace(`${id} restarts`);
     node.runtime = runtime;
     runtime.onSoftState((s) => {
-      if (s.role === 'leader') this.elections++;
+      if (s.role !== 'leader') return;
+      this.elections++;
+      this.trace(`${id} leads term ${s.term} (last ${s.lastIndex}@${s.lastTerm}, commit ${s.commit})`);
+      this.maybeStrikeNewLeader(id, runtime, s.term);
     });
     runtime.start();
+  }
+
+  /**
+   * The core's only randomness is its election timeout. Safety must not depend on it, so in
+   * some seeds the faulty phase squeezes it to (nearly) one value: followers that lost the same
+   * leader time out together and split the vote, which is when a voter sees two candidates
+   * of one term. Healing restores the full spread so that liveness is judged fairly.
+   */
+  private electionRandom(r: Prng): () => number {
+    return () => {
+      const x = r.float();
+      return this.mix.tightTimeouts && this.faultsOn ? x * 0.15 : x;
+    };
   }
 
   private crash(id: NodeId): void {
@@ -199,6 +315,7 @@ export class SimCluster {
     node.runtime = null; // everything not in node.storage is lost
     node.handler = null;
     this.crashes++;
+    this.trace(`${id} crashes (term ${node.storage.hardState.term}, vote ${node.storage.hardState.vote})`);
   }
 
   private live(): SimNode[] {
@@ -218,20 +335,27 @@ export class SimCluster {
 
   private send(m: Message): void {
     const link = `${m.from}>${m.to}`;
+    const mix = this.mix;
     if (this.faultsOn) {
-      if (this.blocked.has(link) || this.faults.chance(this.dropRate)) return;
+      if (this.blocked.has(link) || this.faults.chance(mix.dropRate)) return;
     }
-    const copies = this.faultsOn && this.faults.chance(this.dupRate) ? 2 : 1;
+    const copies = this.faultsOn && this.faults.chance(mix.dupRate) ? 2 : 1;
     for (let i = 0; i < copies; i++) {
-      let delay = this.delayMs * (0.5 + this.faults.float());
-      if (this.faultsOn && this.faults.chance(this.reorderRate)) delay += this.faults.int(10, 300);
+      let delay = mix.delayMs * (0.5 + this.faults.float());
+      if (this.faultsOn && this.faults.chance(mix.reorderRate)) delay += this.faults.int(10, 300);
+      if (this.faultsOn && m.type === 'Vote' && this.faults.chance(mix.slowVoteRate))
+        delay += this.faults.int(20, 200);
       const clogUntil = this.clogged.get(link);
-      if (this.faultsOn && clogUntil !== undefined && clogUntil > this.sched.now) delay += clogUntil - this.sched.now;
+      if (this.faultsOn && clogUntil !== undefined && clogUntil > this.sched.now)
+        delay += clogUntil - this.sched.now;
       this.sched.at(this.sched.now + delay, () => this.deliver(m));
     }
   }
 
   private deliver(m: Message): void {
+    // A partition also cuts what is on the wire when it starts: a leader isolated just after
+    // its election must be able to lose the appends it has already sent.
+    if (this.faultsOn && this.blocked.has(`${m.from}>${m.to}`)) return;
     const node = this.nodes.get(m.to);
     if (!node?.runtime || !node.handler) return;
     this.checkers.voteRequestDelivered(m, node.runtime.status());
@@ -321,7 +445,7 @@ export class SimCluster {
     const loop = (): void => {
       if (!this.faultsOn) return;
       this.injectFault();
-      this.sched.at(this.sched.now + this.faults.int(300, 2500), loop);
+      this.sched.at(this.sched.now + this.faults.int(this.mix.gapMs[0], this.mix.gapMs[1]), loop);
     };
     this.sched.at(this.faults.int(500, 1500), loop);
   }
@@ -329,11 +453,40 @@ export class SimCluster {
   /**
    * A fault aimed at the riskiest instant: a node dies just after answering a vote or an append,
    * before anything else runs. Harmless when the runtime persisted before sending, as it must.
+   * A vote answer is followed by a quick restart, so that the voter is back in the same term
+   * while other candidates' requests are still on their way.
    */
   private maybeCrashAfterSend(id: NodeId, msgs: readonly Message[]): void {
-    if (!this.faultsOn || !this.faults.chance(this.crashAfterSendRate)) return;
-    if (!msgs.some((m) => m.type === 'VoteResp' || m.type === 'AppResp')) return;
-    this.sched.at(this.sched.now, () => this.crashAndRestart(id, this.faults.int(5, 200)));
+    if (!this.faultsOn) return;
+    const vote = msgs.some((m) => m.type === 'VoteResp');
+    const append = msgs.some((m) => m.type === 'AppResp');
+    if (vote && this.faults.chance(this.mix.crashAfterVoteRate)) {
+      this.sched.at(this.sched.now, () => this.crashAndRestart(id, this.faults.int(0, 30)));
+    } else if ((vote || append) && this.faults.chance(this.mix.crashAfterAppendRate)) {
+      this.sched.at(this.sched.now, () => this.crashAndRestart(id, this.faults.int(5, 200)));
+    }
+  }
+
+  /**
+   * A node just won an election; soon (before, at, or after its first appends land) it is cut
+   * off or killed. This is how a leader's no-op fails to reach a majority and the next term's
+   * leader must settle a log with several terms' uncommitted suffixes (Raft paper, Figure 8).
+   */
+  private maybeStrikeNewLeader(id: NodeId, runtime: RaftRuntime, term: number): void {
+    if (!this.faultsOn || !this.faults.chance(this.mix.newLeaderFaultRate)) return;
+    const isolate = this.faults.chance(0.8);
+    // Often at once, so that not even the no-op leaves: the voters keep their older last term.
+    const delay = this.faults.chance(0.5) ? 0 : this.faults.int(0, this.mix.newLeaderFaultMaxMs);
+    this.sched.at(this.sched.now + delay, () => {
+      const node = this.nodes.get(id);
+      if (!this.faultsOn || node?.runtime !== runtime || runtime.status().term !== term) return;
+      if (isolate) this.isolate(id);
+      else this.crashAndRestart(id, this.downMs());
+    });
+  }
+
+  private downMs(): number {
+    return this.faults.int(this.mix.downMs[0], this.mix.downMs[1]);
   }
 
   private crashAndRestart(id: NodeId, downMs: number): void {
@@ -346,21 +499,60 @@ export class SimCluster {
 
   private injectFault(): void {
     const ids = [...this.nodes.keys()];
-    const roll = this.faults.float();
-    if (roll < 0.15) {
-      const victim = this.faults.pick(this.live());
-      if (victim) this.crashAndRestart(victim.id, this.faults.int(100, 3000));
-    } else if (roll < 0.3) {
-      const leader = this.leader();
-      if (leader) this.crashAndRestart(leader.id, this.faults.int(20, 1500));
-    } else if (roll < 0.6) {
-      this.partition(ids);
-    } else if (roll < 0.75) {
-      const a = this.faults.pick(ids);
-      const b = this.faults.pick(ids);
-      this.clogged.set(`${a}>${b}`, this.sched.now + this.faults.int(200, 3000));
-    } else {
-      this.blocked.clear(); // heal partitions for a while
+    switch (this.pickFault()) {
+      case 'crash': {
+        const live = this.live();
+        if (live.length > 0) this.crashAndRestart(this.faults.pick(live).id, this.downMs());
+        return;
+      }
+      case 'crashLeader': {
+        const leader = this.leader();
+        if (leader) this.crashAndRestart(leader.id, this.downMs());
+        return;
+      }
+      case 'isolateLeader': {
+        // The leader keeps taking writes on its side until check-quorum demotes it: a long
+        // uncommitted suffix of its term, for a later leader to overwrite or to re-replicate.
+        const leader = this.leader();
+        if (leader) this.isolate(leader.id);
+        return;
+      }
+      case 'partition':
+        this.partition(ids);
+        this.trace(`partition: ${[...this.blocked].join(' ')}`);
+        return;
+      case 'clog': {
+        const a = this.faults.pick(ids);
+        const b = this.faults.pick(ids);
+        this.clogged.set(`${a}>${b}`, this.sched.now + this.faults.int(200, 3000));
+        return;
+      }
+      case 'heal':
+        this.trace('heal partitions');
+        this.blocked.clear(); // heal partitions for a while
+        return;
+    }
+  }
+
+  private pickFault(): PeriodicFault {
+    const entries = Object.entries(this.mix.weights) as [PeriodicFault, number][];
+    const total = entries.reduce((sum, [, w]) => sum + w, 0);
+    let x = this.faults.float() * total;
+    for (const [kind, w] of entries) {
+      x -= w;
+      if (x < 0) return kind;
+    }
+    return 'heal';
+  }
+
+  /** Cuts one node off from all others, both ways; any earlier partition heals. */
+  private isolate(id: NodeId): void {
+    this.trace(`isolate ${id}`);
+    this.blocked.clear();
+    for (const other of this.nodes.keys()) {
+      if (other === id) continue;
+      this.blocked.add(`${id}>${other}`);
+      this.blocked.add(`${other}>${id}`);
     }
   }
 
@@ -373,8 +565,10 @@ export class SimCluster {
     for (const a of ids) {
       for (const b of ids) {
         if (a === b || left.has(a) === left.has(b)) continue;
-        if (kind === 0) this.blocked.add(`${a}>${b}`); // symmetric
-        else if (kind === 1 && left.has(a)) this.blocked.add(`${a}>${b}`); // asymmetric: one way
+        if (kind === 0)
+          this.blocked.add(`${a}>${b}`); // symmetric
+        else if (kind === 1 && left.has(a))
+          this.blocked.add(`${a}>${b}`); // asymmetric: one way
         else if (kind === 2 && b !== shuffled[shuffled.length - 1] && a !== shuffled[shuffled.length - 1]) {
           this.blocked.add(`${a}>${b}`); // bridge: the last node still talks to both sides
         } else if (kind === 3) this.blocked.add(`${a}>${b}`);
@@ -400,9 +594,43 @@ export class SimCluster {
 
   // ---- checks -------------------------------------------------------------------------------
 
+  private trace(line: string): void {
+    this.opts.trace?.(`${String(Math.round(this.sched.now)).padStart(6)} ${line}`);
+  }
+
+  private readonly tracedCommit = new Map<NodeId, number>();
+  /** Per leader: its term, its commit index when first seen leading, and whether it moved since. */
+  private readonly leaderWatch = new Map<NodeId, { term: number; commit: number; moved: boolean }>();
+
+  /** Watches leaders' commit indexes from outside, for the first-commit fault. */
+  private watchLeaders(statuses: readonly RaftStatus[]): void {
+    for (const s of statuses) {
+      if (s.role !== 'leader') continue;
+      const w = this.leaderWatch.get(s.id);
+      if (!w || w.term !== s.term) {
+        this.leaderWatch.set(s.id, { term: s.term, commit: s.commit, moved: false });
+      } else if (!w.moved && s.commit > w.commit) {
+        w.moved = true;
+        if (this.faultsOn && this.faults.chance(this.mix.firstCommitFaultRate)) {
+          this.trace(`${s.id} first commit ${s.commit} in term ${s.term}: isolate`);
+          this.isolate(s.id);
+        }
+      }
+    }
+  }
+
   private afterEvent(): void {
     this.events++;
     const statuses = this.live().map((n) => (n.runtime as RaftRuntime).status());
+    this.watchLeaders(statuses);
+    if (this.opts.trace) {
+      for (const s of statuses) {
+        if (this.tracedCommit.get(s.id) === s.commit) continue;
+        this.tracedCommit.set(s.id, s.commit);
+        const t = this.nodes.get(s.id)?.runtime?.core.termAt(s.commit);
+        this.trace(`${s.id} ${s.role} t${s.term} commit ${s.commit}@${t} last ${s.lastIndex}@${s.lastTerm}`);
+      }
+    }
     this.checkers.checkStatuses(statuses, (id) => {
       const core = this.nodes.get(id)?.runtime?.core;
       return (i) => core?.termAt(i);

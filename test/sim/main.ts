@@ -1,5 +1,5 @@
-// `npm run sim -- --seeds N --from S [--bug NAME] [--verbose]`: runs seeds S..S+N-1 and prints
-// the exact command that replays any failure.
+// `npm run sim -- --seeds N --from S [--bug NAME] [--verbose] [--trace]`: runs seeds S..S+N-1, prints the
+// exact command that replays any failure and, at the end, how many failures each checker found.
 import { bugNames, type BugName } from '../../src/raft/bugs.js';
 import { runSeed } from './cluster.js';
 
@@ -12,8 +12,9 @@ const seeds = Number(arg('seeds', '100'));
 const from = Number(arg('from', '1'));
 const bug = arg('bug') as BugName | undefined;
 const verbose = process.argv.includes('--verbose');
+const trace = process.argv.includes('--trace');
 if (!Number.isInteger(seeds) || seeds < 1 || !Number.isInteger(from) || from < 0) {
-  console.error('usage: npm run sim -- --seeds N --from S [--bug NAME] [--verbose]');
+  console.error('usage: npm run sim -- --seeds N --from S [--bug NAME] [--verbose] [--trace]');
   process.exit(2);
 }
 if (bug !== undefined && !bugNames.includes(bug)) {
@@ -24,21 +25,38 @@ if (bug !== undefined && !bugNames.includes(bug)) {
 const started = performance.now();
 let failures = 0;
 let slowest = 0;
+let firstFailure: number | null = null;
+const byChecker = new Map<string, number>();
 for (let seed = from; seed < from + seeds; seed++) {
   const t0 = performance.now();
-  const r = runSeed({ seed, bugs: bug ? { [bug]: true } : undefined });
+  const r = runSeed({
+    seed,
+    bugs: bug ? { [bug]: true } : undefined,
+    trace: trace ? (line) => console.log(line) : undefined,
+  });
   const ms = performance.now() - t0;
   slowest = Math.max(slowest, ms);
-  if (verbose) console.log(`seed ${seed}: ${r.ok ? 'ok' : 'FAIL'} ${ms.toFixed(0)} ms ${JSON.stringify(r.stats)}`);
+  if (verbose)
+    console.log(
+      `seed ${seed}: ${r.ok ? 'ok' : 'FAIL'} ${ms.toFixed(0)} ms ${JSON.stringify(r.stats)}\n  mix: ${r.mix}`,
+    );
   if (!r.ok) {
     failures++;
+    firstFailure ??= seed;
+    const checker = r.caughtBy ?? 'unknown';
+    byChecker.set(checker, (byChecker.get(checker) ?? 0) + 1);
     console.log(`seed ${seed} FAILED: ${r.failure}`);
-    console.log(`  replay: npm run sim -- --seeds 1 --from ${seed}${bug ? ` --bug ${bug}` : ''}`);
+    console.log(`  replay: npm run sim -- --seeds 1 --from ${seed}${bug ? ` --bug ${bug}` : ''} --verbose`);
   }
 }
 const total = performance.now() - started;
 console.log(
-  `sim: ${seeds} seeds from ${from}, ${failures} failed, ${(total / 1000).toFixed(1)} s, ` +
+  `sim: ${seeds} seeds from ${from}${bug ? ` with bug ${bug}` : ''}, ${failures} failed` +
+    `${firstFailure !== null ? ` (first at seed ${firstFailure})` : ''}, ${(total / 1000).toFixed(1)} s, ` +
     `${(total / seeds).toFixed(0)} ms/seed mean, ${slowest.toFixed(0)} ms slowest`,
 );
+if (byChecker.size > 0) {
+  const counts = [...byChecker].sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name}: ${n}`);
+  console.log(`caught by: ${counts.join(', ')}`);
+}
 process.exit(failures > 0 ? 1 : 0);
