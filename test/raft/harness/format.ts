@@ -62,7 +62,7 @@ export function fmtMsg(m: Message): string {
   switch (m.type) {
     case 'PreVote':
     case 'Vote':
-      return `${head} Log:${m.lastTerm}/${m.lastIndex}${m.transfer ? ' Transfer' : ''}`;
+      return `${head} Log:${m.lastTerm}/${m.lastIndex}${m.transfer !== undefined ? ` Transfer:${m.transfer}` : ''}`;
     case 'PreVoteResp':
     case 'VoteResp':
       return m.reject ? `${head} Rejected` : head;
