@@ -1,0 +1,250 @@
+// One Redis node as the prober sees it: its connection, the probes in flight, and the probe
+// state the pure reducers of observe.ts maintain. ROLE every pingIntervalMs; INFO every
+// infoIntervalMs, at once on every (re)connect and whenever ROLE shows the role, master or link
+// changed. The Prober drives it from one timer (`tick`) and is told after every event
+// (`onEvent`), so that it can re-evaluate the observation.
+import type { Redis } from 'ioredis';
+import type { RedisObservation } from '../failover/types.js';
+import type { Logger } from '../util/log.js';
+import { classifyError } from './classify.js';
+import {
+  connectionKey,
+  openConnection,
+  probeTimeoutMs,
+  type ConnectionOptions,
+  type ProbeTarget,
+} from './connection.js';
+import {
+  initialState,
+  onConnected,
+  onDisconnected,
+  onInfoError,
+  onInfoReply,
+  onProbeError,
+  onRoleReply,
+  roleMoved,
+  type ProbeState,
+} from './observe.js';
+
+export interface NodeProbeContext {
+  readonly now: () => number;
+  readonly log: Logger;
+  /** INFO as often as ROLE for this shard (a failover is running). */
+  readonly fast: (shard: string) => boolean;
+  readonly onEvent: (probe: NodeProbe, now: number) => void;
+}
+
+export class NodeProbe {
+  state: ProbeState;
+  /** The last observation computed (the Prober compares the next one with it). */
+  last: RedisObservation | null = null;
+  readonly connKey: string;
+  private conn: Redis | null = null;
+  /** Counts connections; a reply for an older connection is dropped. */
+  private epoch = 0;
+  private nextRoleAt: number;
+  private nextInfoAt: number;
+  private roleSentAt: number | null = null;
+  private infoSentAt: number | null = null;
+  /** TCP is up but the connection is not ready (CLIENT SETNAME or AUTH unanswered) since. */
+  private handshakeSince: number | null = null;
+  private infoAgain = false;
+  /** Redis before 7.0 takes one INFO section: then a plain INFO. */
+  private infoArgs = ['replication', 'server'];
+  private lastTransportError: string | null = null;
+
+  constructor(
+    readonly key: string,
+    public target: ProbeTarget,
+    options: ConnectionOptions,
+    private readonly ctx: NodeProbeContext,
+  ) {
+    const now = ctx.now();
+    this.state = initialState(now);
+    this.nextRoleAt = now;
+    this.nextInfoAt = now;
+    this.connKey = connectionKey(options);
+    try {
+      this.conn = openConnection(options);
+    } catch (err) {
+      // Unreadable TLS files: the node stays unreachable, with the reason shown.
+      const reason = `cannot connect: ${err instanceof Error ? err.message : String(err)}`;
+      this.state = { ...this.state, error: reason };
+      ctx.log.error({ ...this.where(), reason }, 'cannot open a connection to a Redis node');
+      return;
+    }
+    this.wire(this.conn);
+  }
+
+  /** Same connection, new settings or master flag. */
+  update(target: ProbeTarget, options: ConnectionOptions, now: number): void {
+    const before = this.target.settings;
+    this.target = target;
+    if (before.pingIntervalMs !== target.settings.pingIntervalMs) {
+      this.nextRoleAt = Math.min(this.nextRoleAt, now + target.settings.pingIntervalMs);
+    }
+    if (before.infoIntervalMs !== target.settings.infoIntervalMs) {
+      this.nextInfoAt = Math.min(this.nextInfoAt, now + this.infoIntervalMs());
+    }
+    if (this.conn) {
+      // ioredis reads these at each use: retune in place rather than drop a good connection.
+      this.conn.options.connectTimeout = options.connectTimeoutMs;
+      this.conn.options.retryStrategy = () => options.retryDelayMs;
+    }
+  }
+
+  /** The INFO schedule changed (fast on or off). */
+  rescheduleInfo(now: number): void {
+    this.nextInfoAt = this.ctx.fast(this.target.shard) ? now : now + this.infoIntervalMs();
+  }
+
+  close(): void {
+    this.epoch++;
+    const conn = this.conn;
+    this.conn = null;
+    if (!conn) return;
+    conn.removeAllListeners();
+    conn.on('error', () => {}); // a late socket error must not become an unhandled one
+    conn.disconnect();
+  }
+
+  tick(now: number): void {
+    const timeout = probeTimeoutMs(this.target.settings);
+    const since = Math.min(
+      this.roleSentAt ?? Infinity,
+      this.infoSentAt ?? Infinity,
+      this.handshakeSince ?? Infinity,
+    );
+    if (now - since > timeout && this.conn) {
+      // As Sentinel does: a reply pending longer than the timeout means a hung node or a
+      // half-open connection; a fresh connection recovers at once when either comes back.
+      this.ctx.log.debug({ ...this.where(), timeoutMs: timeout }, 'probe timed out; reconnecting');
+      this.forget();
+      this.conn.disconnect(true);
+    }
+    if (now >= this.nextRoleAt) {
+      this.sendRole(now);
+      this.ctx.onEvent(this, now);
+    }
+    if (now >= this.nextInfoAt) this.sendInfo(now);
+  }
+
+  private where(): { shard: string; node: string } {
+    return { shard: this.target.shard, node: this.target.node.id };
+  }
+
+  /** Drops what is in flight: late replies to it will be ignored. */
+  private forget(): void {
+    this.epoch++;
+    this.roleSentAt = null;
+    this.infoSentAt = null;
+    this.handshakeSince = null;
+  }
+
+  private wire(conn: Redis): void {
+    conn.on('connect', () => {
+      if (this.conn === conn) this.handshakeSince = this.ctx.now();
+    });
+    conn.on('ready', () => {
+      if (this.conn !== conn) return;
+      const now = this.ctx.now();
+      this.forget();
+      this.state = onConnected(this.state);
+      this.lastTransportError = null;
+      // INFO first: its reply (the run id of a node that may have restarted) lands before ROLE's.
+      this.sendInfo(now);
+      this.sendRole(now);
+      this.ctx.onEvent(this, now);
+    });
+    conn.on('close', () => {
+      if (this.conn !== conn) return;
+      this.forget();
+      this.state = onDisconnected(this.state);
+      this.ctx.onEvent(this, this.ctx.now());
+    });
+    conn.on('error', (err: unknown) => {
+      if (this.conn !== conn) return;
+      const c = classifyError(err);
+      if (c.kind !== 'transport') {
+        this.state = onProbeError(this.state, c, this.ctx.now());
+        this.ctx.onEvent(this, this.ctx.now());
+      } else if (c.reason !== this.lastTransportError) {
+        this.lastTransportError = c.reason;
+        this.ctx.log.debug({ ...this.where(), reason: c.reason }, 'connection error');
+      }
+    });
+  }
+
+  private sendRole(now: number): void {
+    this.nextRoleAt = now + this.target.settings.pingIntervalMs;
+    const conn = this.conn;
+    if (!conn || conn.status !== 'ready' || this.roleSentAt !== null) return;
+    this.roleSentAt = now;
+    const epoch = this.epoch;
+    const current = (): boolean => this.epoch === epoch && this.conn === conn;
+    conn.call('ROLE').then(
+      (reply) => {
+        if (!current()) return;
+        const at = this.ctx.now();
+        this.roleSentAt = null;
+        const before = this.state.role;
+        this.state = onRoleReply(this.state, reply, at);
+        if (roleMoved(before, this.state.role)) this.infoNow(at);
+        this.ctx.onEvent(this, at);
+      },
+      (err: unknown) => {
+        if (!current()) return;
+        this.roleSentAt = null;
+        this.state = onProbeError(this.state, classifyError(err), this.ctx.now());
+        this.ctx.onEvent(this, this.ctx.now());
+      },
+    );
+  }
+
+  private infoNow(now: number): void {
+    if (this.infoSentAt !== null) this.infoAgain = true;
+    else this.sendInfo(now);
+  }
+
+  private sendInfo(now: number): void {
+    this.nextInfoAt = now + this.infoIntervalMs();
+    const conn = this.conn;
+    if (!conn || conn.status !== 'ready' || this.infoSentAt !== null) return;
+    this.infoSentAt = now;
+    this.infoAgain = false;
+    const epoch = this.epoch;
+    const args = this.infoArgs;
+    const current = (): boolean => this.epoch === epoch && this.conn === conn;
+    conn.call('INFO', ...args).then(
+      (reply) => {
+        if (!current()) return;
+        const at = this.ctx.now();
+        this.infoSentAt = null;
+        this.state = onInfoReply(this.state, reply, at);
+        if (this.infoAgain) this.sendInfo(at);
+        this.ctx.onEvent(this, at);
+      },
+      (err: unknown) => {
+        if (!current()) return;
+        this.infoSentAt = null;
+        const c = classifyError(err);
+        if (
+          c.kind === 'fault' &&
+          args.length > 0 &&
+          /syntax error|wrong number of arguments/i.test(c.reason)
+        ) {
+          this.infoArgs = [];
+          this.nextInfoAt = this.ctx.now();
+          return;
+        }
+        this.state = onInfoError(this.state, c);
+        this.ctx.onEvent(this, this.ctx.now());
+      },
+    );
+  }
+
+  private infoIntervalMs(): number {
+    const s = this.target.settings;
+    return this.ctx.fast(this.target.shard) ? Math.min(s.infoIntervalMs, s.pingIntervalMs) : s.infoIntervalMs;
+  }
+}

@@ -1,0 +1,237 @@
+// From what the prober has seen of one Redis node to the observation it reports (DESIGN.md 4.1,
+// 4.2). Pure: the probe state is plain data changed only by the reducers below, and time is
+// passed in (monotonic ms). The prober calls the reducers on every reply and `observe()` on
+// every reply and every ping interval.
+import type { RedisNodeId, RedisObservation } from '../failover/types.js';
+import type { Classified } from './classify.js';
+import { parseInfo, parseRole, type InfoReply, type RoleReply } from './parse.js';
+
+export interface ProbeState {
+  /** When probing began: a node that never answered is down downAfterMs after this. */
+  readonly startedAt: number;
+  readonly connected: boolean;
+  /** A valid reply came on the current connection (until then the node's state is unknown). */
+  readonly answered: boolean;
+  /** Last valid reply (ROLE, -LOADING, -MASTERDOWN). */
+  readonly lastOkAt: number | null;
+  /** ROLE and INFO of the current connection only: a new connection may be a restarted node. */
+  readonly role: RoleReply | null;
+  /** When role, master host or master port last changed (an INFO older than this is stale). */
+  readonly roleChangedAt: number | null;
+  readonly info: InfoReply | null;
+  readonly infoAt: number | null;
+  /** Why the node cannot be used (garbage, AUTH refused, unknown role); cleared by a valid ROLE. */
+  readonly error: string | null;
+  /** The same for INFO; cleared by a valid INFO. */
+  readonly infoError: string | null;
+  /** When we first saw this replica's link down in the current down period (this connection). */
+  readonly linkDownSeenAt: number | null;
+  /** When a ROLE last showed this replica's link up. */
+  readonly linkUpSeenAt: number | null;
+}
+
+/** A late timer of the observer's own loop: `ms` late, noticed at `endedAt`. */
+export interface Stall {
+  readonly endedAt: number;
+  readonly ms: number;
+}
+
+export interface ObserveInput {
+  readonly shard: string;
+  readonly node: RedisNodeId;
+  /** The node is the shard's committed master: reporting role slave makes it down. */
+  readonly isMaster: boolean;
+  readonly downAfterMs: number;
+  readonly pingIntervalMs: number;
+  readonly now: number;
+  readonly state: ProbeState;
+  /** Recent stalls of the observer's loop, including one in progress. */
+  readonly stalls: readonly Stall[];
+}
+
+export function initialState(now: number): ProbeState {
+  return {
+    startedAt: now,
+    connected: false,
+    answered: false,
+    lastOkAt: null,
+    role: null,
+    roleChangedAt: null,
+    info: null,
+    infoAt: null,
+    error: null,
+    infoError: null,
+    linkDownSeenAt: null,
+    linkUpSeenAt: null,
+  };
+}
+
+export function onConnected(s: ProbeState): ProbeState {
+  return {
+    ...s,
+    connected: true,
+    answered: false,
+    role: null,
+    roleChangedAt: null,
+    info: null,
+    infoAt: null,
+    linkDownSeenAt: null,
+  };
+}
+
+export function onDisconnected(s: ProbeState): ProbeState {
+  return s.connected ? { ...s, connected: false } : s;
+}
+
+export function onRoleReply(s: ProbeState, reply: unknown, now: number): ProbeState {
+  const parsed = parseRole(reply);
+  if (!parsed.ok) {
+    const reason =
+      parsed.error.kind === 'garbage'
+        ? `garbage reply: ${parsed.error.reason}`
+        : `unknown role: ${parsed.error.reason}`;
+    return { ...s, error: reason };
+  }
+  const role = parsed.value;
+  // The first ROLE of a connection is no change: the INFO sent just before it is current.
+  const changed = s.role !== null && summary(s.role) !== summary(role);
+  const linkDown = role.role === 'slave' && role.state !== 'connected';
+  return {
+    ...s,
+    answered: true,
+    lastOkAt: now,
+    role,
+    roleChangedAt: changed ? now : s.roleChangedAt,
+    error: null,
+    linkDownSeenAt: linkDown ? (s.linkDownSeenAt ?? now) : null,
+    linkUpSeenAt: role.role === 'slave' && !linkDown ? now : s.linkUpSeenAt,
+  };
+}
+
+/** An error in answer to ROLE, or a fatal error of the connection itself. */
+export function onProbeError(s: ProbeState, c: Classified, now: number): ProbeState {
+  if (c.kind === 'alive') return { ...s, answered: true, lastOkAt: now, error: null };
+  if (c.kind === 'fault') return { ...s, error: c.reason };
+  return s;
+}
+
+export function onInfoReply(s: ProbeState, reply: unknown, now: number): ProbeState {
+  const parsed = parseInfo(reply);
+  if (!parsed.ok) {
+    const reason =
+      parsed.error.kind === 'garbage' ? `garbage INFO: ${parsed.error.reason}` : parsed.error.reason;
+    return { ...s, infoError: reason };
+  }
+  return { ...s, info: parsed.value, infoAt: now, infoError: null };
+}
+
+export function onInfoError(s: ProbeState, c: Classified): ProbeState {
+  return c.kind === 'fault' ? { ...s, infoError: c.reason } : s;
+}
+
+/** Whether a ROLE reply differs in what should trigger a fresh INFO (role, master, link). */
+export function roleMoved(before: RoleReply | null, after: RoleReply | null): boolean {
+  // A connection's first ROLE: an INFO was sent with it when the connection opened.
+  if (after === null || before === null) return false;
+  return summary(before) !== summary(after) || linkState(before) !== linkState(after);
+}
+
+function summary(r: RoleReply): string {
+  return r.role === 'master' ? 'master' : `slave ${r.masterHost} ${r.masterPort}`;
+}
+
+function linkState(r: RoleReply): string {
+  return r.role === 'slave' ? r.state : '';
+}
+
+/** An INFO that describes the same role and master as the current ROLE, and is not older than it. */
+function consistentInfo(s: ProbeState): InfoReply | null {
+  const { info, role } = s;
+  if (info === null || role === null || s.infoAt === null) return null;
+  if (s.roleChangedAt !== null && s.infoAt < s.roleChangedAt) return null;
+  if (info.role !== role.role) return null;
+  if (role.role === 'slave' && (info.masterHost !== role.masterHost || info.masterPort !== role.masterPort))
+    return null;
+  return info;
+}
+
+/** TILT (DESIGN.md 4.2): a loop stall over downAfterMs / 2 makes the observer unsure for downAfterMs. */
+export function isUnsure(stalls: readonly Stall[], now: number, downAfterMs: number): boolean {
+  return stalls.some((st) => st.ms > downAfterMs / 2 && now - st.endedAt < downAfterMs);
+}
+
+/** How recent the last valid reply must be to call the node reachable now. */
+export function reachableWindowMs(downAfterMs: number, pingIntervalMs: number): number {
+  return Math.min(downAfterMs, Math.max(3 * pingIntervalMs, 250));
+}
+
+export function observe(input: ObserveInput): RedisObservation {
+  const { state: s, now } = input;
+  const role = s.role;
+  const info = consistentInfo(s);
+  const silentMs = now - (s.lastOkAt ?? s.startedAt);
+  const unsure = isUnsure(input.stalls, now, input.downAfterMs);
+  const demoted = input.isMaster && role?.role === 'slave';
+  const reachable =
+    s.connected &&
+    s.answered &&
+    s.lastOkAt !== null &&
+    silentMs <= reachableWindowMs(input.downAfterMs, input.pingIntervalMs);
+  const linkUp = role?.role === 'slave' ? role.state === 'connected' : null;
+  return {
+    shard: input.shard,
+    node: input.node,
+    sdown: !unsure && (silentMs >= input.downAfterMs || demoted),
+    unsure,
+    reachable,
+    role: role?.role ?? 'unknown',
+    masterHost: role?.role === 'slave' ? role.masterHost : null,
+    masterPort: role?.role === 'slave' ? role.masterPort : null,
+    linkUp,
+    linkDownMs: linkUp === false ? linkDownMs(s, info, now) : null,
+    offset: offsetOf(role, info),
+    replId: info?.masterReplId ?? null,
+    runId: s.info?.runId ?? null,
+    error: s.error ?? s.infoError,
+    lastOkAgoMs: s.lastOkAt === null ? null : Math.max(0, Math.round(silentMs)),
+  };
+}
+
+/** A master's master_repl_offset; a replica's processed offset, from INFO while its link is down. */
+function offsetOf(role: RoleReply | null, info: InfoReply | null): number | null {
+  if (role === null) return null;
+  if (role.role === 'master') return role.offset;
+  if (role.offset !== null) return role.offset;
+  return info?.slaveReplOffset ?? null;
+}
+
+function linkDownMs(s: ProbeState, info: InfoReply | null, now: number): number | null {
+  const seen = s.linkDownSeenAt === null ? null : now - s.linkDownSeenAt;
+  // INFO counts from before we connected; trust it unless we have seen the link up since.
+  const reported =
+    info !== null &&
+    s.infoAt !== null &&
+    info.masterLinkDownSinceSeconds !== null &&
+    (s.linkUpSeenAt === null || s.infoAt > s.linkUpSeenAt)
+      ? info.masterLinkDownSinceSeconds * 1000 + (now - s.infoAt)
+      : null;
+  if (seen === null) return reported === null ? null : Math.round(reported);
+  return Math.round(reported === null ? seen : Math.max(seen, reported));
+}
+
+/** Whether two observations differ in a field worth telling the leader about (not offsets). */
+export function meaningfullyDifferent(a: RedisObservation | null, b: RedisObservation): boolean {
+  if (a === null) return true;
+  return (
+    a.sdown !== b.sdown ||
+    a.unsure !== b.unsure ||
+    a.reachable !== b.reachable ||
+    a.role !== b.role ||
+    a.masterHost !== b.masterHost ||
+    a.masterPort !== b.masterPort ||
+    a.linkUp !== b.linkUp ||
+    a.replId !== b.replId ||
+    a.runId !== b.runId ||
+    a.error !== b.error
+  );
+}

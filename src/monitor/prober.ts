@@ -1,0 +1,193 @@
+// The prober (DESIGN.md 4.1): what this raftinel node sees of every Redis node. One NodeProbe
+// (one connection) per node; one timer drives them all and doubles as the TILT pulse (4.2).
+// Observations are computed by the pure observe(); listeners hear about changes of meaning
+// (not offsets), batched. Nothing here throws at the caller: a node that answers garbage is an
+// observation with `error` set.
+import type { RedisObservation } from '../failover/types.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import { connectionKey, connectionOptionsFor, type ProbeTarget } from './connection.js';
+import { NodeProbe } from './node-probe.js';
+import { meaningfullyDifferent, observe } from './observe.js';
+import { StallTracker } from './stall.js';
+
+export type { ProbeTarget } from './connection.js';
+
+export interface ProberOptions {
+  /** Local address for outgoing connections (node.sourceAddress). */
+  readonly sourceAddress?: string | null;
+  readonly logger?: Logger;
+  /** Monotonic ms; performance.now() unless a test injects one. */
+  readonly now?: () => number;
+}
+
+type ChangeListener = (changed: RedisObservation[]) => void;
+
+const CLIENT_NAME = 'raftinel-probe';
+
+export class Prober {
+  private readonly probes = new Map<string, NodeProbe>();
+  private readonly fastShards = new Set<string>();
+  private readonly listeners: ChangeListener[] = [];
+  private pending = new Map<string, RedisObservation>();
+  private flushScheduled = false;
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private readonly sourceAddress: string | null;
+  private readonly stalls: StallTracker;
+  private tickMs = 25;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(options: ProberOptions = {}) {
+    this.now = options.now ?? (() => performance.now());
+    this.log = (options.logger ?? silentLogger()).child({ component: 'prober' });
+    this.sourceAddress = options.sourceAddress ?? null;
+    this.stalls = new StallTracker(this.tickMs, this.now());
+  }
+
+  /** Adds, updates and removes nodes; one whose address, credentials or TLS changed is reconnected. */
+  setTargets(targets: readonly ProbeTarget[]): void {
+    if (this.closed) return;
+    const now = this.now();
+    const wanted = new Map(targets.map((t) => [`${t.shard}\u0000${t.node.id}`, t]));
+    for (const [key, probe] of this.probes) {
+      const t = wanted.get(key);
+      if (!t || connectionKey(this.optionsFor(t)) !== probe.connKey) this.remove(probe);
+    }
+    const ctx = {
+      now: this.now,
+      log: this.log,
+      fast: (shard: string) => this.fastShards.has(shard),
+      onEvent: (probe: NodeProbe, at: number) => void this.evaluate(probe, at),
+    };
+    for (const [key, t] of wanted) {
+      const probe = this.probes.get(key);
+      if (probe) {
+        probe.update(t, this.optionsFor(t), now);
+        this.evaluate(probe, now);
+      } else {
+        this.probes.set(key, new NodeProbe(key, t, this.optionsFor(t), ctx));
+      }
+    }
+    this.retune();
+  }
+
+  /** Every node's observation as of now. */
+  observations(): RedisObservation[] {
+    const now = this.now();
+    return [...this.probes.values()].map((p) => this.evaluate(p, now));
+  }
+
+  /** Calls `cb` with the observations whose meaning changed; returns the unsubscribe function. */
+  onChange(cb: ChangeListener): () => void {
+    this.listeners.push(cb);
+    return () => {
+      const i = this.listeners.indexOf(cb);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  /** INFO as often as ROLE for this shard (during a failover), or back to infoIntervalMs. */
+  fastInfo(shard: string, on: boolean): void {
+    if (on === this.fastShards.has(shard)) return;
+    if (on) this.fastShards.add(shard);
+    else this.fastShards.delete(shard);
+    const now = this.now();
+    for (const p of this.probes.values()) if (p.target.shard === shard) p.rescheduleInfo(now);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const p of [...this.probes.values()]) this.remove(p);
+    this.listeners.length = 0;
+  }
+
+  private optionsFor(t: ProbeTarget) {
+    return connectionOptionsFor(t, this.sourceAddress, CLIENT_NAME);
+  }
+
+  private remove(probe: NodeProbe): void {
+    this.probes.delete(probe.key);
+    this.pending.delete(probe.key);
+    probe.close();
+  }
+
+  // ---- the pulse ------------------------------------------------------------------------------
+
+  /** One timer for all nodes, at a quarter of the shortest ping interval. */
+  private retune(): void {
+    let minPing = Infinity;
+    for (const p of this.probes.values()) minPing = Math.min(minPing, p.target.settings.pingIntervalMs);
+    this.tickMs = Number.isFinite(minPing) ? Math.max(5, Math.min(100, Math.floor(minPing / 4))) : 100;
+    this.stalls.setTickMs(this.tickMs);
+    if (this.timer === null && !this.closed) this.schedule();
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => this.tick(), this.tickMs);
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    this.timer = null;
+    if (this.closed) return;
+    const now = this.now();
+    let minDown = Infinity;
+    let maxDown = 0;
+    for (const p of this.probes.values()) {
+      minDown = Math.min(minDown, p.target.settings.downAfterMs);
+      maxDown = Math.max(maxDown, p.target.settings.downAfterMs);
+    }
+    // Stalls first: every evaluation below must already know about one that just ended.
+    this.stalls.tick(now, Number.isFinite(minDown) ? minDown / 2 : Infinity, 2 * maxDown);
+    for (const p of this.probes.values()) p.tick(now);
+    this.schedule();
+  }
+
+  // ---- observations ---------------------------------------------------------------------------
+
+  private evaluate(probe: NodeProbe, now: number): RedisObservation {
+    const t = probe.target;
+    const obs = observe({
+      shard: t.shard,
+      node: t.node.id,
+      isMaster: t.isMaster,
+      downAfterMs: t.settings.downAfterMs,
+      pingIntervalMs: t.settings.pingIntervalMs,
+      now,
+      state: probe.state,
+      stalls: this.stalls.recent(now),
+    });
+    if (meaningfullyDifferent(probe.last, obs) && this.probes.get(probe.key) === probe) {
+      const { shard, node, sdown, unsure, reachable, role, linkUp, replId, runId, error } = obs;
+      this.log.info(
+        { shard, node, sdown, unsure, reachable, role, linkUp, replId, runId, error },
+        'redis node observation changed',
+      );
+      this.pending.set(probe.key, obs);
+      this.scheduleFlush();
+    }
+    probe.last = obs;
+    return obs;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (this.closed || this.pending.size === 0) return;
+      const changed = [...this.pending.values()];
+      this.pending = new Map();
+      for (const cb of [...this.listeners]) {
+        try {
+          cb(changed);
+        } catch (err) {
+          this.log.error({ err }, 'observation listener threw');
+        }
+      }
+    });
+  }
+}

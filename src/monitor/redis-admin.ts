@@ -1,0 +1,213 @@
+// Runs the failover engine's Redis operations (RedisOp in failover/engine.ts) on real nodes.
+// A connection of its own per node, so an admin command never queues behind a hung probe, and
+// one operation at a time per node. Every operation has a deadline, and every outcome is a
+// RedisOpResult: this never throws. The commands themselves are in admin-ops.ts.
+import type { Redis } from 'ioredis';
+import type { RedisOp, RedisOpResult } from '../failover/engine.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import { performOp, type OpWarning } from './admin-ops.js';
+import { classifyError } from './classify.js';
+import { connectionKey, connectionOptionsFor, openConnection, type ProbeTarget } from './connection.js';
+
+export interface RedisAdminOptions {
+  readonly sourceAddress?: string | null;
+  readonly logger?: Logger;
+  /** Deadline of one operation, connecting included. Below the engine's 3 s "lost" limit. */
+  readonly timeoutMs?: number;
+  /** An admin connection unused this long is closed (it reopens on the next operation). */
+  readonly idleCloseMs?: number;
+  readonly now?: () => number;
+}
+
+interface Slot {
+  readonly key: string;
+  readonly connKey: string;
+  readonly conn: Redis;
+  lastError: string | null;
+  /** AUTH refused or garbage on this connection: the real reason when a command then fails. */
+  lastFault: string | null;
+  idleTimer: NodeJS.Timeout | null;
+}
+
+const CLIENT_NAME = 'raftinel-admin';
+const DEFAULT_TIMEOUT_MS = 2000;
+const DEFAULT_IDLE_CLOSE_MS = 60_000;
+
+class OpTimeout extends Error {}
+
+export class RedisAdmin {
+  private readonly slots = new Map<string, Slot>();
+  /** Per node: the tail of its operations, so that they run one at a time in order. */
+  private readonly queues = new Map<string, Promise<void>>();
+  private readonly log: Logger;
+  private readonly sourceAddress: string | null;
+  private readonly timeoutMs: number;
+  private readonly idleCloseMs: number;
+  private readonly now: () => number;
+  /** Nodes already told about a failed CONFIG REWRITE (no config file): said once, not per retry. */
+  private readonly rewriteNoted = new Set<string>();
+  private closed = false;
+
+  constructor(options: RedisAdminOptions = {}) {
+    this.log = (options.logger ?? silentLogger()).child({ component: 'redis-admin' });
+    this.sourceAddress = options.sourceAddress ?? null;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.idleCloseMs = options.idleCloseMs ?? DEFAULT_IDLE_CLOSE_MS;
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  execute(target: ProbeTarget, op: RedisOp): Promise<RedisOpResult> {
+    if (this.closed) return Promise.resolve({ ok: false, error: 'redis admin is closed' });
+    const key = keyOf(target);
+    const run = (this.queues.get(key) ?? Promise.resolve()).then(() => this.run(target, op));
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(key, tail);
+    void tail.then(() => {
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    });
+    return run;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const slot of [...this.slots.values()]) this.drop(slot);
+  }
+
+  // ---- connections ----------------------------------------------------------------------------
+
+  private slot(target: ProbeTarget): Slot {
+    const key = keyOf(target);
+    const options = connectionOptionsFor(target, this.sourceAddress, CLIENT_NAME);
+    const connKey = connectionKey(options);
+    const existing = this.slots.get(key);
+    if (existing && existing.connKey === connKey) return existing;
+    if (existing) this.drop(existing);
+    const conn = openConnection(options);
+    const slot: Slot = { key, connKey, conn, lastError: null, lastFault: null, idleTimer: null };
+    conn.on('error', (err: unknown) => {
+      const c = classifyError(err);
+      slot.lastError = c.reason;
+      if (c.kind === 'fault') slot.lastFault = c.reason;
+    });
+    this.slots.set(key, slot);
+    return slot;
+  }
+
+  /** Arms the idle close; the next operation on this node disarms it. */
+  private idle(slot: Slot): void {
+    if (this.slots.get(slot.key) !== slot) return;
+    slot.idleTimer = setTimeout(() => this.drop(slot), this.idleCloseMs);
+    slot.idleTimer.unref();
+  }
+
+  private drop(slot: Slot): void {
+    if (this.slots.get(slot.key) === slot) this.slots.delete(slot.key);
+    if (slot.idleTimer) clearTimeout(slot.idleTimer);
+    slot.idleTimer = null;
+    slot.conn.removeAllListeners();
+    slot.conn.on('error', () => {});
+    slot.conn.disconnect();
+  }
+
+  private waitReady(slot: Slot, deadline: number): Promise<void> {
+    if (slot.conn.status === 'ready') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onReady = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(
+        () => {
+          slot.conn.off('ready', onReady);
+          reject(
+            new OpTimeout(
+              `not connected within ${this.timeoutMs} ms${slot.lastError ? ` (${slot.lastError})` : ''}`,
+            ),
+          );
+        },
+        Math.max(0, deadline - this.now()),
+      );
+      slot.conn.once('ready', onReady);
+    });
+  }
+
+  // ---- operations -----------------------------------------------------------------------------
+
+  private async run(target: ProbeTarget, op: RedisOp): Promise<RedisOpResult> {
+    const started = this.now();
+    const deadline = started + this.timeoutMs;
+    const where = {
+      shard: target.shard,
+      node: target.node.id,
+      host: target.node.host,
+      port: target.node.port,
+      op: op.kind,
+    };
+    if (this.closed) return { ok: false, error: 'redis admin is closed' };
+    let slot: Slot;
+    try {
+      slot = this.slot(target);
+    } catch (err) {
+      return { ok: false, error: `cannot connect: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    if (slot.idleTimer) clearTimeout(slot.idleTimer);
+    slot.idleTimer = null;
+    let timer: NodeJS.Timeout | null = null;
+    try {
+      await this.waitReady(slot, deadline);
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new OpTimeout(`no answer within ${this.timeoutMs} ms`)),
+          Math.max(0, deadline - this.now()),
+        );
+      });
+      const { result, warnings } = await Promise.race([performOp(slot.conn, target, op), expired]);
+      slot.lastFault = null;
+      for (const w of warnings) this.warn(target, w);
+      this.log.info(
+        { ...where, ok: result.ok, error: result.error, ms: Math.round(this.now() - started) },
+        'redis operation done',
+      );
+      return result;
+    } catch (err) {
+      const c = classifyError(err);
+      // ioredis declares a connection ready even when its AUTH failed; the command then fails
+      // for want of a stream, and the AUTH error is what the operator needs to see.
+      const message =
+        err instanceof OpTimeout
+          ? err.message
+          : c.kind === 'transport' && slot.lastFault
+            ? slot.lastFault
+            : c.reason;
+      // A command that timed out may still run later; a fresh connection at least drops
+      // anything of ours still waiting on this one.
+      if (err instanceof OpTimeout) this.drop(slot);
+      this.log.warn({ ...where, error: message }, 'redis operation failed');
+      return { ok: false, error: message };
+    } finally {
+      if (timer) clearTimeout(timer);
+      this.idle(slot);
+    }
+  }
+
+  private warn(target: ProbeTarget, w: OpWarning): void {
+    const where = { shard: target.shard, node: target.node.id, step: w.step, error: w.error };
+    if (w.step !== 'CONFIG REWRITE') {
+      this.log.warn(where, 'a step of a redis operation failed; the operation itself succeeded');
+      return;
+    }
+    // A node started without a config file cannot save one: logged once per node, never a
+    // failure (DESIGN.md 4.4); the engine may repeat the operation many times.
+    const key = keyOf(target);
+    if (this.rewriteNoted.has(key)) return;
+    this.rewriteNoted.add(key);
+    this.log.warn(where, 'CONFIG REWRITE failed; the new role is not saved in the node config');
+  }
+}
+
+function keyOf(target: ProbeTarget): string {
+  return `${target.shard}\u0000${target.node.id}`;
+}
