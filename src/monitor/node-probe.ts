@@ -51,7 +51,8 @@ export class NodeProbe {
   private infoAgain = false;
   /** Redis before 7.0 takes one INFO section: then a plain INFO. */
   private infoArgs = ['replication', 'server'];
-  private lastTransportError: string | null = null;
+  /** The last connection error (refused, timed out): shown when the node turns unreachable. */
+  lastTransportError: string | null = null;
 
   constructor(
     readonly key: string,

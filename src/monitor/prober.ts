@@ -162,8 +162,9 @@ export class Prober {
     });
     if (meaningfullyDifferent(probe.last, obs) && this.probes.get(probe.key) === probe) {
       const { shard, node, sdown, unsure, reachable, role, linkUp, replId, runId, error } = obs;
+      const connection = reachable ? undefined : (probe.lastTransportError ?? undefined);
       this.log.info(
-        { shard, node, sdown, unsure, reachable, role, linkUp, replId, runId, error },
+        { shard, node, sdown, unsure, reachable, role, linkUp, replId, runId, error, connection },
         'redis node observation changed',
       );
       this.pending.set(probe.key, obs);

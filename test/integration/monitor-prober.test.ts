@@ -406,9 +406,16 @@ describe('prober: TLS', () => {
     });
     t.after(() => server.stop());
     const port = server.port;
-    const p = prober(t, [target('tls', port, { tls: { ca: file('ca.crt') } }), target('plain-ca', port)]);
+    const p = prober(t, [
+      target('tls', port, { tls: { ca: file('ca.crt') } }),
+      target('no-tls', port),
+      target('missing-ca', port, { tls: { ca: file('nope.crt') } }),
+    ]);
     const o = await until(p, 'tls', 'master over TLS', (x) => x.role === 'master' && x.replId !== null);
     assert.equal(o.error, null);
-    assert.equal(obsOf(p, 'plain-ca').reachable, false);
+    assert.equal(obsOf(p, 'no-tls').reachable, false);
+    const missing = obsOf(p, 'missing-ca');
+    assert.equal(missing.reachable, false);
+    assert.match(missing.error ?? '', /^cannot connect: ENOENT/);
   });
 });
