@@ -1,0 +1,257 @@
+// One client connection: bytes in, commands through the dispatcher, replies out, in request
+// order. Everything that can go wrong with one client (a bad frame, too much input, a reader
+// too slow for its pub/sub messages, idling) closes that connection only.
+import type { Socket } from 'node:net';
+import type { Logger } from '../../util/log.js';
+import type { CommandContext, ServerFacts } from './commands/types.js';
+import { dispatch } from './dispatch.js';
+import { RequestParser, type ParserLimits } from './parser.js';
+import type { PubSubHub, Subscriber } from './pubsub-hub.js';
+import { encode, error, type Reply } from './reply.js';
+import type { Session } from './session.js';
+import type { SentinelSource } from './source.js';
+import { protocolError } from './texts.js';
+
+export interface ConnectionLimits {
+  /** Arguments per command, and bytes per argument, once authenticated. */
+  readonly maxArgs: number;
+  readonly maxBulkBytes: number;
+  /** Sum of a command's argument bytes. */
+  readonly maxCommandBytes: number;
+  /** Before AUTH (only when AUTH is required), as Redis: 10 arguments of 16 KiB. */
+  readonly preAuthMaxArgs: number;
+  readonly preAuthMaxBulkBytes: number;
+  /** Received bytes not yet parsed (a client pipelining faster than it reads). */
+  readonly maxInputBytes: number;
+  /** Replies and messages not yet taken by the client (Redis's pubsub output limit). */
+  readonly maxOutputBytes: number;
+  /** Subscriptions per connection. */
+  readonly maxSubscriptions: number;
+  /** Close a connection idle this long (0: never). Subscribed connections never idle out. */
+  readonly idleTimeoutMs: number;
+  /** Close a connection that has not authenticated within this time, when AUTH is required. */
+  readonly authTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: ConnectionLimits = {
+  maxArgs: 1024,
+  maxBulkBytes: 512 * 1024,
+  maxCommandBytes: 1024 * 1024,
+  preAuthMaxArgs: 10,
+  preAuthMaxBulkBytes: 16 * 1024,
+  maxInputBytes: 2 * 1024 * 1024,
+  maxOutputBytes: 32 * 1024 * 1024,
+  maxSubscriptions: 10_000,
+  idleTimeoutMs: 300_000,
+  authTimeoutMs: 10_000,
+};
+
+export interface ConnectionDeps {
+  readonly source: SentinelSource;
+  readonly server: ServerFacts;
+  readonly hub: PubSubHub;
+  readonly logger: Logger;
+  readonly limits: ConnectionLimits;
+}
+
+// Output above this pauses reading, so that a pipelining client that does not read its replies
+// stops being served instead of growing our buffers.
+const OUTPUT_HIGH_WATER_BYTES = 1024 * 1024;
+// After QUIT or a protocol error the client should close; if it does not, we do.
+const CLOSE_GRACE_MS = 5_000;
+
+export class RespConnection implements Subscriber {
+  private readonly parser = new RequestParser();
+  private readonly ctx: CommandContext;
+  private busy = false;
+  private closing = false;
+  private paused = false;
+  private drainScheduled = false;
+  private authTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly socket: Socket,
+    readonly session: Session,
+    private readonly deps: ConnectionDeps,
+  ) {
+    this.ctx = {
+      session,
+      subscriber: this,
+      source: deps.source,
+      server: deps.server,
+      hub: deps.hub,
+      logger: deps.logger,
+      maxSubscriptions: deps.limits.maxSubscriptions,
+      reply: (reply) => this.send(reply),
+      closeAfterReplies: () => this.endGracefully(),
+    };
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.updateFlow());
+    socket.on('timeout', () => this.onIdle());
+    socket.on('error', (err) =>
+      deps.logger.debug({ clientId: session.id, err: err.message }, 'RESP client socket error'),
+    );
+    socket.on('close', () => {
+      deps.hub.forget(this);
+      this.setAuthDeadline(false);
+    });
+    // Node resets this on any read or write, so it measures idleness in both directions.
+    socket.setTimeout(deps.limits.idleTimeoutMs);
+    this.setAuthDeadline(!session.authenticated);
+  }
+
+  /** Pub/sub delivery from the hub. */
+  deliver(reply: Reply): void {
+    this.send(reply);
+  }
+
+  destroy(): void {
+    this.closing = true;
+    this.socket.destroy();
+  }
+
+  private limits(): ParserLimits {
+    const l = this.deps.limits;
+    const pre = !this.session.authenticated;
+    return {
+      maxArgs: pre ? l.preAuthMaxArgs : l.maxArgs,
+      maxBulkBytes: pre ? l.preAuthMaxBulkBytes : l.maxBulkBytes,
+      maxCommandBytes: l.maxCommandBytes,
+      unauthenticated: pre,
+    };
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    this.deps.server.stats.netInputBytes += chunk.length;
+    this.parser.push(chunk);
+    if (this.parser.bufferedBytes > this.deps.limits.maxInputBytes) {
+      return this.protocolFailure('too big request');
+    }
+    this.drain();
+  }
+
+  /** Runs every complete command received, until one must be waited for. */
+  private drain(): void {
+    while (!this.busy && !this.closing) {
+      const result = this.parser.next(this.limits());
+      if (result.kind === 'incomplete') break;
+      if (result.kind === 'error') return this.protocolFailure(result.message);
+      this.run(result.args);
+    }
+    this.updateFlow();
+  }
+
+  private run(args: Buffer[]): void {
+    this.deps.server.stats.commandsProcessed++;
+    const before = this.session.authenticated;
+    let pending: void | Promise<void>;
+    try {
+      pending = dispatch(this.ctx, args);
+    } catch (err) {
+      this.deps.logger.error({ err, clientId: this.session.id }, 'RESP command failed');
+      this.send(error('ERR internal error'));
+      return;
+    }
+    // AUTH starts the normal life of a connection; RESET can end it and restart the clock.
+    if (before !== this.session.authenticated) this.setAuthDeadline(!this.session.authenticated);
+    if (pending instanceof Promise) {
+      this.busy = true;
+      pending
+        .catch((err: unknown) => {
+          this.deps.logger.error({ err, clientId: this.session.id }, 'RESP command failed');
+          this.send(error('ERR internal error'));
+        })
+        .finally(() => {
+          this.busy = false;
+          this.drain();
+        });
+    }
+  }
+
+  private send(reply: Reply): void {
+    if (this.closing || this.socket.destroyed) return;
+    if (reply.type === 'error') this.deps.server.stats.errorReplies++;
+    const bytes = encode(reply, this.session.proto);
+    this.deps.server.stats.netOutputBytes += bytes.length;
+    this.socket.write(bytes);
+    if (this.socket.writableLength > this.deps.limits.maxOutputBytes) {
+      this.deps.logger.warn(
+        { clientId: this.session.id, client: this.session.remote, bytes: this.socket.writableLength },
+        'closing RESP client: output buffer limit reached (client does not read)',
+      );
+      this.destroy();
+      return;
+    }
+    this.updateFlow();
+  }
+
+  /** Pauses reading while a command is awaited or the client is not reading its replies. */
+  private updateFlow(): void {
+    if (this.closing) return;
+    const shouldPause = this.busy || this.socket.writableLength > OUTPUT_HIGH_WATER_BYTES;
+    if (shouldPause === this.paused) return;
+    this.paused = shouldPause;
+    if (shouldPause) {
+      this.socket.pause();
+    } else {
+      this.socket.resume();
+      this.drainLater();
+    }
+  }
+
+  /** Commands may have waited in the parser while paused; run them from a fresh stack. */
+  private drainLater(): void {
+    if (this.drainScheduled || this.parser.bufferedBytes === 0) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      this.drain();
+    });
+  }
+
+  /** Redis writes the protocol error, then closes the connection. */
+  private protocolFailure(detail: string): void {
+    this.deps.logger.debug(
+      { clientId: this.session.id, client: this.session.remote, detail },
+      'RESP protocol error',
+    );
+    this.send(error(protocolError(detail)));
+    this.endGracefully();
+  }
+
+  private endGracefully(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  /** An unauthenticated connection gets a fixed time to authenticate, however busy it is. */
+  private setAuthDeadline(on: boolean): void {
+    if (this.authTimer) clearTimeout(this.authTimer);
+    this.authTimer = null;
+    const ms = this.deps.limits.authTimeoutMs;
+    if (!on || ms <= 0 || this.closing) return;
+    this.authTimer = setTimeout(() => {
+      this.deps.logger.debug(
+        { clientId: this.session.id, client: this.session.remote },
+        'closing RESP client: no AUTH in time',
+      );
+      this.destroy();
+    }, ms);
+    this.authTimer.unref();
+  }
+
+  private onIdle(): void {
+    // Subscribers wait for events for as long as they like, as in Redis; a client waiting for
+    // its FAILOVER reply is not idle either.
+    if (this.session.subscriptions > 0 || this.busy) return;
+    this.deps.logger.debug(
+      { clientId: this.session.id, client: this.session.remote },
+      'closing idle RESP client',
+    );
+    this.destroy();
+  }
+}

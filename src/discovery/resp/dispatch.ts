@@ -1,0 +1,29 @@
+// Runs one command the way Redis's processCommand checks it, in the same order, so that the
+// same mistakes get the same errors: unknown command, unknown subcommand, arity, NOAUTH, then
+// the RESP2 subscribed-mode restriction.
+import { TABLE } from './commands/table.js';
+import type { CommandContext, CommandSpec } from './commands/types.js';
+import { error } from './reply.js';
+import { NOAUTH, notInSubscribedContext, unknownCommand, unknownSubcommand, wrongArity } from './texts.js';
+
+const arityOk = (arity: number, argc: number): boolean => (arity >= 0 ? argc === arity : argc >= -arity);
+
+export function dispatch(ctx: CommandContext, args: readonly Buffer[]): void | Promise<void> {
+  const name = args[0].toString('utf8').toLowerCase();
+  let spec: CommandSpec | undefined = TABLE.get(name);
+  if (spec === undefined) return ctx.reply(error(unknownCommand(args)));
+  let fullName = spec.name;
+  if (spec.subcommands && args.length >= 2) {
+    const sub = spec.subcommands.get(args[1].toString('utf8').toLowerCase());
+    if (sub === undefined) return ctx.reply(error(unknownSubcommand(args[1].toString('utf8'), spec.name)));
+    spec = sub;
+    fullName = `${name}|${sub.name}`;
+  }
+  if (!arityOk(spec.arity, args.length)) return ctx.reply(error(wrongArity(fullName)));
+  if (!ctx.session.authenticated && !spec.noAuth) return ctx.reply(error(NOAUTH));
+  if (ctx.session.proto === 2 && ctx.session.subscriptions > 0 && !spec.inSubscribedContext) {
+    return ctx.reply(error(notInSubscribedContext(fullName)));
+  }
+  // A container with no handler always has arity <= -2, so it never gets here without a sub.
+  return spec.handler?.(ctx, args);
+}

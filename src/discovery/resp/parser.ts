@@ -1,0 +1,217 @@
+// Incremental parser of client requests (RESP multibulk arrays and inline commands), pure: no
+// I/O, no clock. The caller pushes bytes as they arrive and pulls one command at a time, which
+// lets it change the limits between commands (Redis's tighter limits before AUTH).
+//
+// Error texts are Redis's (networking.c) because clients and operators recognise them; after an
+// error the parser stays failed: the connection writes `-ERR Protocol error: ...` and closes.
+import { splitInlineArgs } from './inline.js';
+
+export interface ParserLimits {
+  /** Most arguments in one command (multibulk count, or words of an inline command). */
+  readonly maxArgs: number;
+  /** Longest bulk argument in bytes. */
+  readonly maxBulkBytes: number;
+  /** Most bytes of all arguments of one command together. */
+  readonly maxCommandBytes: number;
+  /** Set before AUTH: exceeding maxArgs/maxBulkBytes reports Redis's "unauthenticated" texts. */
+  readonly unauthenticated: boolean;
+}
+
+/** Longest inline command, and longest `*<n>` / `$<n>` header line (Redis PROTO_INLINE_MAX_SIZE). */
+export const MAX_INLINE_BYTES = 64 * 1024;
+
+export type ParseResult =
+  | { readonly kind: 'command'; readonly args: Buffer[] }
+  | { readonly kind: 'incomplete' }
+  | { readonly kind: 'error'; readonly message: string };
+
+const MALFORMED = Symbol('malformed line');
+const INCOMPLETE: ParseResult = { kind: 'incomplete' };
+const CR = 0x0d;
+const LF = 0x0a;
+
+export class RequestParser {
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  // Chunks received since the last parse, joined only once they can complete what is awaited:
+  // a large bulk arriving in many small chunks is then copied once, not once per chunk.
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
+  private needBytes = 0;
+  // Progress inside a multibulk command, kept across pushes so a command that arrives in many
+  // chunks is not re-parsed from its start each time.
+  private expectedArgs = -1;
+  private args: Buffer[] = [];
+  private argBytes = 0;
+  private bulkLen = -1;
+  private failed: string | null = null;
+
+  /** Bytes received and not yet consumed (the connection caps this). */
+  get bufferedBytes(): number {
+    return this.buf.length - this.pos + this.chunkBytes;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.failed !== null || chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.chunkBytes += chunk.length;
+  }
+
+  /** The next complete command, `incomplete` until more bytes arrive, or a protocol error. */
+  next(limits: ParserLimits): ParseResult {
+    if (this.failed !== null) return { kind: 'error', message: this.failed };
+    if (this.bufferedBytes < this.needBytes) return INCOMPLETE;
+    this.join();
+    for (;;) {
+      let result: ParseResult | null;
+      if (this.expectedArgs < 0) {
+        if (this.pos >= this.buf.length) result = INCOMPLETE;
+        else if (this.buf[this.pos] !== 0x2a /* '*' */) result = this.inline(limits);
+        else result = this.multibulkHeader(limits);
+      } else {
+        result = this.bulks(limits);
+      }
+      if (result === null) continue;
+      if (result.kind === 'incomplete' && this.needBytes === 0) this.needBytes = this.bufferedBytes + 1;
+      return result;
+    }
+  }
+
+  private join(): void {
+    this.needBytes = 0;
+    if (this.chunkBytes === 0) return;
+    const rest = this.buf.subarray(this.pos);
+    this.buf =
+      rest.length === 0 && this.chunks.length === 1 ? this.chunks[0] : Buffer.concat([rest, ...this.chunks]);
+    this.pos = 0;
+    this.chunks = [];
+    this.chunkBytes = 0;
+  }
+
+  private fail(message: string): ParseResult {
+    this.failed = message;
+    this.buf = Buffer.alloc(0);
+    this.pos = 0;
+    this.chunks = [];
+    this.chunkBytes = 0;
+    this.args = [];
+    return { kind: 'error', message };
+  }
+
+  /** Reads `*<n>\r\n`; null: go on parsing. */
+  private multibulkHeader(limits: ParserLimits): ParseResult | null {
+    const line = this.line();
+    if (line === null) {
+      return this.bufferedBytes > MAX_INLINE_BYTES ? this.fail('too big mbulk count string') : INCOMPLETE;
+    }
+    const count = line === MALFORMED ? null : parseInteger(line.subarray(1));
+    if (count === null) return this.fail('invalid multibulk length');
+    if (count > limits.maxArgs) {
+      return this.fail(
+        limits.unauthenticated ? 'unauthenticated multibulk length' : 'invalid multibulk length',
+      );
+    }
+    // `*0` and `*-1` carry no command: Redis skips them silently.
+    if (count > 0) {
+      this.expectedArgs = count;
+      this.args = [];
+      this.argBytes = 0;
+      this.bulkLen = -1;
+    }
+    return null;
+  }
+
+  /** Reads the bulk arguments of the current multibulk command. */
+  private bulks(limits: ParserLimits): ParseResult {
+    while (this.args.length < this.expectedArgs) {
+      if (this.bulkLen < 0) {
+        if (this.pos >= this.buf.length) return INCOMPLETE;
+        const first = this.buf[this.pos];
+        if (first !== 0x24 /* '$' */) return this.fail(`expected '$', got '${String.fromCharCode(first)}'`);
+        const line = this.line();
+        if (line === null) {
+          return this.bufferedBytes > MAX_INLINE_BYTES ? this.fail('too big bulk count string') : INCOMPLETE;
+        }
+        const len = line === MALFORMED ? null : parseInteger(line.subarray(1));
+        if (len === null || len < 0) return this.fail('invalid bulk length');
+        if (len > limits.maxBulkBytes) {
+          return this.fail(limits.unauthenticated ? 'unauthenticated bulk length' : 'invalid bulk length');
+        }
+        if (this.argBytes + len > limits.maxCommandBytes) return this.fail('too big request');
+        this.argBytes += len;
+        this.bulkLen = len;
+      }
+      const need = this.bulkLen + 2;
+      if (this.buf.length - this.pos < need) {
+        this.needBytes = need;
+        return INCOMPLETE;
+      }
+      const end = this.pos + this.bulkLen;
+      // Stricter than Redis, which skips two bytes unchecked: a bulk must end with CRLF.
+      if (this.buf[end] !== CR || this.buf[end + 1] !== LF)
+        return this.fail('expected CRLF after bulk string');
+      // Copy: one small argument must not pin a large receive buffer in memory.
+      this.args.push(Buffer.from(this.buf.subarray(this.pos, end)));
+      this.pos = end + 2;
+      this.bulkLen = -1;
+    }
+    const args = this.args;
+    this.args = [];
+    this.expectedArgs = -1;
+    return { kind: 'command', args };
+  }
+
+  /** An inline command: one line split by redis-cli's quoting rules; null for an empty line. */
+  private inline(limits: ParserLimits): ParseResult | null {
+    const nl = this.buf.indexOf(LF, this.pos);
+    if (nl < 0) {
+      return this.bufferedBytes > MAX_INLINE_BYTES ? this.fail('too big inline request') : INCOMPLETE;
+    }
+    if (nl - this.pos > MAX_INLINE_BYTES) return this.fail('too big inline request');
+    let end = nl;
+    if (end > this.pos && this.buf[end - 1] === CR) end--;
+    const args = splitInlineArgs(this.buf.subarray(this.pos, end));
+    this.pos = nl + 1;
+    if (args === null) return this.fail('unbalanced quotes in request');
+    if (args.length > limits.maxArgs) {
+      return this.fail(
+        limits.unauthenticated ? 'unauthenticated multibulk length' : 'invalid multibulk length',
+      );
+    }
+    if (args.some((a) => a.length > limits.maxBulkBytes)) {
+      // An inline line is at most 64 KiB, below maxCommandBytes: only the per-argument cap applies.
+      return this.fail(limits.unauthenticated ? 'unauthenticated bulk length' : 'invalid bulk length');
+    }
+    return args.length === 0 ? null : { kind: 'command', args };
+  }
+
+  /** The CRLF-terminated line at pos (consumed), MALFORMED for a CR without LF, null if incomplete. */
+  private line(): Buffer | typeof MALFORMED | null {
+    const cr = this.buf.indexOf(CR, this.pos);
+    if (cr < 0 || cr + 1 >= this.buf.length) return null;
+    if (this.buf[cr + 1] !== LF) return MALFORMED;
+    const line = this.buf.subarray(this.pos, cr);
+    this.pos = cr + 2;
+    return line;
+  }
+}
+
+/** Redis's string2ll for protocol lengths: optional '-', digits, no leading zeros, no '+'. */
+export function parseInteger(bytes: Buffer): number | null {
+  if (bytes.length === 0 || bytes.length > 11) return null;
+  let i = 0;
+  let negative = false;
+  if (bytes[0] === 0x2d) {
+    negative = true;
+    i = 1;
+    if (bytes.length === 1) return null;
+  }
+  if (bytes[i] === 0x30 && bytes.length > i + 1) return null;
+  let value = 0;
+  for (; i < bytes.length; i++) {
+    const d = bytes[i] - 0x30;
+    if (d < 0 || d > 9) return null;
+    value = value * 10 + d;
+  }
+  return negative ? -value : value;
+}
