@@ -275,7 +275,7 @@ export class FailoverDriver {
         const name = e.entry.result === 'ended' ? '+failover-end' : '-failover-abort';
         this.deps.logger.info({ event: name, shard: e.shard, epoch: e.epoch, history: e.entry }, `${name} ${e.shard}`);
         publish?.(name, e.shard, `master ${e.shard}`);
-        this.engine.switchoverApplied(e.shard, e.epoch, e.entry.result === 'ended', e.entry.repointed, this.deps.clock.now(), e.entry.reason ?? undefined);
+        this.engine.switchoverApplied(e.shard, e.epoch, e.entry.result === 'ended', e.entry.repointed, this.deps.clock.now(), e.entry.reason ?? undefined, e.entry.timeline);
       }
     }
     if (events.length > 0) this.queueUpdate();

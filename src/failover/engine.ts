@@ -87,6 +87,7 @@ interface SwitchoverRequest {
   readonly deadline: number;
   phase: 'pausing' | 'catching-up' | 'committing' | 'in-flight';
   target: string | null;
+  from: string | null;
   pausedAt: number | null;
   masterOffset: number | null;
   targetOffset: number | null;
@@ -108,7 +109,8 @@ export class FailoverEngine {
   private readonly lastSeen = new Map<string, { runId: string; offset: number }>();
   private readonly noCandidateLogged = new Set<string>();
   private readonly switchovers = new Map<string, SwitchoverRequest>();
-  private readonly repointDone = new Map<string, Set<string>>();
+  /** Per shard: the repointing of the failover in flight (node -> replicaof sent/acked). */
+  private readonly repointing = new Map<string, { epoch: number; phase: Map<string, 'sent' | 'acked'>; done: Set<string> }>();
   private actions: EngineAction[] = [];
 
   constructor(readonly selfId: NodeId) {}
@@ -128,7 +130,7 @@ export class FailoverEngine {
     this.opIndex.clear();
     this.proposals.clear();
     this.detectedAt.clear();
-    this.repointDone.clear();
+    this.repointing.clear();
     for (const r of this.switchovers.values()) {
       this.actions.push({ type: 'switchover-done', requestId: r.requestId, result: this.fail(r, 'not_leader', 'leadership changed during the switchover') });
     }
@@ -148,6 +150,7 @@ export class FailoverEngine {
       deadline: now + timeoutMs,
       phase: 'pausing',
       target: null,
+      from: null,
       pausedAt: null,
       masterOffset: null,
       targetOffset: null,
@@ -339,68 +342,65 @@ export class FailoverEngine {
   private repoint(input: EngineInput, shard: ShardState): void {
     const f = shard.failover as NonNullable<ShardState['failover']>;
     const master = nodeOf(shard, f.to) as RedisNodeSpec;
-    const done = this.repointDone.get(shard.name) ?? new Set<string>();
-    this.repointDone.set(shard.name, done);
+    let rp = this.repointing.get(shard.name);
+    if (!rp || rp.epoch !== f.epoch) this.repointing.set(shard.name, (rp = { epoch: f.epoch, phase: new Map(), done: new Set() }));
     const views = this.views(input, shard);
-    const pending: RedisNodeSpec[] = [];
+    let busy = 0;
+    const waiting: RedisNodeSpec[] = [];
     for (const node of shard.nodes) {
-      if (node.id === master.id || done.has(node.id)) continue;
+      if (node.id === master.id || rp.done.has(node.id)) continue;
       const st = this.ops.get(`${shard.name}/${node.id}`);
-      const v = st?.op === 'inspect' && st.result?.ok ? st.result.view : views.get(node.id);
-      if (v && v.role === 'slave' && pointsAt(v, master) && v.linkUp === true) {
-        done.add(node.id);
+      const phase = rp.phase.get(node.id);
+      const polled = phase === 'acked' && st?.op === 'inspect' && st.result?.ok ? st.result.view : undefined;
+      if (pointsAt(polled ?? views.get(node.id), master) && (polled ?? views.get(node.id))?.linkUp === true) {
+        rp.done.add(node.id);
         this.event('+slave-reconf-done', shard.name, { node: node.id, host: node.host, port: node.port });
         continue;
       }
-      if (!views.get(node.id) && !(st?.result?.ok ?? false)) continue; // unreachable: reconciled when it returns
-      pending.push(node);
-    }
-    const timedOut = f.promotedAt !== null && input.wallNow - f.promotedAt > shard.settings.failoverTimeoutMs;
-    if (pending.length === 0 || timedOut) {
-      const sw = this.switchovers.get(shard.name);
-      if (sw && sw.epoch === f.epoch && sw.pausedAt !== null) {
-        // The old master was paused for the switchover: release its (now rejected) writers.
-        const from = nodeOf(shard, f.from);
-        const u = from ? this.ops.get(`${shard.name}/${from.id}`) : undefined;
-        if (from && !(u?.op === 'unpause' && u.result)) {
-          this.redis(input, shard.name, from, { kind: 'unpause' });
-          return;
-        }
+      if (phase === 'sent') {
+        if (st?.op === 'replicaof' && st.result?.ok) rp.phase.set(node.id, 'acked');
+        else if (st?.op === 'replicaof' && st.result) rp.phase.delete(node.id); // failed: send again later
+        busy++;
+        continue;
       }
-      this.propose(input, shard.name, {
-        type: 'failoverEnded',
-        shard: shard.name,
-        epoch: f.epoch,
-        repointed: [...done],
-        timeline: timelineOf(f, input.wallNow),
-        at: input.wallNow,
-      });
-      return;
-    }
-    let inProgress = 0;
-    for (const node of pending) {
-      const st = this.ops.get(`${shard.name}/${node.id}`);
-      if (st?.op === 'replicaof' && st.result?.ok) {
-        inProgress++;
-        this.redis(input, shard.name, node, { kind: 'inspect' }, 0);
-      } else if (st?.op === 'inspect' && st.sentAt > 0 && st.result === undefined) {
-        inProgress++;
-      } else if (st?.op === 'inspect' && st.result) {
-        inProgress++;
-        this.redis(input, shard.name, node, { kind: 'inspect' }, POLL_MS);
+      if (phase === 'acked') {
+        busy++;
+        this.redis(input, shard.name, node, { kind: 'inspect' }, POLL_MS); // wait for its link to come up
+        continue;
       }
+      if (views.get(node.id)) waiting.push(node); // unreachable ones are reconciled when they return
     }
-    for (const node of pending) {
-      if (inProgress >= shard.settings.parallelSyncs) break;
-      const st = this.ops.get(`${shard.name}/${node.id}`);
-      if (st?.op === 'replicaof' || st?.op === 'inspect') continue;
-      const isOldMaster = node.id === f.from;
-      const op: RedisOp = { kind: 'replicaof', host: master.host, port: master.port, killClients: isOldMaster };
+    for (const node of waiting) {
+      if (busy >= shard.settings.parallelSyncs) break;
+      const op: RedisOp = { kind: 'replicaof', host: master.host, port: master.port, killClients: node.id === f.from };
       if (this.redis(input, shard.name, node, op, 0)) {
+        rp.phase.set(node.id, 'sent');
         this.event('+slave-reconf-sent', shard.name, { node: node.id, host: node.host, port: node.port });
       }
-      inProgress++;
+      busy++;
     }
+    const timedOut = f.promotedAt !== null && input.wallNow - f.promotedAt > shard.settings.failoverTimeoutMs;
+    if (busy > 0 && !timedOut) return;
+    if (!this.releasePausedMaster(input, shard, f)) return;
+    this.propose(input, shard.name, {
+      type: 'failoverEnded',
+      shard: shard.name,
+      epoch: f.epoch,
+      repointed: [...rp.done],
+      timeline: timelineOf(f, input.wallNow),
+      at: input.wallNow,
+    });
+  }
+
+  /** A switchover paused the old master's writers: release them (their writes now fail over). */
+  private releasePausedMaster(input: EngineInput, shard: ShardState, f: NonNullable<ShardState['failover']>): boolean {
+    const sw = this.switchovers.get(shard.name);
+    const from = nodeOf(shard, f.from);
+    if (!sw || sw.epoch !== f.epoch || sw.pausedAt === null || !from) return true;
+    const st = this.ops.get(`${shard.name}/${from.id}`);
+    if (st?.op === 'unpause' && st.result) return true;
+    this.redis(input, shard.name, from, { kind: 'unpause' }, 0);
+    return false;
   }
 
   // ---- switchover (4.7) ---------------------------------------------------------------------
@@ -422,6 +422,7 @@ export class FailoverEngine {
         return;
       }
       r.target = target;
+      r.from = master.id;
       const st = this.ops.get(`${shard.name}/${master.id}`);
       if (st?.op === 'pause' && st.result?.ok) {
         r.pausedAt = st.sentAt;
@@ -466,9 +467,11 @@ export class FailoverEngine {
   }
 
   /** Called when the topology shows the switchover's epoch ended (or aborted). */
-  switchoverApplied(shardName: string, epoch: number, ok: boolean, repointed: readonly string[], now: number, reason?: string): void {
+  switchoverApplied(shardName: string, epoch: number, ok: boolean, repointed: readonly string[], now: number, reason?: string, timeline?: TimelineMs): void {
     const r = this.switchovers.get(shardName);
     if (!r || r.epoch !== epoch) return;
+    if (timeline?.promoted !== undefined && timeline.committed !== undefined) r.steps.promote = timeline.promoted - timeline.committed;
+    if (timeline?.ended !== undefined && timeline.promoted !== undefined) r.steps.repoint = timeline.ended - timeline.promoted;
     r.steps.total = now - r.requestedAt;
     const report: DrillReport = {
       ...this.drillReport(r),
@@ -499,7 +502,7 @@ export class FailoverEngine {
     return {
       shard: r.shard,
       dryRun: false,
-      from: null,
+      from: r.from,
       to: r.target,
       epoch: r.epoch,
       candidates: r.report,

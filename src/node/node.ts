@@ -10,8 +10,12 @@ import { openFileStorage } from '../storage/index.js';
 import { createTcpTransport, type TcpTransport } from '../transport/index.js';
 import { RaftinelError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
+import { addDiscoveryRoutes } from '../discovery/http-routes.js';
+import { FailoverDriver, shardsFromConfig } from '../failover/driver.js';
+import { Prober, RedisAdmin } from '../monitor/index.js';
 import { ClusterState, type MemberAddresses } from './cluster-state.js';
 import { MemberHealth } from './member-health.js';
+import { AdminForwarder } from './forward.js';
 import { Router, startHttpServer } from './http-server.js';
 import { addClusterRoutes } from './routes.js';
 
@@ -19,6 +23,8 @@ export interface NodeOptions {
   /** Adds POST /debug/propose and GET /debug/state (tests and the benchmark only). */
   readonly debugRoutes?: boolean;
   readonly logger?: Logger;
+  /** Receives Sentinel-style events (channel, message) for the RESP pub/sub. */
+  readonly publish?: (channel: string, message: string) => void;
 }
 
 export interface RunningNode {
@@ -27,6 +33,7 @@ export interface RunningNode {
   readonly runtime: RaftRuntime;
   readonly state: ClusterState;
   readonly transport: TcpTransport;
+  readonly driver: FailoverDriver;
   readonly logger: Logger;
   /** Graceful stop: hand leadership over (bounded wait), then close everything. */
   stop(options?: { transferLeadership?: boolean }): Promise<void>;
@@ -101,10 +108,32 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       addressKeeper.learned(hello.nodeId, hello.addresses);
     });
 
+    const prober = new Prober({ logger: logger.child({ component: 'monitor' }), sourceAddress: config.node.sourceAddress });
+    const admin = new RedisAdmin({ logger: logger.child({ component: 'redis-admin' }), sourceAddress: config.node.sourceAddress });
+    cleanup.push(() => prober.close(), () => admin.close());
+    const shards = shardsFromConfig(config, logger);
+    const driver = new FailoverDriver({
+      selfId: config.node.id,
+      configuredShards: shards.specs,
+      credentials: shards.credentials,
+      clock: systemClock,
+      runtime,
+      topology: () => state.topology(),
+      onTopology: (l) => state.onTopology(l),
+      prober,
+      admin: { execute: (target, op, done) => void admin.execute(target, op).then(done) },
+      channel: transport,
+      logger: logger.child({ component: 'failover' }),
+      publish: (name, _shard, message) => options.publish?.(name, message),
+    });
+    cleanup.push(() => driver.stop());
+
     const router = new Router();
+    const forwarder = new AdminForwarder(transport, runtime, router);
     const health = new MemberHealth(runtime, transport);
     cleanup.push(() => health.close());
     addClusterRoutes(router, { config, runtime, state, transport, health, debugRoutes: options.debugRoutes === true, logger });
+    addDiscoveryRoutes(router, { config, runtime, topology: () => state.topology(), driver, logger, forward: (req) => forwarder.forward(req) });
     const httpAddr = parseHostPort(config.node.listen.http);
     if (!httpAddr) throw new RaftinelError('listen_failed', `bad http listen address ${config.node.listen.http}`);
     const server: http.Server = await startHttpServer(httpAddr, router, logger);
@@ -112,6 +141,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     server.closeIdleConnections?.();
 
     runtime.start();
+    driver.start();
     logger.info(
       { event: 'node-started', raft: transport.address, http: config.node.listen.http, sentinel: advertised.sentinel, cluster: config.cluster },
       'raftinel node started',
@@ -128,7 +158,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       })();
       return stopping;
     };
-    return { id: config.node.id, config, runtime, state, transport, logger, stop };
+    return { id: config.node.id, config, runtime, state, transport, driver, logger, stop };
   } catch (err) {
     for (const c of cleanup.reverse()) await c();
     throw err;

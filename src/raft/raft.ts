@@ -585,7 +585,9 @@ export class RaftCore {
       return;
     }
     const wasPaused = pr.isPaused(this.maxInflight);
-    if (!pr.maybeUpdate(m.index)) return; // a duplicate or stale acknowledgment
+    // An ack at the match of a probing follower still proves where its log matches (etcd does
+    // the same): without it, a follower that already held everything stays paused in probe.
+    if (!pr.maybeUpdate(m.index) && !(pr.match === m.index && pr.state === 'probe')) return;
     if (pr.state === 'probe') pr.becomeReplicate();
     else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) pr.becomeProbe();
     else if (pr.state === 'replicate') pr.freeInflightTo(m.index);
