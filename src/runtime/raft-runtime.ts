@@ -70,7 +70,13 @@ export class RaftRuntime {
   private readonly opts: RuntimeOptions;
   private readonly proposals = new Map<number, PendingProposal>();
   private readonly reads = new Map<number, PendingRead>();
-  private nextReadId = 1;
+  /**
+   * Read ids must not repeat across restarts: the leader's answer to a read of the previous
+   * process can arrive after a restart and would release this process's read of the same id
+   * at an older index, a stale read (the simulator found it: a follower restarted while its
+   * ReadIndex answer was in flight). So each incarnation starts at a random point of [1, 2^52].
+   */
+  private nextReadId: number;
   private stopTicking: Cancel | null = null;
   private drainScheduled = false;
   /** A Ready handed out and not yet advanced (only with the sendBeforePersist bug). */
@@ -83,6 +89,7 @@ export class RaftRuntime {
   constructor(opts: RuntimeOptions) {
     this.opts = opts;
     this.id = opts.id;
+    this.nextReadId = 1 + Math.floor(opts.random() * 2 ** 26) * 2 ** 26 + Math.floor(opts.random() * 2 ** 26);
     let state = opts.storage.load();
     const empty = state.hardState.term === 0 && state.snapshot === null && state.entries.length === 0;
     if (empty && opts.bootstrap?.voters.includes(opts.id)) {

@@ -167,6 +167,7 @@ export class SimCluster {
   private crashes = 0;
   private spareCounter = 0;
   private membershipBusy = false;
+  private readonly retiredIds = new Set<NodeId>();
 
   private readonly mix: FaultMix;
 
@@ -385,13 +386,17 @@ export class SimCluster {
       this.model.writeIssued();
       (target.runtime as RaftRuntime).propose(JSON.stringify({ op: 'incr' }), (err, value) => {
         if (!err) this.model.writeAcked(value as number);
+        if (!err) this.trace(`${target.id} write acked: ${String(value)}`);
       });
     } else if (roll < 0.95) {
       const target = this.prng.pick(live);
       const runtime = target.runtime as RaftRuntime;
       const check = this.model.readIssued();
-      runtime.readIndex((err) => {
-        if (!err && target.runtime === runtime) check(target.sm.value);
+      this.trace(`${target.id} read issued`);
+      runtime.readIndex((err, index) => {
+        if (err || target.runtime !== runtime) return;
+        this.trace(`${target.id} read at index ${String(index)}: ${target.sm.value}`);
+        check(target.sm.value);
       });
     } else if (roll < 0.975) {
       this.transferLeadership();
@@ -434,7 +439,10 @@ export class SimCluster {
       runtime.proposeConfChange({ type: 'remove', id: victim }, (err) => {
         done();
         // Retire it only once its removal is committed; a node never rejoins with old data.
-        if (!err && victim !== leader.id) this.crash(victim);
+        if (!err && victim !== leader.id) {
+          this.retiredIds.add(victim);
+          this.crash(victim);
+        }
       });
     }
   }
@@ -576,11 +584,13 @@ export class SimCluster {
     }
   }
 
+  /**
+   * Only nodes the workload retired stay down. Judging from some leader's configuration
+   * instead would leave a new learner down for good when a fault struck it before its
+   * addLearner entry committed (a stale leader's view), and it is a member once it commits.
+   */
   private retired(id: NodeId): boolean {
-    const leader = this.leader();
-    if (!leader) return false;
-    const conf = (leader.runtime as RaftRuntime).status().conf;
-    return !conf.voters.includes(id) && !conf.learners.includes(id);
+    return this.retiredIds.has(id);
   }
 
   private heal(): void {
