@@ -131,6 +131,7 @@ async function admin(deps: DiscoveryDeps, req: HttpRequest, run: () => HttpReply
 
 function authorize(config: RaftinelConfig, req: HttpRequest): HttpReply | null {
   if (req.headers['x-raftinel-forwarded'] === '1' && req.remoteAddress === 'peer') return null; // authorized by the follower
+  if (req.remoteAddress === 'internal') return null; // the RESP side authenticated it (AUTH admin)
   if (!config.admin) {
     const loopback = req.remoteAddress === '127.0.0.1' || req.remoteAddress === '::1' || req.remoteAddress.startsWith('::ffff:127.');
     return loopback ? null : errorReply(403, 'forbidden', 'admin routes accept loopback clients only (no admin block in the config)');

@@ -16,11 +16,12 @@ export function quorumOf(shard: ShardState, voters: number): number {
   return q === 'majority' ? Math.floor(voters / 2) + 1 : q;
 }
 
-export function detectOdown(shard: ShardState, table: ObservationTable, now: number, voters: number): OdownVerdict {
+/** `since`: only reports received after this (monotonic) count, e.g. after the master changed. */
+export function detectOdown(shard: ShardState, table: ObservationTable, now: number, voters: number, since = -Infinity): OdownVerdict {
   const master = shard.master;
   if (master === null) return { odown: false, sdownObservers: [], freshObservers: 0, reason: 'no master' };
   const maxAge = 2 * shard.settings.downAfterMs;
-  const sightings = table.fresh(shard.name, master, now, maxAge);
+  const sightings = table.fresh(shard.name, master, now, maxAge).filter((s) => s.receivedAt > since);
   const sdown = sightings.filter((s) => s.obs.sdown && !s.obs.unsure).map((s) => s.observer);
   const needed = Math.max(quorumOf(shard, voters), Math.min(2, voters));
   if (sdown.length < needed) {

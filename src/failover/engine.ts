@@ -108,6 +108,8 @@ export class FailoverEngine {
   /** Per "shard/node": run id and offset last seen, to catch a master that restarted empty. */
   private readonly lastSeen = new Map<string, { runId: string; offset: number }>();
   private readonly noCandidateLogged = new Set<string>();
+  /** Per shard: the committed master as last seen, and when (monotonic) it changed. */
+  private readonly masterSeen = new Map<string, { master: string | null; at: number }>();
   private readonly switchovers = new Map<string, SwitchoverRequest>();
   /** Per shard: the repointing of the failover in flight (node -> replicaof sent/acked). */
   private readonly repointing = new Map<string, { epoch: number; phase: Map<string, 'sent' | 'acked'>; done: Set<string> }>();
@@ -281,7 +283,12 @@ export class FailoverEngine {
 
   private detect(input: EngineInput, shard: ShardState): void {
     const emptyRestart = this.restartedEmpty(input, shard);
-    const verdict = detectOdown(shard, input.observations, input.now, input.voters);
+    // Reports about the previous master's node that predate the change say nothing of this one.
+    let seen = this.masterSeen.get(shard.name);
+    if (!seen || seen.master !== shard.master) {
+      this.masterSeen.set(shard.name, (seen = { master: shard.master, at: seen ? input.now : -Infinity }));
+    }
+    const verdict = detectOdown(shard, input.observations, input.now, input.voters, seen.at);
     if (!verdict.odown && !emptyRestart) {
       if (this.detectedAt.delete(shard.name)) this.event('-odown', shard.name, {});
       this.noCandidateLogged.delete(shard.name);

@@ -77,9 +77,16 @@ export class NodeProbe {
     this.wire(this.conn);
   }
 
+  /** When this node became the committed master here: a ROLE reply older than that is stale. */
+  masterSince: number | null = null;
+
   /** Same connection, new settings or master flag. */
   update(target: ProbeTarget, options: ConnectionOptions, now: number): void {
     const before = this.target.settings;
+    if (target.isMaster && !this.target.isMaster) {
+      this.masterSince = now;
+      this.nextRoleAt = now; // learn its role afresh at once
+    }
     this.target = target;
     if (before.pingIntervalMs !== target.settings.pingIntervalMs) {
       this.nextRoleAt = Math.min(this.nextRoleAt, now + target.settings.pingIntervalMs);

@@ -41,6 +41,11 @@ export interface ObserveInput {
   readonly node: RedisNodeId;
   /** The node is the shard's committed master: reporting role slave makes it down. */
   readonly isMaster: boolean;
+  /**
+   * When it became the committed master; a ROLE reply from before then says nothing about it
+   * (right after a promotion the last reply still says slave). Null: since probing began.
+   */
+  readonly masterSince?: number | null;
   readonly downAfterMs: number;
   readonly pingIntervalMs: number;
   readonly now: number;
@@ -171,7 +176,8 @@ export function observe(input: ObserveInput): RedisObservation {
   const info = consistentInfo(s);
   const silentMs = now - (s.lastOkAt ?? s.startedAt);
   const unsure = isUnsure(input.stalls, now, input.downAfterMs);
-  const demoted = input.isMaster && role?.role === 'slave';
+  const fresh = input.masterSince == null || (s.lastOkAt ?? -Infinity) > input.masterSince;
+  const demoted = input.isMaster && role?.role === 'slave' && fresh;
   const reachable =
     s.connected &&
     s.answered &&

@@ -154,6 +154,7 @@ export class Prober {
       shard: t.shard,
       node: t.node.id,
       isMaster: t.isMaster,
+      masterSince: probe.masterSince,
       downAfterMs: t.settings.downAfterMs,
       pingIntervalMs: t.settings.pingIntervalMs,
       now,

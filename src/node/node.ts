@@ -11,6 +11,9 @@ import { createTcpTransport, type TcpTransport } from '../transport/index.js';
 import { RaftinelError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { addDiscoveryRoutes } from '../discovery/http-routes.js';
+import { SentinelRespServer } from '../discovery/resp/index.js';
+import { createSentinelSource } from '../discovery/sentinel-source.js';
+import { internalRequest, failoverErrorText, listenerTls, publishSdownEvents } from './wiring.js';
 import { FailoverDriver, shardsFromConfig } from '../failover/driver.js';
 import { Prober, RedisAdmin } from '../monitor/index.js';
 import { ClusterState, type MemberAddresses } from './cluster-state.js';
@@ -23,8 +26,6 @@ export interface NodeOptions {
   /** Adds POST /debug/propose and GET /debug/state (tests and the benchmark only). */
   readonly debugRoutes?: boolean;
   readonly logger?: Logger;
-  /** Receives Sentinel-style events (channel, message) for the RESP pub/sub. */
-  readonly publish?: (channel: string, message: string) => void;
 }
 
 export interface RunningNode {
@@ -108,6 +109,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       addressKeeper.learned(hello.nodeId, hello.addresses);
     });
 
+    let resp: SentinelRespServer | null = null;
     const prober = new Prober({ logger: logger.child({ component: 'monitor' }), sourceAddress: config.node.sourceAddress });
     const admin = new RedisAdmin({ logger: logger.child({ component: 'redis-admin' }), sourceAddress: config.node.sourceAddress });
     cleanup.push(() => prober.close(), () => admin.close());
@@ -124,7 +126,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       admin: { execute: (target, op, done) => void admin.execute(target, op).then(done) },
       channel: transport,
       logger: logger.child({ component: 'failover' }),
-      publish: (name, _shard, message) => options.publish?.(name, message),
+      publish: (name, _shard, message) => resp?.publish(name, message),
     });
     cleanup.push(() => driver.stop());
 
@@ -138,6 +140,27 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     if (!httpAddr) throw new RaftinelError('listen_failed', `bad http listen address ${config.node.listen.http}`);
     const server: http.Server = await startHttpServer(httpAddr, router, logger);
     cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    const source = createSentinelSource({
+      config,
+      runtime,
+      topology: () => state.topology(),
+      members: () => state.members(),
+      lastContactMs: (id) => health.lastContactMs(id),
+      driver,
+      switchover: async (shard) => {
+        const reply = await router.handle(internalRequest('POST', `/v1/shards/${encodeURIComponent(shard)}/switchover`, {}));
+        if (reply.status === 200) return { ok: true };
+        return { ok: false, error: failoverErrorText(reply.body) };
+      },
+    });
+    resp = new SentinelRespServer(source, { logger, tls: listenerTls(config.tls.sentinel) ?? undefined });
+    const respAddr = parseHostPort(config.node.listen.sentinel);
+    if (!respAddr) throw new RaftinelError('listen_failed', `bad sentinel listen address ${config.node.listen.sentinel}`);
+    await resp.listen(respAddr.host, respAddr.port);
+    const respServer = resp;
+    cleanup.push(() => respServer.close());
+    publishSdownEvents(prober, state, (name, message) => respServer.publish(name, message));
     server.closeIdleConnections?.();
 
     runtime.start();

@@ -147,3 +147,19 @@ test('bootstrap adopts a running topology, applies initialMaster to a blank grou
   assert.equal(two.topo.shards.m.master, null);
   assert.match(two.topo.shards.m.problem ?? '', /ambiguous/);
 });
+
+test('reports from before the master changed do not make the new master objectively down', () => {
+  const h = new Harness(topologyWithMaster());
+  h.see(obs('r1'), obs('r2'), obs('r3'));
+  h.run(1);
+  // Both observers last saw r2 as a replica: once r2 is the committed master, that reads as down.
+  h.table.record('n1', [{ ...obs('r2'), sdown: true }], h.now);
+  h.table.record('n2', [{ ...obs('r2'), sdown: true }], h.now);
+  const report = { selection: 'least-lag' as const, masterOffset: null, chosen: 'r2', rows: [] };
+  applyTopologyCommand(h.topo, { type: 'failoverStarted', shard: 'm', epoch: 1, kind: 'switchover', from: 'r1', to: 'r2', report, at: 0, detectedAt: 0 }, 2);
+  applyTopologyCommand(h.topo, { type: 'promoted', shard: 'm', epoch: 1, replId: 'hist-2', at: 0 }, 2);
+  applyTopologyCommand(h.topo, { type: 'failoverEnded', shard: 'm', epoch: 1, repointed: [], timeline: {}, at: 0 }, 2);
+  h.proposed.length = 0;
+  h.run(3);
+  assert.deepEqual(h.proposed.filter((p) => p === 'failoverStarted'), []);
+});
