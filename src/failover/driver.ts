@@ -117,6 +117,16 @@ export class FailoverDriver {
     });
   }
 
+  /** An operator's failover to a named node (DESIGN 5.2 POST /v1/shards/{name}/failover). */
+  failover(shard: string, to: string, allowDataLoss: boolean, timeoutMs: number): Promise<SwitchoverResult> {
+    const requestId = this.nextRequestId++;
+    return new Promise((resolve) => {
+      this.switchoverWaiters.set(requestId, resolve);
+      this.engine.requestSwitchover(requestId, shard, to, this.deps.clock.now(), timeoutMs, { allowDataLoss });
+      this.queueUpdate();
+    });
+  }
+
   candidates(shard: string): CandidateReport | null {
     return this.engine.candidates(this.input(), shard);
   }

@@ -83,9 +83,11 @@ interface SwitchoverRequest {
   readonly requestId: number;
   readonly shard: string;
   readonly to: string | null;
+  /** An operator's failover: no write pause, no catch-up; may lose writes only if allowed. */
+  readonly forced: { readonly allowDataLoss: boolean } | null;
   readonly requestedAt: number;
   readonly deadline: number;
-  phase: 'pausing' | 'catching-up' | 'committing' | 'in-flight';
+  phase: 'forcing' | 'pausing' | 'catching-up' | 'committing' | 'in-flight';
   target: string | null;
   from: string | null;
   pausedAt: number | null;
@@ -139,7 +141,7 @@ export class FailoverEngine {
     this.switchovers.clear();
   }
 
-  requestSwitchover(requestId: number, shard: string, to: string | null, now: number, timeoutMs: number): void {
+  requestSwitchover(requestId: number, shard: string, to: string | null, now: number, timeoutMs: number, forced: SwitchoverRequest['forced'] = null): void {
     if (this.switchovers.has(shard)) {
       this.actions.push({ type: 'switchover-done', requestId, result: failed(shard, 'busy', 'a switchover of this shard is already running') });
       return;
@@ -148,9 +150,10 @@ export class FailoverEngine {
       requestId,
       shard,
       to,
+      forced,
       requestedAt: now,
       deadline: now + timeoutMs,
-      phase: 'pausing',
+      phase: forced ? 'forcing' : 'pausing',
       target: null,
       from: null,
       pausedAt: null,
@@ -418,6 +421,10 @@ export class FailoverEngine {
       this.abortSwitchover(input, shard, r, 'timeout', `switchover timed out in phase ${r.phase}`);
       return;
     }
+    if (r.phase === 'forcing') {
+      this.forceFailover(input, shard, r);
+      return;
+    }
     if (r.phase === 'pausing') {
       const report = this.report(input, shard, shard.master);
       r.report = report;
@@ -458,6 +465,7 @@ export class FailoverEngine {
       }
     }
     if (r.phase === 'committing') {
+      if (r.forced) return; // proposed once; the topology takes it from here
       r.epoch = shard.epoch + 1;
       this.propose(input, shard.name, {
         type: 'failoverStarted',
@@ -471,6 +479,50 @@ export class FailoverEngine {
         detectedAt: input.wallNow,
       });
     }
+  }
+
+  /**
+   * An operator's failover to a named node (`raftinel failover`): no write pause. Refused while
+   * the master still answers, or when the target would lose data, unless allowDataLoss.
+   */
+  private forceFailover(input: EngineInput, shard: ShardState, r: SwitchoverRequest): void {
+    const report = this.report(input, shard, shard.master);
+    r.report = report;
+    r.from = shard.master;
+    const row = report.rows.find((x) => x.id === r.to);
+    const allow = r.forced?.allowDataLoss === true;
+    if (!row) {
+      this.finishSwitchover(r, this.fail(r, 'no_candidate', `${r.to ?? '(none)'} is not a replica of ${shard.name}`));
+      return;
+    }
+    const lossy = /behind|another replication history|link to the master down/.test(row.reason) || (row.lagBytes ?? 0) > 0;
+    if (!row.eligible && !(allow && lossy)) {
+      this.finishSwitchover(r, this.fail(r, 'no_candidate', `${row.id} is not eligible: ${row.reason}`));
+      return;
+    }
+    const masterView = shard.master ? input.observations.best(shard.name, shard.master, input.now, 2 * shard.settings.downAfterMs, this.selfId) : null;
+    if (!allow && masterView && !masterView.sdown) {
+      this.finishSwitchover(r, this.fail(r, 'master_up', `the master ${shard.master} is up: use a switchover (raftinel promote), or allow data loss`));
+      return;
+    }
+    if (!allow && lossy) {
+      this.finishSwitchover(r, this.fail(r, 'data_loss', `${row.id} would lose data (${row.reason}); allow data loss to go ahead`));
+      return;
+    }
+    r.target = row.id;
+    r.epoch = shard.epoch + 1;
+    r.phase = 'committing';
+    this.propose(input, shard.name, {
+      type: 'failoverStarted',
+      shard: shard.name,
+      epoch: r.epoch,
+      kind: 'failover',
+      from: shard.master,
+      to: row.id,
+      report,
+      at: input.wallNow,
+      detectedAt: input.wallNow,
+    });
   }
 
   /** Called when the topology shows the switchover's epoch ended (or aborted). */

@@ -18,6 +18,7 @@ import { FailoverDriver, shardsFromConfig } from '../failover/driver.js';
 import { Prober, RedisAdmin } from '../monitor/index.js';
 import { ClusterState, type MemberAddresses } from './cluster-state.js';
 import { MemberHealth } from './member-health.js';
+import { startLearnerPromoter } from './learner-promoter.js';
 import { AdminForwarder } from './forward.js';
 import { Router, startHttpServer } from './http-server.js';
 import { addClusterRoutes } from './routes.js';
@@ -135,7 +136,16 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     const health = new MemberHealth(runtime, transport);
     cleanup.push(() => health.close());
     addClusterRoutes(router, { config, runtime, state, transport, health, debugRoutes: options.debugRoutes === true, logger });
-    addDiscoveryRoutes(router, { config, runtime, topology: () => state.topology(), driver, logger, forward: (req) => forwarder.forward(req) });
+    const electionMs = config.raft.electionTicks * config.raft.tickMs;
+    addDiscoveryRoutes(router, {
+      config,
+      runtime,
+      topology: () => state.topology(),
+      driver,
+      logger,
+      memberLive: (id) => (health.lastContactMs(id) ?? Infinity) <= electionMs,
+      forward: (req) => forwarder.forward(req),
+    });
     const httpAddr = parseHostPort(config.node.listen.http);
     if (!httpAddr) throw new RaftinelError('listen_failed', `bad http listen address ${config.node.listen.http}`);
     const server: http.Server = await startHttpServer(httpAddr, router, logger);
@@ -165,6 +175,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
 
     runtime.start();
     driver.start();
+    cleanup.push(startLearnerPromoter(runtime, logger));
     logger.info(
       { event: 'node-started', raft: transport.address, http: config.node.listen.http, sentinel: advertised.sentinel, cluster: config.cluster },
       'raftinel node started',
