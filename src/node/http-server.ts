@@ -16,6 +16,8 @@ export interface HttpRequest {
 export interface HttpReply {
   readonly status: number;
   readonly body: unknown;
+  /** A non-JSON answer (Prometheus text): sent as is with this content type. */
+  readonly text?: { readonly contentType: string; readonly content: string };
 }
 
 export type Handler = (req: HttpRequest) => HttpReply | Promise<HttpReply>;
@@ -98,8 +100,9 @@ async function serve(router: Router, req: http.IncomingMessage, res: http.Server
       reply = errorReply(500, 'internal', 'internal error');
     }
   }
-  const text = JSON.stringify(reply.body) + '\n';
-  res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  const text = reply.text ? reply.text.content : JSON.stringify(reply.body) + '\n';
+  const contentType = reply.text ? reply.text.contentType : 'application/json';
+  res.writeHead(reply.status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
   res.end(req.method === 'HEAD' ? undefined : text);
 }
 

@@ -11,6 +11,7 @@ import { createTcpTransport, type TcpTransport } from '../transport/index.js';
 import { RaftinelError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { addDiscoveryRoutes } from '../discovery/http-routes.js';
+import { Metrics } from '../discovery/metrics.js';
 import { SentinelRespServer } from '../discovery/resp/index.js';
 import { createSentinelSource } from '../discovery/sentinel-source.js';
 import { internalRequest, failoverErrorText, listenerTls, publishSdownEvents } from './wiring.js';
@@ -136,6 +137,13 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     const health = new MemberHealth(runtime, transport);
     cleanup.push(() => health.close());
     addClusterRoutes(router, { config, runtime, state, transport, health, debugRoutes: options.debugRoutes === true, logger });
+    const metrics = new Metrics({ runtime, topology: () => state.topology(), ownView: (shard, node) => driver.ownView(shard, node) });
+    state.onTopology((events) => metrics.topologyApplied(events));
+    router.on('GET', '/metrics', () => ({
+      status: 200,
+      body: null,
+      text: { contentType: 'text/plain; version=0.0.4; charset=utf-8', content: metrics.render() },
+    }));
     const electionMs = config.raft.electionTicks * config.raft.tickMs;
     addDiscoveryRoutes(router, {
       config,
