@@ -300,6 +300,12 @@ export class FailoverDriver {
     this.deps.prober.setTargets(targets);
   }
 
+  /** How to reach a Redis node of a shard (null when the shard or node is unknown). */
+  targetOf(shardName: string, nodeId: string): RedisTarget | null {
+    const node = this.deps.topology().shards[shardName]?.nodes.find((n) => n.id === nodeId);
+    return node ? this.targetFor(shardName, node) : null;
+  }
+
   private targetFor(shardName: string, node: RedisNodeSpec): RedisTarget {
     const shard = this.deps.topology().shards[shardName];
     const { auth, tls } = this.deps.credentials(shardName);

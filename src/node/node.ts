@@ -14,8 +14,9 @@ import { addDiscoveryRoutes } from '../discovery/http-routes.js';
 import { Metrics } from '../discovery/metrics.js';
 import { SentinelRespServer } from '../discovery/resp/index.js';
 import { createSentinelSource } from '../discovery/sentinel-source.js';
-import { internalRequest, failoverErrorText, listenerTls, publishSdownEvents } from './wiring.js';
-import { FailoverDriver, shardsFromConfig } from '../failover/driver.js';
+import { addSidecarRoutes, internalRequest, failoverErrorText, listenerTls, publishSdownEvents } from './wiring.js';
+import { FailoverDriver, shardsFromConfig, type RedisExecutor } from '../failover/driver.js';
+import { Sidecar } from '../sidecar/sidecar.js';
 import { Prober, RedisAdmin } from '../monitor/index.js';
 import { ClusterState, type MemberAddresses } from './cluster-state.js';
 import { MemberHealth } from './member-health.js';
@@ -115,6 +116,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     const prober = new Prober({ logger: logger.child({ component: 'monitor' }), sourceAddress: config.node.sourceAddress });
     const admin = new RedisAdmin({ logger: logger.child({ component: 'redis-admin' }), sourceAddress: config.node.sourceAddress });
     cleanup.push(() => prober.close(), () => admin.close());
+    const redisExecutor: RedisExecutor = { execute: (target, op, done) => void admin.execute(target, op).then(done) };
     const shards = shardsFromConfig(config, logger);
     const driver = new FailoverDriver({
       selfId: config.node.id,
@@ -125,7 +127,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       topology: () => state.topology(),
       onTopology: (l) => state.onTopology(l),
       prober,
-      admin: { execute: (target, op, done) => void admin.execute(target, op).then(done) },
+      admin: redisExecutor,
       channel: transport,
       logger: logger.child({ component: 'failover' }),
       publish: (name, _shard, message) => resp?.publish(name, message),
@@ -144,6 +146,21 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       body: null,
       text: { contentType: 'text/plain; version=0.0.4; charset=utf-8', content: metrics.render() },
     }));
+    const sidecar = config.sidecar?.redis
+      ? new Sidecar({
+          redisId: config.sidecar.redis,
+          fenceAfterMs: config.sidecar.fenceAfterMs,
+          clock: systemClock,
+          topology: () => state.topology(),
+          ownView: (shard, node) => driver.ownView(shard, node),
+          msSinceMajorityContact: () => runtime.msSinceMajorityContact(),
+          admin: redisExecutor,
+          target: (shard, node) => driver.targetOf(shard, node),
+          logger: logger.child({ component: 'sidecar' }),
+        })
+      : null;
+    if (sidecar) cleanup.push(() => sidecar.close());
+    addSidecarRoutes(router, sidecar);
     const electionMs = config.raft.electionTicks * config.raft.tickMs;
     addDiscoveryRoutes(router, {
       config,

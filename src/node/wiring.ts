@@ -4,7 +4,8 @@ import type { RaftinelConfig } from '../config/index.js';
 import { nodeOf } from '../failover/topology.js';
 import type { RedisObservation } from '../failover/types.js';
 import type { ClusterState } from './cluster-state.js';
-import type { HttpRequest } from './http-server.js';
+import type { Sidecar } from '../sidecar/sidecar.js';
+import { errorReply, type HttpRequest, type Router } from './http-server.js';
 
 /** A request the node makes to its own router on behalf of an authenticated RESP admin. */
 export function internalRequest(method: string, path: string, body: unknown): HttpRequest {
@@ -51,5 +52,17 @@ export function publishSdownEvents(prober: ProbeEvents, state: ClusterState, pub
       const message = isMaster ? `master ${shard.name} ${node.host} ${node.port}` : `slave ${node.host}:${node.port} ${node.host} ${node.port}${at}`;
       publish(o.sdown ? '+sdown' : '-sdown', message);
     }
+  });
+}
+
+/** Patroni-compatible /primary and /replica?lag=N about the sidecar's own Redis (DESIGN 5.2). */
+export function addSidecarRoutes(router: Router, sidecar: Sidecar | null): void {
+  const notSidecar = () => errorReply(503, 'not_sidecar', 'this node runs without sidecar.redis: use /health/primary/{shard}/{node}');
+  router.on('GET', '/primary', () => (sidecar ? sidecar.primary() : notSidecar()));
+  router.on('GET', '/replica', (req) => {
+    if (!sidecar) return notSidecar();
+    const lag = req.query.has('lag') ? Number(req.query.get('lag')) : Infinity;
+    if (Number.isNaN(lag) || lag < 0) return errorReply(400, 'bad_request', 'lag must be a non-negative number of bytes');
+    return sidecar.replica(lag);
   });
 }

@@ -83,6 +83,8 @@ export class RaftRuntime {
   private readyInFlight = false;
   private stopped = false;
   private lastLeaderContact = -Infinity;
+  /** When this runtime started: isolation is counted from here until a leader is heard. */
+  private startedAt = 0;
   private readonly softListeners: ((status: RaftStatus) => void)[] = [];
   private lastSoft: SoftState | null = null;
 
@@ -114,6 +116,7 @@ export class RaftRuntime {
   }
 
   start(): void {
+    this.startedAt = this.opts.clock.now();
     this.opts.transport.onMessage((m) => this.receive(m));
     this.stopTicking = this.opts.clock.every(this.opts.timing.tickMs, () => {
       if (this.stopped) return;
@@ -191,6 +194,16 @@ export class RaftRuntime {
     if (s.role === 'leader') return true;
     const electionMs = this.opts.timing.electionTicks * this.opts.timing.tickMs;
     return s.leader !== null && this.opts.clock.now() - this.lastLeaderContact <= electionMs;
+  }
+
+  /**
+   * Milliseconds since this node last had proof of a majority: 0 while it leads with a lease,
+   * else the time since the current leader last reached it (Infinity when never).
+   */
+  msSinceMajorityContact(): number {
+    const s = this.core.status();
+    if (s.role === 'leader') return s.lease ? 0 : Infinity;
+    return this.opts.clock.now() - Math.max(this.lastLeaderContact, this.startedAt);
   }
 
   onSoftState(listener: (status: RaftStatus) => void): void {

@@ -1,0 +1,123 @@
+// Sidecar duties (DESIGN.md 4.6), for a node started next to one Redis (`sidecar.redis`):
+// - fence: with no contact with a Raft majority for fenceAfterMs while the local Redis is a
+//   master, pause its writes (CLIENT PAUSE <ms> WRITE) and renew the pause until contact
+//   returns, which bounds what a partitioned old master can acknowledge;
+// - keep a restarted local Redis a replica of the committed master until the log says otherwise;
+// - answer Patroni-style /primary and /replica?lag=N about the local Redis.
+import type { RedisExecutor, RedisTarget } from '../failover/driver.js';
+import { nodeOf, type Topology } from '../failover/topology.js';
+import type { RedisObservation } from '../failover/types.js';
+import type { Clock, Cancel } from '../runtime/ports.js';
+import type { Logger } from '../util/log.js';
+
+export interface SidecarDeps {
+  readonly redisId: string;
+  readonly fenceAfterMs: number;
+  readonly clock: Clock;
+  readonly topology: () => Topology;
+  /** This node's own latest view of a Redis node. */
+  readonly ownView: (shard: string, node: string) => RedisObservation | null;
+  readonly msSinceMajorityContact: () => number;
+  readonly admin: RedisExecutor;
+  readonly target: (shard: string, node: string) => RedisTarget | null;
+  readonly logger: Logger;
+}
+
+export interface LocalHealth {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+export class Sidecar {
+  private fenced = false;
+  private busy = false;
+  private lastRunId: string | null = null;
+  private readonly cancel: Cancel;
+
+  constructor(private readonly deps: SidecarDeps) {
+    const every = Math.max(20, Math.floor(deps.fenceAfterMs / 4));
+    this.cancel = deps.clock.every(every, () => this.check());
+  }
+
+  close(): void {
+    this.cancel();
+  }
+
+  /** The shard holding the local Redis, and the local node's id. */
+  private locate(): { shard: string; master: string | null } | null {
+    for (const s of Object.values(this.deps.topology().shards)) {
+      if (s.nodes.some((n) => n.id === this.deps.redisId)) return { shard: s.name, master: s.master };
+    }
+    return null;
+  }
+
+  private check(): void {
+    if (this.busy) return;
+    const where = this.locate();
+    if (!where) return;
+    const view = this.deps.ownView(where.shard, this.deps.redisId);
+    const target = this.deps.target(where.shard, this.deps.redisId);
+    if (!view || !target) return;
+    const isolated = this.deps.msSinceMajorityContact() >= this.deps.fenceAfterMs;
+    if (isolated && view.reachable && view.role === 'master') {
+      // Renew well before the pause runs out: the pause lasts two check periods plus margin.
+      this.run(target, { kind: 'pause', ms: this.deps.fenceAfterMs }, () => {
+        if (!this.fenced) this.deps.logger.warn({ event: '+fence', shard: where.shard, node: this.deps.redisId }, 'no Raft majority: writes on the local Redis paused');
+        this.fenced = true;
+      });
+      return;
+    }
+    if (!isolated && this.fenced) {
+      this.run(target, { kind: 'unpause' }, () => {
+        this.fenced = false;
+        this.deps.logger.info({ event: '-fence', shard: where.shard, node: this.deps.redisId }, 'Raft majority back: local writes unpaused');
+      });
+      return;
+    }
+    this.keepRestartedAsReplica(where, view, target);
+  }
+
+  /** A local Redis that restarted as a master while another node is the committed master. */
+  private keepRestartedAsReplica(where: { shard: string; master: string | null }, view: RedisObservation, target: RedisTarget): void {
+    const restarted = this.lastRunId !== null && view.runId !== null && view.runId !== this.lastRunId;
+    if (view.runId !== null) this.lastRunId = view.runId;
+    if (!restarted || view.role !== 'master' || where.master === null || where.master === this.deps.redisId) return;
+    const shard = this.deps.topology().shards[where.shard];
+    const master = shard ? nodeOf(shard, where.master) : null;
+    if (!master) return;
+    this.run(target, { kind: 'replicaof', host: master.host, port: master.port, killClients: true }, () =>
+      this.deps.logger.info({ event: '+convert-to-slave', shard: where.shard, node: this.deps.redisId, master: master.id }, 'restarted local Redis kept a replica'),
+    );
+  }
+
+  private run(target: RedisTarget, op: Parameters<RedisExecutor['execute']>[1], onOk: () => void): void {
+    this.busy = true;
+    this.deps.admin.execute(target, op, (result) => {
+      this.busy = false;
+      if (result.ok) onOk();
+      else this.deps.logger.warn({ event: 'sidecar-op-failed', op: op.kind, error: result.error }, 'sidecar Redis operation failed');
+    });
+  }
+
+  /** GET /primary: 200 when the local Redis is the committed master and up here. */
+  primary(): LocalHealth {
+    const where = this.locate();
+    const view = where ? this.deps.ownView(where.shard, this.deps.redisId) : null;
+    const ok = !!where && where.master === this.deps.redisId && !!view?.reachable && view.role === 'master' && !this.fenced;
+    return ok
+      ? { status: 200, body: { role: 'primary', node: this.deps.redisId, shard: where?.shard } }
+      : { status: 503, body: { error: { code: 'not_primary', message: `${this.deps.redisId} is not the writable master` } } };
+  }
+
+  /** GET /replica?lag=N: 200 when the local Redis is a replica with its link up, within N bytes. */
+  replica(maxLag: number): LocalHealth {
+    const where = this.locate();
+    const view = where ? this.deps.ownView(where.shard, this.deps.redisId) : null;
+    const masterView = where?.master ? this.deps.ownView(where.shard, where.master) : null;
+    const lag = masterView?.offset != null && view?.offset != null ? Math.max(0, masterView.offset - view.offset) : null;
+    const ok = !!view?.reachable && view.role === 'slave' && view.linkUp === true && (lag ?? Infinity) <= maxLag;
+    return ok
+      ? { status: 200, body: { role: 'replica', node: this.deps.redisId, lagBytes: lag } }
+      : { status: 503, body: { error: { code: 'not_replica', message: `${this.deps.redisId} is not a healthy replica within ${maxLag} bytes` } } };
+  }
+}
