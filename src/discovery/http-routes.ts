@@ -50,7 +50,7 @@ export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
   );
   router.on('GET', '/v1/shards/{name}/history', (req, p) =>
     linearizable(runtime, req, () =>
-      topology().shards[p.name] ? { status: 200, body: { shard: p.name, entries: topology().history[p.name] ?? [] } } : notFound(p.name),
+      topology().shards[p.name] ? { status: 200, body: { shard: p.name, entries: historyWithHooks(topology(), p.name) } } : notFound(p.name),
     ),
   );
   router.on('GET', '/v1/shards/{name}/candidates', (req, p) =>
@@ -98,4 +98,10 @@ function markStale(body: unknown): unknown {
 
 export function notFound(name: string): HttpReply {
   return errorReply(404, 'shard_not_found', `no shard named ${name}`);
+}
+
+/** History entries with the hook runs of their epoch (output captured by the leader). */
+function historyWithHooks(topo: Topology, shard: string): unknown[] {
+  const runs = topo.hookRuns?.[shard] ?? [];
+  return (topo.history[shard] ?? []).map((e) => ({ ...e, hooks: runs.filter((r) => r.epoch === e.epoch) }));
 }

@@ -1,7 +1,7 @@
 // The replicated topology: a deterministic reducer applied to every committed TopologyCommand
 // on every node, in log order. It validates each command against the current state, so a
 // stale or duplicated proposal is a no-op rather than a second promotion (invariant 2).
-import type { HistoryEntry, RedisNodeSpec, ShardSpec, ShardState, TopologyCommand } from './types.js';
+import type { HistoryEntry, HookRun, RedisNodeSpec, ShardSpec, ShardState, TopologyCommand } from './types.js';
 
 export const HISTORY_PER_SHARD = 50;
 
@@ -10,6 +10,8 @@ export interface Topology {
   /** Global pause: no automatic failover anywhere. */
   paused: boolean;
   history: Record<string, HistoryEntry[]>;
+  /** Hook runs per shard (the last HISTORY_PER_SHARD), committed by the leader that ran them. */
+  hookRuns?: Record<string, HookRun[]>;
 }
 
 /** What changed, for publication (RESP events, SSE, metrics); never used to decide anything. */
@@ -74,6 +76,15 @@ export function applyTopologyCommand(topo: Topology, cmd: TopologyCommand, term:
       if (cmd.shard === null) topo.paused = paused;
       else if (topo.shards[cmd.shard]) set({ ...topo.shards[cmd.shard], paused });
       return cmd.shard ? [{ type: 'shard-changed', shard: cmd.shard }] : [];
+    }
+    case 'hookResult': {
+      if (!topo.shards[cmd.shard]) return [];
+      const runs = ((topo.hookRuns ??= {})[cmd.shard] ??= []);
+      if (runs.some((r) => r.epoch === cmd.epoch && r.hook === cmd.hook)) return [];
+      const { type: _t, shard: _s, ...run } = cmd;
+      runs.push(run);
+      if (runs.length > HISTORY_PER_SHARD) runs.splice(0, runs.length - HISTORY_PER_SHARD);
+      return [];
     }
     case 'ack': {
       const s = topo.shards[cmd.shard];

@@ -153,6 +153,16 @@ export type TopologyCommand =
       readonly at: number;
     }
   | { readonly type: 'failoverAborted'; readonly shard: string; readonly epoch: number; readonly reason: string; readonly at: number }
+  | {
+      readonly type: 'hookResult';
+      readonly shard: string;
+      readonly epoch: number;
+      readonly hook: HookName;
+      readonly exitCode: number | null;
+      readonly output: string;
+      readonly attempts: number;
+      readonly at: number;
+    }
   | { readonly type: 'pause'; readonly shard: string | null }
   | { readonly type: 'resume'; readonly shard: string | null }
   | { readonly type: 'ack'; readonly shard: string };
@@ -162,4 +172,18 @@ export interface ShardSpec {
   readonly nodes: readonly RedisNodeSpec[];
   readonly settings: ShardSettings;
   readonly initialMaster: RedisNodeId | null;
+}
+
+export type HookName = 'onSwitchMaster' | 'onFailoverEnd';
+
+/** A hook run, committed so that it runs once per epoch and shows in the history. */
+export interface HookRun {
+  readonly epoch: number;
+  readonly hook: HookName;
+  /** null: killed at the timeout, or could not start. */
+  readonly exitCode: number | null;
+  /** stdout and stderr, capped. */
+  readonly output: string;
+  readonly attempts: number;
+  readonly at: number;
 }

@@ -16,6 +16,7 @@ import { SentinelRespServer } from '../discovery/resp/index.js';
 import { createSentinelSource } from '../discovery/sentinel-source.js';
 import { addSidecarRoutes, internalRequest, failoverErrorText, listenerTls, publishSdownEvents } from './wiring.js';
 import { FailoverDriver, shardsFromConfig, type RedisExecutor } from '../failover/driver.js';
+import { HookRunner } from '../hooks/hook-runner.js';
 import { Sidecar } from '../sidecar/sidecar.js';
 import { Prober, RedisAdmin } from '../monitor/index.js';
 import { ClusterState, type MemberAddresses } from './cluster-state.js';
@@ -197,6 +198,23 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     cleanup.push(() => respServer.close());
     publishSdownEvents(prober, state, (name, message) => respServer.publish(name, message));
     server.closeIdleConnections?.();
+
+    const hooks = new HookRunner({
+      hooks: config.hooks,
+      topology: () => state.topology(),
+      leading: () => runtime.status().role === 'leader' && runtime.status().lease,
+      propose: (command) => runtime.propose(JSON.stringify({ type: 'topology', command }), () => {}),
+      logger: logger.child({ component: 'hooks' }),
+    });
+    state.onTopology((events) => hooks.applied(events));
+    let hooksLeading = false;
+    const hookTimer = setInterval(() => {
+      const leading = runtime.status().role === 'leader' && runtime.status().lease;
+      if (leading && !hooksLeading) hooks.becameLeader();
+      hooksLeading = leading;
+    }, 500);
+    hookTimer.unref();
+    cleanup.push(() => clearInterval(hookTimer));
 
     runtime.start();
     driver.start();
