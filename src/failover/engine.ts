@@ -251,7 +251,10 @@ export class FailoverEngine {
     const k = `${shard.name}/${m}`;
     const prev = this.lastSeen.get(k);
     if (prev && prev.runId !== v.runId && v.offset < prev.offset) return; // keep the evidence
-    this.lastSeen.set(k, { runId: v.runId, offset: v.offset });
+    // One run's offset never goes back: a lower one is an older report (another observer's
+    // digest), and taking it would hide an empty restart whose offset then passes it.
+    const offset = prev && prev.runId === v.runId ? Math.max(prev.offset, v.offset) : v.offset;
+    this.lastSeen.set(k, { runId: v.runId, offset });
   }
 
   private restartedEmpty(input: EngineInput, shard: ShardState): boolean {

@@ -163,3 +163,19 @@ test('reports from before the master changed do not make the new master objectiv
   h.run(3);
   assert.deepEqual(h.proposed.filter((p) => p === 'failoverStarted'), []);
 });
+
+test('a master that restarted empty is failed over at once, even after an older report of its previous run', () => {
+  const h = new Harness(topologyWithMaster());
+  h.see(obs('r1', { offset: 5000, runId: 'run-a' }), obs('r2', { offset: 5000 }), obs('r3', { offset: 5000 }));
+  h.run(2);
+  // The leader's own probe lost r1; the freshest reachable report left is n2's older one of the
+  // same run (a digest sent before the writes), with a lower offset.
+  h.table.record('n1', [down('r1')], h.now);
+  h.table.record('n2', [obs('r1', { offset: 0, runId: 'run-a' })], h.now);
+  h.run(2);
+  assert.deepEqual(h.proposed, []);
+  // r1 is back as a new run whose offset (writes to the empty node) passed that old report's.
+  h.see(obs('r1', { offset: 800, runId: 'run-b', replId: 'hist-x' }));
+  h.run(1);
+  assert.deepEqual(h.proposed, ['failoverStarted']);
+});
