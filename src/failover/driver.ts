@@ -8,6 +8,7 @@ import type { NodeId } from '../raft/types.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import type { Cancel, Clock } from '../runtime/ports.js';
 import type { Logger } from '../util/log.js';
+import type { FailoverBugs } from './bugs.js';
 import { FailoverEngine, type EngineAction, type EngineInput, type RedisOp, type RedisOpResult, type SwitchoverResult } from './engine.js';
 import { ObservationTable } from './observations.js';
 import type { Topology, TopologyEvent } from './topology.js';
@@ -64,6 +65,8 @@ export interface DriverDeps {
   readonly clock: Clock;
   /** Wall-clock ms, only for what is committed and shown (history timestamps, cooldown). */
   readonly wallNow?: () => number;
+  /** Test-only switches that re-create known bugs (bugs.ts); the simulator's teeth. */
+  readonly bugs?: FailoverBugs;
 }
 
 const UPDATE_MS = 25;
@@ -84,7 +87,7 @@ export class FailoverDriver {
 
   constructor(deps: DriverDeps) {
     this.deps = deps;
-    this.engine = new FailoverEngine(deps.selfId);
+    this.engine = new FailoverEngine(deps.selfId, deps.bugs);
   }
 
   start(): void {
@@ -215,6 +218,7 @@ export class FailoverDriver {
         const target = this.targetFor(action.shard, action.node);
         this.deps.logger.info({ event: 'redis-op', shard: action.shard, node: action.node.id, op: action.op.kind }, `${action.op.kind} on ${action.node.id}`);
         this.deps.admin.execute(target, action.op, (result) => {
+          if (this.deps.bugs?.publishBeforePromoted && action.op.kind === 'promote' && result.ok) this.publishSwitchEarly(action.shard, action.node);
           if (!result.ok) this.deps.logger.warn({ event: 'redis-op-failed', shard: action.shard, node: action.node.id, op: action.op.kind, error: result.error }, 'redis operation failed');
           this.engine.redisDone(action.opId, result);
           this.queueUpdate();
@@ -234,10 +238,20 @@ export class FailoverDriver {
     }
   }
 
-  private propose(command: TopologyCommand): void {
+  /** Bug publishBeforePromoted: tells clients of the new master before Promoted is committed. */
+  private publishSwitchEarly(shardName: string, to: RedisNodeSpec): void {
+    const shard = this.deps.topology().shards[shardName];
+    const from = shard?.nodes.find((n) => n.id === shard.master);
+    this.deps.publish?.('+switch-master', shardName, `${shardName} ${from?.host ?? '?'} ${from?.port ?? 0} ${to.host} ${to.port}`);
+  }
+
+  private propose(command: TopologyCommand, failed?: () => void): void {
     const data = JSON.stringify({ type: 'topology', command });
     this.deps.runtime.propose(data, (err) => {
-      if (err) this.deps.logger.debug({ event: 'proposal-failed', command: command.type, code: err.code }, err.message);
+      if (err) {
+        this.deps.logger.debug({ event: 'proposal-failed', command: command.type, code: err.code }, err.message);
+        failed?.();
+      }
       this.queueUpdate();
     });
   }
@@ -248,7 +262,11 @@ export class FailoverDriver {
     if (Object.keys(topo.shards).length === 0) {
       if (this.bootstrapProposed || configured.length === 0) return;
       this.bootstrapProposed = true;
-      this.propose({ type: 'bootstrapShards', shards: configured });
+      // A proposal lost with a leadership change is proposed again: a node that is leader again
+      // (or still) would otherwise leave the cluster without shards for good.
+      this.propose({ type: 'bootstrapShards', shards: configured }, () => {
+        this.bootstrapProposed = false;
+      });
       return;
     }
     if (this.warnedConfigDiff) return;

@@ -5,6 +5,7 @@
 // with fake Redis nodes. Every step of a failover is committed before the next one starts
 // (DESIGN.md 4.4), and only the leader of the term that committed its latest entry acts.
 import type { NodeId } from '../raft/types.js';
+import type { FailoverBugs } from './bugs.js';
 import { detectOdown } from './detect.js';
 import type { ObservationTable } from './observations.js';
 import { chooseCandidate } from './select.js';
@@ -117,7 +118,11 @@ export class FailoverEngine {
   private readonly repointing = new Map<string, { epoch: number; phase: Map<string, 'sent' | 'acked'>; done: Set<string> }>();
   private actions: EngineAction[] = [];
 
-  constructor(readonly selfId: NodeId) {}
+  /** `bugs`: test-only switches that re-create known bugs (bugs.ts); never set in production. */
+  constructor(
+    readonly selfId: NodeId,
+    private readonly bugs: FailoverBugs = {},
+  ) {}
 
   /** A Redis operation finished; the next update() acts on it. */
   redisDone(opId: number, result: RedisOpResult): void {
@@ -270,7 +275,11 @@ export class FailoverEngine {
    * epoch) master only. A master that restarted empty is never followed.
    */
   private reconcile(input: EngineInput, shard: ShardState): void {
-    const master = nodeOf(shard, shard.master) as RedisNodeSpec;
+    let master = nodeOf(shard, shard.master) as RedisNodeSpec;
+    if (this.bugs.repointToLowerEpoch) {
+      const previous = input.topology.history[shard.name]?.filter((h) => h.result === 'ended').at(-1)?.from ?? null;
+      master = nodeOf(shard, previous) ?? master;
+    }
     if (this.restartedEmpty(input, shard)) return; // detect() fails it over; follow nothing of it
     const views = this.views(input, shard);
     for (const node of shard.nodes) {
@@ -325,6 +334,9 @@ export class FailoverEngine {
       at: input.wallNow,
       detectedAt: detected.wall,
     });
+    if (this.bugs.replicaofBeforeCommit) {
+      this.redis(input, shard.name, nodeOf(shard, report.chosen) as RedisNodeSpec, { kind: 'promote' }, 0);
+    }
   }
 
   /** FailoverStarted is committed: REPLICAOF NO ONE on the candidate, verify, commit Promoted. */
@@ -589,6 +601,7 @@ export class FailoverEngine {
       views,
       masterOffset: offsets.length > 0 ? Math.max(...offsets) : null,
       maxLinkDownMs: shard.settings.maxLinkDownMs ?? 10 * shard.settings.downAfterMs,
+      skipReplIdCheck: this.bugs.skipReplIdCheck,
     });
   }
 

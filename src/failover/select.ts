@@ -12,6 +12,8 @@ export interface CandidateInput {
   readonly masterOffset: number | null;
   /** maxLinkDownMs resolved (null in config means 10 x downAfterMs). */
   readonly maxLinkDownMs: number;
+  /** Test-only bug switch (bugs.ts): ignore the replication history. */
+  readonly skipReplIdCheck?: boolean;
 }
 
 export function chooseCandidate(input: CandidateInput): CandidateReport {
@@ -52,7 +54,7 @@ function rejection(
   if (priority === 0) return 'priority 0 (never promoted)';
   if (noFailover) return 'noFailover is set';
   if (v.role !== 'slave') return `reports role ${v.role}, not a replica`;
-  if (input.shard.replId !== null && v.replId !== null && v.replId !== input.shard.replId) {
+  if (!input.skipReplIdCheck && input.shard.replId !== null && v.replId !== null && v.replId !== input.shard.replId) {
     return `on another replication history (replid ${v.replId}, the shard's is ${input.shard.replId})`;
   }
   if (v.linkUp === false && (v.linkDownMs ?? Infinity) > input.maxLinkDownMs) {
