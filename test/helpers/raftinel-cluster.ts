@@ -7,6 +7,7 @@ import {
   type ClusterView,
   type NodeAddresses,
   type RaftTiming,
+  type ShardConfig,
 } from './raftinel-process.js';
 import { makeTempDir, removeDir } from './temp.js';
 import { waitFor } from './wait.js';
@@ -17,6 +18,21 @@ export interface ClusterOptions {
   readonly raft?: RaftTiming;
   readonly debugRoutes?: boolean;
   readonly logLevel?: string;
+  /** Real shards for every node's config (else a placeholder shard nobody serves). */
+  readonly shards?: readonly ShardConfig[];
+  readonly defaults?: Readonly<Record<string, unknown>>;
+  /** Node i (from 1) binds its outgoing connections to 127.0.0.(i+1): fault proxies tell them apart. */
+  readonly sourceAddresses?: boolean;
+  /**
+   * The raft address the others dial for a node (its `peers` entry and `announce.raft`), e.g. a
+   * fault proxy in front of its real raft listener. Default: the listener itself.
+   */
+  readonly raftVia?: (node: NodeAddresses) => Promise<string>;
+}
+
+/** The source address node `n<i>` gets with `sourceAddresses: true`. */
+export function sourceAddressOf(index: number): string {
+  return `127.0.0.${index + 1}`;
 }
 
 export interface LeaderInfo {
@@ -47,10 +63,12 @@ export class RaftinelCluster {
           sentinel: `127.0.0.1:${await freePort()}`,
         });
       }
-      const peers = addresses.map((a) => ({ id: a.id, raft: a.raft }));
+      const dialed = new Map<string, string>();
+      for (const a of addresses) dialed.set(a.id, options.raftVia ? await options.raftVia(a) : a.raft);
+      const peers = addresses.map((a) => ({ id: a.id, raft: dialed.get(a.id) as string }));
       const redisPort = await freePort();
       const nodes = addresses.map(
-        (node) =>
+        (node, i) =>
           new RaftinelProcess({
             node,
             cluster: name,
@@ -60,6 +78,10 @@ export class RaftinelCluster {
             redisPort,
             debugRoutes: options.debugRoutes ?? true,
             logLevel: options.logLevel,
+            shards: options.shards,
+            defaults: options.defaults,
+            sourceAddress: options.sourceAddresses ? sourceAddressOf(i + 1) : undefined,
+            announce: options.raftVia ? { raft: dialed.get(node.id) as string } : undefined,
           }),
       );
       return new RaftinelCluster(dir, name, nodes, peers, options);

@@ -59,6 +59,23 @@ export interface NodeAddresses {
   readonly sentinel: string;
 }
 
+/** One Redis node of a shard in the generated config (DESIGN.md 6a). */
+export interface ShardNodeConfig {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly priority?: number;
+  readonly noFailover?: boolean;
+}
+
+/** A shard of the generated config; settings (downAfterMs, quorum, ...) may be overridden per shard. */
+export interface ShardConfig {
+  readonly name: string;
+  readonly nodes: readonly ShardNodeConfig[];
+  readonly initialMaster?: string | null;
+  readonly [setting: string]: unknown;
+}
+
 export interface RaftinelProcessOptions {
   readonly node: NodeAddresses;
   readonly cluster: string;
@@ -69,6 +86,14 @@ export interface RaftinelProcessOptions {
   readonly raft?: RaftTiming;
   /** A Redis port for the placeholder shard the schema requires; nothing needs to listen there. */
   readonly redisPort: number;
+  /** Real shards instead of the placeholder one. */
+  readonly shards?: readonly ShardConfig[];
+  /** The `defaults` block (shard settings). */
+  readonly defaults?: Readonly<Record<string, unknown>>;
+  /** node.sourceAddress: outgoing connections (peers, Redis) bound to this local address. */
+  readonly sourceAddress?: string;
+  /** node.announce: what others should dial (e.g. a fault proxy in front of the raft listener). */
+  readonly announce?: { readonly raft?: string; readonly http?: string; readonly sentinel?: string };
   readonly debugRoutes?: boolean;
   readonly logLevel?: string;
 }
@@ -153,10 +178,13 @@ export class RaftinelProcess {
         id: o.node.id,
         dataDir: this.dataDir,
         listen: { sentinel: o.node.sentinel, http: o.node.http, raft: o.node.raft },
+        ...(o.sourceAddress !== undefined ? { sourceAddress: o.sourceAddress } : {}),
+        ...(o.announce !== undefined ? { announce: { ...o.announce } } : {}),
       },
       peers: o.peers.map((p) => ({ id: p.id, raft: p.raft })),
       raft: { ...o.raft },
-      shards: [
+      ...(o.defaults !== undefined ? { defaults: { ...o.defaults } } : {}),
+      shards: o.shards?.map((s) => ({ ...s, nodes: s.nodes.map((n) => ({ ...n })) })) ?? [
         {
           name: 'mymaster',
           nodes: [{ id: 'r1', host: '127.0.0.1', port: o.redisPort }],

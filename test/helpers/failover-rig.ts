@@ -1,0 +1,342 @@
+// A whole failover setup for real-process tests: per shard one master and its replicas as real
+// redis-server processes, optionally each behind a fault proxy (then the raftinel config and the
+// replicas' REPLICAOF both name the proxy, and each Redis node binds its own outgoing connections
+// to its own loopback address so that a proxy can tell replication links apart), and three
+// `raftinel node` processes whose outgoing connections come from 127.0.0.2, .3 and .4, optionally
+// with their raft listeners behind fault proxies too. Everything is started on free ports and
+// stopped by PID in destroy().
+import type { CandidateReport, HistoryEntry } from '../../src/failover/types.js';
+import { FaultProxy } from './fault-proxy.js';
+import { RaftinelCluster, sourceAddressOf } from './raftinel-cluster.js';
+import type { RaftinelProcess, RaftTiming, ShardConfig } from './raftinel-process.js';
+import { redisRole, type RoleView } from './redis-query.js';
+import { RedisServer } from './redis-server.js';
+import { waitFor } from './wait.js';
+
+/** The settings most cases use (the brief of the failover tests: DESIGN.md 9 budget). */
+export const FAST_DEFAULTS: Readonly<Record<string, unknown>> = {
+  downAfterMs: 500,
+  pingIntervalMs: 100,
+};
+export const FAST_RAFT: RaftTiming = { tickMs: 50, electionTicks: 10, heartbeatTicks: 1 };
+/** Election timeout of FAST_RAFT in ms. */
+export const ELECTION_MS = 500;
+
+/** GET /v1/shards/{name} (DESIGN.md 5.2). */
+export interface ShardView {
+  readonly name: string;
+  readonly epoch: number;
+  readonly master: { readonly id: string; readonly host: string; readonly port: number } | null;
+  readonly replicas: readonly {
+    readonly id: string;
+    readonly host: string;
+    readonly port: number;
+    readonly lagBytes: number | null;
+    readonly linkUp: boolean | null;
+  }[];
+  readonly state: string;
+  readonly paused: boolean;
+  readonly problem?: string;
+}
+
+export interface HistoryView {
+  readonly shard: string;
+  readonly entries: readonly HistoryEntry[];
+}
+
+export type { CandidateReport, HistoryEntry };
+
+/** One Redis node of a shard: its current process, its proxy, the address raftinel knows. */
+export class RigRedis {
+  constructor(
+    readonly shard: string,
+    readonly id: string,
+    public server: RedisServer,
+    readonly proxy: FaultProxy | null,
+    /** bind-source-addr of this node's outgoing (replication) connections, when proxied. */
+    readonly sourceAddress: string | null,
+    private readonly baseArgs: readonly string[],
+  ) {}
+
+  readonly host = '127.0.0.1';
+
+  /** The port redis-server listens on. */
+  get realPort(): number {
+    return this.server.port;
+  }
+
+  /** The port in the raftinel config (the proxy's when proxied). */
+  get port(): number {
+    return this.proxy ? this.proxy.port : this.server.port;
+  }
+
+  get address(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  get pid(): number {
+    return this.server.pid;
+  }
+
+  role(timeoutMs = 1000): Promise<RoleView> {
+    return redisRole(this.realPort, timeoutMs);
+  }
+
+  /** SIGKILL and wait for the exit. */
+  async kill(): Promise<void> {
+    await this.server.stop();
+  }
+
+  /**
+   * Starts redis-server again on the same port with no data and no REPLICAOF (a crashed Redis
+   * without persistence comes back as an empty master).
+   */
+  async restartEmpty(): Promise<void> {
+    if (this.server.alive) throw new Error(`${this.id} (pid ${this.pid}) is still running`);
+    this.server = await RedisServer.start({ port: this.server.port, args: this.baseArgs });
+  }
+}
+
+export interface RigShard {
+  readonly name: string;
+  readonly nodes: RigRedis[];
+}
+
+export interface RigOptions {
+  readonly shardNames?: readonly string[];
+  /** Replicas per shard (besides the master r1). */
+  readonly replicas?: number;
+  /** Merged over FAST_DEFAULTS. */
+  readonly defaults?: Readonly<Record<string, unknown>>;
+  /** Per Redis node extras in the config (priority, noFailover). */
+  readonly nodeExtras?: (shard: string, id: string) => { priority?: number; noFailover?: boolean };
+  /** Redis addresses through fault proxies (raftinel's probes and the replication links alike). */
+  readonly proxied?: boolean;
+  /** Raft listeners through fault proxies (each node's peers dial its proxy). */
+  readonly raftProxied?: boolean;
+  readonly raft?: RaftTiming;
+  /** Extra redis-server arguments for every node. */
+  readonly redisArgs?: readonly string[];
+  readonly logLevel?: string;
+}
+
+export class FailoverRig {
+  readonly raftProxies = new Map<string, FaultProxy>();
+  private destroyed = false;
+
+  private constructor(
+    readonly shards: RigShard[],
+    public cluster: RaftinelCluster,
+  ) {}
+
+  static async create(options: RigOptions = {}): Promise<FailoverRig> {
+    const names = options.shardNames ?? ['mymaster'];
+    const replicas = options.replicas ?? 2;
+    const shards: RigShard[] = [];
+    const proxies: FaultProxy[] = [];
+    let redisIndex = 0;
+    try {
+      for (const name of names) {
+        const nodes: RigRedis[] = [];
+        for (let i = 0; i <= replicas; i++) {
+          redisIndex++;
+          const source = options.proxied ? `127.0.1.${redisIndex}` : null;
+          const args = [
+            '--enable-debug-command',
+            'yes',
+            ...(source ? ['--bind-source-addr', source] : []),
+            ...(options.redisArgs ?? []),
+          ];
+          const master = nodes[0];
+          const server = await RedisServer.start({
+            args,
+            ...(master ? { replicaOf: { host: master.host, port: master.port } } : {}),
+          });
+          let proxy: FaultProxy | null = null;
+          if (options.proxied) {
+            proxy = await FaultProxy.start({ target: server.address, name: `${name}/r${i + 1}` });
+            proxies.push(proxy);
+          }
+          nodes.push(new RigRedis(name, `r${i + 1}`, server, proxy, source, args));
+        }
+        shards.push({ name, nodes });
+      }
+      // Every replica's link up before raftinel adopts the topology.
+      await Promise.all(
+        shards.flatMap((s) =>
+          s.nodes.slice(1).map((n) =>
+            waitFor(`${s.name}/${n.id} link up`, async () => ((await n.role()).state === 'connected' ? true : undefined), {
+              timeoutMs: 15_000,
+            }),
+          ),
+        ),
+      );
+      const shardConfigs: ShardConfig[] = shards.map((s) => ({
+        name: s.name,
+        nodes: s.nodes.map((n) => ({ id: n.id, host: n.host, port: n.port, ...options.nodeExtras?.(s.name, n.id) })),
+        initialMaster: 'r1',
+      }));
+      const raftProxies = new Map<string, FaultProxy>();
+      const cluster = await RaftinelCluster.create({
+        raft: options.raft ?? FAST_RAFT,
+        shards: shardConfigs,
+        defaults: { ...FAST_DEFAULTS, ...options.defaults },
+        sourceAddresses: true,
+        logLevel: options.logLevel,
+        raftVia: options.raftProxied
+          ? async (node) => {
+              const [host, port] = node.raft.split(':');
+              const p = await FaultProxy.start({ target: { host, port: Number(port) }, name: `raft/${node.id}` });
+              raftProxies.set(node.id, p);
+              proxies.push(p);
+              return p.address;
+            }
+          : undefined,
+      });
+      const rig = new FailoverRig(shards, cluster);
+      for (const [id, p] of raftProxies) rig.raftProxies.set(id, p);
+      return rig;
+    } catch (err) {
+      await Promise.all(proxies.map((p) => p.close()));
+      await Promise.all(shards.flatMap((s) => s.nodes.map((n) => n.server.stop())));
+      throw err;
+    }
+  }
+
+  /** Starts the raftinel nodes and waits until every shard has an adopted master (epoch 0). */
+  async start(timeoutMs = 20_000): Promise<void> {
+    await this.cluster.start();
+    await this.cluster.waitLeader({ timeoutMs });
+    for (const s of this.shards) {
+      await this.waitView(s.name, (v) => v.master?.id === 'r1' && v.state === 'ok', 'the master adopted', timeoutMs);
+    }
+  }
+
+  shard(name = 'mymaster'): RigShard {
+    const s = this.shards.find((x) => x.name === name);
+    if (!s) throw new Error(`no shard ${name}`);
+    return s;
+  }
+
+  redis(id: string, shard = 'mymaster'): RigRedis {
+    const n = this.shard(shard).nodes.find((x) => x.id === id);
+    if (!n) throw new Error(`no redis ${shard}/${id}`);
+    return n;
+  }
+
+  get nodes(): RaftinelProcess[] {
+    return this.cluster.nodes;
+  }
+
+  /** The source address of raftinel node `n<i>`. */
+  sourceOf(node: RaftinelProcess): string {
+    return sourceAddressOf(this.cluster.nodes.indexOf(node) + 1);
+  }
+
+  /** GET from the first running node that answers 200 (each node in turn). */
+  async get<T>(path: string, timeoutMs = 2000): Promise<T> {
+    let last = '';
+    for (const n of this.cluster.running) {
+      try {
+        const r = await n.get<T>(path, timeoutMs);
+        if (r.status === 200) return r.body;
+        last = `${n.id}: ${r.status} ${JSON.stringify(r.body)}`;
+      } catch (err) {
+        last = `${n.id}: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    throw new Error(`GET ${path}: no node answered 200 (${last})`);
+  }
+
+  /** POST to the first running node that answers at all (followers forward admin requests). */
+  async post<T>(path: string, body: unknown = {}, timeoutMs = 40_000): Promise<{ status: number; body: T }> {
+    let last: unknown = null;
+    for (const n of this.cluster.running) {
+      try {
+        return await n.post<T>(path, body, timeoutMs);
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw new Error(`POST ${path}: no node answered (${last instanceof Error ? last.message : String(last)})`);
+  }
+
+  view(shard = 'mymaster'): Promise<ShardView> {
+    return this.get<ShardView>(`/v1/shards/${shard}`);
+  }
+
+  async history(shard = 'mymaster'): Promise<readonly HistoryEntry[]> {
+    return (await this.get<HistoryView>(`/v1/shards/${shard}/history`)).entries;
+  }
+
+  async waitView(
+    shard: string,
+    pred: (v: ShardView) => boolean,
+    what: string,
+    timeoutMs: number,
+    intervalMs = 20,
+  ): Promise<ShardView> {
+    return waitFor(
+      `${shard}: ${what}`,
+      async () => {
+        const v = await this.view(shard);
+        return pred(v) ? v : undefined;
+      },
+      { timeoutMs, intervalMs },
+    );
+  }
+
+  /** Waits for a history entry of the given epoch and returns it. */
+  async waitHistory(shard: string, epoch: number, timeoutMs: number): Promise<HistoryEntry> {
+    return waitFor(
+      `${shard}: history entry of epoch ${epoch}`,
+      async () => (await this.history(shard)).find((e) => e.epoch === epoch),
+      { timeoutMs, intervalMs: 20 },
+    );
+  }
+
+  /** The master as discovery names it now: what a client that follows the cluster would use. */
+  async masterAddress(shard = 'mymaster'): Promise<{ host: string; port: number }> {
+    const m = await this.get<{ host: string; port: number }>(`/v1/shards/${shard}/master`, 1000);
+    return { host: m.host, port: m.port };
+  }
+
+  async leader(timeoutMs = 20_000): Promise<RaftinelProcess> {
+    return (await this.cluster.waitLeader({ timeoutMs })).leader;
+  }
+
+  /** ROLE of every Redis node of a shard that answers (others: the error text). */
+  async roles(shard = 'mymaster'): Promise<Map<string, RoleView | string>> {
+    const out = new Map<string, RoleView | string>();
+    await Promise.all(
+      this.shard(shard).nodes.map(async (n) => {
+        try {
+          out.set(n.id, await n.role(500));
+        } catch (err) {
+          out.set(n.id, err instanceof Error ? err.message : String(err));
+        }
+      }),
+    );
+    return out;
+  }
+
+  /** Every node's log tail and Redis roles, for assertion messages. */
+  async dump(shard = 'mymaster'): Promise<string> {
+    const roles = await this.roles(shard).catch(() => new Map());
+    return `${this.cluster.dump()}\n--- roles: ${JSON.stringify(Object.fromEntries(roles))}`;
+  }
+
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    await this.cluster.destroy();
+    const proxies = [...this.raftProxies.values(), ...this.shards.flatMap((s) => s.nodes.map((n) => n.proxy))];
+    await Promise.all(proxies.map((p) => p?.close()));
+    await Promise.all(this.shards.flatMap((s) => s.nodes.map((n) => n.server.stop())));
+  }
+}
+
+/** Whether a role view says "replica of this address, link up". */
+export function replicaOf(v: RoleView | string | undefined, node: RigRedis): boolean {
+  return typeof v === 'object' && v.role === 'slave' && v.masterPort === node.port && v.state === 'connected';
+}

@@ -1,0 +1,263 @@
+// An in-process TCP fault proxy (DESIGN.md 9): it listens on an address, forwards every
+// connection to a target, and tells client connections apart by their source address (each
+// raftinel test node binds its outgoing connections to its own loopback address through
+// `node.sourceAddress`: 127.0.0.2, 127.0.0.3, ...). Faults apply to some sources or to all:
+//
+// - refuse:    new connections are reset at once; established ones carry on.
+// - drop:      established connections are reset and new ones too (a dead link or a dead host).
+// - blackhole: nothing moves in either direction, on established and new connections alike; the
+//              bytes wait (in the kernel's buffers, as TCP would keep retransmitting them) and flow
+//              again on heal, as after a healed partition. No close is passed on while cut.
+// - delay:     every chunk is forwarded after `ms` (order kept).
+//
+// heal() lifts faults (for some sources or all). Nothing here kills a process; the sockets are the
+// proxy's own.
+import net from 'node:net';
+
+export type FaultMode = 'refuse' | 'drop' | 'blackhole';
+
+export interface ProxyTarget {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface FaultProxyOptions {
+  readonly target: ProxyTarget;
+  /** Listen address; default 127.0.0.1 and a port the kernel picks. */
+  readonly host?: string;
+  readonly port?: number;
+  readonly name?: string;
+}
+
+type Rule = { readonly mode: FaultMode } | { readonly mode: 'delay'; readonly ms: number };
+
+/** Per source address: connections accepted, refused or reset by a fault, bytes each way. */
+export interface SourceStats {
+  accepted: number;
+  refused: number;
+  reset: number;
+  bytesUp: number;
+  bytesDown: number;
+}
+
+const ALL = '*';
+
+/** IPv4-mapped IPv6 ("::ffff:127.0.0.2") as the plain IPv4 text the tests use. */
+function plain(address: string | undefined): string {
+  if (address === undefined) return '?';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+class Pair {
+  private closed = false;
+  private held = false;
+  private upstreamConnected = false;
+
+  constructor(
+    readonly source: string,
+    readonly client: net.Socket,
+    readonly upstream: net.Socket,
+    private readonly proxy: FaultProxy,
+  ) {
+    this.pipe(client, upstream, 'up');
+    this.pipe(upstream, client, 'down');
+    upstream.once('connect', () => {
+      this.upstreamConnected = true;
+      this.apply();
+    });
+    // A close while blackholed is not passed on: a partitioned peer would not see it either.
+    // It is passed on at heal (apply), or at once otherwise.
+    const onEnd = (): void => {
+      if (!this.held) this.close(false);
+    };
+    client.once('close', onEnd);
+    upstream.once('close', onEnd);
+    client.on('error', () => undefined);
+    // The target refused or reset us: reset the client too, as a refused connection would be.
+    upstream.on('error', () => {
+      if (!this.held) this.close(true);
+    });
+  }
+
+  get alive(): boolean {
+    return !this.closed;
+  }
+
+  /** Re-reads the rule for this source and acts on it. */
+  apply(): void {
+    if (this.closed) return;
+    const rule = this.proxy.ruleFor(this.source);
+    if (rule?.mode === 'drop') {
+      this.proxy.stats(this.source).reset++;
+      this.close(true);
+      return;
+    }
+    const hold = rule?.mode === 'blackhole';
+    this.held = hold;
+    if (hold) {
+      this.client.pause();
+      this.upstream.pause();
+      return;
+    }
+    if (this.client.destroyed || this.upstream.destroyed) {
+      this.close(false); // one side went away while held
+      return;
+    }
+    this.client.resume();
+    if (this.upstreamConnected) this.upstream.resume();
+  }
+
+  close(reset: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of [this.client, this.upstream]) {
+      if (s.destroyed) continue;
+      try {
+        if (reset) s.resetAndDestroy();
+        else s.destroy();
+      } catch {
+        s.destroy();
+      }
+    }
+    this.proxy.forget(this);
+  }
+
+  private pipe(from: net.Socket, to: net.Socket, dir: 'up' | 'down'): void {
+    from.on('data', (chunk: Buffer) => {
+      if (this.closed) return;
+      const stats = this.proxy.stats(this.source);
+      if (dir === 'up') stats.bytesUp += chunk.length;
+      else stats.bytesDown += chunk.length;
+      const rule = this.proxy.ruleFor(this.source);
+      if (rule?.mode === 'delay') {
+        setTimeout(() => {
+          if (!this.closed && !to.destroyed) to.write(chunk);
+        }, rule.ms);
+        return;
+      }
+      if (!to.destroyed && !to.write(chunk)) {
+        from.pause();
+        to.once('drain', () => {
+          if (!this.held) from.resume();
+        });
+      }
+    });
+  }
+}
+
+export class FaultProxy {
+  readonly name: string;
+  private readonly server: net.Server;
+  private readonly rules = new Map<string, Rule>();
+  private readonly pairs = new Set<Pair>();
+  private readonly perSource = new Map<string, SourceStats>();
+  private boundPort = 0;
+
+  private constructor(
+    readonly target: ProxyTarget,
+    readonly host: string,
+    name: string | undefined,
+  ) {
+    this.name = name ?? `proxy->${target.host}:${target.port}`;
+    this.server = net.createServer({ pauseOnConnect: true }, (client) => this.accept(client));
+  }
+
+  static async start(options: FaultProxyOptions): Promise<FaultProxy> {
+    const proxy = new FaultProxy(options.target, options.host ?? '127.0.0.1', options.name);
+    await new Promise<void>((resolve, reject) => {
+      proxy.server.once('error', reject);
+      proxy.server.listen({ host: proxy.host, port: options.port ?? 0, exclusive: true }, () => {
+        proxy.server.off('error', reject);
+        resolve();
+      });
+    });
+    proxy.boundPort = (proxy.server.address() as net.AddressInfo).port;
+    return proxy;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** "host:port" clients dial. */
+  get address(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  /** Applies a fault to the given source addresses, or to every source when none is given. */
+  cut(mode: FaultMode, sources?: readonly string[]): void {
+    this.set({ mode }, sources);
+  }
+
+  delay(ms: number, sources?: readonly string[]): void {
+    this.set({ mode: 'delay', ms }, sources);
+  }
+
+  /** Lifts the faults of the given sources, or every fault when none is given. */
+  heal(sources?: readonly string[]): void {
+    if (sources === undefined) this.rules.clear();
+    else for (const s of sources) this.rules.delete(s);
+    for (const p of [...this.pairs]) p.apply();
+  }
+
+  /** The rule in force for a source: its own, else the one for all sources. */
+  ruleFor(source: string): Rule | undefined {
+    return this.rules.get(source) ?? this.rules.get(ALL);
+  }
+
+  stats(source: string): SourceStats {
+    let s = this.perSource.get(source);
+    if (!s) this.perSource.set(source, (s = { accepted: 0, refused: 0, reset: 0, bytesUp: 0, bytesDown: 0 }));
+    return s;
+  }
+
+  /** Every source seen so far with its counters. */
+  sources(): ReadonlyMap<string, SourceStats> {
+    return this.perSource;
+  }
+
+  /** Open connections per source. */
+  openConnections(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const p of this.pairs) out.set(p.source, (out.get(p.source) ?? 0) + 1);
+    return out;
+  }
+
+  /** Stops listening and resets every connection. */
+  async close(): Promise<void> {
+    for (const p of [...this.pairs]) p.close(true);
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  forget(pair: Pair): void {
+    this.pairs.delete(pair);
+  }
+
+  private set(rule: Rule, sources: readonly string[] | undefined): void {
+    if (sources === undefined) {
+      this.rules.clear();
+      this.rules.set(ALL, rule);
+    } else {
+      for (const s of sources) this.rules.set(s, rule);
+    }
+    for (const p of [...this.pairs]) p.apply();
+  }
+
+  private accept(client: net.Socket): void {
+    const source = plain(client.remoteAddress);
+    const rule = this.ruleFor(source);
+    const stats = this.stats(source);
+    if (rule?.mode === 'refuse' || rule?.mode === 'drop') {
+      stats.refused++;
+      client.on('error', () => undefined);
+      client.resetAndDestroy();
+      return;
+    }
+    stats.accepted++;
+    const upstream = net.connect({ host: this.target.host, port: this.target.port });
+    upstream.pause();
+    const pair = new Pair(source, client, upstream, this);
+    this.pairs.add(pair);
+    pair.apply();
+  }
+}
