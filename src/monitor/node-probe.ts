@@ -57,7 +57,7 @@ export class NodeProbe {
   constructor(
     readonly key: string,
     public target: ProbeTarget,
-    options: ConnectionOptions,
+    private options: ConnectionOptions,
     private readonly ctx: NodeProbeContext,
   ) {
     const now = ctx.now();
@@ -65,13 +65,17 @@ export class NodeProbe {
     this.nextRoleAt = now;
     this.nextInfoAt = now;
     this.connKey = connectionKey(options);
+    this.open();
+  }
+
+  private open(): void {
     try {
-      this.conn = openConnection(options);
+      this.conn = openConnection(this.options);
     } catch (err) {
       // Unreadable TLS files: the node stays unreachable, with the reason shown.
       const reason = `cannot connect: ${err instanceof Error ? err.message : String(err)}`;
       this.state = { ...this.state, error: reason };
-      ctx.log.error({ ...this.where(), reason }, 'cannot open a connection to a Redis node');
+      this.ctx.log.error({ ...this.where(), reason }, 'cannot open a connection to a Redis node');
       return;
     }
     this.wire(this.conn);
@@ -88,6 +92,7 @@ export class NodeProbe {
       this.nextRoleAt = now; // learn its role afresh at once
     }
     this.target = target;
+    this.options = options;
     if (before.pingIntervalMs !== target.settings.pingIntervalMs) {
       this.nextRoleAt = Math.min(this.nextRoleAt, now + target.settings.pingIntervalMs);
     }
@@ -126,9 +131,16 @@ export class NodeProbe {
     if (now - since > timeout && this.conn) {
       // As Sentinel does: a reply pending longer than the timeout means a hung node or a
       // half-open connection; a fresh connection recovers at once when either comes back.
+      // A new client object, not disconnect(true): ioredis 5.9 (enableReadyCheck off) marks a
+      // client 'ready' when the CLIENT SETNAME of a connection it already closed fails, and then
+      // never reconnects; a probe whose handshake timed out once (a stopped or hung node) would
+      // see the node down for good after it recovers.
       this.ctx.log.debug({ ...this.where(), timeoutMs: timeout }, 'probe timed out; reconnecting');
+      this.close();
       this.forget();
-      this.conn.disconnect(true);
+      this.state = onDisconnected(this.state);
+      this.open();
+      this.ctx.onEvent(this, now);
     }
     if (now >= this.nextRoleAt) {
       this.sendRole(now);

@@ -230,6 +230,24 @@ describe('prober: faults', () => {
     assert.equal(obsOf(p, 'r').sdown, false);
   });
 
+  test('SIGSTOP past the probe and handshake timeouts (3 x downAfterMs): back at once after SIGCONT', async (t) => {
+    // Regression: a reconnect whose CLIENT SETNAME timed out left the ioredis client "ready" on a
+    // closed stream for good, so the node stayed down for this observer after it woke.
+    const { master } = await pair(t);
+    const p = prober(t, [target('m', master.port, { isMaster: true })]);
+    const before = await until(p, 'm', 'master known', (o) => o.reachable && o.runId !== null);
+    master.pause();
+    await until(p, 'm', 'sdown', (o) => o.sdown);
+    await sleep(3 * SETTINGS.downAfterMs);
+    master.resume();
+    const contAt = performance.now();
+    const back = await until(p, 'm', 'back', (o) => !o.sdown && o.reachable && o.runId !== null);
+    const ms = performance.now() - contAt;
+    t.diagnostic(`back ${Math.round(ms)} ms after SIGCONT`);
+    assert.equal(back.runId, before.runId);
+    assert.ok(ms < 10 * SETTINGS.pingIntervalMs, `back ${Math.round(ms)} ms after SIGCONT`);
+  });
+
   test('SIGKILL: unreachable at once, sdown after downAfterMs; a restart is a new run id with an empty offset', async (t) => {
     const { master, replica } = await pair(t);
     const p = prober(t, [target('m', master.port, { isMaster: true }), target('r', replica.port)]);
