@@ -348,6 +348,20 @@ export class FailoverEngine {
       this.propose(input, shard.name, { type: 'failoverAborted', shard: shard.name, epoch: f.epoch, reason: `promotion of ${to.id} timed out`, at: input.wallNow });
       return;
     }
+    // A switchover promotes only while this leader holds the old master's write pause: its
+    // FailoverStarted may commit after the request timed out (and unpaused the master), after
+    // the pause ran out, or under a new leader that never paused anything. Promoting then would
+    // lose the writes the old master acknowledged since (the simulator found it).
+    if (f.kind === 'switchover' && !this.writePauseHeld(input, shard, f.epoch)) {
+      this.propose(input, shard.name, {
+        type: 'failoverAborted',
+        shard: shard.name,
+        epoch: f.epoch,
+        reason: `the write pause on ${f.from ?? 'the master'} is not held any more (the switchover timed out, or leadership changed)`,
+        at: input.wallNow,
+      });
+      return;
+    }
     if (st?.op === 'promote' && st.result?.ok) {
       this.redis(input, shard.name, to, { kind: 'inspect' }, 0);
       return;
@@ -361,6 +375,12 @@ export class FailoverEngine {
       return;
     }
     this.redis(input, shard.name, to, { kind: 'promote' });
+  }
+
+  /** This leader paused the old master for this switchover, and the pause has not run out. */
+  private writePauseHeld(input: EngineInput, shard: ShardState, epoch: number): boolean {
+    const r = this.switchovers.get(shard.name);
+    return r !== undefined && r.epoch === epoch && r.pausedAt !== null && input.now < r.pausedAt + shard.settings.failoverTimeoutMs;
   }
 
   /** Promoted is committed (clients know): repoint every other reachable node, then end. */
@@ -595,6 +615,11 @@ export class FailoverEngine {
     const maxAge = 2 * shard.settings.downAfterMs;
     const masterSightings = from ? input.observations.fresh(shard.name, from, input.now, 10 * maxAge) : [];
     const offsets = masterSightings.map((s) => s.obs.offset).filter((o): o is number => o !== null && o >= 0);
+    // Also the highest offset seen of the master's current run (watchSeen): the latest reports
+    // may carry none (a probe that reconnected to a hung master, or through a proxy, has no ROLE
+    // yet), and lag measured against the best replica instead would void maxLagBytes.
+    const seen = from ? this.lastSeen.get(`${shard.name}/${from}`) : undefined;
+    if (seen) offsets.push(seen.offset);
     return chooseCandidate({
       shard,
       from,
