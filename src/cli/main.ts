@@ -1,11 +1,28 @@
 #!/usr/bin/env node
 // The `raftinel` command. Exit codes: 0 ok, 1 failed, 2 usage or configuration error.
+// Command modules are loaded when their command runs (`node` and `demo`) or are small (the
+// operator commands), so that a CLI call does not load the whole node to print a table.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { runNodeCommand } from './node-command.js';
-import { runDemo } from './demo.js';
+import { CANDIDATES_EXAMPLE, candidatesCommand } from './commands/candidates.js';
+import { FAILOVER_EXAMPLE, failoverCommand } from './commands/failover.js';
+import { HISTORY_EXAMPLE, historyCommand } from './commands/history.js';
+import { MEMBERS_EXAMPLE, membersCommand } from './commands/members.js';
+import { ACK_EXAMPLE, PAUSE_EXAMPLE, RESUME_EXAMPLE, pauseCommands } from './commands/pause.js';
+import { PROMOTE_EXAMPLE, promoteCommand } from './commands/promote.js';
+import { SHARD_EXAMPLE, shardCommand } from './commands/shard.js';
+import { STATUS_EXAMPLE, statusCommand } from './commands/status.js';
 
-await yargs(hideBin(process.argv))
+// `raftinel status | head` closes the pipe early: that is not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
+const argv = hideBin(process.argv);
+const cli = yargs(argv);
+
+cli
   .scriptName('raftinel')
   .usage('$0 <command> [options]')
   .command(
@@ -14,10 +31,15 @@ await yargs(hideBin(process.argv))
     (y) =>
       y
         .option('config', { type: 'string', describe: 'config file (default: $RAFTINEL_CONFIG)' })
-        .option('debug-routes', { type: 'boolean', default: false, describe: 'add /debug routes (tests only)' })
+        .option('debug-routes', {
+          type: 'boolean',
+          default: false,
+          describe: 'add /debug routes (tests only)',
+        })
         .example('$0 node --config /etc/raftinel/raftinel.yaml', 'start a node'),
-    async (argv) => {
-      process.exitCode = await runNodeCommand(argv.config, argv['debug-routes']);
+    async (args) => {
+      const { runNodeCommand } = await import('./node-command.js');
+      process.exitCode = await runNodeCommand(args.config, args['debug-routes']);
     },
   )
   .command(
@@ -25,15 +47,52 @@ await yargs(hideBin(process.argv))
     'a local cluster on loopback with a live failover; exits by itself',
     (y) => y.example('$0 demo', 'run the demo (what `make demo` runs)'),
     async () => {
+      const { runDemo } = await import('./demo.js');
       process.exitCode = await runDemo();
     },
+  );
+for (const add of [
+  statusCommand,
+  promoteCommand,
+  failoverCommand,
+  candidatesCommand,
+  historyCommand,
+  pauseCommands,
+  shardCommand,
+  membersCommand,
+]) {
+  add(cli);
+}
+
+await cli
+  // One example per command in the top-level help (each command's --help has more).
+  .example('$0 node --config /etc/raftinel/raftinel.yaml', 'run one raftinel node')
+  .example('$0 demo', 'a local cluster with a failover, on loopback')
+  .example(...STATUS_EXAMPLE)
+  .example(...PROMOTE_EXAMPLE)
+  .example(...FAILOVER_EXAMPLE)
+  .example(...CANDIDATES_EXAMPLE)
+  .example(...HISTORY_EXAMPLE)
+  .example(...PAUSE_EXAMPLE)
+  .example(...RESUME_EXAMPLE)
+  .example(...ACK_EXAMPLE)
+  .example(...SHARD_EXAMPLE)
+  .example(...MEMBERS_EXAMPLE)
+  .epilog(
+    'Every operator command takes --endpoint URL[,URL...] (default $RAFTINEL_ENDPOINT, else http://127.0.0.1:26380) ' +
+      'and the admin token from --token-file or $RAFTINEL_TOKEN. Exit codes: 0 ok, 1 failed, 2 usage.',
   )
   .demandCommand(1, 'name a command: raftinel <command> --help')
   .strict()
-  .fail((msg, err, y) => {
+  .fail((msg, err) => {
     if (err) throw err;
-    process.stderr.write(`${y.help() && ''}raftinel: ${msg}\n`);
+    // Usage errors end with 2; --json keeps its promise of one JSON document and an empty stderr.
+    if (argv.includes('--json'))
+      process.stdout.write(JSON.stringify({ error: { code: 'usage', message: msg } }, null, 2) + '\n');
+    else process.stderr.write(`raftinel: ${msg} (see raftinel --help)\n`);
     process.exit(2);
   })
+  // A terminal gets lines of its width; a pipe gets unwrapped lines (no words cut in two).
+  .wrap(process.stdout.isTTY ? Math.min(120, cli.terminalWidth()) : null)
   .help()
   .parseAsync();

@@ -4,7 +4,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { readSecretFile, redisNodeSchema, shardSettingsSchema, ID_PATTERN, type RaftinelConfig, type ShardSettings } from '../config/index.js';
-import type { RedisNodeSpec, ShardSpec, TopologyCommand } from '../failover/types.js';
+import type { CandidateReport, RedisNodeSpec, ShardSpec, TopologyCommand } from '../failover/types.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import type { Logger } from '../util/log.js';
 import { errorReply, type HttpReply, type HttpRequest, type Router } from '../node/http-server.js';
@@ -29,7 +29,7 @@ export function addAdminRoutes(router: Router, deps: DiscoveryDeps): void {
       if (typeof body === 'string') return errorReply(400, 'bad_request', body);
       if (!topology().shards[p.name]) return notFound(p.name);
       const to = body.to ?? null;
-      if (body.dryRun === true) return { status: 200, body: { ok: true, dryRun: true, shard: p.name, to, candidates: driver.candidates(p.name) } };
+      if (body.dryRun === true) return { status: 200, body: dryRun(topology().shards[p.name], to, driver.candidates(p.name)) };
       const result = await driver.switchover(p.name, to, ACTION_TIMEOUT_MS);
       return { status: result.ok ? 200 : 409, body: result };
     }),
@@ -97,6 +97,28 @@ export function addAdminRoutes(router: Router, deps: DiscoveryDeps): void {
   );
 }
 
+/**
+ * The preflight of a switchover without running it: `ok` says whether it would start (the
+ * shard has a master and the target, named or best, is an eligible replica), `problem` why not.
+ */
+function dryRun(shard: { name: string; master: string | null }, to: string | null, candidates: CandidateReport | null) {
+  const target = to ?? candidates?.chosen ?? null;
+  const row = candidates?.rows.find((r) => r.id === target) ?? null;
+  const problem =
+    shard.master === null
+      ? `${shard.name} has no master`
+      : target === null
+        ? 'no eligible replica'
+        : target === shard.master
+          ? `${target} is already the master`
+          : row === null
+            ? `${target} is not a replica of ${shard.name}`
+            : row.eligible
+              ? null
+              : `${target} is not eligible: ${row.reason}`;
+  return { ok: problem === null, dryRun: true, shard: shard.name, from: shard.master, to, target, problem, candidates };
+}
+
 const newShardSchema = z
   .object({
     name: z.string().regex(ID_PATTERN),
@@ -155,7 +177,8 @@ function authorize(config: RaftinelConfig, req: HttpRequest): HttpReply | null {
   if (req.headers['x-raftinel-forwarded'] === '1' && req.remoteAddress === 'peer') return null; // authorized by the follower
   if (req.remoteAddress === 'internal') return null; // the RESP side authenticated it (AUTH admin)
   if (!config.admin) {
-    const loopback = req.remoteAddress === '127.0.0.1' || req.remoteAddress === '::1' || req.remoteAddress.startsWith('::ffff:127.');
+    // All of 127.0.0.0/8 is loopback (tests and sidecars bind source addresses 127.0.0.2, ...).
+    const loopback = req.remoteAddress.startsWith('127.') || req.remoteAddress === '::1' || req.remoteAddress.startsWith('::ffff:127.');
     return loopback ? null : errorReply(403, 'forbidden', 'admin routes accept loopback clients only (no admin block in the config)');
   }
   const header = req.headers.authorization ?? '';

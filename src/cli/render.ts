@@ -1,0 +1,97 @@
+// Tables shared by several commands: Raft members, shards with their Redis nodes, candidate
+// reports. Each returns text; colour only marks what needs a look (red: down or rejected,
+// yellow: a failover in progress, green: fine), and the words say the same without colour.
+import type { CandidateReport, ClusterView, ShardAnswer } from './api.js';
+import { formatBytes, formatMs, renderTable, type Cell, type Style } from './table.js';
+
+export function stateStyle(state: string): Style | null {
+  if (state === 'ok') return 'green';
+  if (state === 'failover' || state === 'switchover') return 'yellow';
+  return 'red';
+}
+
+export function clusterLine(c: ClusterView): string {
+  return `cluster ${c.cluster}: leader ${c.leader ?? 'none'}, term ${c.term}, commit ${c.commitIndex}, applied ${c.appliedIndex} (as seen by ${c.node})`;
+}
+
+export function membersTable(c: ClusterView, color: boolean): string {
+  const rows = c.members.map((m): Cell[] => [
+    m.id,
+    m.role,
+    { text: m.state, style: m.state === 'leader' ? 'bold' : null },
+    { text: m.healthy ? 'yes' : 'no', style: m.healthy ? null : 'red' },
+    m.lastContactMs === null ? '-' : formatMs(m.lastContactMs),
+    m.raft ?? '-',
+    m.http ?? '-',
+    m.sentinel ?? '-',
+  ]);
+  return renderTable(
+    ['MEMBER', 'ROLE', 'STATE', 'HEALTHY', 'LAST CONTACT', 'RAFT', 'HTTP', 'SENTINEL'],
+    rows,
+    { color, right: [4] },
+  );
+}
+
+/** One line per Redis node; the shard's own columns on its first line only. */
+export function shardsTable(shards: readonly ShardAnswer[], color: boolean): string {
+  const rows: Cell[][] = [];
+  for (const s of shards) {
+    const shardCells: Cell[] = [
+      s.name,
+      String(s.epoch),
+      { text: s.state, style: stateStyle(s.state) },
+      { text: s.paused ? 'yes' : 'no', style: s.paused ? 'yellow' : null },
+    ];
+    const blank: Cell[] = ['', '', '', ''];
+    const nodes: Cell[][] = [];
+    if (s.master)
+      nodes.push([
+        { text: s.master.id, style: 'bold' },
+        'master',
+        `${s.master.host}:${s.master.port}`,
+        '-',
+        '-',
+      ]);
+    else nodes.push(['-', { text: 'no master', style: 'red' }, '-', '-', '-']);
+    for (const r of s.replicas) {
+      const link: Cell =
+        r.linkUp === null ? '?' : { text: r.linkUp ? 'up' : 'down', style: r.linkUp ? null : 'red' };
+      nodes.push([r.id, 'replica', `${r.host}:${r.port}`, formatBytes(r.lagBytes), link]);
+    }
+    nodes.forEach((n, i) => rows.push([...(i === 0 ? shardCells : blank), ...n]));
+  }
+  return renderTable(['SHARD', 'EPOCH', 'STATE', 'PAUSED', 'NODE', 'ROLE', 'ADDRESS', 'LAG', 'LINK'], rows, {
+    color,
+    right: [1, 7],
+  });
+}
+
+/** The reasons a shard has no master, one line each (below the table). */
+export function shardProblems(shards: readonly ShardAnswer[]): string[] {
+  return shards.filter((s) => s.problem).map((s) => `${s.name}: ${s.problem}`);
+}
+
+/** The candidate report, the chosen (or requested) node marked with `*`. */
+export function candidatesTable(
+  report: CandidateReport,
+  color: boolean,
+  target: string | null = report.chosen,
+): string {
+  const rows = report.rows.map((r): Cell[] => [
+    { text: r.id === target ? `${r.id} *` : r.id, style: r.id === target ? 'bold' : null },
+    { text: r.eligible ? 'yes' : 'no', style: r.eligible ? 'green' : 'red' },
+    r.offset === null ? '-' : String(r.offset),
+    formatBytes(r.lagBytes),
+    String(r.priority),
+    r.reason,
+  ]);
+  return renderTable(['NODE', 'ELIGIBLE', 'OFFSET', 'LAG', 'PRIORITY', 'REASON'], rows, {
+    color,
+    right: [2, 3, 4],
+  });
+}
+
+export function candidatesHeadline(report: CandidateReport): string {
+  const offset = report.masterOffset === null ? 'unknown' : String(report.masterOffset);
+  return `selection ${report.selection}, master offset ${offset}, best candidate ${report.chosen ?? 'none'}`;
+}
