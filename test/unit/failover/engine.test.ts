@@ -179,3 +179,17 @@ test('a master that restarted empty is failed over at once, even after an older 
   h.run(1);
   assert.deepEqual(h.proposed, ['failoverStarted']);
 });
+
+test('maxLagBytes holds against the master\'s last seen offset when its latest reports carry none', () => {
+  const h = new Harness(topologyWithMaster({ maxLagBytes: 1000 }));
+  h.see(obs('r1', { offset: 5000 }), obs('r2', { offset: 3000 }), obs('r3', { offset: 2000 }));
+  h.run(2);
+  // Down, and the probes reconnected (a hung master, or one behind a proxy): no ROLE, no offset.
+  h.see({ ...down('r1'), role: 'unknown', offset: null });
+  h.run(5);
+  assert.deepEqual(h.proposed, []);
+  const report = h.engine.candidates({ now: h.now, wallNow: 1_000_000 + h.now, term: h.term, leading: true, voters: 3, topology: h.topo, observations: h.table }, 'm');
+  assert.equal(report?.masterOffset, 5000);
+  assert.equal(report?.chosen, null);
+  assert.ok(report?.rows.every((r) => /maxLagBytes/.test(r.reason)), JSON.stringify(report?.rows));
+});
