@@ -71,6 +71,14 @@ export interface DriverDeps {
 
 const UPDATE_MS = 25;
 const DIGEST_MS = 500;
+/**
+ * A gap this long between two runs of the loop means the process was stopped (SIGSTOP, a long
+ * GC pause) or starved. The Raft lease counts ticks, and a stopped process ticks once when it
+ * resumes however long it slept, so after such a gap the lease may claim a leadership that
+ * another node holds by now (the simulator found a resumed leader sending REPLICAOF NO ONE a term
+ * late). Below this the lease's two-tick margin absorbs the delay.
+ */
+const STALL_MS = 4 * UPDATE_MS;
 
 export class FailoverDriver {
   private readonly engine: FailoverEngine;
@@ -84,6 +92,11 @@ export class FailoverDriver {
   private warnedConfigDiff = false;
   private updateQueued = false;
   private stopped = false;
+  private lastUpdateAt: number | null = null;
+  /** Counts stalls of the loop; acting needs leadership confirmed by a quorum since the last one. */
+  private stalls = 0;
+  private confirmedAfter = 0;
+  private confirming = false;
 
   constructor(deps: DriverDeps) {
     this.deps = deps;
@@ -182,7 +195,8 @@ export class FailoverDriver {
     const s = this.deps.runtime.status();
     // Leadership is a lease, not a fence (research: etcd locks, Jepsen): a deposed leader that
     // does not know it yet must not touch Redis, so the engine acts only under a valid lease.
-    const leading = s.role === 'leader' && s.lease && this.deps.runtime.core.termAt(s.commit) === s.term;
+    const leading =
+      s.role === 'leader' && s.lease && this.deps.runtime.core.termAt(s.commit) === s.term && this.confirmedAfter === this.stalls;
     return {
       now: this.deps.clock.now(),
       wallNow: (this.deps.wallNow ?? Date.now)(),
@@ -196,6 +210,10 @@ export class FailoverDriver {
 
   private update(): void {
     if (this.stopped) return;
+    const now = this.deps.clock.now();
+    if (this.lastUpdateAt !== null && now - this.lastUpdateAt > STALL_MS) this.stalls++;
+    this.lastUpdateAt = now;
+    if (this.confirmedAfter !== this.stalls) this.confirmLeadership();
     const input = this.input();
     if (this.wasLeading && !input.leading) this.engine.reset();
     if (input.leading && !this.wasLeading) {
@@ -207,6 +225,18 @@ export class FailoverDriver {
       this.maybeBootstrap(input.topology);
     }
     for (const action of this.engine.update(input)) this.execute(action);
+  }
+
+  /** After a stall: a ReadIndex round (a quorum's heartbeat acks, sent now) proves we still lead. */
+  private confirmLeadership(): void {
+    if (this.confirming || this.deps.runtime.status().role !== 'leader') return;
+    const stalls = this.stalls;
+    this.confirming = true;
+    this.deps.runtime.readIndex((err) => {
+      this.confirming = false;
+      if (!err && stalls === this.stalls) this.confirmedAfter = stalls;
+      this.queueUpdate();
+    });
   }
 
   private execute(action: EngineAction): void {
