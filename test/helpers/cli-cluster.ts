@@ -175,8 +175,18 @@ export class CliCluster {
     removeDir(this.dir);
   }
 
-  /** Every node's log tail, for assertion messages. */
+  /**
+   * Every node's last log lines for assertion messages, without the per-probe observation lines
+   * (they would crowd out the failover's own events).
+   */
   dump(lines = 30): string {
-    return this.nodes.map((n) => `--- ${n.id} (pid ${n.pid ?? '-'}):\n${n.tail(lines)}`).join('\n');
+    return this.nodes
+      .map((n) => {
+        const kept = n.lines.filter(
+          (l) => !l.includes('"redis node observation changed"') && !l.includes('"redis operation done"'),
+        );
+        return `--- ${n.id} (pid ${n.pid ?? '-'}):\n${kept.slice(-lines).join('\n')}\n${n.stderr.trim()}`;
+      })
+      .join('\n');
   }
 }

@@ -121,7 +121,7 @@ describe(`zero-loss switchover drills (${DRILLS})`, { timeout: 120_000 + DRILLS 
         assert.equal(
           r.code,
           0,
-          `drill ${i + 1} (to ${to}): exit ${r.code}\n${r.stdout}\n${r.stderr}\n${cluster.dump(15)}`,
+          `drill ${i + 1} (to ${to}): exit ${r.code}\n${r.stdout}\n${r.stderr}\n${cluster.dump(40)}`,
         );
         const doc = JSON.parse(r.stdout) as {
           ok: boolean;

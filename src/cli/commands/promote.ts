@@ -25,6 +25,8 @@ interface PromoteArgs {
 
 /** How often the shard's state is polled while the switchover runs. */
 const POLL_MS = 50;
+/** How long the progress lines wait for the live node to show the finished switchover. */
+const SETTLE_MS = 2_000;
 
 export function promoteCommand<T>(y: Argv<T>): Argv<T> {
   return y.command(
@@ -124,7 +126,8 @@ async function promote(ctx: Ctx, args: PromoteArgs): Promise<number> {
       ACTION_TIMEOUT_MS,
     );
   } finally {
-    await watcher?.stop();
+    const settled = reply?.status === 200 ? reply.body.report.to : null;
+    await watcher?.stop(settled);
   }
   if (reply.status !== 200 && reply.status !== 409) throw httpError(reply, `switchover of ${args.shard}`);
   const result = reply.body;
@@ -200,7 +203,7 @@ function watchShard(
   out: Output,
   path: string,
   initial: ShardAnswer,
-): { stop: () => Promise<void> } {
+): { stop: (master: string | null) => Promise<void> } {
   let last = initial;
   let stopped = false;
   const links = new Map(initial.replicas.map((r) => [r.id, r.linkUp]));
@@ -235,10 +238,17 @@ function watchShard(
   };
   const running = loop();
   return {
-    stop: async () => {
+    // After a switchover that finished, the live node (a follower, maybe) applies the new
+    // master within a heartbeat or so: wait that long, so the last lines show the outcome.
+    stop: async (master) => {
       stopped = true;
       await running;
+      const deadline = performance.now() + SETTLE_MS;
       await tick();
+      while (master !== null && last.master?.id !== master && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, POLL_MS));
+        await tick();
+      }
     },
   };
 }
