@@ -25,7 +25,8 @@ export function shardView(topo: Topology, shard: ShardState, viewOf: ViewOf): Sh
     .filter((n) => n.id !== shard.master)
     .map((n) => {
       const v = viewOf(shard.name, n.id);
-      const lag = masterView?.offset != null && v?.offset != null ? Math.max(0, masterView.offset - v.offset) : null;
+      // A node this node cannot reach has no current offset: its last one would show false lag.
+      const lag = masterView?.offset != null && v?.reachable && v.offset != null ? Math.max(0, masterView.offset - v.offset) : null;
       return { id: n.id, host: n.host, port: n.port, lagBytes: lag, linkUp: v ? v.linkUp : null };
     });
   return {

@@ -71,14 +71,6 @@ export interface DriverDeps {
 
 const UPDATE_MS = 25;
 const DIGEST_MS = 500;
-/**
- * A gap this long between two runs of the loop means the process was stopped (SIGSTOP, a long
- * GC pause) or starved. The Raft lease counts ticks, and a stopped process ticks once when it
- * resumes however long it slept, so after such a gap the lease may claim a leadership that
- * another node holds by now (the simulator found a resumed leader sending REPLICAOF NO ONE a term
- * late). Below this the lease's two-tick margin absorbs the delay.
- */
-const STALL_MS = 4 * UPDATE_MS;
 
 export class FailoverDriver {
   private readonly engine: FailoverEngine;
@@ -87,16 +79,12 @@ export class FailoverDriver {
   private readonly timers: Cancel[] = [];
   private readonly switchoverWaiters = new Map<number, (r: SwitchoverResult) => void>();
   private nextRequestId = 1;
-  private wasLeading = false;
   private bootstrapProposed = false;
   private warnedConfigDiff = false;
   private updateQueued = false;
   private stopped = false;
-  private lastUpdateAt: number | null = null;
-  /** Counts stalls of the loop; acting needs leadership confirmed by a quorum since the last one. */
-  private stalls = 0;
-  private confirmedAfter = 0;
-  private confirming = false;
+  /** The term this node leads in (no-op committed), or null: the engine's memory belongs to it. */
+  private leadingTerm: number | null = null;
 
   constructor(deps: DriverDeps) {
     this.deps = deps;
@@ -191,12 +179,18 @@ export class FailoverDriver {
     });
   }
 
+  /** The term in which this node leads and has committed its no-op, or null. */
+  private leaderTerm(): number | null {
+    const s = this.deps.runtime.status();
+    return s.role === 'leader' && this.deps.runtime.core.termAt(s.commit) === s.term ? s.term : null;
+  }
+
   private input(): EngineInput {
     const s = this.deps.runtime.status();
     // Leadership is a lease, not a fence (research: etcd locks, Jepsen): a deposed leader that
-    // does not know it yet must not touch Redis, so the engine acts only under a valid lease.
-    const leading =
-      s.role === 'leader' && s.lease && this.deps.runtime.core.termAt(s.commit) === s.term && this.confirmedAfter === this.stalls;
+    // does not know it yet must not touch Redis, so the engine acts only under a valid lease
+    // (which the runtime voids after a stall of the process until its ticks catch up).
+    const leading = this.leaderTerm() !== null && this.deps.runtime.leaseValid();
     return {
       now: this.deps.clock.now(),
       wallNow: (this.deps.wallNow ?? Date.now)(),
@@ -210,33 +204,21 @@ export class FailoverDriver {
 
   private update(): void {
     if (this.stopped) return;
-    const now = this.deps.clock.now();
-    if (this.lastUpdateAt !== null && now - this.lastUpdateAt > STALL_MS) this.stalls++;
-    this.lastUpdateAt = now;
-    if (this.confirmedAfter !== this.stalls) this.confirmLeadership();
-    const input = this.input();
-    if (this.wasLeading && !input.leading) this.engine.reset();
-    if (input.leading && !this.wasLeading) {
-      this.deps.logger.info({ event: '+elected-leader' }, 'failover duties: this node leads');
+    const term = this.leaderTerm();
+    // The engine's memory (operations in flight, a switchover's pause) belongs to one term of
+    // leadership: it is dropped when that ends, never when the lease merely lapses for a moment
+    // (then the engine is simply not asked to act until the lease is back).
+    if (this.leadingTerm !== null && term !== this.leadingTerm) this.engine.reset();
+    if (term !== null && term !== this.leadingTerm) {
+      this.deps.logger.info({ event: '+elected-leader', term }, 'failover duties: this node leads');
     }
-    this.wasLeading = input.leading;
+    this.leadingTerm = term;
+    const input = this.input();
     if (input.leading) {
       this.table.record(this.deps.selfId, this.deps.prober.observations(), input.now);
       this.maybeBootstrap(input.topology);
     }
     for (const action of this.engine.update(input)) this.execute(action);
-  }
-
-  /** After a stall: a ReadIndex round (a quorum's heartbeat acks, sent now) proves we still lead. */
-  private confirmLeadership(): void {
-    if (this.confirming || this.deps.runtime.status().role !== 'leader') return;
-    const stalls = this.stalls;
-    this.confirming = true;
-    this.deps.runtime.readIndex((err) => {
-      this.confirming = false;
-      if (!err && stalls === this.stalls) this.confirmedAfter = stalls;
-      this.queueUpdate();
-    });
   }
 
   private execute(action: EngineAction): void {

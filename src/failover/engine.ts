@@ -68,6 +68,10 @@ export interface DrillReport {
 const OP_RETRY_MS = 300;
 /** Polls (INFO during a sequence) repeat at most this often. */
 const POLL_MS = 10;
+/** A switchover target further behind than this is waited for before writes are paused. */
+const PRE_PAUSE_LAG_BYTES = 1 << 20;
+/** How long writes may stay paused while the target catches up, at most. */
+const catchUpLimitMs = (shard: ShardState): number => Math.min(5000, shard.settings.failoverTimeoutMs / 2);
 /** An operation with no answer after this long is considered lost. */
 const OP_TIMEOUT_MS = 3000;
 /** A proposal not seen applied within this long is proposed again. */
@@ -88,7 +92,7 @@ interface SwitchoverRequest {
   readonly forced: { readonly allowDataLoss: boolean } | null;
   readonly requestedAt: number;
   readonly deadline: number;
-  phase: 'forcing' | 'pausing' | 'catching-up' | 'committing' | 'in-flight';
+  phase: 'forcing' | 'pausing' | 'catching-up' | 'committing';
   target: string | null;
   from: string | null;
   pausedAt: number | null;
@@ -143,6 +147,9 @@ export class FailoverEngine {
     for (const r of this.switchovers.values()) {
       this.actions.push({ type: 'switchover-done', requestId: r.requestId, result: this.fail(r, 'not_leader', 'leadership changed during the switchover') });
     }
+    // A write pause this leader set is left to expire by itself (CLIENT PAUSE has a timeout):
+    // without the lease, an UNPAUSE could land in the middle of the next leader's own switchover
+    // and let the master take writes that the promotion would then lose.
     this.switchovers.clear();
   }
 
@@ -353,6 +360,8 @@ export class FailoverEngine {
     // the pause ran out, or under a new leader that never paused anything. Promoting then would
     // lose the writes the old master acknowledged since (the simulator found it).
     if (f.kind === 'switchover' && !this.writePauseHeld(input, shard, f.epoch)) {
+      const from = nodeOf(shard, f.from);
+      if (from) this.redis(input, shard.name, from, { kind: 'unpause' }); // whatever paused it, release it
       this.propose(input, shard.name, {
         type: 'failoverAborted',
         shard: shard.name,
@@ -472,10 +481,12 @@ export class FailoverEngine {
       }
       r.target = target;
       r.from = master.id;
+      // Wait (bounded) for a lagging target before pausing writes, so the pause stays short.
+      if ((row.lagBytes ?? 0) > PRE_PAUSE_LAG_BYTES && input.now - r.requestedAt < (r.deadline - r.requestedAt) / 2) return;
       const st = this.ops.get(`${shard.name}/${master.id}`);
       if (st?.op === 'pause' && st.result?.ok) {
         r.pausedAt = st.sentAt;
-        r.steps.preflight = st.sentAt - r.requestedAt;
+        r.steps.preflight = Math.round(st.sentAt - r.requestedAt);
         r.phase = 'catching-up';
       } else if (st?.op === 'pause' && st.result && !st.result.ok) {
         this.finishSwitchover(r, this.fail(r, 'redis_error', `CLIENT PAUSE on ${master.id} failed: ${st.result.error}`));
@@ -491,8 +502,11 @@ export class FailoverEngine {
       if (ms?.op === 'inspect' && ms.result?.view?.offset != null) r.masterOffset = ms.result.view.offset;
       if (ts?.op === 'inspect' && ts.result?.view?.offset != null) r.targetOffset = ts.result.view.offset;
       if (r.masterOffset !== null && r.targetOffset !== null && r.targetOffset >= r.masterOffset) {
-        r.steps.catchUp = input.now - (r.pausedAt ?? input.now);
+        r.steps.catchUp = Math.round(input.now - (r.pausedAt ?? input.now));
         r.phase = 'committing';
+      } else if (input.now - (r.pausedAt ?? input.now) > catchUpLimitMs(shard)) {
+        this.abortSwitchover(input, shard, r, 'catch_up_timeout', `${target.id} did not catch up with the paused master within ${catchUpLimitMs(shard)} ms`);
+        return;
       } else {
         this.redis(input, shard.name, master, { kind: 'inspect' }, ms?.op === 'inspect' ? POLL_MS : 0);
         this.redis(input, shard.name, target, { kind: 'inspect' }, ts?.op === 'inspect' ? POLL_MS : 0);
@@ -566,7 +580,7 @@ export class FailoverEngine {
     if (!r || r.epoch !== epoch) return;
     if (timeline?.promoted !== undefined && timeline.committed !== undefined) r.steps.promote = timeline.promoted - timeline.committed;
     if (timeline?.ended !== undefined && timeline.promoted !== undefined) r.steps.repoint = timeline.ended - timeline.promoted;
-    r.steps.total = now - r.requestedAt;
+    r.steps.total = Math.round(now - r.requestedAt);
     const report: DrillReport = {
       ...this.drillReport(r),
       repointed,
@@ -576,7 +590,7 @@ export class FailoverEngine {
   }
 
   private abortSwitchover(input: EngineInput, shard: ShardState, r: SwitchoverRequest, code: string, message: string): void {
-    if (r.pausedAt !== null && r.phase !== 'in-flight') {
+    if (r.pausedAt !== null) {
       const master = nodeOf(shard, shard.master) as RedisNodeSpec;
       this.redis(input, shard.name, master, { kind: 'unpause' }, 0);
     }

@@ -83,6 +83,8 @@ export class RaftRuntime {
   private readyInFlight = false;
   private stopped = false;
   private lastLeaderContact = -Infinity;
+  /** When the core was last ticked (the tick timer may be late after a stall). */
+  private lastTickAt = 0;
   /** When this runtime started: isolation is counted from here until a leader is heard. */
   private startedAt = 0;
   private readonly softListeners: ((status: RaftStatus) => void)[] = [];
@@ -118,9 +120,17 @@ export class RaftRuntime {
   start(): void {
     this.startedAt = this.opts.clock.now();
     this.opts.transport.onMessage((m) => this.receive(m));
+    this.lastTickAt = this.opts.clock.now();
     this.stopTicking = this.opts.clock.every(this.opts.timing.tickMs, () => {
       if (this.stopped) return;
-      this.core.tick();
+      // A process that was stopped (SIGSTOP, a long GC pause) gets one timer call however long it
+      // slept: tick once per interval that passed, so that elections, check-quorum and the
+      // leader's lease see the time that really went by.
+      const now = this.opts.clock.now();
+      const due = Math.round((now - this.lastTickAt) / this.opts.timing.tickMs);
+      const ticks = Math.min(Math.max(due, 1), 4 * this.opts.timing.electionTicks);
+      this.lastTickAt = now;
+      for (let i = 0; i < ticks; i++) this.core.tick();
       this.drain();
     });
     this.drain(); // replay committed entries from disk before anything else
@@ -197,12 +207,21 @@ export class RaftRuntime {
   }
 
   /**
+   * The leader's lease, and no stall since the last tick: after a stop, the lease must first be
+   * re-evaluated by the ticks that account for the time slept.
+   */
+  leaseValid(): boolean {
+    const stalled = this.opts.clock.now() - this.lastTickAt > 2 * this.opts.timing.tickMs;
+    return !stalled && this.core.status().lease;
+  }
+
+  /**
    * Milliseconds since this node last had proof of a majority: 0 while it leads with a lease,
    * else the time since the current leader last reached it (Infinity when never).
    */
   msSinceMajorityContact(): number {
     const s = this.core.status();
-    if (s.role === 'leader') return s.lease ? 0 : Infinity;
+    if (s.role === 'leader') return this.leaseValid() ? 0 : Infinity;
     return this.opts.clock.now() - Math.max(this.lastLeaderContact, this.startedAt);
   }
 
