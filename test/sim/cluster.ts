@@ -1,6 +1,17 @@
 // One simulated raftinel cluster, run from one seed: the real runtime loops and Raft cores over
-// a simulated network, storage and clock, under faults, with the checkers after every event.
-// Safety mode injects faults; liveness mode heals everything and demands convergence.
+// a simulated network, storage and clock, each node with the real failover driver over fake
+// Redis groups (redis-world.ts), under Raft and Redis faults, with the checkers after every
+// event and at every Redis command. Safety mode injects faults; liveness mode heals everything
+// and demands convergence of the Raft log and of the Redis topology.
+import type { FailoverBugs } from '../../src/failover/bugs.js';
+import { FailoverDriver } from '../../src/failover/driver.js';
+import {
+  applyTopologyCommand,
+  emptyTopology,
+  type Topology,
+  type TopologyEvent,
+} from '../../src/failover/topology.js';
+import type { TopologyCommand } from '../../src/failover/types.js';
 import type { RaftBugs } from '../../src/raft/bugs.js';
 import type { RaftStatus } from '../../src/raft/raft.js';
 import type { Entry, Message, NodeId } from '../../src/raft/types.js';
@@ -8,13 +19,17 @@ import { RaftRuntime, type StateMachine } from '../../src/runtime/raft-runtime.j
 import type { RaftTransport } from '../../src/runtime/ports.js';
 import { silentLogger } from '../../src/util/log.js';
 import { CounterModel, InvariantViolation, RaftCheckers } from './checkers.js';
+import { FailoverCheckers, type NodeView } from './failover-checkers.js';
 import { Prng } from './prng.js';
+import { describeRedisMix, drawRedisMix, RedisWorld } from './redis-world.js';
 import { Scheduler } from './scheduler.js';
 import { SimStorage } from './sim-storage.js';
 
 export interface SimOptions {
   readonly seed: number;
   readonly bugs?: RaftBugs;
+  /** Test-only failover bug switches (src/failover/bugs.ts), handed to every node's driver. */
+  readonly failoverBugs?: FailoverBugs;
   /** Virtual milliseconds of faults, then of healing. */
   readonly safetyMs?: number;
   readonly livenessMs?: number;
@@ -37,11 +52,18 @@ export interface SimResult {
     elections: number;
     crashes: number;
     snapshots: number;
+    redisWrites: number;
+    redisFaults: number;
+    redisCommands: number;
+    failovers: number;
+    promotions: number;
+    switchoversJudged: number;
+    demotionsJudged: number;
   };
 }
 
 /** The faults injected now and then, each with a weight; weight 0 disables it for the seed. */
-type PeriodicFault = 'crash' | 'crashLeader' | 'isolateLeader' | 'partition' | 'clog' | 'heal';
+type PeriodicFault = 'crash' | 'crashLeader' | 'isolateLeader' | 'partition' | 'clog' | 'pause' | 'heal';
 
 /**
  * Swarm testing (Groce et al., 2012; TigerBeetle's VOPR): each seed runs its own mix of fault
@@ -107,6 +129,8 @@ function drawMix(r: Prng): FaultMix {
       isolateLeader: on() ? r.int(1, 4) : 0,
       partition: on(0.4) ? r.int(1, 4) : 0,
       clog: on(0.4) ? r.int(1, 2) : 0,
+      // A node (often the leader) stops like SIGSTOP: its timers, sockets and probes freeze.
+      pause: on(0.4) ? r.int(1, 3) : 0,
       heal: r.int(1, 3),
     },
   };
@@ -128,18 +152,46 @@ function describeMix(m: FaultMix): string {
 
 const TICK_MS = 50;
 
-/** The replicated counter every simulated node runs. */
-class CounterStateMachine implements StateMachine {
+/** Sim ms by which every node's wall clock (history timestamps, cooldowns) runs ahead. */
+const WALL_OFFSET_MS = 1_700_000_000_000;
+
+/**
+ * What every simulated node runs: the replicated counter of the Raft workload, and the topology
+ * reducer for `{type:'topology'}` entries, applied as src/node/cluster-state.ts applies them.
+ */
+class SimStateMachine implements StateMachine {
   value = 0;
+  topology: Topology = emptyTopology();
+  private readonly listeners: ((events: readonly TopologyEvent[], index: number) => void)[] = [];
+
   apply(entry: Entry): unknown {
-    if (entry.kind === 'normal') this.value++;
+    if (entry.kind !== 'normal') return this.value;
+    // The driver's proposals are `{"type":"topology",...}`; the workload's are `{"op":"incr"}`.
+    const cmd = entry.data.startsWith('{"type"')
+      ? (JSON.parse(entry.data) as { type?: string; command?: TopologyCommand })
+      : {};
+    if (cmd.type === 'topology' && cmd.command) {
+      const events = applyTopologyCommand(this.topology, cmd.command, entry.term);
+      for (const l of this.listeners) l(events, entry.index);
+      return events.length;
+    }
+    this.value++;
     return this.value;
   }
-  snapshot(): string {
-    return JSON.stringify({ value: this.value });
+
+  onTopology(listener: (events: readonly TopologyEvent[], index: number) => void): void {
+    this.listeners.push(listener);
   }
+
+  snapshot(): string {
+    return JSON.stringify({ value: this.value, topology: this.topology });
+  }
+
   restore(data: string): void {
-    this.value = (JSON.parse(data) as { value: number }).value;
+    const state = JSON.parse(data) as { value: number; topology: Topology };
+    this.value = state.value;
+    this.topology = state.topology;
+    for (const l of this.listeners) l([], 0);
   }
 }
 
@@ -147,10 +199,16 @@ interface SimNode {
   readonly id: NodeId;
   readonly storage: SimStorage;
   runtime: RaftRuntime | null;
-  sm: CounterStateMachine;
+  sm: SimStateMachine;
   incarnation: number;
   handler: ((m: Message) => void) | null;
+  envelopes: Map<string, (from: NodeId, body: unknown) => void> | null;
+  driver: FailoverDriver | null;
   clockRate: number;
+  /** SIGSTOP: nothing of this node runs before this sim time. */
+  pausedUntil: number;
+  /** When its last pause began (for the checkers' judgement of what faults touched). */
+  pausedAt: number;
 }
 
 export class SimCluster {
@@ -170,11 +228,36 @@ export class SimCluster {
   private readonly retiredIds = new Set<NodeId>();
 
   private readonly mix: FaultMix;
+  private readonly world: RedisWorld;
+  private readonly fchk: FailoverCheckers;
+  /** The Redis workload's own stream, so that it does not shift the Raft workload's choices. */
+  private readonly redisPrng: Prng;
 
   constructor(private readonly opts: SimOptions) {
     this.prng = new Prng(opts.seed);
     this.faults = this.prng.fork();
     this.mix = drawMix(this.faults.fork());
+    this.redisPrng = new Prng(opts.seed ^ 0x5eed);
+    this.world = new RedisWorld(
+      this.sched,
+      this.redisPrng.fork(),
+      this.redisPrng.fork(),
+      drawRedisMix(this.redisPrng.fork()),
+      {
+        commandSent: (sender, shard, node, op) => this.fchk.commandSent(this.view(sender), shard, node, op),
+        commandArrived: (shard, node, op, tag) => this.fchk.commandArrived(shard, node, op, tag),
+        trace: (line) => this.trace(line),
+      },
+      () => this.leader()?.id ?? null,
+    );
+    this.fchk = new FailoverCheckers(
+      this.world.groups,
+      WALL_OFFSET_MS,
+      () => this.sched.now,
+      (line) => this.trace(line),
+      (node, shard, redis, since) =>
+        this.world.linkTroubled(node, shard, redis, since) || this.pausedSince(node, since),
+    );
     const ids = Array.from({ length: this.mix.voters }, (_, i) => `n${i + 1}`);
     for (const id of ids) this.addNode(id);
     for (const id of ids) this.startNode(id, ids);
@@ -185,6 +268,8 @@ export class SimCluster {
     const livenessMs = this.opts.livenessMs ?? 8_000;
     try {
       this.scheduleWorkload(safetyMs + livenessMs / 2);
+      this.scheduleRedisWorkload(safetyMs, safetyMs + livenessMs / 2);
+      this.world.start(safetyMs);
       this.scheduleFaults();
       this.sched.runUntil(safetyMs, () => this.afterEvent());
       this.heal();
@@ -209,7 +294,7 @@ export class SimCluster {
       ok,
       failure,
       caughtBy,
-      mix: describeMix(this.mix),
+      mix: `${describeMix(this.mix)}\n  ${describeRedisMix(this.world.mix)}`,
       stats: {
         events: this.events,
         writes: this.model.writesAcked,
@@ -217,6 +302,16 @@ export class SimCluster {
         elections: this.elections,
         crashes: this.crashes,
         snapshots: [...this.nodes.values()].filter((n) => n.storage.snapshot !== null).length,
+        redisWrites: this.world.stats.writesAcked,
+        redisFaults: this.world.stats.faults,
+        redisCommands: this.world.stats.commands,
+        failovers: Object.values(this.fchk.committedTopology().history).reduce(
+          (n, h) => n + h.filter((x) => x.result === 'ended').length,
+          0,
+        ),
+        promotions: this.fchk.stats.promotions,
+        switchoversJudged: this.fchk.stats.switchoversJudged,
+        demotionsJudged: this.fchk.stats.demotionsJudged,
       },
     };
   }
@@ -230,12 +325,17 @@ export class SimCluster {
       id,
       storage: new SimStorage(),
       runtime: null,
-      sm: new CounterStateMachine(),
+      sm: new SimStateMachine(),
       incarnation: 0,
       handler: null,
+      envelopes: null,
+      driver: null,
       clockRate: 0.97 + this.faults.float() * 0.06,
+      pausedUntil: 0,
+      pausedAt: -Infinity,
     };
     this.nodes.set(id, node);
+    this.world.knownObservers.add(id);
     return node;
   }
 
@@ -243,7 +343,20 @@ export class SimCluster {
     const node = this.nodes.get(id) as SimNode;
     node.incarnation++;
     const incarnation = node.incarnation;
-    node.sm = new CounterStateMachine();
+    node.sm = new SimStateMachine();
+    node.pausedUntil = 0;
+    const alive = (): boolean => node.incarnation === incarnation && node.runtime !== null;
+    const paused = (): number => node.pausedUntil;
+    const clock = this.sched.clockFor(alive, node.clockRate, false, paused);
+    // What reaches a paused node waits in its socket until it resumes.
+    const inbox = (fn: () => void): void => {
+      const attempt = (): void => {
+        if (!alive()) return;
+        if (this.sched.now < node.pausedUntil) this.sched.at(node.pausedUntil, attempt, true);
+        else fn();
+      };
+      attempt();
+    };
     const transport: RaftTransport = {
       send: (m) => this.send(m),
       onMessage: (h) => {
@@ -262,10 +375,7 @@ export class SimCluster {
       },
       storage: node.storage,
       transport,
-      clock: this.sched.clockFor(
-        () => node.incarnation === incarnation && node.runtime !== null,
-        node.clockRate,
-      ),
+      clock,
       stateMachine: node.sm,
       random: this.electionRandom(this.prng.fork()),
       logger: silentLogger(),
@@ -278,7 +388,10 @@ export class SimCluster {
           this.checkers.persisted(nid, rd, (i) => node.storage.termAt(i));
           if (rd.snapshot) this.checkers.restored(nid, rd.snapshot.meta.index);
         },
-        applied: (nid, e) => this.checkers.applied(nid, e),
+        applied: (nid, e) => {
+          this.checkers.applied(nid, e);
+          for (const c of this.fchk.applied(e)) this.world.committed(c);
+        },
         sent: (nid, msgs) => {
           this.checkers.sent(nid, msgs);
           this.maybeCrashAfterSend(nid, msgs);
@@ -290,11 +403,65 @@ export class SimCluster {
     node.runtime = runtime;
     runtime.onSoftState((s) => {
       if (s.role !== 'leader') return;
+      this.fchk.leaderElected(s.term);
       this.elections++;
       this.trace(`${id} leads term ${s.term} (last ${s.lastIndex}@${s.lastTerm}, commit ${s.commit})`);
       this.maybeStrikeNewLeader(id, runtime, s.term);
     });
+    const sm = node.sm;
+    const envelopes = new Map<string, (from: NodeId, body: unknown) => void>();
+    node.envelopes = envelopes;
+    const driver = new FailoverDriver({
+      selfId: id,
+      configuredShards: this.world.specs,
+      credentials: () => ({ auth: null, tls: null }),
+      runtime,
+      topology: () => sm.topology,
+      onTopology: (l) => sm.onTopology(l),
+      // The prober's clock is quiet: probing touches no Raft state (the driver reacts on its own clock).
+      prober: this.world.proberFor(id, this.sched.clockFor(alive, node.clockRate, true, paused), inbox),
+      admin: this.world.executorFor(id, inbox),
+      channel: {
+        sendEnvelope: (to, kind, body) => {
+          this.sendEnvelope(id, to, kind, body);
+          return true;
+        },
+        onEnvelope: (kind, handler) => {
+          envelopes.set(kind, handler);
+        },
+      },
+      logger: silentLogger(),
+      publish: (name, shard, message) => {
+        if (
+          name === '+switch-master' ||
+          name === '+odown' ||
+          name === '+try-failover' ||
+          name === '+failover-end' ||
+          name === '-failover-abort'
+        ) {
+          this.trace(`${id} publishes ${name} ${message}`);
+        }
+        this.fchk.published(this.view(id), name, shard, message);
+      },
+      clock,
+      wallNow: () => this.sched.now + WALL_OFFSET_MS,
+      bugs: this.opts.failoverBugs,
+    });
+    node.driver = driver;
     runtime.start();
+    driver.start();
+  }
+
+  /** A node as the failover checkers see it: Raft status and applied topology. */
+  /** Whether the node was paused at any time since `since`. */
+  private pausedSince(id: NodeId, since: number): boolean {
+    const n = this.nodes.get(id);
+    return n !== undefined && n.pausedAt > -Infinity && (n.pausedAt >= since || n.pausedUntil >= since);
+  }
+
+  private view(id: NodeId): NodeView {
+    const node = this.nodes.get(id) as SimNode;
+    return { id, status: (node.runtime as RaftRuntime).status(), topology: node.sm.topology };
   }
 
   /**
@@ -315,6 +482,8 @@ export class SimCluster {
     if (!node?.runtime) return;
     node.runtime = null; // everything not in node.storage is lost
     node.handler = null;
+    node.envelopes = null;
+    node.driver = null;
     this.crashes++;
     this.trace(`${id} crashes (term ${node.storage.hardState.term}, vote ${node.storage.hardState.vote})`);
   }
@@ -353,12 +522,41 @@ export class SimCluster {
     }
   }
 
+  /** Driver envelopes (observations) share the Raft links: the same partitions, drops and delays. */
+  private sendEnvelope(from: NodeId, to: NodeId, kind: string, body: unknown): void {
+    const link = `${from}>${to}`;
+    if (this.faultsOn && (this.blocked.has(link) || this.faults.chance(this.mix.dropRate))) return;
+    let delay = this.mix.delayMs * (0.5 + this.faults.float());
+    if (this.faultsOn && this.faults.chance(this.mix.reorderRate)) delay += this.faults.int(10, 300);
+    const clogUntil = this.clogged.get(link);
+    if (this.faultsOn && clogUntil !== undefined && clogUntil > this.sched.now)
+      delay += clogUntil - this.sched.now;
+    // Quiet: the driver only records what arrives; its update runs later on its own clock.
+    this.sched.at(
+      this.sched.now + delay,
+      () => {
+        if (this.faultsOn && this.blocked.has(link)) return;
+        const node = this.nodes.get(to);
+        if (node && this.sched.now < node.pausedUntil) {
+          this.sched.at(node.pausedUntil, () => node.envelopes?.get(kind)?.(from, body), true);
+          return;
+        }
+        node?.envelopes?.get(kind)?.(from, body);
+      },
+      true,
+    );
+  }
+
   private deliver(m: Message): void {
     // A partition also cuts what is on the wire when it starts: a leader isolated just after
     // its election must be able to lose the appends it has already sent.
     if (this.faultsOn && this.blocked.has(`${m.from}>${m.to}`)) return;
     const node = this.nodes.get(m.to);
     if (!node?.runtime || !node.handler) return;
+    if (this.sched.now < node.pausedUntil) {
+      this.sched.at(node.pausedUntil, () => this.deliver(m));
+      return;
+    }
     this.checkers.voteRequestDelivered(m, node.runtime.status());
     node.handler(m);
   }
@@ -403,6 +601,52 @@ export class SimCluster {
     } else {
       this.changeMembership();
     }
+  }
+
+  /**
+   * Redis clients write to whatever master a random live node's applied topology names (a
+   * stale node names a stale master: that write may land on a demoted node or be lost), and now
+   * and then the leader runs a planned switchover.
+   */
+  private scheduleRedisWorkload(switchoversUntil: number, stopAt: number): void {
+    const r = this.redisPrng.fork();
+    const mix = this.world.mix;
+    const write = (): void => {
+      if (this.sched.now >= stopAt) return;
+      const live = this.live();
+      if (live.length > 0) {
+        const topo = r.pick(live).sm.topology;
+        const shard = r.pick(this.world.specs).name;
+        const master = topo.shards[shard]?.master;
+        if (master) this.world.write(shard, master);
+      }
+      this.sched.at(this.sched.now + r.int(mix.writeGapMs[0], mix.writeGapMs[1]), write, true);
+    };
+    this.sched.at(r.int(0, 50), write, true);
+    if (mix.switchoverEveryMs === 0) return;
+    const switchover = (): void => {
+      if (this.sched.now >= switchoversUntil) return;
+      this.switchover(r);
+      this.sched.at(
+        this.sched.now + r.int(mix.switchoverEveryMs / 2, (3 * mix.switchoverEveryMs) / 2),
+        switchover,
+      );
+    };
+    this.sched.at(r.int(1000, mix.switchoverEveryMs), switchover);
+  }
+
+  private switchover(r: Prng): void {
+    const leader = this.leader();
+    if (!leader?.driver) return;
+    const shards = Object.values(leader.sm.topology.shards).filter(
+      (s) => s.master !== null && s.failover === null,
+    );
+    if (shards.length === 0) return;
+    const s = r.pick(shards);
+    const others = s.nodes.filter((n) => n.id !== s.master);
+    const to = r.chance(0.5) ? null : r.pick(others).id;
+    this.trace(`${leader.id} runs a switchover of ${s.name} from ${s.master} to ${to ?? 'the best replica'}`);
+    void leader.driver.switchover(s.name, to, r.pick([2000, 5000]));
   }
 
   private transferLeadership(): void {
@@ -529,6 +773,18 @@ export class SimCluster {
         this.partition(ids);
         this.trace(`partition: ${[...this.blocked].join(' ')}`);
         return;
+      case 'pause': {
+        const live = this.live();
+        const leader = this.leader();
+        const victim =
+          leader && this.faults.chance(0.6) ? leader : live.length > 0 ? this.faults.pick(live) : undefined;
+        if (!victim) return;
+        const ms = this.faults.int(200, 3000);
+        victim.pausedUntil = this.sched.now + ms;
+        victim.pausedAt = this.sched.now;
+        this.trace(`${victim.id} pauses for ${ms} ms`);
+        return;
+      }
       case 'clog': {
         const a = this.faults.pick(ids);
         const b = this.faults.pick(ids);
@@ -595,8 +851,10 @@ export class SimCluster {
 
   private heal(): void {
     this.faultsOn = false;
+    this.world.heal();
     this.blocked.clear();
     this.clogged.clear();
+    for (const n of this.nodes.values()) n.pausedUntil = 0;
     for (const n of this.nodes.values()) {
       if (n.runtime === null && !this.retired(n.id)) this.startNode(n.id, null);
     }
@@ -665,6 +923,7 @@ export class SimCluster {
         throw new InvariantViolation('Liveness', `${id} state differs from the leader's`);
       }
     }
+    this.fchk.converged([...ls.conf.voters, ...ls.conf.learners].map((id) => this.view(id)));
   }
 }
 

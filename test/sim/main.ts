@@ -1,5 +1,7 @@
 // `npm run sim -- --seeds N --from S [--bug NAME] [--verbose] [--trace]`: runs seeds S..S+N-1, prints the
 // exact command that replays any failure and, at the end, how many failures each checker found.
+// NAME is a Raft bug (src/raft/bugs.ts) or a failover bug (src/failover/bugs.ts).
+import { failoverBugNames, type FailoverBugName } from '../../src/failover/bugs.js';
 import { bugNames, type BugName } from '../../src/raft/bugs.js';
 import { runSeed } from './cluster.js';
 
@@ -10,15 +12,18 @@ function arg(name: string, fallback?: string): string | undefined {
 
 const seeds = Number(arg('seeds', '100'));
 const from = Number(arg('from', '1'));
-const bug = arg('bug') as BugName | undefined;
+const bug = arg('bug') as BugName | FailoverBugName | undefined;
+const isRaftBug = (name: string): name is BugName => (bugNames as readonly string[]).includes(name);
+const isFailoverBug = (name: string): name is FailoverBugName =>
+  (failoverBugNames as readonly string[]).includes(name);
 const verbose = process.argv.includes('--verbose');
 const trace = process.argv.includes('--trace');
 if (!Number.isInteger(seeds) || seeds < 1 || !Number.isInteger(from) || from < 0) {
   console.error('usage: npm run sim -- --seeds N --from S [--bug NAME] [--verbose] [--trace]');
   process.exit(2);
 }
-if (bug !== undefined && !bugNames.includes(bug)) {
-  console.error(`unknown bug ${bug}; one of ${bugNames.join(', ')}`);
+if (bug !== undefined && !isRaftBug(bug) && !isFailoverBug(bug)) {
+  console.error(`unknown bug ${bug}; one of ${[...bugNames, ...failoverBugNames].join(', ')}`);
   process.exit(2);
 }
 
@@ -31,7 +36,8 @@ for (let seed = from; seed < from + seeds; seed++) {
   const t0 = performance.now();
   const r = runSeed({
     seed,
-    bugs: bug ? { [bug]: true } : undefined,
+    bugs: bug && isRaftBug(bug) ? { [bug]: true } : undefined,
+    failoverBugs: bug && isFailoverBug(bug) ? { [bug]: true } : undefined,
     trace: trace ? (line) => console.log(line) : undefined,
   });
   const ms = performance.now() - t0;

@@ -1,8 +1,12 @@
 // Fake Redis nodes for the whole-cluster simulation: roles, replication ids, offsets, a write
-// log, crashes (with or without data), empty restarts and stalls. Replication follows Redis'
-// rules closely enough for failover decisions: PSYNC continues when the replica's history is
-// the new master's current or previous one, otherwise a full resync replaces the replica's data.
-import type { RedisObservation } from '../../src/failover/types.js';
+// log, crashes (with or without data), empty restarts, stalls and CLIENT PAUSE. Replication
+// follows Redis' rules closely enough for failover decisions: PSYNC continues when the
+// replica's history is the new master's current or previous one and its data is a prefix of
+// the master's, otherwise a full resync replaces the replica's data. Replicas reconnect by
+// themselves (Redis' replicationCron, about once a second), also to a master that restarted
+// empty: that is how data is lost when nobody fails the empty master over in time.
+// The nodes answer ROLE and INFO with the raw replies real Redis sends, so the simulated
+// observers run the real parsers and the real observe() of src/monitor.
 import type { Prng } from './prng.js';
 
 export class FakeRedis {
@@ -12,14 +16,23 @@ export class FakeRedis {
   masterId: string | null;
   replId: string;
   replId2 = '';
-  /** Every acknowledged write on this node, in replication order: offset = writes.length. */
+  /** Every write this node holds, in replication order: offset = writes.length. */
   writes: number[] = [];
   runId: string;
   linkUp = false;
   linkDownSince = 0;
+  /** A replica whose link is down tries to connect again at this time (replicationCron). */
+  nextConnectAt = 0;
   pausedUntil = 0;
   /** Full resyncs this node went through (data it had was replaced). */
   fullSyncs = 0;
+  /** Sim time of the last crash or restart (faults the checkers must know about). */
+  lastDisturbedAt = -Infinity;
+  /** Sim time at which replId last changed (promotion, full resync, empty restart). */
+  replIdChangedAt = 0;
+  emptyRestarts = 0;
+  /** Counts crashes: a restarted process has new connections. */
+  incarnation = 0;
 
   constructor(
     readonly id: string,
@@ -27,6 +40,8 @@ export class FakeRedis {
     readonly port: number,
     private readonly rng: Prng,
     masterId: string | null,
+    /** Chance that a replica with its link up copies the master's new writes at one replication step. */
+    readonly copyChance: number,
   ) {
     this.role = masterId === null ? 'master' : 'slave';
     this.masterId = masterId;
@@ -43,12 +58,13 @@ export class FakeRedis {
   }
 
   /** REPLICAOF NO ONE: a new history begins; the old one stays reachable for PSYNC as replId2. */
-  promote(): void {
+  promote(now: number): void {
     if (this.role === 'master') return;
     this.role = 'master';
     this.masterId = null;
     this.replId2 = this.replId;
     this.replId = newId(this.rng);
+    this.replIdChangedAt = now;
     this.linkUp = false;
   }
 
@@ -58,68 +74,81 @@ export class FakeRedis {
     this.masterId = masterId;
     this.linkUp = false;
     this.linkDownSince = now;
+    this.nextConnectAt = now;
   }
 
-  crash(): void {
+  crash(now: number): void {
     this.alive = false;
+    this.incarnation++;
     this.linkUp = false;
+    this.lastDisturbedAt = now;
   }
 
-  /** A restart: with its data (persistence) or empty (no persistence: offset 0, new history). */
+  stall(now: number, ms: number): void {
+    this.stalledUntil = Math.max(this.stalledUntil, now + ms);
+  }
+
+  /**
+   * A restart keeps the role of the config file (CONFIG REWRITE saved it), with its data
+   * (persistence) or empty (no persistence: offset 0 and a new history).
+   */
   restart(now: number, empty: boolean): void {
     this.alive = true;
     this.stalledUntil = 0;
     this.pausedUntil = 0;
     this.runId = newId(this.rng);
+    this.linkUp = false;
     this.linkDownSince = now;
+    this.nextConnectAt = now + 50;
+    this.lastDisturbedAt = now;
     if (empty) {
+      this.emptyRestarts++;
       this.writes = [];
       this.replId = newId(this.rng);
+      this.replIdChangedAt = now;
       this.replId2 = '';
     }
   }
+}
 
-  observe(now: number, isCommittedMaster: boolean, lastOkAgoMs: number, downAfterMs: number): RedisObservation {
-    const ok = lastOkAgoMs <= downAfterMs;
-    const master = this.masterId;
-    return {
-      shard: '',
-      node: this.id,
-      sdown: !ok || (isCommittedMaster && this.role === 'slave'),
-      unsure: false,
-      reachable: ok,
-      role: this.role,
-      masterHost: master ? `h-${master}` : null,
-      masterPort: master ? 6379 : null,
-      linkUp: this.role === 'slave' ? this.linkUp : null,
-      linkDownMs: this.role === 'slave' && !this.linkUp ? now - this.linkDownSince : null,
-      offset: this.offset,
-      replId: this.replId,
-      runId: this.runId,
-      error: null,
-      lastOkAgoMs,
-    };
-  }
+/** The replies a node gives to the two probe commands. */
+export interface ProbeReply {
+  readonly role: unknown[];
+  /** INFO replication + server, or null when it was not asked for. */
+  readonly info: string | null;
 }
 
 /** The Redis group of one shard, stepped by the simulator. */
 export class RedisGroup {
   readonly nodes = new Map<string, FakeRedis>();
   private nextWrite = 1;
-  acknowledged: number[] = [];
+  /** Every write any node acknowledged to a client. */
+  acknowledged = 0;
 
-  constructor(ids: readonly string[], rng: Prng) {
-    const [first, ...rest] = ids;
-    this.nodes.set(first, new FakeRedis(first, `h-${first}`, 6379, rng, null));
-    for (const id of rest) {
-      const r = new FakeRedis(id, `h-${id}`, 6379, rng, first);
-      this.nodes.set(id, r);
+  constructor(
+    readonly shard: string,
+    ids: readonly string[],
+    rng: Prng,
+    private readonly reconnectMs: number,
+  ) {
+    const [first] = ids;
+    for (const id of ids) {
+      const copyChance = id === first ? 1 : 0.2 + rng.float() * 0.8;
+      this.nodes.set(
+        id,
+        new FakeRedis(id, hostOf(shard, id), 6379, rng, id === first ? null : first, copyChance),
+      );
     }
     this.replicate(0);
   }
 
+  node(id: string): FakeRedis {
+    return this.nodes.get(id) as FakeRedis;
+  }
+
   byHost(host: string): FakeRedis | undefined {
-    return [...this.nodes.values()].find((n) => n.host === host);
+    for (const n of this.nodes.values()) if (n.host === host) return n;
+    return undefined;
   }
 
   /** A client write to a node: acknowledged only by an answering, unpaused master. */
@@ -128,12 +157,12 @@ export class RedisGroup {
     if (!n || !n.answers(now) || n.role !== 'master' || now < n.pausedUntil) return null;
     const value = this.nextWrite++;
     n.writes.push(value);
-    this.acknowledged.push(value);
+    this.acknowledged++;
     return value;
   }
 
-  /** Replicas with a live link copy their master's writes; broken links resync. */
-  replicate(now: number): void {
+  /** Replicas with a live link copy their master's writes (some lag); broken links reconnect. */
+  replicate(now: number, rng?: Prng): void {
     for (const r of this.nodes.values()) {
       if (r.role !== 'slave' || !r.answers(now)) continue;
       const m = r.masterId ? this.nodes.get(r.masterId) : undefined;
@@ -141,23 +170,77 @@ export class RedisGroup {
         if (r.linkUp) {
           r.linkUp = false;
           r.linkDownSince = now;
+          r.nextConnectAt = now + this.reconnectMs;
         }
         continue;
       }
-      if (!r.linkUp) this.sync(r, m);
-      else if (r.writes.length < m.writes.length) r.writes.push(...m.writes.slice(r.writes.length));
+      if (!r.linkUp) {
+        if (now < r.nextConnectAt) continue;
+        this.sync(r, m, now);
+      } else if (r.writes.length < m.writes.length && (!rng || rng.chance(r.copyChance))) {
+        r.writes.push(...m.writes.slice(r.writes.length));
+      }
     }
   }
 
-  private sync(r: FakeRedis, m: FakeRedis): void {
-    const continues = (r.replId === m.replId || r.replId === m.replId2) && r.offset <= m.offset && isPrefix(r.writes, m.writes);
+  private sync(r: FakeRedis, m: FakeRedis, now: number): void {
+    const continues = (r.replId === m.replId || r.replId === m.replId2) && isPrefix(r.writes, m.writes);
     if (!continues) {
       r.fullSyncs++;
+      r.writes = [...m.writes];
+    } else if (r.writes.length < m.writes.length) {
+      r.writes.push(...m.writes.slice(r.writes.length));
     }
-    r.writes = [...m.writes];
+    if (r.replId !== m.replId) r.replIdChangedAt = now;
     r.replId = m.replId;
     r.linkUp = true;
   }
+
+  /** ROLE as Redis 7 sends it; INFO replication + server when asked. */
+  probe(id: string, now: number, withInfo: boolean): ProbeReply {
+    const n = this.node(id);
+    let role: unknown[];
+    if (n.role === 'master') {
+      const replicas = [...this.nodes.values()]
+        .filter((r) => r.role === 'slave' && r.masterId === id && r.linkUp && r.alive)
+        .map((r) => [r.host, String(r.port), String(r.offset)]);
+      role = ['master', n.offset, replicas];
+    } else {
+      const m = this.node(n.masterId as string);
+      role = ['slave', m.host, m.port, n.linkUp ? 'connected' : 'connect', n.linkUp ? n.offset : -1];
+    }
+    return { role, info: withInfo ? this.info(id, now) : null };
+  }
+
+  info(id: string, now: number): string {
+    const n = this.node(id);
+    const lines = ['# Server', `run_id:${n.runId}`, '# Replication', `role:${n.role}`];
+    if (n.role === 'slave') {
+      const m = this.node(n.masterId as string);
+      lines.push(
+        `master_host:${m.host}`,
+        `master_port:${m.port}`,
+        `master_link_status:${n.linkUp ? 'up' : 'down'}`,
+      );
+      if (!n.linkUp)
+        lines.push(`master_link_down_since_seconds:${Math.floor((now - n.linkDownSince) / 1000)}`);
+      lines.push(`slave_repl_offset:${n.offset}`, `slave_read_repl_offset:${n.offset}`);
+    }
+    const connected = [...this.nodes.values()].filter(
+      (r) => r.role === 'slave' && r.masterId === id && r.linkUp,
+    ).length;
+    lines.push(
+      `connected_slaves:${connected}`,
+      `master_replid:${n.replId}`,
+      `master_replid2:${n.replId2 || '0'.repeat(40)}`,
+      `master_repl_offset:${n.offset}`,
+    );
+    return lines.join('\r\n') + '\r\n';
+  }
+}
+
+export function hostOf(shard: string, id: string): string {
+  return `${shard}-${id}.redis`;
 }
 
 function isPrefix(a: readonly number[], b: readonly number[]): boolean {
@@ -166,8 +249,12 @@ function isPrefix(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
+/** 40 hex digits, as Redis' run ids and replication ids. */
 function newId(rng: Prng): string {
   let s = '';
-  for (let i = 0; i < 8; i++) s += Math.floor(rng.float() * 16).toString(16);
+  for (let i = 0; i < 5; i++)
+    s += Math.floor(rng.float() * 2 ** 32)
+      .toString(16)
+      .padStart(8, '0');
   return s;
 }

@@ -6,6 +6,8 @@ interface Event {
   readonly at: number;
   readonly seq: number;
   readonly run: () => void;
+  /** Touches no raftinel node's Raft state (fake Redis, probes): the Raft checks may skip it. */
+  readonly quiet: boolean;
   cancelled: boolean;
 }
 
@@ -14,46 +16,60 @@ export class Scheduler {
   private seq = 0;
   private heap: Event[] = [];
 
-  at(time: number, run: () => void): Cancel {
-    const ev: Event = { at: Math.max(time, this.now), seq: this.seq++, run, cancelled: false };
+  at(time: number, run: () => void, quiet = false): Cancel {
+    const ev: Event = { at: Math.max(time, this.now), seq: this.seq++, run, quiet, cancelled: false };
     this.push(ev);
     return () => {
       ev.cancelled = true;
     };
   }
 
-  /** Runs events up to `until`; false when the queue ran dry first. */
+  /** Runs events up to `until`, calling `afterEach` after every event that is not quiet. */
   runUntil(until: number, afterEach: () => void): void {
     while (this.heap.length > 0 && this.heap[0].at <= until) {
       const ev = this.pop();
       if (ev.cancelled) continue;
       this.now = ev.at;
       ev.run();
-      afterEach();
+      if (!ev.quiet) afterEach();
     }
     this.now = until;
   }
 
-  /** A clock for one node incarnation: `alive()` false drops its pending callbacks. */
-  clockFor(alive: () => boolean, rate = 1): Clock {
+  /**
+   * A clock for one node incarnation: `alive()` false drops its pending callbacks. A quiet
+   * clock's events are quiet (see Event.quiet): only for code that never touches Raft state.
+   */
+  clockFor(alive: () => boolean, rate = 1, quiet = false, pausedUntil: () => number = () => 0): Clock {
+    // A paused process (SIGSTOP) runs nothing until it resumes; then every timer that came due
+    // fires once, in order, while its monotonic clock has moved on.
+    const held = (run: () => void): (() => void) => {
+      const attempt = (): void => {
+        if (!alive()) return;
+        const until = pausedUntil();
+        if (this.now < until) this.at(until, attempt, quiet);
+        else run();
+      };
+      return attempt;
+    };
     return {
       now: () => this.now * rate,
       every: (intervalMs, fn) => {
         let cancelled = false;
         const period = intervalMs / rate;
-        const loop = (): void => {
-          if (cancelled || !alive()) return;
+        const loop = held(() => {
+          if (cancelled) return;
           fn();
-          this.at(this.now + period, loop);
-        };
-        this.at(this.now + period, loop);
+          this.at(this.now + period, loop, quiet);
+        });
+        this.at(this.now + period, loop, quiet);
         return () => {
           cancelled = true;
         };
       },
-      after: (delayMs, fn) => this.at(this.now + delayMs / rate, () => alive() && fn()),
+      after: (delayMs, fn) => this.at(this.now + delayMs / rate, held(fn), quiet),
       defer: (fn) => {
-        this.at(this.now, () => alive() && fn());
+        this.at(this.now, held(fn), quiet);
       },
     };
   }

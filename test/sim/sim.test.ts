@@ -1,31 +1,61 @@
-// The simulator in CI: a fixed range of seeds must pass on the real code, and each known Raft
-// bug (src/raft/bugs.ts) must be caught by the external checkers within a stated number of
-// seeds. Runs are deterministic per seed, so the bounds below are stable until the simulator,
-// the Raft core or the runtime changes; then re-measure with
-//   npm run sim -- --seeds 1000 --from 1 --bug NAME
+// The simulator in CI: a fixed range of seeds must pass on the real code (whole clusters of the
+// real Raft runtime and failover driver, under Raft faults and Redis faults), and each known
+// bug, Raft (src/raft/bugs.ts) or failover (src/failover/bugs.ts), must be caught by the
+// external checkers within a stated number of seeds. Runs are deterministic per seed, so the
+// bounds below are stable until the simulator, the Raft core, the runtime or the failover code
+// changes; then re-measure with
+//   npm run sim -- --seeds 600 --from 1 --bug NAME
 // and keep each bound at about three times the longest run of seeds without a catch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { failoverBugNames, type FailoverBugName } from '../../src/failover/bugs.js';
 import { bugNames, type BugName } from '../../src/raft/bugs.js';
-import { runSeed, type SimResult } from './cluster.js';
+import { runSeed, type SimOptions, type SimResult } from './cluster.js';
 
 const FIRST_SEED = 1;
 const SEEDS = 1000;
 
 /**
  * How many seeds (from seed 1) each bug may get before a safety checker must have failed a run.
- * Measured over seeds 1..1000: the first catching seed, the share of seeds caught, and the
- * longest stretch of seeds without a catch. The first catch moves whenever the simulator or
- * the core changes (commitOldTerm went from seed 1 to seed 36 after one runtime change while its
- * rate stayed near 10%), so each bound is about three times that longest stretch instead.
+ * Measured over seeds 1..600 (a Raft bug over 600, a failover bug over 300 to 600): the first
+ * catching seed, the share of seeds caught, and the longest stretch of seeds without a catch.
+ * The first catch moves whenever the simulator or the code under test changes (commitOldTerm
+ * went from seed 1 to seed 36 after one runtime change while its rate stayed near 10%), so each
+ * bound is about three times that longest stretch instead.
  */
-const bugBounds: Readonly<Record<BugName, { readonly bound: number; readonly measured: string }>> = {
-  commitOldTerm: { bound: 150, measured: 'first at seed 36, 9.7% of seeds, longest gap 50' },
-  doubleVote: { bound: 45, measured: 'first at seed 5, 32% of seeds, longest gap 16' },
-  voteNotPersisted: { bound: 150, measured: 'first at seed 7, 10.4% of seeds, longest gap 41' },
-  preVoteSkipsLogCheck: { bound: 15, measured: 'first at seed 1, 87% of seeds, longest gap 4' },
-  readWithoutQuorum: { bound: 50, measured: 'first at seed 2, 37% of seeds, longest gap 16' },
-  sendBeforePersist: { bound: 180, measured: 'first at seed 10, 10.7% of seeds, longest gap 39' },
+const raftBugBounds: Readonly<Record<BugName, { readonly bound: number; readonly measured: string }>> = {
+  commitOldTerm: { bound: 160, measured: 'first at seed 37, 7.7% of seeds, longest gap 52' },
+  doubleVote: { bound: 45, measured: 'first at seed 2, 29% of seeds, longest gap 15' },
+  voteNotPersisted: { bound: 140, measured: 'first at seed 10, 8.0% of seeds, longest gap 46' },
+  preVoteSkipsLogCheck: { bound: 15, measured: 'first at seed 1, 88% of seeds, longest gap 4' },
+  readWithoutQuorum: { bound: 40, measured: 'first at seed 3, 41% of seeds, longest gap 13' },
+  sendBeforePersist: { bound: 130, measured: 'first at seed 12, 9.5% of seeds, longest gap 43' },
+};
+
+/** Each failover bug must be caught by the checker of the invariant it breaks (DESIGN.md 7). */
+const failoverBugBounds: Readonly<
+  Record<FailoverBugName, { readonly bound: number; readonly checker: string; readonly measured: string }>
+> = {
+  skipReplIdCheck: {
+    bound: 230,
+    checker: 'Candidate History',
+    measured: 'first at seed 42, 4.0% of seeds, longest gap 76',
+  },
+  replicaofBeforeCommit: {
+    bound: 25,
+    checker: 'Promotion Safety',
+    measured: 'first at seed 2, 52% of seeds, longest gap 8',
+  },
+  repointToLowerEpoch: {
+    bound: 25,
+    checker: 'Repoint Toward Highest Epoch',
+    measured: 'first at seed 2, 59% of seeds, longest gap 8',
+  },
+  publishBeforePromoted: {
+    bound: 25,
+    checker: 'Publish After Promoted',
+    measured: 'first at seed 2, 60% of seeds, longest gap 8',
+  },
 };
 
 /**
@@ -41,50 +71,100 @@ const safetyCheckers = new Set([
   'Vote Restriction',
   'One Vote Per Term',
   'Linearizable Read',
+  'Promotion Safety',
+  'Sender Is Leader',
+  'Candidate History',
+  'Switchover Loses Nothing',
+  'Repoint Toward Highest Epoch',
+  'Publish After Promoted',
 ]);
 
-function replay(seed: number, bug?: BugName): string {
+function replay(seed: number, bug?: string): string {
   return `npm run sim -- --seeds 1 --from ${seed}${bug ? ` --bug ${bug}` : ''} --verbose`;
 }
 
 test(`simulation: seeds ${FIRST_SEED}..${FIRST_SEED + SEEDS - 1} pass on the real code`, (t) => {
   const failures: SimResult[] = [];
   let slowest = 0;
+  const totals = {
+    failovers: 0,
+    promotions: 0,
+    switchoversJudged: 0,
+    demotionsJudged: 0,
+    redisFaults: 0,
+    withFailover: 0,
+  };
   const started = performance.now();
   for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
     const t0 = performance.now();
     const r = runSeed({ seed });
     slowest = Math.max(slowest, performance.now() - t0);
     if (!r.ok) failures.push(r);
+    totals.failovers += r.stats.failovers;
+    totals.promotions += r.stats.promotions;
+    totals.switchoversJudged += r.stats.switchoversJudged;
+    totals.demotionsJudged += r.stats.demotionsJudged;
+    totals.redisFaults += r.stats.redisFaults;
+    if (r.stats.promotions > 0) totals.withFailover++;
   }
   const meanMs = (performance.now() - started) / SEEDS;
   t.diagnostic(
-    `${SEEDS} seeds, ${meanMs.toFixed(1)} ms/seed mean, ${slowest.toFixed(0)} ms slowest (target: 250 ms/seed)`,
+    `${SEEDS} seeds, ${meanMs.toFixed(1)} ms/seed mean, ${slowest.toFixed(0)} ms slowest (target: 250 ms/seed); ` +
+      `${totals.redisFaults} Redis faults, ${totals.promotions} promotions in ${totals.withFailover} seeds, ` +
+      `${totals.failovers} failovers ended, ${totals.switchoversJudged} switchovers and ${totals.demotionsJudged} demotions judged`,
   );
   assert.deepEqual(
     failures.map((r) => `seed ${r.seed}: ${r.failure}\n  replay: ${replay(r.seed)}`),
     [],
     `${failures.length} of ${SEEDS} seeds failed`,
   );
+  // The failover checkers judge only what happens: a simulator that stopped failing Redis over
+  // would pass vacuously. Measured over seeds 1..1000: about 1100 promotions in 550 seeds, 380
+  // switchovers and 300 demotions judged.
+  assert.ok(totals.withFailover >= 400, `only ${totals.withFailover} seeds promoted a replica`);
+  assert.ok(totals.switchoversJudged >= 200, `only ${totals.switchoversJudged} switchovers judged`);
+  assert.ok(totals.demotionsJudged >= 150, `only ${totals.demotionsJudged} switchover demotions judged`);
   // A hang guard, not a speed claim (DESIGN section 9): the target is four times lower.
   assert.ok(meanMs < 1000, `mean ${meanMs.toFixed(0)} ms per seed`);
 });
 
+/** Runs seeds 1..bound with the bug until the wanted checker fails one. */
+function hunt(
+  bug: string,
+  options: Pick<SimOptions, 'bugs' | 'failoverBugs'>,
+  bound: number,
+  wanted: (checker: string) => boolean,
+): { caught?: SimResult; skipped: string[] } {
+  const skipped: string[] = [];
+  for (let seed = 1; seed <= bound; seed++) {
+    const r = runSeed({ seed, ...options });
+    if (r.ok) continue;
+    if (r.caughtBy !== undefined && wanted(r.caughtBy)) return { caught: r, skipped };
+    skipped.push(`seed ${r.seed} (${r.caughtBy})`);
+  }
+  return { skipped };
+}
+
 for (const bug of bugNames) {
-  const { bound, measured } = bugBounds[bug];
-  test(`simulation: the checkers catch bug ${bug} within ${bound} seeds`, (t) => {
-    const skipped: string[] = [];
-    let caught: SimResult | undefined;
-    for (let seed = 1; seed <= bound && !caught; seed++) {
-      const r = runSeed({ seed, bugs: { [bug]: true } });
-      if (r.ok) continue;
-      if (r.caughtBy !== undefined && safetyCheckers.has(r.caughtBy)) caught = r;
-      else skipped.push(`seed ${r.seed} (${r.caughtBy})`);
-    }
+  const { bound, measured } = raftBugBounds[bug];
+  test(`simulation: the checkers catch Raft bug ${bug} within ${bound} seeds`, (t) => {
+    const { caught, skipped } = hunt(bug, { bugs: { [bug]: true } }, bound, (c) => safetyCheckers.has(c));
     assert.ok(
       caught,
-      `no safety checker caught ${bug} in seeds 1..${bound} (measured: ${measured}); ` +
-        `other failures: ${skipped.join(', ') || 'none'}`,
+      `no safety checker caught ${bug} in seeds 1..${bound} (measured: ${measured}); other failures: ${skipped.join(', ') || 'none'}`,
+    );
+    t.diagnostic(`${bug}: caught at seed ${caught.seed} by ${caught.caughtBy}: ${caught.failure}`);
+    t.diagnostic(`  replay: ${replay(caught.seed, bug)}`);
+  });
+}
+
+for (const bug of failoverBugNames) {
+  const { bound, checker, measured } = failoverBugBounds[bug];
+  test(`simulation: the ${checker} checker catches failover bug ${bug} within ${bound} seeds`, (t) => {
+    const { caught, skipped } = hunt(bug, { failoverBugs: { [bug]: true } }, bound, (c) => c === checker);
+    assert.ok(
+      caught,
+      `${checker} did not catch ${bug} in seeds 1..${bound} (measured: ${measured}); other failures: ${skipped.join(', ') || 'none'}`,
     );
     t.diagnostic(`${bug}: caught at seed ${caught.seed} by ${caught.caughtBy}: ${caught.failure}`);
     t.diagnostic(`  replay: ${replay(caught.seed, bug)}`);

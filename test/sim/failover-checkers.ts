@@ -1,0 +1,429 @@
+// The failover invariants (DESIGN.md 7, items 2-6), checked from outside the code under test:
+// at the moment a node hands a Redis command to the (fake) network, at the moment it reaches
+// the fake Redis node, when a topology entry is first applied anywhere, when a node publishes
+// an event, and after healing. They look at what nodes applied, what their Raft status says,
+// what goes on the wire to Redis, and at the fake Redis nodes' true state. They know nothing of
+// the bug switches.
+import type { RedisOp } from '../../src/failover/engine.js';
+import { applyTopologyCommand, emptyTopology, type Topology } from '../../src/failover/topology.js';
+import type { ShardState, TopologyCommand } from '../../src/failover/types.js';
+import type { RaftStatus } from '../../src/raft/raft.js';
+import type { Entry, NodeId } from '../../src/raft/types.js';
+import { InvariantViolation } from './checkers.js';
+import type { FakeRedis, RedisGroup } from './redis-sim.js';
+
+/** What a node is at the instant it sends something: its Raft status and applied topology. */
+export interface NodeView {
+  readonly id: NodeId;
+  readonly status: RaftStatus;
+  readonly topology: Topology;
+}
+
+/** The failover a promote command belongs to, as the sender saw it when it sent the command. */
+export interface CommandTag {
+  readonly sender: NodeId;
+  /** The sender's Raft term when it sent the command. */
+  readonly term: number;
+  readonly epoch: number | null;
+  readonly kind: string | null;
+  readonly from: string | null;
+  readonly to: string | null;
+}
+
+export class FailoverCheckers {
+  /** The topology as committed: every topology entry replayed in log order, once. */
+  private readonly committed: Topology = emptyTopology();
+  private replayed = 0;
+  private readonly pending = new Map<number, Entry>();
+  private maxLeaderTerm = 0;
+  /** "shard/epoch" -> the node REPLICAOF NO ONE was sent to. */
+  private readonly promotedTo = new Map<string, string>();
+  /** "shard/epoch" of switchovers whose promotion reached the target (judged once). */
+  private readonly switchoverJudged = new Set<string>();
+  /** "shard/node" -> sim time the last CLIENT PAUSE reached it. */
+  private readonly pauseArrived = new Map<string, number>();
+  /** Per shard: a switchover promoted, whose old master has not been demoted yet. */
+  private readonly awaitingDemotion = new Map<
+    string,
+    { epoch: number; from: string; to: string; pausedAt: number; sender: NodeId; term: number }
+  >();
+  /** Counts, for the run's summary. */
+  readonly stats = {
+    promotions: 0,
+    switchoversJudged: 0,
+    demotionsJudged: 0,
+    candidatesJudged: 0,
+    repoints: 0,
+  };
+
+  constructor(
+    private readonly groups: ReadonlyMap<string, RedisGroup>,
+    /** Sim ms by which the nodes' wall clocks run ahead of sim time (history timestamps). */
+    private readonly wallOffset: number,
+    private readonly now: () => number,
+    private readonly trace: (line: string) => void = () => {},
+    /** Whether a fault touched the node or its link to a Redis node since a time (cut, slow link, pause). */
+    private readonly troubled: (node: NodeId, shard: string, redis: string, since: number) => boolean = () =>
+      false,
+  ) {}
+
+  leaderElected(term: number): void {
+    this.maxLeaderTerm = Math.max(this.maxLeaderTerm, term);
+  }
+
+  /**
+   * Any node applied an entry: replay the committed topology, each index once, in order.
+   * Returns the topology commands newly committed that changed something (the simulator aims
+   * faults at them).
+   */
+  applied(entry: Entry): TopologyCommand[] {
+    const out: TopologyCommand[] = [];
+    if (entry.index <= this.replayed) return out;
+    this.pending.set(entry.index, entry);
+    for (let e = this.pending.get(this.replayed + 1); e; e = this.pending.get(this.replayed + 1)) {
+      this.pending.delete(e.index);
+      this.replayed = e.index;
+      if (e.kind !== 'normal' || !e.data.startsWith('{"type"')) continue;
+      const cmd = JSON.parse(e.data) as { type?: string; command?: TopologyCommand };
+      if (cmd.type !== 'topology' || !cmd.command) continue;
+      const c = cmd.command;
+      const before = 'shard' in c && typeof c.shard === 'string' ? this.committed.shards[c.shard] : undefined;
+      const events = applyTopologyCommand(this.committed, c, e.term);
+      const after = 'shard' in c && typeof c.shard === 'string' ? this.committed.shards[c.shard] : undefined;
+      const noop = events.length === 0 && before === after;
+      this.trace(`committed ${e.index}@${e.term}: ${summary(c)}${noop ? ' (no-op)' : ''}`);
+      if (!noop) out.push(c);
+      if (c.type === 'failoverStarted' && before && events.some((x) => x.type === 'failover-started')) {
+        this.checkCandidate(before, c);
+      }
+    }
+    return out;
+  }
+
+  committedShard(name: string): ShardState | undefined {
+    return this.committed.shards[name];
+  }
+
+  committedTopology(): Topology {
+    return this.committed;
+  }
+
+  // ---- Redis commands -----------------------------------------------------------------------
+
+  /** A node hands a Redis command to the network (invariants 2, 3 and 6). */
+  commandSent(sender: NodeView, shard: string, node: string, op: RedisOp): CommandTag {
+    const applied = sender.topology.shards[shard];
+    const f = applied?.failover ?? null;
+    const tag: CommandTag = {
+      sender: sender.id,
+      term: sender.status.term,
+      epoch: f?.epoch ?? null,
+      kind: f?.kind ?? null,
+      from: f?.from ?? null,
+      to: f?.to ?? null,
+    };
+    if (op.kind === 'inspect') return tag;
+    const s = sender.status;
+    const what = `${sender.id} sent ${describe(op)} to ${shard}/${node}`;
+    if (op.kind === 'promote') {
+      // Invariant 2: the epoch naming this target is committed (applied by the sender) first.
+      if (!f || f.step !== 'started' || f.to !== node) {
+        const state = f
+          ? `epoch ${f.epoch} ${f.step} toward ${f.to}`
+          : `no failover (epoch ${applied?.epoch ?? '?'})`;
+        throw new InvariantViolation(
+          'Promotion Safety',
+          `${what} with no committed FailoverStarted naming it: it has applied ${state}`,
+        );
+      }
+      const key = `${shard}/${f.epoch}`;
+      const prior = this.promotedTo.get(key);
+      if (prior !== undefined && prior !== node) {
+        throw new InvariantViolation(
+          'Promotion Safety',
+          `${what}: epoch ${f.epoch} already promoted ${prior}`,
+        );
+      }
+      if (prior === undefined) this.stats.promotions++;
+      this.promotedTo.set(key, node);
+    }
+    // Invariant 3: only the leader of the term that committed the failover's latest entry acts,
+    // and only while no later leader can exist (a lease, and truly no later leader so far).
+    if (s.role !== 'leader' || !s.lease) {
+      throw new InvariantViolation(
+        'Sender Is Leader',
+        `${what} as ${s.role} of term ${s.term}, lease ${s.lease}`,
+      );
+    }
+    if (s.term < this.maxLeaderTerm) {
+      throw new InvariantViolation(
+        'Sender Is Leader',
+        `${what} as leader of term ${s.term}; term ${this.maxLeaderTerm} already has a leader`,
+      );
+    }
+    if (f && (op.kind === 'promote' || op.kind === 'replicaof') && f.term !== s.term) {
+      throw new InvariantViolation(
+        'Sender Is Leader',
+        `${what} in term ${s.term}; the latest entry of epoch ${f.epoch} is of term ${f.term}`,
+      );
+    }
+    if (op.kind === 'replicaof') this.checkRepoint(what, shard, node, op, f);
+    return tag;
+  }
+
+  /** Invariant 6: replicas move only toward the master committed at the highest epoch. */
+  private checkRepoint(
+    what: string,
+    shard: string,
+    node: string,
+    op: Extract<RedisOp, { kind: 'replicaof' }>,
+    f: ShardState['failover'],
+  ): void {
+    const c = this.committed.shards[shard];
+    const master = c?.nodes.find((n) => n.id === c.master);
+    if (!c || !master) {
+      throw new InvariantViolation(
+        'Repoint Toward Highest Epoch',
+        `${what} while the committed topology has no master for ${shard}`,
+      );
+    }
+    if (op.host !== master.host || op.port !== master.port) {
+      throw new InvariantViolation(
+        'Repoint Toward Highest Epoch',
+        `${what}: the master committed at epoch ${c.epoch} is ${master.id} (${master.host}:${master.port})`,
+      );
+    }
+    if (node === master.id)
+      throw new InvariantViolation(
+        'Repoint Toward Highest Epoch',
+        `${what}: that is the committed master itself`,
+      );
+    if (f && f.step !== 'promoted') {
+      throw new InvariantViolation(
+        'Repoint Toward Highest Epoch',
+        `${what} while epoch ${f.epoch} is not promoted yet`,
+      );
+    }
+    this.stats.repoints++;
+  }
+
+  /**
+   * A command reaches the fake Redis node, just before it runs there (invariant 5): when a
+   * switchover's REPLICAOF NO ONE reaches the target, and when the old master is demoted toward
+   * it, the target holds every write the old master acknowledged.
+   */
+  commandArrived(shard: string, node: string, op: RedisOp, tag: CommandTag): void {
+    if (op.kind === 'pause') this.pauseArrived.set(`${shard}/${node}`, this.now());
+    if (op.kind === 'replicaof') this.checkDemotion(shard, node, op, tag);
+    if (op.kind !== 'promote' || tag.kind !== 'switchover' || tag.epoch === null || tag.from === null) return;
+    const key = `${shard}/${tag.epoch}`;
+    if (this.switchoverJudged.has(key)) return;
+    this.switchoverJudged.add(key);
+    const g = this.groups.get(shard) as RedisGroup;
+    const from = g.node(tag.from);
+    const to = g.node(node);
+    const pausedAt = this.pauseArrived.get(`${shard}/${tag.from}`);
+    // A crash or restart of either node during the switchover is a fault, not the plan: a
+    // restarted master forgets CLIENT PAUSE and one restarted empty wipes its replicas.
+    if (pausedAt === undefined || Math.max(from.lastDisturbedAt, to.lastDisturbedAt) >= pausedAt) return;
+    this.stats.switchoversJudged++;
+    this.checkNothingLost(`switchover epoch ${tag.epoch} of ${shard} promotes ${node}`, from, to);
+    this.awaitingDemotion.set(shard, {
+      epoch: tag.epoch,
+      from: tag.from,
+      to: node,
+      pausedAt,
+      sender: tag.sender,
+      term: tag.term,
+    });
+  }
+
+  /**
+   * The old master of a promoted switchover is told to follow the new one: nothing it took is
+   * lost, that is, it was demoted before its write pause ran out. Judged only for a switchover
+   * that faults left alone: the same leader from the pause to the demotion, its links to both
+   * nodes never cut or slowed, never paused itself (a leader cut off from the old master cannot
+   * demote it in time, and no pause can be long enough for every partition).
+   */
+  private checkDemotion(
+    shard: string,
+    node: string,
+    op: Extract<RedisOp, { kind: 'replicaof' }>,
+    tag: CommandTag,
+  ): void {
+    const w = this.awaitingDemotion.get(shard);
+    if (!w || w.from !== node) return;
+    this.awaitingDemotion.delete(shard);
+    // Only while that switchover's promotion stands: an aborted one left the old master in
+    // charge, and a later failover answers for what it loses.
+    const c = this.committed.shards[shard];
+    if (c?.epoch !== w.epoch || c.master !== w.to) return;
+    const g = this.groups.get(shard) as RedisGroup;
+    const from = g.node(w.from);
+    const to = g.node(w.to);
+    if (
+      op.host !== to.host ||
+      from.role !== 'master' ||
+      Math.max(from.lastDisturbedAt, to.lastDisturbedAt) >= w.pausedAt
+    )
+      return;
+    if (tag.sender !== w.sender || tag.term !== w.term) return;
+    if (
+      this.troubled(w.sender, shard, w.from, w.pausedAt) ||
+      this.troubled(w.sender, shard, w.to, w.pausedAt)
+    )
+      return;
+    this.stats.demotionsJudged++;
+    this.checkNothingLost(
+      `switchover epoch ${w.epoch} of ${shard} demotes ${w.from} toward ${w.to}`,
+      from,
+      to,
+    );
+  }
+
+  private checkNothingLost(what: string, from: FakeRedis, to: FakeRedis): void {
+    const have = new Set(to.writes);
+    const lost = from.writes.filter((x) => !have.has(x));
+    if (lost.length > 0) {
+      throw new InvariantViolation(
+        'Switchover Loses Nothing',
+        `${what}; ${to.id} lacks ${lost.length} writes the master ${from.id} acknowledged ` +
+          `(first ${lost[0]}; ${to.id} at offset ${to.offset}, ${from.id} at ${from.offset}, ${from.id} paused until ${from.pausedUntil.toFixed(0)} ms)`,
+      );
+    }
+  }
+
+  // ---- decisions ----------------------------------------------------------------------------
+
+  /**
+   * Invariant 4, when FailoverStarted commits: the candidate is on the shard's committed history
+   * (the fake's truth), and among the eligible replicas of its report it has the highest offset.
+   * A decision may rest on observations up to 2 x downAfterMs old (plus an INFO interval), so a
+   * candidate whose history changed within that window before the decision is not judged.
+   */
+  private checkCandidate(before: ShardState, c: Extract<TopologyCommand, { type: 'failoverStarted' }>): void {
+    this.stats.candidatesJudged++;
+    const what = `FailoverStarted epoch ${c.epoch} of ${c.shard} (${c.kind}) promotes ${c.to}`;
+    const row = c.report.rows.find((r) => r.id === c.to);
+    if (!row?.eligible) {
+      throw new InvariantViolation(
+        'Candidate History',
+        `${what}, which its report rejects: ${row?.reason ?? 'not in the report'}`,
+      );
+    }
+    if (c.to === c.report.chosen && c.report.selection === 'least-lag' && row) {
+      const better = c.report.rows.filter((r) => r.eligible && (r.offset ?? -1) > (row.offset ?? -1));
+      if (better.length > 0) {
+        throw new InvariantViolation(
+          'Candidate History',
+          `${what} at offset ${row.offset}; ${better[0].id} is eligible at offset ${better[0].offset}`,
+        );
+      }
+    }
+    const g = this.groups.get(c.shard);
+    const target: FakeRedis | undefined = g?.nodes.get(c.to);
+    if (!target || before.replId === null) return;
+    const decidedAt = c.at - this.wallOffset;
+    const window = 2 * before.settings.downAfterMs + before.settings.infoIntervalMs + 1000;
+    if (target.replId !== before.replId && target.replIdChangedAt < decidedAt - window) {
+      throw new InvariantViolation(
+        'Candidate History',
+        `${what}, whose replication id ${target.replId.slice(0, 8)} (since ${target.replIdChangedAt.toFixed(0)} ms) is not the shard's ` +
+          `committed ${before.replId.slice(0, 8)}; decided at ${decidedAt.toFixed(0)} ms`,
+      );
+    }
+  }
+
+  // ---- publication --------------------------------------------------------------------------
+
+  /** `+switch-master <shard> <old ip> <old port> <new ip> <new port>` only once Promoted applied. */
+  published(node: NodeView, name: string, shard: string, message: string): void {
+    if (name !== '+switch-master') return;
+    const parts = message.split(' ');
+    const [host, port] = parts.slice(-2);
+    const s = node.topology.shards[shard];
+    const master = s?.nodes.find((n) => n.id === s.master);
+    if (!master || master.host !== host || String(master.port) !== port) {
+      throw new InvariantViolation(
+        'Publish After Promoted',
+        `${node.id} published +switch-master ${message}, but has applied master ${master ? `${master.host}:${master.port}` : 'none'} (epoch ${s?.epoch ?? '?'}, ${s?.failover ? `failover ${s.failover.step}` : 'no failover'})`,
+      );
+    }
+  }
+
+  // ---- after healing ------------------------------------------------------------------------
+
+  /** Invariant 6 after healing: every member agrees, and the Redis nodes follow the committed master. */
+  converged(members: readonly NodeView[]): void {
+    const fail = (detail: string): never => {
+      throw new InvariantViolation('Failover Convergence', detail);
+    };
+    if (members.length === 0) fail('no member is running');
+    const ref = members[0];
+    for (const [name, g] of this.groups) {
+      const s = ref.topology.shards[name];
+      if (!s) fail(`${ref.id} has no shard ${name}`);
+      for (const m of members) {
+        const o = m.topology.shards[name];
+        if (o?.master !== s.master || o.epoch !== s.epoch) {
+          fail(
+            `${m.id} has ${name} at master ${o?.master} epoch ${o?.epoch}; ${ref.id} at ${s.master} epoch ${s.epoch}`,
+          );
+        }
+      }
+      if (s.master === null) fail(`${name} has no committed master (${s.problem ?? 'no problem recorded'})`);
+      if (s.failover)
+        fail(
+          `${name} still has epoch ${s.failover.epoch} in flight (${s.failover.step} toward ${s.failover.to})`,
+        );
+      for (const r of g.nodes.values()) {
+        const now = this.now();
+        if (!r.answers(now)) fail(`${name}/${r.id} does not answer after healing`);
+        if (r.id === s.master) {
+          if (r.role !== 'master')
+            fail(`${name}: the committed master ${r.id} (epoch ${s.epoch}) is a replica of ${r.masterId}`);
+        } else if (r.role !== 'slave' || r.masterId !== s.master || !r.linkUp) {
+          fail(
+            `${name}/${r.id} is ${r.role === 'master' ? 'a master' : `a replica of ${r.masterId} (link ${r.linkUp ? 'up' : 'down'})`}; ` +
+              `the committed master is ${s.master} at epoch ${s.epoch}`,
+          );
+        }
+      }
+    }
+  }
+}
+
+function describe(op: RedisOp): string {
+  switch (op.kind) {
+    case 'replicaof':
+      return `REPLICAOF ${op.host} ${op.port}`;
+    case 'promote':
+      return 'REPLICAOF NO ONE';
+    case 'pause':
+      return `CLIENT PAUSE ${op.ms} WRITE`;
+    case 'unpause':
+      return 'CLIENT UNPAUSE';
+    case 'inspect':
+      return 'INFO';
+  }
+}
+
+function summary(c: TopologyCommand): string {
+  switch (c.type) {
+    case 'failoverStarted':
+      return `failoverStarted ${c.shard} epoch ${c.epoch} ${c.kind} ${c.from} -> ${c.to}`;
+    case 'promoted':
+    case 'failoverResumed':
+      return `${c.type} ${c.shard} epoch ${c.epoch}`;
+    case 'failoverEnded':
+      return `failoverEnded ${c.shard} epoch ${c.epoch} repointed ${c.repointed.join(',') || 'none'}`;
+    case 'failoverAborted':
+      return `failoverAborted ${c.shard} epoch ${c.epoch}: ${c.reason}`;
+    case 'masterAdopted':
+      return `masterAdopted ${c.shard} ${c.master}`;
+    case 'shardProblem':
+      return `shardProblem ${c.shard}: ${c.problem}`;
+    default:
+      return c.type;
+  }
+}
