@@ -1,303 +1,481 @@
-// `raftinel demo`: a local cluster on loopback that shows a failover and exits by itself.
-// At this stage it shows Raft alone: three `raftinel node` children, the leader is SIGKILLed,
-// a new one takes over. The Redis part (DESIGN.md 6: 3 redis-server, a live writer, a killed
-// master, a promote drill back) plugs in as more steps on the same Demo object: children of any
-// kind go through Demo.spawn, so Ctrl-C and every exit path kill them by PID.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
+// `raftinel demo` (what `make demo` runs, DESIGN.md 6): a cluster on loopback in sidecar shape
+// (3 redis-server, 3 raftinel nodes, node nI next to Redis rI), a live writer, the master
+// SIGKILLed, the failover timeline (server side from the shard's history, client side from the
+// writer), the dead master restarted empty and kept a replica, a promote drill back through the
+// operator CLI itself, the totals, and everything stopped. It exits 0 by itself, 1 when a step
+// fails, 130/143/129 on SIGINT/SIGTERM/SIGHUP, and in every case stops each child it started.
+// The pieces live in ./demo/: processes (children by PID, temp dir, failure), redis, cluster,
+// writer, printer.
+import { existsSync, readFileSync } from 'node:fs';
+import type { HistoryEntry } from './api.js';
+import { DemoCluster, DOWN_AFTER_MS, RAFTINEL_BIN, SHARD } from './demo/cluster.js';
+import { Printer } from './demo/printer.js';
+import { HOST, Processes, sleep } from './demo/processes.js';
+import { command, findRedisServer } from './demo/redis.js';
+import { DemoWriter } from './demo/writer.js';
 
-/** The built CLI next to this module (dist/src/cli/main.js), whatever the working directory. */
-const RAFTINEL_BIN = fileURLToPath(new URL('./main.js', import.meta.url));
-const HOST = '127.0.0.1';
-const NODE_IDS = ['n1', 'n2', 'n3'] as const;
-/** Hang guard for the whole demo; a normal run takes a few seconds. */
-const DEMO_TIMEOUT_MS = 60_000;
+/** Hang guard for the whole demo; a normal run takes about 15 s. */
+const DEMO_TIMEOUT_MS = 90_000;
+/** Writes before the master is killed, so that the status line has something to show. */
+const WRITES_BEFORE_KILL_MS = 3000;
+const KEY = 'demo:counter';
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
 export async function runDemo(): Promise<number> {
-  const demo = new Demo(new Printer(process.stdout));
+  const out = new Printer(process.stdout);
+  const redisBin = findRedisServer();
+  if (redisBin === null) {
+    out.line(
+      'raftinel demo: redis-server not found on PATH (or REDIS_SERVER_BIN): `make demo` installs it as root, else: sudo apt-get install redis-server',
+    );
+    return 1;
+  }
+  const procs = new Processes();
+  const run = new DemoRun(out, procs, redisBin);
+  let signalled: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals): void => {
-    demo.out.line(`${signal}: stopping the demo`);
-    demo.killAllNow();
-    demo.removeDir();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
+    if (signalled !== null) return; // a second Ctrl-C while stopping changes nothing
+    signalled = signal;
+    const pids = procs.running().map((c) => c.pid);
+    // The main flow's waits fail now; it must not print its failure over the signal's story.
+    out.mute();
+    procs.fail(`${signal}`);
+    procs.killAllNow();
+    void (async () => {
+      await run.stopWriter();
+      await procs.waitAllExited(3000);
+      procs.removeDir();
+      out.unmute();
+      out.line(
+        `${signal}: stopped every process the demo started${pids.length > 0 ? ` (pids ${pids.join(' ')})` : ''} and removed ${procs.dir}`,
+      );
+      process.exit(SIGNAL_EXIT[signal] ?? 1);
+    })();
   };
-  // The exit hook covers paths that skip the finally below (an uncaught error, process.exit).
-  const onExit = (): void => demo.killAllNow();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // The exit hook covers the paths that skip the cleanup below (an uncaught error, process.exit
+  // on EPIPE when the output is piped into `head`).
+  const onExit = (): void => {
+    procs.killAllNow();
+    procs.removeDir();
+  };
+  const signals = Object.keys(SIGNAL_EXIT) as NodeJS.Signals[];
+  for (const s of signals) process.on(s, onSignal);
   process.once('exit', onExit);
   const guard = setTimeout(
-    () => demo.abort(`the demo did not finish within ${DEMO_TIMEOUT_MS / 1000} s`),
+    () => procs.fail(`the demo did not finish within ${DEMO_TIMEOUT_MS / 1000} s`),
     DEMO_TIMEOUT_MS,
   );
   try {
-    const cluster = await RaftCluster.start(demo);
-    await raftFailover(demo, cluster);
-    await demo.stopAll();
-    demo.removeDir();
+    await run.all();
     return 0;
   } catch (err) {
-    demo.out.line(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
-    demo.out.line(`node logs kept in ${demo.dir}`);
-    demo.killAllNow();
+    if (signalled !== null) return new Promise<number>(() => undefined); // the handler exits
+    out.endStatus();
+    out.bad(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+    await run.stopWriter();
+    run.printNodeWarnings();
+    procs.killAllNow();
+    await procs.waitAllExited(3000);
+    procs.removeDir();
+    out.line(`stopped every process the demo started and removed ${procs.dir}`);
     return 1;
   } finally {
     clearTimeout(guard);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('exit', onExit);
+    if (signalled === null) {
+      for (const s of signals) process.off(s, onSignal);
+      process.off('exit', onExit);
+    }
   }
 }
 
-/** Step: show the leader, SIGKILL it, show who takes over and how long that took. */
-async function raftFailover(demo: Demo, cluster: RaftCluster): Promise<void> {
-  const first = await cluster.waitForLeader(cluster.nodes, 0);
-  demo.out.step(`leader: ${first.leader}, term ${first.term}`);
-  const victim = cluster.node(first.leader);
-  const killedAt = performance.now();
-  killPid(victim.child.pid, 'SIGKILL');
-  demo.out.step(`SIGKILL leader ${victim.id} (pid ${victim.child.pid})`);
-  const survivors = cluster.nodes.filter((n) => n !== victim);
-  const next = await cluster.waitForLeader(survivors, first.term + 1);
-  const tookMs = Math.round(performance.now() - killedAt);
-  demo.out.step(`new leader: ${next.leader}, term ${next.term} (${tookMs} ms after the kill)`);
-  demo.out.summary(
-    `failover: leader ${first.leader} (term ${first.term}) -> ${next.leader} (term ${next.term}) in ${tookMs} ms`,
-  );
-}
+class DemoRun {
+  private cluster: DemoCluster | null = null;
+  private writer: DemoWriter | null = null;
+  private statusTimer: NodeJS.Timeout | null = null;
+  private readonly started = performance.now();
 
-interface LeaderView {
-  readonly leader: string;
-  readonly term: number;
-}
-
-interface DemoNode {
-  readonly id: string;
-  readonly http: string;
-  readonly child: ChildProcess;
-}
-
-class RaftCluster {
-  private constructor(
-    private readonly demo: Demo,
-    readonly nodes: DemoNode[],
+  constructor(
+    private readonly out: Printer,
+    private readonly procs: Processes,
+    private readonly redisBin: string,
   ) {}
 
-  static async start(demo: Demo): Promise<RaftCluster> {
-    const addrs = [];
-    for (const id of NODE_IDS) {
-      addrs.push({
-        id,
-        raft: await demo.freeAddress(),
-        http: await demo.freeAddress(),
-        sentinel: await demo.freeAddress(),
-      });
-    }
-    // The schema needs a shard; nothing is listening there until the Redis part of the demo.
-    const redisPort = await demo.freePort();
-    const nodes: DemoNode[] = [];
-    for (const a of addrs) {
-      const dir = join(demo.dir, a.id);
-      mkdirSync(dir, { recursive: true });
-      const configPath = join(dir, 'raftinel.yaml');
-      const config = {
-        cluster: 'demo',
-        node: {
-          id: a.id,
-          dataDir: join(dir, 'data'),
-          listen: { sentinel: a.sentinel, http: a.http, raft: a.raft },
-        },
-        peers: addrs.map((p) => ({ id: p.id, raft: p.raft })),
-        shards: [
-          { name: 'mymaster', nodes: [{ id: 'r1', host: HOST, port: redisPort }], initialMaster: 'r1' },
-        ],
-      };
-      writeFileSync(configPath, stringify(config));
-      const child = demo.spawn(
-        a.id,
-        process.execPath,
-        [RAFTINEL_BIN, 'node', '--config', configPath],
-        join(dir, 'node.log'),
-      );
-      nodes.push({ id: a.id, http: a.http, child });
-    }
-    demo.out.step(`started ${nodes.map((n) => `${n.id} (pid ${n.child.pid}, http ${n.http})`).join(', ')}`);
-    return new RaftCluster(demo, nodes);
+  async all(): Promise<void> {
+    const { out, procs } = this;
+    out.heading(`raftinel demo: 3 redis-server + 3 raftinel nodes in sidecar shape on ${HOST}`);
+    out.line(`data and logs in ${procs.dir}`);
+    const cluster = await this.start();
+    const writer = await this.startWriter(cluster);
+    await procs.guard(sleep(WRITES_BEFORE_KILL_MS));
+    const failover = await this.killMaster(cluster, writer);
+    // A moment of each new state on the status line before the next step changes it.
+    await procs.guard(sleep(1500));
+    await this.restartOldMaster(cluster, failover.from, failover.to);
+    await procs.guard(sleep(1500));
+    const drillStart = await this.drill(cluster, failover.from);
+    await procs.guard(sleep(2000));
+    await this.totals(cluster, writer, failover.lost, drillStart, failover.from);
+    await this.stopAll(cluster);
   }
 
-  node(id: string): DemoNode {
-    const n = this.nodes.find((x) => x.id === id);
-    if (!n) throw new Error(`no node ${id}`);
-    return n;
+  /** Redis first (replication up), then the nodes; returns once the shard is adopted. */
+  private async start(): Promise<DemoCluster> {
+    const { out, procs } = this;
+    const redis = await DemoCluster.startRedis(procs, this.redisBin);
+    out.step(
+      `redis-server ${redis
+        .map((r, i) => `${r.id} pid ${r.pid} port ${r.port}${i === 0 ? ' (master)' : ' (replica of r1)'}`)
+        .join(', ')}`,
+    );
+    const cluster = await DemoCluster.startNodes(procs, redis);
+    this.cluster = cluster;
+    out.step(
+      `raftinel node ${cluster.nodes
+        .map(
+          (n) => `${n.id} pid ${n.child.pid} (sidecar of ${n.redisId}, RESP ${n.sentinel}, HTTP ${n.http})`,
+        )
+        .join(', ')}`,
+    );
+    const view = await procs.waitUntil(
+      `the cluster to adopt r1 as the master of ${SHARD}`,
+      async () => {
+        const v = await cluster.shard();
+        const linked = v.replicas.length === 2 && v.replicas.every((r) => r.linkUp === true);
+        return v.master?.id === 'r1' && v.state === 'ok' && linked ? v : undefined;
+      },
+      30_000,
+      50,
+    );
+    const leader = await procs.waitUntil(
+      'the nodes to agree on a Raft leader',
+      () => cluster.leader(),
+      10_000,
+    );
+    out.step(
+      `Raft leader ${leader.leader} (term ${leader.term}); ${SHARD} adopted: master r1, replicas ${view.replicas.map((r) => r.id).join(', ')}, epoch ${view.epoch}`,
+    );
+    return cluster;
   }
 
-  /** Polls /v1/cluster of `among` until all of them name the same leader in a term >= minTerm. */
-  async waitForLeader(among: DemoNode[], minTerm: number): Promise<LeaderView> {
-    for (;;) {
-      this.demo.throwIfAborted();
-      const views = await Promise.all(
-        among.map((n) => getJson(`http://${n.http}/v1/cluster`).catch(() => null)),
-      );
-      const first = views[0];
-      if (first && isClusterView(first) && first.leader !== null && first.term >= minTerm) {
-        const agreed = views.every(
-          (v) => v && isClusterView(v) && v.leader === first.leader && v.term === first.term,
-        );
-        if (agreed && among.some((n) => n.id === first.leader))
-          return { leader: first.leader, term: first.term };
-      }
-      await sleep(10);
-    }
-  }
-}
-
-/** Children, the temp dir and the output of one demo run. */
-class Demo {
-  readonly dir = mkdtempSync(join(tmpdir(), 'raftinel-demo-'));
-  private readonly children = new Map<string, ChildProcess>();
-  private aborted: string | null = null;
-
-  constructor(readonly out: Printer) {
-    out.line(`raftinel demo: a 3-node cluster on ${HOST}, data and logs in ${this.dir}`);
+  private async startWriter(cluster: DemoCluster): Promise<DemoWriter> {
+    const { out, procs } = this;
+    const writer = new DemoWriter(cluster.sentinelPorts, SHARD, KEY);
+    this.writer = writer;
+    writer.start();
+    out.step(
+      `writer: back-to-back INCR ${KEY} on the master named by SENTINEL GET-MASTER-ADDR-BY-NAME ${SHARD} (RESP ports ${cluster.sentinelPorts.join(', ')}); asks again after any error`,
+    );
+    await procs.waitUntil(
+      'the first acknowledged write',
+      async () => (writer.acked > 0 ? true : undefined),
+      10_000,
+    );
+    this.startStatus(cluster, writer);
+    return writer;
   }
 
-  /** Starts a child whose stdout and stderr go to logFile; it is tracked for cleanup by PID. */
-  spawn(name: string, command: string, args: string[], logFile: string): ChildProcess {
-    const log = createWriteStream(logFile);
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
-    this.children.set(name, child);
-    child.once('exit', () => this.children.delete(name));
-    return child;
+  /** The live status line: master and epoch as a node applied them, the writer's rate and count. */
+  private startStatus(cluster: DemoCluster, writer: DemoWriter): void {
+    let lastAcked = writer.acked;
+    let lastAt = performance.now();
+    let busy = false;
+    this.statusTimer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void cluster
+        .staleShard()
+        .then(
+          (v) => `master ${v.master?.id ?? 'none'}, epoch ${v.epoch}, state ${v.state}`,
+          () => 'no node answers',
+        )
+        .then((shard) => {
+          if (this.statusTimer === null) return; // stopped while this tick's request was out
+          const now = performance.now();
+          const rate = Math.round(((writer.acked - lastAcked) * 1000) / Math.max(1, now - lastAt));
+          lastAcked = writer.acked;
+          lastAt = now;
+          this.out.status(
+            `${shard} | ${rate} writes/s, ${writer.acked} acknowledged, last value ${writer.maxValue}`,
+          );
+        })
+        .finally(() => (busy = false));
+    }, this.out.statusIntervalMs);
   }
 
-  async freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen({ host: HOST, port: 0 }, () => {
-        const { port } = server.address() as net.AddressInfo;
-        server.close(() => resolve(port));
-      });
-    });
+  private stopStatus(): void {
+    if (this.statusTimer !== null) clearInterval(this.statusTimer);
+    this.statusTimer = null;
+    this.out.endStatus();
   }
 
-  async freeAddress(): Promise<string> {
-    return `${HOST}:${await this.freePort()}`;
+  async stopWriter(): Promise<void> {
+    this.stopStatus();
+    const w = this.writer;
+    this.writer = null;
+    // The writer's loop ends within one command timeout; never let it hold up the cleanup.
+    if (w) await Promise.race([w.stop(), sleep(2000)]);
   }
 
-  /** Graceful stop of what is still running: SIGTERM, then SIGKILL after 2 s. */
-  async stopAll(): Promise<void> {
-    const running = [...this.children.entries()];
-    if (running.length === 0) return;
-    this.out.step(`stopping ${running.map(([name]) => name).join(', ')}`);
-    await Promise.all(
-      running.map(
-        ([, child]) =>
-          new Promise<void>((resolve) => {
-            const timer = setTimeout(() => killPid(child.pid, 'SIGKILL'), 2000);
-            child.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            killPid(child.pid, 'SIGTERM');
-          }),
-      ),
+  /** SIGKILL of the master's redis-server, then the timeline once the failover has ended. */
+  private async killMaster(
+    cluster: DemoCluster,
+    writer: DemoWriter,
+  ): Promise<{ from: string; to: string; lost: number }> {
+    const { out, procs } = this;
+    const view = await cluster.shard();
+    const master = view.master ? cluster.redisNode(view.master.id) : null;
+    if (!master?.child) throw new Error(`${SHARD} has no running master to kill`);
+    const killWall = Date.now();
+    const killAt = performance.now();
+    await procs.kill(master.child, 'SIGKILL');
+    out.step(
+      `SIGKILL redis-server ${master.id} (pid ${master.pid}), the master, after ${writer.acked} acknowledged writes`,
+    );
+    const entry = await procs.waitUntil(
+      `a failover of ${SHARD} to end`,
+      async () => (await cluster.history()).find((e) => e.epoch > view.epoch),
+      30_000,
+      50,
+    );
+    if (entry.result !== 'ended')
+      throw new Error(`the failover of epoch ${entry.epoch} was aborted: ${entry.reason}`);
+    const promoted = cluster.redisNode(entry.to);
+    const first = await procs.waitUntil(
+      `the writer's first write on ${promoted.id}`,
+      async () => writer.firstOn(promoted.address, killAt) ?? undefined,
+      10_000,
+    );
+    const before = writer.lastOn(master.address, killAt);
+    this.printTimeline(
+      entry,
+      killWall,
+      killAt,
+      master.id,
+      first,
+      before?.lastValue ?? 0,
+      before?.lastAt ?? killAt,
+    );
+    return { from: master.id, to: promoted.id, lost: first.lost };
+  }
+
+  private printTimeline(
+    entry: HistoryEntry,
+    killWall: number,
+    killAt: number,
+    from: string,
+    first: { firstValue: number; firstAt: number; lost: number; unacknowledged: number },
+    lastOld: number,
+    lastOldAt: number,
+  ): void {
+    const { out } = this;
+    const t = entry.timeline;
+    const server = (ms: number | undefined): string =>
+      ms === undefined ? '-'.padStart(9) : since(entry.at + ms - killWall);
+    const chosen = entry.report.rows.find((r) => r.id === entry.to);
+    const repointed = entry.repointed.length > 0 ? entry.repointed.join(', ') : 'no other replica';
+    out.line();
+    out.heading(
+      `failover timeline, from the SIGKILL of ${from} (server side: GET /v1/shards/${SHARD}/history; client side: the writer)`,
+    );
+    const rows: [string, string, string][] = [
+      [
+        'detected',
+        server(t.detected ?? 0),
+        `+odown: a quorum of raftinel nodes had no valid reply from ${from} for downAfterMs ${DOWN_AFTER_MS} ms`,
+      ],
+      [
+        'committed',
+        server(t.committed),
+        `FailoverStarted, epoch ${entry.epoch}: ${from} -> ${entry.to}${chosen ? ` (${chosen.reason})` : ''}`,
+      ],
+      [
+        'promoted',
+        server(t.promoted),
+        `${entry.to} answered ROLE master after REPLICAOF NO ONE; published to clients (+switch-master)`,
+      ],
+      [
+        'first write',
+        since(first.firstAt - killAt),
+        `INCR acknowledged by ${entry.to} (value ${first.firstValue}); no write was acknowledged for ${formatSeconds(first.firstAt - lastOldAt)} s`,
+      ],
+      [
+        'repointed',
+        server(t.repointed ?? t.ended),
+        `${repointed} ${entry.repointed.length === 1 ? 'replicates' : 'replicate'} from ${entry.to} (FailoverEnded)`,
+      ],
+    ];
+    for (const [what, when, why] of rows) out.line(`  ${what.padEnd(12)} ${when}  ${why}`);
+    const lostWhy =
+      first.lost === 0
+        ? `${from} acknowledged up to ${lastOld}; ${entry.to} continued from ${first.firstValue - 1}`
+        : `${from} acknowledged up to ${lastOld}, ${entry.to} had only ${first.firstValue - 1}: Redis replication is asynchronous, so a master acknowledges writes before its replicas have them, and those ${first.lost} had not reached ${entry.to} when ${from} died (WAIT narrows this window)`;
+    const inFlight =
+      first.unacknowledged > 0
+        ? `; ${first.unacknowledged} write(s) in flight at the kill reached ${entry.to} without an acknowledgement (not a loss)`
+        : '';
+    out.line(`  ${'lost writes'.padEnd(12)} ${String(first.lost).padStart(9)}  ${lostWhy}${inFlight}`);
+    out.line();
+  }
+
+  /** Starts the killed redis-server again, empty, and waits until raftinel has made it a replica. */
+  private async restartOldMaster(cluster: DemoCluster, id: string, master: string): Promise<void> {
+    const { out, procs } = this;
+    const old = cluster.redisNode(id);
+    const now = cluster.redisNode(master);
+    await old.start();
+    const back = performance.now();
+    out.step(
+      `redis-server ${id} restarted (pid ${old.pid}, port ${old.port}) empty and as a master, as a crashed Redis without persistence comes back`,
+    );
+    await procs.waitUntil(
+      `${id} to replicate from ${master}`,
+      async () => {
+        const r = await old.role();
+        return r.role === 'slave' && r.masterPort === now.port && r.link === 'connected' ? true : undefined;
+      },
+      20_000,
+    );
+    const tookMs = performance.now() - back;
+    // The drill's preflight reads the cluster's view: wait until it sees the link too.
+    await procs.waitUntil(
+      `the cluster to see ${id} as a linked replica`,
+      async () => {
+        const v = await cluster.shard();
+        return v.master?.id === master && v.replicas.some((r) => r.id === id && r.linkUp === true)
+          ? true
+          : undefined;
+      },
+      20_000,
+      50,
+    );
+    out.step(
+      `${id} is a replica of ${master} again, link up, ${formatSeconds(tookMs)} s after it came back (raftinel demoted it; no client was pointed at it)`,
     );
   }
 
-  /** Synchronous, for signal and exit handlers. */
-  killAllNow(): void {
-    for (const child of this.children.values()) killPid(child.pid, 'SIGKILL');
-    this.children.clear();
-  }
-
-  removeDir(): void {
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  abort(reason: string): void {
-    this.aborted = reason;
-  }
-
-  throwIfAborted(): void {
-    if (this.aborted !== null) throw new Error(this.aborted);
-  }
-}
-
-function killPid(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-/** Plain lines when stdout is not a terminal (logs, CI, tests); a little colour when it is. */
-class Printer {
-  private readonly started = performance.now();
-  private readonly color: boolean;
-
-  constructor(private readonly stream: NodeJS.WriteStream) {
-    this.color = stream.isTTY === true && !process.env.NO_COLOR;
-  }
-
-  line(text: string): void {
-    this.stream.write(`${text}\n`);
-  }
-
-  step(text: string): void {
-    const at = ((performance.now() - this.started) / 1000).toFixed(2).padStart(6);
-    this.line(`${this.paint('2', `[${at}s]`)} ${text}`);
-  }
-
-  summary(text: string): void {
-    this.line(this.paint('1;32', text));
-  }
-
-  private paint(code: string, text: string): string {
-    return this.color ? `\x1b[${code}m${text}\x1b[0m` : text;
-  }
-}
-
-interface ClusterViewLite {
-  readonly leader: string | null;
-  readonly term: number;
-}
-
-function isClusterView(v: unknown): v is ClusterViewLite {
-  if (typeof v !== 'object' || v === null) return false;
-  const o = v as Record<string, unknown>;
-  return typeof o.term === 'number' && (o.leader === null || typeof o.leader === 'string');
-}
-
-function getJson(url: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, timeout: 1000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => {
-        try {
-          resolve(JSON.parse(text));
-        } catch (err) {
-          reject(err);
-        }
+  /** `raftinel promote` as an operator runs it, back to the old master; returns when it started. */
+  private async drill(cluster: DemoCluster, to: string): Promise<number> {
+    const { out, procs } = this;
+    const args = ['promote', SHARD, '--to', to, '--yes', '--endpoint', cluster.endpoints];
+    out.step(`promote drill back to ${to}, through the operator CLI: raftinel ${args.join(' ')}`);
+    const started = performance.now();
+    const env = { ...process.env };
+    // The demo's nodes take no token (admin from loopback), and the endpoint is given.
+    delete env.RAFTINEL_TOKEN;
+    delete env.RAFTINEL_ENDPOINT;
+    const child = procs.spawn('raftinel promote', process.execPath, [RAFTINEL_BIN, ...args], { env });
+    child.expectExit = true; // it exits by itself; its exit code tells how the drill went
+    const code = new Promise<number | null>((resolve) => child.process.once('exit', (c) => resolve(c)));
+    const relay = (stream: NodeJS.ReadableStream | null): Promise<void> =>
+      new Promise((resolve) => {
+        if (!stream) return resolve();
+        let rest = '';
+        stream.setEncoding('utf8');
+        stream.on('data', (chunk: string) => {
+          rest += chunk;
+          const lines = rest.split('\n');
+          rest = lines.pop() ?? '';
+          for (const l of lines) out.line(`  | ${l}`);
+        });
+        stream.on('end', () => {
+          if (rest !== '') out.line(`  | ${rest}`);
+          resolve();
+        });
       });
-    });
-    req.on('timeout', () => req.destroy(new Error(`${url}: no answer`)));
-    req.on('error', reject);
-  });
+    const relayed = Promise.all([relay(child.process.stdout), relay(child.process.stderr)]);
+    const exitCode = await procs.guard(code);
+    await procs.guard(relayed);
+    if (exitCode !== 0) throw new Error(`raftinel promote exited with code ${exitCode}`);
+    const writer = this.writer as DemoWriter;
+    const target = cluster.redisNode(to);
+    await procs.waitUntil(
+      `the writer's first write on ${to} after the drill`,
+      async () => writer.firstOn(target.address, started) ?? undefined,
+      10_000,
+    );
+    const lost = writer.lostSince(started);
+    out.step(
+      `the drill as the writer saw it: longest wait for an acknowledgement ${Math.round(writer.longestGapSince(started))} ms, acknowledged writes lost: ${lost}`,
+    );
+    return started;
+  }
+
+  private async totals(
+    cluster: DemoCluster,
+    writer: DemoWriter,
+    lostInFailover: number,
+    drillStart: number,
+    expectMaster: string,
+  ): Promise<void> {
+    const { out } = this;
+    await this.stopWriter();
+    const view = await cluster.shard();
+    const master = view.master ? cluster.redisNode(view.master.id) : null;
+    if (!master) throw new Error(`${SHARD} has no master at the end`);
+    if (master.id !== expectMaster)
+      throw new Error(`the master is ${master.id} after the drill, not ${expectMaster}`);
+    const finalValue = Number(await command(master.port, ['GET', KEY]));
+    const lostInDrill = writer.lostSince(drillStart);
+    // A final value below the highest acknowledged one: writes lost after the last reconnect.
+    const lostAtEnd = Math.max(0, writer.maxValue - finalValue);
+    const seconds = formatSeconds(performance.now() - this.started);
+    out.line();
+    out.heading('totals');
+    out.line(
+      `  ${writer.acked} writes acknowledged on ${writer.segments.length} connections; ${writer.errors} refused or failed commands, each followed by a new SENTINEL GET-MASTER-ADDR-BY-NAME; highest value acknowledged ${writer.maxValue}`,
+    );
+    out.line(`  counter on ${master.id}, the master at the end (epoch ${view.epoch}): ${finalValue}`);
+    out.line(
+      `  acknowledged writes lost in the failover (SIGKILL, asynchronous replication): ${lostInFailover}`,
+    );
+    out.line(
+      `  acknowledged writes lost in the drill (writes paused until ${expectMaster} had every byte): ${lostInDrill + lostAtEnd}`,
+    );
+    if (lostInDrill + lostAtEnd > 0)
+      throw new Error(`the drill lost ${lostInDrill + lostAtEnd} acknowledged writes`);
+    out.good(
+      `demo finished in ${seconds} s: a failover and a drill back, ${lostInDrill + lostAtEnd} writes lost in the drill`,
+    );
+  }
+
+  private async stopAll(cluster: DemoCluster): Promise<void> {
+    const { out, procs } = this;
+    const nodes = cluster.nodes.map((n) => n.child);
+    const redis = cluster.redis.flatMap((r) => (r.child ? [r.child] : []));
+    // Nodes first: a node that outlived its Redis nodes would only report them down.
+    out.step(`stopping ${cluster.nodes.map((n) => n.id).join(', ')} (SIGTERM), then redis-server r1, r2, r3`);
+    await procs.stop(nodes);
+    await procs.stop(redis);
+    const left = procs.running();
+    if (left.length > 0)
+      throw new Error(
+        `still running after the stop: ${left.map((c) => `${c.name} pid ${c.pid}`).join(', ')}`,
+      );
+    procs.removeDir();
+    out.step(`every process the demo started has exited; removed ${procs.dir}`);
+  }
+
+  /** After a failure: each node's latest warnings, since its log goes with the temp dir. */
+  printNodeWarnings(): void {
+    for (const n of this.cluster?.nodes ?? []) {
+      const file = n.child.logFile;
+      if (!file || !existsSync(file)) continue;
+      const notable = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => /"level":"(warn|error|fatal)"/.test(l))
+        .slice(-5);
+      if (notable.length === 0) continue;
+      this.out.line(`${n.id}'s last warnings:`);
+      for (const l of notable) this.out.line(`  ${l.length > 300 ? `${l.slice(0, 300)}...` : l}`);
+    }
+  }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** "+1.234 s", right-aligned. */
+function since(ms: number): string {
+  return `+${formatSeconds(ms)} s`.padStart(9);
+}
+
+function formatSeconds(ms: number): string {
+  return (ms / 1000).toFixed(3);
 }
