@@ -25,22 +25,15 @@ export interface Segment {
   readonly unacknowledged: number;
 }
 
-/** A stretch of time without any acknowledged write, longer than GAP_MS. */
-export interface Gap {
-  readonly from: number;
-  readonly to: number;
-}
-
-const GAP_MS = 50;
-
 export class DemoWriter {
   readonly segments: Segment[] = [];
-  readonly gaps: Gap[] = [];
   acked = 0;
   errors = 0;
   lastError: string | null = null;
   /** The highest value acknowledged so far. */
   maxValue = 0;
+  /** The longest wait between two acknowledgements since beginGapWindow(). */
+  private windowGap = 0;
   private stopped = false;
   private loop: Promise<void> | null = null;
   private master: Redis | null = null;
@@ -101,9 +94,14 @@ export class DemoWriter {
     return this.segments.filter((s) => s.firstAt > after).reduce((n, s) => n + s.lost, 0);
   }
 
-  /** The longest stretch without an acknowledged write that began after `after`, in ms. */
-  longestGapSince(after: number): number {
-    return this.gaps.filter((g) => g.from >= after).reduce((m, g) => Math.max(m, g.to - g.from), 0);
+  /** Starts measuring the longest wait between two acknowledgements (see longestGap). */
+  beginGapWindow(): void {
+    this.windowGap = 0;
+  }
+
+  /** The longest time between two acknowledged writes since beginGapWindow(), in ms. */
+  get longestGap(): number {
+    return this.windowGap;
   }
 
   private async resolve(): Promise<{ host: string; port: number }> {
@@ -167,7 +165,7 @@ export class DemoWriter {
         }
         const value = await this.master.incr(this.key);
         const now = performance.now();
-        if (lastAckAt > 0 && now - lastAckAt > GAP_MS) this.gaps.push({ from: lastAckAt, to: now });
+        if (lastAckAt > 0) this.windowGap = Math.max(this.windowGap, now - lastAckAt);
         lastAckAt = now;
         if (segment === null) {
           segment = {
