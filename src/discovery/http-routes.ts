@@ -86,6 +86,9 @@ function linearizable(runtime: RaftRuntime, req: HttpRequest, answer: () => Http
     const stale = !runtime.hasFreshLeader();
     return stale && r.status === 200 ? { ...r, body: markStale(r.body) } : r;
   }
+  // No leader heard from within an election timeout: a ReadIndex would wait for the request
+  // timeout (ten election timeouts) on a leader that cannot answer; say so at once, as RESP does.
+  if (!runtime.hasFreshLeader()) return errorReply(503, 'no_quorum', 'no leader heard from within an election timeout');
   return new Promise((resolve) => {
     runtime.readIndex((err) => resolve(err ? errorReply(503, 'no_quorum', `no majority confirmed the read: ${err.message}`) : answer()));
   });

@@ -198,10 +198,14 @@ export class RaftRuntime {
     return this.core.status();
   }
 
-  /** True while this node heard from the current leader within one election timeout (or leads). */
+  /**
+   * True while this node heard from the current leader within one election timeout, or leads
+   * with a valid lease (a leader cut off from its majority keeps its role until check-quorum
+   * runs, up to two election timeouts, while the others may elect a new leader after one).
+   */
   hasFreshLeader(): boolean {
     const s = this.core.status();
-    if (s.role === 'leader') return true;
+    if (s.role === 'leader') return this.leaseValid();
     const electionMs = this.opts.timing.electionTicks * this.opts.timing.tickMs;
     return s.leader !== null && this.opts.clock.now() - this.lastLeaderContact <= electionMs;
   }
