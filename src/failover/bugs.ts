@@ -10,6 +10,8 @@ export interface FailoverBugs {
   repointToLowerEpoch?: boolean;
   /** `+switch-master` is published when REPLICAOF NO ONE succeeds, before Promoted is applied. */
   publishBeforePromoted?: boolean;
+  /** A switchover commits as soon as writes are paused, without waiting for the target to catch up. */
+  switchoverSkipsCatchUp?: boolean;
 }
 
 export const failoverBugNames = [
@@ -17,6 +19,7 @@ export const failoverBugNames = [
   'replicaofBeforeCommit',
   'repointToLowerEpoch',
   'publishBeforePromoted',
+  'switchoverSkipsCatchUp',
 ] as const satisfies readonly (keyof FailoverBugs)[];
 
 export type FailoverBugName = (typeof failoverBugNames)[number];

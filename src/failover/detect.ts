@@ -27,12 +27,19 @@ export function detectOdown(shard: ShardState, table: ObservationTable, now: num
   if (sdown.length < needed) {
     return { odown: false, sdownObservers: sdown, freshObservers: sightings.length, reason: `${sdown.length} of ${needed} observers see it down` };
   }
-  if (shard.settings.holistic) {
+  // A master that answers as a replica is down whatever its replicas say (4.1): holistic mode
+  // would otherwise keep a demoted master (its replicas still sync from it) forever.
+  const m = shard.nodes.find((n) => n.id === master);
+  const demoted = sightings.filter((s) => s.obs.reachable && s.obs.role === 'slave').length >= needed;
+  if (shard.settings.holistic && !demoted) {
     // Holistic: the replicas must agree that their link to the master is down; a master that is
-    // merely slow to answer us (but still feeds its replicas) is not failed over.
+    // merely slow to answer us (but still feeds its replicas) is not failed over. Only a link to
+    // this master counts: a replica that follows another node says nothing of it.
     for (const node of shard.nodes) {
       if (node.id === master) continue;
-      const views = table.fresh(shard.name, node.id, now, maxAge).filter((s) => s.obs.reachable && s.obs.role === 'slave');
+      const views = table
+        .fresh(shard.name, node.id, now, maxAge)
+        .filter((s) => s.obs.reachable && s.obs.role === 'slave' && s.obs.masterHost === m?.host && s.obs.masterPort === m?.port);
       if (views.some((s) => s.obs.linkUp === true)) {
         return { odown: false, sdownObservers: sdown, freshObservers: sightings.length, reason: `holistic: replica ${node.id} still has its link up` };
       }

@@ -289,6 +289,9 @@ export class FailoverEngine {
     }
     if (this.restartedEmpty(input, shard)) return; // detect() fails it over; follow nothing of it
     const views = this.views(input, shard);
+    // The committed master answers as a replica (a switchover that demoted it, then failed):
+    // it is down (detect() fails it over); making its master follow it would close a loop.
+    if (views.get(shard.master as string)?.role === 'slave') return;
     for (const node of shard.nodes) {
       if (node.id === master.id) continue;
       const v = views.get(node.id);
@@ -351,24 +354,13 @@ export class FailoverEngine {
     const f = shard.failover as NonNullable<ShardState['failover']>;
     const to = nodeOf(shard, f.to) as RedisNodeSpec;
     const st = this.ops.get(`${shard.name}/${to.id}`);
-    if (input.wallNow - f.startedAt > shard.settings.failoverTimeoutMs) {
-      this.propose(input, shard.name, { type: 'failoverAborted', shard: shard.name, epoch: f.epoch, reason: `promotion of ${to.id} timed out`, at: input.wallNow });
+    const from = nodeOf(shard, f.from);
+    if (f.kind === 'switchover' && from) {
+      this.switchoverStep(input, shard, f, from, to);
       return;
     }
-    // A switchover promotes only while this leader holds the old master's write pause: its
-    // FailoverStarted may commit after the request timed out (and unpaused the master), after
-    // the pause ran out, or under a new leader that never paused anything. Promoting then would
-    // lose the writes the old master acknowledged since (the simulator found it).
-    if (f.kind === 'switchover' && !this.writePauseHeld(input, shard, f.epoch)) {
-      const from = nodeOf(shard, f.from);
-      if (from) this.redis(input, shard.name, from, { kind: 'unpause' }); // whatever paused it, release it
-      this.propose(input, shard.name, {
-        type: 'failoverAborted',
-        shard: shard.name,
-        epoch: f.epoch,
-        reason: `the write pause on ${f.from ?? 'the master'} is not held any more (the switchover timed out, or leadership changed)`,
-        at: input.wallNow,
-      });
+    if (input.wallNow - f.startedAt > shard.settings.failoverTimeoutMs) {
+      this.propose(input, shard.name, { type: 'failoverAborted', shard: shard.name, epoch: f.epoch, reason: `promotion of ${to.id} timed out`, at: input.wallNow });
       return;
     }
     if (st?.op === 'promote' && st.result?.ok) {
@@ -384,6 +376,76 @@ export class FailoverEngine {
       return;
     }
     this.redis(input, shard.name, to, { kind: 'promote' });
+  }
+
+  /**
+   * A switchover's FailoverStarted is committed. The leader that paused the old master promotes
+   * the target, verifies it, then demotes the old master (a replica refuses writes for good, as
+   * with Redis' own FAILOVER), and only then proposes Promoted: Promoted may commit long after it
+   * was proposed (a partition, then a later leader commits it with its no-op), by when the pause
+   * has run out and the old master, still the committed master, has taken writes the target
+   * lacks (the simulator found 72 acknowledged writes lost that way, seed 690).
+   * Once the old master is a replica the switchover only goes forward, whoever leads: aborting
+   * would leave the committed master a replica of a master nobody knows (seeds 403, 231). Without the
+   * pause (the request timed out, the pause ran out, a new leader) it is aborted, but only on a
+   * fresh INFO that shows the old master still a master: a promotion sent before the pause ran
+   * out may land after the abort (seed 833), and reconciliation then demotes that target again.
+   * Past twice the timeout the observers settle it: an old master they see down or demoted
+   * counts as demoted, and the switchover goes forward even to a target that is not master.
+   */
+  private switchoverStep(input: EngineInput, shard: ShardState, f: NonNullable<ShardState['failover']>, from: RedisNodeSpec, to: RedisNodeSpec): void {
+    const ts = this.ops.get(`${shard.name}/${to.id}`);
+    const fs = this.ops.get(`${shard.name}/${from.id}`);
+    const toView = ts?.op === 'inspect' && ts.result?.ok ? ts.result.view : undefined;
+    const fromView = fs?.op === 'inspect' && fs.result?.ok ? fs.result.view : undefined;
+    const elapsed = input.wallNow - f.startedAt;
+    const timeoutMs = shard.settings.failoverTimeoutMs;
+    // Past twice the timeout, what the observers see settles it when no INFO of ours can: a
+    // demotion happened within the first timeout, and a dead old master is objectively down.
+    const late = elapsed > 2 * timeoutMs;
+    const seen = late ? this.views(input, shard).get(from.id) : null;
+    const demoted =
+      (fs?.op === 'replicaof' && fs.result?.ok === true) ||
+      fromView?.role === 'slave' ||
+      (late && fromView === undefined && (seen?.role === 'slave' || detectOdown(shard, input.observations, input.now, input.voters).odown));
+    const abort = (reason: string): void => {
+      this.redis(input, shard.name, from, { kind: 'unpause' }, 0); // whatever paused it, release it
+      this.propose(input, shard.name, { type: 'failoverAborted', shard: shard.name, epoch: f.epoch, reason, at: input.wallNow });
+    };
+    if (demoted && toView?.role === 'master') {
+      this.propose(input, shard.name, { type: 'promoted', shard: shard.name, epoch: f.epoch, replId: toView.replId, at: input.wallNow });
+      return;
+    }
+    if (elapsed <= timeoutMs && this.writePauseHeld(input, shard, f.epoch)) {
+      if (ts?.op === 'promote' && ts.result?.ok) {
+        this.redis(input, shard.name, to, { kind: 'inspect' }, 0);
+      } else if (toView?.role === 'master') {
+        const retry = fs?.op === 'replicaof' && fs.result !== undefined;
+        this.redis(input, shard.name, from, { kind: 'replicaof', host: to.host, port: to.port, killClients: true }, retry ? OP_RETRY_MS : 0);
+      } else if (ts?.op === 'inspect' && ts.result?.ok) {
+        this.redis(input, shard.name, to, { kind: 'promote' }, 0); // not master yet: send it again
+      } else {
+        this.redis(input, shard.name, to, { kind: 'promote' });
+      }
+      return;
+    }
+    if (fromView?.role === 'master' || (late && fromView === undefined && seen?.role === 'master')) {
+      abort(elapsed > timeoutMs ? `promotion of ${to.id} timed out` : `the write pause on ${from.id} is not held any more (the switchover timed out, or leadership changed)`);
+      return;
+    }
+    if (!demoted) {
+      this.redis(input, shard.name, from, { kind: 'inspect' }, POLL_MS); // where does the old master stand?
+      return;
+    }
+    // The old master refuses writes (or is gone): forward once the target shows as master. A
+    // target still not one past twice the timeout is committed all the same, its history
+    // unknown: it is then down like any failed master and detect() fails it over to the best
+    // replica (the demoted old master among them), where an abort would leave no master at all.
+    if (late && ts?.op === 'inspect' && ts.result) {
+      this.propose(input, shard.name, { type: 'promoted', shard: shard.name, epoch: f.epoch, replId: null, at: input.wallNow });
+    } else {
+      this.redis(input, shard.name, to, { kind: 'inspect' }, POLL_MS);
+    }
   }
 
   /** This leader paused the old master for this switchover, and the pause has not run out. */
@@ -501,7 +563,8 @@ export class FailoverEngine {
       const ts = this.ops.get(`${shard.name}/${target.id}`);
       if (ms?.op === 'inspect' && ms.result?.view?.offset != null) r.masterOffset = ms.result.view.offset;
       if (ts?.op === 'inspect' && ts.result?.view?.offset != null) r.targetOffset = ts.result.view.offset;
-      if (r.masterOffset !== null && r.targetOffset !== null && r.targetOffset >= r.masterOffset) {
+      const caughtUp = r.masterOffset !== null && r.targetOffset !== null && r.targetOffset >= r.masterOffset;
+      if (caughtUp || this.bugs.switchoverSkipsCatchUp) {
         r.steps.catchUp = Math.round(input.now - (r.pausedAt ?? input.now));
         r.phase = 'committing';
       } else if (input.now - (r.pausedAt ?? input.now) > catchUpLimitMs(shard)) {

@@ -58,7 +58,6 @@ export interface SimResult {
     failovers: number;
     promotions: number;
     switchoversJudged: number;
-    demotionsJudged: number;
   };
 }
 
@@ -207,8 +206,6 @@ interface SimNode {
   clockRate: number;
   /** SIGSTOP: nothing of this node runs before this sim time. */
   pausedUntil: number;
-  /** When its last pause began (for the checkers' judgement of what faults touched). */
-  pausedAt: number;
 }
 
 export class SimCluster {
@@ -245,7 +242,7 @@ export class SimCluster {
       drawRedisMix(this.redisPrng.fork()),
       {
         commandSent: (sender, shard, node, op) => this.fchk.commandSent(this.view(sender), shard, node, op),
-        commandArrived: (shard, node, op, tag) => this.fchk.commandArrived(shard, node, op, tag),
+        commandArrived: (shard, node, op) => this.fchk.commandArrived(shard, node, op),
         trace: (line) => this.trace(line),
       },
       () => this.leader()?.id ?? null,
@@ -255,8 +252,6 @@ export class SimCluster {
       WALL_OFFSET_MS,
       () => this.sched.now,
       (line) => this.trace(line),
-      (node, shard, redis, since) =>
-        this.world.linkTroubled(node, shard, redis, since) || this.pausedSince(node, since),
     );
     const ids = Array.from({ length: this.mix.voters }, (_, i) => `n${i + 1}`);
     for (const id of ids) this.addNode(id);
@@ -311,7 +306,6 @@ export class SimCluster {
         ),
         promotions: this.fchk.stats.promotions,
         switchoversJudged: this.fchk.stats.switchoversJudged,
-        demotionsJudged: this.fchk.stats.demotionsJudged,
       },
     };
   }
@@ -332,7 +326,6 @@ export class SimCluster {
       driver: null,
       clockRate: 0.97 + this.faults.float() * 0.06,
       pausedUntil: 0,
-      pausedAt: -Infinity,
     };
     this.nodes.set(id, node);
     this.world.knownObservers.add(id);
@@ -453,12 +446,6 @@ export class SimCluster {
   }
 
   /** A node as the failover checkers see it: Raft status and applied topology. */
-  /** Whether the node was paused at any time since `since`. */
-  private pausedSince(id: NodeId, since: number): boolean {
-    const n = this.nodes.get(id);
-    return n !== undefined && n.pausedAt > -Infinity && (n.pausedAt >= since || n.pausedUntil >= since);
-  }
-
   private view(id: NodeId): NodeView {
     const node = this.nodes.get(id) as SimNode;
     return { id, status: (node.runtime as RaftRuntime).status(), topology: node.sm.topology };
@@ -781,7 +768,6 @@ export class SimCluster {
         if (!victim) return;
         const ms = this.faults.int(200, 3000);
         victim.pausedUntil = this.sched.now + ms;
-        victim.pausedAt = this.sched.now;
         this.trace(`${victim.id} pauses for ${ms} ms`);
         return;
       }

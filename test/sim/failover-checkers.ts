@@ -19,17 +19,6 @@ export interface NodeView {
   readonly topology: Topology;
 }
 
-/** The failover a promote command belongs to, as the sender saw it when it sent the command. */
-export interface CommandTag {
-  readonly sender: NodeId;
-  /** The sender's Raft term when it sent the command. */
-  readonly term: number;
-  readonly epoch: number | null;
-  readonly kind: string | null;
-  readonly from: string | null;
-  readonly to: string | null;
-}
-
 export class FailoverCheckers {
   /** The topology as committed: every topology entry replayed in log order, once. */
   private readonly committed: Topology = emptyTopology();
@@ -38,20 +27,12 @@ export class FailoverCheckers {
   private maxLeaderTerm = 0;
   /** "shard/epoch" -> the node REPLICAOF NO ONE was sent to. */
   private readonly promotedTo = new Map<string, string>();
-  /** "shard/epoch" of switchovers whose promotion reached the target (judged once). */
-  private readonly switchoverJudged = new Set<string>();
   /** "shard/node" -> sim time the last CLIENT PAUSE reached it. */
   private readonly pauseArrived = new Map<string, number>();
-  /** Per shard: a switchover promoted, whose old master has not been demoted yet. */
-  private readonly awaitingDemotion = new Map<
-    string,
-    { epoch: number; from: string; to: string; pausedAt: number; sender: NodeId; term: number }
-  >();
   /** Counts, for the run's summary. */
   readonly stats = {
     promotions: 0,
     switchoversJudged: 0,
-    demotionsJudged: 0,
     candidatesJudged: 0,
     repoints: 0,
   };
@@ -62,9 +43,6 @@ export class FailoverCheckers {
     private readonly wallOffset: number,
     private readonly now: () => number,
     private readonly trace: (line: string) => void = () => {},
-    /** Whether a fault touched the node or its link to a Redis node since a time (cut, slow link, pause). */
-    private readonly troubled: (node: NodeId, shard: string, redis: string, since: number) => boolean = () =>
-      false,
   ) {}
 
   leaderElected(term: number): void {
@@ -96,6 +74,15 @@ export class FailoverCheckers {
       if (c.type === 'failoverStarted' && before && events.some((x) => x.type === 'failover-started')) {
         this.checkCandidate(before, c);
       }
+      const f = before?.failover;
+      if (
+        c.type === 'promoted' &&
+        f?.kind === 'switchover' &&
+        f.from !== null &&
+        events.some((x) => x.type === 'switch-master')
+      ) {
+        this.judgeSwitchover(c.shard, c.epoch, f.from, f.to);
+      }
     }
     return out;
   }
@@ -111,18 +98,10 @@ export class FailoverCheckers {
   // ---- Redis commands -----------------------------------------------------------------------
 
   /** A node hands a Redis command to the network (invariants 2, 3 and 6). */
-  commandSent(sender: NodeView, shard: string, node: string, op: RedisOp): CommandTag {
+  commandSent(sender: NodeView, shard: string, node: string, op: RedisOp): void {
     const applied = sender.topology.shards[shard];
     const f = applied?.failover ?? null;
-    const tag: CommandTag = {
-      sender: sender.id,
-      term: sender.status.term,
-      epoch: f?.epoch ?? null,
-      kind: f?.kind ?? null,
-      from: f?.from ?? null,
-      to: f?.to ?? null,
-    };
-    if (op.kind === 'inspect') return tag;
+    if (op.kind === 'inspect') return;
     const s = sender.status;
     const what = `${sender.id} sent ${describe(op)} to ${shard}/${node}`;
     if (op.kind === 'promote') {
@@ -167,123 +146,70 @@ export class FailoverCheckers {
         `${what} in term ${s.term}; the latest entry of epoch ${f.epoch} is of term ${f.term}`,
       );
     }
-    if (op.kind === 'replicaof') this.checkRepoint(what, shard, node, op, f);
-    return tag;
+    if (op.kind === 'replicaof') this.checkRepoint(what, shard, node, op);
   }
 
-  /** Invariant 6: replicas move only toward the master committed at the highest epoch. */
+  /**
+   * Invariant 6: replicas move only toward the master of the highest committed epoch: the
+   * target of a committed FailoverStarted while its failover runs (a switchover demotes the old
+   * master toward it before Promoted), else the committed master. Never toward the master of an
+   * earlier epoch.
+   */
   private checkRepoint(
     what: string,
     shard: string,
     node: string,
     op: Extract<RedisOp, { kind: 'replicaof' }>,
-    f: ShardState['failover'],
   ): void {
     const c = this.committed.shards[shard];
-    const master = c?.nodes.find((n) => n.id === c.master);
+    const id = c?.failover?.to ?? c?.master ?? null;
+    const master = c?.nodes.find((n) => n.id === id);
     if (!c || !master) {
       throw new InvariantViolation(
         'Repoint Toward Highest Epoch',
         `${what} while the committed topology has no master for ${shard}`,
       );
     }
+    const whose = c.failover
+      ? `the target of epoch ${c.epoch} (${c.failover.step})`
+      : `the master committed at epoch ${c.epoch}`;
     if (op.host !== master.host || op.port !== master.port) {
       throw new InvariantViolation(
         'Repoint Toward Highest Epoch',
-        `${what}: the master committed at epoch ${c.epoch} is ${master.id} (${master.host}:${master.port})`,
+        `${what}: ${whose} is ${master.id} (${master.host}:${master.port})`,
       );
     }
     if (node === master.id)
-      throw new InvariantViolation(
-        'Repoint Toward Highest Epoch',
-        `${what}: that is the committed master itself`,
-      );
-    if (f && f.step !== 'promoted') {
-      throw new InvariantViolation(
-        'Repoint Toward Highest Epoch',
-        `${what} while epoch ${f.epoch} is not promoted yet`,
-      );
-    }
+      throw new InvariantViolation('Repoint Toward Highest Epoch', `${what}: that is ${whose} itself`);
     this.stats.repoints++;
   }
 
-  /**
-   * A command reaches the fake Redis node, just before it runs there (invariant 5): when a
-   * switchover's REPLICAOF NO ONE reaches the target, and when the old master is demoted toward
-   * it, the target holds every write the old master acknowledged.
-   */
-  commandArrived(shard: string, node: string, op: RedisOp, tag: CommandTag): void {
+  /** A command reaches the fake Redis node, just before it runs there. */
+  commandArrived(shard: string, node: string, op: RedisOp): void {
     if (op.kind === 'pause') this.pauseArrived.set(`${shard}/${node}`, this.now());
-    if (op.kind === 'replicaof') this.checkDemotion(shard, node, op, tag);
-    if (op.kind !== 'promote' || tag.kind !== 'switchover' || tag.epoch === null || tag.from === null) return;
-    const key = `${shard}/${tag.epoch}`;
-    if (this.switchoverJudged.has(key)) return;
-    this.switchoverJudged.add(key);
+  }
+
+  /**
+   * Invariant 5, when a switchover's Promoted commits (clients follow the target from now on):
+   * the target holds every write the old master acknowledged. Not when REPLICAOF NO ONE lands:
+   * one that lands after its epoch was aborted (it waited in a stopped node's socket) makes a
+   * master nobody follows, and reconciliation demotes it again without losing anything.
+   */
+  private judgeSwitchover(shard: string, epoch: number, fromId: string, toId: string): void {
     const g = this.groups.get(shard) as RedisGroup;
-    const from = g.node(tag.from);
-    const to = g.node(node);
-    const pausedAt = this.pauseArrived.get(`${shard}/${tag.from}`);
+    const from = g.node(fromId);
+    const to = g.node(toId);
+    const pausedAt = this.pauseArrived.get(`${shard}/${fromId}`);
     // A crash or restart of either node during the switchover is a fault, not the plan: a
     // restarted master forgets CLIENT PAUSE and one restarted empty wipes its replicas.
     if (pausedAt === undefined || Math.max(from.lastDisturbedAt, to.lastDisturbedAt) >= pausedAt) return;
     this.stats.switchoversJudged++;
-    this.checkNothingLost(`switchover epoch ${tag.epoch} of ${shard} promotes ${node}`, from, to);
-    this.awaitingDemotion.set(shard, {
-      epoch: tag.epoch,
-      from: tag.from,
-      to: node,
-      pausedAt,
-      sender: tag.sender,
-      term: tag.term,
-    });
-  }
-
-  /**
-   * The old master of a promoted switchover is told to follow the new one: nothing it took is
-   * lost, that is, it was demoted before its write pause ran out. Judged only for a switchover
-   * that faults left alone: the same leader from the pause to the demotion, its links to both
-   * nodes never cut or slowed, never paused itself (a leader cut off from the old master cannot
-   * demote it in time, and no pause can be long enough for every partition).
-   */
-  private checkDemotion(
-    shard: string,
-    node: string,
-    op: Extract<RedisOp, { kind: 'replicaof' }>,
-    tag: CommandTag,
-  ): void {
-    const w = this.awaitingDemotion.get(shard);
-    if (!w || w.from !== node) return;
-    this.awaitingDemotion.delete(shard);
-    // Only while that switchover's promotion stands: an aborted one left the old master in
-    // charge, and a later failover answers for what it loses.
-    const c = this.committed.shards[shard];
-    if (c?.epoch !== w.epoch || c.master !== w.to) return;
-    const g = this.groups.get(shard) as RedisGroup;
-    const from = g.node(w.from);
-    const to = g.node(w.to);
-    if (
-      op.host !== to.host ||
-      from.role !== 'master' ||
-      Math.max(from.lastDisturbedAt, to.lastDisturbedAt) >= w.pausedAt
-    )
-      return;
-    if (tag.sender !== w.sender || tag.term !== w.term) return;
-    if (
-      this.troubled(w.sender, shard, w.from, w.pausedAt) ||
-      this.troubled(w.sender, shard, w.to, w.pausedAt)
-    )
-      return;
-    this.stats.demotionsJudged++;
-    this.checkNothingLost(
-      `switchover epoch ${w.epoch} of ${shard} demotes ${w.from} toward ${w.to}`,
-      from,
-      to,
-    );
+    this.checkNothingLost(`switchover epoch ${epoch} of ${shard} commits Promoted for ${toId}`, from, to);
   }
 
   private checkNothingLost(what: string, from: FakeRedis, to: FakeRedis): void {
     const have = new Set(to.writes);
-    const lost = from.writes.filter((x) => !have.has(x));
+    const lost = from.acked.filter((x) => !have.has(x));
     if (lost.length > 0) {
       throw new InvariantViolation(
         'Switchover Loses Nothing',

@@ -18,6 +18,11 @@ export class FakeRedis {
   replId2 = '';
   /** Every write this node holds, in replication order: offset = writes.length. */
   writes: number[] = [];
+  /**
+   * Every write this node acknowledged to a client since it last became a master, kept when a
+   * full resync replaces its data: what a switchover away from it must not lose.
+   */
+  acked: number[] = [];
   runId: string;
   linkUp = false;
   linkDownSince = 0;
@@ -62,6 +67,7 @@ export class FakeRedis {
     if (this.role === 'master') return;
     this.role = 'master';
     this.masterId = null;
+    this.acked = [];
     this.replId2 = this.replId;
     this.replId = newId(this.rng);
     this.replIdChangedAt = now;
@@ -157,6 +163,7 @@ export class RedisGroup {
     if (!n || !n.answers(now) || n.role !== 'master' || now < n.pausedUntil) return null;
     const value = this.nextWrite++;
     n.writes.push(value);
+    n.acked.push(value);
     this.acknowledged++;
     return value;
   }

@@ -30,7 +30,6 @@ import { parseInfo } from '../../src/monitor/parse.js';
 import { StallTracker } from '../../src/monitor/stall.js';
 import type { NodeId } from '../../src/raft/types.js';
 import type { Clock } from '../../src/runtime/ports.js';
-import type { CommandTag } from './failover-checkers.js';
 import type { Prng } from './prng.js';
 import { hostOf, RedisGroup, type FakeRedis, type ProbeReply } from './redis-sim.js';
 import type { Scheduler } from './scheduler.js';
@@ -126,9 +125,9 @@ export function describeRedisMix(m: RedisMix): string {
 /** What the world tells the simulator (and its checkers) about Redis commands. */
 export interface RedisWorldHooks {
   /** A node hands a command to the network: the checkers judge the sender now. */
-  commandSent(sender: NodeId, shard: string, node: string, op: RedisOp): CommandTag;
+  commandSent(sender: NodeId, shard: string, node: string, op: RedisOp): void;
   /** The command reaches the fake node and runs there now. */
-  commandArrived(shard: string, node: string, op: RedisOp, tag: CommandTag): void;
+  commandArrived(shard: string, node: string, op: RedisOp): void;
   trace(line: string): void;
 }
 
@@ -214,30 +213,12 @@ export class RedisWorld {
 
   // ---- links --------------------------------------------------------------------------------
 
-  /** "observer>shard/node" -> when link faults on it began and ended, for the checkers. */
-  private readonly troubles = new Map<string, { from: number; until: number }[]>();
-
   private setCut(key: string, until: number): void {
     this.cuts.set(key, until);
-    this.noteTrouble(key, until);
   }
 
   private setSlow(key: string, ms: number, until: number): void {
     this.slow.set(key, { ms, until });
-    this.noteTrouble(key, until);
-  }
-
-  private noteTrouble(key: string, until: number): void {
-    let list = this.troubles.get(key);
-    if (!list) this.troubles.set(key, (list = []));
-    list.push({ from: this.sched.now, until });
-  }
-
-  /** Whether the link between a node and a Redis node was cut or slowed at any time since `since`. */
-  linkTroubled(observer: NodeId, shard: string, id: string, since: number): boolean {
-    return (this.troubles.get(`${observer}>${shard}/${id}`) ?? []).some(
-      (t) => t.until >= since && t.from <= this.sched.now,
-    );
   }
 
   private cut(key: string): boolean {
@@ -283,7 +264,7 @@ export class RedisWorld {
     const { shard } = target;
     const id = target.node.id;
     this.stats.commands++;
-    const tag = this.hooks.commandSent(sender, shard, id, op);
+    this.hooks.commandSent(sender, shard, id, op);
     if (op.kind !== 'inspect')
       this.hooks.trace(
         `${sender} -> ${shard}/${id}: ${op.kind}${op.kind === 'replicaof' ? ` ${op.host}` : ''}`,
@@ -313,7 +294,7 @@ export class RedisWorld {
         this.at(r.stalledUntil, arrive);
         return;
       }
-      this.hooks.commandArrived(shard, id, op, tag);
+      this.hooks.commandArrived(shard, id, op);
       const result = this.run(g, r, target, op, now);
       this.at(now + this.delay(key), () => {
         if (!this.cut(key)) reply(result);

@@ -56,6 +56,11 @@ const failoverBugBounds: Readonly<
     checker: 'Publish After Promoted',
     measured: 'first at seed 2, 60% of seeds, longest gap 8',
   },
+  switchoverSkipsCatchUp: {
+    bound: 150,
+    checker: 'Switchover Loses Nothing',
+    measured: 'first at seed 13, 5.7% of seeds, longest gap 49',
+  },
 };
 
 /**
@@ -90,7 +95,6 @@ test(`simulation: seeds ${FIRST_SEED}..${FIRST_SEED + SEEDS - 1} pass on the rea
     failovers: 0,
     promotions: 0,
     switchoversJudged: 0,
-    demotionsJudged: 0,
     redisFaults: 0,
     withFailover: 0,
   };
@@ -103,7 +107,6 @@ test(`simulation: seeds ${FIRST_SEED}..${FIRST_SEED + SEEDS - 1} pass on the rea
     totals.failovers += r.stats.failovers;
     totals.promotions += r.stats.promotions;
     totals.switchoversJudged += r.stats.switchoversJudged;
-    totals.demotionsJudged += r.stats.demotionsJudged;
     totals.redisFaults += r.stats.redisFaults;
     if (r.stats.promotions > 0) totals.withFailover++;
   }
@@ -111,7 +114,7 @@ test(`simulation: seeds ${FIRST_SEED}..${FIRST_SEED + SEEDS - 1} pass on the rea
   t.diagnostic(
     `${SEEDS} seeds, ${meanMs.toFixed(1)} ms/seed mean, ${slowest.toFixed(0)} ms slowest (target: 250 ms/seed); ` +
       `${totals.redisFaults} Redis faults, ${totals.promotions} promotions in ${totals.withFailover} seeds, ` +
-      `${totals.failovers} failovers ended, ${totals.switchoversJudged} switchovers and ${totals.demotionsJudged} demotions judged`,
+      `${totals.failovers} failovers ended, ${totals.switchoversJudged} switchovers judged`,
   );
   assert.deepEqual(
     failures.map((r) => `seed ${r.seed}: ${r.failure}\n  replay: ${replay(r.seed)}`),
@@ -119,11 +122,10 @@ test(`simulation: seeds ${FIRST_SEED}..${FIRST_SEED + SEEDS - 1} pass on the rea
     `${failures.length} of ${SEEDS} seeds failed`,
   );
   // The failover checkers judge only what happens: a simulator that stopped failing Redis over
-  // would pass vacuously. Measured over seeds 1..1000: about 1100 promotions in 550 seeds, 380
-  // switchovers and 300 demotions judged.
+  // would pass vacuously. Measured over seeds 1..1000: about 1100 promotions in 550 seeds and
+  // 350 switchovers judged.
   assert.ok(totals.withFailover >= 400, `only ${totals.withFailover} seeds promoted a replica`);
   assert.ok(totals.switchoversJudged >= 200, `only ${totals.switchoversJudged} switchovers judged`);
-  assert.ok(totals.demotionsJudged >= 150, `only ${totals.demotionsJudged} switchover demotions judged`);
   // A hang guard, not a speed claim (DESIGN section 9): the target is four times lower.
   assert.ok(meanMs < 1000, `mean ${meanMs.toFixed(0)} ms per seed`);
 });
