@@ -162,6 +162,16 @@ export function openConnection(o: ConnectionOptions): Redis {
   return new Redis(options);
 }
 
+/**
+ * ioredis 5.9 with enableReadyCheck off waits for its CLIENT SETNAME (connectionName) before it
+ * declares a connection ready, and declares it ready even when the connection closed meanwhile (a
+ * node or proxy that accepts and drops, a hung node whose handshake timed out): the client then
+ * sits "ready" on a closed stream, fails every command and never reconnects. Callers replace it.
+ */
+export function readyOnClosedStream(conn: Redis): boolean {
+  return conn.status === 'ready' && (conn.stream === undefined || conn.stream.destroyed);
+}
+
 /** Per-command timeout of probes: a hung node must not hold a probe for long. */
 export function probeTimeoutMs(s: Pick<ShardSettings, 'downAfterMs' | 'pingIntervalMs'>): number {
   return Math.max(50, Math.min(s.downAfterMs / 2, 10 * s.pingIntervalMs));

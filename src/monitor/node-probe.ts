@@ -11,6 +11,7 @@ import {
   connectionKey,
   openConnection,
   probeTimeoutMs,
+  readyOnClosedStream,
   type ConnectionOptions,
   type ProbeTarget,
 } from './connection.js';
@@ -49,6 +50,8 @@ export class NodeProbe {
   /** TCP is up but the connection is not ready (CLIENT SETNAME or AUTH unanswered) since. */
   private handshakeSince: number | null = null;
   private infoAgain = false;
+  /** When to replace a client that ioredis declared ready on a closed stream. */
+  private replaceAt: number | null = null;
   /** Redis before 7.0 takes one INFO section: then a plain INFO. */
   private infoArgs = ['replication', 'server'];
   /** The last connection error (refused, timed out): shown when the node turns unreachable. */
@@ -131,22 +134,28 @@ export class NodeProbe {
     if (now - since > timeout && this.conn) {
       // As Sentinel does: a reply pending longer than the timeout means a hung node or a
       // half-open connection; a fresh connection recovers at once when either comes back.
-      // A new client object, not disconnect(true): ioredis 5.9 (enableReadyCheck off) marks a
-      // client 'ready' when the CLIENT SETNAME of a connection it already closed fails, and then
-      // never reconnects; a probe whose handshake timed out once (a stopped or hung node) would
-      // see the node down for good after it recovers.
+      // A new client object, not disconnect(true), which would close this connection during
+      // its handshake and leave the client "ready" on a closed stream (readyOnClosedStream).
       this.ctx.log.debug({ ...this.where(), timeoutMs: timeout }, 'probe timed out; reconnecting');
-      this.close();
-      this.forget();
-      this.state = onDisconnected(this.state);
-      this.open();
-      this.ctx.onEvent(this, now);
+      this.replace(now);
+    } else if (this.replaceAt !== null && now >= this.replaceAt) {
+      this.replace(now);
     }
     if (now >= this.nextRoleAt) {
       this.sendRole(now);
       this.ctx.onEvent(this, now);
     }
     if (now >= this.nextInfoAt) this.sendInfo(now);
+  }
+
+  /** Drops the client and opens a new one at once. */
+  private replace(now: number): void {
+    this.replaceAt = null;
+    this.close();
+    this.forget();
+    this.state = onDisconnected(this.state);
+    this.open();
+    this.ctx.onEvent(this, now);
   }
 
   private where(): { shard: string; node: string } {
@@ -168,6 +177,11 @@ export class NodeProbe {
     conn.on('ready', () => {
       if (this.conn !== conn) return;
       const now = this.ctx.now();
+      if (readyOnClosedStream(conn)) {
+        // Closed during the handshake: this client will never reconnect; a new one will.
+        this.replaceAt = now + this.options.retryDelayMs;
+        return;
+      }
       this.forget();
       this.state = onConnected(this.state);
       this.lastTransportError = null;

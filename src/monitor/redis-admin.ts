@@ -7,7 +7,7 @@ import type { RedisOp, RedisOpResult } from '../failover/engine.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { performOp, type OpWarning } from './admin-ops.js';
 import { classifyError } from './classify.js';
-import { connectionKey, connectionOptionsFor, openConnection, type ProbeTarget } from './connection.js';
+import { connectionKey, connectionOptionsFor, openConnection, readyOnClosedStream, type ProbeTarget } from './connection.js';
 
 export interface RedisAdminOptions {
   readonly sourceAddress?: string | null;
@@ -183,8 +183,9 @@ export class RedisAdmin {
             ? slot.lastFault
             : c.reason;
       // A command that timed out may still run later; a fresh connection at least drops
-      // anything of ours still waiting on this one.
-      if (err instanceof OpTimeout) this.drop(slot);
+      // anything of ours still waiting on this one. A client left "ready" on a closed stream
+      // never reconnects by itself (readyOnClosedStream): the next operation opens a new one.
+      if (err instanceof OpTimeout || readyOnClosedStream(slot.conn)) this.drop(slot);
       this.log.warn({ ...where, error: message }, 'redis operation failed');
       return { ok: false, error: message };
     } finally {

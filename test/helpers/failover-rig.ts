@@ -5,7 +5,11 @@
 // `raftinel node` processes whose outgoing connections come from 127.0.0.2, .3 and .4, optionally
 // with their raft listeners behind fault proxies too. Everything is started on free ports and
 // stopped by PID in destroy().
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CandidateReport, HistoryEntry } from '../../src/failover/types.js';
+import { LOG_FILE } from '../../src/storage/log-file.js';
+import { decodeRecordAt } from '../../src/storage/record.js';
 import { FaultProxy } from './fault-proxy.js';
 import { RaftinelCluster, sourceAddressOf } from './raftinel-cluster.js';
 import type { RaftinelProcess, RaftTiming, ShardConfig } from './raftinel-process.js';
@@ -339,4 +343,38 @@ export class FailoverRig {
 /** Whether a role view says "replica of this address, link up". */
 export function replicaOf(v: RoleView | string | undefined, node: RigRedis): boolean {
   return typeof v === 'object' && v.role === 'slave' && v.masterPort === node.port && v.state === 'connected';
+}
+
+/** A topology command as stored in a node's Raft log, with its entry's index and term. */
+export interface LoggedCommand {
+  readonly index: number;
+  readonly term: number;
+  readonly command: { readonly type: string; readonly epoch?: number; readonly shard?: string };
+}
+
+/**
+ * The topology commands in a node's raft.log (records after a snapshot only; an index written
+ * again replaces the earlier record, as the storage does). Read-only; the node may be running.
+ */
+export function loggedCommands(node: RaftinelProcess): LoggedCommand[] {
+  const path = join(node.dataDir, LOG_FILE);
+  const buf = existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
+  const byIndex = new Map<number, LoggedCommand>();
+  let pos = 0;
+  while (pos < buf.length) {
+    const r = decodeRecordAt(buf, pos);
+    if (!r.ok) break; // a torn tail while the node writes
+    pos = r.end;
+    for (const i of [...byIndex.keys()]) if (i >= r.entry.index) byIndex.delete(i);
+    if (r.entry.kind !== 'normal') continue;
+    try {
+      const data = JSON.parse(r.entry.data) as { type?: string; command?: LoggedCommand['command'] };
+      if (data.type === 'topology' && data.command) {
+        byIndex.set(r.entry.index, { index: r.entry.index, term: r.entry.term, command: data.command });
+      }
+    } catch {
+      // not JSON: not a topology command
+    }
+  }
+  return [...byIndex.values()].sort((a, b) => a.index - b.index);
 }

@@ -27,6 +27,11 @@ export interface FaultProxyOptions {
   readonly host?: string;
   readonly port?: number;
   readonly name?: string;
+  /**
+   * A refused or dropped new connection is reset this long after it was accepted (default 0: at
+   * once), as a proxy that dials a dead backend first does; the client has seen its connect by then.
+   */
+  readonly resetDelayMs?: number;
 }
 
 type Rule = { readonly mode: FaultMode } | { readonly mode: 'delay'; readonly ms: number };
@@ -113,7 +118,10 @@ class Pair {
     for (const s of [this.client, this.upstream]) {
       if (s.destroyed) continue;
       try {
-        if (reset) s.resetAndDestroy();
+        // No RST on a socket still connecting (resetAndDestroy waits for the connect) or already
+        // shutting down: Node 20's uv_tcp_close_reset fails after a shutdown and the handle is
+        // then never closed, so the process spins at exit waiting for it.
+        if (reset && !s.connecting && !s.writableEnded && !s.readableEnded) s.resetAndDestroy();
         else s.destroy();
       } catch {
         s.destroy();
@@ -152,18 +160,21 @@ export class FaultProxy {
   private readonly pairs = new Set<Pair>();
   private readonly perSource = new Map<string, SourceStats>();
   private boundPort = 0;
+  private readonly resetDelayMs: number;
 
   private constructor(
     readonly target: ProxyTarget,
     readonly host: string,
     name: string | undefined,
+    resetDelayMs: number | undefined,
   ) {
+    this.resetDelayMs = resetDelayMs ?? 0;
     this.name = name ?? `proxy->${target.host}:${target.port}`;
     this.server = net.createServer({ pauseOnConnect: true }, (client) => this.accept(client));
   }
 
   static async start(options: FaultProxyOptions): Promise<FaultProxy> {
-    const proxy = new FaultProxy(options.target, options.host ?? '127.0.0.1', options.name);
+    const proxy = new FaultProxy(options.target, options.host ?? '127.0.0.1', options.name, options.resetDelayMs);
     await new Promise<void>((resolve, reject) => {
       proxy.server.once('error', reject);
       proxy.server.listen({ host: proxy.host, port: options.port ?? 0, exclusive: true }, () => {
@@ -250,7 +261,10 @@ export class FaultProxy {
     if (rule?.mode === 'refuse' || rule?.mode === 'drop') {
       stats.refused++;
       client.on('error', () => undefined);
-      client.resetAndDestroy();
+      // Later, a plain close: an RST then (uv_tcp_close_reset) on a socket whose peer may have
+      // closed meanwhile can leave a request Node waits for at exit forever.
+      if (this.resetDelayMs > 0) setTimeout(() => client.destroy(), this.resetDelayMs);
+      else client.resetAndDestroy();
       return;
     }
     stats.accepted++;

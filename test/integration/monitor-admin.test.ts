@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import type { ShardSettings } from '../../src/failover/types.js';
 import { RedisAdmin, type ProbeTarget } from '../../src/monitor/index.js';
+import { FaultProxy } from '../helpers/fault-proxy.js';
 import { freePort } from '../helpers/ports.js';
 import { RedisServer, stopAllRedis } from '../helpers/redis-server.js';
 import { makeTempDir, removeDir } from '../helpers/temp.js';
@@ -281,6 +282,33 @@ describe('RedisAdmin: failures are results, never throws', () => {
       { timeoutMs: GUARD_MS },
     );
     assert.equal(again.view?.role, 'master');
+  });
+
+  test('a path that accepts and drops connections: ok false, and operations work again once it heals', async (t) => {
+    // Regression: a connection closed before ioredis's own CLIENT SETNAME was answered left the
+    // client "ready" on a closed stream, so every later operation failed at once, for good.
+    const master = await RedisServer.start();
+    t.after(() => master.stop());
+    const proxy = await FaultProxy.start({ target: master.address, resetDelayMs: 20 });
+    t.after(() => proxy.close());
+    const a = admin(t, 400);
+    proxy.cut('drop');
+    const res = await a.execute(target('m', proxy.port), { kind: 'inspect' });
+    assert.equal(res.ok, false);
+    proxy.heal();
+    let tries = 0;
+    const again = await waitFor(
+      'admin works again',
+      async () => {
+        tries++;
+        const r = await a.execute(target('m', proxy.port), { kind: 'inspect' });
+        return r.ok ? r : undefined;
+      },
+      { timeoutMs: GUARD_MS },
+    );
+    t.diagnostic(`first failure: ${res.error}; ok again after ${tries} operation(s)`);
+    assert.equal(again.view?.role, 'master');
+    assert.ok(tries <= 2, `at most one more failed operation after the heal (${tries})`);
   });
 
   test('junk and wrong passwords are reported, with the reason', async (t) => {

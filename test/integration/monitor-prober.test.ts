@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import type { RedisObservation, ShardSettings } from '../../src/failover/types.js';
 import { Prober, type ProbeTarget } from '../../src/monitor/index.js';
+import { FaultProxy } from '../helpers/fault-proxy.js';
 import { freePort } from '../helpers/ports.js';
 import { RedisServer, stopAllRedis } from '../helpers/redis-server.js';
 import { makeTempDir, removeDir } from '../helpers/temp.js';
@@ -246,6 +247,28 @@ describe('prober: faults', () => {
     t.diagnostic(`back ${Math.round(ms)} ms after SIGCONT`);
     assert.equal(back.runId, before.runId);
     assert.ok(ms < 10 * SETTINGS.pingIntervalMs, `back ${Math.round(ms)} ms after SIGCONT`);
+  });
+
+  test('a path that accepts and drops connections (a proxy with a dead backend): back at once when it heals', async (t) => {
+    // Regression: a connection closed before ioredis's own CLIENT SETNAME was answered left the
+    // client "ready" on a closed stream for good (ioredis 5.9, enableReadyCheck off).
+    const { master } = await pair(t);
+    // The reset comes a little after the accept, so the client has sent its handshake (with the
+    // proxy in this same process, an immediate reset can beat the client's own connect event).
+    const proxy = await FaultProxy.start({ target: master.address, resetDelayMs: 20 });
+    t.after(() => proxy.close());
+    const p = prober(t, [target('m', proxy.port, { isMaster: true })]);
+    await until(p, 'm', 'master known', (o) => o.reachable && o.runId !== null);
+    proxy.cut('drop');
+    await until(p, 'm', 'sdown', (o) => o.sdown);
+    proxy.heal();
+    const healedAt = performance.now();
+    await until(p, 'm', 'back', (o) => !o.sdown && o.reachable && o.runId !== null);
+    const ms = performance.now() - healedAt;
+    const stats = proxy.sources().get('127.0.0.1');
+    t.diagnostic(`back ${Math.round(ms)} ms after the heal; ${stats?.refused ?? 0} connections reset while cut`);
+    assert.ok((stats?.refused ?? 0) > 1, 'the prober kept reconnecting while the path dropped it');
+    assert.ok(ms < 10 * SETTINGS.pingIntervalMs, `back ${Math.round(ms)} ms after the heal`);
   });
 
   test('SIGKILL: unreachable at once, sdown after downAfterMs; a restart is a new run id with an empty offset', async (t) => {
