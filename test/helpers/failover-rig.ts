@@ -54,7 +54,10 @@ export type { CandidateReport, HistoryEntry };
 export class RigRedis {
   constructor(
     readonly shard: string,
+    /** The id in the config (unique in the whole config: `r2`, or `<shard>-r2` with several shards). */
     readonly id: string,
+    /** `r1` (the first master), `r2`, ... within its shard. */
+    readonly localId: string,
     public server: RedisServer,
     readonly proxy: FaultProxy | null,
     /** bind-source-addr of this node's outgoing (replication) connections, when proxied. */
@@ -161,7 +164,9 @@ export class FailoverRig {
             proxy = await FaultProxy.start({ target: server.address, name: `${name}/r${i + 1}` });
             proxies.push(proxy);
           }
-          nodes.push(new RigRedis(name, `r${i + 1}`, server, proxy, source, args));
+          const localId = `r${i + 1}`;
+          const id = names.length > 1 ? `${name}-${localId}` : localId;
+          nodes.push(new RigRedis(name, id, localId, server, proxy, source, args));
         }
         shards.push({ name, nodes });
       }
@@ -178,7 +183,7 @@ export class FailoverRig {
       const shardConfigs: ShardConfig[] = shards.map((s) => ({
         name: s.name,
         nodes: s.nodes.map((n) => ({ id: n.id, host: n.host, port: n.port, ...options.nodeExtras?.(s.name, n.id) })),
-        initialMaster: 'r1',
+        initialMaster: s.nodes[0].id,
       }));
       const raftProxies = new Map<string, FaultProxy>();
       const cluster = await RaftinelCluster.create({
@@ -212,7 +217,7 @@ export class FailoverRig {
     await this.cluster.start();
     await this.cluster.waitLeader({ timeoutMs });
     for (const s of this.shards) {
-      await this.waitView(s.name, (v) => v.master?.id === 'r1' && v.state === 'ok', 'the master adopted', timeoutMs);
+      await this.waitView(s.name, (v) => v.master?.id === s.nodes[0].id && v.state === 'ok', 'the master adopted', timeoutMs);
     }
   }
 
@@ -223,7 +228,7 @@ export class FailoverRig {
   }
 
   redis(id: string, shard = 'mymaster'): RigRedis {
-    const n = this.shard(shard).nodes.find((x) => x.id === id);
+    const n = this.shard(shard).nodes.find((x) => x.id === id || x.localId === id);
     if (!n) throw new Error(`no redis ${shard}/${id}`);
     return n;
   }
