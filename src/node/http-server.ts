@@ -45,7 +45,14 @@ export class Router {
       handler: (req) => {
         const m = pattern.exec(req.path) as RegExpExecArray;
         const params: Record<string, string> = {};
-        keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1])));
+        for (const [i, k] of keys.entries()) {
+          try {
+            params[k] = decodeURIComponent(m[i + 1]);
+          } catch {
+            // A broken percent-escape (`%E0%A4%A`) is the client's mistake, not a server failure.
+            return errorReply(400, 'bad_path', `path segment ${JSON.stringify(m[i + 1])} is not valid percent-encoded UTF-8`);
+          }
+        }
         return handler(req, params);
       },
     });
