@@ -2,7 +2,7 @@
 // when Promoted commits, `hooks.onFailoverEnd` when FailoverEnded commits. The leader runs each
 // once per epoch (its result is committed, so a new leader runs only what is missing), with a
 // timeout and bounded retries, and never holds a failover back: hooks run after the commit.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { HooksConfig } from '../config/index.js';
 import { nodeOf, type Topology, type TopologyEvent } from '../failover/topology.js';
 import type { HookName, ShardState, TopologyCommand } from '../failover/types.js';
@@ -79,11 +79,11 @@ export class HookRunner {
       RAFTINEL_NEW_HOST: to?.host ?? '',
       RAFTINEL_NEW_PORT: String(to?.port ?? ''),
     };
-    // Sentinel's client-reconfig-script arguments: <master-name> <role> <state> <from-ip> <from-port> <to-ip> <to-port>
-    const args =
-      job.hook === 'onSwitchMaster'
-        ? [job.shard, 'leader', 'end', from?.host ?? '', String(from?.port ?? ''), to?.host ?? '', String(to?.port ?? '')]
-        : [];
+    // Sentinel's client-reconfig-script arguments: <master-name> <role> <state> <from-ip> <from-port> <to-ip> <to-port>.
+    // Sentinel 7 runs it as the leader with state "start" once the promoted replica is a master
+    // (raftinel's Promoted); onFailoverEnd gets the same arguments with state "end".
+    const state = job.hook === 'onSwitchMaster' ? 'start' : 'end';
+    const args = [job.shard, 'leader', state, from?.host ?? '', String(from?.port ?? ''), to?.host ?? '', String(to?.port ?? '')];
     let result: { exitCode: number | null; output: string } = { exitCode: null, output: '' };
     let attempts = 0;
     while (attempts < MAX_ATTEMPTS) {
@@ -102,29 +102,61 @@ export class HookRunner {
 function runOnce(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ exitCode: number | null; output: string }> {
   return new Promise((resolve) => {
     let output = '';
+    let settled = false;
     const keep = (chunk: Buffer): void => {
       if (output.length < OUTPUT_CAP) output += chunk.toString('utf8').slice(0, OUTPUT_CAP - output.length);
     };
-    let child;
+    let child: ChildProcess;
     try {
-      child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Its own process group, so that the timeout kills whatever the hook started too (a shell
+      // script's curl or sleep holds the output pipes open, and would outlive a kill of the shell).
+      child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     } catch (err) {
       resolve({ exitCode: null, output: `cannot start: ${(err as Error).message}` });
       return;
     }
+    let exitCode: number | null = null;
+    let timedOut = false;
+    let graceTimer: NodeJS.Timeout | undefined;
+    const finish = (): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(graceTimer);
+      resolve({ exitCode, output });
+    };
+    const killGroup = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
+    };
     const timer = setTimeout(() => {
       keep(Buffer.from(`\n[killed after ${timeoutMs} ms]`));
+      timedOut = true;
+      killGroup();
       child.kill('SIGKILL');
     }, timeoutMs);
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
     child.on('error', (err) => {
       clearTimeout(timer);
+      if (settled) return;
+      settled = true;
       resolve({ exitCode: null, output: `cannot start: ${err.message}` });
     });
-    child.on('close', (code) => {
+    child.on('exit', (code) => {
+      exitCode = timedOut ? null : code;
       clearTimeout(timer);
-      resolve({ exitCode: code, output });
+      // Output still buffered arrives before 'close'; a process the hook left running that keeps
+      // the pipes open does not hold the result back for more than a moment.
+      graceTimer = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        finish();
+      }, 200);
     });
+    child.on('close', finish);
   });
 }
