@@ -458,6 +458,12 @@ test(
     t.diagnostic(
       `client: ${acks.length} acks, ${errors.length} errors/timeouts (${JSON.stringify(Object.fromEntries(errorKinds))}); acknowledged by r1 between isolation and fence: ${betweenIsolationAndFence.length}; issued after the fence and acknowledged: ${afterFence.length}; acks the new master lacks (lost): ${lost}`,
     );
+    const n1AfterHeal = n1
+      .events()
+      .filter((e) => typeof e.event === 'string' && e.component !== 'prober' && logTime(e) >= healedAt)
+      .slice(0, 12)
+      .map((e) => `${String(e.event)}+${logTime(e) - healedAt}`);
+    t.diagnostic(`n1 after the heal (ms): ${n1AfterHeal.join(', ')}`);
     if (afterFence.length > 0) {
       const first = afterFence[0];
       t.diagnostic(
