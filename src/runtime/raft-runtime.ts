@@ -131,6 +131,7 @@ export class RaftRuntime {
       const ticks = Math.min(Math.max(due, 1), 4 * this.opts.timing.electionTicks);
       this.lastTickAt = now;
       for (let i = 0; i < ticks; i++) this.core.tick();
+      if (this.core.status().lease) this.lastLeaderContact = now; // leading a majority counts as contact
       this.drain();
     });
     this.drain(); // replay committed entries from disk before anything else
@@ -221,11 +222,10 @@ export class RaftRuntime {
 
   /**
    * Milliseconds since this node last had proof of a majority: 0 while it leads with a lease,
-   * else the time since the current leader last reached it (Infinity when never).
+   * else the time since it last led with one or heard from a leader (or since it started).
    */
   msSinceMajorityContact(): number {
-    const s = this.core.status();
-    if (s.role === 'leader') return this.leaseValid() ? 0 : Infinity;
+    if (this.leaseValid()) return 0;
     return this.opts.clock.now() - Math.max(this.lastLeaderContact, this.startedAt);
   }
 

@@ -68,6 +68,18 @@ export class Sidecar {
       return;
     }
     if (!isolated && this.fenced) {
+      // The majority may have failed over while we were cut off: demote the local Redis first,
+      // or lifting the pause would let it acknowledge writes the new master never sees.
+      if (where.master !== this.deps.redisId && view.role === 'master') {
+        const shard = this.deps.topology().shards[where.shard];
+        const master = shard ? nodeOf(shard, where.master) : null;
+        if (master) {
+          this.run(target, { kind: 'replicaof', host: master.host, port: master.port, killClients: true }, () =>
+            this.deps.logger.info({ event: '+convert-to-slave', shard: where.shard, node: this.deps.redisId, master: master.id }, 'fenced local Redis demoted before unpausing'),
+          );
+          return;
+        }
+      }
       this.run(target, { kind: 'unpause' }, () => {
         this.fenced = false;
         this.deps.logger.info({ event: '-fence', shard: where.shard, node: this.deps.redisId }, 'Raft majority back: local writes unpaused');
