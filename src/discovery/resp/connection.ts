@@ -134,11 +134,17 @@ export class RespConnection implements Subscriber {
 
   /** Runs every complete command received, until one must be waited for. */
   private drain(): void {
-    while (!this.busy && !this.closing) {
-      const result = this.parser.next(this.limits());
-      if (result.kind === 'incomplete') break;
-      if (result.kind === 'error') return this.protocolFailure(result.message);
-      this.run(result.args);
+    // The replies to one batch of pipelined commands leave in one write, not one syscall each.
+    this.socket.cork();
+    try {
+      while (!this.busy && !this.closing) {
+        const result = this.parser.next(this.limits());
+        if (result.kind === 'incomplete') break;
+        if (result.kind === 'error') return this.protocolFailure(result.message);
+        this.run(result.args);
+      }
+    } finally {
+      this.socket.uncork();
     }
     this.updateFlow();
   }
