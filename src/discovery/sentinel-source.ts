@@ -37,6 +37,12 @@ export function createSentinelSource(deps: SourceDeps): SentinelSource {
       Object.values(deps.topology().shards)
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
         .map((s) => shardOf(s, (node) => deps.driver.ownView(s.name, node), runtime.status().conf.voters.length)),
+    masterAddress: (name) => {
+      const s = deps.topology().shards[name];
+      if (!s) return undefined;
+      const m = s.nodes.find((n) => n.id === s.master);
+      return m ? { host: m.host, port: m.port } : null;
+    },
     sentinels: () => {
       const out: SentinelPeer[] = [];
       for (const [id, a] of Object.entries(deps.members())) {

@@ -86,6 +86,12 @@ export interface SentinelSource {
   hasFreshLeader(): boolean;
   /** Applied shards, in a stable order (it is the order of MASTERS, ROLE and INFO). */
   shards(): readonly SentinelShard[];
+  /**
+   * Optional fast path for GET-MASTER-ADDR-BY-NAME, the hot command of every client: the
+   * committed master's address (null: none yet; undefined: no such shard), without building
+   * every record that `shards()` builds.
+   */
+  masterAddress?(name: string): { readonly host: string; readonly port: number } | null | undefined;
   /** The other raftinel nodes (not this one). */
   sentinels(): readonly SentinelPeer[];
   /** `SENTINEL FAILOVER <shard>`: a planned switchover; resolves when it has finished or failed.

@@ -48,12 +48,12 @@ export const sentinels: Handler = (ctx, args) => {
 
 export const getMasterAddr: Handler = (ctx, args) => {
   const name = arg(args, 2);
-  const shard = ctx.source.shards().find((s) => s.name === name);
+  const master = ctx.source.masterAddress ? ctx.source.masterAddress(name) : masterOf(ctx.source.shards().find((s) => s.name === name));
   // Unknown name: a null array, as Sentinel (clients read it as "no such master").
-  if (!shard) return ctx.reply(NULL_ARRAY);
+  if (master === undefined) return ctx.reply(NULL_ARRAY);
   // Sentinel's answer when it cannot vouch for the address; clients then ask the next node.
-  if (stale(ctx) || shard.master === null) return ctx.reply(error(IDONTKNOW));
-  ctx.reply(array([bulk(shard.master.host), bulk(String(shard.master.port))]));
+  if (stale(ctx) || master === null) return ctx.reply(error(IDONTKNOW));
+  ctx.reply(array([bulk(master.host), bulk(String(master.port))]));
 };
 
 export const myid: Handler = (ctx) => {
@@ -181,3 +181,7 @@ const HELP = [
 export const help: Handler = (ctx) => {
   ctx.reply(helpLines(HELP));
 };
+
+function masterOf(shard: SentinelShard | undefined): { host: string; port: number } | null | undefined {
+  return shard === undefined ? undefined : shard.master;
+}
