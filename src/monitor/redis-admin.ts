@@ -7,7 +7,13 @@ import type { RedisOp, RedisOpResult } from '../failover/engine.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { performOp, type OpWarning } from './admin-ops.js';
 import { classifyError } from './classify.js';
-import { connectionKey, connectionOptionsFor, openConnection, readyOnClosedStream, type ProbeTarget } from './connection.js';
+import {
+  connectionKey,
+  connectionOptionsFor,
+  openConnection,
+  readyOnClosedStream,
+  type ProbeTarget,
+} from './connection.js';
 
 export interface RedisAdminOptions {
   readonly sourceAddress?: string | null;

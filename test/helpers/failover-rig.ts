@@ -174,15 +174,24 @@ export class FailoverRig {
       await Promise.all(
         shards.flatMap((s) =>
           s.nodes.slice(1).map((n) =>
-            waitFor(`${s.name}/${n.id} link up`, async () => ((await n.role()).state === 'connected' ? true : undefined), {
-              timeoutMs: 15_000,
-            }),
+            waitFor(
+              `${s.name}/${n.id} link up`,
+              async () => ((await n.role()).state === 'connected' ? true : undefined),
+              {
+                timeoutMs: 15_000,
+              },
+            ),
           ),
         ),
       );
       const shardConfigs: ShardConfig[] = shards.map((s) => ({
         name: s.name,
-        nodes: s.nodes.map((n) => ({ id: n.id, host: n.host, port: n.port, ...options.nodeExtras?.(s.name, n.id) })),
+        nodes: s.nodes.map((n) => ({
+          id: n.id,
+          host: n.host,
+          port: n.port,
+          ...options.nodeExtras?.(s.name, n.id),
+        })),
         initialMaster: s.nodes[0].id,
       }));
       const raftProxies = new Map<string, FaultProxy>();
@@ -195,7 +204,10 @@ export class FailoverRig {
         raftVia: options.raftProxied
           ? async (node) => {
               const [host, port] = node.raft.split(':');
-              const p = await FaultProxy.start({ target: { host, port: Number(port) }, name: `raft/${node.id}` });
+              const p = await FaultProxy.start({
+                target: { host, port: Number(port) },
+                name: `raft/${node.id}`,
+              });
               raftProxies.set(node.id, p);
               proxies.push(p);
               return p.address;
@@ -217,7 +229,12 @@ export class FailoverRig {
     await this.cluster.start();
     await this.cluster.waitLeader({ timeoutMs });
     for (const s of this.shards) {
-      await this.waitView(s.name, (v) => v.master?.id === s.nodes[0].id && v.state === 'ok', 'the master adopted', timeoutMs);
+      await this.waitView(
+        s.name,
+        (v) => v.master?.id === s.nodes[0].id && v.state === 'ok',
+        'the master adopted',
+        timeoutMs,
+      );
     }
   }
 
@@ -267,7 +284,9 @@ export class FailoverRig {
         last = err;
       }
     }
-    throw new Error(`POST ${path}: no node answered (${last instanceof Error ? last.message : String(last)})`);
+    throw new Error(
+      `POST ${path}: no node answered (${last instanceof Error ? last.message : String(last)})`,
+    );
   }
 
   view(shard = 'mymaster'): Promise<ShardView> {
@@ -339,7 +358,10 @@ export class FailoverRig {
     if (this.destroyed) return;
     this.destroyed = true;
     await this.cluster.destroy();
-    const proxies = [...this.raftProxies.values(), ...this.shards.flatMap((s) => s.nodes.map((n) => n.proxy))];
+    const proxies = [
+      ...this.raftProxies.values(),
+      ...this.shards.flatMap((s) => s.nodes.map((n) => n.proxy)),
+    ];
     await Promise.all(proxies.map((p) => p?.close()));
     await Promise.all(this.shards.flatMap((s) => s.nodes.map((n) => n.server.stop())));
   }

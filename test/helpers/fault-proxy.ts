@@ -174,7 +174,12 @@ export class FaultProxy {
   }
 
   static async start(options: FaultProxyOptions): Promise<FaultProxy> {
-    const proxy = new FaultProxy(options.target, options.host ?? '127.0.0.1', options.name, options.resetDelayMs);
+    const proxy = new FaultProxy(
+      options.target,
+      options.host ?? '127.0.0.1',
+      options.name,
+      options.resetDelayMs,
+    );
     await new Promise<void>((resolve, reject) => {
       proxy.server.once('error', reject);
       proxy.server.listen({ host: proxy.host, port: options.port ?? 0, exclusive: true }, () => {

@@ -99,7 +99,11 @@ export function redisQuery(
 }
 
 /** `INFO <section>` as a map of its fields. */
-export async function redisInfo(port: number, section = 'replication', timeoutMs = 1000): Promise<Map<string, string>> {
+export async function redisInfo(
+  port: number,
+  section = 'replication',
+  timeoutMs = 1000,
+): Promise<Map<string, string>> {
   const reply = await redisQuery(port, ['INFO', section], { timeoutMs });
   if (typeof reply !== 'string') throw new Error(`INFO ${section} on ${port}: ${JSON.stringify(reply)}`);
   const out = new Map<string, string>();
@@ -123,9 +127,16 @@ export interface RoleView {
 export async function redisRole(port: number, timeoutMs = 1000): Promise<RoleView> {
   const r = await redisQuery(port, ['ROLE'], { timeoutMs });
   if (!Array.isArray(r)) throw new Error(`ROLE on ${port}: ${JSON.stringify(r)}`);
-  if (r[0] === 'master') return { role: 'master', offset: Number(r[1]), masterHost: null, masterPort: null, state: null };
+  if (r[0] === 'master')
+    return { role: 'master', offset: Number(r[1]), masterHost: null, masterPort: null, state: null };
   if (r[0] === 'slave') {
-    return { role: 'slave', offset: Number(r[4]), masterHost: String(r[1]), masterPort: Number(r[2]), state: String(r[3]) };
+    return {
+      role: 'slave',
+      offset: Number(r[4]),
+      masterHost: String(r[1]),
+      masterPort: Number(r[2]),
+      state: String(r[3]),
+    };
   }
   throw new Error(`ROLE on ${port}: ${JSON.stringify(r)}`);
 }

@@ -65,7 +65,9 @@ export class IncrWriter {
     const deadline = performance.now() + timeoutMs;
     while (this.acks.length < goal) {
       if (performance.now() > deadline) {
-        throw new Error(`writer ${this.options.key}: ${this.acks.length}/${goal} acks after ${timeoutMs} ms (last error: ${this.lastError})`);
+        throw new Error(
+          `writer ${this.options.key}: ${this.acks.length}/${goal} acks after ${timeoutMs} ms (last error: ${this.lastError})`,
+        );
       }
       await sleep(5);
     }

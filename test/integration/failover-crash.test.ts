@@ -22,150 +22,232 @@ async function replicaOffset(port: number): Promise<number> {
   return Number(info.get('slave_repl_offset'));
 }
 
-test('(a) SIGKILL of the master under a writer: the least-lagged replica wins, nothing acknowledged is lost, the old master returns as a replica', { timeout: 90_000 }, async (t) => {
-  const rig = await FailoverRig.create();
-  t.after(() => rig.destroy());
-  await rig.start();
-  const [r1, r2, r3] = rig.shard().nodes;
-  const writer = new IncrWriter({ key: KEY, target: () => rig.masterAddress() }).start();
-  t.after(() => writer.stop());
-  await writer.waitAcks(200);
+test(
+  '(a) SIGKILL of the master under a writer: the least-lagged replica wins, nothing acknowledged is lost, the old master returns as a replica',
+  { timeout: 90_000 },
+  async (t) => {
+    const rig = await FailoverRig.create();
+    t.after(() => rig.destroy());
+    await rig.start();
+    const [r1, r2, r3] = rig.shard().nodes;
+    const writer = new IncrWriter({ key: KEY, target: () => rig.masterAddress() }).start();
+    t.after(() => writer.stop());
+    await writer.waitAcks(200);
 
-  const before = { r2: await replicaOffset(r2.realPort), r3: await replicaOffset(r3.realPort) };
-  const killedAt = performance.now();
-  await r1.kill();
-  // The master is gone, so the replicas' processed offsets are final: the offsets at the kill.
-  const atKill = { r2: await replicaOffset(r2.realPort), r3: await replicaOffset(r3.realPort) };
-  const lastAckBeforeKill = writer.maxAcked;
+    const before = { r2: await replicaOffset(r2.realPort), r3: await replicaOffset(r3.realPort) };
+    const killedAt = performance.now();
+    await r1.kill();
+    // The master is gone, so the replicas' processed offsets are final: the offsets at the kill.
+    const atKill = { r2: await replicaOffset(r2.realPort), r3: await replicaOffset(r3.realPort) };
+    const lastAckBeforeKill = writer.maxAcked;
 
-  const v = await rig.waitView('mymaster', (x) => x.epoch === 1 && x.state === 'ok', 'failover to epoch 1 ended', 10_000 + 10 * DOWN_AFTER_MS);
-  const endedMs = performance.now() - killedAt;
-  const promoted = rig.redis(v.master?.id ?? '?');
-  const other = promoted === r2 ? r3 : r2;
-  assert.ok(promoted === r2 || promoted === r3, `a replica was promoted: ${JSON.stringify(v)}`);
-  const promotedOffset = atKill[promoted.id as 'r2' | 'r3'];
-  const otherOffset = atKill[other.id as 'r2' | 'r3'];
-  assert.ok(promotedOffset >= otherOffset, `promoted ${promoted.id} at offset ${promotedOffset} >= ${other.id} at ${otherOffset}`);
+    const v = await rig.waitView(
+      'mymaster',
+      (x) => x.epoch === 1 && x.state === 'ok',
+      'failover to epoch 1 ended',
+      10_000 + 10 * DOWN_AFTER_MS,
+    );
+    const endedMs = performance.now() - killedAt;
+    const promoted = rig.redis(v.master?.id ?? '?');
+    const other = promoted === r2 ? r3 : r2;
+    assert.ok(promoted === r2 || promoted === r3, `a replica was promoted: ${JSON.stringify(v)}`);
+    const promotedOffset = atKill[promoted.id as 'r2' | 'r3'];
+    const otherOffset = atKill[other.id as 'r2' | 'r3'];
+    assert.ok(
+      promotedOffset >= otherOffset,
+      `promoted ${promoted.id} at offset ${promotedOffset} >= ${other.id} at ${otherOffset}`,
+    );
 
-  // The writer follows discovery to the new master.
-  await writer.waitAcks(100, 10_000);
-  const firstAckOnNew = writer.acks.find((a) => a.by === promoted.address && a.at > killedAt);
-  await writer.stop();
+    // The writer follows discovery to the new master.
+    await writer.waitAcks(100, 10_000);
+    const firstAckOnNew = writer.acks.find((a) => a.by === promoted.address && a.at > killedAt);
+    await writer.stop();
 
-  // The other replica is repointed to the new master.
-  await waitFor('the other replica follows the new master', async () => (replicaOf(await other.role(), promoted) ? true : undefined), {
-    timeoutMs: 10_000,
-  });
-  const finalValue = await redisGetNumber(promoted.realPort, KEY);
-  const lost = Math.max(0, writer.maxAcked - (finalValue ?? 0));
-  const duplicates = duplicateAcks(writer.acks);
-  const entry = (await rig.history()).find((e) => e.epoch === 1);
-  t.diagnostic(`offsets before kill r2=${before.r2} r3=${before.r3}; at kill r2=${atKill.r2} r3=${atKill.r3}; promoted ${promoted.id}`);
-  t.diagnostic(`failover ended ${Math.round(endedMs)} ms after the kill; writes resumed ${firstAckOnNew ? Math.round(firstAckOnNew.at - killedAt) : '?'} ms after it`);
-  t.diagnostic(`history timeline (ms from detection): ${JSON.stringify(entry?.timeline)}`);
-  t.diagnostic(`writer: ${writer.acks.length} acks, ${writer.errors} errors; last ack before kill ${lastAckBeforeKill}; final ${finalValue}; lost ${lost}; duplicate acks ${duplicates}`);
-  assert.equal(lost, 0, 'no acknowledged write lost');
-  assert.equal(duplicates, 0, 'no value acknowledged twice');
-  assert.equal(entry?.result, 'ended');
-  assert.equal(entry?.from, 'r1');
-  assert.equal(entry?.to, promoted.id);
+    // The other replica is repointed to the new master.
+    await waitFor(
+      'the other replica follows the new master',
+      async () => (replicaOf(await other.role(), promoted) ? true : undefined),
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    const finalValue = await redisGetNumber(promoted.realPort, KEY);
+    const lost = Math.max(0, writer.maxAcked - (finalValue ?? 0));
+    const duplicates = duplicateAcks(writer.acks);
+    const entry = (await rig.history()).find((e) => e.epoch === 1);
+    t.diagnostic(
+      `offsets before kill r2=${before.r2} r3=${before.r3}; at kill r2=${atKill.r2} r3=${atKill.r3}; promoted ${promoted.id}`,
+    );
+    t.diagnostic(
+      `failover ended ${Math.round(endedMs)} ms after the kill; writes resumed ${firstAckOnNew ? Math.round(firstAckOnNew.at - killedAt) : '?'} ms after it`,
+    );
+    t.diagnostic(`history timeline (ms from detection): ${JSON.stringify(entry?.timeline)}`);
+    t.diagnostic(
+      `writer: ${writer.acks.length} acks, ${writer.errors} errors; last ack before kill ${lastAckBeforeKill}; final ${finalValue}; lost ${lost}; duplicate acks ${duplicates}`,
+    );
+    assert.equal(lost, 0, 'no acknowledged write lost');
+    assert.equal(duplicates, 0, 'no value acknowledged twice');
+    assert.equal(entry?.result, 'ended');
+    assert.equal(entry?.from, 'r1');
+    assert.equal(entry?.to, promoted.id);
 
-  // The old master comes back empty (no persistence): it must become a replica of the new master.
-  const restartAt = performance.now();
-  await r1.restartEmpty();
-  await waitFor('the restarted old master replicates from the new master', async () => (replicaOf(await r1.role(), promoted) ? true : undefined), {
-    timeoutMs: 10_000,
-  });
-  t.diagnostic(`restarted r1 became a replica of ${promoted.id} in ${Math.round(performance.now() - restartAt)} ms`);
-  await waitFor('r1 has the data', async () => ((await redisGetNumber(r1.realPort, KEY)) === finalValue ? true : undefined), { timeoutMs: 10_000 });
-  const after = await rig.view();
-  assert.equal(after.epoch, 1, 'no further failover');
-  assert.equal(after.master?.id, promoted.id);
-});
+    // The old master comes back empty (no persistence): it must become a replica of the new master.
+    const restartAt = performance.now();
+    await r1.restartEmpty();
+    await waitFor(
+      'the restarted old master replicates from the new master',
+      async () => (replicaOf(await r1.role(), promoted) ? true : undefined),
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    t.diagnostic(
+      `restarted r1 became a replica of ${promoted.id} in ${Math.round(performance.now() - restartAt)} ms`,
+    );
+    await waitFor(
+      'r1 has the data',
+      async () => ((await redisGetNumber(r1.realPort, KEY)) === finalValue ? true : undefined),
+      { timeoutMs: 10_000 },
+    );
+    const after = await rig.view();
+    assert.equal(after.epoch, 1, 'no further failover');
+    assert.equal(after.master?.id, promoted.id);
+  },
+);
 
-test('(f) the master restarts empty inside downAfterMs: failed over at once to a former replica, never followed', { timeout: 90_000 }, async (t) => {
-  const rig = await FailoverRig.create();
-  t.after(() => rig.destroy());
-  await rig.start();
-  const [r1, r2, r3] = rig.shard().nodes;
-  const writer = new IncrWriter({ key: KEY, target: () => rig.masterAddress() }).start();
-  t.after(() => writer.stop());
-  await writer.waitAcks(200);
-  const offsetsBefore = { r2: await replicaOffset(r2.realPort), r3: await replicaOffset(r3.realPort) };
+test(
+  '(f) the master restarts empty inside downAfterMs: failed over at once to a former replica, never followed',
+  { timeout: 90_000 },
+  async (t) => {
+    const rig = await FailoverRig.create();
+    t.after(() => rig.destroy());
+    await rig.start();
+    const [r1, r2, r3] = rig.shard().nodes;
+    const writer = new IncrWriter({ key: KEY, target: () => rig.masterAddress() }).start();
+    t.after(() => writer.stop());
+    await writer.waitAcks(200);
+    const offsetsBefore = { r2: await replicaOffset(r2.realPort), r3: await replicaOffset(r3.realPort) };
 
-  const killedAt = performance.now();
-  await r1.kill();
-  await r1.restartEmpty();
-  const restartedAt = performance.now();
-  const v = await rig.waitView('mymaster', (x) => x.epoch >= 1 && x.master?.id !== 'r1', 'a failover away from the empty master', 10 * DOWN_AFTER_MS);
-  const promotedMs = performance.now() - restartedAt;
-  const promoted = rig.redis(v.master?.id ?? '?');
-  assert.ok(promoted === r2 || promoted === r3, `a former replica is the new master: ${JSON.stringify(v)}`);
-  const entry = await rig.waitHistory('mymaster', 1, 10_000);
-  await writer.waitAcks(50, 10_000);
-  await writer.stop();
+    const killedAt = performance.now();
+    await r1.kill();
+    await r1.restartEmpty();
+    const restartedAt = performance.now();
+    const restartedWall = Date.now();
+    const v = await rig.waitView(
+      'mymaster',
+      (x) => x.epoch >= 1 && x.master?.id !== 'r1',
+      'a failover away from the empty master',
+      10 * DOWN_AFTER_MS,
+    );
+    const promotedMs = performance.now() - restartedAt;
+    const promoted = rig.redis(v.master?.id ?? '?');
+    assert.ok(promoted === r2 || promoted === r3, `a former replica is the new master: ${JSON.stringify(v)}`);
+    const entry = await rig.waitHistory('mymaster', 1, 10_000);
+    await writer.waitAcks(50, 10_000);
+    await writer.stop();
 
-  const other = promoted === r2 ? r3 : r2;
-  await waitFor('every other node replicates from the new master', async () => {
-    const roles = await rig.roles();
-    return replicaOf(roles.get(other.id), promoted) && replicaOf(roles.get('r1'), promoted) ? true : undefined;
-  }, { timeoutMs: 10_000 });
-  // Full syncs the empty master served before it was demoted: replicas that copied its empty data set.
-  const syncFullFromEmpty = Number((await redisInfo(r1.realPort, 'stats')).get('sync_full'));
-  const finalValue = (await redisGetNumber(promoted.realPort, KEY)) ?? 0;
-  const ackedByEmpty = writer.ackedBy(r1.address, restartedAt);
-  const lostAcked = writer.acks.filter((a) => a.value > finalValue).length;
-  const duplicates = duplicateAcks(writer.acks);
-  t.diagnostic(`kill+restart took ${Math.round(restartedAt - killedAt)} ms; new master ${promoted.id} committed ${Math.round(promotedMs)} ms after the restart (downAfterMs ${DOWN_AFTER_MS})`);
-  t.diagnostic(`history: ${entry.result}, from ${entry.from} to ${entry.to}, timeline ${JSON.stringify(entry.timeline)}`);
-  t.diagnostic(`candidate report: ${JSON.stringify(entry.report)}`);
-  t.diagnostic(`offsets before the kill r2=${offsetsBefore.r2} r3=${offsetsBefore.r3}; replicas that full-synced from the empty master: ${syncFullFromEmpty}`);
-  t.diagnostic(`writer: ${writer.acks.length} acks, acked by the empty master ${ackedByEmpty.length}, acks above the final value ${lostAcked}, duplicate acks ${duplicates}; final ${finalValue}`);
-  assert.equal(entry.result, 'ended');
-  assert.equal(entry.from, 'r1');
-  assert.ok(promotedMs < DOWN_AFTER_MS, `failed over within downAfterMs of the restart (${Math.round(promotedMs)} ms)`);
-  const after = await rig.view();
-  assert.equal(after.epoch, 1, 'one failover');
-  assert.equal(after.master?.id, promoted.id);
-  // Invariant 4 (DESIGN.md 7): the candidate shares the failed master's history, so it holds the
-  // 200+ writes acknowledged before the crash. Known bug (see the report of this test file): a
-  // replica that full-synced from the empty master in the ~100 ms before the decision is still
-  // chosen (its observation is up to one ROLE/INFO interval old, and nothing checks it again at
-  // promotion), so this fails in about one run in four. Kept as a TODO subtest until fixed.
-  await t.test('invariant 4: the promoted replica kept the data acknowledged before the crash', { todo: 'bug: a replica that resynced from the empty master can be promoted' }, () => {
-    assert.ok(finalValue >= 200, `the new master's counter ${finalValue} >= 200 (acknowledged before the crash); full syncs served by the empty master: ${syncFullFromEmpty}`);
-  });
-});
+    const other = promoted === r2 ? r3 : r2;
+    await waitFor(
+      'every other node replicates from the new master',
+      async () => {
+        const roles = await rig.roles();
+        return replicaOf(roles.get(other.id), promoted) && replicaOf(roles.get('r1'), promoted)
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 10_000 },
+    );
+    // Full syncs the empty master served before it was demoted: replicas that copied its empty data set.
+    const syncFullFromEmpty = Number((await redisInfo(r1.realPort, 'stats')).get('sync_full'));
+    const finalValue = (await redisGetNumber(promoted.realPort, KEY)) ?? 0;
+    const ackedByEmpty = writer.ackedBy(r1.address, restartedAt);
+    const lostAcked = writer.acks.filter((a) => a.value > finalValue).length;
+    const duplicates = duplicateAcks(writer.acks);
+    t.diagnostic(
+      `kill+restart took ${Math.round(restartedAt - killedAt)} ms; new master ${promoted.id} committed ${Math.round(promotedMs)} ms after the restart (downAfterMs ${DOWN_AFTER_MS})`,
+    );
+    t.diagnostic(
+      `history: ${entry.result}, from ${entry.from} to ${entry.to}, timeline ${JSON.stringify(entry.timeline)}`,
+    );
+    t.diagnostic(`candidate report: ${JSON.stringify(entry.report)}`);
+    t.diagnostic(
+      `offsets before the kill r2=${offsetsBefore.r2} r3=${offsetsBefore.r3}; replicas that full-synced from the empty master: ${syncFullFromEmpty}`,
+    );
+    t.diagnostic(
+      `writer: ${writer.acks.length} acks, acked by the empty master ${ackedByEmpty.length}, acks above the final value ${lostAcked}, duplicate acks ${duplicates}; final ${finalValue}`,
+    );
+    assert.equal(entry.result, 'ended');
+    assert.equal(entry.from, 'r1');
+    // The node answered all along (no SDOWN): the failover came from the empty-restart rule.
+    const odownEvents = rig.nodes.flatMap((n) => n.events()).filter((e) => e.event === '+odown');
+    const odown = odownEvents.map((e) => String(e.reason));
+    t.diagnostic(
+      `+odown (${odown.join(', ')}) logged ${odownEvents.map((e) => Date.parse(String(e.time)) - restartedWall).join(', ')} ms after the restart was ready`,
+    );
+    assert.deepEqual(odown, ['master restarted empty'], 'detected as an empty restart');
+    const after = await rig.view();
+    assert.equal(after.epoch, 1, 'one failover');
+    assert.equal(after.master?.id, promoted.id);
+    // Invariant 4 (DESIGN.md 7): the candidate shares the failed master's history, so it holds the
+    // 200+ writes acknowledged before the crash. Known bug (see the report of this test file): a
+    // replica that full-synced from the empty master in the ~100 ms before the decision is still
+    // chosen (its observation is up to one ROLE/INFO interval old, and nothing checks it again at
+    // promotion), so this fails in about one run in four. Kept as a TODO subtest until fixed.
+    await t.test(
+      'invariant 4: the promoted replica kept the data acknowledged before the crash',
+      { todo: 'bug: a replica that resynced from the empty master can be promoted' },
+      () => {
+        assert.ok(
+          finalValue >= 200,
+          `the new master's counter ${finalValue} >= 200 (acknowledged before the crash); full syncs served by the empty master: ${syncFullFromEmpty}`,
+        );
+      },
+    );
+  },
+);
 
-test('(j) the master and the Raft leader killed at the same instant: the failover completes', { timeout: 90_000 }, async (t) => {
-  const rig = await FailoverRig.create();
-  t.after(() => rig.destroy());
-  await rig.start();
-  const leader = await rig.leader();
-  const [r1] = rig.shard().nodes;
-  const writer = new IncrWriter({ key: KEY, target: () => rig.masterAddress() }).start();
-  t.after(() => writer.stop());
-  await writer.waitAcks(100);
+test(
+  '(j) the master and the Raft leader killed at the same instant: the failover completes',
+  { timeout: 90_000 },
+  async (t) => {
+    const rig = await FailoverRig.create();
+    t.after(() => rig.destroy());
+    await rig.start();
+    const leader = await rig.leader();
+    const [r1] = rig.shard().nodes;
+    const writer = new IncrWriter({ key: KEY, target: () => rig.masterAddress() }).start();
+    t.after(() => writer.stop());
+    await writer.waitAcks(100);
 
-  const killedAt = performance.now();
-  r1.server.kill();
-  leader.signal('SIGKILL');
-  await Promise.all([r1.server.exited, leader.waitExit()]);
-  const guard = 10 * (DOWN_AFTER_MS + ELECTION_MS);
-  const v = await rig.waitView('mymaster', (x) => x.epoch === 1 && x.state === 'ok', 'the failover ended', guard);
-  const endedMs = performance.now() - killedAt;
-  const newLeader = await rig.leader();
-  const entry = await rig.waitHistory('mymaster', 1, 5000);
-  await writer.waitAcks(50, 10_000);
-  await writer.stop();
-  const promoted = rig.redis(v.master?.id ?? '?');
-  const finalValue = (await redisGetNumber(promoted.realPort, KEY)) ?? 0;
-  t.diagnostic(`killed r1 and leader ${leader.id}; new leader ${newLeader.id}; failover to ${promoted.id} ended ${Math.round(endedMs)} ms after the kill (guard ${guard} ms)`);
-  t.diagnostic(`history timeline (ms from detection): ${JSON.stringify(entry.timeline)}`);
-  t.diagnostic(`writer: ${writer.acks.length} acks, lost ${Math.max(0, writer.maxAcked - finalValue)}, duplicate acks ${duplicateAcks(writer.acks)}`);
-  assert.notEqual(newLeader.id, leader.id);
-  assert.equal(entry.result, 'ended');
-  assert.notEqual(promoted.id, 'r1');
-  assert.equal(writer.maxAcked - finalValue <= 0, true, 'no acknowledged write lost');
-  await sleep(0);
-});
+    const killedAt = performance.now();
+    r1.server.kill();
+    leader.signal('SIGKILL');
+    await Promise.all([r1.server.exited, leader.waitExit()]);
+    const guard = 10 * (DOWN_AFTER_MS + ELECTION_MS);
+    const v = await rig.waitView(
+      'mymaster',
+      (x) => x.epoch === 1 && x.state === 'ok',
+      'the failover ended',
+      guard,
+    );
+    const endedMs = performance.now() - killedAt;
+    const newLeader = await rig.leader();
+    const entry = await rig.waitHistory('mymaster', 1, 5000);
+    await writer.waitAcks(50, 10_000);
+    await writer.stop();
+    const promoted = rig.redis(v.master?.id ?? '?');
+    const finalValue = (await redisGetNumber(promoted.realPort, KEY)) ?? 0;
+    t.diagnostic(
+      `killed r1 and leader ${leader.id}; new leader ${newLeader.id}; failover to ${promoted.id} ended ${Math.round(endedMs)} ms after the kill (guard ${guard} ms)`,
+    );
+    t.diagnostic(`history timeline (ms from detection): ${JSON.stringify(entry.timeline)}`);
+    t.diagnostic(
+      `writer: ${writer.acks.length} acks, lost ${Math.max(0, writer.maxAcked - finalValue)}, duplicate acks ${duplicateAcks(writer.acks)}`,
+    );
+    assert.notEqual(newLeader.id, leader.id);
+    assert.equal(entry.result, 'ended');
+    assert.notEqual(promoted.id, 'r1');
+    assert.equal(writer.maxAcked - finalValue <= 0, true, 'no acknowledged write lost');
+    await sleep(0);
+  },
+);

@@ -266,7 +266,9 @@ describe('prober: faults', () => {
     await until(p, 'm', 'back', (o) => !o.sdown && o.reachable && o.runId !== null);
     const ms = performance.now() - healedAt;
     const stats = proxy.sources().get('127.0.0.1');
-    t.diagnostic(`back ${Math.round(ms)} ms after the heal; ${stats?.refused ?? 0} connections reset while cut`);
+    t.diagnostic(
+      `back ${Math.round(ms)} ms after the heal; ${stats?.refused ?? 0} connections reset while cut`,
+    );
     assert.ok((stats?.refused ?? 0) > 1, 'the prober kept reconnecting while the path dropped it');
     assert.ok(ms < 10 * SETTINGS.pingIntervalMs, `back ${Math.round(ms)} ms after the heal`);
   });
