@@ -68,6 +68,8 @@ export interface DrillReport {
 const OP_RETRY_MS = 300;
 /** Polls (INFO during a sequence) repeat at most this often. */
 const POLL_MS = 10;
+/** How long a switchover's preflight waits for replicas' reports to settle before refusing. */
+const SETTLE_MS = 3000;
 /** A switchover target further behind than this is waited for before writes are paused. */
 const PRE_PAUSE_LAG_BYTES = 1 << 20;
 /** How long writes may stay paused while the target catches up, at most. */
@@ -459,7 +461,14 @@ export class FailoverEngine {
     const f = shard.failover as NonNullable<ShardState['failover']>;
     const master = nodeOf(shard, f.to) as RedisNodeSpec;
     let rp = this.repointing.get(shard.name);
-    if (!rp || rp.epoch !== f.epoch) this.repointing.set(shard.name, (rp = { epoch: f.epoch, phase: new Map(), done: new Set() }));
+    if (!rp || rp.epoch !== f.epoch) {
+      this.repointing.set(shard.name, (rp = { epoch: f.epoch, phase: new Map(), done: new Set() }));
+      // A switchover demoted the old master before Promoted: it is being repointed already, and
+      // the CLIENT KILL of that demotion drops every probe for a moment, so wait for its link
+      // rather than skip it as unreachable.
+      const fromOp = f.from ? this.ops.get(`${shard.name}/${f.from}`) : undefined;
+      if (f.from && fromOp?.op === 'replicaof' && fromOp.result?.ok) rp.phase.set(f.from, 'acked');
+    }
     const views = this.views(input, shard);
     let busy = 0;
     const waiting: RedisNodeSpec[] = [];
@@ -537,6 +546,10 @@ export class FailoverEngine {
       const target = r.to ?? report.chosen;
       const row = report.rows.find((x) => x.id === target);
       if (!target || !row?.eligible) {
+        // Right after a failover or switchover the replicas' reports lag behind (a resync, the
+        // probes dropped by CLIENT KILL, an INFO not yet refreshed): give them a moment first.
+        const settling = !!row && /unreachable|replication history|link to the master|offset unknown|subjectively down/.test(row.reason);
+        if (settling && input.now - r.requestedAt < SETTLE_MS) return;
         const why = target ? `${target} is not eligible: ${row?.reason ?? 'not a node of this shard'}` : 'no eligible replica';
         this.finishSwitchover(r, this.fail(r, 'no_candidate', why));
         return;

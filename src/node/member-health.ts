@@ -5,7 +5,7 @@ import type { NodeId } from '../raft/types.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import type { TcpTransport } from '../transport/index.js';
 
-const DIGEST_MS = 500;
+export const HEALTH_DIGEST_MS = 500;
 
 export class MemberHealth {
   private digest: { from: NodeId; at: number; ages: Record<NodeId, number | null> } | null = null;
@@ -21,7 +21,7 @@ export class MemberHealth {
         this.digest = { from, at: performance.now(), ages: ages as Record<NodeId, number | null> };
       }
     });
-    this.timer = setInterval(() => this.share(), DIGEST_MS);
+    this.timer = setInterval(() => this.share(), HEALTH_DIGEST_MS);
     this.timer.unref();
   }
 

@@ -5,7 +5,7 @@ import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import type { TcpTransport } from '../transport/index.js';
 import type { Logger } from '../util/log.js';
 import type { ClusterState } from './cluster-state.js';
-import type { MemberHealth } from './member-health.js';
+import { HEALTH_DIGEST_MS, type MemberHealth } from './member-health.js';
 import { errorReply, type HttpReply, type Router } from './http-server.js';
 
 export interface ClusterRouteDeps {
@@ -61,7 +61,8 @@ function clusterView(deps: ClusterRouteDeps): unknown {
       raft: addrs?.raft ?? null,
       http: addrs?.http ?? null,
       sentinel: addrs?.sentinel ?? null,
-      healthy: self || (lastContactMs !== null && lastContactMs <= electionMs),
+      // A follower knows other followers only from the leader's digest, up to DIGEST_MS old.
+      healthy: self || (lastContactMs !== null && lastContactMs <= electionMs + HEALTH_DIGEST_MS),
       lastContactMs,
     };
   });

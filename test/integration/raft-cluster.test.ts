@@ -124,13 +124,8 @@ test('a. three nodes elect one leader, all become ready and agree in /v1/cluster
       },
       { timeoutMs: 10_000 },
     );
-    // Known gap (src/node/routes.ts clusterView): a follower's `healthy`/`lastContactMs` for the
-    // other follower come from direct peer traffic, and followers exchange none, so each shows
-    // the other as unhealthy with a growing lastContactMs. Remove the todo once fixed.
-    await t.test(
-      'every view shows every member healthy',
-      { todo: 'followers see each other as unhealthy' },
-      async () => {
+    // Followers exchange no traffic: each knows the other from the leader's health digest.
+    await t.test('every view shows every member healthy', async () => {
         await sleep(1000);
         const vs = await c.views();
         for (const v of vs)
@@ -139,13 +134,7 @@ test('a. three nodes elect one leader, all become ready and agree in /v1/cluster
       },
     );
     // DESIGN.md 1: every node knows every member's HTTP and RESP address from committed state.
-    // Known bug (src/node/node.ts): each node's bootstrap entry carries only its own full
-    // addresses, so the leader finds its own already "committed" and never proposes them; the
-    // followers show null for the leader. Remove the todo once that is fixed.
-    await t.test(
-      "every view holds every member's http and sentinel address",
-      { todo: 'leader addresses never committed (bootstrap context differs per node)' },
-      async () => {
+    await t.test("every view holds every member's http and sentinel address", async () => {
         await waitFor(
           'every node to show every member with its addresses',
           async () => {
@@ -528,12 +517,9 @@ test('g. bad input', TEST_GUARD, async (t) => {
 
       // Last, because when it fails it cuts a member off. Without peer TLS nothing proves a
       // hello's node id, but a hello should still not rewrite a connected member's committed
-      // addresses. Known bug (src/node/node.ts AddressKeeper): the leader commits whatever
-      // addresses the latest hello for that id carried, every node then dials the member at the
-      // fake address. Remove the todo once fixed.
+      // addresses: the leader trusts only the answer of a node it dialed at its raft address.
       await t2.test(
         'a hello impersonating a member does not rewrite its committed addresses',
-        { todo: "the leader commits the impostor's addresses" },
         async () => {
           const victim = c.others(leader).find((n) => n !== stranger)!;
           const fake = { raft: '127.0.0.1:9', http: '127.0.0.1:9', sentinel: '127.0.0.1:9' };
