@@ -23,7 +23,6 @@ export interface DiscoveryDeps {
   readonly forward: (req: HttpRequest) => Promise<HttpReply>;
 }
 
-
 export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
   const { runtime, topology, driver } = deps;
   const view = (name: string): ReturnType<typeof shardView> | null => {
@@ -32,7 +31,12 @@ export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
   };
 
   router.on('GET', '/v1/shards', (req) =>
-    linearizable(runtime, req, () => ({ status: 200, body: Object.keys(topology().shards).sort().map((n) => view(n)) })),
+    linearizable(runtime, req, () => ({
+      status: 200,
+      body: Object.keys(topology().shards)
+        .sort()
+        .map((n) => view(n)),
+    })),
   );
   router.on('GET', '/v1/shards/{name}', (req, p) =>
     linearizable(runtime, req, () => {
@@ -44,13 +48,20 @@ export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
     linearizable(runtime, req, () => {
       const v = view(p.name);
       if (!v) return notFound(p.name);
-      if (!v.master) return errorReply(503, 'no_master', `shard ${p.name} has no master: ${v.problem ?? 'not adopted yet'}`);
+      if (!v.master)
+        return errorReply(
+          503,
+          'no_master',
+          `shard ${p.name} has no master: ${v.problem ?? 'not adopted yet'}`,
+        );
       return { status: 200, body: { ...v.master, epoch: v.epoch } };
     }),
   );
   router.on('GET', '/v1/shards/{name}/history', (req, p) =>
     linearizable(runtime, req, () =>
-      topology().shards[p.name] ? { status: 200, body: { shard: p.name, entries: historyWithHooks(topology(), p.name) } } : notFound(p.name),
+      topology().shards[p.name]
+        ? { status: 200, body: { shard: p.name, entries: historyWithHooks(topology(), p.name) } }
+        : notFound(p.name),
     ),
   );
   router.on('GET', '/v1/shards/{name}/candidates', (req, p) =>
@@ -63,8 +74,17 @@ export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
   router.on('GET', '/health/primary/{shard}/{node}', (_req, p) => {
     const s = topology().shards[p.shard];
     const own = driver.ownView(p.shard, p.node);
-    const ok = !!s && s.master === p.node && runtime.hasFreshLeader() && !!own && own.reachable && !own.sdown && own.role === 'master';
-    return ok ? { status: 200, body: { role: 'master', node: p.node } } : errorReply(503, 'not_primary', `${p.node} is not the up master of ${p.shard}`);
+    const ok =
+      !!s &&
+      s.master === p.node &&
+      runtime.hasFreshLeader() &&
+      !!own &&
+      own.reachable &&
+      !own.sdown &&
+      own.role === 'master';
+    return ok
+      ? { status: 200, body: { role: 'master', node: p.node } }
+      : errorReply(503, 'not_primary', `${p.node} is not the up master of ${p.shard}`);
   });
   router.on('GET', '/health/replica/{shard}/{node}', (req, p) => {
     const s = topology().shards[p.shard];
@@ -72,15 +92,27 @@ export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
     const r = v?.replicas.find((x) => x.id === p.node);
     const own = driver.ownView(p.shard, p.node);
     const maxLag = req.query.has('maxLagBytes') ? Number(req.query.get('maxLagBytes')) : Infinity;
-    const ok = !!r && !!own && own.reachable && own.role === 'slave' && r.linkUp === true && (r.lagBytes ?? Infinity) <= maxLag;
-    return ok ? { status: 200, body: { role: 'replica', node: p.node, lagBytes: r?.lagBytes } } : errorReply(503, 'not_replica', `${p.node} is not a healthy replica of ${p.shard}`);
+    const ok =
+      !!r &&
+      !!own &&
+      own.reachable &&
+      own.role === 'slave' &&
+      r.linkUp === true &&
+      (r.lagBytes ?? Infinity) <= maxLag;
+    return ok
+      ? { status: 200, body: { role: 'replica', node: p.node, lagBytes: r?.lagBytes } }
+      : errorReply(503, 'not_replica', `${p.node} is not a healthy replica of ${p.shard}`);
   });
 
   addAdminRoutes(router, deps);
 }
 
 /** Answers after a ReadIndex round; 503 without a majority, or the applied view marked stale. */
-function linearizable(runtime: RaftRuntime, req: HttpRequest, answer: () => HttpReply): Promise<HttpReply> | HttpReply {
+function linearizable(
+  runtime: RaftRuntime,
+  req: HttpRequest,
+  answer: () => HttpReply,
+): Promise<HttpReply> | HttpReply {
   if (req.query.get('stale') === 'ok') {
     const r = answer();
     const stale = !runtime.hasFreshLeader();
@@ -88,9 +120,14 @@ function linearizable(runtime: RaftRuntime, req: HttpRequest, answer: () => Http
   }
   // No leader heard from within an election timeout: a ReadIndex would wait for the request
   // timeout (ten election timeouts) on a leader that cannot answer; say so at once, as RESP does.
-  if (!runtime.hasFreshLeader()) return errorReply(503, 'no_quorum', 'no leader heard from within an election timeout');
+  if (!runtime.hasFreshLeader())
+    return errorReply(503, 'no_quorum', 'no leader heard from within an election timeout');
   return new Promise((resolve) => {
-    runtime.readIndex((err) => resolve(err ? errorReply(503, 'no_quorum', `no majority confirmed the read: ${err.message}`) : answer()));
+    runtime.readIndex((err) =>
+      resolve(
+        err ? errorReply(503, 'no_quorum', `no majority confirmed the read: ${err.message}`) : answer(),
+      ),
+    );
   });
 }
 

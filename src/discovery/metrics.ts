@@ -57,11 +57,21 @@ export class Metrics {
     const metric = (name: string, type: string, help: string, samples: string[]): void => {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples);
     };
-    metric('raftinel_raft_term', 'gauge', 'Current Raft term of this node.', [`raftinel_raft_term ${s.term}`]);
-    metric('raftinel_raft_commit_index', 'gauge', 'Highest log index known committed.', [`raftinel_raft_commit_index ${s.commit}`]);
-    metric('raftinel_raft_applied_index', 'gauge', 'Highest log index applied to the state machine.', [`raftinel_raft_applied_index ${s.applied}`]);
-    metric('raftinel_raft_is_leader', 'gauge', '1 when this node is the Raft leader.', [`raftinel_raft_is_leader ${s.role === 'leader' ? 1 : 0}`]);
-    metric('raftinel_raft_leader_changes_total', 'counter', 'Leader changes seen by this node.', [`raftinel_raft_leader_changes_total ${this.leaderChanges}`]);
+    metric('raftinel_raft_term', 'gauge', 'Current Raft term of this node.', [
+      `raftinel_raft_term ${s.term}`,
+    ]);
+    metric('raftinel_raft_commit_index', 'gauge', 'Highest log index known committed.', [
+      `raftinel_raft_commit_index ${s.commit}`,
+    ]);
+    metric('raftinel_raft_applied_index', 'gauge', 'Highest log index applied to the state machine.', [
+      `raftinel_raft_applied_index ${s.applied}`,
+    ]);
+    metric('raftinel_raft_is_leader', 'gauge', '1 when this node is the Raft leader.', [
+      `raftinel_raft_is_leader ${s.role === 'leader' ? 1 : 0}`,
+    ]);
+    metric('raftinel_raft_leader_changes_total', 'counter', 'Leader changes seen by this node.', [
+      `raftinel_raft_leader_changes_total ${this.leaderChanges}`,
+    ]);
     metric('raftinel_raft_members', 'gauge', 'Raft members by role.', [
       `raftinel_raft_members{role="voter"} ${s.conf.voters.length}`,
       `raftinel_raft_members{role="learner"} ${s.conf.learners.length}`,
@@ -71,17 +81,41 @@ export class Metrics {
     const shards = Object.values(topo.shards);
     metric('raftinel_failovers_total', 'counter', 'Failovers and switchovers finished, by kind and result.', [
       ...[...this.failovers].map(([l, v]) => `raftinel_failovers_total{${l}} ${v}`),
-      ...(this.failovers.size === 0 ? ['raftinel_failovers_total{shard="",kind="failover",result="ended"} 0'] : []),
+      ...(this.failovers.size === 0
+        ? ['raftinel_failovers_total{shard="",kind="failover",result="ended"} 0']
+        : []),
     ]);
     const hist: string[] = [];
     for (const [labels, h] of this.durations) {
-      DURATION_BUCKETS.forEach((b, i) => hist.push(`raftinel_failover_duration_seconds_bucket{${labels},le="${b}"} ${h.buckets[i]}`));
+      DURATION_BUCKETS.forEach((b, i) =>
+        hist.push(`raftinel_failover_duration_seconds_bucket{${labels},le="${b}"} ${h.buckets[i]}`),
+      );
       hist.push(`raftinel_failover_duration_seconds_bucket{${labels},le="+Inf"} ${h.count}`);
-      hist.push(`raftinel_failover_duration_seconds_sum{${labels}} ${h.sum}`, `raftinel_failover_duration_seconds_count{${labels}} ${h.count}`);
+      hist.push(
+        `raftinel_failover_duration_seconds_sum{${labels}} ${h.sum}`,
+        `raftinel_failover_duration_seconds_count{${labels}} ${h.count}`,
+      );
     }
-    metric('raftinel_failover_duration_seconds', 'histogram', 'Time from detection to the end of a failover or switchover.', hist);
-    metric('raftinel_shard_epoch', 'gauge', 'Committed epoch of each shard.', shards.map((sh) => `raftinel_shard_epoch{shard="${esc(sh.name)}"} ${sh.epoch}`));
-    metric('raftinel_shard_failover_in_progress', 'gauge', '1 while a failover or switchover of the shard runs.', shards.map((sh) => `raftinel_shard_failover_in_progress{shard="${esc(sh.name)}"} ${sh.failover ? 1 : 0}`));
+    metric(
+      'raftinel_failover_duration_seconds',
+      'histogram',
+      'Time from detection to the end of a failover or switchover.',
+      hist,
+    );
+    metric(
+      'raftinel_shard_epoch',
+      'gauge',
+      'Committed epoch of each shard.',
+      shards.map((sh) => `raftinel_shard_epoch{shard="${esc(sh.name)}"} ${sh.epoch}`),
+    );
+    metric(
+      'raftinel_shard_failover_in_progress',
+      'gauge',
+      '1 while a failover or switchover of the shard runs.',
+      shards.map(
+        (sh) => `raftinel_shard_failover_in_progress{shard="${esc(sh.name)}"} ${sh.failover ? 1 : 0}`,
+      ),
+    );
 
     const lag: string[] = [];
     const up: string[] = [];
@@ -94,7 +128,8 @@ export class Metrics {
         const labels = `shard="${esc(sh.name)}",node="${esc(n.id)}"`;
         up.push(`raftinel_redis_up{${labels}} ${v?.reachable ? 1 : 0}`);
         sdown.push(`raftinel_redis_sdown{${labels}} ${v?.sdown ? 1 : 0}`);
-        if (v?.lastOkAgoMs != null) lastOk.push(`raftinel_redis_last_ok_age_seconds{${labels}} ${v.lastOkAgoMs / 1000}`);
+        if (v?.lastOkAgoMs != null)
+          lastOk.push(`raftinel_redis_last_ok_age_seconds{${labels}} ${v.lastOkAgoMs / 1000}`);
         if (n.id !== sh.master && masterOffset != null && v?.offset != null) {
           lag.push(`raftinel_replica_lag_bytes{${labels}} ${Math.max(0, masterOffset - v.offset)}`);
         }
@@ -102,8 +137,18 @@ export class Metrics {
     }
     metric('raftinel_redis_up', 'gauge', '1 when this node gets valid replies from the Redis node.', up);
     metric('raftinel_redis_sdown', 'gauge', '1 when this node sees the Redis node subjectively down.', sdown);
-    metric('raftinel_redis_last_ok_age_seconds', 'gauge', 'Seconds since the last valid probe reply (probe latency bound).', lastOk);
-    metric('raftinel_replica_lag_bytes', 'gauge', 'Replication lag behind the master, in bytes, as this node sees it.', lag);
+    metric(
+      'raftinel_redis_last_ok_age_seconds',
+      'gauge',
+      'Seconds since the last valid probe reply (probe latency bound).',
+      lastOk,
+    );
+    metric(
+      'raftinel_replica_lag_bytes',
+      'gauge',
+      'Replication lag behind the master, in bytes, as this node sees it.',
+      lag,
+    );
     return out.join('\n') + '\n';
   }
 }

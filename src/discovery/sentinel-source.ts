@@ -8,7 +8,13 @@ import type { Topology } from '../failover/topology.js';
 import type { RedisNodeSpec, RedisObservation, ShardState } from '../failover/types.js';
 import type { MemberAddresses } from '../node/cluster-state.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
-import type { SentinelClientAuth, SentinelPeer, SentinelRedisNode, SentinelShard, SentinelSource } from './resp/source.js';
+import type {
+  SentinelClientAuth,
+  SentinelPeer,
+  SentinelRedisNode,
+  SentinelShard,
+  SentinelSource,
+} from './resp/source.js';
 
 export interface SourceDeps {
   readonly config: RaftinelConfig;
@@ -36,7 +42,9 @@ export function createSentinelSource(deps: SourceDeps): SentinelSource {
     shards: () =>
       Object.values(deps.topology().shards)
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-        .map((s) => shardOf(s, (node) => deps.driver.ownView(s.name, node), runtime.status().conf.voters.length)),
+        .map((s) =>
+          shardOf(s, (node) => deps.driver.ownView(s.name, node), runtime.status().conf.voters.length),
+        ),
     masterAddress: (name) => {
       const s = deps.topology().shards[name];
       if (!s) return undefined;
@@ -50,7 +58,14 @@ export function createSentinelSource(deps: SourceDeps): SentinelSource {
         const hp = parseHostPort(a.sentinel);
         if (!hp) continue;
         const contact = deps.lastContactMs(id);
-        out.push({ id, host: hp.host, port: hp.port, runId: sentinelRunId(config.cluster, id), up: contact !== null && contact <= electionMs, lastContactMs: contact ?? 0 });
+        out.push({
+          id,
+          host: hp.host,
+          port: hp.port,
+          runId: sentinelRunId(config.cluster, id),
+          up: contact !== null && contact <= electionMs,
+          lastContactMs: contact ?? 0,
+        });
       }
       return out;
     },
@@ -75,7 +90,11 @@ function clientAuthOf(config: RaftinelConfig): SentinelClientAuth | null {
   return { username: auth.username, password: readSecretFile(auth.passwordFile) };
 }
 
-function shardOf(s: ShardState, view: (node: string) => RedisObservation | null, voters: number): SentinelShard {
+function shardOf(
+  s: ShardState,
+  view: (node: string) => RedisObservation | null,
+  voters: number,
+): SentinelShard {
   const master = s.nodes.find((n) => n.id === s.master);
   return {
     name: s.name,
@@ -91,7 +110,11 @@ function shardOf(s: ShardState, view: (node: string) => RedisObservation | null,
   };
 }
 
-function redisNodeOf(spec: RedisNodeSpec, v: RedisObservation | null, expected: 'master' | 'slave'): SentinelRedisNode {
+function redisNodeOf(
+  spec: RedisNodeSpec,
+  v: RedisObservation | null,
+  expected: 'master' | 'slave',
+): SentinelRedisNode {
   const ago = v?.lastOkAgoMs ?? 0;
   return {
     host: spec.host,

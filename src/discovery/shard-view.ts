@@ -10,7 +10,13 @@ export interface ShardView {
   readonly name: string;
   readonly epoch: number;
   readonly master: { readonly id: string; readonly host: string; readonly port: number } | null;
-  readonly replicas: readonly { id: string; host: string; port: number; lagBytes: number | null; linkUp: boolean | null }[];
+  readonly replicas: readonly {
+    id: string;
+    host: string;
+    port: number;
+    lagBytes: number | null;
+    linkUp: boolean | null;
+  }[];
   readonly state: ShardStatus;
   readonly paused: boolean;
   readonly problem?: string;
@@ -26,7 +32,10 @@ export function shardView(topo: Topology, shard: ShardState, viewOf: ViewOf): Sh
     .map((n) => {
       const v = viewOf(shard.name, n.id);
       // A node this node cannot reach has no current offset: its last one would show false lag.
-      const lag = masterView?.offset != null && v?.reachable && v.offset != null ? Math.max(0, masterView.offset - v.offset) : null;
+      const lag =
+        masterView?.offset != null && v?.reachable && v.offset != null
+          ? Math.max(0, masterView.offset - v.offset)
+          : null;
       return { id: n.id, host: n.host, port: n.port, lagBytes: lag, linkUp: v ? v.linkUp : null };
     });
   return {

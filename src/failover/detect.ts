@@ -17,7 +17,13 @@ export function quorumOf(shard: ShardState, voters: number): number {
 }
 
 /** `since`: only reports received after this (monotonic) count, e.g. after the master changed. */
-export function detectOdown(shard: ShardState, table: ObservationTable, now: number, voters: number, since = -Infinity): OdownVerdict {
+export function detectOdown(
+  shard: ShardState,
+  table: ObservationTable,
+  now: number,
+  voters: number,
+  since = -Infinity,
+): OdownVerdict {
   const master = shard.master;
   if (master === null) return { odown: false, sdownObservers: [], freshObservers: 0, reason: 'no master' };
   const maxAge = 2 * shard.settings.downAfterMs;
@@ -25,7 +31,12 @@ export function detectOdown(shard: ShardState, table: ObservationTable, now: num
   const sdown = sightings.filter((s) => s.obs.sdown && !s.obs.unsure).map((s) => s.observer);
   const needed = Math.max(quorumOf(shard, voters), Math.min(2, voters));
   if (sdown.length < needed) {
-    return { odown: false, sdownObservers: sdown, freshObservers: sightings.length, reason: `${sdown.length} of ${needed} observers see it down` };
+    return {
+      odown: false,
+      sdownObservers: sdown,
+      freshObservers: sightings.length,
+      reason: `${sdown.length} of ${needed} observers see it down`,
+    };
   }
   // A master that answers as a replica is down whatever its replicas say (4.1): holistic mode
   // would otherwise keep a demoted master (its replicas still sync from it) forever.
@@ -39,11 +50,27 @@ export function detectOdown(shard: ShardState, table: ObservationTable, now: num
       if (node.id === master) continue;
       const views = table
         .fresh(shard.name, node.id, now, maxAge)
-        .filter((s) => s.obs.reachable && s.obs.role === 'slave' && s.obs.masterHost === m?.host && s.obs.masterPort === m?.port);
+        .filter(
+          (s) =>
+            s.obs.reachable &&
+            s.obs.role === 'slave' &&
+            s.obs.masterHost === m?.host &&
+            s.obs.masterPort === m?.port,
+        );
       if (views.some((s) => s.obs.linkUp === true)) {
-        return { odown: false, sdownObservers: sdown, freshObservers: sightings.length, reason: `holistic: replica ${node.id} still has its link up` };
+        return {
+          odown: false,
+          sdownObservers: sdown,
+          freshObservers: sightings.length,
+          reason: `holistic: replica ${node.id} still has its link up`,
+        };
       }
     }
   }
-  return { odown: true, sdownObservers: sdown, freshObservers: sightings.length, reason: `${sdown.length} observers see it down` };
+  return {
+    odown: true,
+    sdownObservers: sdown,
+    freshObservers: sightings.length,
+    reason: `${sdown.length} observers see it down`,
+  };
 }

@@ -9,10 +9,24 @@ import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import type { Cancel, Clock } from '../runtime/ports.js';
 import type { Logger } from '../util/log.js';
 import type { FailoverBugs } from './bugs.js';
-import { FailoverEngine, type EngineAction, type EngineInput, type RedisOp, type RedisOpResult, type SwitchoverResult } from './engine.js';
+import {
+  FailoverEngine,
+  type EngineAction,
+  type EngineInput,
+  type RedisOp,
+  type RedisOpResult,
+  type SwitchoverResult,
+} from './engine.js';
 import { ObservationTable } from './observations.js';
 import type { Topology, TopologyEvent } from './topology.js';
-import type { CandidateReport, RedisNodeSpec, RedisObservation, ShardSettings, ShardSpec, TopologyCommand } from './types.js';
+import type {
+  CandidateReport,
+  RedisNodeSpec,
+  RedisObservation,
+  ShardSettings,
+  ShardSpec,
+  TopologyCommand,
+} from './types.js';
 
 /** One Redis node as the prober and the admin connection see it (auth and TLS from local config). */
 export interface RedisTarget {
@@ -106,7 +120,11 @@ export class FailoverDriver {
     this.stopped = true;
     for (const cancel of this.timers) cancel();
     for (const done of this.switchoverWaiters.values()) {
-      done({ ok: false, error: { code: 'stopping', message: 'the node is stopping' }, report: emptyReport('') });
+      done({
+        ok: false,
+        error: { code: 'stopping', message: 'the node is stopping' },
+        report: emptyReport(''),
+      });
     }
     this.switchoverWaiters.clear();
   }
@@ -126,7 +144,9 @@ export class FailoverDriver {
     const requestId = this.nextRequestId++;
     return new Promise((resolve) => {
       this.switchoverWaiters.set(requestId, resolve);
-      this.engine.requestSwitchover(requestId, shard, to, this.deps.clock.now(), timeoutMs, { allowDataLoss });
+      this.engine.requestSwitchover(requestId, shard, to, this.deps.clock.now(), timeoutMs, {
+        allowDataLoss,
+      });
       this.queueUpdate();
     });
   }
@@ -138,7 +158,10 @@ export class FailoverDriver {
   observationsOf(shard: string, node: string): RedisObservation | null {
     const settings = this.deps.topology().shards[shard]?.settings;
     const maxAge = 2 * (settings?.downAfterMs ?? 5000);
-    return this.table.best(shard, node, this.deps.clock.now(), maxAge, this.deps.selfId) ?? this.ownView(shard, node);
+    return (
+      this.table.best(shard, node, this.deps.clock.now(), maxAge, this.deps.selfId) ??
+      this.ownView(shard, node)
+    );
   }
 
   /** This node's own latest view of a Redis node (health routes answer from it). */
@@ -228,18 +251,39 @@ export class FailoverDriver {
         return;
       case 'redis': {
         const target = this.targetFor(action.shard, action.node);
-        this.deps.logger.info({ event: 'redis-op', shard: action.shard, node: action.node.id, op: action.op.kind }, `${action.op.kind} on ${action.node.id}`);
+        this.deps.logger.info(
+          { event: 'redis-op', shard: action.shard, node: action.node.id, op: action.op.kind },
+          `${action.op.kind} on ${action.node.id}`,
+        );
         this.deps.admin.execute(target, action.op, (result) => {
-          if (this.deps.bugs?.publishBeforePromoted && action.op.kind === 'promote' && result.ok) this.publishSwitchEarly(action.shard, action.node);
-          if (!result.ok) this.deps.logger.warn({ event: 'redis-op-failed', shard: action.shard, node: action.node.id, op: action.op.kind, error: result.error }, 'redis operation failed');
+          if (this.deps.bugs?.publishBeforePromoted && action.op.kind === 'promote' && result.ok)
+            this.publishSwitchEarly(action.shard, action.node);
+          if (!result.ok)
+            this.deps.logger.warn(
+              {
+                event: 'redis-op-failed',
+                shard: action.shard,
+                node: action.node.id,
+                op: action.op.kind,
+                error: result.error,
+              },
+              'redis operation failed',
+            );
           this.engine.redisDone(action.opId, result);
           this.queueUpdate();
         });
         return;
       }
       case 'event':
-        this.deps.logger.info({ event: action.name, shard: action.shard, ...action.detail }, `${action.name} ${action.shard}`);
-        this.deps.publish?.(action.name, action.shard, sentinelMessage(action.name, action.shard, action.detail, this.deps.topology()));
+        this.deps.logger.info(
+          { event: action.name, shard: action.shard, ...action.detail },
+          `${action.name} ${action.shard}`,
+        );
+        this.deps.publish?.(
+          action.name,
+          action.shard,
+          sentinelMessage(action.name, action.shard, action.detail, this.deps.topology()),
+        );
         return;
       case 'switchover-done': {
         const done = this.switchoverWaiters.get(action.requestId);
@@ -254,14 +298,21 @@ export class FailoverDriver {
   private publishSwitchEarly(shardName: string, to: RedisNodeSpec): void {
     const shard = this.deps.topology().shards[shardName];
     const from = shard?.nodes.find((n) => n.id === shard.master);
-    this.deps.publish?.('+switch-master', shardName, `${shardName} ${from?.host ?? '?'} ${from?.port ?? 0} ${to.host} ${to.port}`);
+    this.deps.publish?.(
+      '+switch-master',
+      shardName,
+      `${shardName} ${from?.host ?? '?'} ${from?.port ?? 0} ${to.host} ${to.port}`,
+    );
   }
 
   private propose(command: TopologyCommand, failed?: () => void): void {
     const data = JSON.stringify({ type: 'topology', command });
     this.deps.runtime.propose(data, (err) => {
       if (err) {
-        this.deps.logger.debug({ event: 'proposal-failed', command: command.type, code: err.code }, err.message);
+        this.deps.logger.debug(
+          { event: 'proposal-failed', command: command.type, code: err.code },
+          err.message,
+        );
         failed?.();
       }
       this.queueUpdate();
@@ -303,19 +354,44 @@ export class FailoverDriver {
     for (const e of events) {
       if (e.type === 'switch-master') {
         const msg = `${e.shard} ${e.from?.host ?? '?'} ${e.from?.port ?? 0} ${e.to.host} ${e.to.port}`;
-        this.deps.logger.info({ event: '+switch-master', shard: e.shard, epoch: e.epoch, to: e.to.id }, `+switch-master ${msg}`);
+        this.deps.logger.info(
+          { event: '+switch-master', shard: e.shard, epoch: e.epoch, to: e.to.id },
+          `+switch-master ${msg}`,
+        );
         publish?.('+switch-master', e.shard, msg);
-        publish?.('+promoted-slave', e.shard, `slave ${e.to.host}:${e.to.port} ${e.to.host} ${e.to.port} @ ${e.shard} ${e.from?.host ?? '?'} ${e.from?.port ?? 0}`);
+        publish?.(
+          '+promoted-slave',
+          e.shard,
+          `slave ${e.to.host}:${e.to.port} ${e.to.host} ${e.to.port} @ ${e.shard} ${e.from?.host ?? '?'} ${e.from?.port ?? 0}`,
+        );
       } else if (e.type === 'failover-started') {
-        this.deps.logger.info({ event: '+try-failover', shard: e.shard, epoch: e.epoch, to: e.to.id, kind: e.kind }, `+try-failover ${e.shard}`);
+        this.deps.logger.info(
+          { event: '+try-failover', shard: e.shard, epoch: e.epoch, to: e.to.id, kind: e.kind },
+          `+try-failover ${e.shard}`,
+        );
         publish?.('+new-epoch', e.shard, String(e.epoch));
         publish?.('+try-failover', e.shard, `master ${e.shard}`);
-        publish?.('+selected-slave', e.shard, `slave ${e.to.host}:${e.to.port} ${e.to.host} ${e.to.port} @ ${e.shard}`);
+        publish?.(
+          '+selected-slave',
+          e.shard,
+          `slave ${e.to.host}:${e.to.port} ${e.to.host} ${e.to.port} @ ${e.shard}`,
+        );
       } else if (e.type === 'failover-ended') {
         const name = e.entry.result === 'ended' ? '+failover-end' : '-failover-abort';
-        this.deps.logger.info({ event: name, shard: e.shard, epoch: e.epoch, history: e.entry }, `${name} ${e.shard}`);
+        this.deps.logger.info(
+          { event: name, shard: e.shard, epoch: e.epoch, history: e.entry },
+          `${name} ${e.shard}`,
+        );
         publish?.(name, e.shard, `master ${e.shard}`);
-        this.engine.switchoverApplied(e.shard, e.epoch, e.entry.result === 'ended', e.entry.repointed, this.deps.clock.now(), e.entry.reason ?? undefined, e.entry.timeline);
+        this.engine.switchoverApplied(
+          e.shard,
+          e.epoch,
+          e.entry.result === 'ended',
+          e.entry.repointed,
+          this.deps.clock.now(),
+          e.entry.reason ?? undefined,
+          e.entry.timeline,
+        );
       }
     }
     if (events.length > 0) this.queueUpdate();
@@ -339,15 +415,36 @@ export class FailoverDriver {
   private targetFor(shardName: string, node: RedisNodeSpec): RedisTarget {
     const shard = this.deps.topology().shards[shardName];
     const { auth, tls } = this.deps.credentials(shardName);
-    return { shard: shardName, node, settings: shard.settings, auth, tls, isMaster: shard.master === node.id };
+    return {
+      shard: shardName,
+      node,
+      settings: shard.settings,
+      auth,
+      tls,
+      isMaster: shard.master === node.id,
+    };
   }
 }
 
 /** The shard specs and credentials of a node's config, for the driver. */
-export function shardsFromConfig(config: RaftinelConfig, logger: Logger): { specs: ShardSpec[]; credentials: (shard: string) => RedisCredentials } {
+export function shardsFromConfig(
+  config: RaftinelConfig,
+  logger: Logger,
+): { specs: ShardSpec[]; credentials: (shard: string) => RedisCredentials } {
   const specs = config.shards.map((s): ShardSpec => {
     const { name, nodes, initialMaster, auth: _auth, tls: _tls, ...settings } = s;
-    return { name, nodes: nodes.map((n) => ({ id: n.id, host: n.host, port: n.port, priority: n.priority, noFailover: n.noFailover })), settings, initialMaster };
+    return {
+      name,
+      nodes: nodes.map((n) => ({
+        id: n.id,
+        host: n.host,
+        port: n.port,
+        priority: n.priority,
+        noFailover: n.noFailover,
+      })),
+      settings,
+      initialMaster,
+    };
   });
   const cache = new Map<string, RedisCredentials>();
   const credentials = (shard: string): RedisCredentials => {
@@ -359,10 +456,15 @@ export function shardsFromConfig(config: RaftinelConfig, logger: Logger): { spec
       try {
         auth = { username: local.auth.username, password: readSecretFile(local.auth.passwordFile) };
       } catch (err) {
-        logger.error({ event: 'redis-auth-unreadable', shard, err: (err as Error).message }, 'cannot read the Redis password file');
+        logger.error(
+          { event: 'redis-auth-unreadable', shard, err: (err as Error).message },
+          'cannot read the Redis password file',
+        );
       }
     }
-    const tls = local?.tls ? { ca: local.tls.ca ?? undefined, cert: local.tls.cert ?? undefined, key: local.tls.key ?? undefined } : null;
+    const tls = local?.tls
+      ? { ca: local.tls.ca ?? undefined, cert: local.tls.cert ?? undefined, key: local.tls.key ?? undefined }
+      : null;
     const creds = { auth, tls };
     cache.set(shard, creds);
     return creds;
@@ -371,20 +473,44 @@ export function shardsFromConfig(config: RaftinelConfig, logger: Logger): { spec
 }
 
 /** Sentinel's message format for engine events: `<type> <name> <ip> <port> @ <master> <ip> <port>`. */
-function sentinelMessage(name: string, shard: string, detail: Record<string, unknown>, topo: Topology): string {
+function sentinelMessage(
+  name: string,
+  shard: string,
+  detail: Record<string, unknown>,
+  topo: Topology,
+): string {
   const s = topo.shards[shard];
   const m = s?.nodes.find((n) => n.id === s.master);
   const at = m ? `${shard} ${m.host} ${m.port}` : shard;
-  if (typeof detail.host === 'string') return `slave ${detail.host}:${String(detail.port)} ${detail.host} ${String(detail.port)} @ ${at}`;
+  if (typeof detail.host === 'string')
+    return `slave ${detail.host}:${String(detail.port)} ${detail.host} ${String(detail.port)} @ ${at}`;
   return `master ${at}${name === '+odown' ? ` #quorum ${Array.isArray(detail.observers) ? detail.observers.length : 0}` : ''}`;
 }
 
 function isObservation(x: unknown): x is RedisObservation {
   if (typeof x !== 'object' || x === null) return false;
   const o = x as Record<string, unknown>;
-  return typeof o.shard === 'string' && typeof o.node === 'string' && typeof o.sdown === 'boolean' && typeof o.reachable === 'boolean' && typeof o.unsure === 'boolean';
+  return (
+    typeof o.shard === 'string' &&
+    typeof o.node === 'string' &&
+    typeof o.sdown === 'boolean' &&
+    typeof o.reachable === 'boolean' &&
+    typeof o.unsure === 'boolean'
+  );
 }
 
 function emptyReport(shard: string): SwitchoverResult['report'] {
-  return { shard, dryRun: false, from: null, to: null, epoch: null, candidates: null, writePauseMs: null, masterOffset: null, targetOffset: null, repointed: [], stepsMs: {} };
+  return {
+    shard,
+    dryRun: false,
+    from: null,
+    to: null,
+    epoch: null,
+    candidates: null,
+    writePauseMs: null,
+    masterOffset: null,
+    targetOffset: null,
+    repointed: [],
+    stepsMs: {},
+  };
 }

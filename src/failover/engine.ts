@@ -10,12 +10,24 @@ import { detectOdown } from './detect.js';
 import type { ObservationTable } from './observations.js';
 import { chooseCandidate } from './select.js';
 import { nodeOf, type Topology } from './topology.js';
-import type { CandidateReport, RedisNodeSpec, RedisObservation, ShardState, TimelineMs, TopologyCommand } from './types.js';
+import type {
+  CandidateReport,
+  RedisNodeSpec,
+  RedisObservation,
+  ShardState,
+  TimelineMs,
+  TopologyCommand,
+} from './types.js';
 
 export type RedisOp =
   | { readonly kind: 'promote' }
   | { readonly kind: 'inspect' }
-  | { readonly kind: 'replicaof'; readonly host: string; readonly port: number; readonly killClients: boolean }
+  | {
+      readonly kind: 'replicaof';
+      readonly host: string;
+      readonly port: number;
+      readonly killClients: boolean;
+    }
   | { readonly kind: 'pause'; readonly ms: number }
   | { readonly kind: 'unpause' };
 
@@ -28,8 +40,19 @@ export interface RedisOpResult {
 
 export type EngineAction =
   | { readonly type: 'propose'; readonly command: TopologyCommand }
-  | { readonly type: 'redis'; readonly opId: number; readonly shard: string; readonly node: RedisNodeSpec; readonly op: RedisOp }
-  | { readonly type: 'event'; readonly name: string; readonly shard: string; readonly detail: Record<string, unknown> }
+  | {
+      readonly type: 'redis';
+      readonly opId: number;
+      readonly shard: string;
+      readonly node: RedisNodeSpec;
+      readonly op: RedisOp;
+    }
+  | {
+      readonly type: 'event';
+      readonly name: string;
+      readonly shard: string;
+      readonly detail: Record<string, unknown>;
+    }
   | { readonly type: 'switchover-done'; readonly requestId: number; readonly result: SwitchoverResult };
 
 export interface EngineInput {
@@ -121,7 +144,10 @@ export class FailoverEngine {
   private readonly masterSeen = new Map<string, { master: string | null; at: number }>();
   private readonly switchovers = new Map<string, SwitchoverRequest>();
   /** Per shard: the repointing of the failover in flight (node -> replicaof sent/acked). */
-  private readonly repointing = new Map<string, { epoch: number; phase: Map<string, 'sent' | 'acked'>; done: Set<string> }>();
+  private readonly repointing = new Map<
+    string,
+    { epoch: number; phase: Map<string, 'sent' | 'acked'>; done: Set<string> }
+  >();
   private actions: EngineAction[] = [];
 
   /** `bugs`: test-only switches that re-create known bugs (bugs.ts); never set in production. */
@@ -147,7 +173,11 @@ export class FailoverEngine {
     this.detectedAt.clear();
     this.repointing.clear();
     for (const r of this.switchovers.values()) {
-      this.actions.push({ type: 'switchover-done', requestId: r.requestId, result: this.fail(r, 'not_leader', 'leadership changed during the switchover') });
+      this.actions.push({
+        type: 'switchover-done',
+        requestId: r.requestId,
+        result: this.fail(r, 'not_leader', 'leadership changed during the switchover'),
+      });
     }
     // A write pause this leader set is left to expire by itself (CLIENT PAUSE has a timeout):
     // without the lease, an UNPAUSE could land in the middle of the next leader's own switchover
@@ -155,9 +185,20 @@ export class FailoverEngine {
     this.switchovers.clear();
   }
 
-  requestSwitchover(requestId: number, shard: string, to: string | null, now: number, timeoutMs: number, forced: SwitchoverRequest['forced'] = null): void {
+  requestSwitchover(
+    requestId: number,
+    shard: string,
+    to: string | null,
+    now: number,
+    timeoutMs: number,
+    forced: SwitchoverRequest['forced'] = null,
+  ): void {
     if (this.switchovers.has(shard)) {
-      this.actions.push({ type: 'switchover-done', requestId, result: failed(shard, 'busy', 'a switchover of this shard is already running') });
+      this.actions.push({
+        type: 'switchover-done',
+        requestId,
+        result: failed(shard, 'busy', 'a switchover of this shard is already running'),
+      });
       return;
     }
     this.switchovers.set(shard, {
@@ -190,7 +231,8 @@ export class FailoverEngine {
     if (input.leading) {
       for (const shard of Object.values(input.topology.shards)) this.updateShard(input, shard);
       for (const r of [...this.switchovers.values()]) {
-        if (!input.topology.shards[r.shard]) this.finishSwitchover(r, this.fail(r, 'not_found', `no shard ${r.shard}`));
+        if (!input.topology.shards[r.shard])
+          this.finishSwitchover(r, this.fail(r, 'not_found', `no shard ${r.shard}`));
       }
     }
     const out = this.actions;
@@ -236,17 +278,31 @@ export class FailoverEngine {
       const m = masters[0];
       const following = replicas.every((r) => pointsAt(views.get(r.id), m));
       if (following && masters.length + replicas.length === shard.nodes.length) {
-        this.propose(input, shard.name, { type: 'masterAdopted', shard: shard.name, master: m.id, replId: views.get(m.id)?.replId ?? null });
+        this.propose(input, shard.name, {
+          type: 'masterAdopted',
+          shard: shard.name,
+          master: m.id,
+          replId: views.get(m.id)?.replId ?? null,
+        });
         return;
       }
     }
     if (replicas.length === 0 && masters.length === shard.nodes.length) {
       if (shard.initialMaster) {
         const m = nodeOf(shard, shard.initialMaster) as RedisNodeSpec;
-        this.propose(input, shard.name, { type: 'masterAdopted', shard: shard.name, master: m.id, replId: views.get(m.id)?.replId ?? null });
+        this.propose(input, shard.name, {
+          type: 'masterAdopted',
+          shard: shard.name,
+          master: m.id,
+          replId: views.get(m.id)?.replId ?? null,
+        });
         return;
       }
-      this.propose(input, shard.name, { type: 'shardProblem', shard: shard.name, problem: 'every node is a master and no initialMaster is set' });
+      this.propose(input, shard.name, {
+        type: 'shardProblem',
+        shard: shard.name,
+        problem: 'every node is a master and no initialMaster is set',
+      });
       return;
     }
     const names = masters.map((m) => m.id).join(', ');
@@ -275,7 +331,14 @@ export class FailoverEngine {
     const m = shard.master as string;
     const prev = this.lastSeen.get(`${shard.name}/${m}`);
     const v = input.observations.best(shard.name, m, input.now, 2 * shard.settings.downAfterMs, this.selfId);
-    return !!prev && !!v && v.runId !== null && v.runId !== prev.runId && v.offset !== null && v.offset < prev.offset;
+    return (
+      !!prev &&
+      !!v &&
+      v.runId !== null &&
+      v.runId !== prev.runId &&
+      v.offset !== null &&
+      v.offset < prev.offset
+    );
   }
 
   /**
@@ -286,7 +349,8 @@ export class FailoverEngine {
   private reconcile(input: EngineInput, shard: ShardState): void {
     let master = nodeOf(shard, shard.master) as RedisNodeSpec;
     if (this.bugs.repointToLowerEpoch) {
-      const previous = input.topology.history[shard.name]?.filter((h) => h.result === 'ended').at(-1)?.from ?? null;
+      const previous =
+        input.topology.history[shard.name]?.filter((h) => h.result === 'ended').at(-1)?.from ?? null;
       master = nodeOf(shard, previous) ?? master;
     }
     if (this.restartedEmpty(input, shard)) return; // detect() fails it over; follow nothing of it
@@ -323,7 +387,10 @@ export class FailoverEngine {
     }
     if (!this.detectedAt.has(shard.name)) {
       this.detectedAt.set(shard.name, { mono: input.now, wall: input.wallNow });
-      this.event('+odown', shard.name, { reason: emptyRestart ? 'master restarted empty' : verdict.reason, observers: verdict.sdownObservers });
+      this.event('+odown', shard.name, {
+        reason: emptyRestart ? 'master restarted empty' : verdict.reason,
+        observers: verdict.sdownObservers,
+      });
     }
     if (input.topology.paused || shard.paused || input.wallNow < shard.cooldownUntil) return;
     const report = this.report(input, shard, shard.master);
@@ -362,7 +429,13 @@ export class FailoverEngine {
       return;
     }
     if (input.wallNow - f.startedAt > shard.settings.failoverTimeoutMs) {
-      this.propose(input, shard.name, { type: 'failoverAborted', shard: shard.name, epoch: f.epoch, reason: `promotion of ${to.id} timed out`, at: input.wallNow });
+      this.propose(input, shard.name, {
+        type: 'failoverAborted',
+        shard: shard.name,
+        epoch: f.epoch,
+        reason: `promotion of ${to.id} timed out`,
+        at: input.wallNow,
+      });
       return;
     }
     if (st?.op === 'promote' && st.result?.ok) {
@@ -370,7 +443,13 @@ export class FailoverEngine {
       return;
     }
     if (st?.op === 'inspect' && st.result?.ok && st.result.view?.role === 'master') {
-      this.propose(input, shard.name, { type: 'promoted', shard: shard.name, epoch: f.epoch, replId: st.result.view.replId, at: input.wallNow });
+      this.propose(input, shard.name, {
+        type: 'promoted',
+        shard: shard.name,
+        epoch: f.epoch,
+        replId: st.result.view.replId,
+        at: input.wallNow,
+      });
       return;
     }
     if (st?.op === 'inspect' && st.result?.ok) {
@@ -395,7 +474,13 @@ export class FailoverEngine {
    * Past twice the timeout the observers settle it: an old master they see down or demoted
    * counts as demoted, and the switchover goes forward even to a target that is not master.
    */
-  private switchoverStep(input: EngineInput, shard: ShardState, f: NonNullable<ShardState['failover']>, from: RedisNodeSpec, to: RedisNodeSpec): void {
+  private switchoverStep(
+    input: EngineInput,
+    shard: ShardState,
+    f: NonNullable<ShardState['failover']>,
+    from: RedisNodeSpec,
+    to: RedisNodeSpec,
+  ): void {
     const ts = this.ops.get(`${shard.name}/${to.id}`);
     const fs = this.ops.get(`${shard.name}/${from.id}`);
     const toView = ts?.op === 'inspect' && ts.result?.ok ? ts.result.view : undefined;
@@ -409,13 +494,27 @@ export class FailoverEngine {
     const demoted =
       (fs?.op === 'replicaof' && fs.result?.ok === true) ||
       fromView?.role === 'slave' ||
-      (late && fromView === undefined && (seen?.role === 'slave' || detectOdown(shard, input.observations, input.now, input.voters).odown));
+      (late &&
+        fromView === undefined &&
+        (seen?.role === 'slave' || detectOdown(shard, input.observations, input.now, input.voters).odown));
     const abort = (reason: string): void => {
       this.redis(input, shard.name, from, { kind: 'unpause' }, 0); // whatever paused it, release it
-      this.propose(input, shard.name, { type: 'failoverAborted', shard: shard.name, epoch: f.epoch, reason, at: input.wallNow });
+      this.propose(input, shard.name, {
+        type: 'failoverAborted',
+        shard: shard.name,
+        epoch: f.epoch,
+        reason,
+        at: input.wallNow,
+      });
     };
     if (demoted && toView?.role === 'master') {
-      this.propose(input, shard.name, { type: 'promoted', shard: shard.name, epoch: f.epoch, replId: toView.replId, at: input.wallNow });
+      this.propose(input, shard.name, {
+        type: 'promoted',
+        shard: shard.name,
+        epoch: f.epoch,
+        replId: toView.replId,
+        at: input.wallNow,
+      });
       return;
     }
     if (elapsed <= timeoutMs && this.writePauseHeld(input, shard, f.epoch)) {
@@ -423,7 +522,13 @@ export class FailoverEngine {
         this.redis(input, shard.name, to, { kind: 'inspect' }, 0);
       } else if (toView?.role === 'master') {
         const retry = fs?.op === 'replicaof' && fs.result !== undefined;
-        this.redis(input, shard.name, from, { kind: 'replicaof', host: to.host, port: to.port, killClients: true }, retry ? OP_RETRY_MS : 0);
+        this.redis(
+          input,
+          shard.name,
+          from,
+          { kind: 'replicaof', host: to.host, port: to.port, killClients: true },
+          retry ? OP_RETRY_MS : 0,
+        );
       } else if (ts?.op === 'inspect' && ts.result?.ok) {
         this.redis(input, shard.name, to, { kind: 'promote' }, 0); // not master yet: send it again
       } else {
@@ -432,7 +537,11 @@ export class FailoverEngine {
       return;
     }
     if (fromView?.role === 'master' || (late && fromView === undefined && seen?.role === 'master')) {
-      abort(elapsed > timeoutMs ? `promotion of ${to.id} timed out` : `the write pause on ${from.id} is not held any more (the switchover timed out, or leadership changed)`);
+      abort(
+        elapsed > timeoutMs
+          ? `promotion of ${to.id} timed out`
+          : `the write pause on ${from.id} is not held any more (the switchover timed out, or leadership changed)`,
+      );
       return;
     }
     if (!demoted) {
@@ -444,7 +553,13 @@ export class FailoverEngine {
     // unknown: it is then down like any failed master and detect() fails it over to the best
     // replica (the demoted old master among them), where an abort would leave no master at all.
     if (late && ts?.op === 'inspect' && ts.result) {
-      this.propose(input, shard.name, { type: 'promoted', shard: shard.name, epoch: f.epoch, replId: null, at: input.wallNow });
+      this.propose(input, shard.name, {
+        type: 'promoted',
+        shard: shard.name,
+        epoch: f.epoch,
+        replId: null,
+        at: input.wallNow,
+      });
     } else {
       this.redis(input, shard.name, to, { kind: 'inspect' }, POLL_MS);
     }
@@ -453,7 +568,12 @@ export class FailoverEngine {
   /** This leader paused the old master for this switchover, and the pause has not run out. */
   private writePauseHeld(input: EngineInput, shard: ShardState, epoch: number): boolean {
     const r = this.switchovers.get(shard.name);
-    return r !== undefined && r.epoch === epoch && r.pausedAt !== null && input.now < r.pausedAt + shard.settings.failoverTimeoutMs;
+    return (
+      r !== undefined &&
+      r.epoch === epoch &&
+      r.pausedAt !== null &&
+      input.now < r.pausedAt + shard.settings.failoverTimeoutMs
+    );
   }
 
   /** Promoted is committed (clients know): repoint every other reachable node, then end. */
@@ -497,7 +617,12 @@ export class FailoverEngine {
     }
     for (const node of waiting) {
       if (busy >= shard.settings.parallelSyncs) break;
-      const op: RedisOp = { kind: 'replicaof', host: master.host, port: master.port, killClients: node.id === f.from };
+      const op: RedisOp = {
+        kind: 'replicaof',
+        host: master.host,
+        port: master.port,
+        killClients: node.id === f.from,
+      };
       if (this.redis(input, shard.name, node, op, 0)) {
         rp.phase.set(node.id, 'sent');
         this.event('+slave-reconf-sent', shard.name, { node: node.id, host: node.host, port: node.port });
@@ -518,7 +643,11 @@ export class FailoverEngine {
   }
 
   /** A switchover paused the old master's writers: release them (their writes now fail over). */
-  private releasePausedMaster(input: EngineInput, shard: ShardState, f: NonNullable<ShardState['failover']>): boolean {
+  private releasePausedMaster(
+    input: EngineInput,
+    shard: ShardState,
+    f: NonNullable<ShardState['failover']>,
+  ): boolean {
     const sw = this.switchovers.get(shard.name);
     const from = nodeOf(shard, f.from);
     if (!sw || sw.epoch !== f.epoch || sw.pausedAt === null || !from) return true;
@@ -548,23 +677,36 @@ export class FailoverEngine {
       if (!target || !row?.eligible) {
         // Right after a failover or switchover the replicas' reports lag behind (a resync, the
         // probes dropped by CLIENT KILL, an INFO not yet refreshed): give them a moment first.
-        const settling = !!row && /unreachable|replication history|link to the master|offset unknown|subjectively down/.test(row.reason);
+        const settling =
+          !!row &&
+          /unreachable|replication history|link to the master|offset unknown|subjectively down/.test(
+            row.reason,
+          );
         if (settling && input.now - r.requestedAt < SETTLE_MS) return;
-        const why = target ? `${target} is not eligible: ${row?.reason ?? 'not a node of this shard'}` : 'no eligible replica';
+        const why = target
+          ? `${target} is not eligible: ${row?.reason ?? 'not a node of this shard'}`
+          : 'no eligible replica';
         this.finishSwitchover(r, this.fail(r, 'no_candidate', why));
         return;
       }
       r.target = target;
       r.from = master.id;
       // Wait (bounded) for a lagging target before pausing writes, so the pause stays short.
-      if ((row.lagBytes ?? 0) > PRE_PAUSE_LAG_BYTES && input.now - r.requestedAt < (r.deadline - r.requestedAt) / 2) return;
+      if (
+        (row.lagBytes ?? 0) > PRE_PAUSE_LAG_BYTES &&
+        input.now - r.requestedAt < (r.deadline - r.requestedAt) / 2
+      )
+        return;
       const st = this.ops.get(`${shard.name}/${master.id}`);
       if (st?.op === 'pause' && st.result?.ok) {
         r.pausedAt = st.sentAt;
         r.steps.preflight = Math.round(st.sentAt - r.requestedAt);
         r.phase = 'catching-up';
       } else if (st?.op === 'pause' && st.result && !st.result.ok) {
-        this.finishSwitchover(r, this.fail(r, 'redis_error', `CLIENT PAUSE on ${master.id} failed: ${st.result.error}`));
+        this.finishSwitchover(
+          r,
+          this.fail(r, 'redis_error', `CLIENT PAUSE on ${master.id} failed: ${st.result.error}`),
+        );
       } else if (st?.op !== 'pause') {
         this.redis(input, shard.name, master, { kind: 'pause', ms: shard.settings.failoverTimeoutMs }, 0);
       }
@@ -581,7 +723,13 @@ export class FailoverEngine {
         r.steps.catchUp = Math.round(input.now - (r.pausedAt ?? input.now));
         r.phase = 'committing';
       } else if (input.now - (r.pausedAt ?? input.now) > catchUpLimitMs(shard)) {
-        this.abortSwitchover(input, shard, r, 'catch_up_timeout', `${target.id} did not catch up with the paused master within ${catchUpLimitMs(shard)} ms`);
+        this.abortSwitchover(
+          input,
+          shard,
+          r,
+          'catch_up_timeout',
+          `${target.id} did not catch up with the paused master within ${catchUpLimitMs(shard)} ms`,
+        );
         return;
       } else {
         this.redis(input, shard.name, master, { kind: 'inspect' }, ms?.op === 'inspect' ? POLL_MS : 0);
@@ -617,21 +765,44 @@ export class FailoverEngine {
     const row = report.rows.find((x) => x.id === r.to);
     const allow = r.forced?.allowDataLoss === true;
     if (!row) {
-      this.finishSwitchover(r, this.fail(r, 'no_candidate', `${r.to ?? '(none)'} is not a replica of ${shard.name}`));
+      this.finishSwitchover(
+        r,
+        this.fail(r, 'no_candidate', `${r.to ?? '(none)'} is not a replica of ${shard.name}`),
+      );
       return;
     }
-    const lossy = /behind|another replication history|link to the master down/.test(row.reason) || (row.lagBytes ?? 0) > 0;
+    const lossy =
+      /behind|another replication history|link to the master down/.test(row.reason) ||
+      (row.lagBytes ?? 0) > 0;
     if (!row.eligible && !(allow && lossy)) {
       this.finishSwitchover(r, this.fail(r, 'no_candidate', `${row.id} is not eligible: ${row.reason}`));
       return;
     }
-    const masterView = shard.master ? input.observations.best(shard.name, shard.master, input.now, 2 * shard.settings.downAfterMs, this.selfId) : null;
+    const masterView = shard.master
+      ? input.observations.best(
+          shard.name,
+          shard.master,
+          input.now,
+          2 * shard.settings.downAfterMs,
+          this.selfId,
+        )
+      : null;
     if (!allow && masterView && !masterView.sdown) {
-      this.finishSwitchover(r, this.fail(r, 'master_up', `the master ${shard.master} is up: use a switchover (raftinel promote), or allow data loss`));
+      this.finishSwitchover(
+        r,
+        this.fail(
+          r,
+          'master_up',
+          `the master ${shard.master} is up: use a switchover (raftinel promote), or allow data loss`,
+        ),
+      );
       return;
     }
     if (!allow && lossy) {
-      this.finishSwitchover(r, this.fail(r, 'data_loss', `${row.id} would lose data (${row.reason}); allow data loss to go ahead`));
+      this.finishSwitchover(
+        r,
+        this.fail(r, 'data_loss', `${row.id} would lose data (${row.reason}); allow data loss to go ahead`),
+      );
       return;
     }
     r.target = row.id;
@@ -651,21 +822,42 @@ export class FailoverEngine {
   }
 
   /** Called when the topology shows the switchover's epoch ended (or aborted). */
-  switchoverApplied(shardName: string, epoch: number, ok: boolean, repointed: readonly string[], now: number, reason?: string, timeline?: TimelineMs): void {
+  switchoverApplied(
+    shardName: string,
+    epoch: number,
+    ok: boolean,
+    repointed: readonly string[],
+    now: number,
+    reason?: string,
+    timeline?: TimelineMs,
+  ): void {
     const r = this.switchovers.get(shardName);
     if (!r || r.epoch !== epoch) return;
-    if (timeline?.promoted !== undefined && timeline.committed !== undefined) r.steps.promote = timeline.promoted - timeline.committed;
-    if (timeline?.ended !== undefined && timeline.promoted !== undefined) r.steps.repoint = timeline.ended - timeline.promoted;
+    if (timeline?.promoted !== undefined && timeline.committed !== undefined)
+      r.steps.promote = timeline.promoted - timeline.committed;
+    if (timeline?.ended !== undefined && timeline.promoted !== undefined)
+      r.steps.repoint = timeline.ended - timeline.promoted;
     r.steps.total = Math.round(now - r.requestedAt);
     const report: DrillReport = {
       ...this.drillReport(r),
       repointed,
       writePauseMs: r.pausedAt !== null ? Math.round(now - r.pausedAt) : null,
     };
-    this.finishSwitchover(r, ok ? { ok: true, report } : { ok: false, error: { code: 'aborted', message: reason ?? 'aborted' }, report });
+    this.finishSwitchover(
+      r,
+      ok
+        ? { ok: true, report }
+        : { ok: false, error: { code: 'aborted', message: reason ?? 'aborted' }, report },
+    );
   }
 
-  private abortSwitchover(input: EngineInput, shard: ShardState, r: SwitchoverRequest, code: string, message: string): void {
+  private abortSwitchover(
+    input: EngineInput,
+    shard: ShardState,
+    r: SwitchoverRequest,
+    code: string,
+    message: string,
+  ): void {
     if (r.pausedAt !== null) {
       const master = nodeOf(shard, shard.master) as RedisNodeSpec;
       this.redis(input, shard.name, master, { kind: 'unpause' }, 0);
@@ -722,14 +914,25 @@ export class FailoverEngine {
 
   private views(input: EngineInput, shard: ShardState): Map<string, RedisObservation | null> {
     const maxAge = 2 * shard.settings.downAfterMs;
-    return new Map(shard.nodes.map((n) => [n.id, input.observations.best(shard.name, n.id, input.now, maxAge, this.selfId)]));
+    return new Map(
+      shard.nodes.map((n) => [
+        n.id,
+        input.observations.best(shard.name, n.id, input.now, maxAge, this.selfId),
+      ]),
+    );
   }
 
   /**
    * Sends a Redis operation to a node: one at a time per node, and the same kind again only
    * after minGapMs (retries) — 0 for the next step of a sequence. Returns whether it was sent.
    */
-  private redis(input: EngineInput, shard: string, node: RedisNodeSpec, op: RedisOp, minGapMs = OP_RETRY_MS): boolean {
+  private redis(
+    input: EngineInput,
+    shard: string,
+    node: RedisNodeSpec,
+    op: RedisOp,
+    minGapMs = OP_RETRY_MS,
+  ): boolean {
     const k = `${shard}/${node.id}`;
     const st = this.ops.get(k);
     if (st && st.result === undefined && input.now - st.sentAt < OP_TIMEOUT_MS) return false; // in flight
@@ -762,7 +965,19 @@ function failed(shard: string, code: string, message: string): SwitchoverResult 
   return {
     ok: false,
     error: { code, message },
-    report: { shard, dryRun: false, from: null, to: null, epoch: null, candidates: null, writePauseMs: null, masterOffset: null, targetOffset: null, repointed: [], stepsMs: {} },
+    report: {
+      shard,
+      dryRun: false,
+      from: null,
+      to: null,
+      epoch: null,
+      candidates: null,
+      writePauseMs: null,
+      masterOffset: null,
+      targetOffset: null,
+      repointed: [],
+      stepsMs: {},
+    },
   };
 }
 

@@ -29,13 +29,25 @@ export function chooseCandidate(input: CandidateInput): CandidateReport {
     const offset = v?.offset ?? null;
     const lagBytes = reference !== null && offset !== null ? Math.max(0, reference - offset) : null;
     const reject = rejection(input, node.priority, node.noFailover, v, lagBytes);
-    rows.push({ id: node.id, eligible: reject === null, reason: reject ?? 'eligible', offset, lagBytes, priority: node.priority });
+    rows.push({
+      id: node.id,
+      eligible: reject === null,
+      reason: reject ?? 'eligible',
+      offset,
+      lagBytes,
+      priority: node.priority,
+    });
   }
   const selection = shard.settings.selection;
   const ranked = rows.filter((r) => r.eligible).sort((a, b) => compare(a, b, selection));
   const ranks = new Map(ranked.map((r, i) => [r.id, i + 1]));
   const described = rows.map((r) =>
-    r.eligible ? { ...r, reason: `rank ${ranks.get(r.id)}: offset ${r.offset}, lag ${r.lagBytes ?? '?'} bytes, priority ${r.priority}` } : r,
+    r.eligible
+      ? {
+          ...r,
+          reason: `rank ${ranks.get(r.id)}: offset ${r.offset}, lag ${r.lagBytes ?? '?'} bytes, priority ${r.priority}`,
+        }
+      : r,
   );
   return { selection, masterOffset: input.masterOffset, chosen: ranked[0]?.id ?? null, rows: described };
 }
@@ -54,7 +66,12 @@ function rejection(
   if (priority === 0) return 'priority 0 (never promoted)';
   if (noFailover) return 'noFailover is set';
   if (v.role !== 'slave') return `reports role ${v.role}, not a replica`;
-  if (!input.skipReplIdCheck && input.shard.replId !== null && v.replId !== null && v.replId !== input.shard.replId) {
+  if (
+    !input.skipReplIdCheck &&
+    input.shard.replId !== null &&
+    v.replId !== null &&
+    v.replId !== input.shard.replId
+  ) {
     return `on another replication history (replid ${v.replId}, the shard's is ${input.shard.replId})`;
   }
   if (v.linkUp === false && (v.linkDownMs ?? Infinity) > input.maxLinkDownMs) {

@@ -1,7 +1,14 @@
 // The replicated topology: a deterministic reducer applied to every committed TopologyCommand
 // on every node, in log order. It validates each command against the current state, so a
 // stale or duplicated proposal is a no-op rather than a second promotion (invariant 2).
-import type { HistoryEntry, HookRun, RedisNodeSpec, ShardSpec, ShardState, TopologyCommand } from './types.js';
+import type {
+  HistoryEntry,
+  HookRun,
+  RedisNodeSpec,
+  ShardSpec,
+  ShardState,
+  TopologyCommand,
+} from './types.js';
 
 export const HISTORY_PER_SHARD = 50;
 
@@ -16,9 +23,26 @@ export interface Topology {
 
 /** What changed, for publication (RESP events, SSE, metrics); never used to decide anything. */
 export type TopologyEvent =
-  | { readonly type: 'switch-master'; readonly shard: string; readonly epoch: number; readonly from: RedisNodeSpec | null; readonly to: RedisNodeSpec }
-  | { readonly type: 'failover-started'; readonly shard: string; readonly epoch: number; readonly to: RedisNodeSpec; readonly kind: string }
-  | { readonly type: 'failover-ended'; readonly shard: string; readonly epoch: number; readonly entry: HistoryEntry }
+  | {
+      readonly type: 'switch-master';
+      readonly shard: string;
+      readonly epoch: number;
+      readonly from: RedisNodeSpec | null;
+      readonly to: RedisNodeSpec;
+    }
+  | {
+      readonly type: 'failover-started';
+      readonly shard: string;
+      readonly epoch: number;
+      readonly to: RedisNodeSpec;
+      readonly kind: string;
+    }
+  | {
+      readonly type: 'failover-ended';
+      readonly shard: string;
+      readonly epoch: number;
+      readonly entry: HistoryEntry;
+    }
   | { readonly type: 'shard-changed'; readonly shard: string };
 
 export function emptyTopology(): Topology {
@@ -142,7 +166,13 @@ function applyShardCommand(topo: Topology, cmd: TopologyCommand, term: number): 
       if (f?.epoch !== cmd.epoch || f.step !== 'started') return [];
       const from = nodeOf(s, s.master);
       const to = nodeOf(s, f.to) as RedisNodeSpec;
-      set({ ...s, master: f.to, replId: cmd.replId, problem: null, failover: { ...f, step: 'promoted', term, promotedAt: cmd.at } });
+      set({
+        ...s,
+        master: f.to,
+        replId: cmd.replId,
+        problem: null,
+        failover: { ...f, step: 'promoted', term, promotedAt: cmd.at },
+      });
       return [{ type: 'switch-master', shard: s.name, epoch: f.epoch, from, to }];
     }
     case 'failoverEnded':

@@ -127,9 +127,19 @@ export interface ObservationReport {
 export type TopologyCommand =
   | { readonly type: 'bootstrapShards'; readonly shards: readonly ShardSpec[] }
   | { readonly type: 'addShard'; readonly shard: ShardSpec }
-  | { readonly type: 'setShard'; readonly name: string; readonly settings?: Partial<ShardSettings>; readonly nodes?: readonly RedisNodeSpec[] }
+  | {
+      readonly type: 'setShard';
+      readonly name: string;
+      readonly settings?: Partial<ShardSettings>;
+      readonly nodes?: readonly RedisNodeSpec[];
+    }
   | { readonly type: 'removeShard'; readonly name: string }
-  | { readonly type: 'masterAdopted'; readonly shard: string; readonly master: RedisNodeId; readonly replId: string | null }
+  | {
+      readonly type: 'masterAdopted';
+      readonly shard: string;
+      readonly master: RedisNodeId;
+      readonly replId: string | null;
+    }
   | { readonly type: 'shardProblem'; readonly shard: string; readonly problem: string }
   | {
       readonly type: 'failoverStarted';
@@ -143,7 +153,13 @@ export type TopologyCommand =
       readonly detectedAt: number;
     }
   | { readonly type: 'failoverResumed'; readonly shard: string; readonly epoch: number }
-  | { readonly type: 'promoted'; readonly shard: string; readonly epoch: number; readonly replId: string | null; readonly at: number }
+  | {
+      readonly type: 'promoted';
+      readonly shard: string;
+      readonly epoch: number;
+      readonly replId: string | null;
+      readonly at: number;
+    }
   | {
       readonly type: 'failoverEnded';
       readonly shard: string;
@@ -152,7 +168,13 @@ export type TopologyCommand =
       readonly timeline: TimelineMs;
       readonly at: number;
     }
-  | { readonly type: 'failoverAborted'; readonly shard: string; readonly epoch: number; readonly reason: string; readonly at: number }
+  | {
+      readonly type: 'failoverAborted';
+      readonly shard: string;
+      readonly epoch: number;
+      readonly reason: string;
+      readonly at: number;
+    }
   | {
       readonly type: 'hookResult';
       readonly shard: string;

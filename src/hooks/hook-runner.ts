@@ -35,8 +35,10 @@ export class HookRunner {
   /** Applied topology events (every node calls this; only the leader acts). */
   applied(events: readonly TopologyEvent[]): void {
     for (const e of events) {
-      if (e.type === 'switch-master') this.maybeRun({ shard: e.shard, epoch: e.epoch, hook: 'onSwitchMaster' });
-      if (e.type === 'failover-ended' && e.entry.result === 'ended') this.maybeRun({ shard: e.shard, epoch: e.epoch, hook: 'onFailoverEnd' });
+      if (e.type === 'switch-master')
+        this.maybeRun({ shard: e.shard, epoch: e.epoch, hook: 'onSwitchMaster' });
+      if (e.type === 'failover-ended' && e.entry.result === 'ended')
+        this.maybeRun({ shard: e.shard, epoch: e.epoch, hook: 'onFailoverEnd' });
     }
   }
 
@@ -56,7 +58,9 @@ export class HookRunner {
     const command = this.deps.hooks[job.hook];
     if (!command || !this.deps.leading()) return;
     const key = `${job.shard}/${job.epoch}/${job.hook}`;
-    const done = this.deps.topology().hookRuns?.[job.shard]?.some((r) => r.epoch === job.epoch && r.hook === job.hook);
+    const done = this.deps
+      .topology()
+      .hookRuns?.[job.shard]?.some((r) => r.epoch === job.epoch && r.hook === job.hook);
     if (done || this.running.has(key)) return;
     const shard = this.deps.topology().shards[job.shard];
     if (!shard) return;
@@ -83,7 +87,15 @@ export class HookRunner {
     // Sentinel 7 runs it as the leader with state "start" once the promoted replica is a master
     // (raftinel's Promoted); onFailoverEnd gets the same arguments with state "end".
     const state = job.hook === 'onSwitchMaster' ? 'start' : 'end';
-    const args = [job.shard, 'leader', state, from?.host ?? '', String(from?.port ?? ''), to?.host ?? '', String(to?.port ?? '')];
+    const args = [
+      job.shard,
+      'leader',
+      state,
+      from?.host ?? '',
+      String(from?.port ?? ''),
+      to?.host ?? '',
+      String(to?.port ?? ''),
+    ];
     let result: { exitCode: number | null; output: string } = { exitCode: null, output: '' };
     let attempts = 0;
     while (attempts < MAX_ATTEMPTS) {
@@ -93,13 +105,30 @@ export class HookRunner {
       await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
     }
     const level = result.exitCode === 0 ? 'info' : 'warn';
-    this.deps.logger[level]({ event: `hook-${job.hook}`, shard: job.shard, epoch: job.epoch, exitCode: result.exitCode, attempts }, `${job.hook} hook finished`);
+    this.deps.logger[level](
+      { event: `hook-${job.hook}`, shard: job.shard, epoch: job.epoch, exitCode: result.exitCode, attempts },
+      `${job.hook} hook finished`,
+    );
     if (!this.deps.leading()) return; // the next leader runs it again and records that run
-    this.deps.propose({ type: 'hookResult', shard: job.shard, epoch: job.epoch, hook: job.hook, exitCode: result.exitCode, output: result.output, attempts, at: Date.now() });
+    this.deps.propose({
+      type: 'hookResult',
+      shard: job.shard,
+      epoch: job.epoch,
+      hook: job.hook,
+      exitCode: result.exitCode,
+      output: result.output,
+      attempts,
+      at: Date.now(),
+    });
   }
 }
 
-function runOnce(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ exitCode: number | null; output: string }> {
+function runOnce(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<{ exitCode: number | null; output: string }> {
   return new Promise((resolve) => {
     let output = '';
     let settled = false;

@@ -1,6 +1,11 @@
 // The replicated state of the raftinel cluster, applied identically on every node from the
 // Raft log: the members' advertised addresses (and, with the failover issue, the shards).
-import { applyTopologyCommand, emptyTopology, type Topology, type TopologyEvent } from '../failover/topology.js';
+import {
+  applyTopologyCommand,
+  emptyTopology,
+  type Topology,
+  type TopologyEvent,
+} from '../failover/topology.js';
 import type { TopologyCommand } from '../failover/types.js';
 import type { ConfChange, Entry, NodeId } from '../raft/types.js';
 import type { StateMachine } from '../runtime/raft-runtime.js';
@@ -32,7 +37,8 @@ export class ClusterState implements StateMachine {
 
   apply(entry: Entry): unknown {
     if (entry.kind === 'conf') this.applyConfChange(JSON.parse(entry.data) as ConfChange);
-    else if (entry.kind === 'normal') return this.applyCommand(JSON.parse(entry.data) as ClusterCommand, entry);
+    else if (entry.kind === 'normal')
+      return this.applyCommand(JSON.parse(entry.data) as ClusterCommand, entry);
     return null;
   }
 

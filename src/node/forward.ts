@@ -32,9 +32,16 @@ export class AdminForwarder {
   forward(req: HttpRequest): Promise<HttpReply> {
     const leader = this.runtime.status().leader;
     if (leader === null) return Promise.resolve(errorReply(503, 'no_leader', 'no leader to forward to'));
-    if (this.pending.size >= MAX_PENDING) return Promise.resolve(errorReply(503, 'busy', 'too many forwarded requests'));
+    if (this.pending.size >= MAX_PENDING)
+      return Promise.resolve(errorReply(503, 'busy', 'too many forwarded requests'));
     const id = this.nextId++;
-    const msg: ForwardedRequest = { id, method: req.method, path: req.path, query: req.query.toString(), body: req.body };
+    const msg: ForwardedRequest = {
+      id,
+      method: req.method,
+      path: req.path,
+      query: req.query.toString(),
+      body: req.body,
+    };
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);

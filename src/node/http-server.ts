@@ -33,7 +33,11 @@ export class Router {
   private readonly routes: { method: string; pattern: RegExp; keys: string[]; handler: Handler }[] = [];
 
   /** `path` may hold `{name}` segments, handed to the handler in `params`. */
-  on(method: string, path: string, handler: (req: HttpRequest, params: Record<string, string>) => HttpReply | Promise<HttpReply>): void {
+  on(
+    method: string,
+    path: string,
+    handler: (req: HttpRequest, params: Record<string, string>) => HttpReply | Promise<HttpReply>,
+  ): void {
     const keys: string[] = [];
     const pattern = new RegExp(
       '^' + path.replace(/\{(\w+)\}/g, (_m, k: string) => (keys.push(k), '([^/]+)')) + '$',
@@ -50,7 +54,11 @@ export class Router {
             params[k] = decodeURIComponent(m[i + 1]);
           } catch {
             // A broken percent-escape (`%E0%A4%A`) is the client's mistake, not a server failure.
-            return errorReply(400, 'bad_path', `path segment ${JSON.stringify(m[i + 1])} is not valid percent-encoded UTF-8`);
+            return errorReply(
+              400,
+              'bad_path',
+              `path segment ${JSON.stringify(m[i + 1])} is not valid percent-encoded UTF-8`,
+            );
           }
         }
         return handler(req, params);
@@ -72,22 +80,39 @@ export class Router {
   }
 }
 
-export async function startHttpServer(listen: { host: string; port: number }, router: Router, logger: Logger): Promise<http.Server> {
-  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000 }, (req, res) => {
-    void serve(router, req, res, logger);
-  });
+export async function startHttpServer(
+  listen: { host: string; port: number },
+  router: Router,
+  logger: Logger,
+): Promise<http.Server> {
+  const server = http.createServer(
+    { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000 },
+    (req, res) => {
+      void serve(router, req, res, logger);
+    },
+  );
   server.headersTimeout = 10_000;
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new RaftinelError('listen_failed', `http: cannot listen on ${listen.host}:${listen.port}: ${err.code ?? err.message}`)),
+      reject(
+        new RaftinelError(
+          'listen_failed',
+          `http: cannot listen on ${listen.host}:${listen.port}: ${err.code ?? err.message}`,
+        ),
+      ),
     );
     server.listen(listen.port, listen.host, () => resolve());
   });
   return server;
 }
 
-async function serve(router: Router, req: http.IncomingMessage, res: http.ServerResponse, logger: Logger): Promise<void> {
+async function serve(
+  router: Router,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  logger: Logger,
+): Promise<void> {
   let reply: HttpReply;
   try {
     const url = new URL(req.url ?? '/', 'http://local');
@@ -101,7 +126,8 @@ async function serve(router: Router, req: http.IncomingMessage, res: http.Server
       remoteAddress: req.socket.remoteAddress ?? '',
     });
   } catch (err) {
-    if (err instanceof RaftinelError) reply = errorReply(err.code === 'body_too_large' ? 413 : 400, err.code, err.message);
+    if (err instanceof RaftinelError)
+      reply = errorReply(err.code === 'body_too_large' ? 413 : 400, err.code, err.message);
     else {
       logger.error({ event: 'http-handler-failed', err }, 'http handler failed');
       reply = errorReply(500, 'internal', 'internal error');
@@ -122,7 +148,8 @@ async function readBody(req: http.IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new RaftinelError('body_too_large', `request body over ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES)
+      throw new RaftinelError('body_too_large', `request body over ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk);
   }
   if (size === 0) return undefined;

@@ -13,7 +13,9 @@ export function startLearnerPromoter(runtime: RaftRuntime, logger: Logger): () =
   const timer = setInterval(() => {
     const s = runtime.status();
     if (busy || s.role !== 'leader') return;
-    const ready = s.conf.learners.find((id) => (s.progress.get(id)?.match ?? 0) >= s.lastIndex - CAUGHT_UP_ENTRIES);
+    const ready = s.conf.learners.find(
+      (id) => (s.progress.get(id)?.match ?? 0) >= s.lastIndex - CAUGHT_UP_ENTRIES,
+    );
     if (!ready) return;
     busy = true;
     runtime.proposeConfChange({ type: 'promote', id: ready }, (err) => {

@@ -49,7 +49,9 @@ export class MemberHealth {
     if (s.role !== 'leader') return;
     const now = performance.now();
     const ages: Record<NodeId, number | null> = {};
-    for (const [id, info] of this.transport.peers()) ages[id] = info.lastContactMs == null ? null : Math.round(now - info.lastContactMs);
-    for (const id of [...s.conf.voters, ...s.conf.learners]) if (id !== s.id) this.transport.sendEnvelope(id, 'health', { ages });
+    for (const [id, info] of this.transport.peers())
+      ages[id] = info.lastContactMs == null ? null : Math.round(now - info.lastContactMs);
+    for (const id of [...s.conf.voters, ...s.conf.learners])
+      if (id !== s.id) this.transport.sendEnvelope(id, 'health', { ages });
   }
 }

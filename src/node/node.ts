@@ -14,7 +14,13 @@ import { addDiscoveryRoutes } from '../discovery/http-routes.js';
 import { Metrics } from '../discovery/metrics.js';
 import { SentinelRespServer } from '../discovery/resp/index.js';
 import { createSentinelSource } from '../discovery/sentinel-source.js';
-import { addSidecarRoutes, internalRequest, failoverErrorText, listenerTls, publishSdownEvents } from './wiring.js';
+import {
+  addSidecarRoutes,
+  internalRequest,
+  failoverErrorText,
+  listenerTls,
+  publishSdownEvents,
+} from './wiring.js';
 import { FailoverDriver, shardsFromConfig, type RedisExecutor } from '../failover/driver.js';
 import { HookRunner } from '../hooks/hook-runner.js';
 import { Sidecar } from '../sidecar/sidecar.js';
@@ -103,7 +109,15 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
 
     const addressKeeper = new AddressKeeper(runtime, state, config.node.id, advertised, logger);
     runtime.onSoftState((s) => {
-      logger.info({ event: s.role === 'leader' ? '+elected-leader' : 'raft-role', role: s.role, leader: s.leader, term: s.term }, `${s.role} in term ${s.term}`);
+      logger.info(
+        {
+          event: s.role === 'leader' ? '+elected-leader' : 'raft-role',
+          role: s.role,
+          leader: s.leader,
+          term: s.term,
+        },
+        `${s.role} in term ${s.term}`,
+      );
       if (s.role === 'leader') addressKeeper.reconcile();
     });
     transport.onPeerHello((hello) => {
@@ -114,10 +128,21 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     });
 
     let resp: SentinelRespServer | null = null;
-    const prober = new Prober({ logger: logger.child({ component: 'monitor' }), sourceAddress: config.node.sourceAddress });
-    const admin = new RedisAdmin({ logger: logger.child({ component: 'redis-admin' }), sourceAddress: config.node.sourceAddress });
-    cleanup.push(() => prober.close(), () => admin.close());
-    const redisExecutor: RedisExecutor = { execute: (target, op, done) => void admin.execute(target, op).then(done) };
+    const prober = new Prober({
+      logger: logger.child({ component: 'monitor' }),
+      sourceAddress: config.node.sourceAddress,
+    });
+    const admin = new RedisAdmin({
+      logger: logger.child({ component: 'redis-admin' }),
+      sourceAddress: config.node.sourceAddress,
+    });
+    cleanup.push(
+      () => prober.close(),
+      () => admin.close(),
+    );
+    const redisExecutor: RedisExecutor = {
+      execute: (target, op, done) => void admin.execute(target, op).then(done),
+    };
     const shards = shardsFromConfig(config, logger);
     const driver = new FailoverDriver({
       selfId: config.node.id,
@@ -139,8 +164,20 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     const forwarder = new AdminForwarder(transport, runtime, router);
     const health = new MemberHealth(runtime, transport);
     cleanup.push(() => health.close());
-    addClusterRoutes(router, { config, runtime, state, transport, health, debugRoutes: options.debugRoutes === true, logger });
-    const metrics = new Metrics({ runtime, topology: () => state.topology(), ownView: (shard, node) => driver.ownView(shard, node) });
+    addClusterRoutes(router, {
+      config,
+      runtime,
+      state,
+      transport,
+      health,
+      debugRoutes: options.debugRoutes === true,
+      logger,
+    });
+    const metrics = new Metrics({
+      runtime,
+      topology: () => state.topology(),
+      ownView: (shard, node) => driver.ownView(shard, node),
+    });
     state.onTopology((events) => metrics.topologyApplied(events));
     router.on('GET', '/metrics', () => ({
       status: 200,
@@ -173,7 +210,8 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       forward: (req) => forwarder.forward(req),
     });
     const httpAddr = parseHostPort(config.node.listen.http);
-    if (!httpAddr) throw new RaftinelError('listen_failed', `bad http listen address ${config.node.listen.http}`);
+    if (!httpAddr)
+      throw new RaftinelError('listen_failed', `bad http listen address ${config.node.listen.http}`);
     const server: http.Server = await startHttpServer(httpAddr, router, logger);
     cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
@@ -185,14 +223,17 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       lastContactMs: (id) => health.lastContactMs(id),
       driver,
       switchover: async (shard) => {
-        const reply = await router.handle(internalRequest('POST', `/v1/shards/${encodeURIComponent(shard)}/switchover`, {}));
+        const reply = await router.handle(
+          internalRequest('POST', `/v1/shards/${encodeURIComponent(shard)}/switchover`, {}),
+        );
         if (reply.status === 200) return { ok: true };
         return { ok: false, error: failoverErrorText(reply.body) };
       },
     });
     resp = new SentinelRespServer(source, { logger, tls: listenerTls(config.tls.sentinel) ?? undefined });
     const respAddr = parseHostPort(config.node.listen.sentinel);
-    if (!respAddr) throw new RaftinelError('listen_failed', `bad sentinel listen address ${config.node.listen.sentinel}`);
+    if (!respAddr)
+      throw new RaftinelError('listen_failed', `bad sentinel listen address ${config.node.listen.sentinel}`);
     await resp.listen(respAddr.host, respAddr.port);
     const respServer = resp;
     cleanup.push(() => respServer.close());
@@ -220,7 +261,13 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     driver.start();
     cleanup.push(startLearnerPromoter(runtime, logger));
     logger.info(
-      { event: 'node-started', raft: transport.address, http: config.node.listen.http, sentinel: advertised.sentinel, cluster: config.cluster },
+      {
+        event: 'node-started',
+        raft: transport.address,
+        http: config.node.listen.http,
+        sentinel: advertised.sentinel,
+        cluster: config.cluster,
+      },
       'raftinel node started',
     );
 
@@ -308,11 +355,18 @@ class AddressKeeper {
     for (const [id, addresses] of known) {
       if (!conf.voters.includes(id) && !conf.learners.includes(id)) continue;
       const committed = committedAll[id];
-      if (committed && committed.raft === addresses.raft && committed.http === addresses.http && committed.sentinel === addresses.sentinel) continue;
+      if (
+        committed &&
+        committed.raft === addresses.raft &&
+        committed.http === addresses.http &&
+        committed.sentinel === addresses.sentinel
+      )
+        continue;
       this.inFlight = true;
       this.runtime.propose(JSON.stringify({ type: 'setMemberAddresses', id, addresses }), (err) => {
         this.inFlight = false;
-        if (err) this.logger.debug({ event: 'member-addresses-not-committed', id, code: err.code }, err.message);
+        if (err)
+          this.logger.debug({ event: 'member-addresses-not-committed', id, code: err.code }, err.message);
         else this.reconcile();
       });
       return;

@@ -91,6 +91,16 @@ function addDebugRoutes(router: Router, deps: ClusterRouteDeps): void {
   });
   router.on('GET', '/debug/state', () => {
     const s = runtime.status();
-    return { status: 200, body: { ...state.debug(), term: s.term, vote: s.vote, commit: s.commit, applied: s.applied, lastIndex: s.lastIndex } };
+    return {
+      status: 200,
+      body: {
+        ...state.debug(),
+        term: s.term,
+        vote: s.vote,
+        commit: s.commit,
+        applied: s.applied,
+        lastIndex: s.lastIndex,
+      },
+    };
   });
 }

@@ -22,7 +22,9 @@ export function failoverErrorText(body: unknown): string {
 }
 
 /** TLS for a client-facing listener: set when its block names a certificate and key. */
-export function listenerTls(files: RaftinelConfig['tls']['sentinel']): { cert: Buffer; key: Buffer; ca?: Buffer; requireClientCert?: boolean } | null {
+export function listenerTls(
+  files: RaftinelConfig['tls']['sentinel'],
+): { cert: Buffer; key: Buffer; ca?: Buffer; requireClientCert?: boolean } | null {
   if (!files?.cert || !files.key) return null;
   return {
     cert: readFileSync(files.cert),
@@ -36,7 +38,11 @@ interface ProbeEvents {
 }
 
 /** +sdown / -sdown from this node's own probes, in Sentinel's `<type> <name> <ip> <port> @ ...` form. */
-export function publishSdownEvents(prober: ProbeEvents, state: ClusterState, publish: (name: string, message: string) => void): void {
+export function publishSdownEvents(
+  prober: ProbeEvents,
+  state: ClusterState,
+  publish: (name: string, message: string) => void,
+): void {
   const wasDown = new Map<string, boolean>();
   prober.onChange((changed) => {
     for (const o of changed) {
@@ -49,7 +55,9 @@ export function publishSdownEvents(prober: ProbeEvents, state: ClusterState, pub
       const master = nodeOf(shard, shard.master);
       const isMaster = shard.master === o.node;
       const at = master ? ` @ ${shard.name} ${master.host} ${master.port}` : '';
-      const message = isMaster ? `master ${shard.name} ${node.host} ${node.port}` : `slave ${node.host}:${node.port} ${node.host} ${node.port}${at}`;
+      const message = isMaster
+        ? `master ${shard.name} ${node.host} ${node.port}`
+        : `slave ${node.host}:${node.port} ${node.host} ${node.port}${at}`;
       publish(o.sdown ? '+sdown' : '-sdown', message);
     }
   });
@@ -57,12 +65,18 @@ export function publishSdownEvents(prober: ProbeEvents, state: ClusterState, pub
 
 /** Patroni-compatible /primary and /replica?lag=N about the sidecar's own Redis (DESIGN 5.2). */
 export function addSidecarRoutes(router: Router, sidecar: Sidecar | null): void {
-  const notSidecar = () => errorReply(503, 'not_sidecar', 'this node runs without sidecar.redis: use /health/primary/{shard}/{node}');
+  const notSidecar = () =>
+    errorReply(
+      503,
+      'not_sidecar',
+      'this node runs without sidecar.redis: use /health/primary/{shard}/{node}',
+    );
   router.on('GET', '/primary', () => (sidecar ? sidecar.primary() : notSidecar()));
   router.on('GET', '/replica', (req) => {
     if (!sidecar) return notSidecar();
     const lag = req.query.has('lag') ? Number(req.query.get('lag')) : Infinity;
-    if (Number.isNaN(lag) || lag < 0) return errorReply(400, 'bad_request', 'lag must be a non-negative number of bytes');
+    if (Number.isNaN(lag) || lag < 0)
+      return errorReply(400, 'bad_request', 'lag must be a non-negative number of bytes');
     return sidecar.replica(lag);
   });
 }

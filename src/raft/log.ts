@@ -118,7 +118,8 @@ export class RaftLog {
 
   commitTo(index: number): boolean {
     if (index <= this.committed) return false;
-    if (index > this.lastIndex()) throw new Error(`raft log: commit ${index} beyond last ${this.lastIndex()}`);
+    if (index > this.lastIndex())
+      throw new Error(`raft log: commit ${index} beyond last ${this.lastIndex()}`);
     this.committed = index;
     return true;
   }

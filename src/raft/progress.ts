@@ -36,7 +36,8 @@ export class Progress {
 
   becomeProbe(): void {
     // After a snapshot, resume right after it (the follower holds it, or will reject and back off).
-    this.next = this.state === 'snapshot' ? Math.max(this.match + 1, this.pendingSnapshot + 1) : this.match + 1;
+    this.next =
+      this.state === 'snapshot' ? Math.max(this.match + 1, this.pendingSnapshot + 1) : this.match + 1;
     this.state = 'probe';
     this.probeSent = false;
     this.inflight = [];

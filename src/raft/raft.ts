@@ -62,7 +62,10 @@ export interface RaftStatus {
   /** Leader only: a quorum acknowledged a heartbeat recently enough that no other leader can exist. */
   readonly lease: boolean;
   readonly conf: ConfState;
-  readonly progress: ReadonlyMap<NodeId, { readonly match: number; readonly next: number; readonly state: string }>;
+  readonly progress: ReadonlyMap<
+    NodeId,
+    { readonly match: number; readonly next: number; readonly state: string }
+  >;
 }
 
 const emptyConf: ConfState = { voters: [], learners: [] };
@@ -329,7 +332,8 @@ export class RaftCore {
 
   status(): RaftStatus {
     const progress = new Map<NodeId, { match: number; next: number; state: string }>();
-    for (const [id, pr] of this.progress) progress.set(id, { match: pr.match, next: pr.next, state: pr.state });
+    for (const [id, pr] of this.progress)
+      progress.set(id, { match: pr.match, next: pr.next, state: pr.state });
     return {
       id: this.id,
       term: this.term,
@@ -482,16 +486,20 @@ export class RaftCore {
    * clock-rate differences) no other leader can exist. Only then may the leader act on Redis.
    */
   private leaseValid(): boolean {
-    if (this.role !== 'leader' || this.leadTransferee !== null || this.leaseVoidInTerm === this.term) return false;
+    if (this.role !== 'leader' || this.leadTransferee !== null || this.leaseVoidInTerm === this.term)
+      return false;
     if (this.conf.voters.length === 1 && this.conf.voters[0] === this.id) return true;
     return this.ticks < this.leaseUntilTick;
   }
 
   private extendLease(): void {
-    const acked = this.conf.voters.map((id) => (id === this.id ? this.heartbeatSeq : (this.progress.get(id)?.heartbeatAcked ?? 0)));
+    const acked = this.conf.voters.map((id) =>
+      id === this.id ? this.heartbeatSeq : (this.progress.get(id)?.heartbeatAcked ?? 0),
+    );
     const seq = majorityMatch(acked);
     const sentAt = this.heartbeatSentAt.get(seq);
-    if (sentAt !== undefined) this.leaseUntilTick = Math.max(this.leaseUntilTick, sentAt + this.electionTicks - LEASE_MARGIN_TICKS);
+    if (sentAt !== undefined)
+      this.leaseUntilTick = Math.max(this.leaseUntilTick, sentAt + this.electionTicks - LEASE_MARGIN_TICKS);
   }
 
   private handleVoteRequest(m: VoteRequest): void {
@@ -501,7 +509,8 @@ export class RaftCore {
       (this.vote === null && this.leader === null) ||
       (pre && m.term > this.term) ||
       (!pre && this.bugs.doubleVote === true && this.leader === null);
-    const upToDate = (pre && this.bugs.preVoteSkipsLogCheck === true) || this.log.isUpToDate(m.lastIndex, m.lastTerm);
+    const upToDate =
+      (pre && this.bugs.preVoteSkipsLogCheck === true) || this.log.isUpToDate(m.lastIndex, m.lastTerm);
     const respType = pre ? 'PreVoteResp' : 'VoteResp';
     if (canVote && upToDate) {
       // A pre-vote is answered in the candidate's future term so that it counts it.
@@ -516,7 +525,8 @@ export class RaftCore {
   }
 
   private handleVoteResponse(type: 'PreVoteResp' | 'VoteResp', from: NodeId, reject: boolean): void {
-    const wanted = this.role === 'pre-candidate' ? 'PreVoteResp' : this.role === 'candidate' ? 'VoteResp' : null;
+    const wanted =
+      this.role === 'pre-candidate' ? 'PreVoteResp' : this.role === 'candidate' ? 'VoteResp' : null;
     if (type !== wanted) return;
     this.votes.set(from, !reject);
     this.checkElection();
@@ -526,7 +536,14 @@ export class RaftCore {
 
   private handleAppend(m: AppendRequest): void {
     if (m.prevIndex < this.log.committed) {
-      this.send({ type: 'AppResp', to: m.from, index: this.log.committed, reject: false, hintIndex: 0, hintTerm: 0 });
+      this.send({
+        type: 'AppResp',
+        to: m.from,
+        index: this.log.committed,
+        reject: false,
+        hintIndex: 0,
+        hintTerm: 0,
+      });
       return;
     }
     if (this.log.matchTerm(m.prevIndex, m.prevTerm)) {
@@ -549,7 +566,14 @@ export class RaftCore {
   private handleSnapshot(m: InstallSnapshot): void {
     const meta = m.snapshot.meta;
     if (meta.index <= this.log.committed) {
-      this.send({ type: 'AppResp', to: m.from, index: this.log.committed, reject: false, hintIndex: 0, hintTerm: 0 });
+      this.send({
+        type: 'AppResp',
+        to: m.from,
+        index: this.log.committed,
+        reject: false,
+        hintIndex: 0,
+        hintTerm: 0,
+      });
       return;
     }
     if (this.log.matchTerm(meta.index, meta.term)) {
@@ -559,12 +583,21 @@ export class RaftCore {
       this.log.restore(m.snapshot);
       this.conf = meta.conf;
     }
-    this.send({ type: 'AppResp', to: m.from, index: this.log.lastIndex(), reject: false, hintIndex: 0, hintTerm: 0 });
+    this.send({
+      type: 'AppResp',
+      to: m.from,
+      index: this.log.lastIndex(),
+      reject: false,
+      hintIndex: 0,
+      hintTerm: 0,
+    });
   }
 
   // ---- leader side of replication -----------------------------------------------------------
 
-  private stepLeaderResponse(m: AppendResponse | { type: 'HeartbeatResp'; from: NodeId; readCtx: number; seq: number }): void {
+  private stepLeaderResponse(
+    m: AppendResponse | { type: 'HeartbeatResp'; from: NodeId; readCtx: number; seq: number },
+  ): void {
     const pr = this.progress.get(m.from);
     if (!pr) return;
     pr.recentActive = true;
@@ -606,7 +639,8 @@ export class RaftCore {
 
   private handleHeartbeatResponse(from: NodeId, pr: Progress, readCtx: number): void {
     pr.probeSent = false;
-    const stalled = pr.state === 'replicate' && pr.match < this.log.lastIndex() && pr.match === pr.matchAtLastHeartbeat;
+    const stalled =
+      pr.state === 'replicate' && pr.match < this.log.lastIndex() && pr.match === pr.matchAtLastHeartbeat;
     pr.stalledHeartbeats = stalled ? pr.stalledHeartbeats + 1 : 0;
     if (pr.stalledHeartbeats >= 2) {
       // No progress across two heartbeat rounds while entries are outstanding: appends were lost.
@@ -781,7 +815,10 @@ export class RaftCore {
 
   private mustLead(): void {
     if (this.role !== 'leader') {
-      throw new RaftError('not_leader', this.leader ? `not the leader; the leader is ${this.leader}` : 'no leader');
+      throw new RaftError(
+        'not_leader',
+        this.leader ? `not the leader; the leader is ${this.leader}` : 'no leader',
+      );
     }
   }
 
@@ -795,7 +832,9 @@ export class RaftCore {
 
   private hardStateChanged(): boolean {
     const h = this.hardState();
-    return h.term !== this.prevHard.term || h.vote !== this.prevHard.vote || h.commit !== this.prevHard.commit;
+    return (
+      h.term !== this.prevHard.term || h.vote !== this.prevHard.vote || h.commit !== this.prevHard.commit
+    );
   }
 
   private softState(): SoftState {

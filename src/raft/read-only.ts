@@ -45,7 +45,9 @@ export class ReadOnly {
       if (isQuorum(this.pending[i].acks)) confirmed = i;
     }
     if (confirmed < 0) return [];
-    return this.pending.splice(0, confirmed + 1).map(({ origin, readId, index }) => ({ origin, readId, index }));
+    return this.pending
+      .splice(0, confirmed + 1)
+      .map(({ origin, readId, index }) => ({ origin, readId, index }));
   }
 
   waitForCommit(origin: NodeId, readId: number): void {

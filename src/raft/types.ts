@@ -165,7 +165,8 @@ export interface Ready {
 
 export class RaftError extends Error {
   constructor(
-    readonly code: 'not_leader' | 'conf_change_pending' | 'transfer_in_progress' | 'bad_conf_change' | 'too_large',
+    readonly code:
+      'not_leader' | 'conf_change_pending' | 'transfer_in_progress' | 'bad_conf_change' | 'too_large',
     message: string,
   ) {
     super(message);

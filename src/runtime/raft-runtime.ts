@@ -4,7 +4,15 @@
 // The node process and the simulator run this same class; only the ports differ.
 import type { RaftBugs } from '../raft/bugs.js';
 import { RaftCore, type RaftStatus } from '../raft/raft.js';
-import { RaftError, type ConfChange, type Entry, type Message, type NodeId, type Ready, type SoftState } from '../raft/types.js';
+import {
+  RaftError,
+  type ConfChange,
+  type Entry,
+  type Message,
+  type NodeId,
+  type Ready,
+  type SoftState,
+} from '../raft/types.js';
 import type { Logger } from '../util/log.js';
 import type { Cancel, Clock, RaftStorage, RaftTransport } from './ports.js';
 
@@ -97,7 +105,11 @@ export class RaftRuntime {
     let state = opts.storage.load();
     const empty = state.hardState.term === 0 && state.snapshot === null && state.entries.length === 0;
     if (empty && opts.bootstrap?.voters.includes(opts.id)) {
-      const change: ConfChange = { type: 'bootstrap', voters: [...opts.bootstrap.voters], context: opts.bootstrap.context };
+      const change: ConfChange = {
+        type: 'bootstrap',
+        voters: [...opts.bootstrap.voters],
+        context: opts.bootstrap.context,
+      };
       const first: Entry = { index: 1, term: 1, kind: 'conf', data: JSON.stringify(change) };
       opts.storage.save({ term: 1, vote: null, commit: 1 }, [first]);
       state = opts.storage.load();
@@ -318,7 +330,12 @@ export class RaftRuntime {
       sm.restore(rd.snapshot.data);
       const upTo = rd.snapshot.meta.index;
       for (const [index, p] of this.proposals) {
-        if (index <= upTo) this.finishProposal(index, p, new RaftError('not_leader', 'outcome unknown: replaced by a snapshot'));
+        if (index <= upTo)
+          this.finishProposal(
+            index,
+            p,
+            new RaftError('not_leader', 'outcome unknown: replaced by a snapshot'),
+          );
       }
     }
     for (const entry of rd.committed) {
@@ -327,7 +344,12 @@ export class RaftRuntime {
       const p = this.proposals.get(entry.index);
       if (!p) continue;
       if (p.term === entry.term) this.finishProposal(entry.index, p, null, result);
-      else this.finishProposal(entry.index, p, new RaftError('not_leader', 'the proposal lost to another leader'));
+      else
+        this.finishProposal(
+          entry.index,
+          p,
+          new RaftError('not_leader', 'the proposal lost to another leader'),
+        );
     }
   }
 
@@ -335,7 +357,8 @@ export class RaftRuntime {
     for (const rs of rd.readStates) {
       const r = this.reads.get(rs.id);
       if (!r) continue;
-      if (rs.index < 0) this.finishRead(rs.id, r, new RaftError('not_leader', 'no leader could confirm the read'));
+      if (rs.index < 0)
+        this.finishRead(rs.id, r, new RaftError('not_leader', 'no leader could confirm the read'));
       else r.index = rs.index;
     }
     const applied = this.core.status().applied;
@@ -349,7 +372,10 @@ export class RaftRuntime {
     if (s.applied - s.snapshotIndex < this.opts.timing.snapshotEntries) return;
     const snapshot = this.core.compact(s.applied, this.opts.stateMachine.snapshot());
     this.opts.storage.saveSnapshot(snapshot);
-    this.opts.logger.info({ event: 'raft-snapshot', index: snapshot.meta.index, term: s.term }, 'log compacted');
+    this.opts.logger.info(
+      { event: 'raft-snapshot', index: snapshot.meta.index, term: s.term },
+      'log compacted',
+    );
   }
 
   private finishProposal(index: number, p: PendingProposal, err: RaftError | null, result?: unknown): void {

@@ -62,7 +62,11 @@ export class Sidecar {
     if (isolated && view.reachable && view.role === 'master') {
       // Renew well before the pause runs out: the pause lasts two check periods plus margin.
       this.run(target, { kind: 'pause', ms: this.deps.fenceAfterMs }, () => {
-        if (!this.fenced) this.deps.logger.warn({ event: '+fence', shard: where.shard, node: this.deps.redisId }, 'no Raft majority: writes on the local Redis paused');
+        if (!this.fenced)
+          this.deps.logger.warn(
+            { event: '+fence', shard: where.shard, node: this.deps.redisId },
+            'no Raft majority: writes on the local Redis paused',
+          );
         this.fenced = true;
       });
       return;
@@ -74,15 +78,29 @@ export class Sidecar {
         const shard = this.deps.topology().shards[where.shard];
         const master = shard ? nodeOf(shard, where.master) : null;
         if (master) {
-          this.run(target, { kind: 'replicaof', host: master.host, port: master.port, killClients: true }, () =>
-            this.deps.logger.info({ event: '+convert-to-slave', shard: where.shard, node: this.deps.redisId, master: master.id }, 'fenced local Redis demoted before unpausing'),
+          this.run(
+            target,
+            { kind: 'replicaof', host: master.host, port: master.port, killClients: true },
+            () =>
+              this.deps.logger.info(
+                {
+                  event: '+convert-to-slave',
+                  shard: where.shard,
+                  node: this.deps.redisId,
+                  master: master.id,
+                },
+                'fenced local Redis demoted before unpausing',
+              ),
           );
           return;
         }
       }
       this.run(target, { kind: 'unpause' }, () => {
         this.fenced = false;
-        this.deps.logger.info({ event: '-fence', shard: where.shard, node: this.deps.redisId }, 'Raft majority back: local writes unpaused');
+        this.deps.logger.info(
+          { event: '-fence', shard: where.shard, node: this.deps.redisId },
+          'Raft majority back: local writes unpaused',
+        );
       });
       return;
     }
@@ -90,15 +108,23 @@ export class Sidecar {
   }
 
   /** A local Redis that restarted as a master while another node is the committed master. */
-  private keepRestartedAsReplica(where: { shard: string; master: string | null }, view: RedisObservation, target: RedisTarget): void {
+  private keepRestartedAsReplica(
+    where: { shard: string; master: string | null },
+    view: RedisObservation,
+    target: RedisTarget,
+  ): void {
     const restarted = this.lastRunId !== null && view.runId !== null && view.runId !== this.lastRunId;
     if (view.runId !== null) this.lastRunId = view.runId;
-    if (!restarted || view.role !== 'master' || where.master === null || where.master === this.deps.redisId) return;
+    if (!restarted || view.role !== 'master' || where.master === null || where.master === this.deps.redisId)
+      return;
     const shard = this.deps.topology().shards[where.shard];
     const master = shard ? nodeOf(shard, where.master) : null;
     if (!master) return;
     this.run(target, { kind: 'replicaof', host: master.host, port: master.port, killClients: true }, () =>
-      this.deps.logger.info({ event: '+convert-to-slave', shard: where.shard, node: this.deps.redisId, master: master.id }, 'restarted local Redis kept a replica'),
+      this.deps.logger.info(
+        { event: '+convert-to-slave', shard: where.shard, node: this.deps.redisId, master: master.id },
+        'restarted local Redis kept a replica',
+      ),
     );
   }
 
@@ -107,7 +133,11 @@ export class Sidecar {
     this.deps.admin.execute(target, op, (result) => {
       this.busy = false;
       if (result.ok) onOk();
-      else this.deps.logger.warn({ event: 'sidecar-op-failed', op: op.kind, error: result.error }, 'sidecar Redis operation failed');
+      else
+        this.deps.logger.warn(
+          { event: 'sidecar-op-failed', op: op.kind, error: result.error },
+          'sidecar Redis operation failed',
+        );
     });
   }
 
@@ -115,10 +145,20 @@ export class Sidecar {
   primary(): LocalHealth {
     const where = this.locate();
     const view = where ? this.deps.ownView(where.shard, this.deps.redisId) : null;
-    const ok = !!where && where.master === this.deps.redisId && !!view?.reachable && view.role === 'master' && !this.fenced;
+    const ok =
+      !!where &&
+      where.master === this.deps.redisId &&
+      !!view?.reachable &&
+      view.role === 'master' &&
+      !this.fenced;
     return ok
       ? { status: 200, body: { role: 'primary', node: this.deps.redisId, shard: where?.shard } }
-      : { status: 503, body: { error: { code: 'not_primary', message: `${this.deps.redisId} is not the writable master` } } };
+      : {
+          status: 503,
+          body: {
+            error: { code: 'not_primary', message: `${this.deps.redisId} is not the writable master` },
+          },
+        };
   }
 
   /** GET /replica?lag=N: 200 when the local Redis is a replica with its link up, within N bytes. */
@@ -126,10 +166,22 @@ export class Sidecar {
     const where = this.locate();
     const view = where ? this.deps.ownView(where.shard, this.deps.redisId) : null;
     const masterView = where?.master ? this.deps.ownView(where.shard, where.master) : null;
-    const lag = masterView?.offset != null && view?.offset != null ? Math.max(0, masterView.offset - view.offset) : null;
-    const ok = !!view?.reachable && view.role === 'slave' && view.linkUp === true && (lag ?? Infinity) <= maxLag;
+    const lag =
+      masterView?.offset != null && view?.offset != null
+        ? Math.max(0, masterView.offset - view.offset)
+        : null;
+    const ok =
+      !!view?.reachable && view.role === 'slave' && view.linkUp === true && (lag ?? Infinity) <= maxLag;
     return ok
       ? { status: 200, body: { role: 'replica', node: this.deps.redisId, lagBytes: lag } }
-      : { status: 503, body: { error: { code: 'not_replica', message: `${this.deps.redisId} is not a healthy replica within ${maxLag} bytes` } } };
+      : {
+          status: 503,
+          body: {
+            error: {
+              code: 'not_replica',
+              message: `${this.deps.redisId} is not a healthy replica within ${maxLag} bytes`,
+            },
+          },
+        };
   }
 }

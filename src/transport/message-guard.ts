@@ -121,7 +121,13 @@ function readMessage(value: unknown): Message {
         hintTerm: nat(m, 'hintTerm', path),
       };
     case 'Heartbeat':
-      return { ...base, type, commit: nat(m, 'commit', path), readCtx: nat(m, 'readCtx', path), seq: nat(m, 'seq', path) };
+      return {
+        ...base,
+        type,
+        commit: nat(m, 'commit', path),
+        readCtx: nat(m, 'readCtx', path),
+        seq: nat(m, 'seq', path),
+      };
     case 'HeartbeatResp':
       return { ...base, type, readCtx: nat(m, 'readCtx', path), seq: nat(m, 'seq', path) };
     case 'Snap':

@@ -126,32 +126,30 @@ test('a. three nodes elect one leader, all become ready and agree in /v1/cluster
     );
     // Followers exchange no traffic: each knows the other from the leader's health digest.
     await t.test('every view shows every member healthy', async () => {
-        await sleep(1000);
-        const vs = await c.views();
-        for (const v of vs)
-          for (const m of v.members)
-            assert.ok(m.healthy, `${v.node} sees ${m.id} unhealthy (lastContactMs ${m.lastContactMs})`);
-      },
-    );
+      await sleep(1000);
+      const vs = await c.views();
+      for (const v of vs)
+        for (const m of v.members)
+          assert.ok(m.healthy, `${v.node} sees ${m.id} unhealthy (lastContactMs ${m.lastContactMs})`);
+    });
     // DESIGN.md 1: every node knows every member's HTTP and RESP address from committed state.
     await t.test("every view holds every member's http and sentinel address", async () => {
-        await waitFor(
-          'every node to show every member with its addresses',
-          async () => {
-            const vs = await c.views();
-            const ok = vs.every((v) =>
-              v.members.every(
-                (m) =>
-                  m.http === c.node(m.id).options.node.http &&
-                  m.sentinel === c.node(m.id).options.node.sentinel,
-              ),
-            );
-            return ok ? true : undefined;
-          },
-          { timeoutMs: 3_000 },
-        );
-      },
-    );
+      await waitFor(
+        'every node to show every member with its addresses',
+        async () => {
+          const vs = await c.views();
+          const ok = vs.every((v) =>
+            v.members.every(
+              (m) =>
+                m.http === c.node(m.id).options.node.http &&
+                m.sentinel === c.node(m.id).options.node.sentinel,
+            ),
+          );
+          return ok ? true : undefined;
+        },
+        { timeoutMs: 3_000 },
+      );
+    });
   });
 });
 
@@ -518,31 +516,28 @@ test('g. bad input', TEST_GUARD, async (t) => {
       // Last, because when it fails it cuts a member off. Without peer TLS nothing proves a
       // hello's node id, but a hello should still not rewrite a connected member's committed
       // addresses: the leader trusts only the answer of a node it dialed at its raft address.
-      await t2.test(
-        'a hello impersonating a member does not rewrite its committed addresses',
-        async () => {
-          const victim = c.others(leader).find((n) => n !== stranger)!;
-          const fake = { raft: '127.0.0.1:9', http: '127.0.0.1:9', sentinel: '127.0.0.1:9' };
-          const impostor = frame({
-            kind: 'hello',
-            body: { version: 1, cluster: 'test', nodeId: victim.id, addresses: fake },
-          });
-          const socket = net.connect({
-            host: '127.0.0.1',
-            port: Number(leader.options.node.raft.split(':')[1]),
-          });
-          socket.on('error', () => undefined);
-          socket.on('data', () => undefined);
-          try {
-            socket.write(impostor);
-            await sleep(1500);
-            const view = await leader.cluster();
-            assert.equal(view.members.find((m) => m.id === victim.id)?.raft, victim.options.node.raft);
-          } finally {
-            socket.destroy();
-          }
-        },
-      );
+      await t2.test('a hello impersonating a member does not rewrite its committed addresses', async () => {
+        const victim = c.others(leader).find((n) => n !== stranger)!;
+        const fake = { raft: '127.0.0.1:9', http: '127.0.0.1:9', sentinel: '127.0.0.1:9' };
+        const impostor = frame({
+          kind: 'hello',
+          body: { version: 1, cluster: 'test', nodeId: victim.id, addresses: fake },
+        });
+        const socket = net.connect({
+          host: '127.0.0.1',
+          port: Number(leader.options.node.raft.split(':')[1]),
+        });
+        socket.on('error', () => undefined);
+        socket.on('data', () => undefined);
+        try {
+          socket.write(impostor);
+          await sleep(1500);
+          const view = await leader.cluster();
+          assert.equal(view.members.find((m) => m.id === victim.id)?.raft, victim.options.node.raft);
+        } finally {
+          socket.destroy();
+        }
+      });
     });
   });
 });

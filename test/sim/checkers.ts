@@ -34,12 +34,16 @@ export class RaftCheckers {
   private readonly voteShouldRefuse = new Map<string, string | null>();
 
   /** After every event: at most one leader per term (Election Safety). */
-  checkStatuses(statuses: readonly RaftStatus[], logOf: (id: NodeId) => (index: number) => number | undefined): void {
+  checkStatuses(
+    statuses: readonly RaftStatus[],
+    logOf: (id: NodeId) => (index: number) => number | undefined,
+  ): void {
     for (const s of statuses) {
       if (s.role !== 'leader') continue;
       const known = this.leaderOfTerm.get(s.term);
       if (known === undefined) this.leaderOfTerm.set(s.term, s.id);
-      else if (known !== s.id) throw new InvariantViolation('Election Safety', `term ${s.term} has leaders ${known} and ${s.id}`);
+      else if (known !== s.id)
+        throw new InvariantViolation('Election Safety', `term ${s.term} has leaders ${known} and ${s.id}`);
       if (this.wasLeader.get(s.id) !== s.term) {
         this.wasLeader.set(s.id, s.term);
         this.checkLeaderCompleteness(s, logOf(s.id));
@@ -68,7 +72,10 @@ export class RaftCheckers {
     if (rd.soft.role === 'leader') {
       const prev = this.leaderLast.get(id);
       if (prev && prev.term === rd.soft.term && first <= prev.last) {
-        throw new InvariantViolation('Leader Append-Only', `${id} rewrote index ${first} while leading term ${prev.term}`);
+        throw new InvariantViolation(
+          'Leader Append-Only',
+          `${id} rewrote index ${first} while leading term ${prev.term}`,
+        );
       }
       this.leaderLast.set(id, { term: rd.soft.term, last: rd.entries[rd.entries.length - 1].index });
     }
@@ -79,7 +86,10 @@ export class RaftCheckers {
       const seen = this.entryShape.get(key);
       if (seen === undefined) this.entryShape.set(key, shape);
       else if (seen !== shape) {
-        throw new InvariantViolation('Log Matching', `${id}: entry ${key} is "${shape}" here, "${seen}" elsewhere`);
+        throw new InvariantViolation(
+          'Log Matching',
+          `${id}: entry ${key} is "${shape}" here, "${seen}" elsewhere`,
+        );
       }
       prevTerm = e.term;
     }
@@ -115,11 +125,16 @@ export class RaftCheckers {
   /** A vote request reaches a voter: judge now, from the voter's log, whether it must refuse. */
   voteRequestDelivered(m: Message, voter: RaftStatus): void {
     if (m.type !== 'PreVote' && m.type !== 'Vote') return;
-    const upToDate = m.lastTerm > voter.lastTerm || (m.lastTerm === voter.lastTerm && m.lastIndex >= voter.lastIndex);
+    const upToDate =
+      m.lastTerm > voter.lastTerm || (m.lastTerm === voter.lastTerm && m.lastIndex >= voter.lastIndex);
     const key = `${m.to}|${m.from}|${m.term}|${m.type}`;
     // A duplicate may arrive while the voter's log differs: a grant is fine if any copy allowed it.
     if (upToDate || this.voteShouldRefuse.get(key) === null) this.voteShouldRefuse.set(key, null);
-    else this.voteShouldRefuse.set(key, `log (${m.lastTerm},${m.lastIndex}) is behind the voter's (${voter.lastTerm},${voter.lastIndex})`);
+    else
+      this.voteShouldRefuse.set(
+        key,
+        `log (${m.lastTerm},${m.lastIndex}) is behind the voter's (${voter.lastTerm},${voter.lastIndex})`,
+      );
   }
 
   /** On the wire: grants only to up-to-date candidates (5.4.1), one vote per term per node (5.2). */
@@ -128,13 +143,20 @@ export class RaftCheckers {
       if ((m.type !== 'VoteResp' && m.type !== 'PreVoteResp') || m.reject) continue;
       const reqType = m.type === 'VoteResp' ? 'Vote' : 'PreVote';
       const refuse = this.voteShouldRefuse.get(`${id}|${m.to}|${m.term}|${reqType}`);
-      if (refuse) throw new InvariantViolation('Vote Restriction', `${id} granted a ${reqType} to ${m.to} whose ${refuse}`);
+      if (refuse)
+        throw new InvariantViolation(
+          'Vote Restriction',
+          `${id} granted a ${reqType} to ${m.to} whose ${refuse}`,
+        );
       if (m.type !== 'VoteResp') continue;
       const key = `${id}|${m.term}`;
       const prior = this.votesGranted.get(key);
       if (prior === undefined) this.votesGranted.set(key, m.to);
       else if (prior !== m.to) {
-        throw new InvariantViolation('One Vote Per Term', `${id} voted for ${prior} and ${m.to} in term ${m.term}`);
+        throw new InvariantViolation(
+          'One Vote Per Term',
+          `${id} voted for ${prior} and ${m.to} in term ${m.term}`,
+        );
       }
     }
   }
@@ -165,10 +187,16 @@ export class CounterModel {
     return (value) => {
       this.reads++;
       if (value < mustSee) {
-        throw new InvariantViolation('Linearizable Read', `read ${value}, but write ${mustSee} was acknowledged before the read began`);
+        throw new InvariantViolation(
+          'Linearizable Read',
+          `read ${value}, but write ${mustSee} was acknowledged before the read began`,
+        );
       }
       if (value > this.issued) {
-        throw new InvariantViolation('Linearizable Read', `read ${value}, but only ${this.issued} writes were ever issued`);
+        throw new InvariantViolation(
+          'Linearizable Read',
+          `read ${value}, but only ${this.issued} writes were ever issued`,
+        );
       }
     };
   }

@@ -29,7 +29,15 @@ class Harness {
   run(rounds = 50): void {
     for (let i = 0; i < rounds; i++) {
       this.now += 25;
-      const actions = this.engine.update({ now: this.now, wallNow: 1_000_000 + this.now, term: this.term, leading: true, voters: 3, topology: this.topo, observations: this.table });
+      const actions = this.engine.update({
+        now: this.now,
+        wallNow: 1_000_000 + this.now,
+        term: this.term,
+        leading: true,
+        voters: 3,
+        topology: this.topo,
+        observations: this.table,
+      });
       for (const a of actions) this.execute(a);
     }
   }
@@ -41,11 +49,28 @@ class Harness {
     } else if (a.type === 'redis') {
       this.sent.push({ node: a.node.id, op: a.op });
       const v = this.views.get(a.node.id) as RedisObservation;
-      if (a.op.kind === 'promote') this.see({ ...v, role: 'master', masterHost: null, masterPort: null, linkUp: null, replId: 'hist-2' });
+      if (a.op.kind === 'promote')
+        this.see({
+          ...v,
+          role: 'master',
+          masterHost: null,
+          masterPort: null,
+          linkUp: null,
+          replId: 'hist-2',
+        });
       if (a.op.kind === 'replicaof') {
         const host = a.op.host;
         const masterView = [...this.views.values()].find((x) => `h-${x.node}` === host);
-        this.see({ ...v, role: 'slave', masterHost: host, masterPort: a.op.port, linkUp: true, sdown: false, reachable: true, replId: masterView?.replId ?? v.replId });
+        this.see({
+          ...v,
+          role: 'slave',
+          masterHost: host,
+          masterPort: a.op.port,
+          linkUp: true,
+          sdown: false,
+          reachable: true,
+          replId: masterView?.replId ?? v.replId,
+        });
       }
       this.engine.redisDone(a.opId, { ok: true, view: this.views.get(a.node.id) });
     }
@@ -63,7 +88,10 @@ test('a master down for a quorum is failed over to the least-lagged replica, ste
   assert.equal(s.replId, 'hist-2');
   assert.equal(s.failover, null);
   // REPLICAOF NO ONE went to r3 only, before any repointing; r2 was repointed to r3.
-  assert.equal(h.sent.filter((x) => x.op.kind === 'promote').every((x) => x.node === 'r3'), true);
+  assert.equal(
+    h.sent.filter((x) => x.op.kind === 'promote').every((x) => x.node === 'r3'),
+    true,
+  );
   const firstRepoint = h.sent.findIndex((x) => x.op.kind === 'replicaof');
   const lastPromote = h.sent.map((x) => x.op.kind).lastIndexOf('promote');
   assert.ok(firstRepoint > lastPromote);
@@ -77,7 +105,21 @@ test('a master down for a quorum is failed over to the least-lagged replica, ste
 test('a failover committed in an older term is resumed first by the new leader', () => {
   const h = new Harness(topologyWithMaster());
   h.see(down('r1'), obs('r2'), obs('r3', { offset: 1001 }));
-  applyTopologyCommand(h.topo, { type: 'failoverStarted', shard: 'm', epoch: 1, kind: 'failover', from: 'r1', to: 'r3', report: { selection: 'least-lag', masterOffset: null, chosen: 'r3', rows: [] }, at: 1_000_000, detectedAt: 1_000_000 }, 1);
+  applyTopologyCommand(
+    h.topo,
+    {
+      type: 'failoverStarted',
+      shard: 'm',
+      epoch: 1,
+      kind: 'failover',
+      from: 'r1',
+      to: 'r3',
+      report: { selection: 'least-lag', masterOffset: null, chosen: 'r3', rows: [] },
+      at: 1_000_000,
+      detectedAt: 1_000_000,
+    },
+    1,
+  );
   h.run(1);
   assert.deepEqual(h.proposed, ['failoverResumed']);
   assert.equal(h.sent.length, 0, 'no Redis command before FailoverResumed is committed');
@@ -107,7 +149,10 @@ test('a node answering as master that is not the committed master is demoted at 
   const h = new Harness(topologyWithMaster());
   h.see(obs('r1'), obs('r2', { role: 'master', masterHost: null, masterPort: null }), obs('r3'));
   h.run(1);
-  assert.deepEqual(h.sent.map((x) => [x.node, x.op.kind]), [['r2', 'replicaof']]);
+  assert.deepEqual(
+    h.sent.map((x) => [x.node, x.op.kind]),
+    [['r2', 'replicaof']],
+  );
   assert.equal((h.sent[0].op as { killClients: boolean }).killClients, true);
 });
 
@@ -117,7 +162,10 @@ test('no eligible replica: no failover, and the report says why', () => {
   h.table.record('n1', [{ ...down('r1'), offset: 1000 }], h.now);
   h.run(5);
   assert.deepEqual(h.proposed, []);
-  const report = h.engine.candidates({ now: h.now, wallNow: 0, term: 2, leading: true, voters: 3, topology: h.topo, observations: h.table }, 'm');
+  const report = h.engine.candidates(
+    { now: h.now, wallNow: 0, term: 2, leading: true, voters: 3, topology: h.topo, observations: h.table },
+    'm',
+  );
   assert.equal(report?.chosen, null);
   assert.ok(report?.rows.every((r) => /maxLagBytes/.test(r.reason)));
 });
@@ -125,23 +173,39 @@ test('no eligible replica: no failover, and the report says why', () => {
 test('bootstrap adopts a running topology, applies initialMaster to a blank group, refuses two masters', () => {
   const adopt = new Harness(topologyWithMaster());
   delete (adopt.topo.shards as Record<string, unknown>).m;
-  applyTopologyCommand(adopt.topo, { type: 'bootstrapShards', shards: [{ ...topologyWithMaster().shards.m, initialMaster: null }] }, 1);
+  applyTopologyCommand(
+    adopt.topo,
+    { type: 'bootstrapShards', shards: [{ ...topologyWithMaster().shards.m, initialMaster: null }] },
+    1,
+  );
   adopt.see(obs('r1'), obs('r2'), obs('r3'));
   adopt.run(2);
   assert.equal(adopt.topo.shards.m.master, 'r1');
 
   const blank = new Harness(topologyWithMaster());
   applyTopologyCommand(blank.topo, { type: 'removeShard', name: 'm' }, 1);
-  applyTopologyCommand(blank.topo, { type: 'addShard', shard: { ...topologyWithMaster().shards.m, initialMaster: 'r2' } }, 1);
-  const asMaster = (id: string) => obs(id, { role: 'master', masterHost: null, masterPort: null, linkUp: null });
+  applyTopologyCommand(
+    blank.topo,
+    { type: 'addShard', shard: { ...topologyWithMaster().shards.m, initialMaster: 'r2' } },
+    1,
+  );
+  const asMaster = (id: string) =>
+    obs(id, { role: 'master', masterHost: null, masterPort: null, linkUp: null });
   blank.see(asMaster('r1'), asMaster('r2'), asMaster('r3'));
   blank.run(3);
   assert.equal(blank.topo.shards.m.master, 'r2');
-  assert.ok(blank.sent.some((x) => x.node === 'r1' && x.op.kind === 'replicaof'), 'the others are made replicas');
+  assert.ok(
+    blank.sent.some((x) => x.node === 'r1' && x.op.kind === 'replicaof'),
+    'the others are made replicas',
+  );
 
   const two = new Harness(topologyWithMaster());
   applyTopologyCommand(two.topo, { type: 'removeShard', name: 'm' }, 1);
-  applyTopologyCommand(two.topo, { type: 'addShard', shard: { ...topologyWithMaster().shards.m, initialMaster: 'r1' } }, 1);
+  applyTopologyCommand(
+    two.topo,
+    { type: 'addShard', shard: { ...topologyWithMaster().shards.m, initialMaster: 'r1' } },
+    1,
+  );
   two.see(asMaster('r1'), asMaster('r2'), obs('r3', { masterHost: 'h-r2' }));
   two.run(2);
   assert.equal(two.topo.shards.m.master, null);
@@ -156,17 +220,42 @@ test('reports from before the master changed do not make the new master objectiv
   h.table.record('n1', [{ ...obs('r2'), sdown: true }], h.now);
   h.table.record('n2', [{ ...obs('r2'), sdown: true }], h.now);
   const report = { selection: 'least-lag' as const, masterOffset: null, chosen: 'r2', rows: [] };
-  applyTopologyCommand(h.topo, { type: 'failoverStarted', shard: 'm', epoch: 1, kind: 'switchover', from: 'r1', to: 'r2', report, at: 0, detectedAt: 0 }, 2);
+  applyTopologyCommand(
+    h.topo,
+    {
+      type: 'failoverStarted',
+      shard: 'm',
+      epoch: 1,
+      kind: 'switchover',
+      from: 'r1',
+      to: 'r2',
+      report,
+      at: 0,
+      detectedAt: 0,
+    },
+    2,
+  );
   applyTopologyCommand(h.topo, { type: 'promoted', shard: 'm', epoch: 1, replId: 'hist-2', at: 0 }, 2);
-  applyTopologyCommand(h.topo, { type: 'failoverEnded', shard: 'm', epoch: 1, repointed: [], timeline: {}, at: 0 }, 2);
+  applyTopologyCommand(
+    h.topo,
+    { type: 'failoverEnded', shard: 'm', epoch: 1, repointed: [], timeline: {}, at: 0 },
+    2,
+  );
   h.proposed.length = 0;
   h.run(3);
-  assert.deepEqual(h.proposed.filter((p) => p === 'failoverStarted'), []);
+  assert.deepEqual(
+    h.proposed.filter((p) => p === 'failoverStarted'),
+    [],
+  );
 });
 
 test('a master that restarted empty is failed over at once, even after an older report of its previous run', () => {
   const h = new Harness(topologyWithMaster());
-  h.see(obs('r1', { offset: 5000, runId: 'run-a' }), obs('r2', { offset: 5000 }), obs('r3', { offset: 5000 }));
+  h.see(
+    obs('r1', { offset: 5000, runId: 'run-a' }),
+    obs('r2', { offset: 5000 }),
+    obs('r3', { offset: 5000 }),
+  );
   h.run(2);
   // The leader's own probe lost r1; the freshest reachable report left is n2's older one of the
   // same run (a digest sent before the writes), with a lower offset.
@@ -180,7 +269,7 @@ test('a master that restarted empty is failed over at once, even after an older 
   assert.deepEqual(h.proposed, ['failoverStarted']);
 });
 
-test('maxLagBytes holds against the master\'s last seen offset when its latest reports carry none', () => {
+test("maxLagBytes holds against the master's last seen offset when its latest reports carry none", () => {
   const h = new Harness(topologyWithMaster({ maxLagBytes: 1000 }));
   h.see(obs('r1', { offset: 5000 }), obs('r2', { offset: 3000 }), obs('r3', { offset: 2000 }));
   h.run(2);
@@ -188,8 +277,22 @@ test('maxLagBytes holds against the master\'s last seen offset when its latest r
   h.see({ ...down('r1'), role: 'unknown', offset: null });
   h.run(5);
   assert.deepEqual(h.proposed, []);
-  const report = h.engine.candidates({ now: h.now, wallNow: 1_000_000 + h.now, term: h.term, leading: true, voters: 3, topology: h.topo, observations: h.table }, 'm');
+  const report = h.engine.candidates(
+    {
+      now: h.now,
+      wallNow: 1_000_000 + h.now,
+      term: h.term,
+      leading: true,
+      voters: 3,
+      topology: h.topo,
+      observations: h.table,
+    },
+    'm',
+  );
   assert.equal(report?.masterOffset, 5000);
   assert.equal(report?.chosen, null);
-  assert.ok(report?.rows.every((r) => /maxLagBytes/.test(r.reason)), JSON.stringify(report?.rows));
+  assert.ok(
+    report?.rows.every((r) => /maxLagBytes/.test(r.reason)),
+    JSON.stringify(report?.rows),
+  );
 });

@@ -20,7 +20,13 @@ export const settings: ShardSettings = {
 export function spec(overrides: Partial<ShardSettings> = {}): ShardSpec {
   return {
     name: 'm',
-    nodes: ['r1', 'r2', 'r3'].map((id) => ({ id, host: `h-${id}`, port: 6379, priority: 100, noFailover: false })),
+    nodes: ['r1', 'r2', 'r3'].map((id) => ({
+      id,
+      host: `h-${id}`,
+      port: 6379,
+      priority: 100,
+      noFailover: false,
+    })),
     settings: { ...settings, ...overrides },
     initialMaster: null,
   };
@@ -56,4 +62,11 @@ export function obs(node: string, fields: Partial<RedisObservation> = {}): Redis
 }
 
 export const down = (node: string): RedisObservation =>
-  obs(node, { sdown: true, reachable: false, role: 'unknown', offset: null, linkUp: null, lastOkAgoMs: 5000 });
+  obs(node, {
+    sdown: true,
+    reachable: false,
+    role: 'unknown',
+    offset: null,
+    linkUp: null,
+    lastOkAgoMs: 5000,
+  });

@@ -4,9 +4,19 @@ import { chooseCandidate } from '../../../src/failover/select.js';
 import type { RedisObservation } from '../../../src/failover/types.js';
 import { obs, topologyWithMaster } from './fixtures.js';
 
-function choose(views: Record<string, RedisObservation | null>, overrides = {}, masterOffset: number | null = 1000) {
+function choose(
+  views: Record<string, RedisObservation | null>,
+  overrides = {},
+  masterOffset: number | null = 1000,
+) {
   const shard = topologyWithMaster(overrides).shards.m;
-  return chooseCandidate({ shard, from: 'r1', views: new Map(Object.entries(views)), masterOffset, maxLinkDownMs: 10_000 });
+  return chooseCandidate({
+    shard,
+    from: 'r1',
+    views: new Map(Object.entries(views)),
+    masterOffset,
+    maxLinkDownMs: 10_000,
+  });
 }
 
 test('least-lag picks the replica with the highest offset, whatever the priority', () => {
@@ -15,7 +25,10 @@ test('least-lag picks the replica with the highest offset, whatever the priority
   const report = chooseCandidate({
     shard: { ...shard, nodes },
     from: 'r1',
-    views: new Map([['r2', obs('r2', { offset: 990 })], ['r3', obs('r3', { offset: 900 })]]),
+    views: new Map([
+      ['r2', obs('r2', { offset: 990 })],
+      ['r3', obs('r3', { offset: 900 })],
+    ]),
     masterOffset: 1000,
     maxLinkDownMs: 10_000,
   });
@@ -29,7 +42,10 @@ test('priority-first gives Sentinel order', () => {
   const report = chooseCandidate({
     shard: { ...shard, nodes },
     from: 'r1',
-    views: new Map([['r2', obs('r2', { offset: 990 })], ['r3', obs('r3', { offset: 900 })]]),
+    views: new Map([
+      ['r2', obs('r2', { offset: 990 })],
+      ['r3', obs('r3', { offset: 900 })],
+    ]),
     masterOffset: 1000,
     maxLinkDownMs: 10_000,
   });
@@ -50,10 +66,19 @@ test('unreachable, priority 0, link down too long and non-replicas are rejected'
   const shard = topologyWithMaster().shards.m;
   const nodes = shard.nodes.map((n) => (n.id === 'r2' ? { ...n, priority: 0 } : n));
   const base = { shard: { ...shard, nodes }, from: 'r1', masterOffset: 1000, maxLinkDownMs: 10_000 };
-  const r2 = chooseCandidate({ ...base, views: new Map([['r2', obs('r2')], ['r3', null]]) });
+  const r2 = chooseCandidate({
+    ...base,
+    views: new Map([
+      ['r2', obs('r2')],
+      ['r3', null],
+    ]),
+  });
   assert.match(r2.rows.find((r) => r.id === 'r2')?.reason ?? '', /priority 0/);
   assert.match(r2.rows.find((r) => r.id === 'r3')?.reason ?? '', /unreachable/);
-  const linkDown = chooseCandidate({ ...base, views: new Map([['r3', obs('r3', { linkUp: false, linkDownMs: 20_000 })]]) });
+  const linkDown = chooseCandidate({
+    ...base,
+    views: new Map([['r3', obs('r3', { linkUp: false, linkDownMs: 20_000 })]]),
+  });
   assert.match(linkDown.rows.find((r) => r.id === 'r3')?.reason ?? '', /link to the master down/);
   const master = chooseCandidate({ ...base, views: new Map([['r3', obs('r3', { role: 'master' })]]) });
   assert.match(master.rows.find((r) => r.id === 'r3')?.reason ?? '', /not a replica/);

@@ -70,11 +70,7 @@ describe('parseMessage', () => {
     ['numeric to', { ...base, to: 2, type: 'TimeoutNow' }, /message\.to/],
     ['long from', { ...base, from: 'n'.repeat(129), type: 'TimeoutNow' }, /message\.from/],
     ['missing reject', { ...base, type: 'VoteResp' }, /message\.reject: expected a boolean/],
-    [
-      'transfer not a node id',
-      { ...base, type: 'Vote', lastIndex: 1, lastTerm: 1, transfer: 7 },
-      /transfer/,
-    ],
+    ['transfer not a node id', { ...base, type: 'Vote', lastIndex: 1, lastTerm: 1, transfer: 7 }, /transfer/],
     [
       'entry with a bad kind',
       {

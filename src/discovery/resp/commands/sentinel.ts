@@ -48,7 +48,9 @@ export const sentinels: Handler = (ctx, args) => {
 
 export const getMasterAddr: Handler = (ctx, args) => {
   const name = arg(args, 2);
-  const master = ctx.source.masterAddress ? ctx.source.masterAddress(name) : masterOf(ctx.source.shards().find((s) => s.name === name));
+  const master = ctx.source.masterAddress
+    ? ctx.source.masterAddress(name)
+    : masterOf(ctx.source.shards().find((s) => s.name === name));
   // Unknown name: a null array, as Sentinel (clients read it as "no such master").
   if (master === undefined) return ctx.reply(NULL_ARRAY);
   // Sentinel's answer when it cannot vouch for the address; clients then ask the next node.
