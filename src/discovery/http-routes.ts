@@ -19,9 +19,13 @@ export interface DiscoveryDeps {
   readonly logger: Logger;
   /** Whether a member was heard from recently (member removal keeps a live majority). */
   readonly memberLive: (id: string) => boolean;
+  /** Calls the listener with a shard's name after each applied change of it; returns unsubscribe. */
+  readonly onShardChange: (listener: (shard: string) => void) => () => void;
   /** Sends an admin request to the leader and resolves with its reply. */
   readonly forward: (req: HttpRequest) => Promise<HttpReply>;
 }
+
+const MAX_WATCHERS = 1000;
 
 export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
   const { runtime, topology, driver } = deps;
@@ -57,6 +61,41 @@ export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
       return { status: 200, body: { ...v.master, epoch: v.epoch } };
     }),
   );
+  let watchers = 0;
+  router.on('GET', '/v1/shards/{name}/watch', (_req, p) => {
+    if (!topology().shards[p.name]) return notFound(p.name);
+    if (watchers >= MAX_WATCHERS)
+      return errorReply(503, 'too_many_watchers', `at most ${MAX_WATCHERS} watch streams`);
+    return {
+      status: 200,
+      body: null,
+      // Server-Sent Events: the current state first, then every change, each with its epoch.
+      stream: (res) => {
+        watchers++;
+        let last = '';
+        const sendIfChanged = (): void => {
+          const v = view(p.name) ?? { name: p.name, removed: true };
+          const json = JSON.stringify(v);
+          if (json === last) return;
+          last = json;
+          res.write(`event: shard\ndata: ${json}\n\n`);
+        };
+        sendIfChanged();
+        const unsubscribe = deps.onShardChange((shard) => {
+          if (shard === p.name || shard === '*') sendIfChanged();
+        });
+        // State that is not a log entry (a node seen down) changes too: look once a second.
+        const poll = setInterval(sendIfChanged, 1000);
+        const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+        res.on('close', () => {
+          watchers--;
+          unsubscribe();
+          clearInterval(poll);
+          clearInterval(keepAlive);
+        });
+      },
+    };
+  });
   router.on('GET', '/v1/shards/{name}/history', (req, p) =>
     linearizable(runtime, req, () =>
       topology().shards[p.name]

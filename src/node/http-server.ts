@@ -1,6 +1,7 @@
 // The node's HTTP listener: a tiny router over node:http with caps on headers and bodies and
 // JSON errors with stable codes (DESIGN.md 5.2). Health routes answer GET and HEAD.
 import http from 'node:http';
+import https from 'node:https';
 import { RaftinelError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 
@@ -18,6 +19,8 @@ export interface HttpReply {
   readonly body: unknown;
   /** A non-JSON answer (Prometheus text): sent as is with this content type. */
   readonly text?: { readonly contentType: string; readonly content: string };
+  /** A long-lived answer (Server-Sent Events): takes over the response once headers are sent. */
+  readonly stream?: (res: http.ServerResponse) => void;
 }
 
 export type Handler = (req: HttpRequest) => HttpReply | Promise<HttpReply>;
@@ -84,13 +87,25 @@ export async function startHttpServer(
   listen: { host: string; port: number },
   router: Router,
   logger: Logger,
+  tls: { cert: Buffer; key: Buffer; ca?: Buffer; requireClientCert?: boolean } | null = null,
 ): Promise<http.Server> {
-  const server = http.createServer(
-    { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000 },
-    (req, res) => {
-      void serve(router, req, res, logger);
-    },
-  );
+  const options = { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000 };
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    void serve(router, req, res, logger);
+  };
+  const server: http.Server = tls
+    ? https.createServer(
+        {
+          ...options,
+          cert: tls.cert,
+          key: tls.key,
+          ca: tls.ca,
+          requestCert: tls.requireClientCert === true,
+          rejectUnauthorized: tls.requireClientCert === true,
+        },
+        handler,
+      )
+    : http.createServer(options, handler);
   server.headersTimeout = 10_000;
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -132,6 +147,15 @@ async function serve(
       logger.error({ event: 'http-handler-failed', err }, 'http handler failed');
       reply = errorReply(500, 'internal', 'internal error');
     }
+  }
+  if (reply.stream && req.method !== 'HEAD') {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    reply.stream(res);
+    return;
   }
   const text = reply.text ? reply.text.content : JSON.stringify(reply.body) + '\n';
   const contentType = reply.text ? reply.text.contentType : 'application/json';

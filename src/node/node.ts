@@ -199,6 +199,11 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       : null;
     if (sidecar) cleanup.push(() => sidecar.close());
     addSidecarRoutes(router, sidecar);
+    const shardWatchers = new Set<(shard: string) => void>();
+    state.onTopology((events) => {
+      const shards = events.length === 0 ? ['*'] : [...new Set(events.map((e) => e.shard))];
+      for (const w of shardWatchers) for (const shard of shards) w(shard);
+    });
     const electionMs = config.raft.electionTicks * config.raft.tickMs;
     addDiscoveryRoutes(router, {
       config,
@@ -207,12 +212,16 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       driver,
       logger,
       memberLive: (id) => (health.lastContactMs(id) ?? Infinity) <= electionMs,
+      onShardChange: (listener) => {
+        shardWatchers.add(listener);
+        return () => shardWatchers.delete(listener);
+      },
       forward: (req) => forwarder.forward(req),
     });
     const httpAddr = parseHostPort(config.node.listen.http);
     if (!httpAddr)
       throw new RaftinelError('listen_failed', `bad http listen address ${config.node.listen.http}`);
-    const server: http.Server = await startHttpServer(httpAddr, router, logger);
+    const server: http.Server = await startHttpServer(httpAddr, router, logger, listenerTls(config.tls.http));
     cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
     const source = createSentinelSource({
