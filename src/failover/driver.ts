@@ -364,6 +364,11 @@ export class FailoverDriver {
           e.shard,
           `slave ${e.to.host}:${e.to.port} ${e.to.host} ${e.to.port} @ ${e.shard} ${e.from?.host ?? '?'} ${e.from?.port ?? 0}`,
         );
+      } else if (e.type === 'failover-resumed') {
+        this.deps.logger.info(
+          { event: 'failover-resumed', shard: e.shard, epoch: e.epoch, term: e.term },
+          `failover of ${e.shard} (epoch ${e.epoch}) resumed by the leader of term ${e.term}`,
+        );
       } else if (e.type === 'failover-started') {
         this.deps.logger.info(
           { event: '+try-failover', shard: e.shard, epoch: e.epoch, to: e.to.id, kind: e.kind },

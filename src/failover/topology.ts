@@ -43,6 +43,12 @@ export type TopologyEvent =
       readonly epoch: number;
       readonly entry: HistoryEntry;
     }
+  | {
+      readonly type: 'failover-resumed';
+      readonly shard: string;
+      readonly epoch: number;
+      readonly term: number;
+    }
   | { readonly type: 'shard-changed'; readonly shard: string };
 
 export function emptyTopology(): Topology {
@@ -160,7 +166,7 @@ function applyShardCommand(topo: Topology, cmd: TopologyCommand, term: number): 
     case 'failoverResumed':
       if (s.failover?.epoch !== cmd.epoch) return [];
       set({ ...s, failover: { ...s.failover, term } });
-      return [];
+      return [{ type: 'failover-resumed', shard: s.name, epoch: cmd.epoch, term }];
     case 'promoted': {
       const f = s.failover;
       if (f?.epoch !== cmd.epoch || f.step !== 'started') return [];
