@@ -6,33 +6,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import type { ClusterView } from '../../src/cli/api.js';
 import { getJson, postJson, type JsonReply } from './http.js';
 import { StopWaiting, waitFor } from './wait.js';
 
 /** dist/test/helpers/ -> dist/src/cli/main.js: the helpers always run from the build output. */
 export const RAFTINEL_BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-export interface ClusterMember {
-  readonly id: string;
-  readonly role: string;
-  readonly state: string;
-  readonly raft: string | null;
-  readonly http: string | null;
-  readonly sentinel: string | null;
-  readonly healthy: boolean;
-  readonly lastContactMs: number | null;
-}
-
-/** GET /v1/cluster (DESIGN.md 5.2). */
-export interface ClusterView {
-  readonly cluster: string;
-  readonly node: string;
-  readonly term: number;
-  readonly leader: string | null;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  readonly members: readonly ClusterMember[];
-}
+/** The shapes of GET /v1/cluster: one definition, the CLI's (DESIGN.md 5.2). */
+export type { ClusterMember, ClusterView } from '../../src/cli/api.js';
 
 /** GET /debug/state (only with --debug-routes). */
 export interface DebugState {
