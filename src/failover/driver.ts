@@ -186,7 +186,8 @@ export class FailoverDriver {
   private receiveObservations(from: NodeId, body: unknown): void {
     const list = (body as { observations?: unknown } | null)?.observations;
     if (!Array.isArray(list) || list.length > 10_000) return;
-    const valid = list.filter(isObservation);
+    // A node of an older version sends no replId2: none known.
+    const valid = list.filter(isObservation).map((o) => ({ ...o, replId2: o.replId2 ?? null }));
     this.table.record(from, valid, this.deps.clock.now());
     this.queueUpdate();
   }

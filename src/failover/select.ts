@@ -28,7 +28,7 @@ export function chooseCandidate(input: CandidateInput): CandidateReport {
     const v = views.get(node.id) ?? null;
     const offset = v?.offset ?? null;
     const lagBytes = reference !== null && offset !== null ? Math.max(0, reference - offset) : null;
-    const reject = rejection(input, node.priority, node.noFailover, v, lagBytes);
+    const reject = rejection(input, node.id, node.priority, node.noFailover, v, lagBytes);
     rows.push({
       id: node.id,
       eligible: reject === null,
@@ -54,6 +54,7 @@ export function chooseCandidate(input: CandidateInput): CandidateReport {
 
 function rejection(
   input: CandidateInput,
+  id: string,
   priority: number,
   noFailover: boolean,
   v: RedisObservation | null,
@@ -66,6 +67,10 @@ function rejection(
   if (priority === 0) return 'priority 0 (never promoted)';
   if (noFailover) return 'noFailover is set';
   if (v.role !== 'slave') return `reports role ${v.role}, not a replica`;
+  // Found off the history by a fresh INFO at promotion time, whatever older reports still say.
+  if (!input.skipReplIdCheck && input.shard.lostHistory?.includes(id)) {
+    return `on another replication history (a fresh INFO showed it resynced from another master; the shard's is ${input.shard.replId})`;
+  }
   if (
     !input.skipReplIdCheck &&
     input.shard.replId !== null &&

@@ -64,6 +64,7 @@ export function shardFromSpec(spec: ShardSpec): ShardState {
     master: null,
     epoch: 0,
     replId: null,
+    lostHistory: [],
     failover: null,
     paused: false,
     cooldownUntil: 0,
@@ -117,9 +118,11 @@ export function applyTopologyCommand(topo: Topology, cmd: TopologyCommand, term:
       return [];
     }
     case 'ack': {
+      // Lifts the cooldown, and acknowledges a note on a shard that has its master (the data
+      // a kept master lost, masterKept); a shard without a master keeps saying why.
       const s = topo.shards[cmd.shard];
-      if (s) set({ ...s, cooldownUntil: 0 });
-      return [];
+      if (s) set({ ...s, cooldownUntil: 0, problem: s.master !== null ? null : s.problem });
+      return s && s.master !== null && s.problem !== null ? [{ type: 'shard-changed', shard: s.name }] : [];
     }
     default:
       return applyShardCommand(topo, cmd, term);
@@ -136,7 +139,14 @@ function applyShardCommand(topo: Topology, cmd: TopologyCommand, term: number): 
   switch (cmd.type) {
     case 'masterAdopted':
       if (s.master !== null || !nodeOf(s, cmd.master)) return [];
-      set({ ...s, master: cmd.master, replId: cmd.replId, problem: null, epoch: Math.max(s.epoch, 0) });
+      set({
+        ...s,
+        master: cmd.master,
+        replId: cmd.replId,
+        lostHistory: [],
+        problem: null,
+        epoch: Math.max(s.epoch, 0),
+      });
       return [{ type: 'shard-changed', shard: s.name }];
     case 'shardProblem':
       if (s.master !== null || s.problem === cmd.problem) return [];
@@ -159,6 +169,8 @@ function applyShardCommand(topo: Topology, cmd: TopologyCommand, term: number): 
           startedAt: cmd.at,
           promotedAt: null,
           report: cmd.report,
+          ...(cmd.allowDataLoss === true ? { allowDataLoss: true } : {}),
+          resynced: cmd.resynced ?? [],
         },
       });
       return [{ type: 'failover-started', shard: s.name, epoch: cmd.epoch, to, kind: cmd.kind }];
@@ -176,6 +188,7 @@ function applyShardCommand(topo: Topology, cmd: TopologyCommand, term: number): 
         ...s,
         master: f.to,
         replId: cmd.replId,
+        lostHistory: [],
         problem: null,
         failover: { ...f, step: 'promoted', term, promotedAt: cmd.at },
       });
@@ -186,6 +199,7 @@ function applyShardCommand(topo: Topology, cmd: TopologyCommand, term: number): 
       const f = s.failover;
       if (f?.epoch !== cmd.epoch) return [];
       const ended = cmd.type === 'failoverEnded';
+      const lost = cmd.type === 'failoverAborted' ? (cmd.lostHistory ?? []) : [];
       const entry: HistoryEntry = {
         shard: s.name,
         epoch: f.epoch,
@@ -198,16 +212,51 @@ function applyShardCommand(topo: Topology, cmd: TopologyCommand, term: number): 
         timeline: ended ? cmd.timeline : {},
         report: f.report,
         repointed: ended ? cmd.repointed : [],
+        resynced: union(f.resynced ?? [], lost),
       };
-      const list = (topo.history[s.name] ??= []);
-      list.push(entry);
-      if (list.length > HISTORY_PER_SHARD) list.splice(0, list.length - HISTORY_PER_SHARD);
-      // Cooldown holds back only automatic failovers, and starts from a finished one.
-      const cooldownUntil = f.kind === 'failover' ? cmd.at + s.settings.failoverCooldownMs : s.cooldownUntil;
-      set({ ...s, failover: null, cooldownUntil });
+      pushHistory(topo, entry);
+      // Cooldown holds back only automatic failovers, and starts from a finished one; not from
+      // an attempt whose target had lost the history: nothing was published, and the master
+      // that restarted empty takes writes until the next candidate is promoted.
+      const cooldownUntil =
+        f.kind === 'failover' && lost.length === 0 ? cmd.at + s.settings.failoverCooldownMs : s.cooldownUntil;
+      set({ ...s, failover: null, cooldownUntil, lostHistory: union(s.lostHistory ?? [], lost) });
       return [{ type: 'failover-ended', shard: s.name, epoch: f.epoch, entry }];
+    }
+    case 'masterKept': {
+      if (s.failover || s.master !== cmd.master || cmd.epoch !== s.epoch + 1) return [];
+      const entry: HistoryEntry = {
+        shard: s.name,
+        epoch: cmd.epoch,
+        kind: 'failover',
+        from: cmd.master,
+        to: cmd.master,
+        result: 'aborted',
+        reason: cmd.reason,
+        at: cmd.detectedAt,
+        timeline: { detected: 0, ended: cmd.at - cmd.detectedAt },
+        report: cmd.report,
+        repointed: [],
+        resynced: cmd.resynced,
+      };
+      pushHistory(topo, entry);
+      set({ ...s, epoch: cmd.epoch, replId: cmd.replId, lostHistory: [], problem: cmd.reason });
+      return [
+        { type: 'failover-ended', shard: s.name, epoch: cmd.epoch, entry },
+        { type: 'shard-changed', shard: s.name },
+      ];
     }
     default:
       return [];
   }
+}
+
+function pushHistory(topo: Topology, entry: HistoryEntry): void {
+  const list = (topo.history[entry.shard] ??= []);
+  list.push(entry);
+  if (list.length > HISTORY_PER_SHARD) list.splice(0, list.length - HISTORY_PER_SHARD);
+}
+
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])];
 }

@@ -32,6 +32,10 @@ export interface InFlight {
   readonly startedAt: number;
   readonly promotedAt: number | null;
   readonly report: CandidateReport;
+  /** An operator's failover that accepted data loss: the target's history is not verified. */
+  readonly allowDataLoss?: boolean;
+  /** Replicas known at the decision to have resynced from the failed master (see HistoryEntry). */
+  readonly resynced?: readonly RedisNodeId[];
 }
 
 export interface ShardState {
@@ -43,6 +47,13 @@ export interface ShardState {
   readonly epoch: number;
   /** master_replid of the committed master: replicas on another history are never promoted. */
   readonly replId: string | null;
+  /**
+   * Replicas that a fresh INFO showed off `replId` when they were about to be promoted (they
+   * had full-synced from a master that restarted empty): never candidates while `replId` stays
+   * the shard's history, even if an older observation still says otherwise. Emptied whenever
+   * `replId` changes. Absent in state written before it existed.
+   */
+  readonly lostHistory?: readonly RedisNodeId[];
   readonly failover: InFlight | null;
   readonly paused: boolean;
   /** Wall-clock ms (leader's clock, committed) until which automatic failovers wait, unless acked. */
@@ -75,6 +86,12 @@ export interface HistoryEntry {
   readonly timeline: TimelineMs;
   readonly report: CandidateReport;
   readonly repointed: readonly RedisNodeId[];
+  /**
+   * Replicas that full-synced from the failed master after it restarted without its data (DESIGN.md
+   * 4.5): their data is the restarted master's, so none of them was promoted. Absent in entries
+   * written before it existed.
+   */
+  readonly resynced?: readonly RedisNodeId[];
 }
 
 export interface CandidateRow {
@@ -111,6 +128,12 @@ export interface RedisObservation {
   /** master_repl_offset for a master, the processed offset for a replica. */
   readonly offset: number | null;
   readonly replId: string | null;
+  /**
+   * master_replid2 (null when unset): after REPLICAOF NO ONE, the history the node was on as a
+   * replica. A promoted node whose replId2 is not the failed master's history had resynced from
+   * another master first.
+   */
+  readonly replId2: string | null;
   readonly runId: string | null;
   /** Why the node is not usable (garbage reply, AUTH refused, unknown role), or null. */
   readonly error: string | null;
@@ -151,6 +174,10 @@ export type TopologyCommand =
       readonly report: CandidateReport;
       readonly at: number;
       readonly detectedAt: number;
+      /** An operator's failover that accepted data loss (no history verification). */
+      readonly allowDataLoss?: boolean;
+      /** Replicas known to have resynced from the failed master, for the history entry. */
+      readonly resynced?: readonly RedisNodeId[];
     }
   | { readonly type: 'failoverResumed'; readonly shard: string; readonly epoch: number }
   | {
@@ -174,6 +201,29 @@ export type TopologyCommand =
       readonly epoch: number;
       readonly reason: string;
       readonly at: number;
+      /**
+       * The target was found off the shard's replication history just before or after
+       * REPLICAOF NO ONE: it joins ShardState.lostHistory, and no cooldown starts (nothing was
+       * published; the next candidate must follow at once).
+       */
+      readonly lostHistory?: readonly RedisNodeId[];
+    }
+  | {
+      /**
+       * The master restarted without its data and every replica resynced from it: nothing is
+       * left to fail over to, so it stays master and its new replication history becomes the
+       * shard's (the writes it lost are lost everywhere). Its own epoch and history entry.
+       */
+      readonly type: 'masterKept';
+      readonly shard: string;
+      readonly epoch: number;
+      readonly master: RedisNodeId;
+      readonly replId: string;
+      readonly resynced: readonly RedisNodeId[];
+      readonly reason: string;
+      readonly report: CandidateReport;
+      readonly at: number;
+      readonly detectedAt: number;
     }
   | {
       readonly type: 'hookResult';

@@ -47,7 +47,9 @@ export class HookRunner {
     const topo = this.deps.topology();
     for (const s of Object.values(topo.shards)) {
       if (s.epoch === 0) continue;
-      const promoted = s.failover === null || s.failover.step === 'promoted';
+      // An epoch whose attempt was aborted (or that kept the master, masterKept) switched nothing.
+      const aborted = topo.history[s.name]?.some((h) => h.epoch === s.epoch && h.result === 'aborted');
+      const promoted = s.failover ? s.failover.step === 'promoted' : !aborted;
       if (promoted) this.maybeRun({ shard: s.name, epoch: s.epoch, hook: 'onSwitchMaster' });
       const ended = topo.history[s.name]?.some((h) => h.epoch === s.epoch && h.result === 'ended');
       if (ended) this.maybeRun({ shard: s.name, epoch: s.epoch, hook: 'onFailoverEnd' });

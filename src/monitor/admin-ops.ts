@@ -119,6 +119,7 @@ export function viewOf(target: ProbeTarget, info: InfoReply): RedisObservation {
       replica && info.masterLinkDownSinceSeconds !== null ? info.masterLinkDownSinceSeconds * 1000 : null,
     offset: replica ? (info.slaveReplOffset ?? info.masterReplOffset) : info.masterReplOffset,
     replId: info.masterReplId,
+    replId2: info.masterReplId2,
     runId: info.runId,
     error: null,
     lastOkAgoMs: 0,

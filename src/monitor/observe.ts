@@ -197,6 +197,7 @@ export function observe(input: ObserveInput): RedisObservation {
     linkDownMs: linkUp === false ? linkDownMs(s, info, now) : null,
     offset: offsetOf(role, info),
     replId: info?.masterReplId ?? null,
+    replId2: info?.masterReplId2 ?? null,
     runId: s.info?.runId ?? null,
     error: s.error ?? s.infoError,
     lastOkAgoMs: s.lastOkAt === null ? null : Math.max(0, Math.round(silentMs)),
@@ -237,6 +238,7 @@ export function meaningfullyDifferent(a: RedisObservation | null, b: RedisObserv
     a.masterPort !== b.masterPort ||
     a.linkUp !== b.linkUp ||
     a.replId !== b.replId ||
+    a.replId2 !== b.replId2 ||
     a.runId !== b.runId ||
     a.error !== b.error
   );

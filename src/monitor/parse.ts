@@ -39,6 +39,14 @@ export interface InfoReply {
   readonly role: 'master' | 'slave';
   readonly runId: string;
   readonly masterReplId: string;
+  /**
+   * The history this node continued from (master_replid2): after REPLICAOF NO ONE it is the
+   * master_replid the node had as a replica; null when unset (forty zeros), as after a full
+   * resync or on a node that was never promoted, and on a Redis without the field.
+   */
+  readonly masterReplId2: string | null;
+  /** The first offset of the current history past the previous one (second_repl_offset); null when -1 or absent. */
+  readonly secondReplOffset: number | null;
   readonly masterReplOffset: number;
   readonly connectedSlaves: number | null;
   /** Replica fields: null on a master. */
@@ -179,6 +187,8 @@ export function infoFields(text: string): Parsed<ReadonlyMap<string, string>> {
 }
 
 const HEX40 = /^[0-9a-f]{40}$/;
+/** master_replid2 when the node has no previous history. */
+const NO_REPLID = '0'.repeat(40);
 
 export function parseInfo(reply: unknown): Parsed<InfoReply> {
   const text = Buffer.isBuffer(reply) ? reply.toString('utf8') : reply;
@@ -198,6 +208,14 @@ export function parseInfo(reply: unknown): Parsed<InfoReply> {
   const replId = f.get('master_replid');
   if (replId === undefined || !HEX40.test(replId))
     return garbage(`INFO master_replid is ${show(replId ?? null)}, expected 40 hex digits`);
+  // Redis 4.0 added master_replid2 and second_repl_offset: absent is "no previous history".
+  const replId2 = f.get('master_replid2');
+  if (replId2 !== undefined && !HEX40.test(replId2))
+    return garbage(`INFO master_replid2 is ${show(replId2)}, expected 40 hex digits`);
+  const secondRaw = f.get('second_repl_offset');
+  const second = secondRaw === undefined ? null : integer(secondRaw, -1);
+  if (secondRaw !== undefined && second === null)
+    return garbage(`INFO second_repl_offset is ${show(secondRaw)}`);
   const masterReplOffset = integer(f.get('master_repl_offset'), 0);
   if (masterReplOffset === null)
     return garbage(`INFO master_repl_offset is ${show(f.get('master_repl_offset') ?? null)}`);
@@ -205,7 +223,14 @@ export function parseInfo(reply: unknown): Parsed<InfoReply> {
   const connectedSlaves = connected === undefined ? null : integer(connected, 0);
   if (connected !== undefined && connectedSlaves === null)
     return garbage(`INFO connected_slaves is ${show(connected)}`);
-  const base = { runId, masterReplId: replId, masterReplOffset, connectedSlaves };
+  const base = {
+    runId,
+    masterReplId: replId,
+    masterReplId2: replId2 === undefined || replId2 === NO_REPLID ? null : replId2,
+    secondReplOffset: second !== null && second >= 0 ? second : null,
+    masterReplOffset,
+    connectedSlaves,
+  };
   if (role === 'master') {
     return ok({
       role,
@@ -223,7 +248,10 @@ export function parseInfo(reply: unknown): Parsed<InfoReply> {
 
 function parseReplicaInfo(
   f: ReadonlyMap<string, string>,
-  base: Pick<InfoReply, 'runId' | 'masterReplId' | 'masterReplOffset' | 'connectedSlaves'>,
+  base: Pick<
+    InfoReply,
+    'runId' | 'masterReplId' | 'masterReplId2' | 'secondReplOffset' | 'masterReplOffset' | 'connectedSlaves'
+  >,
 ): Parsed<InfoReply> {
   const masterHost = hostText(f.get('master_host'));
   if (masterHost === null) return garbage(`INFO master_host is ${show(f.get('master_host') ?? null)}`);

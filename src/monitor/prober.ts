@@ -162,10 +162,10 @@ export class Prober {
       stalls: this.stalls.recent(now),
     });
     if (meaningfullyDifferent(probe.last, obs) && this.probes.get(probe.key) === probe) {
-      const { shard, node, sdown, unsure, reachable, role, linkUp, replId, runId, error } = obs;
+      const { shard, node, sdown, unsure, reachable, role, linkUp, replId, replId2, runId, error } = obs;
       const connection = reachable ? undefined : (probe.lastTransportError ?? undefined);
       this.log.info(
-        { shard, node, sdown, unsure, reachable, role, linkUp, replId, runId, error, connection },
+        { shard, node, sdown, unsure, reachable, role, linkUp, replId, replId2, runId, error, connection },
         'redis node observation changed',
       );
       this.pending.set(probe.key, obs);

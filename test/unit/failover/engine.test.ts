@@ -1,81 +1,10 @@
-// The failover engine, stepped by hand: proposals are "committed" at once into the topology,
-// Redis operations are answered by fake nodes, observations are written into the table.
+// The failover engine, stepped by hand (harness.ts): detection, candidate choice, promotion,
+// repointing, reconciliation, bootstrap.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FailoverEngine, type EngineAction, type RedisOp } from '../../../src/failover/engine.js';
-import { ObservationTable } from '../../../src/failover/observations.js';
-import { applyTopologyCommand, type Topology } from '../../../src/failover/topology.js';
-import type { RedisObservation } from '../../../src/failover/types.js';
+import { applyTopologyCommand } from '../../../src/failover/topology.js';
 import { down, obs, topologyWithMaster } from './fixtures.js';
-
-class Harness {
-  readonly engine = new FailoverEngine('n1');
-  readonly table = new ObservationTable();
-  readonly sent: { node: string; op: RedisOp }[] = [];
-  readonly proposed: string[] = [];
-  now = 0;
-  term = 2;
-  views = new Map<string, RedisObservation>();
-
-  constructor(readonly topo: Topology) {}
-
-  see(...list: RedisObservation[]): void {
-    for (const o of list) this.views.set(o.node, o);
-    this.table.record('n1', list, this.now);
-    this.table.record('n2', list, this.now);
-  }
-
-  /** Runs update rounds, applying proposals and answering Redis operations, until quiet. */
-  run(rounds = 50): void {
-    for (let i = 0; i < rounds; i++) {
-      this.now += 25;
-      const actions = this.engine.update({
-        now: this.now,
-        wallNow: 1_000_000 + this.now,
-        term: this.term,
-        leading: true,
-        voters: 3,
-        topology: this.topo,
-        observations: this.table,
-      });
-      for (const a of actions) this.execute(a);
-    }
-  }
-
-  private execute(a: EngineAction): void {
-    if (a.type === 'propose') {
-      this.proposed.push(a.command.type);
-      applyTopologyCommand(this.topo, a.command, this.term);
-    } else if (a.type === 'redis') {
-      this.sent.push({ node: a.node.id, op: a.op });
-      const v = this.views.get(a.node.id) as RedisObservation;
-      if (a.op.kind === 'promote')
-        this.see({
-          ...v,
-          role: 'master',
-          masterHost: null,
-          masterPort: null,
-          linkUp: null,
-          replId: 'hist-2',
-        });
-      if (a.op.kind === 'replicaof') {
-        const host = a.op.host;
-        const masterView = [...this.views.values()].find((x) => `h-${x.node}` === host);
-        this.see({
-          ...v,
-          role: 'slave',
-          masterHost: host,
-          masterPort: a.op.port,
-          linkUp: true,
-          sdown: false,
-          reachable: true,
-          replId: masterView?.replId ?? v.replId,
-        });
-      }
-      this.engine.redisDone(a.opId, { ok: true, view: this.views.get(a.node.id) });
-    }
-  }
-}
+import { Harness } from './harness.js';
 
 test('a master down for a quorum is failed over to the least-lagged replica, step by step', () => {
   const h = new Harness(topologyWithMaster());

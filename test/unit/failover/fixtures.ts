@@ -54,6 +54,7 @@ export function obs(node: string, fields: Partial<RedisObservation> = {}): Redis
     linkDownMs: null,
     offset: 1000,
     replId: 'hist-1',
+    replId2: null,
     runId: `run-${node}`,
     error: null,
     lastOkAgoMs: 10,

@@ -83,3 +83,23 @@ test('unreachable, priority 0, link down too long and non-replicas are rejected'
   const master = chooseCandidate({ ...base, views: new Map([['r3', obs('r3', { role: 'master' })]]) });
   assert.match(master.rows.find((r) => r.id === 'r3')?.reason ?? '', /not a replica/);
 });
+
+test('a replica a fresh INFO found off the history is rejected, whatever its older report says', () => {
+  const topo = topologyWithMaster();
+  const shard = { ...topo.shards.m, lostHistory: ['r3'] };
+  const input = {
+    shard,
+    from: 'r1',
+    views: new Map([
+      ['r2', obs('r2', { offset: 900 })],
+      ['r3', obs('r3', { offset: 1000 })],
+    ]),
+    masterOffset: 1000,
+    maxLinkDownMs: 10_000,
+  };
+  const report = chooseCandidate(input);
+  assert.equal(report.chosen, 'r2');
+  assert.match(report.rows.find((r) => r.id === 'r3')?.reason ?? '', /on another replication history/);
+  // The skipReplIdCheck bug switch ignores it as it ignores the replication id.
+  assert.equal(chooseCandidate({ ...input, skipReplIdCheck: true }).chosen, 'r3');
+});

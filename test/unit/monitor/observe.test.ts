@@ -202,9 +202,12 @@ describe('observe: consistency between ROLE and INFO', () => {
     assert.equal(o.role, 'master');
     assert.equal(o.replId, null);
     assert.equal(o.offset, 338);
+    assert.equal(o.replId2, null);
     s = onInfoReply(s, sample.promotedInfo, 120);
     o = view(s, 130);
     assert.equal(o.replId, 'd049e5b22cca1f74bc954afb1ca7fb7aa8ab6e25');
+    // The history it continued: what the failover checks after REPLICAOF NO ONE.
+    assert.equal(o.replId2, '838b3928e0b0aaed61c9ea4d12c5651fab8b4665');
   });
 
   test('a new connection forgets the old one’s ROLE and INFO (the node may have restarted)', () => {

@@ -149,12 +149,32 @@ describe('parseInfo on real replies', () => {
     assert.equal(i.masterLinkDownSinceSeconds, null);
   });
 
-  test('REPLICAOF NO ONE starts a new replication id', () => {
+  test('REPLICAOF NO ONE starts a new replication id; the one it had as a replica becomes master_replid2', () => {
     const before = value(parseInfo(sample.linkDownInfo));
     const after = value(parseInfo(sample.promotedInfo));
     assert.equal(after.role, 'master');
     assert.notEqual(after.masterReplId, before.masterReplId);
     assert.equal(after.masterReplOffset, before.slaveReplOffset);
+    assert.equal(after.masterReplId2, before.masterReplId);
+    assert.equal(after.secondReplOffset, 339);
+  });
+
+  test('master_replid2 of forty zeros (no previous history) and second_repl_offset -1 are read as none', () => {
+    for (const info of [sample.masterInfo, sample.replicaInfo, sample.neverConnectedInfo]) {
+      const i = value(parseInfo(info));
+      assert.equal(i.masterReplId2, null);
+      assert.equal(i.secondReplOffset, null);
+    }
+  });
+
+  test('a Redis without master_replid2 (before 4.0) parses, with no previous history', () => {
+    const text = (sample.promotedInfo as string).replace(
+      /master_replid2:[0-9a-f]+\r\n|second_repl_offset:\d+\r\n/g,
+      '',
+    );
+    const i = value(parseInfo(text));
+    assert.equal(i.masterReplId2, null);
+    assert.equal(i.secondReplOffset, null);
   });
 
   test('a Buffer and bare \\n line ends are read the same way', () => {
@@ -172,6 +192,16 @@ describe('parseInfo on garbage', () => {
     ['a line without a colon', `${master}garbage line\r\n`, /expected key:value/],
     ['a run id that is not 40 hex digits', master.replace(/run_id:[0-9a-f]+/, 'run_id:xyz'), /run_id/],
     ['a missing replication id', master.replace(/master_replid:[0-9a-f]+\r\n/, ''), /master_replid/],
+    [
+      'a second replication id that is not 40 hex digits',
+      master.replace(/master_replid2:[0-9a-f]+/, 'master_replid2:nope'),
+      /master_replid2/,
+    ],
+    [
+      'a second offset that is not a number',
+      master.replace(/second_repl_offset:-1/, 'second_repl_offset:x'),
+      /second_repl_offset/,
+    ],
     [
       'an offset that is not a number',
       master.replace(/master_repl_offset:\d+/, 'master_repl_offset:lots'),

@@ -1,0 +1,128 @@
+// The vocabulary the failover engine shares with its parts (switchover.ts, promotion.ts) and
+// with the shells that run its actions (driver.ts, the monitor's admin operations, the
+// simulator): Redis operations and their results, the actions, the input of one update, and
+// the narrow view of the engine (EngineCore) that its parts act through. Pure.
+import type { NodeId } from '../raft/types.js';
+import type { FailoverBugs } from './bugs.js';
+import type { ObservationTable } from './observations.js';
+import type { Topology } from './topology.js';
+import type {
+  CandidateReport,
+  RedisNodeSpec,
+  RedisObservation,
+  ShardState,
+  TopologyCommand,
+} from './types.js';
+
+export type RedisOp =
+  | { readonly kind: 'promote' }
+  | { readonly kind: 'inspect' }
+  | {
+      readonly kind: 'replicaof';
+      readonly host: string;
+      readonly port: number;
+      readonly killClients: boolean;
+    }
+  | { readonly kind: 'pause'; readonly ms: number }
+  | { readonly kind: 'unpause' };
+
+export interface RedisOpResult {
+  readonly ok: boolean;
+  readonly error?: string;
+  /** Present for inspect: the node's role, offset and replication id right now. */
+  readonly view?: RedisObservation;
+}
+
+export type EngineAction =
+  | { readonly type: 'propose'; readonly command: TopologyCommand }
+  | {
+      readonly type: 'redis';
+      readonly opId: number;
+      readonly shard: string;
+      readonly node: RedisNodeSpec;
+      readonly op: RedisOp;
+    }
+  | {
+      readonly type: 'event';
+      readonly name: string;
+      readonly shard: string;
+      readonly detail: Record<string, unknown>;
+    }
+  | { readonly type: 'switchover-done'; readonly requestId: number; readonly result: SwitchoverResult };
+
+export interface EngineInput {
+  /** Leader's monotonic ms, and wall-clock ms (only for what is committed and shown). */
+  readonly now: number;
+  readonly wallNow: number;
+  readonly term: number;
+  /** Leader of `term` and its no-op committed: it may act. */
+  readonly leading: boolean;
+  readonly voters: number;
+  readonly topology: Topology;
+  readonly observations: ObservationTable;
+}
+
+export interface SwitchoverResult {
+  readonly ok: boolean;
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly report: DrillReport;
+}
+
+export interface DrillReport {
+  readonly shard: string;
+  readonly dryRun: boolean;
+  readonly from: string | null;
+  readonly to: string | null;
+  readonly epoch: number | null;
+  readonly candidates: CandidateReport | null;
+  readonly writePauseMs: number | null;
+  readonly masterOffset: number | null;
+  readonly targetOffset: number | null;
+  readonly repointed: readonly string[];
+  readonly stepsMs: Readonly<Record<string, number>>;
+}
+
+/** Redis operations are retried at most this often per node. */
+export const OP_RETRY_MS = 300;
+/** Polls (INFO during a sequence) repeat at most this often. */
+export const POLL_MS = 10;
+/** An operation with no answer after this long is considered lost. */
+export const OP_TIMEOUT_MS = 3000;
+
+/** The last Redis operation sent to one node, and its result once known. */
+export interface OpState {
+  readonly opId: number;
+  readonly op: RedisOp['kind'];
+  readonly sentAt: number;
+  result?: RedisOpResult;
+}
+
+/** What the engine's parts may do: everything goes through the engine's one action list. */
+export interface EngineCore {
+  readonly selfId: NodeId;
+  readonly bugs: FailoverBugs;
+  /** The last operation sent to `node` of `shard` (one at a time per node). */
+  lastOp(shard: string, node: string): OpState | undefined;
+  /** The id the next operation will get: every operation sent before has a lower one. */
+  peekOpId(): number;
+  /**
+   * Sends a Redis operation to a node: one at a time per node, and the same kind again only
+   * after minGapMs (retries), 0 for the next step of a sequence. Returns whether it was sent.
+   */
+  redis(input: EngineInput, shard: string, node: RedisNodeSpec, op: RedisOp, minGapMs?: number): boolean;
+  /** Proposes a command, not twice in a row within a while. */
+  propose(input: EngineInput, shard: string, command: TopologyCommand): void;
+  event(name: string, shard: string, detail: Record<string, unknown>): void;
+  switchoverDone(requestId: number, result: SwitchoverResult): void;
+  /** The candidate report against the master `from`, as the engine builds it. */
+  report(input: EngineInput, shard: ShardState, from: string | null): CandidateReport;
+  /** The best current view of every node of the shard (null: no fresh reachable report). */
+  views(input: EngineInput, shard: ShardState): Map<string, RedisObservation | null>;
+}
+
+export type FailoverInFlight = NonNullable<ShardState['failover']>;
+
+/** Whether a view shows a replica of this master. */
+export function pointsAt(v: RedisObservation | null | undefined, master: RedisNodeSpec): boolean {
+  return !!v && v.role === 'slave' && v.masterHost === master.host && v.masterPort === master.port;
+}

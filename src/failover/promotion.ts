@@ -1,0 +1,199 @@
+// The promotion step of an automatic failover (and of an operator's), verified against the
+// shard's replication history (DESIGN.md 4.4, 4.5, 7 invariant 4). The candidate was chosen on
+// observations up to one INFO interval old; a replica may have full-synced from the failed
+// master in the meantime, if that master restarted empty (Redis replicas reconnect by
+// themselves within about a second), and then holds nothing of the history. So the step reads
+// a fresh INFO before REPLICAOF NO ONE (master_replid must still be the shard's history) and
+// after it (master_replid2, the history the new master continued, must be the shard's): a
+// replica that resynced in between carries the empty master's id there instead. A candidate
+// that fails either check is never published: its attempt is aborted and the next candidate
+// is tried at once. When no replica is left on the history, the restarted master is kept.
+// Pure: it acts through EngineCore.
+import { OP_RETRY_MS, type EngineCore, type EngineInput, type FailoverInFlight } from './engine-types.js';
+import type {
+  CandidateReport,
+  RedisNodeSpec,
+  RedisObservation,
+  ShardState,
+  TopologyCommand,
+} from './types.js';
+
+export type CandidateVerdict =
+  /** A replica still on the history: send REPLICAOF NO ONE. */
+  | { readonly kind: 'promote' }
+  /** A master that continued the history: commit Promoted with its new replication id. */
+  | { readonly kind: 'promoted'; readonly replId: string | null }
+  /** Off the history, found before or after REPLICAOF NO ONE: abort this attempt. */
+  | { readonly kind: 'lost'; readonly when: 'before' | 'after'; readonly reason: string }
+  /** The node's role is unknown: look again. */
+  | { readonly kind: 'unknown' };
+
+/**
+ * Judges a fresh INFO of the candidate against the shard's history. `verify` false (no known
+ * history, an operator who accepted data loss, the skipReplIdCheck bug) accepts any history.
+ */
+export function judgeCandidate(
+  node: string,
+  view: RedisObservation,
+  history: string | null,
+  verify: boolean,
+): CandidateVerdict {
+  const check = verify && history !== null;
+  if (view.role === 'master') {
+    if (!check || view.replId2 === history) return { kind: 'promoted', replId: view.replId };
+    return {
+      kind: 'lost',
+      when: 'after',
+      reason:
+        `${node} was promoted from another replication history: its master_replid2 is ` +
+        `${view.replId2 ?? 'unset'}, not the shard's ${history} (it had full-synced from another master ` +
+        'just before REPLICAOF NO ONE); it is made a replica of the next master',
+    };
+  }
+  if (view.role !== 'slave') return { kind: 'unknown' };
+  if (!check || view.replId === history) return { kind: 'promote' };
+  const from = view.masterHost !== null ? ` from ${view.masterHost}:${view.masterPort}` : '';
+  return {
+    kind: 'lost',
+    when: 'before',
+    reason:
+      `${node} left the replication history before REPLICAOF NO ONE: its master_replid is ` +
+      `${view.replId ?? 'unknown'}, not the shard's ${history} (it full-synced${from})`,
+  };
+}
+
+/**
+ * Replicas known off the shard's history: found so at promotion (lostHistory), or, when the
+ * master restarted empty (`restarted`), reported on another history (they resynced from it;
+ * a replication id never comes back to a history its master left).
+ */
+export function resyncedReplicas(
+  shard: ShardState,
+  views: ReadonlyMap<string, RedisObservation | null>,
+  restarted: boolean,
+): string[] {
+  const lost = new Set(shard.lostHistory ?? []);
+  return shard.nodes
+    .filter((n) => n.id !== shard.master)
+    .filter((n) => {
+      if (lost.has(n.id)) return true;
+      const v = views.get(n.id);
+      return restarted && shard.replId !== null && !!v?.replId && v.replId !== shard.replId;
+    })
+    .map((n) => n.id);
+}
+
+/**
+ * The master restarted empty and no replica is eligible. When every other node is known off
+ * the history, none holds more than the restarted master does (they copied it), so it stays
+ * master and its new history becomes the shard's, rather than leave the shard without a master
+ * or promote a copy of it that may lag (Sentinel, which has no history check, keeps the
+ * restarted master too). While any replica's history is unknown (unreachable, no INFO yet),
+ * null: it may still hold the data, and the failover waits for it.
+ */
+export function keepRestartedMaster(
+  shard: ShardState,
+  views: ReadonlyMap<string, RedisObservation | null>,
+  report: CandidateReport,
+  wallNow: number,
+  detectedAt: number,
+): Extract<TopologyCommand, { type: 'masterKept' }> | null {
+  const master = shard.master;
+  const mv = master !== null ? views.get(master) : null;
+  if (master === null || !mv || mv.role !== 'master' || mv.replId === null || mv.replId === shard.replId)
+    return null;
+  const replicas = shard.nodes.filter((n) => n.id !== master).map((n) => n.id);
+  const resynced = resyncedReplicas(shard, views, true);
+  if (replicas.length === 0 || resynced.length !== replicas.length) return null;
+  return {
+    type: 'masterKept',
+    shard: shard.name,
+    epoch: shard.epoch + 1,
+    master,
+    replId: mv.replId,
+    resynced,
+    reason:
+      `no replica keeps the replication history: ${resynced.join(', ')} resynced from ${master} after it ` +
+      `restarted (new run id, replication offset back to ${mv.offset ?? '?'}), so none holds more than it does; ` +
+      `${master} stays master and its new replication history ${mv.replId} becomes the shard's ` +
+      '(writes it had not persisted before the restart are lost)',
+    report,
+    at: wallNow,
+    detectedAt,
+  };
+}
+
+/** The promotion step of failovers (not switchovers), one attempt per epoch. */
+export class FailoverPromotion {
+  /** Per shard: the epoch being promoted, and the first operation id of this attempt. */
+  private readonly attempts = new Map<string, { epoch: number; since: number }>();
+
+  constructor(private readonly core: EngineCore) {}
+
+  reset(): void {
+    this.attempts.clear();
+  }
+
+  /**
+   * FailoverStarted is committed: fresh INFO, REPLICAOF NO ONE, fresh INFO, Promoted. Only
+   * answers to operations of this attempt count (an older INFO may predate the resync).
+   */
+  step(input: EngineInput, shard: ShardState, f: FailoverInFlight, to: RedisNodeSpec): void {
+    const core = this.core;
+    if (input.wallNow - f.startedAt > shard.settings.failoverTimeoutMs) {
+      core.propose(input, shard.name, {
+        type: 'failoverAborted',
+        shard: shard.name,
+        epoch: f.epoch,
+        reason: `promotion of ${to.id} timed out`,
+        at: input.wallNow,
+      });
+      return;
+    }
+    let attempt = this.attempts.get(shard.name);
+    if (!attempt || attempt.epoch !== f.epoch) {
+      this.attempts.set(shard.name, (attempt = { epoch: f.epoch, since: core.peekOpId() }));
+    }
+    const st = core.lastOp(shard.name, to.id);
+    const mine = st && st.opId >= attempt.since ? st : undefined;
+    const view = mine?.op === 'inspect' && mine.result?.ok ? mine.result.view : undefined;
+    if (view) {
+      const verify = !core.bugs.skipReplIdCheck && f.allowDataLoss !== true;
+      const verdict = judgeCandidate(to.id, view, shard.replId, verify);
+      switch (verdict.kind) {
+        case 'promote':
+          core.redis(input, shard.name, to, { kind: 'promote' }, 0);
+          return;
+        case 'promoted':
+          core.propose(input, shard.name, {
+            type: 'promoted',
+            shard: shard.name,
+            epoch: f.epoch,
+            replId: verdict.replId,
+            at: input.wallNow,
+          });
+          return;
+        case 'lost':
+          core.propose(input, shard.name, {
+            type: 'failoverAborted',
+            shard: shard.name,
+            epoch: f.epoch,
+            reason: verdict.reason,
+            at: input.wallNow,
+            lostHistory: [to.id],
+          });
+          return;
+        case 'unknown':
+          break;
+      }
+    }
+    if (mine?.op === 'promote' && mine.result) {
+      // Whether it worked or not, a fresh INFO says where the node stands now.
+      if (!mine.result.ok && input.now - mine.sentAt < OP_RETRY_MS) return;
+      core.redis(input, shard.name, to, { kind: 'inspect' }, 0);
+      return;
+    }
+    // The first look of this attempt, or the last one failed or was inconclusive: (again) INFO.
+    core.redis(input, shard.name, to, { kind: 'inspect' }, mine ? OP_RETRY_MS : 0);
+  }
+}

@@ -1,0 +1,502 @@
+// Planned switchovers and operators' failovers (DESIGN.md 4.7, 5.2), the part of the failover
+// engine that works from a request: preflight, write pause, catch-up, the decision, and the
+// promotion step of a switchover (promote the target, demote the old master, then Promoted).
+// Pure like the engine it belongs to: it acts only through EngineCore's action list.
+import { detectOdown } from './detect.js';
+import {
+  OP_RETRY_MS,
+  POLL_MS,
+  type DrillReport,
+  type EngineCore,
+  type EngineInput,
+  type FailoverInFlight,
+  type SwitchoverResult,
+} from './engine-types.js';
+import { nodeOf } from './topology.js';
+import type { CandidateReport, RedisNodeSpec, ShardState, TimelineMs } from './types.js';
+
+/** How long a switchover's preflight waits for replicas' reports to settle before refusing. */
+const SETTLE_MS = 3000;
+/** A switchover target further behind than this is waited for before writes are paused. */
+const PRE_PAUSE_LAG_BYTES = 1 << 20;
+/** How long writes may stay paused while the target catches up, at most. */
+const catchUpLimitMs = (shard: ShardState): number => Math.min(5000, shard.settings.failoverTimeoutMs / 2);
+
+export interface SwitchoverRequest {
+  readonly requestId: number;
+  readonly shard: string;
+  readonly to: string | null;
+  /** An operator's failover: no write pause, no catch-up; may lose writes only if allowed. */
+  readonly forced: { readonly allowDataLoss: boolean } | null;
+  readonly requestedAt: number;
+  readonly deadline: number;
+  phase: 'forcing' | 'pausing' | 'catching-up' | 'committing';
+  target: string | null;
+  from: string | null;
+  pausedAt: number | null;
+  masterOffset: number | null;
+  targetOffset: number | null;
+  steps: Record<string, number>;
+  epoch: number | null;
+  report: CandidateReport | null;
+}
+
+/** The switchover requests of one leadership term, one per shard at most. */
+export class Switchovers {
+  private readonly requests = new Map<string, SwitchoverRequest>();
+
+  constructor(private readonly core: EngineCore) {}
+
+  /** Leadership was lost: every request fails (the next leader knows nothing of them). */
+  reset(): void {
+    for (const r of this.requests.values()) {
+      this.core.switchoverDone(
+        r.requestId,
+        this.fail(r, 'not_leader', 'leadership changed during the switchover'),
+      );
+    }
+    // A write pause this leader set is left to expire by itself (CLIENT PAUSE has a timeout):
+    // without the lease, an UNPAUSE could land in the middle of the next leader's own switchover
+    // and let the master take writes that the promotion would then lose.
+    this.requests.clear();
+  }
+
+  /** Requests for shards that were removed fail. */
+  dropRemoved(input: EngineInput): void {
+    for (const r of [...this.requests.values()]) {
+      if (!input.topology.shards[r.shard])
+        this.finishSwitchover(r, this.fail(r, 'not_found', `no shard ${r.shard}`));
+    }
+  }
+
+  /** Runs the request of a shard with no failover in flight; false when there is none. */
+  step(input: EngineInput, shard: ShardState): boolean {
+    const r = this.requests.get(shard.name);
+    if (!r) return false;
+    this.run(input, shard, r);
+    return true;
+  }
+
+  /** A switchover (or an operator's failover, `forced`) of a shard; one per shard at a time. */
+  request(
+    requestId: number,
+    shard: string,
+    to: string | null,
+    now: number,
+    timeoutMs: number,
+    forced: SwitchoverRequest['forced'] = null,
+  ): void {
+    if (this.requests.has(shard)) {
+      this.core.switchoverDone(
+        requestId,
+        failed(shard, 'busy', 'a switchover of this shard is already running'),
+      );
+      return;
+    }
+    this.requests.set(shard, {
+      requestId,
+      shard,
+      to,
+      forced,
+      requestedAt: now,
+      deadline: now + timeoutMs,
+      phase: forced ? 'forcing' : 'pausing',
+      target: null,
+      from: null,
+      pausedAt: null,
+      masterOffset: null,
+      targetOffset: null,
+      steps: {},
+      epoch: null,
+      report: null,
+    });
+  }
+
+  /**
+   * A switchover's FailoverStarted is committed. The leader that paused the old master promotes
+   * the target, verifies it, then demotes the old master (a replica refuses writes for good, as
+   * with Redis' own FAILOVER), and only then proposes Promoted: Promoted may commit long after it
+   * was proposed (a partition, then a later leader commits it with its no-op), by when the pause
+   * has run out and the old master, still the committed master, has taken writes the target
+   * lacks (the simulator found 72 acknowledged writes lost that way, seed 690).
+   * Once the old master is a replica the switchover only goes forward, whoever leads: aborting
+   * would leave the committed master a replica of a master nobody knows (seeds 403, 231). Without the
+   * pause (the request timed out, the pause ran out, a new leader) it is aborted, but only on a
+   * fresh INFO that shows the old master still a master: a promotion sent before the pause ran
+   * out may land after the abort (seed 833), and reconciliation then demotes that target again.
+   * Past twice the timeout the observers settle it: an old master they see down or demoted
+   * counts as demoted, and the switchover goes forward even to a target that is not master.
+   */
+  promoteStep(
+    input: EngineInput,
+    shard: ShardState,
+    f: FailoverInFlight,
+    from: RedisNodeSpec,
+    to: RedisNodeSpec,
+  ): void {
+    const ts = this.core.lastOp(shard.name, to.id);
+    const fs = this.core.lastOp(shard.name, from.id);
+    const toView = ts?.op === 'inspect' && ts.result?.ok ? ts.result.view : undefined;
+    const fromView = fs?.op === 'inspect' && fs.result?.ok ? fs.result.view : undefined;
+    const elapsed = input.wallNow - f.startedAt;
+    const timeoutMs = shard.settings.failoverTimeoutMs;
+    // Past twice the timeout, what the observers see settles it when no INFO of ours can: a
+    // demotion happened within the first timeout, and a dead old master is objectively down.
+    const late = elapsed > 2 * timeoutMs;
+    const seen = late ? this.core.views(input, shard).get(from.id) : null;
+    const demoted =
+      (fs?.op === 'replicaof' && fs.result?.ok === true) ||
+      fromView?.role === 'slave' ||
+      (late &&
+        fromView === undefined &&
+        (seen?.role === 'slave' || detectOdown(shard, input.observations, input.now, input.voters).odown));
+    const abort = (reason: string): void => {
+      this.core.redis(input, shard.name, from, { kind: 'unpause' }, 0); // whatever paused it, release it
+      this.core.propose(input, shard.name, {
+        type: 'failoverAborted',
+        shard: shard.name,
+        epoch: f.epoch,
+        reason,
+        at: input.wallNow,
+      });
+    };
+    if (demoted && toView?.role === 'master') {
+      this.core.propose(input, shard.name, {
+        type: 'promoted',
+        shard: shard.name,
+        epoch: f.epoch,
+        replId: toView.replId,
+        at: input.wallNow,
+      });
+      return;
+    }
+    if (elapsed <= timeoutMs && this.writePauseHeld(input, shard, f.epoch)) {
+      if (ts?.op === 'promote' && ts.result?.ok) {
+        this.core.redis(input, shard.name, to, { kind: 'inspect' }, 0);
+      } else if (toView?.role === 'master') {
+        const retry = fs?.op === 'replicaof' && fs.result !== undefined;
+        this.core.redis(
+          input,
+          shard.name,
+          from,
+          { kind: 'replicaof', host: to.host, port: to.port, killClients: true },
+          retry ? OP_RETRY_MS : 0,
+        );
+      } else if (ts?.op === 'inspect' && ts.result?.ok) {
+        this.core.redis(input, shard.name, to, { kind: 'promote' }, 0); // not master yet: send it again
+      } else {
+        this.core.redis(input, shard.name, to, { kind: 'promote' });
+      }
+      return;
+    }
+    if (fromView?.role === 'master' || (late && fromView === undefined && seen?.role === 'master')) {
+      abort(
+        elapsed > timeoutMs
+          ? `promotion of ${to.id} timed out`
+          : `the write pause on ${from.id} is not held any more (the switchover timed out, or leadership changed)`,
+      );
+      return;
+    }
+    if (!demoted) {
+      this.core.redis(input, shard.name, from, { kind: 'inspect' }, POLL_MS); // where does the old master stand?
+      return;
+    }
+    // The old master refuses writes (or is gone): forward once the target shows as master. A
+    // target still not one past twice the timeout is committed all the same, its history
+    // unknown: it is then down like any failed master and detect() fails it over to the best
+    // replica (the demoted old master among them), where an abort would leave no master at all.
+    if (late && ts?.op === 'inspect' && ts.result) {
+      this.core.propose(input, shard.name, {
+        type: 'promoted',
+        shard: shard.name,
+        epoch: f.epoch,
+        replId: null,
+        at: input.wallNow,
+      });
+    } else {
+      this.core.redis(input, shard.name, to, { kind: 'inspect' }, POLL_MS);
+    }
+  }
+
+  /** This leader paused the old master for this switchover, and the pause has not run out. */
+  private writePauseHeld(input: EngineInput, shard: ShardState, epoch: number): boolean {
+    const r = this.requests.get(shard.name);
+    return (
+      r !== undefined &&
+      r.epoch === epoch &&
+      r.pausedAt !== null &&
+      input.now < r.pausedAt + shard.settings.failoverTimeoutMs
+    );
+  }
+
+  /** A switchover paused the old master's writers: release them (their writes now fail over). */
+  releasePausedMaster(input: EngineInput, shard: ShardState, f: FailoverInFlight): boolean {
+    const sw = this.requests.get(shard.name);
+    const from = nodeOf(shard, f.from);
+    if (!sw || sw.epoch !== f.epoch || sw.pausedAt === null || !from) return true;
+    const st = this.core.lastOp(shard.name, from.id);
+    if (st?.op === 'unpause' && st.result) return true;
+    this.core.redis(input, shard.name, from, { kind: 'unpause' }, 0);
+    return false;
+  }
+
+  private run(input: EngineInput, shard: ShardState, r: SwitchoverRequest): void {
+    const master = nodeOf(shard, shard.master) as RedisNodeSpec;
+    if (input.now > r.deadline) {
+      this.abortSwitchover(input, shard, r, 'timeout', `switchover timed out in phase ${r.phase}`);
+      return;
+    }
+    if (r.phase === 'forcing') {
+      this.forceFailover(input, shard, r);
+      return;
+    }
+    if (r.phase === 'pausing') {
+      const report = this.core.report(input, shard, shard.master);
+      r.report = report;
+      const target = r.to ?? report.chosen;
+      const row = report.rows.find((x) => x.id === target);
+      if (!target || !row?.eligible) {
+        // Right after a failover or switchover the replicas' reports lag behind (a resync, the
+        // probes dropped by CLIENT KILL, an INFO not yet refreshed): give them a moment first.
+        const settling =
+          !!row &&
+          /unreachable|replication history|link to the master|offset unknown|subjectively down/.test(
+            row.reason,
+          );
+        if (settling && input.now - r.requestedAt < SETTLE_MS) return;
+        const why = target
+          ? `${target} is not eligible: ${row?.reason ?? 'not a node of this shard'}`
+          : 'no eligible replica';
+        this.finishSwitchover(r, this.fail(r, 'no_candidate', why));
+        return;
+      }
+      r.target = target;
+      r.from = master.id;
+      // Wait (bounded) for a lagging target before pausing writes, so the pause stays short.
+      if (
+        (row.lagBytes ?? 0) > PRE_PAUSE_LAG_BYTES &&
+        input.now - r.requestedAt < (r.deadline - r.requestedAt) / 2
+      )
+        return;
+      const st = this.core.lastOp(shard.name, master.id);
+      if (st?.op === 'pause' && st.result?.ok) {
+        r.pausedAt = st.sentAt;
+        r.steps.preflight = Math.round(st.sentAt - r.requestedAt);
+        r.phase = 'catching-up';
+      } else if (st?.op === 'pause' && st.result && !st.result.ok) {
+        this.finishSwitchover(
+          r,
+          this.fail(r, 'redis_error', `CLIENT PAUSE on ${master.id} failed: ${st.result.error}`),
+        );
+      } else if (st?.op !== 'pause') {
+        this.core.redis(
+          input,
+          shard.name,
+          master,
+          { kind: 'pause', ms: shard.settings.failoverTimeoutMs },
+          0,
+        );
+      }
+      return;
+    }
+    if (r.phase === 'catching-up') {
+      const target = nodeOf(shard, r.target) as RedisNodeSpec;
+      const ms = this.core.lastOp(shard.name, master.id);
+      const ts = this.core.lastOp(shard.name, target.id);
+      if (ms?.op === 'inspect' && ms.result?.view?.offset != null) r.masterOffset = ms.result.view.offset;
+      if (ts?.op === 'inspect' && ts.result?.view?.offset != null) r.targetOffset = ts.result.view.offset;
+      const caughtUp = r.masterOffset !== null && r.targetOffset !== null && r.targetOffset >= r.masterOffset;
+      if (caughtUp || this.core.bugs.switchoverSkipsCatchUp) {
+        r.steps.catchUp = Math.round(input.now - (r.pausedAt ?? input.now));
+        r.phase = 'committing';
+      } else if (input.now - (r.pausedAt ?? input.now) > catchUpLimitMs(shard)) {
+        this.abortSwitchover(
+          input,
+          shard,
+          r,
+          'catch_up_timeout',
+          `${target.id} did not catch up with the paused master within ${catchUpLimitMs(shard)} ms`,
+        );
+        return;
+      } else {
+        this.core.redis(input, shard.name, master, { kind: 'inspect' }, ms?.op === 'inspect' ? POLL_MS : 0);
+        this.core.redis(input, shard.name, target, { kind: 'inspect' }, ts?.op === 'inspect' ? POLL_MS : 0);
+        return;
+      }
+    }
+    if (r.phase === 'committing') {
+      if (r.forced) return; // proposed once; the topology takes it from here
+      r.epoch = shard.epoch + 1;
+      this.core.propose(input, shard.name, {
+        type: 'failoverStarted',
+        shard: shard.name,
+        epoch: r.epoch,
+        kind: 'switchover',
+        from: shard.master,
+        to: r.target as string,
+        report: r.report as CandidateReport,
+        at: input.wallNow,
+        detectedAt: input.wallNow,
+      });
+    }
+  }
+
+  /**
+   * An operator's failover to a named node (`raftinel failover`): no write pause. Refused while
+   * the master still answers, or when the target would lose data, unless allowDataLoss.
+   */
+  private forceFailover(input: EngineInput, shard: ShardState, r: SwitchoverRequest): void {
+    const report = this.core.report(input, shard, shard.master);
+    r.report = report;
+    r.from = shard.master;
+    const row = report.rows.find((x) => x.id === r.to);
+    const allow = r.forced?.allowDataLoss === true;
+    if (!row) {
+      this.finishSwitchover(
+        r,
+        this.fail(r, 'no_candidate', `${r.to ?? '(none)'} is not a replica of ${shard.name}`),
+      );
+      return;
+    }
+    const lossy =
+      /behind|another replication history|link to the master down/.test(row.reason) ||
+      (row.lagBytes ?? 0) > 0;
+    if (!row.eligible && !(allow && lossy)) {
+      this.finishSwitchover(r, this.fail(r, 'no_candidate', `${row.id} is not eligible: ${row.reason}`));
+      return;
+    }
+    const masterView = shard.master
+      ? input.observations.best(
+          shard.name,
+          shard.master,
+          input.now,
+          2 * shard.settings.downAfterMs,
+          this.core.selfId,
+        )
+      : null;
+    if (!allow && masterView && !masterView.sdown) {
+      this.finishSwitchover(
+        r,
+        this.fail(
+          r,
+          'master_up',
+          `the master ${shard.master} is up: use a switchover (raftinel promote), or allow data loss`,
+        ),
+      );
+      return;
+    }
+    if (!allow && lossy) {
+      this.finishSwitchover(
+        r,
+        this.fail(r, 'data_loss', `${row.id} would lose data (${row.reason}); allow data loss to go ahead`),
+      );
+      return;
+    }
+    r.target = row.id;
+    r.epoch = shard.epoch + 1;
+    r.phase = 'committing';
+    this.core.propose(input, shard.name, {
+      type: 'failoverStarted',
+      shard: shard.name,
+      epoch: r.epoch,
+      kind: 'failover',
+      from: shard.master,
+      to: row.id,
+      report,
+      at: input.wallNow,
+      detectedAt: input.wallNow,
+      // Only the operator's allowance let this target through: the promotion step does not
+      // verify its history (an eligible target is verified like any other).
+      ...(!row.eligible ? { allowDataLoss: true } : {}),
+    });
+  }
+
+  /** Called when the topology shows the switchover's epoch ended (or aborted). */
+  switchoverApplied(
+    shardName: string,
+    epoch: number,
+    ok: boolean,
+    repointed: readonly string[],
+    now: number,
+    reason?: string,
+    timeline?: TimelineMs,
+  ): void {
+    const r = this.requests.get(shardName);
+    if (!r || r.epoch !== epoch) return;
+    if (timeline?.promoted !== undefined && timeline.committed !== undefined)
+      r.steps.promote = timeline.promoted - timeline.committed;
+    if (timeline?.ended !== undefined && timeline.promoted !== undefined)
+      r.steps.repoint = timeline.ended - timeline.promoted;
+    r.steps.total = Math.round(now - r.requestedAt);
+    const report: DrillReport = {
+      ...this.drillReport(r),
+      repointed,
+      writePauseMs: r.pausedAt !== null ? Math.round(now - r.pausedAt) : null,
+    };
+    this.finishSwitchover(
+      r,
+      ok
+        ? { ok: true, report }
+        : { ok: false, error: { code: 'aborted', message: reason ?? 'aborted' }, report },
+    );
+  }
+
+  private abortSwitchover(
+    input: EngineInput,
+    shard: ShardState,
+    r: SwitchoverRequest,
+    code: string,
+    message: string,
+  ): void {
+    if (r.pausedAt !== null) {
+      const master = nodeOf(shard, shard.master) as RedisNodeSpec;
+      this.core.redis(input, shard.name, master, { kind: 'unpause' }, 0);
+    }
+    this.finishSwitchover(r, this.fail(r, code, message));
+  }
+
+  private finishSwitchover(r: SwitchoverRequest, result: SwitchoverResult): void {
+    this.requests.delete(r.shard);
+    this.core.switchoverDone(r.requestId, result);
+  }
+
+  private fail(r: SwitchoverRequest, code: string, message: string): SwitchoverResult {
+    return { ok: false, error: { code, message }, report: this.drillReport(r) };
+  }
+
+  private drillReport(r: SwitchoverRequest): DrillReport {
+    return {
+      shard: r.shard,
+      dryRun: false,
+      from: r.from,
+      to: r.target,
+      epoch: r.epoch,
+      candidates: r.report,
+      writePauseMs: null,
+      masterOffset: r.masterOffset,
+      targetOffset: r.targetOffset,
+      repointed: [],
+      stepsMs: r.steps,
+    };
+  }
+}
+
+export function failed(shard: string, code: string, message: string): SwitchoverResult {
+  return {
+    ok: false,
+    error: { code, message },
+    report: {
+      shard,
+      dryRun: false,
+      from: null,
+      to: null,
+      epoch: null,
+      candidates: null,
+      writePauseMs: null,
+      masterOffset: null,
+      targetOffset: null,
+      repointed: [],
+      stepsMs: {},
+    },
+  };
+}

@@ -1,0 +1,103 @@
+// The failover engine, stepped by hand: proposals are "committed" at once into the topology,
+// Redis operations are answered by fake nodes, observations are written into the table.
+// `truth` is what each fake node is right now (inspect answers it); the table holds what the
+// observers reported, which may lag behind (`see` updates both, `change` only the truth).
+import type { FailoverBugs } from '../../../src/failover/bugs.js';
+import { FailoverEngine, type EngineAction, type RedisOp } from '../../../src/failover/engine.js';
+import { ObservationTable } from '../../../src/failover/observations.js';
+import { applyTopologyCommand, type Topology } from '../../../src/failover/topology.js';
+import type { RedisObservation, TopologyCommand } from '../../../src/failover/types.js';
+
+export class Harness {
+  readonly engine: FailoverEngine;
+  readonly table = new ObservationTable();
+  readonly sent: { node: string; op: RedisOp }[] = [];
+  readonly proposed: string[] = [];
+  readonly commands: TopologyCommand[] = [];
+  now = 0;
+  term = 2;
+  readonly truth = new Map<string, RedisObservation>();
+  /** Runs just before a Redis operation reaches its node (a resync racing the promotion). */
+  beforeOp: ((node: string, op: RedisOp) => void) | null = null;
+  private nextHistory = 2;
+
+  constructor(
+    readonly topo: Topology,
+    bugs: FailoverBugs = {},
+  ) {
+    this.engine = new FailoverEngine('n1', bugs);
+  }
+
+  /** Both observers report these, and they are the nodes' truth. */
+  see(...list: RedisObservation[]): void {
+    for (const o of list) this.truth.set(o.node, o);
+    this.table.record('n1', list, this.now);
+    this.table.record('n2', list, this.now);
+  }
+
+  /** The node changes; the observers have not seen it yet (their INFO is older). */
+  change(node: string, fields: Partial<RedisObservation>): void {
+    this.truth.set(node, { ...(this.truth.get(node) as RedisObservation), ...fields });
+  }
+
+  /** Runs update rounds, applying proposals and answering Redis operations, until quiet. */
+  run(rounds = 50): void {
+    for (let i = 0; i < rounds; i++) {
+      this.now += 25;
+      const actions = this.engine.update({
+        now: this.now,
+        wallNow: 1_000_000 + this.now,
+        term: this.term,
+        leading: true,
+        voters: 3,
+        topology: this.topo,
+        observations: this.table,
+      });
+      for (const a of actions) this.execute(a);
+    }
+  }
+
+  /** The Redis operations sent, as "node op" (replicaof with its target host). */
+  ops(): string[] {
+    return this.sent.map((x) => `${x.node} ${x.op.kind}${x.op.kind === 'replicaof' ? ` ${x.op.host}` : ''}`);
+  }
+
+  private execute(a: EngineAction): void {
+    if (a.type === 'propose') {
+      this.proposed.push(a.command.type);
+      this.commands.push(a.command);
+      applyTopologyCommand(this.topo, a.command, this.term);
+    } else if (a.type === 'redis') {
+      this.sent.push({ node: a.node.id, op: a.op });
+      this.beforeOp?.(a.node.id, a.op);
+      const v = this.truth.get(a.node.id) as RedisObservation;
+      if (a.op.kind === 'promote' && v.role !== 'master') {
+        // REPLICAOF NO ONE: a new history; the one it had as a replica becomes master_replid2.
+        this.see({
+          ...v,
+          role: 'master',
+          masterHost: null,
+          masterPort: null,
+          linkUp: null,
+          replId: `hist-${this.nextHistory++}`,
+          replId2: v.replId,
+        });
+      }
+      if (a.op.kind === 'replicaof') {
+        const host = a.op.host;
+        const masterView = [...this.truth.values()].find((x) => `h-${x.node}` === host);
+        this.see({
+          ...v,
+          role: 'slave',
+          masterHost: host,
+          masterPort: a.op.port,
+          linkUp: true,
+          sdown: false,
+          reachable: true,
+          replId: masterView?.replId ?? v.replId,
+        });
+      }
+      this.engine.redisDone(a.opId, { ok: true, view: this.truth.get(a.node.id) });
+    }
+  }
+}
