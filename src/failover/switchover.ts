@@ -36,6 +36,9 @@ export interface SwitchoverRequest {
   pausedAt: number | null;
   masterOffset: number | null;
   targetOffset: number | null;
+  /** The replication ids of the paused master and the target, from the catch-up INFOs. */
+  masterReplId: string | null;
+  targetReplId: string | null;
   steps: Record<string, number>;
   epoch: number | null;
   report: CandidateReport | null;
@@ -106,6 +109,8 @@ export class Switchovers {
       pausedAt: null,
       masterOffset: null,
       targetOffset: null,
+      masterReplId: null,
+      targetReplId: null,
       steps: {},
       epoch: null,
       report: null,
@@ -305,7 +310,14 @@ export class Switchovers {
       const ts = this.core.lastOp(shard.name, target.id);
       if (ms?.op === 'inspect' && ms.result?.view?.offset != null) r.masterOffset = ms.result.view.offset;
       if (ts?.op === 'inspect' && ts.result?.view?.offset != null) r.targetOffset = ts.result.view.offset;
-      const caughtUp = r.masterOffset !== null && r.targetOffset !== null && r.targetOffset >= r.masterOffset;
+      if (ms?.op === 'inspect' && ms.result?.view) r.masterReplId = ms.result.view.replId;
+      if (ts?.op === 'inspect' && ts.result?.view) r.targetReplId = ts.result.view.replId;
+      // Offsets compare only within one history: a master that restarted empty unnoticed (a
+      // leadership change lost the evidence) counts from 0 again, and a replica its replication
+      // cron has not brought back yet holds the old history at a higher offset.
+      const sameHistory = r.targetReplId !== null && r.targetReplId === r.masterReplId;
+      const caughtUp =
+        sameHistory && r.masterOffset !== null && r.targetOffset !== null && r.targetOffset >= r.masterOffset;
       if (caughtUp || this.core.bugs.switchoverSkipsCatchUp) {
         r.steps.catchUp = Math.round(input.now - (r.pausedAt ?? input.now));
         r.phase = 'committing';
@@ -315,7 +327,10 @@ export class Switchovers {
           shard,
           r,
           'catch_up_timeout',
-          `${target.id} did not catch up with the paused master within ${catchUpLimitMs(shard)} ms`,
+          `${target.id} did not catch up with the paused master within ${catchUpLimitMs(shard)} ms` +
+            (sameHistory
+              ? ''
+              : ` (its replication id ${r.targetReplId} is not the master's ${r.masterReplId})`),
         );
         return;
       } else {

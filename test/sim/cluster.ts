@@ -58,6 +58,12 @@ export interface SimResult {
     failovers: number;
     promotions: number;
     switchoversJudged: number;
+    /** Failover attempts aborted because the candidate had resynced, found before or after REPLICAOF NO ONE. */
+    lostHistoryBefore: number;
+    lostHistoryAfter: number;
+    /** Masters kept after an empty restart (masterKept), and Promoted entries judged against the fake's history. */
+    mastersKept: number;
+    promotionsJudged: number;
   };
 }
 
@@ -306,11 +312,23 @@ export class SimCluster {
         ),
         promotions: this.fchk.stats.promotions,
         switchoversJudged: this.fchk.stats.switchoversJudged,
+        lostHistoryBefore: this.historyCount(/left the replication history before REPLICAOF NO ONE/),
+        lostHistoryAfter: this.historyCount(/was promoted from another replication history/),
+        mastersKept: this.historyCount(/^no replica keeps the replication history/),
+        promotionsJudged: this.fchk.stats.promotionsJudged,
       },
     };
   }
 
   private elections = 0;
+
+  /** Committed history entries whose reason matches. */
+  private historyCount(reason: RegExp): number {
+    return Object.values(this.fchk.committedTopology().history).reduce(
+      (n, h) => n + h.filter((x) => x.reason !== null && reason.test(x.reason)).length,
+      0,
+    );
+  }
 
   // ---- nodes --------------------------------------------------------------------------------
 

@@ -34,6 +34,9 @@ export class FailoverCheckers {
     promotions: 0,
     switchoversJudged: 0,
     candidatesJudged: 0,
+    /** Promoted of failovers judged against the fake's history (checkPromotedHistory). */
+    promotionsJudged: 0,
+    mastersKeptJudged: 0,
     repoints: 0,
   };
 
@@ -83,6 +86,10 @@ export class FailoverCheckers {
       ) {
         this.judgeSwitchover(c.shard, c.epoch, f.from, f.to);
       }
+      if (c.type === 'promoted' && before && f?.kind === 'failover' && events.length > 0) {
+        this.checkPromotedHistory(before, c.epoch);
+      }
+      if (c.type === 'masterKept' && before && events.length > 0) this.checkKeptMaster(before, c);
     }
     return out;
   }
@@ -260,6 +267,52 @@ export class FailoverCheckers {
     }
   }
 
+  /**
+   * Invariant 4 when a failover's Promoted commits (clients follow the new master from now on),
+   * on the fake's truth and with no window: REPLICAOF NO ONE made the node a master while it was
+   * a replica on the shard's committed history, so that history is its replId2 now. Whatever
+   * the decision saw (observations up to an INFO interval old), a replica that full-synced from
+   * a master restarted empty before its promotion carries that master's id there instead. Not
+   * judged: an operator's failover that accepted data loss, a shard with no known history, a
+   * node crashed or restarted since FailoverStarted (its data went with a fault, after every
+   * check), a node that is no master any more.
+   */
+  private checkPromotedHistory(before: ShardState, epoch: number): void {
+    const f = before.failover;
+    const target = f ? this.groups.get(before.name)?.nodes.get(f.to) : undefined;
+    if (!f || !target || f.allowDataLoss === true || before.replId === null) return;
+    if (target.role !== 'master' || target.lastDisturbedAt >= f.startedAt - this.wallOffset) return;
+    this.stats.promotionsJudged++;
+    if (target.replId2 !== before.replId) {
+      throw new InvariantViolation(
+        'Candidate History',
+        `Promoted epoch ${epoch} of ${before.name} publishes ${f.to}, which was promoted from history ` +
+          `${(target.replId2 || 'none').slice(0, 8)}, not the shard's ${before.replId.slice(0, 8)} ` +
+          `(its last full sync ${target.fullSyncs > 0 ? `of ${target.fullSyncs}` : 'none'}; history changed at ${target.replIdChangedAt.toFixed(0)} ms)`,
+      );
+    }
+  }
+
+  /**
+   * A kept master (masterKept) is right only if no replica still holds the shard's history:
+   * a replication id never returns to a history its master left, so the truth at commit time
+   * is the truth at decision time.
+   */
+  private checkKeptMaster(before: ShardState, c: Extract<TopologyCommand, { type: 'masterKept' }>): void {
+    const g = this.groups.get(c.shard);
+    if (!g || before.replId === null) return;
+    this.stats.mastersKeptJudged++;
+    for (const r of g.nodes.values()) {
+      if (r.id !== c.master && r.replId === before.replId) {
+        throw new InvariantViolation(
+          'Candidate History',
+          `masterKept epoch ${c.epoch} of ${c.shard} keeps ${c.master} with a new history, but ${r.id} still holds ` +
+            `the shard's history ${before.replId.slice(0, 8)} (offset ${r.offset}, ${r.alive ? 'alive' : 'down'})`,
+        );
+      }
+    }
+  }
+
   // ---- publication --------------------------------------------------------------------------
 
   /** `+switch-master <shard> <old ip> <old port> <new ip> <new port>` only once Promoted applied. */
@@ -347,6 +400,8 @@ function summary(c: TopologyCommand): string {
       return `failoverAborted ${c.shard} epoch ${c.epoch}: ${c.reason}`;
     case 'masterAdopted':
       return `masterAdopted ${c.shard} ${c.master}`;
+    case 'masterKept':
+      return `masterKept ${c.shard} epoch ${c.epoch} ${c.master} (resynced ${c.resynced.join(',')})`;
     case 'shardProblem':
       return `shardProblem ${c.shard}: ${c.problem}`;
     default:

@@ -32,6 +32,14 @@ let failures = 0;
 let slowest = 0;
 let firstFailure: number | null = null;
 const byChecker = new Map<string, number>();
+/** The resync race (a replica full-syncing from a master restarted empty) and its outcomes. */
+const race = {
+  lostHistoryBefore: 0,
+  lostHistoryAfter: 0,
+  mastersKept: 0,
+  promotionsJudged: 0,
+  promotions: 0,
+};
 for (let seed = from; seed < from + seeds; seed++) {
   const t0 = performance.now();
   const r = runSeed({
@@ -42,6 +50,7 @@ for (let seed = from; seed < from + seeds; seed++) {
   });
   const ms = performance.now() - t0;
   slowest = Math.max(slowest, ms);
+  for (const k of Object.keys(race) as (keyof typeof race)[]) race[k] += r.stats[k];
   if (verbose)
     console.log(
       `seed ${seed}: ${r.ok ? 'ok' : 'FAIL'} ${ms.toFixed(0)} ms ${JSON.stringify(r.stats)}\n  mix: ${r.mix}`,
@@ -60,6 +69,11 @@ console.log(
   `sim: ${seeds} seeds from ${from}${bug ? ` with bug ${bug}` : ''}, ${failures} failed` +
     `${firstFailure !== null ? ` (first at seed ${firstFailure})` : ''}, ${(total / 1000).toFixed(1)} s, ` +
     `${(total / seeds).toFixed(0)} ms/seed mean, ${slowest.toFixed(0)} ms slowest`,
+);
+console.log(
+  `failovers: ${race.promotions} promotions, ${race.promotionsJudged} Promoted judged against the fake's history; ` +
+    `candidates that had resynced from an empty master, caught before REPLICAOF NO ONE ${race.lostHistoryBefore}, ` +
+    `after it ${race.lostHistoryAfter}; masters kept (every replica resynced) ${race.mastersKept}`,
 );
 if (byChecker.size > 0) {
   const counts = [...byChecker].sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name}: ${n}`);

@@ -4,7 +4,10 @@
 // replica's history is the new master's current or previous one and its data is a prefix of
 // the master's, otherwise a full resync replaces the replica's data. Replicas reconnect by
 // themselves (Redis' replicationCron, about once a second), also to a master that restarted
-// empty: that is how data is lost when nobody fails the empty master over in time.
+// empty: that is how data is lost when nobody fails the empty master over in time. Each
+// replica's cron has its own phase, so after a master's quick restart the replicas full-sync
+// from it at scattered moments: before the observers' last INFO of them, between that INFO and
+// the failover's decision, or between the decision and REPLICAOF NO ONE.
 // The nodes answer ROLE and INFO with the raw replies real Redis sends, so the simulated
 // observers run the real parsers and the real observe() of src/monitor.
 import type { Prng } from './prng.js';
@@ -28,6 +31,8 @@ export class FakeRedis {
   linkDownSince = 0;
   /** A replica whose link is down tries to connect again at this time (replicationCron). */
   nextConnectAt = 0;
+  /** Where this node's replicationCron ticks fall within its period, as a fraction of it. */
+  readonly cronPhase: number;
   pausedUntil = 0;
   /** Full resyncs this node went through (data it had was replaced). */
   fullSyncs = 0;
@@ -52,6 +57,13 @@ export class FakeRedis {
     this.masterId = masterId;
     this.replId = newId(rng);
     this.runId = newId(rng);
+    this.cronPhase = rng.float();
+  }
+
+  /** The first tick of this node's replicationCron after `now` (period `periodMs`). */
+  nextCronTick(now: number, periodMs: number): number {
+    const phase = this.cronPhase * periodMs;
+    return now + periodMs - ((((now - phase) % periodMs) + periodMs) % periodMs);
   }
 
   get offset(): number {
@@ -110,6 +122,9 @@ export class FakeRedis {
     if (empty) {
       this.emptyRestarts++;
       this.writes = [];
+      // What it acknowledged went with its data (a fault): a switchover away from it later, if
+      // it stays master (masterKept), answers only for what it acknowledged since.
+      this.acked = [];
       this.replId = newId(this.rng);
       this.replIdChangedAt = now;
       this.replId2 = '';
@@ -177,7 +192,9 @@ export class RedisGroup {
         if (r.linkUp) {
           r.linkUp = false;
           r.linkDownSince = now;
-          r.nextConnectAt = now + this.reconnectMs;
+          r.nextConnectAt = r.nextCronTick(now, this.reconnectMs);
+        } else if (now >= r.nextConnectAt) {
+          r.nextConnectAt = r.nextCronTick(now, this.reconnectMs); // refused: the next cron tick
         }
         continue;
       }

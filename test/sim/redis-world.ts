@@ -37,6 +37,7 @@ import type { Scheduler } from './scheduler.js';
 /** The Redis faults of a seed, each with a weight (0: never in this seed). */
 type RedisFault =
   | 'crashMaster'
+  | 'restartEmpty'
   | 'crashReplica'
   | 'stallShort'
   | 'stallLong'
@@ -98,6 +99,7 @@ export function drawRedisMix(r: Prng): RedisMix {
     switchoverEveryMs: on(0.5) ? r.pick([1500, 3000, 6000]) : 0,
     weights: {
       crashMaster: on(0.7) ? r.int(1, 4) : 0,
+      restartEmpty: on(0.4) ? r.int(1, 3) : 0,
       crashReplica: on() ? r.int(1, 2) : 0,
       stallShort: on() ? r.int(1, 2) : 0,
       stallLong: on(0.6) ? r.int(1, 3) : 0,
@@ -384,6 +386,24 @@ export class RedisWorld {
           if (victim.alive) return;
           victim.restart(this.sched.now, empty);
           this.hooks.trace(`${g.shard}/${victim.id} restarts${empty ? ' empty' : ''} as ${victim.role}`);
+        });
+        return;
+      }
+      case 'restartEmpty': {
+        // The master dies and comes back empty inside downAfterMs (no persistence, a supervisor
+        // that restarts it at once): failed over by the empty-restart rule while its replicas'
+        // replicationCron ticks bring them, one by one, to full-sync from it.
+        const victim = master;
+        if (!victim.alive || victim.role !== 'master') return;
+        const back = this.faults.int(10, Math.round(this.mix.downAfterMs / 2));
+        victim.crash(this.sched.now);
+        this.hooks.trace(
+          `${g.shard}/${victim.id} crashes (master, offset ${victim.offset}); back empty in ${back} ms`,
+        );
+        this.at(this.sched.now + back, () => {
+          if (victim.alive) return;
+          victim.restart(this.sched.now, true);
+          this.hooks.trace(`${g.shard}/${victim.id} restarts empty as ${victim.role}`);
         });
         return;
       }

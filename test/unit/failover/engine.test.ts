@@ -225,3 +225,21 @@ test("maxLagBytes holds against the master's last seen offset when its latest re
     JSON.stringify(report?.rows),
   );
 });
+
+test("a switchover waits for a target on the master's own history, whatever the offsets say", () => {
+  const h = new Harness(topologyWithMaster());
+  // r1 restarted empty unnoticed (a leadership change lost the evidence) and took 40 writes; r2
+  // and r3 still hold the old history at a higher offset: their replication cron has not run.
+  h.see(
+    obs('r1', { offset: 40, runId: 'run-b', replId: 'hist-x' }),
+    obs('r2', { offset: 5000 }),
+    obs('r3', { offset: 4000 }),
+  );
+  h.engine.requestSwitchover(1, 'm', 'r2', h.now, 30_000);
+  h.run(300);
+  assert.deepEqual(h.proposed, [], 'no switchover decided');
+  const [result] = h.switchoverResults;
+  assert.equal(result?.error?.code, 'catch_up_timeout');
+  assert.match(result?.error?.message ?? '', /replication id hist-1 is not the master's hist-x/);
+  assert.ok(h.ops().includes('r1 unpause'), 'the write pause is lifted');
+});

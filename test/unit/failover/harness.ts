@@ -3,7 +3,12 @@
 // `truth` is what each fake node is right now (inspect answers it); the table holds what the
 // observers reported, which may lag behind (`see` updates both, `change` only the truth).
 import type { FailoverBugs } from '../../../src/failover/bugs.js';
-import { FailoverEngine, type EngineAction, type RedisOp } from '../../../src/failover/engine.js';
+import {
+  FailoverEngine,
+  type EngineAction,
+  type RedisOp,
+  type SwitchoverResult,
+} from '../../../src/failover/engine.js';
 import { ObservationTable } from '../../../src/failover/observations.js';
 import { applyTopologyCommand, type Topology } from '../../../src/failover/topology.js';
 import type { RedisObservation, TopologyCommand } from '../../../src/failover/types.js';
@@ -14,6 +19,8 @@ export class Harness {
   readonly sent: { node: string; op: RedisOp }[] = [];
   readonly proposed: string[] = [];
   readonly commands: TopologyCommand[] = [];
+  /** Switchovers' (and operators' failovers') results, in order. */
+  readonly switchoverResults: SwitchoverResult[] = [];
   now = 0;
   term = 2;
   readonly truth = new Map<string, RedisObservation>();
@@ -63,6 +70,7 @@ export class Harness {
   }
 
   private execute(a: EngineAction): void {
+    if (a.type === 'switchover-done') this.switchoverResults.push(a.result);
     if (a.type === 'propose') {
       this.proposed.push(a.command.type);
       this.commands.push(a.command);
