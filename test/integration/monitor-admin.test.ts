@@ -124,6 +124,40 @@ describe('RedisAdmin: inspect', () => {
   });
 });
 
+describe('RedisAdmin: inspect through an empty restart of the master', () => {
+  test("a replica that full-synced from its master restarted empty reports the empty master's history, and carries it once promoted", async (t) => {
+    const { master, replica } = await pair(t);
+    const a = admin(t);
+    const before = await a.execute(target('r', replica.port), { kind: 'inspect' });
+    const history = before.view?.replId;
+    assert.ok(history);
+    await master.stop();
+    const empty = await RedisServer.start({ port: master.port });
+    t.after(() => empty.stop());
+    // Redis replicas reconnect by themselves (replicationCron, once a second) and full-sync.
+    const resynced = await waitFor(
+      'the replica full-synced from the empty master',
+      async () => {
+        const r = await a.execute(target('r', replica.port), { kind: 'inspect' });
+        return r.view?.linkUp === true && r.view.replId !== history ? r.view : undefined;
+      },
+      { timeoutMs: GUARD_MS },
+    );
+    const m = await a.execute(target('m', empty.port), { kind: 'inspect' });
+    assert.equal(resynced.replId, m.view?.replId, "the empty master's history");
+    assert.equal(resynced.replId2, null, 'a full sync keeps nothing of the old history');
+    assert.equal(await client(t, replica).dbsize(), 0, 'and its data is gone');
+    await a.execute(target('r', replica.port), { kind: 'promote' });
+    const after = await a.execute(target('r', replica.port), { kind: 'inspect' });
+    assert.equal(after.view?.role, 'master');
+    assert.equal(
+      after.view?.replId2,
+      m.view?.replId,
+      "promoted, it continues the empty master's history, not the old one",
+    );
+  });
+});
+
 describe('RedisAdmin: promote and repoint', () => {
   test('promote: the replica becomes master; CONFIG REWRITE without a config file is not a failure', async (t) => {
     const { master, replica } = await pair(t);
@@ -139,6 +173,13 @@ describe('RedisAdmin: promote and repoint', () => {
     const after = await a.execute(target('r', replica.port), { kind: 'inspect' });
     assert.equal(after.view?.role, 'master');
     assert.notEqual(after.view?.replId, before.view?.replId, 'a promoted replica starts a new history');
+    // The history it continued: what the failover verifies after REPLICAOF NO ONE (promotion.ts).
+    assert.equal(before.view?.replId2, null);
+    assert.equal(
+      after.view?.replId2,
+      before.view?.replId,
+      'its master_replid2 is the one it had as a replica',
+    );
     assert.equal(after.view?.offset, before.view?.offset, 'and keeps its offset');
     assert.equal(await appClosed, true, 'CLIENT KILL TYPE normal dropped the application client');
     assert.equal((await role(master))[0], 'master');
