@@ -68,7 +68,8 @@ async function history(ctx: Ctx, shard: string, limit: number | undefined): Prom
 }
 
 function reason(e: HistoryEntry): string {
-  if (e.reason) return e.reason;
   // A failover is either automatic or an operator's; the entry does not say which.
-  return e.kind === 'switchover' ? 'planned switchover' : '-';
+  const why = e.reason ?? (e.kind === 'switchover' ? 'planned switchover' : null);
+  const resynced = e.resynced?.length ? `resynced from the restarted master: ${e.resynced.join(',')}` : null;
+  return [why, resynced].filter((x) => x !== null).join('; ') || '-';
 }
