@@ -112,7 +112,6 @@ export interface EngineCore {
   redis(input: EngineInput, shard: string, node: RedisNodeSpec, op: RedisOp, minGapMs?: number): boolean;
   /** Proposes a command, not twice in a row within a while. */
   propose(input: EngineInput, shard: string, command: TopologyCommand): void;
-  event(name: string, shard: string, detail: Record<string, unknown>): void;
   switchoverDone(requestId: number, result: SwitchoverResult): void;
   /** The candidate report against the master `from`, as the engine builds it. */
   report(input: EngineInput, shard: ShardState, from: string | null): CandidateReport;

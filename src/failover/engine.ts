@@ -83,7 +83,6 @@ export class FailoverEngine {
       peekOpId: () => this.nextOpId,
       redis: (input, shard, node, op, minGapMs) => this.redis(input, shard, node, op, minGapMs),
       propose: (input, shard, command) => this.propose(input, shard, command),
-      event: (name, shard, detail) => this.event(name, shard, detail),
       switchoverDone: (requestId, result) => {
         this.actions.push({ type: 'switchover-done', requestId, result });
       },
