@@ -66,7 +66,7 @@ export function shardsTable(shards: readonly ShardAnswer[], color: boolean): str
   });
 }
 
-/** The reasons a shard has no master, one line each (below the table). */
+/** Each shard's problem, one line each (below the table): why it has no master, or what a kept master lost. */
 export function shardProblems(shards: readonly ShardAnswer[]): string[] {
   return shards.filter((s) => s.problem).map((s) => `${s.name}: ${s.problem}`);
 }

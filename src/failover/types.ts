@@ -58,7 +58,10 @@ export interface ShardState {
   readonly paused: boolean;
   /** Wall-clock ms (leader's clock, committed) until which automatic failovers wait, unless acked. */
   readonly cooldownUntil: number;
-  /** Why the shard has no master yet (bootstrap refused an ambiguous topology), or null. */
+  /**
+   * Why the shard has no master yet (bootstrap refused an ambiguous topology), or, on a shard
+   * with a master, what a kept master lost (masterKept) until an operator's ack; else null.
+   */
   readonly problem: string | null;
 }
 
