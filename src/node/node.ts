@@ -191,6 +191,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
           clock: systemClock,
           topology: () => state.topology(),
           ownView: (shard, node) => driver.ownView(shard, node),
+          onObservation: (listener) => prober.onChange(listener),
           msSinceMajorityContact: () => runtime.msSinceMajorityContact(),
           admin: redisExecutor,
           target: (shard, node) => driver.targetOf(shard, node),
