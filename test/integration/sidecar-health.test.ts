@@ -1,7 +1,7 @@
 // Sidecar mode on loopback (DESIGN.md 4.6, 5.2): three redis-server processes (r1 the master, r2
 // and r3 its replicas) and three `raftinel node` processes, n<i> in sidecar mode next to r<i>.
 // Every Redis address is behind a fault proxy (FailoverRig `proxied`), which is what lets these
-// tests hold one replication link or one raftinel node's connections without touching a process.
+// tests hold one replication link or some raftinel nodes' connections without touching a process.
 // Asserted:
 // - the Patroni-style routes answer for the sidecar's own Redis: GET/HEAD /primary 200 only on
 //   the master's sidecar (else 503 not_primary), /replica 200 only on the replicas' sidecars
@@ -9,9 +9,10 @@
 // - /replica?lag=N compares the lag with N: 503 while the replica lags by more than N, 200 with
 //   a larger N, 200 with the small N again once it has caught up;
 // - a replica's Redis that restarts empty and without REPLICAOF (so as a master) is made a
-//   replica of the committed master again, with no failover; and when the Raft leader cannot
-//   reach that Redis, the node's own sidecar does it ("keep a freshly restarted local Redis as a
-//   replica of the committed master").
+//   replica of the committed master again, with no failover (in practice the leader's
+//   reconciliation, DESIGN.md 4.5, gets there first); and when no other node can reach that
+//   Redis, its own sidecar does it (4.6: "keep a freshly restarted local Redis as a replica of
+//   the committed master").
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
