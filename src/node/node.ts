@@ -191,6 +191,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
           clock: systemClock,
           topology: () => state.topology(),
           ownView: (shard, node) => driver.ownView(shard, node),
+          onObservation: (listener) => prober.onChange(listener),
           msSinceMajorityContact: () => runtime.msSinceMajorityContact(),
           admin: redisExecutor,
           target: (shard, node) => driver.targetOf(shard, node),
@@ -205,13 +206,15 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       for (const w of shardWatchers) for (const shard of shards) w(shard);
     });
     const electionMs = config.raft.electionTicks * config.raft.tickMs;
+    // Heard from within one election timeout: the rule for member removal and learner promotion.
+    const memberLive = (id: NodeId): boolean => (health.lastContactMs(id) ?? Infinity) <= electionMs;
     addDiscoveryRoutes(router, {
       config,
       runtime,
       topology: () => state.topology(),
       driver,
       logger,
-      memberLive: (id) => (health.lastContactMs(id) ?? Infinity) <= electionMs,
+      memberLive,
       onShardChange: (listener) => {
         shardWatchers.add(listener);
         return () => shardWatchers.delete(listener);
@@ -268,7 +271,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
 
     runtime.start();
     driver.start();
-    cleanup.push(startLearnerPromoter(runtime, logger));
+    cleanup.push(startLearnerPromoter(runtime, memberLive, logger));
     logger.info(
       {
         event: 'node-started',

@@ -17,6 +17,8 @@ export interface SidecarDeps {
   readonly topology: () => Topology;
   /** This node's own latest view of a Redis node. */
   readonly ownView: (shard: string, node: string) => RedisObservation | null;
+  /** Subscribes to this node's observations as they change (every Redis node); returns the unsubscribe. */
+  readonly onObservation: (listener: (changed: readonly RedisObservation[]) => void) => () => void;
   readonly msSinceMajorityContact: () => number;
   readonly admin: RedisExecutor;
   readonly target: (shard: string, node: string) => RedisTarget | null;
@@ -31,16 +33,36 @@ export interface LocalHealth {
 export class Sidecar {
   private fenced = false;
   private busy = false;
+  /** The run id of the local Redis as last seen: a new one means it restarted. */
   private lastRunId: string | null = null;
+  /**
+   * The local Redis restarted and has not been seen a replica since. Kept until done, not judged
+   * once: the first look may come before ROLE has answered on the new connection, and a REPLICAOF
+   * may fail (-LOADING while a Redis with data loads it), so the check repeats until it holds.
+   */
+  private restartPending = false;
   private readonly cancel: Cancel;
+  private readonly unsubscribe: () => void;
 
   constructor(private readonly deps: SidecarDeps) {
     const every = Math.max(20, Math.floor(deps.fenceAfterMs / 4));
     this.cancel = deps.clock.every(every, () => this.check());
+    // Run ids as they arrive, not only at checks: a Redis that restarts before the first check
+    // after this node started would otherwise be taken for the first one seen, not a restart.
+    this.unsubscribe = deps.onObservation((changed) => {
+      for (const o of changed) if (o.node === deps.redisId) this.noteRunId(o.runId);
+    });
   }
 
   close(): void {
     this.cancel();
+    this.unsubscribe();
+  }
+
+  private noteRunId(runId: string | null): void {
+    if (runId === null) return;
+    if (this.lastRunId !== null && runId !== this.lastRunId) this.restartPending = true;
+    this.lastRunId = runId;
   }
 
   /** The shard holding the local Redis, and the local node's id. */
@@ -113,19 +135,27 @@ export class Sidecar {
     view: RedisObservation,
     target: RedisTarget,
   ): void {
-    const restarted = this.lastRunId !== null && view.runId !== null && view.runId !== this.lastRunId;
-    if (view.runId !== null) this.lastRunId = view.runId;
-    if (!restarted || view.role !== 'master' || where.master === null || where.master === this.deps.redisId)
+    this.noteRunId(view.runId);
+    if (!this.restartPending) return;
+    if (where.master === this.deps.redisId || view.role === 'slave') {
+      // The log made it the master, or it already replicates (from the wrong master, the
+      // leader's reconciliation repoints it; DESIGN.md 4.5): nothing left for the sidecar.
+      this.restartPending = false;
       return;
+    }
+    // Not known yet (ROLE unanswered, Redis unreachable), or the log is changing the topology
+    // (no master, a failover in flight): wait for the next check rather than act on a guess.
     const shard = this.deps.topology().shards[where.shard];
-    const master = shard ? nodeOf(shard, where.master) : null;
+    if (!view.reachable || view.role !== 'master' || !shard || shard.failover !== null) return;
+    const master = nodeOf(shard, where.master);
     if (!master) return;
-    this.run(target, { kind: 'replicaof', host: master.host, port: master.port, killClients: true }, () =>
+    this.run(target, { kind: 'replicaof', host: master.host, port: master.port, killClients: true }, () => {
+      this.restartPending = false;
       this.deps.logger.info(
         { event: '+convert-to-slave', shard: where.shard, node: this.deps.redisId, master: master.id },
         'restarted local Redis kept a replica',
-      ),
-    );
+      );
+    });
   }
 
   private run(target: RedisTarget, op: Parameters<RedisExecutor['execute']>[1], onOk: () => void): void {

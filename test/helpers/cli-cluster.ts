@@ -7,7 +7,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getJson } from './http.js';
 import { freePort } from './ports.js';
-import { RaftinelProcess, type RaftinelProcessOptions, type RaftTiming } from './raftinel-process.js';
+import {
+  RaftinelProcess,
+  type NodeAddresses,
+  type RaftinelProcessOptions,
+  type RaftTiming,
+} from './raftinel-process.js';
 import { startRedis, type RedisServer } from './redis-server.js';
 import { makeTempDir, removeDir } from './temp.js';
 import { waitFor } from './wait.js';
@@ -63,6 +68,15 @@ export async function startRedisGroup(size = 3, prefix = 'r'): Promise<RedisGrou
   };
 }
 
+async function freeAddresses(id: string): Promise<NodeAddresses> {
+  return {
+    id,
+    raft: `127.0.0.1:${await freePort()}`,
+    http: `127.0.0.1:${await freePort()}`,
+    sentinel: `127.0.0.1:${await freePort()}`,
+  };
+}
+
 interface ConfigExtras {
   readonly shards: readonly Record<string, unknown>[];
   readonly defaults?: Record<string, unknown>;
@@ -95,6 +109,11 @@ export class CliCluster {
   private constructor(
     readonly dir: string,
     readonly nodes: RaftinelProcess[],
+    /** The bootstrap voters, as every node's `peers` lists them. */
+    private readonly peers: readonly { readonly id: string; readonly raft: string }[],
+    private readonly extras: ConfigExtras,
+    private readonly raft: RaftTiming | undefined,
+    private readonly redisPort: number,
   ) {}
 
   /** HTTP base URLs of the nodes, in order. */
@@ -110,7 +129,6 @@ export class CliCluster {
   static async start(options: CliClusterOptions): Promise<CliCluster> {
     const dir = makeTempDir('raftinel-cli-');
     const nodes: RaftinelProcess[] = [];
-    const cluster = new CliCluster(dir, nodes);
     try {
       let adminTokenFile: string | undefined;
       if (options.adminToken !== undefined) {
@@ -118,38 +136,45 @@ export class CliCluster {
         writeFileSync(adminTokenFile, options.adminToken + '\n', { mode: 0o600 });
       }
       const size = options.size ?? 3;
-      const addresses = [];
-      for (let i = 1; i <= size; i++) {
-        addresses.push({
-          id: `n${i}`,
-          raft: `127.0.0.1:${await freePort()}`,
-          http: `127.0.0.1:${await freePort()}`,
-          sentinel: `127.0.0.1:${await freePort()}`,
-        });
-      }
+      const addresses: NodeAddresses[] = [];
+      for (let i = 1; i <= size; i++) addresses.push(await freeAddresses(`n${i}`));
       const peers = addresses.map((a) => ({ id: a.id, raft: a.raft }));
-      const redisPort = await freePort();
-      const cliExtras: ConfigExtras = { shards: options.shards, defaults: options.defaults, adminTokenFile };
-      for (const node of addresses) {
-        const opts: RaftinelProcessOptions & { cliExtras: ConfigExtras } = {
-          node,
-          cluster: 'clitest',
-          peers,
-          dir: join(dir, node.id),
-          raft: options.raft,
-          redisPort,
-          debugRoutes: false,
-          cliExtras,
-        };
-        nodes.push(new ConfiguredNode(opts));
-      }
+      const extras: ConfigExtras = { shards: options.shards, defaults: options.defaults, adminTokenFile };
+      const cluster = new CliCluster(dir, nodes, peers, extras, options.raft, await freePort());
+      for (const node of addresses) nodes.push(cluster.configured(node));
       for (const n of nodes) n.start();
       await Promise.all(nodes.map((n) => n.waitReady(20_000)));
       return cluster;
     } catch (err) {
-      await cluster.destroy();
+      await Promise.all(nodes.map((n) => n.stop()));
+      removeDir(dir);
       throw err;
     }
+  }
+
+  /**
+   * A new node for `raftinel members add`, not started: the same config as the others (shards,
+   * defaults, admin token), with `peers` naming the bootstrap voters but not itself, so that it
+   * starts with an empty data dir and waits to be added (DESIGN.md 6a). Stopped in destroy().
+   */
+  async joiningNode(id: string): Promise<RaftinelProcess> {
+    const node = this.configured(await freeAddresses(id));
+    this.nodes.push(node);
+    return node;
+  }
+
+  private configured(node: NodeAddresses): RaftinelProcess {
+    const opts: RaftinelProcessOptions & { cliExtras: ConfigExtras } = {
+      node,
+      cluster: 'clitest',
+      peers: this.peers,
+      dir: join(this.dir, node.id),
+      raft: this.raft,
+      redisPort: this.redisPort,
+      debugRoutes: false,
+      cliExtras: this.extras,
+    };
+    return new ConfiguredNode(opts);
   }
 
   /** Waits until every shard named has a committed master, as a linearizable read shows it. */

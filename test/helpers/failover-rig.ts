@@ -125,6 +125,12 @@ export interface RigOptions {
   /** Extra redis-server arguments for every node. */
   readonly redisArgs?: readonly string[];
   readonly logLevel?: string;
+  /**
+   * Sidecar mode (DESIGN.md 4.6): raftinel node n<i> runs next to Redis node r<i> of the only
+   * shard (one raftinel node per Redis node: the default three). `fenceAfterMs` absent: the
+   * shipped default.
+   */
+  readonly sidecars?: { readonly fenceAfterMs?: number };
 }
 
 export class FailoverRig {
@@ -139,6 +145,8 @@ export class FailoverRig {
   static async create(options: RigOptions = {}): Promise<FailoverRig> {
     const names = options.shardNames ?? ['mymaster'];
     const replicas = options.replicas ?? 2;
+    if (options.sidecars && (names.length !== 1 || replicas !== 2))
+      throw new Error('sidecars: one shard of three Redis nodes, one per raftinel node');
     const shards: RigShard[] = [];
     const proxies: FaultProxy[] = [];
     let redisIndex = 0;
@@ -201,6 +209,9 @@ export class FailoverRig {
         defaults: { ...FAST_DEFAULTS, ...options.defaults },
         sourceAddresses: true,
         logLevel: options.logLevel,
+        sidecarOf: options.sidecars
+          ? (i) => ({ ...options.sidecars, redis: shards[0].nodes[i - 1].id })
+          : undefined,
         raftVia: options.raftProxied
           ? async (node) => {
               const [host, port] = node.raft.split(':');

@@ -8,6 +8,7 @@ import {
   type NodeAddresses,
   type RaftTiming,
   type ShardConfig,
+  type SidecarConfig,
 } from './raftinel-process.js';
 import { makeTempDir, removeDir } from './temp.js';
 import { waitFor } from './wait.js';
@@ -28,6 +29,8 @@ export interface ClusterOptions {
    * fault proxy in front of its real raft listener. Default: the listener itself.
    */
   readonly raftVia?: (node: NodeAddresses) => Promise<string>;
+  /** The sidecar block of node i (from 1), or undefined for a standalone node. */
+  readonly sidecarOf?: (index: number) => SidecarConfig | undefined;
 }
 
 /** The source address node `n<i>` gets with `sourceAddresses: true`. */
@@ -82,6 +85,7 @@ export class RaftinelCluster {
             defaults: options.defaults,
             sourceAddress: options.sourceAddresses ? sourceAddressOf(i + 1) : undefined,
             announce: options.raftVia ? { raft: dialed.get(node.id) as string } : undefined,
+            sidecar: options.sidecarOf?.(i + 1),
           }),
       );
       return new RaftinelCluster(dir, name, nodes, peers, options);

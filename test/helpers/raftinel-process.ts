@@ -58,6 +58,12 @@ export interface ShardConfig {
   readonly [setting: string]: unknown;
 }
 
+/** The `sidecar` block (DESIGN.md 4.6, 6a): the node runs next to Redis node `redis`. */
+export interface SidecarConfig {
+  readonly redis: string;
+  readonly fenceAfterMs?: number;
+}
+
 export interface RaftinelProcessOptions {
   readonly node: NodeAddresses;
   readonly cluster: string;
@@ -76,6 +82,8 @@ export interface RaftinelProcessOptions {
   readonly sourceAddress?: string;
   /** node.announce: what others should dial (e.g. a fault proxy in front of the raft listener). */
   readonly announce?: { readonly raft?: string; readonly http?: string; readonly sentinel?: string };
+  /** Sidecar mode next to one Redis node of the shards. */
+  readonly sidecar?: SidecarConfig;
   readonly debugRoutes?: boolean;
   readonly logLevel?: string;
 }
@@ -173,6 +181,7 @@ export class RaftinelProcess {
           initialMaster: 'r1',
         },
       ],
+      ...(o.sidecar !== undefined ? { sidecar: { ...o.sidecar } } : {}),
       log: { level: o.logLevel ?? 'info' },
     };
   }

@@ -16,7 +16,6 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { stringify } from 'yaml';
 import { FAST_RAFT } from '../helpers/failover-rig.js';
 import { freePort } from '../helpers/ports.js';
 import {
@@ -25,6 +24,7 @@ import {
   trackChild,
   type LogEvent,
   type NodeAddresses,
+  type SidecarConfig,
 } from '../helpers/raftinel-process.js';
 import { redisGetNumber, redisQuery } from '../helpers/redis-query.js';
 import { REDIS_SERVER_BIN, RedisServer, stopAllRedis } from '../helpers/redis-server.js';
@@ -345,7 +345,7 @@ test(
         initialMaster: 'r1',
       },
     ];
-    const make = (node: NodeAddresses): RaftinelProcess =>
+    const make = (node: NodeAddresses, sidecar?: SidecarConfig): RaftinelProcess =>
       new RaftinelProcess({
         node,
         cluster: 'fence',
@@ -355,13 +355,10 @@ test(
         redisPort: r1Port,
         shards,
         defaults: { downAfterMs: DOWN_AFTER_MS, pingIntervalMs: 100 },
+        sidecar,
       });
-    // n1: the sidecar of r1, started inside the namespace with its own config.
-    const n1Config = make(a1);
-    writeFileSync(
-      n1Config.configPath,
-      stringify({ ...n1Config.configDocument(), sidecar: { redis: 'r1', fenceAfterMs: FENCE_AFTER_MS } }),
-    );
+    // n1: the sidecar of r1, started inside the namespace from the config RaftinelProcess wrote.
+    const n1Config = make(a1, { redis: 'r1', fenceAfterMs: FENCE_AFTER_MS });
     const n1 = NsProcess.start('n1', process.execPath, [
       RAFTINEL_BIN,
       'node',
