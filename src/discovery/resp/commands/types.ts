@@ -69,5 +69,6 @@ export interface CommandSpec {
   readonly subcommands?: ReadonlyMap<string, CommandSpec>;
 }
 
-export const arg = (args: readonly Buffer[], i: number): string => args[i]?.toString('utf8') ?? '';
+/** The i-th argument as UTF-8 text ('' when absent); toString() with no encoding is the fast path. */
+export const arg = (args: readonly Buffer[], i: number): string => args[i]?.toString() ?? '';
 export const lower = (args: readonly Buffer[], i: number): string => arg(args, i).toLowerCase();
