@@ -3,6 +3,7 @@
 // too slow for its pub/sub messages, idling) closes that connection only.
 import type { Socket } from 'node:net';
 import type { Logger } from '../../util/log.js';
+import type { MasterAddressReplies } from './commands/address-reply.js';
 import type { CommandContext, ServerFacts } from './commands/types.js';
 import { dispatch } from './dispatch.js';
 import { RequestParser, type ParserLimits } from './parser.js';
@@ -52,6 +53,7 @@ export interface ConnectionDeps {
   readonly hub: PubSubHub;
   readonly logger: Logger;
   readonly limits: ConnectionLimits;
+  readonly addressReplies: MasterAddressReplies;
 }
 
 // Output above this pauses reading, so that a pipelining client that does not read its replies
@@ -92,6 +94,7 @@ export class RespConnection implements Subscriber {
       hub: deps.hub,
       logger: deps.logger,
       maxSubscriptions: deps.limits.maxSubscriptions,
+      addressReplies: deps.addressReplies,
       reply: (reply) => this.send(reply),
       closeAfterReplies: () => this.endGracefully(),
     };

@@ -3,19 +3,24 @@
 // the RESP2 subscribed-mode restriction.
 import { TABLE } from './commands/table.js';
 import type { CommandContext, CommandSpec } from './commands/types.js';
+import { NameIndex } from './name-index.js';
 import { error } from './reply.js';
 import { NOAUTH, notInSubscribedContext, unknownCommand, unknownSubcommand, wrongArity } from './texts.js';
 
 const arityOk = (arity: number, argc: number): boolean => (arity >= 0 ? argc === arity : argc >= -arity);
 
+const COMMANDS = new NameIndex(TABLE);
+const SUBCOMMANDS = new Map(
+  [...TABLE.values()].flatMap((spec) => (spec.subcommands ? [[spec, new NameIndex(spec.subcommands)]] : [])),
+);
+
 export function dispatch(ctx: CommandContext, args: readonly Buffer[]): void | Promise<void> {
-  // toString() without an encoding argument: UTF-8 by Node's shortest path.
-  const name = args[0].toString().toLowerCase();
-  let spec: CommandSpec | undefined = TABLE.get(name);
+  let spec: CommandSpec | undefined = COMMANDS.get(args[0]);
   if (spec === undefined) return ctx.reply(error(unknownCommand(args)));
   let container: CommandSpec | null = null;
-  if (spec.subcommands && args.length >= 2) {
-    const sub = spec.subcommands.get(args[1].toString().toLowerCase());
+  const subcommands = SUBCOMMANDS.get(spec);
+  if (subcommands !== undefined && args.length >= 2) {
+    const sub = subcommands.get(args[1]);
     if (sub === undefined) return ctx.reply(error(unknownSubcommand(args[1].toString(), spec.name)));
     container = spec;
     spec = sub;

@@ -52,6 +52,7 @@ export function preEncoded(reply: Reply): Reply {
 }
 
 export function encode(reply: Reply, proto: Protocol): Buffer {
+  if (reply.type === 'encoded') return reply.bytes;
   const parts: Buffer[] = [];
   write(reply, proto, parts);
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);

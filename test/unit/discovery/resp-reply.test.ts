@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RaftinelError } from '../../../src/util/errors.js';
-import { masterAddressReply } from '../../../src/discovery/resp/commands/address-reply.js';
+import { MasterAddressReplies } from '../../../src/discovery/resp/commands/address-reply.js';
 import { globMatch } from '../../../src/discovery/resp/glob.js';
 import {
   array,
@@ -92,23 +92,30 @@ describe('reply encoding', () => {
   });
 });
 
-describe('the encoded answer of GET-MASTER-ADDR-BY-NAME', () => {
-  test('is encoded once per master address and reused while host and port stay', () => {
-    const master = { host: '127.0.0.1', port: 6379 };
-    const first = masterAddressReply(master);
-    assert.equal(encode(first, 2).toString(), '*2\r\n$9\r\n127.0.0.1\r\n$4\r\n6379\r\n');
-    assert.equal(masterAddressReply(master), first, 'the same reply object, not encoded again');
-    const other = masterAddressReply({ host: '10.0.0.2', port: 7000 });
-    assert.equal(encode(other, 3).toString(), '*2\r\n$8\r\n10.0.0.2\r\n$4\r\n7000\r\n');
+describe('the encoded answers of GET-MASTER-ADDR-BY-NAME', () => {
+  const text = (reply: Reply): string => encode(reply, 2).toString();
+
+  test('are encoded once per shard and master, and reused while host and port stay', () => {
+    const replies = new MasterAddressReplies();
+    const first = replies.reply('mymaster', { host: '127.0.0.1', port: 6379 });
+    assert.equal(text(first), '*2\r\n$9\r\n127.0.0.1\r\n$4\r\n6379\r\n');
+    // A source may name the master with a new object each time: the values decide.
+    assert.equal(replies.reply('mymaster', { host: '127.0.0.1', port: 6379 }), first, 'not encoded again');
+    const other = replies.reply('other', { host: '10.0.0.2', port: 7000 });
+    assert.equal(text(other), '*2\r\n$8\r\n10.0.0.2\r\n$4\r\n7000\r\n');
+    assert.equal(replies.reply('mymaster', { host: '127.0.0.1', port: 6379 }), first, 'per shard');
   });
 
-  test('follows an address object changed in place (the bytes are checked against it)', () => {
+  test('follow a new master at once, port or host', () => {
+    const replies = new MasterAddressReplies();
     const master: { host: string; port: number } = { host: '127.0.0.1', port: 6379 };
-    masterAddressReply(master);
-    master.port = 6380;
-    assert.equal(encode(masterAddressReply(master), 2).toString(), '*2\r\n$9\r\n127.0.0.1\r\n$4\r\n6380\r\n');
-    master.host = '127.0.0.2';
-    assert.equal(encode(masterAddressReply(master), 2).toString(), '*2\r\n$9\r\n127.0.0.2\r\n$4\r\n6380\r\n');
+    replies.reply('mymaster', master);
+    master.port = 6380; // even the same object changed in place
+    assert.equal(text(replies.reply('mymaster', master)), '*2\r\n$9\r\n127.0.0.1\r\n$4\r\n6380\r\n');
+    assert.equal(
+      text(replies.reply('mymaster', { host: '127.0.0.2', port: 6380 })),
+      '*2\r\n$9\r\n127.0.0.2\r\n$4\r\n6380\r\n',
+    );
   });
 });
 

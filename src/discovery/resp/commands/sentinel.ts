@@ -13,7 +13,6 @@ import {
   SYNTAX_ERROR,
   unsupportedSentinel,
 } from '../texts.js';
-import { masterAddressReply } from './address-reply.js';
 import { helpLines } from './spec.js';
 import { arg, lower, type CommandContext, type Handler } from './types.js';
 
@@ -56,7 +55,7 @@ export const getMasterAddr: Handler = (ctx, args) => {
   if (master === undefined) return ctx.reply(NULL_ARRAY);
   // Sentinel's answer when it cannot vouch for the address; clients then ask the next node.
   if (stale(ctx) || master === null) return ctx.reply(error(IDONTKNOW));
-  ctx.reply(masterAddressReply(master));
+  ctx.reply(ctx.addressReplies.reply(name, master));
 };
 
 export const myid: Handler = (ctx) => {

@@ -6,6 +6,7 @@ import type { PubSubHub, Subscriber } from '../pubsub-hub.js';
 import type { Reply } from '../reply.js';
 import type { Session } from '../session.js';
 import type { SentinelSource } from '../source.js';
+import type { MasterAddressReplies } from './address-reply.js';
 
 /** Counters for INFO stats, owned by the server. */
 export interface ServerStats {
@@ -40,6 +41,8 @@ export interface CommandContext {
   readonly logger: Logger;
   /** Most channels plus patterns one connection may subscribe to. */
   readonly maxSubscriptions: number;
+  /** The server's encoded GET-MASTER-ADDR-BY-NAME answers. */
+  readonly addressReplies: MasterAddressReplies;
   reply(reply: Reply): void;
   /** Close the connection once the replies written so far are flushed (QUIT). */
   closeAfterReplies(): void;

@@ -1,5 +1,6 @@
 // Runs commands through the dispatcher without sockets: each fake client has a session and
 // collects the bytes its replies encode to, exactly as the connection would write them.
+import { MasterAddressReplies } from '../../../../src/discovery/resp/commands/address-reply.js';
 import type { CommandContext, ServerFacts } from '../../../../src/discovery/resp/commands/types.js';
 import { dispatch } from '../../../../src/discovery/resp/dispatch.js';
 import { PubSubHub } from '../../../../src/discovery/resp/pubsub-hub.js';
@@ -22,6 +23,7 @@ export interface FakeClient {
 
 export function commandHarness(source: SentinelSource, options: { maxSubscriptions?: number } = {}) {
   const hub = new PubSubHub();
+  const addressReplies = new MasterAddressReplies();
   let nextId = 1;
   const facts: ServerFacts = {
     runId: 'f'.repeat(40),
@@ -53,6 +55,7 @@ export function commandHarness(source: SentinelSource, options: { maxSubscriptio
       hub,
       logger: silentLogger(),
       maxSubscriptions: options.maxSubscriptions ?? 10000,
+      addressReplies,
       reply: (r) => out.push(encode(r, session.proto)),
       closeAfterReplies: () => {
         state.closed = true;
