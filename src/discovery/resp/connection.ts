@@ -8,6 +8,7 @@ import type { CommandContext, ServerFacts } from './commands/types.js';
 import { dispatch } from './dispatch.js';
 import { RequestParser, type ParserLimits } from './parser.js';
 import type { PubSubHub, Subscriber } from './pubsub-hub.js';
+import type { RecentNames } from './recent-names.js';
 import { encode, error, type Reply } from './reply.js';
 import type { Session } from './session.js';
 import type { SentinelSource } from './source.js';
@@ -54,6 +55,7 @@ export interface ConnectionDeps {
   readonly logger: Logger;
   readonly limits: ConnectionLimits;
   readonly addressReplies: MasterAddressReplies;
+  readonly shardNames: RecentNames;
 }
 
 // Output above this pauses reading, so that a pipelining client that does not read its replies
@@ -95,6 +97,7 @@ export class RespConnection implements Subscriber {
       logger: deps.logger,
       maxSubscriptions: deps.limits.maxSubscriptions,
       addressReplies: deps.addressReplies,
+      shardNames: deps.shardNames,
       reply: (reply) => this.send(reply),
       closeAfterReplies: () => this.endGracefully(),
     };

@@ -47,7 +47,7 @@ export const sentinels: Handler = (ctx, args) => {
 };
 
 export const getMasterAddr: Handler = (ctx, args) => {
-  const name = arg(args, 2);
+  const name = ctx.shardNames.decode(args[2]);
   const master = ctx.source.masterAddress
     ? ctx.source.masterAddress(name)
     : masterOf(ctx.source.shards().find((s) => s.name === name));

@@ -3,6 +3,7 @@
 // answer with one frame per channel.
 import type { Logger } from '../../../util/log.js';
 import type { PubSubHub, Subscriber } from '../pubsub-hub.js';
+import type { RecentNames } from '../recent-names.js';
 import type { Reply } from '../reply.js';
 import type { Session } from '../session.js';
 import type { SentinelSource } from '../source.js';
@@ -43,6 +44,8 @@ export interface CommandContext {
   readonly maxSubscriptions: number;
   /** The server's encoded GET-MASTER-ADDR-BY-NAME answers. */
   readonly addressReplies: MasterAddressReplies;
+  /** The server's decoded shard names (GET-MASTER-ADDR-BY-NAME). */
+  readonly shardNames: RecentNames;
   reply(reply: Reply): void;
   /** Close the connection once the replies written so far are flushed (QUIT). */
   closeAfterReplies(): void;

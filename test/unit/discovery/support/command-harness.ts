@@ -4,6 +4,7 @@ import { MasterAddressReplies } from '../../../../src/discovery/resp/commands/ad
 import type { CommandContext, ServerFacts } from '../../../../src/discovery/resp/commands/types.js';
 import { dispatch } from '../../../../src/discovery/resp/dispatch.js';
 import { PubSubHub } from '../../../../src/discovery/resp/pubsub-hub.js';
+import { RecentNames } from '../../../../src/discovery/resp/recent-names.js';
 import { encode, type Reply } from '../../../../src/discovery/resp/reply.js';
 import { Session } from '../../../../src/discovery/resp/session.js';
 import type { SentinelSource } from '../../../../src/discovery/resp/source.js';
@@ -24,6 +25,7 @@ export interface FakeClient {
 export function commandHarness(source: SentinelSource, options: { maxSubscriptions?: number } = {}) {
   const hub = new PubSubHub();
   const addressReplies = new MasterAddressReplies();
+  const shardNames = new RecentNames();
   let nextId = 1;
   const facts: ServerFacts = {
     runId: 'f'.repeat(40),
@@ -56,6 +58,7 @@ export function commandHarness(source: SentinelSource, options: { maxSubscriptio
       logger: silentLogger(),
       maxSubscriptions: options.maxSubscriptions ?? 10000,
       addressReplies,
+      shardNames,
       reply: (r) => out.push(encode(r, session.proto)),
       closeAfterReplies: () => {
         state.closed = true;
