@@ -86,7 +86,7 @@ export class RequestParser {
     if (this.pos === this.buf.length && this.chunks.length === 1) this.buf = this.chunks[0];
     else this.buf = Buffer.concat([this.buf.subarray(this.pos), ...this.chunks]);
     this.pos = 0;
-    this.chunks = [];
+    this.chunks.length = 0; // emptied in place: one array per connection, not one per read
     this.chunkBytes = 0;
   }
 
