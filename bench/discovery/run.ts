@@ -6,13 +6,23 @@
 // otherwise). Prints a table and writes JSON to bench/results/discovery-<date>.json. Nothing here
 // asserts a timing: the load generator shares the machine's cores with the servers.
 //
-//   node dist/bench/discovery/run.js [--repeats 3] [--requests 100000] [--wrk-seconds 3] [--node leader|follower]
+// Same conditions for both systems: the same Redis nodes; each with its own production defaults
+// (raftinel: probes every 100 ms, Raft tick 50 ms, log level info; Sentinel: its built-in
+// ones); raftinel's other two nodes and the idle system stay up, untouched, during every turn.
+// Before the measured runs of a case, each system gets one run that is not counted: a Node
+// process compiles its hot path during the first tens of thousands of requests, and a cold
+// first turn measured the compiler, not the server. The 1-minute load average before and
+// after each case is printed and kept in the JSON: on a shared machine, a case measured under
+// load is one to run again.
+//
+//   node dist/bench/discovery/run.js [--repeats 5] [--requests 200000] [--wrk-seconds 3] [--node leader|follower]
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULTS } from '../../src/config/index.js';
 import { FailoverRig } from '../../test/helpers/failover-rig.js';
 import { freePort } from '../../test/helpers/ports.js';
 import type { RaftinelProcess } from '../../test/helpers/raftinel-process.js';
@@ -39,8 +49,8 @@ interface Options {
 function parseOptions(): Options {
   const { values } = parseArgs({
     options: {
-      repeats: { type: 'string', default: '3' },
-      requests: { type: 'string', default: '100000' },
+      repeats: { type: 'string', default: '5' },
+      requests: { type: 'string', default: '200000' },
       'wrk-seconds': { type: 'string', default: '3' },
       node: { type: 'string', default: 'follower' },
     },
@@ -201,6 +211,8 @@ interface Row {
   readonly medianP50Ms: number | null;
   readonly medianP99Ms: number | null;
   readonly note?: string;
+  /** 1-minute load average when the case started and ended. */
+  readonly load?: { readonly before: number; readonly after: number };
 }
 
 function row(name: string, system: string, samples: readonly Sample[]): Row {
@@ -237,7 +249,13 @@ async function main(): Promise<number> {
   let sentinel: ChildProcess | null = null;
   try {
     log('bench: starting 3 redis-server + 3 raftinel nodes');
-    rig = await FailoverRig.create();
+    // raftinel's production defaults, not the test suite's faster failure detection.
+    rig = await FailoverRig.create({
+      defaults: {
+        downAfterMs: DEFAULTS.shard.downAfterMs,
+        pingIntervalMs: DEFAULTS.shard.pingIntervalMs,
+      },
+    });
     await rig.start();
     const leader = await rig.leader();
     const target: RaftinelProcess = o.node === 'leader' ? leader : rig.cluster.others(leader)[0];
@@ -255,8 +273,17 @@ async function main(): Promise<number> {
       { name: 'c=50 P=16', clients: 50, pipeline: 16, requests: o.requests * 4 },
     ];
     const rows: Row[] = [];
+    const loadNow = (): number => Number(os.loadavg()[0].toFixed(2));
     for (const c of cases) {
       const samples: Record<string, Sample[]> = { raftinel: [], 'redis-sentinel': [] };
+      const before = loadNow();
+      for (const [system, port] of [
+        ['raftinel', raftinelPort],
+        ['redis-sentinel', s.port],
+      ] as const) {
+        const warm = await benchmark(port, c);
+        log(`bench: RESP ${c.name} ${system} warm-up (not counted): ${fmt(warm.rps)} req/s`);
+      }
       for (let i = 0; i < o.repeats; i++) {
         // Turns alternate, and the first system alternates too, so drift on a shared machine evens out.
         const order: [string, number][] =
@@ -275,8 +302,13 @@ async function main(): Promise<number> {
           log(`bench: RESP ${c.name} ${system} run ${i + 1}: ${fmt(sample.rps)} req/s`);
         }
       }
-      rows.push(row(`RESP get-master-addr-by-name ${c.name}`, 'raftinel', samples.raftinel));
-      rows.push(row(`RESP get-master-addr-by-name ${c.name}`, 'redis-sentinel', samples['redis-sentinel']));
+      const load = { before, after: loadNow() };
+      log(`bench: RESP ${c.name} load average before ${load.before}, after ${load.after}`);
+      rows.push({ ...row(`RESP get-master-addr-by-name ${c.name}`, 'raftinel', samples.raftinel), load });
+      rows.push({
+        ...row(`RESP get-master-addr-by-name ${c.name}`, 'redis-sentinel', samples['redis-sentinel']),
+        load,
+      });
     }
 
     const httpUrl = `${target.httpUrl}/v1/shards/${SHARD}/master`;
@@ -295,16 +327,17 @@ async function main(): Promise<number> {
         continue;
       }
       const samples: Sample[] = [];
+      const before = loadNow();
       for (let i = 0; i < o.repeats; i++) {
         const sample = await wrk(httpUrl, connections, o.wrkSeconds);
         samples.push(sample);
         log(`bench: ${name} run ${i + 1}: ${fmt(sample.rps)} req/s`);
       }
-      rows.push(row(name, 'raftinel', samples));
+      rows.push({ ...row(name, 'raftinel', samples), load: { before, after: loadNow() } });
     }
 
     // The table.
-    const header = ['case', 'system', 'median req/s', 'p50 ms', 'p99 ms', 'runs (req/s)'];
+    const header = ['case', 'system', 'median req/s', 'p50 ms', 'p99 ms', 'runs (req/s)', 'load'];
     const body = rows.map((r) => [
       r.case,
       r.system,
@@ -312,6 +345,7 @@ async function main(): Promise<number> {
       fmt(r.medianP50Ms, 3),
       fmt(r.medianP99Ms, 3),
       r.samples.map((x) => fmt(x.rps)).join(' / '),
+      r.load ? `${r.load.before} -> ${r.load.after}` : '-',
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
     const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join(' | ');

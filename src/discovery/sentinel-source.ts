@@ -46,10 +46,12 @@ export function createSentinelSource(deps: SourceDeps): SentinelSource {
           shardOf(s, (node) => deps.driver.ownView(s.name, node), runtime.status().conf.voters.length),
         ),
     masterAddress: (name) => {
-      const s = deps.topology().shards[name];
+      const shards = deps.topology().shards;
+      // Own keys only: a client asking for `constructor` or `__proto__` gets "no such master".
+      const s = Object.hasOwn(shards, name) ? shards[name] : undefined;
       if (!s) return undefined;
-      const m = s.nodes.find((n) => n.id === s.master);
-      return m ? { host: m.host, port: m.port } : null;
+      // The applied node spec itself: the RESP side keeps its encoded address per object.
+      return s.nodes.find((n) => n.id === s.master) ?? null;
     },
     sentinels: () => {
       const out: SentinelPeer[] = [];

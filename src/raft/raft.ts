@@ -330,6 +330,11 @@ export class RaftCore {
     }
   }
 
+  /** `status().lease` without building the status: for checks made on every client request. */
+  hasLease(): boolean {
+    return this.leaseValid();
+  }
+
   status(): RaftStatus {
     const progress = new Map<NodeId, { match: number; next: number; state: string }>();
     for (const [id, pr] of this.progress)

@@ -143,7 +143,7 @@ export class RaftRuntime {
       const ticks = Math.min(Math.max(due, 1), 4 * this.opts.timing.electionTicks);
       this.lastTickAt = now;
       for (let i = 0; i < ticks; i++) this.core.tick();
-      if (this.core.status().lease) this.lastLeaderContact = now; // leading a majority counts as contact
+      if (this.core.hasLease()) this.lastLeaderContact = now; // leading a majority counts as contact
       this.drain();
     });
     this.drain(); // replay committed entries from disk before anything else
@@ -217,10 +217,10 @@ export class RaftRuntime {
    * runs, up to two election timeouts, while the others may elect a new leader after one).
    */
   hasFreshLeader(): boolean {
-    const s = this.core.status();
-    if (s.role === 'leader') return this.leaseValid();
+    // Asked on every RESP discovery request: read the core's fields, do not build its status.
+    if (this.core.role === 'leader') return this.leaseValid();
     const electionMs = this.opts.timing.electionTicks * this.opts.timing.tickMs;
-    return s.leader !== null && this.opts.clock.now() - this.lastLeaderContact <= electionMs;
+    return this.core.leader !== null && this.opts.clock.now() - this.lastLeaderContact <= electionMs;
   }
 
   /**
@@ -229,7 +229,7 @@ export class RaftRuntime {
    */
   leaseValid(): boolean {
     const stalled = this.opts.clock.now() - this.lastTickAt > 2 * this.opts.timing.tickMs;
-    return !stalled && this.core.status().lease;
+    return !stalled && this.core.hasLease();
   }
 
   /**

@@ -134,6 +134,13 @@ test(
       const r = await getMasterAddr(n);
       assert.deepEqual(r, [r1.host, String(r1.port)], `${n.id}: ${describe(r)}`);
     }
+    // Unknown names get Sentinel's null, names of Object.prototype's properties included.
+    for (const name of ['nope', 'constructor', '__proto__', 'hasOwnProperty']) {
+      const r = await redisQuery(sentinelPort(rig.nodes[0]), ['SENTINEL', 'get-master-addr-by-name', name], {
+        timeoutMs: 1000,
+      });
+      assert.equal(r, null, `${name}: ${describe(r)}`);
+    }
 
     await t.test('a follower cut off; the majority fails the master over meanwhile', async () => {
       const leader = await rig.leader();

@@ -3,10 +3,12 @@
 // too slow for its pub/sub messages, idling) closes that connection only.
 import type { Socket } from 'node:net';
 import type { Logger } from '../../util/log.js';
+import type { MasterAddressReplies } from './commands/address-reply.js';
 import type { CommandContext, ServerFacts } from './commands/types.js';
 import { dispatch } from './dispatch.js';
 import { RequestParser, type ParserLimits } from './parser.js';
 import type { PubSubHub, Subscriber } from './pubsub-hub.js';
+import type { RecentNames } from './recent-names.js';
 import { encode, error, type Reply } from './reply.js';
 import type { Session } from './session.js';
 import type { SentinelSource } from './source.js';
@@ -52,6 +54,8 @@ export interface ConnectionDeps {
   readonly hub: PubSubHub;
   readonly logger: Logger;
   readonly limits: ConnectionLimits;
+  readonly addressReplies: MasterAddressReplies;
+  readonly shardNames: RecentNames;
 }
 
 // Output above this pauses reading, so that a pipelining client that does not read its replies
@@ -59,10 +63,20 @@ export interface ConnectionDeps {
 const OUTPUT_HIGH_WATER_BYTES = 1024 * 1024;
 // After QUIT or a protocol error the client should close; if it does not, we do.
 const CLOSE_GRACE_MS = 5_000;
+// Replies of one batch are written together; a batch growing past this is written early, so
+// that a pipeline of large replies is not copied into one huge buffer.
+const BATCH_WRITE_BYTES = 64 * 1024;
 
 export class RespConnection implements Subscriber {
   private readonly parser = new RequestParser();
   private readonly ctx: CommandContext;
+  private readonly authedLimits: ParserLimits;
+  private readonly preAuthLimits: ParserLimits;
+  // Replies to the commands of one read, written once the read is handled: one write for a
+  // pipeline, and the usual single reply goes to the socket as is, without cork/uncork.
+  private readonly batch: Buffer[] = [];
+  private batchBytes = 0;
+  private batching = false;
   private busy = false;
   private closing = false;
   private paused = false;
@@ -82,8 +96,23 @@ export class RespConnection implements Subscriber {
       hub: deps.hub,
       logger: deps.logger,
       maxSubscriptions: deps.limits.maxSubscriptions,
+      addressReplies: deps.addressReplies,
+      shardNames: deps.shardNames,
       reply: (reply) => this.send(reply),
       closeAfterReplies: () => this.endGracefully(),
+    };
+    const l = deps.limits;
+    this.authedLimits = {
+      maxArgs: l.maxArgs,
+      maxBulkBytes: l.maxBulkBytes,
+      maxCommandBytes: l.maxCommandBytes,
+      unauthenticated: false,
+    };
+    this.preAuthLimits = {
+      maxArgs: l.preAuthMaxArgs,
+      maxBulkBytes: l.preAuthMaxBulkBytes,
+      maxCommandBytes: l.maxCommandBytes,
+      unauthenticated: true,
     };
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -111,15 +140,9 @@ export class RespConnection implements Subscriber {
     this.socket.destroy();
   }
 
+  /** Redis's tighter caps before AUTH; looked up per command, as AUTH can come mid-pipeline. */
   private limits(): ParserLimits {
-    const l = this.deps.limits;
-    const pre = !this.session.authenticated;
-    return {
-      maxArgs: pre ? l.preAuthMaxArgs : l.maxArgs,
-      maxBulkBytes: pre ? l.preAuthMaxBulkBytes : l.maxBulkBytes,
-      maxCommandBytes: l.maxCommandBytes,
-      unauthenticated: pre,
-    };
+    return this.session.authenticated ? this.authedLimits : this.preAuthLimits;
   }
 
   private onData(chunk: Buffer): void {
@@ -134,8 +157,7 @@ export class RespConnection implements Subscriber {
 
   /** Runs every complete command received, until one must be waited for. */
   private drain(): void {
-    // The replies to one batch of pipelined commands leave in one write, not one syscall each.
-    this.socket.cork();
+    this.batching = true;
     try {
       while (!this.busy && !this.closing) {
         const result = this.parser.next(this.limits());
@@ -144,7 +166,8 @@ export class RespConnection implements Subscriber {
         this.run(result.args);
       }
     } finally {
-      this.socket.uncork();
+      this.batching = false;
+      this.writeBatch();
     }
     this.updateFlow();
   }
@@ -181,6 +204,32 @@ export class RespConnection implements Subscriber {
     if (reply.type === 'error') this.deps.server.stats.errorReplies++;
     const bytes = encode(reply, this.session.proto);
     this.deps.server.stats.netOutputBytes += bytes.length;
+    if (this.batching) {
+      this.batch.push(bytes);
+      this.batchBytes += bytes.length;
+      if (this.batchBytes >= BATCH_WRITE_BYTES) this.writeBatch();
+      return;
+    }
+    // Outside a read (pub/sub messages, a FAILOVER that finished): at once.
+    this.write(bytes);
+    this.updateFlow();
+  }
+
+  private writeBatch(): void {
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    let bytes: Buffer;
+    if (batch.length === 1) {
+      bytes = batch.pop() as Buffer;
+    } else {
+      bytes = Buffer.concat(batch, this.batchBytes);
+      batch.length = 0;
+    }
+    this.batchBytes = 0;
+    if (!this.closing && !this.socket.destroyed) this.write(bytes);
+  }
+
+  private write(bytes: Buffer): void {
     this.socket.write(bytes);
     if (this.socket.writableLength > this.deps.limits.maxOutputBytes) {
       this.deps.logger.warn(
@@ -188,9 +237,7 @@ export class RespConnection implements Subscriber {
         'closing RESP client: output buffer limit reached (client does not read)',
       );
       this.destroy();
-      return;
     }
-    this.updateFlow();
   }
 
   /** Pauses reading while a command is awaited or the client is not reading its replies. */
@@ -229,6 +276,7 @@ export class RespConnection implements Subscriber {
 
   private endGracefully(): void {
     if (this.closing) return;
+    this.writeBatch(); // the replies so far (QUIT's OK, the protocol error) go before the FIN
     this.closing = true;
     this.socket.end();
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();

@@ -25,7 +25,9 @@ export type ParseResult =
   | { readonly kind: 'incomplete' }
   | { readonly kind: 'error'; readonly message: string };
 
-const MALFORMED = Symbol('malformed line');
+// line() results that are not a line's end.
+const NO_LINE = -1;
+const MALFORMED = -2;
 const INCOMPLETE: ParseResult = { kind: 'incomplete' };
 const CR = 0x0d;
 const LF = 0x0a;
@@ -80,11 +82,11 @@ export class RequestParser {
   private join(): void {
     this.needBytes = 0;
     if (this.chunkBytes === 0) return;
-    const rest = this.buf.subarray(this.pos);
-    this.buf =
-      rest.length === 0 && this.chunks.length === 1 ? this.chunks[0] : Buffer.concat([rest, ...this.chunks]);
+    // The usual case: the previous chunk was used up and one new chunk arrived; take it as is.
+    if (this.pos === this.buf.length && this.chunks.length === 1) this.buf = this.chunks[0];
+    else this.buf = Buffer.concat([this.buf.subarray(this.pos), ...this.chunks]);
     this.pos = 0;
-    this.chunks = [];
+    this.chunks.length = 0; // emptied in place: one array per connection, not one per read
     this.chunkBytes = 0;
   }
 
@@ -100,11 +102,12 @@ export class RequestParser {
 
   /** Reads `*<n>\r\n`; null: go on parsing. */
   private multibulkHeader(limits: ParserLimits): ParseResult | null {
-    const line = this.line();
-    if (line === null) {
+    const start = this.pos;
+    const end = this.line();
+    if (end === NO_LINE) {
       return this.bufferedBytes > MAX_INLINE_BYTES ? this.fail('too big mbulk count string') : INCOMPLETE;
     }
-    const count = line === MALFORMED ? null : parseInteger(line.subarray(1));
+    const count = end === MALFORMED ? null : parseIntegerAt(this.buf, start + 1, end);
     if (count === null) return this.fail('invalid multibulk length');
     if (count > limits.maxArgs) {
       return this.fail(
@@ -128,11 +131,12 @@ export class RequestParser {
         if (this.pos >= this.buf.length) return INCOMPLETE;
         const first = this.buf[this.pos];
         if (first !== 0x24 /* '$' */) return this.fail(`expected '$', got '${String.fromCharCode(first)}'`);
-        const line = this.line();
-        if (line === null) {
+        const start = this.pos;
+        const lineEnd = this.line();
+        if (lineEnd === NO_LINE) {
           return this.bufferedBytes > MAX_INLINE_BYTES ? this.fail('too big bulk count string') : INCOMPLETE;
         }
-        const len = line === MALFORMED ? null : parseInteger(line.subarray(1));
+        const len = lineEnd === MALFORMED ? null : parseIntegerAt(this.buf, start + 1, lineEnd);
         if (len === null || len < 0) return this.fail('invalid bulk length');
         if (len > limits.maxBulkBytes) {
           return this.fail(limits.unauthenticated ? 'unauthenticated bulk length' : 'invalid bulk length');
@@ -150,8 +154,9 @@ export class RequestParser {
       // Stricter than Redis, which skips two bytes unchecked: a bulk must end with CRLF.
       if (this.buf[end] !== CR || this.buf[end + 1] !== LF)
         return this.fail('expected CRLF after bulk string');
-      // Copy: one small argument must not pin a large receive buffer in memory.
-      this.args.push(Buffer.from(this.buf.subarray(this.pos, end)));
+      // A view, not a copy: arguments live only while their command runs (handlers keep strings,
+      // never these buffers), so they cannot pin a receive buffer in memory for long.
+      this.args.push(this.buf.subarray(this.pos, end));
       this.pos = end + 2;
       this.bulkLen = -1;
     }
@@ -185,30 +190,42 @@ export class RequestParser {
     return args.length === 0 ? null : { kind: 'command', args };
   }
 
-  /** The CRLF-terminated line at pos (consumed), MALFORMED for a CR without LF, null if incomplete. */
-  private line(): Buffer | typeof MALFORMED | null {
-    const cr = this.buf.indexOf(CR, this.pos);
-    if (cr < 0 || cr + 1 >= this.buf.length) return null;
-    if (this.buf[cr + 1] !== LF) return MALFORMED;
-    const line = this.buf.subarray(this.pos, cr);
+  /**
+   * Consumes the CRLF-terminated line at pos and returns where its text ends (the CR), or
+   * MALFORMED for a CR without LF, or NO_LINE while it is incomplete. Header lines are read in
+   * place, without a Buffer view each: they are two of every command's few allocations.
+   */
+  private line(): number {
+    // A loop, not indexOf: these lines are a few bytes long, shorter than a call into C++ costs.
+    const buf = this.buf;
+    let cr = this.pos;
+    while (cr < buf.length && buf[cr] !== CR) cr++;
+    if (cr + 1 >= buf.length) return NO_LINE;
+    if (buf[cr + 1] !== LF) return MALFORMED;
     this.pos = cr + 2;
-    return line;
+    return cr;
   }
 }
 
 /** Redis's string2ll for protocol lengths: optional '-', digits, no leading zeros, no '+'. */
 export function parseInteger(bytes: Buffer): number | null {
-  if (bytes.length === 0 || bytes.length > 11) return null;
-  let i = 0;
+  return parseIntegerAt(bytes, 0, bytes.length);
+}
+
+/** parseInteger of bytes[start, end). */
+function parseIntegerAt(bytes: Buffer, start: number, end: number): number | null {
+  const length = end - start;
+  if (length === 0 || length > 11) return null;
+  let i = start;
   let negative = false;
-  if (bytes[0] === 0x2d) {
+  if (bytes[i] === 0x2d) {
     negative = true;
-    i = 1;
-    if (bytes.length === 1) return null;
+    i++;
+    if (length === 1) return null;
   }
-  if (bytes[i] === 0x30 && bytes.length > i + 1) return null;
+  if (bytes[i] === 0x30 && end > i + 1) return null;
   let value = 0;
-  for (; i < bytes.length; i++) {
+  for (; i < end; i++) {
     const d = bytes[i] - 0x30;
     if (d < 0 || d > 9) return null;
     value = value * 10 + d;

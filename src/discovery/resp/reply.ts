@@ -1,6 +1,7 @@
 // Replies as values, encoded for the connection's protocol (RESP2 or RESP3) at write time.
 // One value type serves both protocols the way Redis's addReply* functions do: a map is a flat
 // array in RESP2, a null is `$-1` or `*-1` in RESP2 and `_` in RESP3, a push is an array in RESP2.
+import { RaftinelError } from '../../util/errors.js';
 
 export type Reply =
   | { readonly type: 'simple'; readonly text: string }
@@ -11,7 +12,9 @@ export type Reply =
   | { readonly type: 'null-array' }
   | { readonly type: 'array'; readonly items: readonly Reply[] }
   | { readonly type: 'map'; readonly entries: readonly (readonly [Reply, Reply])[] }
-  | { readonly type: 'push'; readonly items: readonly Reply[] };
+  | { readonly type: 'push'; readonly items: readonly Reply[] }
+  /** Bytes encoded once and sent as they are (see preEncoded). */
+  | { readonly type: 'encoded'; readonly bytes: Buffer };
 
 export type Protocol = 2 | 3;
 
@@ -35,7 +38,21 @@ export function bulkMap(pairs: readonly (readonly [string, string | number])[]):
   return { type: 'map', entries: pairs.map(([k, v]) => [bulk(k), bulk(String(v))] as const) };
 }
 
+/**
+ * A reply encoded once, to be sent many times (the answer of GET-MASTER-ADDR-BY-NAME, the one
+ * command every client sends). Only for replies that RESP2 and RESP3 encode alike: no maps,
+ * nulls or pushes inside; anything else is a bug, reported with code `reply_not_protocol_neutral`.
+ */
+export function preEncoded(reply: Reply): Reply {
+  const bytes = encode(reply, 2);
+  if (!bytes.equals(encode(reply, 3))) {
+    throw new RaftinelError('reply_not_protocol_neutral', `a ${reply.type} reply differs in RESP2 and RESP3`);
+  }
+  return { type: 'encoded', bytes };
+}
+
 export function encode(reply: Reply, proto: Protocol): Buffer {
+  if (reply.type === 'encoded') return reply.bytes;
   const parts: Buffer[] = [];
   write(reply, proto, parts);
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);
@@ -76,6 +93,9 @@ function write(reply: Reply, proto: Protocol, parts: Buffer[]): void {
         write(k, proto, parts);
         write(v, proto, parts);
       }
+      return;
+    case 'encoded':
+      parts.push(reply.bytes);
       return;
   }
 }

@@ -6,9 +6,11 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { RaftinelError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
+import { MasterAddressReplies } from './commands/address-reply.js';
 import type { ServerFacts, ServerStats } from './commands/types.js';
 import { DEFAULT_LIMITS, RespConnection, type ConnectionLimits } from './connection.js';
 import { PubSubHub } from './pubsub-hub.js';
+import { RecentNames } from './recent-names.js';
 import { Session } from './session.js';
 import type { SentinelSource } from './source.js';
 import { MAX_CLIENTS } from './texts.js';
@@ -39,6 +41,8 @@ const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export class SentinelRespServer {
   private readonly hub = new PubSubHub();
+  private readonly addressReplies = new MasterAddressReplies();
+  private readonly shardNames = new RecentNames();
   private readonly connections = new Set<RespConnection>();
   private readonly logger: Logger;
   private readonly limits: ConnectionLimits;
@@ -172,6 +176,8 @@ export class SentinelRespServer {
       hub: this.hub,
       logger: this.logger,
       limits: this.limits,
+      addressReplies: this.addressReplies,
+      shardNames: this.shardNames,
     });
     this.connections.add(conn);
     socket.on('close', () => this.connections.delete(conn));

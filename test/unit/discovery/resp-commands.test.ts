@@ -14,6 +14,25 @@ describe('connection commands', () => {
     assert.equal(await c.run('PING', 'a', 'b'), "-ERR wrong number of arguments for 'ping' command\r\n");
   });
 
+  test('command and subcommand names in any ASCII case; nothing else folds (as strcasecmp)', async () => {
+    const c = commandHarness(standardSource()).client();
+    const address = '*2\r\n$9\r\n127.0.0.1\r\n$4\r\n6379\r\n';
+    for (const [cmd, sub] of [
+      ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME'],
+      ['sentinel', 'get-master-addr-by-name'],
+      ['SeNtInEl', 'Get-Master-Addr-By-Name'],
+    ]) {
+      assert.equal(await c.run(cmd, sub, 'mymaster'), address, `${cmd} ${sub}`);
+    }
+    assert.equal(await c.run('PiNg'), '+PONG\r\n');
+    // U+212A KELVIN SIGN lower-cases to 'k' in JavaScript, but Redis compares bytes: unknown.
+    const kelvin = Buffer.from('c\u212aquorum', 'utf8').toString('latin1');
+    assert.match(await c.run('SENTINEL', kelvin, 'mymaster'), /^-ERR unknown subcommand /);
+    assert.match(await c.run('PINGx'), /^-ERR unknown command 'PINGx'/);
+    assert.match(await c.run('PIN'), /^-ERR unknown command 'PIN'/);
+    assert.match(await c.run(''), /^-ERR unknown command '', with args beginning with: /);
+  });
+
   test('HELLO 3 answers the map redis-sentinel sends (mode sentinel, no role)', async () => {
     const c = commandHarness(standardSource()).client();
     const id = c.session.id;

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { RaftinelError } from '../../../src/util/errors.js';
+import { MasterAddressReplies } from '../../../src/discovery/resp/commands/address-reply.js';
 import { globMatch } from '../../../src/discovery/resp/glob.js';
 import {
   array,
@@ -10,6 +12,7 @@ import {
   integer,
   NULL_ARRAY,
   NULL_BULK,
+  preEncoded,
   push,
   simple,
   type Reply,
@@ -68,6 +71,51 @@ describe('reply encoding', () => {
       "-ERR unknown command 'a  +OK'\r\n",
     );
     assert.equal(encode(simple('a\nb'), 3).toString(), '+a b\r\n');
+  });
+
+  test('a pre-encoded reply is sent as encoded, the same bytes in RESP2 and RESP3', () => {
+    const reply = preEncoded(array([bulk('127.0.0.1'), bulk('6379')]));
+    assert.deepEqual(both(reply), [
+      '*2\r\n$9\r\n127.0.0.1\r\n$4\r\n6379\r\n',
+      '*2\r\n$9\r\n127.0.0.1\r\n$4\r\n6379\r\n',
+    ]);
+  });
+
+  test('replies that differ between RESP2 and RESP3 cannot be pre-encoded', () => {
+    for (const reply of [NULL_BULK, bulkMap([['a', 1]]), push([bulk('x')]), array([NULL_ARRAY])]) {
+      assert.throws(
+        () => preEncoded(reply),
+        (err: unknown) => err instanceof RaftinelError && err.code === 'reply_not_protocol_neutral',
+        reply.type,
+      );
+    }
+  });
+});
+
+describe('the encoded answers of GET-MASTER-ADDR-BY-NAME', () => {
+  const text = (reply: Reply): string => encode(reply, 2).toString();
+
+  test('are encoded once per shard and master, and reused while host and port stay', () => {
+    const replies = new MasterAddressReplies();
+    const first = replies.reply('mymaster', { host: '127.0.0.1', port: 6379 });
+    assert.equal(text(first), '*2\r\n$9\r\n127.0.0.1\r\n$4\r\n6379\r\n');
+    // A source may name the master with a new object each time: the values decide.
+    assert.equal(replies.reply('mymaster', { host: '127.0.0.1', port: 6379 }), first, 'not encoded again');
+    const other = replies.reply('other', { host: '10.0.0.2', port: 7000 });
+    assert.equal(text(other), '*2\r\n$8\r\n10.0.0.2\r\n$4\r\n7000\r\n');
+    assert.equal(replies.reply('mymaster', { host: '127.0.0.1', port: 6379 }), first, 'per shard');
+  });
+
+  test('follow a new master at once, port or host', () => {
+    const replies = new MasterAddressReplies();
+    const master: { host: string; port: number } = { host: '127.0.0.1', port: 6379 };
+    replies.reply('mymaster', master);
+    master.port = 6380; // even the same object changed in place
+    assert.equal(text(replies.reply('mymaster', master)), '*2\r\n$9\r\n127.0.0.1\r\n$4\r\n6380\r\n');
+    assert.equal(
+      text(replies.reply('mymaster', { host: '127.0.0.2', port: 6380 })),
+      '*2\r\n$9\r\n127.0.0.2\r\n$4\r\n6380\r\n',
+    );
   });
 });
 

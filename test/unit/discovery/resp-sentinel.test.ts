@@ -125,6 +125,24 @@ describe('SENTINEL subcommand dispatch', () => {
     assert.equal(await c.run('SENTINEL', 'get-master-addr-by-name', 'mymaster'), idontknow);
   });
 
+  test('GET-MASTER-ADDR-BY-NAME follows every change at once: freshness, then the applied master', async () => {
+    const source = standardSource(16379);
+    const c = commandHarness(source).client();
+    const get = (): Promise<string> => c.run('SENTINEL', 'get-master-addr-by-name', 'mymaster');
+    const idontknow = '-IDONTKNOW I have not enough information to reply. Please ask another Sentinel.\r\n';
+    // Asked many times in a row (the encoded answer is reused), each answer is checked afresh.
+    for (let i = 0; i < 3; i++) assert.equal(await get(), '*2\r\n$9\r\n127.0.0.1\r\n$5\r\n16379\r\n');
+    source.fresh = false;
+    assert.equal(await get(), idontknow, 'no fresh leader: not even a reused answer is sent');
+    source.fresh = true;
+    assert.equal(await get(), '*2\r\n$9\r\n127.0.0.1\r\n$5\r\n16379\r\n');
+    source.shardList = [shard('mymaster', redisNode('127.0.0.1', 16380), [])];
+    assert.equal(await get(), '*2\r\n$9\r\n127.0.0.1\r\n$5\r\n16380\r\n', 'a new master at once');
+    source.masterAddress = (name) => (name === 'mymaster' ? { host: '127.0.0.3', port: 16381 } : undefined);
+    assert.equal(await get(), '*2\r\n$9\r\n127.0.0.3\r\n$5\r\n16381\r\n', 'the fast path too');
+    assert.equal(await c.run('SENTINEL', 'get-master-addr-by-name', 'constructor'), '*-1\r\n');
+  });
+
   test('MYID, ROLE, PENDING-SCRIPTS', async () => {
     const source = standardSource();
     const c = commandHarness(source).client();

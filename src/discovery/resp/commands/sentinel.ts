@@ -47,7 +47,7 @@ export const sentinels: Handler = (ctx, args) => {
 };
 
 export const getMasterAddr: Handler = (ctx, args) => {
-  const name = arg(args, 2);
+  const name = ctx.shardNames.decode(args[2]);
   const master = ctx.source.masterAddress
     ? ctx.source.masterAddress(name)
     : masterOf(ctx.source.shards().find((s) => s.name === name));
@@ -55,7 +55,7 @@ export const getMasterAddr: Handler = (ctx, args) => {
   if (master === undefined) return ctx.reply(NULL_ARRAY);
   // Sentinel's answer when it cannot vouch for the address; clients then ask the next node.
   if (stale(ctx) || master === null) return ctx.reply(error(IDONTKNOW));
-  ctx.reply(array([bulk(master.host), bulk(String(master.port))]));
+  ctx.reply(ctx.addressReplies.reply(name, master));
 };
 
 export const myid: Handler = (ctx) => {

@@ -3,9 +3,11 @@
 // answer with one frame per channel.
 import type { Logger } from '../../../util/log.js';
 import type { PubSubHub, Subscriber } from '../pubsub-hub.js';
+import type { RecentNames } from '../recent-names.js';
 import type { Reply } from '../reply.js';
 import type { Session } from '../session.js';
 import type { SentinelSource } from '../source.js';
+import type { MasterAddressReplies } from './address-reply.js';
 
 /** Counters for INFO stats, owned by the server. */
 export interface ServerStats {
@@ -40,6 +42,10 @@ export interface CommandContext {
   readonly logger: Logger;
   /** Most channels plus patterns one connection may subscribe to. */
   readonly maxSubscriptions: number;
+  /** The server's encoded GET-MASTER-ADDR-BY-NAME answers. */
+  readonly addressReplies: MasterAddressReplies;
+  /** The server's decoded shard names (GET-MASTER-ADDR-BY-NAME). */
+  readonly shardNames: RecentNames;
   reply(reply: Reply): void;
   /** Close the connection once the replies written so far are flushed (QUIT). */
   closeAfterReplies(): void;
@@ -69,5 +75,6 @@ export interface CommandSpec {
   readonly subcommands?: ReadonlyMap<string, CommandSpec>;
 }
 
-export const arg = (args: readonly Buffer[], i: number): string => args[i]?.toString('utf8') ?? '';
+/** The i-th argument as UTF-8 text ('' when absent); toString() with no encoding is the fast path. */
+export const arg = (args: readonly Buffer[], i: number): string => args[i]?.toString() ?? '';
 export const lower = (args: readonly Buffer[], i: number): string => arg(args, i).toLowerCase();

@@ -1,8 +1,10 @@
 // Runs commands through the dispatcher without sockets: each fake client has a session and
 // collects the bytes its replies encode to, exactly as the connection would write them.
+import { MasterAddressReplies } from '../../../../src/discovery/resp/commands/address-reply.js';
 import type { CommandContext, ServerFacts } from '../../../../src/discovery/resp/commands/types.js';
 import { dispatch } from '../../../../src/discovery/resp/dispatch.js';
 import { PubSubHub } from '../../../../src/discovery/resp/pubsub-hub.js';
+import { RecentNames } from '../../../../src/discovery/resp/recent-names.js';
 import { encode, type Reply } from '../../../../src/discovery/resp/reply.js';
 import { Session } from '../../../../src/discovery/resp/session.js';
 import type { SentinelSource } from '../../../../src/discovery/resp/source.js';
@@ -22,6 +24,8 @@ export interface FakeClient {
 
 export function commandHarness(source: SentinelSource, options: { maxSubscriptions?: number } = {}) {
   const hub = new PubSubHub();
+  const addressReplies = new MasterAddressReplies();
+  const shardNames = new RecentNames();
   let nextId = 1;
   const facts: ServerFacts = {
     runId: 'f'.repeat(40),
@@ -53,6 +57,8 @@ export function commandHarness(source: SentinelSource, options: { maxSubscriptio
       hub,
       logger: silentLogger(),
       maxSubscriptions: options.maxSubscriptions ?? 10000,
+      addressReplies,
+      shardNames,
       reply: (r) => out.push(encode(r, session.proto)),
       closeAfterReplies: () => {
         state.closed = true;

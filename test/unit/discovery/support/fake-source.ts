@@ -81,6 +81,8 @@ export class FakeSource implements SentinelSource {
   failoverResult: SentinelFailoverResult = { ok: true };
   /** Resolves the failover when set; otherwise it resolves at once. */
   failoverGate: Promise<void> | null = null;
+  /** Unset: GET-MASTER-ADDR-BY-NAME reads shards(), as for a source without the fast path. */
+  masterAddress?: SentinelSource['masterAddress'];
 
   myId(): string {
     return this.id;
