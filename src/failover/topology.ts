@@ -9,6 +9,7 @@ import type {
   ShardState,
   TopologyCommand,
 } from './types.js';
+import { dict } from '../util/dict.js';
 
 export const HISTORY_PER_SHARD = 50;
 
@@ -52,7 +53,7 @@ export type TopologyEvent =
   | { readonly type: 'shard-changed'; readonly shard: string };
 
 export function emptyTopology(): Topology {
-  return { shards: {}, paused: false, history: {} };
+  return { shards: dict(), paused: false, history: dict() };
 }
 
 export function shardFromSpec(spec: ShardSpec): ShardState {
@@ -110,7 +111,7 @@ export function applyTopologyCommand(topo: Topology, cmd: TopologyCommand, term:
     }
     case 'hookResult': {
       if (!topo.shards[cmd.shard]) return [];
-      const runs = ((topo.hookRuns ??= {})[cmd.shard] ??= []);
+      const runs = ((topo.hookRuns ??= dict())[cmd.shard] ??= []);
       if (runs.some((r) => r.epoch === cmd.epoch && r.hook === cmd.hook)) return [];
       const { type: _t, shard: _s, ...run } = cmd;
       runs.push(run);

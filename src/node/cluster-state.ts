@@ -9,6 +9,7 @@ import {
 import type { TopologyCommand } from '../failover/types.js';
 import type { ConfChange, Entry, NodeId } from '../raft/types.js';
 import type { StateMachine } from '../runtime/raft-runtime.js';
+import { dict, dictFrom } from '../util/dict.js';
 
 export interface MemberAddresses {
   readonly raft: string;
@@ -31,7 +32,7 @@ interface State {
 }
 
 export class ClusterState implements StateMachine {
-  private state: State = { members: {}, topology: emptyTopology(), debugCount: 0, debugLast: null };
+  private state: State = { members: dict(), topology: emptyTopology(), debugCount: 0, debugLast: null };
   private readonly listeners: (() => void)[] = [];
   private readonly topologyListeners: ((events: readonly TopologyEvent[], index: number) => void)[] = [];
 
@@ -56,7 +57,17 @@ export class ClusterState implements StateMachine {
   }
 
   restore(data: string): void {
-    this.state = JSON.parse(data) as State;
+    const parsed = JSON.parse(data) as State;
+    this.state = {
+      ...parsed,
+      members: dictFrom(parsed.members),
+      topology: {
+        ...parsed.topology,
+        shards: dictFrom(parsed.topology.shards),
+        history: dictFrom(parsed.topology.history),
+        ...(parsed.topology.hookRuns ? { hookRuns: dictFrom(parsed.topology.hookRuns) } : {}),
+      },
+    };
     this.changed();
     for (const l of this.topologyListeners) l([], 0);
   }
