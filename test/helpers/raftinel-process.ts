@@ -78,6 +78,10 @@ export interface RaftinelProcessOptions {
   readonly announce?: { readonly raft?: string; readonly http?: string; readonly sentinel?: string };
   readonly debugRoutes?: boolean;
   readonly logLevel?: string;
+  /** The `tls` block (listeners): file paths per listener. The helpers' own HTTP calls are plain. */
+  readonly tls?: Readonly<
+    Partial<Record<'peer' | 'sentinel' | 'http', { ca?: string; cert?: string; key?: string }>>
+  >;
 }
 
 export interface ExitStatus {
@@ -173,6 +177,7 @@ export class RaftinelProcess {
           initialMaster: 'r1',
         },
       ],
+      ...(o.tls !== undefined ? { tls: { ...o.tls } } : {}),
       log: { level: o.logLevel ?? 'info' },
     };
   }
