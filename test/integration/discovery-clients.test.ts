@@ -7,7 +7,8 @@
 // d. every raftinel node publishes +switch-master once, naming the old and the new master;
 // e. HAProxy (Debian) with `option httpchk` on /health/primary/{shard}/{node} routes a TCP frontend
 //    to the master, then to the new one;
-// f. `promtool check metrics` (Debian prometheus) accepts /metrics, raftinel_failovers_total moves;
+// f. `promtool check metrics` (Debian prometheus) accepts /metrics, raftinel_failovers_total moves,
+//    raftinel_probe_latency_seconds has a plausible round trip for each live Redis node;
 // g. redis_exporter's view of INFO: redis_mode:sentinel and parseable masterN: lines.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -97,6 +98,30 @@ function promtoolCheck(text: string): { status: number | null; out: string } {
     timeout: 10_000,
   });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+/** raftinel_probe_latency_seconds{shard="mymaster",node=...} by node. */
+function probeLatencies(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(
+    /^raftinel_probe_latency_seconds\{shard="mymaster",node="([^"]+)"\} (\S+)$/gm,
+  ))
+    out.set(m[1], Number(m[2]));
+  return out;
+}
+
+/**
+ * Every latency sample is a real round trip: above 0, and below downAfterMs, since a reply later
+ * than the probe timeout (downAfterMs / 2 here) is dropped with its connection.
+ */
+function assertPlausibleLatencies(
+  node: string,
+  latencies: Map<string, number>,
+  nodes: readonly string[],
+): void {
+  assert.deepEqual([...latencies.keys()].sort(), [...nodes].sort(), `${node}: nodes with a probe latency`);
+  for (const [id, seconds] of latencies)
+    assert.ok(seconds > 0 && seconds < DOWN_AFTER_MS / 1000, `${node}: ${id} probe latency ${seconds} s`);
 }
 
 /** The counter raftinel_failovers_total{shard="mymaster",kind="failover",result="ended"}. */
@@ -341,14 +366,19 @@ test('before the failover: every client is on r1', async (t) => {
     );
     assert.equal(port, r1.port, haproxyLog);
   }
-  if (PROMTOOL) {
-    for (const n of rig.nodes) {
-      const text = await metricsText(n);
+  const latencies: string[] = [];
+  for (const n of rig.nodes) {
+    const text = await metricsText(n);
+    const seen = probeLatencies(text);
+    assertPlausibleLatencies(n.id, seen, ['r1', 'r2', 'r3']);
+    latencies.push(`${n.id} ${[...seen].map(([id, v]) => `${id} ${(v * 1000).toFixed(2)}`).join(' ')}`);
+    if (PROMTOOL) {
       const check = promtoolCheck(text);
       assert.equal(check.status, 0, `${n.id}: promtool check metrics:\n${check.out}`);
       metricsBefore.set(n.id, failoversEnded(text));
     }
   }
+  t.diagnostic(`raftinel_probe_latency_seconds, in ms: ${latencies.join('; ')}`);
   const info = await sentinelInfo(rig.nodes[0]);
   assert.equal(info.get('redis_mode'), 'sentinel');
   const m0 = parseMasterLine(info.get('master0') ?? '');
@@ -548,10 +578,11 @@ test(
 );
 
 test(
-  'f. promtool accepts /metrics and raftinel_failovers_total moved',
+  'f. promtool accepts /metrics, raftinel_failovers_total moved, live nodes have a probe latency',
   { skip: !PROMTOOL && 'promtool not installed (Debian prometheus; make deps installs it)', timeout: 60_000 },
   async (t) => {
     const counts: string[] = [];
+    const latencies: string[] = [];
     for (const n of rig.nodes) {
       const text = await waitFor(
         `${n.id}: raftinel_failovers_total moved`,
@@ -564,10 +595,15 @@ test(
       const check = promtoolCheck(text);
       assert.equal(check.status, 0, `${n.id}: promtool check metrics:\n${check.out}`);
       counts.push(`${n.id} ${metricsBefore.get(n.id)} -> ${failoversEnded(text)}`);
+      // The dead r1 has no current round trip; the two live nodes have one.
+      const seen = probeLatencies(text);
+      assertPlausibleLatencies(n.id, seen, ['r2', 'r3']);
+      latencies.push(`${n.id} ${[...seen].map(([id, v]) => `${id} ${(v * 1000).toFixed(2)}`).join(' ')}`);
     }
     t.diagnostic(
       `raftinel_failovers_total{kind="failover",result="ended"}: ${counts.join(', ')}; promtool check metrics exit 0 on every node`,
     );
+    t.diagnostic(`raftinel_probe_latency_seconds after the failover, in ms: ${latencies.join('; ')}`);
   },
 );
 
