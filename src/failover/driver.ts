@@ -109,6 +109,7 @@ export class FailoverDriver {
     this.engine = new FailoverEngine(deps.selfId, deps.bugs);
     this.switches = new SwitchAnnouncer({
       clock: deps.clock,
+      wallNow: () => (deps.wallNow ?? Date.now)(),
       delayMs: deps.switchMasterDelayMs ?? SWITCH_MASTER_DELAY_MS,
       current: (shard, epoch, master) => {
         const s = deps.topology().shards[shard];

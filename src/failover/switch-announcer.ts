@@ -1,7 +1,12 @@
 // When `+switch-master` goes out (DESIGN.md 4.4, 5.1). Discovery names the new master the moment
 // Promoted applies (GET-MASTER-ADDR-BY-NAME, HTTP, SSE, +promoted-slave); the event follows
-// SWITCH_MASTER_DELAY_MS later, as Redis Sentinel's leader names the promoted replica from
-// +promoted-slave on and sends +switch-master only after +failover-end.
+// SWITCH_MASTER_DELAY_MS after Promoted's committed time, as Redis Sentinel's leader names the
+// promoted replica from +promoted-slave on and sends +switch-master only after +failover-end.
+// Counting from the committed time (the leader's wall clock), not from each node's apply, makes
+// the nodes announce together, so a subscribed client that hears all of them reconnects once;
+// a node that applies Promoted after that moment (a replay at start, a follower that lagged)
+// announces at once, as a Sentinel announces a configuration it learns late. A node whose clock
+// runs ahead of the leader's by the whole delay announces at once too: clocks must be synced.
 //
 // Why not at once: the event tells subscribed clients to drop their connection and ask again.
 // A client whose master died is already asking again, in a loop, and ioredis' FailoverDetector
@@ -30,10 +35,15 @@ export interface SwitchMaster {
   readonly epoch: number;
   readonly from: RedisNodeSpec | null;
   readonly to: RedisNodeSpec;
+  /** Wall-clock ms of Promoted (the proposing leader's, committed). */
+  readonly at: number;
 }
 
 export interface SwitchAnnouncerDeps {
+  /** Monotonic timers for the wait. */
   readonly clock: Clock;
+  /** Wall-clock ms, to compare with the committed `at`. */
+  readonly wallNow: () => number;
   readonly delayMs: number;
   /** Whether the shard still has this master at this epoch (a later switch or a removal wins). */
   readonly current: (shard: string, epoch: number, master: string) => boolean;
@@ -46,10 +56,17 @@ export class SwitchAnnouncer {
 
   constructor(private readonly deps: SwitchAnnouncerDeps) {}
 
-  /** Promoted applied: announce after the delay, unless something newer replaced it by then. */
+  /** Promoted applied: announce `delayMs` after its committed time, unless replaced by then. */
   promoted(switched: SwitchMaster): void {
     this.waiting.get(switched.shard)?.();
-    const cancel = this.deps.clock.after(this.deps.delayMs, () => {
+    this.waiting.delete(switched.shard);
+    const remaining = switched.at + this.deps.delayMs - this.deps.wallNow();
+    if (remaining <= 0) {
+      this.deps.announce(switched);
+      return;
+    }
+    // Never longer than the delay itself, whatever the clocks say.
+    const cancel = this.deps.clock.after(Math.min(remaining, this.deps.delayMs), () => {
       this.waiting.delete(switched.shard);
       if (this.deps.current(switched.shard, switched.epoch, switched.to.id)) this.deps.announce(switched);
     });
