@@ -80,8 +80,6 @@ export interface DriverDeps {
   readonly clock: Clock;
   /** Wall-clock ms, only for what is committed and shown (history timestamps, cooldown). */
   readonly wallNow?: () => number;
-  /** Promoted -> `+switch-master`; SWITCH_MASTER_DELAY_MS unless a test sets it. */
-  readonly switchMasterDelayMs?: number;
   /** Test-only switches that re-create known bugs (bugs.ts); the simulator's teeth. */
   readonly bugs?: FailoverBugs;
 }
@@ -110,7 +108,7 @@ export class FailoverDriver {
     this.switches = new SwitchAnnouncer({
       clock: deps.clock,
       wallNow: () => (deps.wallNow ?? Date.now)(),
-      delayMs: deps.switchMasterDelayMs ?? SWITCH_MASTER_DELAY_MS,
+      delayMs: SWITCH_MASTER_DELAY_MS,
       current: (shard, epoch, master) => {
         const s = deps.topology().shards[shard];
         return s?.epoch === epoch && s.master === master;

@@ -17,7 +17,7 @@
 // clients (retries every 50 ms) through a SIGKILL of the master, clients ended per run: event at
 // Promoted 0, 13, 14, 15, 15; at FailoverEnded (16 to 49 ms after Promoted here) 0, 7, 8; Redis
 // Sentinel 7.0 (its followers publish 50 to 100 ms after its leader names the new master) 0, 0,
-// 1, 13; this delay 0 in 5 runs. A client still on an old master that raftinel cannot reach is
+// 1, 13; with this delay 0 in each of 10 runs. A client still on an old master that raftinel cannot reach is
 // the one the event is for: it moves this much later.
 import type { Cancel, Clock } from '../runtime/ports.js';
 import type { RedisNodeSpec } from './types.js';
