@@ -7,6 +7,7 @@
 // The pieces live in ./demo/: processes (children by PID, temp dir, failure), redis, cluster,
 // writer, printer.
 import { existsSync, readFileSync } from 'node:fs';
+import { SWITCH_MASTER_DELAY_MS } from '../failover/switch-announcer.js';
 import type { HistoryEntry } from './api.js';
 import { DemoCluster, DOWN_AFTER_MS, RAFTINEL_BIN, SHARD } from './demo/cluster.js';
 import { Printer } from './demo/printer.js';
@@ -291,7 +292,7 @@ class DemoRun {
       [
         'promoted',
         server(t.promoted),
-        `${entry.to} answered ROLE master after REPLICAOF NO ONE; published to clients (+switch-master)`,
+        `${entry.to} answered ROLE master after REPLICAOF NO ONE; clients asking are answered ${entry.to} (+switch-master ${SWITCH_MASTER_DELAY_MS / 1000} s later)`,
       ],
       [
         'first write',

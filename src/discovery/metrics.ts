@@ -121,6 +121,7 @@ export class Metrics {
     const up: string[] = [];
     const sdown: string[] = [];
     const lastOk: string[] = [];
+    const latency: string[] = [];
     for (const sh of shards) {
       const masterOffset = sh.master ? this.deps.ownView(sh.name, sh.master)?.offset : null;
       for (const n of sh.nodes) {
@@ -130,6 +131,9 @@ export class Metrics {
         sdown.push(`raftinel_redis_sdown{${labels}} ${v?.sdown ? 1 : 0}`);
         if (v?.lastOkAgoMs != null)
           lastOk.push(`raftinel_redis_last_ok_age_seconds{${labels}} ${v.lastOkAgoMs / 1000}`);
+        // Only while reachable: the round trip of a node that stopped answering is not current.
+        if (v?.reachable && v.probeRttMs != null)
+          latency.push(`raftinel_probe_latency_seconds{${labels}} ${seconds(v.probeRttMs)}`);
         if (n.id !== sh.master && masterOffset != null && v?.offset != null) {
           lag.push(`raftinel_replica_lag_bytes{${labels}} ${Math.max(0, masterOffset - v.offset)}`);
         }
@@ -140,8 +144,14 @@ export class Metrics {
     metric(
       'raftinel_redis_last_ok_age_seconds',
       'gauge',
-      'Seconds since the last valid probe reply (probe latency bound).',
+      'Seconds since the last valid probe reply (grows past the ping interval when the node is silent).',
       lastOk,
+    );
+    metric(
+      'raftinel_probe_latency_seconds',
+      'gauge',
+      'Round trip of the last probe (ROLE) of the Redis node answered with a valid reply; absent while unreachable.',
+      latency,
     );
     metric(
       'raftinel_replica_lag_bytes',
@@ -151,6 +161,11 @@ export class Metrics {
     );
     return out.join('\n') + '\n';
   }
+}
+
+/** Milliseconds as seconds, to the microsecond (no binary-fraction noise in the text). */
+function seconds(ms: number): number {
+  return Math.round(ms * 1000) / 1e6;
 }
 
 function esc(v: string): string {

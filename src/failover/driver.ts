@@ -18,6 +18,7 @@ import {
   type SwitchoverResult,
 } from './engine.js';
 import { ObservationTable } from './observations.js';
+import { SWITCH_MASTER_DELAY_MS, SwitchAnnouncer, type SwitchMaster } from './switch-announcer.js';
 import type { Topology, TopologyEvent } from './topology.js';
 import type {
   CandidateReport,
@@ -88,6 +89,7 @@ const DIGEST_MS = 500;
 
 export class FailoverDriver {
   private readonly engine: FailoverEngine;
+  private readonly switches: SwitchAnnouncer;
   private readonly table = new ObservationTable();
   private readonly deps: DriverDeps;
   private readonly timers: Cancel[] = [];
@@ -103,6 +105,27 @@ export class FailoverDriver {
   constructor(deps: DriverDeps) {
     this.deps = deps;
     this.engine = new FailoverEngine(deps.selfId, deps.bugs);
+    this.switches = new SwitchAnnouncer({
+      clock: deps.clock,
+      wallNow: () => (deps.wallNow ?? Date.now)(),
+      delayMs: SWITCH_MASTER_DELAY_MS,
+      current: (shard, epoch, master) => {
+        const s = deps.topology().shards[shard];
+        return s?.epoch === epoch && s.master === master;
+      },
+      announce: (e) => this.announceSwitch(e),
+    });
+  }
+
+  /** `+switch-master <name> <old-ip> <old-port> <new-ip> <new-port>`, logged and published. */
+  private announceSwitch(e: SwitchMaster): void {
+    if (this.stopped) return;
+    const msg = `${e.shard} ${e.from?.host ?? '?'} ${e.from?.port ?? 0} ${e.to.host} ${e.to.port}`;
+    this.deps.logger.info(
+      { event: '+switch-master', shard: e.shard, epoch: e.epoch, to: e.to.id },
+      `+switch-master ${msg}`,
+    );
+    this.deps.publish?.('+switch-master', e.shard, msg);
   }
 
   start(): void {
@@ -119,6 +142,7 @@ export class FailoverDriver {
   stop(): void {
     this.stopped = true;
     for (const cancel of this.timers) cancel();
+    this.switches.stop();
     for (const done of this.switchoverWaiters.values()) {
       done({
         ok: false,
@@ -354,17 +378,14 @@ export class FailoverDriver {
     const publish = this.deps.publish;
     for (const e of events) {
       if (e.type === 'switch-master') {
-        const msg = `${e.shard} ${e.from?.host ?? '?'} ${e.from?.port ?? 0} ${e.to.host} ${e.to.port}`;
+        const msg = `slave ${e.to.host}:${e.to.port} ${e.to.host} ${e.to.port} @ ${e.shard} ${e.from?.host ?? '?'} ${e.from?.port ?? 0}`;
         this.deps.logger.info(
-          { event: '+switch-master', shard: e.shard, epoch: e.epoch, to: e.to.id },
-          `+switch-master ${msg}`,
+          { event: '+promoted-slave', shard: e.shard, epoch: e.epoch, to: e.to.id },
+          `+promoted-slave ${msg}`,
         );
-        publish?.('+switch-master', e.shard, msg);
-        publish?.(
-          '+promoted-slave',
-          e.shard,
-          `slave ${e.to.host}:${e.to.port} ${e.to.host} ${e.to.port} @ ${e.shard} ${e.from?.host ?? '?'} ${e.from?.port ?? 0}`,
-        );
+        publish?.('+promoted-slave', e.shard, msg);
+        // Discovery names the new master from now on; +switch-master follows (switch-announcer.ts).
+        this.switches.promoted(e);
       } else if (e.type === 'failover-resumed') {
         this.deps.logger.info(
           { event: 'failover-resumed', shard: e.shard, epoch: e.epoch, term: e.term },

@@ -30,6 +30,8 @@ export type TopologyEvent =
       readonly epoch: number;
       readonly from: RedisNodeSpec | null;
       readonly to: RedisNodeSpec;
+      /** Wall-clock ms of Promoted (the proposing leader's, committed). */
+      readonly at: number;
     }
   | {
       readonly type: 'failover-started';
@@ -193,7 +195,7 @@ function applyShardCommand(topo: Topology, cmd: TopologyCommand, term: number): 
         problem: null,
         failover: { ...f, step: 'promoted', term, promotedAt: cmd.at },
       });
-      return [{ type: 'switch-master', shard: s.name, epoch: f.epoch, from, to }];
+      return [{ type: 'switch-master', shard: s.name, epoch: f.epoch, from, to, at: cmd.at }];
     }
     case 'failoverEnded':
     case 'failoverAborted': {

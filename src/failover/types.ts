@@ -142,6 +142,8 @@ export interface RedisObservation {
   readonly error: string | null;
   /** Milliseconds since the last valid reply, at the time of observation. */
   readonly lastOkAgoMs: number | null;
+  /** Round trip (ms) of the last probe with a valid reply on the current connection; null before one. */
+  readonly probeRttMs: number | null;
 }
 
 export interface ObservationReport {

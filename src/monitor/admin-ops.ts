@@ -123,6 +123,7 @@ export function viewOf(target: ProbeTarget, info: InfoReply): RedisObservation {
     runId: info.runId,
     error: null,
     lastOkAgoMs: 0,
+    probeRttMs: null,
   };
 }
 

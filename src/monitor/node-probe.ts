@@ -222,15 +222,16 @@ export class NodeProbe {
         const at = this.ctx.now();
         this.roleSentAt = null;
         const before = this.state.role;
-        this.state = onRoleReply(this.state, reply, at);
+        this.state = onRoleReply(this.state, reply, at, now);
         if (roleMoved(before, this.state.role)) this.infoNow(at);
         this.ctx.onEvent(this, at);
       },
       (err: unknown) => {
         if (!current()) return;
         this.roleSentAt = null;
-        this.state = onProbeError(this.state, classifyError(err), this.ctx.now());
-        this.ctx.onEvent(this, this.ctx.now());
+        const at = this.ctx.now();
+        this.state = onProbeError(this.state, classifyError(err), at, now);
+        this.ctx.onEvent(this, at);
       },
     );
   }

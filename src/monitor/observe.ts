@@ -28,6 +28,8 @@ export interface ProbeState {
   readonly linkDownSeenAt: number | null;
   /** When a ROLE last showed this replica's link up. */
   readonly linkUpSeenAt: number | null;
+  /** Round trip (ms) of the last probe answered with a valid reply on this connection. */
+  readonly lastRttMs: number | null;
 }
 
 /** A late timer of the observer's own loop: `ms` late, noticed at `endedAt`. */
@@ -68,6 +70,7 @@ export function initialState(now: number): ProbeState {
     infoError: null,
     linkDownSeenAt: null,
     linkUpSeenAt: null,
+    lastRttMs: null,
   };
 }
 
@@ -81,6 +84,7 @@ export function onConnected(s: ProbeState): ProbeState {
     info: null,
     infoAt: null,
     linkDownSeenAt: null,
+    lastRttMs: null,
   };
 }
 
@@ -88,7 +92,13 @@ export function onDisconnected(s: ProbeState): ProbeState {
   return s.connected ? { ...s, connected: false } : s;
 }
 
-export function onRoleReply(s: ProbeState, reply: unknown, now: number): ProbeState {
+/** A reply to ROLE; `sentAt`, when the prober knows it, gives the probe's round trip. */
+export function onRoleReply(
+  s: ProbeState,
+  reply: unknown,
+  now: number,
+  sentAt: number | null = null,
+): ProbeState {
   const parsed = parseRole(reply);
   if (!parsed.ok) {
     const reason =
@@ -110,12 +120,23 @@ export function onRoleReply(s: ProbeState, reply: unknown, now: number): ProbeSt
     error: null,
     linkDownSeenAt: linkDown ? (s.linkDownSeenAt ?? now) : null,
     linkUpSeenAt: role.role === 'slave' && !linkDown ? now : s.linkUpSeenAt,
+    lastRttMs: rttOf(s, now, sentAt),
   };
 }
 
-/** An error in answer to ROLE, or a fatal error of the connection itself. */
-export function onProbeError(s: ProbeState, c: Classified, now: number): ProbeState {
-  if (c.kind === 'alive') return { ...s, answered: true, lastOkAt: now, error: null };
+function rttOf(s: ProbeState, now: number, sentAt: number | null): number | null {
+  return sentAt === null ? s.lastRttMs : Math.max(0, now - sentAt);
+}
+
+/** An error in answer to ROLE (sent at `sentAt`), or a fatal error of the connection itself. */
+export function onProbeError(
+  s: ProbeState,
+  c: Classified,
+  now: number,
+  sentAt: number | null = null,
+): ProbeState {
+  if (c.kind === 'alive')
+    return { ...s, answered: true, lastOkAt: now, error: null, lastRttMs: rttOf(s, now, sentAt) };
   if (c.kind === 'fault') return { ...s, error: c.reason };
   return s;
 }
@@ -201,6 +222,7 @@ export function observe(input: ObserveInput): RedisObservation {
     runId: s.info?.runId ?? null,
     error: s.error ?? s.infoError,
     lastOkAgoMs: s.lastOkAt === null ? null : Math.max(0, Math.round(silentMs)),
+    probeRttMs: s.lastRttMs,
   };
 }
 

@@ -86,6 +86,10 @@ export interface RaftinelProcessOptions {
   readonly sidecar?: SidecarConfig;
   readonly debugRoutes?: boolean;
   readonly logLevel?: string;
+  /** The `tls` block (listeners): file paths per listener. The helpers' own HTTP calls are plain. */
+  readonly tls?: Readonly<
+    Partial<Record<'peer' | 'sentinel' | 'http', { ca?: string; cert?: string; key?: string }>>
+  >;
 }
 
 export interface ExitStatus {
@@ -182,6 +186,7 @@ export class RaftinelProcess {
         },
       ],
       ...(o.sidecar !== undefined ? { sidecar: { ...o.sidecar } } : {}),
+      ...(o.tls !== undefined ? { tls: { ...o.tls } } : {}),
       log: { level: o.logLevel ?? 'info' },
     };
   }

@@ -1,12 +1,14 @@
 // Real clients during a real failover (DESIGN.md 5, 9): 3 redis-server and 3 raftinel processes
 // (downAfterMs 500), one shared rig for the file. Before the master is SIGKILLed, every client is
 // attached and checked; after it, each must have followed the cluster to the new master:
-// a. ioredis in Sentinel mode (failoverDetector) keeps writing through the kill;
+// a. ioredis in Sentinel mode, with and without failoverDetector, keeps writing through the kill;
 // b. node-redis createSentinel does the same;
 // c. redis-py (Debian python3-redis, /usr/bin/python3) Sentinel.discover_master and master_for;
+// d. every raftinel node publishes +switch-master once, naming the old and the new master;
 // e. HAProxy (Debian) with `option httpchk` on /health/primary/{shard}/{node} routes a TCP frontend
 //    to the master, then to the new one;
-// f. `promtool check metrics` (Debian prometheus) accepts /metrics, raftinel_failovers_total moves;
+// f. `promtool check metrics` (Debian prometheus) accepts /metrics, raftinel_failovers_total moves,
+//    raftinel_probe_latency_seconds has a plausible round trip for each live Redis node;
 // g. redis_exporter's view of INFO: redis_mode:sentinel and parseable masterN: lines.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -98,6 +100,30 @@ function promtoolCheck(text: string): { status: number | null; out: string } {
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
+/** raftinel_probe_latency_seconds{shard="mymaster",node=...} by node. */
+function probeLatencies(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(
+    /^raftinel_probe_latency_seconds\{shard="mymaster",node="([^"]+)"\} (\S+)$/gm,
+  ))
+    out.set(m[1], Number(m[2]));
+  return out;
+}
+
+/**
+ * Every latency sample is a real round trip: above 0, and below downAfterMs, since a reply later
+ * than the probe timeout (downAfterMs / 2 here) is dropped with its connection.
+ */
+function assertPlausibleLatencies(
+  node: string,
+  latencies: Map<string, number>,
+  nodes: readonly string[],
+): void {
+  assert.deepEqual([...latencies.keys()].sort(), [...nodes].sort(), `${node}: nodes with a probe latency`);
+  for (const [id, seconds] of latencies)
+    assert.ok(seconds > 0 && seconds < DOWN_AFTER_MS / 1000, `${node}: ${id} probe latency ${seconds} s`);
+}
+
 /** The counter raftinel_failovers_total{shard="mymaster",kind="failover",result="ended"}. */
 function failoversEnded(text: string): number {
   const m = /^raftinel_failovers_total\{shard="mymaster",kind="failover",result="ended"\} (\S+)$/m.exec(text);
@@ -186,6 +212,10 @@ let haproxyLog = '';
 let frontendPort = 0;
 let killedAt = 0;
 let newMaster: { id: string; host: string; port: number } | null = null;
+/** Plain subscribers to +switch-master, one per raftinel node, and what each heard when. */
+const switchSubscribers: Redis[] = [];
+const switchHeard: { node: string; message: string; at: number }[] = [];
+let ioReconnects = 0;
 const pyBefore: { port: number; served: number }[] = [];
 const metricsBefore = new Map<string, number>();
 
@@ -205,6 +235,9 @@ before(async () => {
     sentinelRetryStrategy: () => 50,
   });
   ioredis.on('error', () => undefined);
+  ioredis.on('reconnecting', () => {
+    if (killedAt > 0) ioReconnects++;
+  });
   await ioredis.connect();
   ioWriter = new ClientWriter('ioredis (failoverDetector)', () => ioredis.incr('raftinel:ioredis')).start();
   // The same without the detector: it relies on the dropped connection and asks the sentinels again.
@@ -218,6 +251,16 @@ before(async () => {
   });
   ioPlain.on('error', () => undefined);
   await ioPlain.connect();
+  for (const n of rig.nodes) {
+    const sub = new Redis({ ...sentinelAddress(n), lazyConnect: true });
+    sub.on('error', () => undefined);
+    sub.on('message', (channel: string, message: string) => {
+      if (channel === '+switch-master') switchHeard.push({ node: n.id, message, at: performance.now() });
+    });
+    await sub.connect();
+    await sub.subscribe('+switch-master');
+    switchSubscribers.push(sub);
+  }
   ioPlainWriter = new ClientWriter('ioredis', () => ioPlain.incr('raftinel:ioredis-plain')).start();
 
   nodeSentinel = createSentinel({
@@ -279,6 +322,7 @@ after(async () => {
   await ioWriter?.stop();
   await ioPlainWriter?.stop();
   ioPlain?.disconnect();
+  for (const sub of switchSubscribers) sub.disconnect();
   await nodeWriter?.stop();
   ioredis?.disconnect();
   await nodeSentinel?.close().catch(() => undefined);
@@ -322,14 +366,19 @@ test('before the failover: every client is on r1', async (t) => {
     );
     assert.equal(port, r1.port, haproxyLog);
   }
-  if (PROMTOOL) {
-    for (const n of rig.nodes) {
-      const text = await metricsText(n);
+  const latencies: string[] = [];
+  for (const n of rig.nodes) {
+    const text = await metricsText(n);
+    const seen = probeLatencies(text);
+    assertPlausibleLatencies(n.id, seen, ['r1', 'r2', 'r3']);
+    latencies.push(`${n.id} ${[...seen].map(([id, v]) => `${id} ${(v * 1000).toFixed(2)}`).join(' ')}`);
+    if (PROMTOOL) {
       const check = promtoolCheck(text);
       assert.equal(check.status, 0, `${n.id}: promtool check metrics:\n${check.out}`);
       metricsBefore.set(n.id, failoversEnded(text));
     }
   }
+  t.diagnostic(`raftinel_probe_latency_seconds, in ms: ${latencies.join('; ')}`);
   const info = await sentinelInfo(rig.nodes[0]);
   assert.equal(info.get('redis_mode'), 'sentinel');
   const m0 = parseMasterLine(info.get('master0') ?? '');
@@ -382,13 +431,14 @@ async function followed(
   served: () => Promise<number>,
   key: string,
   state: () => string = () => '?',
+  from: { at: number; what: string } = { at: killedAt, what: 'the kill' },
 ): Promise<void> {
   const m = currentMaster();
-  const maxBefore = Math.max(0, ...w.acks.filter((a) => a.at <= killedAt).map((a) => a.value));
-  // Acknowledged writes after the kill, then the client reports it is on the new master.
+  const maxBefore = Math.max(0, ...w.acks.filter((a) => a.at <= from.at).map((a) => a.value));
+  // Acknowledged writes after the event, then the client reports it is on the new master.
   await waitFor(
-    `${w.name}: writes acknowledged after the kill`,
-    () => (w.ackedAfter(killedAt).length >= 20 ? true : undefined),
+    `${w.name}: writes acknowledged after ${from.what}`,
+    () => (w.ackedAfter(from.at).length >= 20 ? true : undefined),
     { timeoutMs: FAILOVER_GUARD_MS },
   ).catch((err: unknown) => {
     throw new Error(
@@ -401,9 +451,9 @@ async function followed(
     { timeoutMs: FAILOVER_GUARD_MS },
   );
   assert.equal(port, m.port);
-  const afterKill = w.ackedAfter(killedAt);
+  const afterKill = w.ackedAfter(from.at);
   const first = afterKill[0];
-  // The new master holds every value acknowledged after the kill (they were written there).
+  // The new master holds every value acknowledged after the event (they were written there).
   const onMaster = await redisGetNumber(m.port, key);
   const lastAck = w.acks[w.acks.length - 1].value;
   assert.ok(
@@ -411,7 +461,7 @@ async function followed(
     `${m.id} holds ${onMaster}, the client last acknowledged ${lastAck}`,
   );
   t.diagnostic(
-    `${w.name}: last value before the kill ${maxBefore}; first write after it acknowledged ${Math.round(first.at - killedAt)} ms after the kill (value ${first.value}); ${afterKill.length} writes since, ${w.errors} errors (last: ${w.lastError || '-'}); ${m.id} holds ${onMaster}`,
+    `${w.name}: last value before ${from.what} ${maxBefore}; first write after it acknowledged ${Math.round(first.at - from.at)} ms after it (value ${first.value}); ${afterKill.length} writes since, ${w.errors} errors (last: ${w.lastError || '-'}); ${m.id} holds ${onMaster}`,
   );
 }
 
@@ -429,27 +479,48 @@ test(
   },
 );
 
-// ioredis 5.9.2: the FailoverDetector made at the first connect outlives that connection. When its
-// +switch-master arrives while the client is re-resolving the master (SentinelConnector.connect in
-// flight after the dead master refused it), it calls connector.disconnect(), connect() rejects
-// with "Connection is closed." and Redis.connect's handler sets the status to "end" for good:
-// no reconnect, every later command fails. raftinel publishes +switch-master as Promoted applies,
-// the moment GET-MASTER-ADDR-BY-NAME starts naming the new master, so a client retrying
-// resolution is often mid-connect then; Redis Sentinel publishes it after +failover-end, when
-// clients have long been answered the promoted replica. Kept as a TODO until one side changes.
+test('d. every raftinel node publishes +switch-master once, naming the old and the new master', async (t) => {
+  const m = currentMaster();
+  const r1 = rig.redis('r1');
+  const expected = `mymaster ${r1.host} ${r1.port} ${m.host} ${m.port}`;
+  await waitFor(
+    '+switch-master from every node',
+    () => (new Set(switchHeard.map((h) => h.node)).size === rig.nodes.length ? true : undefined),
+    { timeoutMs: FAILOVER_GUARD_MS },
+  );
+  // Later announcements would come within the same delay after the first.
+  await sleep(2000);
+  assert.deepEqual(
+    switchHeard.map((h) => `${h.node}: ${h.message}`).sort(),
+    rig.nodes.map((n) => `${n.id}: ${expected}`).sort(),
+  );
+  t.diagnostic(
+    `+switch-master ${expected}, ms after the kill: ${switchHeard.map((h) => `${h.node} ${Math.round(h.at - killedAt)}`).join(', ')}`,
+  );
+});
+
+// ioredis 5.9.2: the FailoverDetector made at the first connect outlives that connection. A
+// +switch-master that arrives while the client re-resolves the master on its own (its master
+// died; SentinelConnector.connect in flight) makes connect() reject "Connection is closed." and
+// ends the client for good (status "end"). raftinel names the new master when Promoted applies
+// and publishes +switch-master SWITCH_MASTER_DELAY_MS later (src/failover/switch-announcer.ts),
+// by when such a client is back on a master; the event then costs it one reconnect. The test
+// follows the client through both: the kill, then every node's +switch-master (test d).
 test(
-  'a. ioredis (Sentinel mode, failoverDetector) keeps writing and reaches the new master',
-  {
-    timeout: 60_000,
-    todo: 'ioredis FailoverDetector race: +switch-master during a reconnect ends the client (status "end"); see the comment above',
-  },
+  'a. ioredis (Sentinel mode, failoverDetector) keeps writing through the kill and the +switch-master events',
+  { timeout: 60_000 },
   async (t) => {
-    await followed(
-      t,
-      ioWriter,
-      async () => tcpPortOf(await ioredis.info('server')),
-      'raftinel:ioredis',
-      () => ioredis.status,
+    const served = async (): Promise<number> => tcpPortOf(await ioredis.info('server'));
+    const status = (): string => ioredis.status;
+    await followed(t, ioWriter, served, 'raftinel:ioredis', status);
+    assert.equal(new Set(switchHeard.map((h) => h.node)).size, rig.nodes.length, 'test d heard every node');
+    const lastHeard = Math.max(...switchHeard.map((h) => h.at));
+    await followed(t, ioWriter, served, 'raftinel:ioredis', status, {
+      at: lastHeard,
+      what: 'the last +switch-master',
+    });
+    t.diagnostic(
+      `ioredis (failoverDetector): status ${ioredis.status}; ${ioReconnects} reconnects since the kill; +switch-master heard ${Math.round(Math.min(...switchHeard.map((h) => h.at)) - killedAt)} to ${Math.round(lastHeard - killedAt)} ms after the kill`,
     );
   },
 );
@@ -507,10 +578,11 @@ test(
 );
 
 test(
-  'f. promtool accepts /metrics and raftinel_failovers_total moved',
+  'f. promtool accepts /metrics, raftinel_failovers_total moved, live nodes have a probe latency',
   { skip: !PROMTOOL && 'promtool not installed (Debian prometheus; make deps installs it)', timeout: 60_000 },
   async (t) => {
     const counts: string[] = [];
+    const latencies: string[] = [];
     for (const n of rig.nodes) {
       const text = await waitFor(
         `${n.id}: raftinel_failovers_total moved`,
@@ -523,10 +595,15 @@ test(
       const check = promtoolCheck(text);
       assert.equal(check.status, 0, `${n.id}: promtool check metrics:\n${check.out}`);
       counts.push(`${n.id} ${metricsBefore.get(n.id)} -> ${failoversEnded(text)}`);
+      // The dead r1 has no current round trip; the two live nodes have one.
+      const seen = probeLatencies(text);
+      assertPlausibleLatencies(n.id, seen, ['r2', 'r3']);
+      latencies.push(`${n.id} ${[...seen].map(([id, v]) => `${id} ${(v * 1000).toFixed(2)}`).join(' ')}`);
     }
     t.diagnostic(
       `raftinel_failovers_total{kind="failover",result="ended"}: ${counts.join(', ')}; promtool check metrics exit 0 on every node`,
     );
+    t.diagnostic(`raftinel_probe_latency_seconds after the failover, in ms: ${latencies.join('; ')}`);
   },
 );
 

@@ -58,6 +58,7 @@ export function obs(node: string, fields: Partial<RedisObservation> = {}): Redis
     runId: `run-${node}`,
     error: null,
     lastOkAgoMs: 10,
+    probeRttMs: 1,
     ...fields,
   };
 }

@@ -238,6 +238,31 @@ describe('observe: consistency between ROLE and INFO', () => {
   });
 });
 
+describe('observe: probe round trip', () => {
+  test('a ROLE reply gives the round trip from when it was sent; a reply of unknown sending time keeps it', () => {
+    let s = onConnected(initialState(0));
+    assert.equal(view(s, 5).probeRttMs, null, 'none before a reply');
+    s = onRoleReply(s, sample.masterRole, 107, 100);
+    assert.equal(view(s, 110).probeRttMs, 7);
+    s = onRoleReply(s, sample.masterRole, 212.5, 200);
+    assert.equal(view(s, 215).probeRttMs, 12.5);
+    s = onRoleReply(s, sample.masterRole, 300);
+    assert.equal(view(s, 305).probeRttMs, 12.5);
+  });
+
+  test('-LOADING counts (a valid reply); a garbage reply or a refused connection does not; a new connection forgets it', () => {
+    let s = onConnected(initialState(0));
+    s = onProbeError(s, alive, 40, 10);
+    assert.equal(view(s, 45).probeRttMs, 30);
+    s = onRoleReply(s, 'HELLO WORLD', 90, 80);
+    s = onProbeError(s, auth, 95, 91);
+    s = onProbeError(s, refused, 99, 96);
+    assert.equal(view(s, 100).probeRttMs, 30);
+    s = onConnected(onDisconnected(s));
+    assert.equal(view(s, 120).probeRttMs, null);
+  });
+});
+
 describe('observe: TILT', () => {
   const stall = (endedAt: number, ms: number): Stall => ({ endedAt, ms });
 
