@@ -23,6 +23,7 @@ import type {
   CandidateReport,
   RedisNodeSpec,
   RedisObservation,
+  RunSeen,
   ShardSettings,
   ShardSpec,
   TopologyCommand,
@@ -186,8 +187,10 @@ export class FailoverDriver {
   private receiveObservations(from: NodeId, body: unknown): void {
     const list = (body as { observations?: unknown } | null)?.observations;
     if (!Array.isArray(list) || list.length > 10_000) return;
-    // A node of an older version sends no replId2: none known.
-    const valid = list.filter(isObservation).map((o) => ({ ...o, replId2: o.replId2 ?? null }));
+    // A node of an older version sends no replId2 and no restartedFrom: none known.
+    const valid = list
+      .filter(isObservation)
+      .map((o) => ({ ...o, replId2: o.replId2 ?? null, restartedFrom: runSeenOf(o.restartedFrom) }));
     this.table.record(from, valid, this.deps.clock.now());
     this.queueUpdate();
   }
@@ -503,6 +506,15 @@ function isObservation(x: unknown): x is RedisObservation {
     typeof o.reachable === 'boolean' &&
     typeof o.unsure === 'boolean'
   );
+}
+
+/** A peer's restartedFrom, checked field by field (absent or malformed: none known). */
+function runSeenOf(x: unknown): RunSeen | null {
+  if (typeof x !== 'object' || x === null) return null;
+  const r = x as Record<string, unknown>;
+  return typeof r.runId === 'string' && typeof r.offset === 'number' && Number.isFinite(r.offset)
+    ? { runId: r.runId, offset: r.offset }
+    : null;
 }
 
 function emptyReport(shard: string): SwitchoverResult['report'] {

@@ -23,6 +23,7 @@ import {
   type RedisOpResult,
 } from './engine-types.js';
 import { FailoverPromotion, keepRestartedMaster, resyncedReplicas } from './promotion.js';
+import { adoptFollowedHistory, emptyRestartEvidence } from './restart.js';
 import { chooseCandidate } from './select.js';
 import { Switchovers, type SwitchoverRequest } from './switchover.js';
 import { nodeOf } from './topology.js';
@@ -173,8 +174,24 @@ export class FailoverEngine {
     }
     this.watchSeen(input, shard);
     if (this.switchovers.step(input, shard)) return;
+    if (this.adoptStaleHistory(input, shard)) return;
     this.reconcile(input, shard);
     this.detect(input, shard);
+  }
+
+  /**
+   * A committed history that no node holds any more, while the master is healthy and every
+   * replica follows it (restart.ts): commit the master's current one. Not a failover (it moves
+   * no Redis node), so neither pause nor cooldown holds it back; with evidence of an empty
+   * restart, detect() decides instead.
+   */
+  private adoptStaleHistory(input: EngineInput, shard: ShardState): boolean {
+    if (this.restartedEmpty(input, shard) !== null) return false;
+    const views = this.views(input, shard);
+    const kept = adoptFollowedHistory(shard, views, this.report(input, shard, shard.master), input.wallNow);
+    if (!kept) return false;
+    this.propose(input, shard.name, kept);
+    return true;
   }
 
   /** First leader after bootstrap: adopt the running topology, or apply initialMaster (6a). */
@@ -240,19 +257,17 @@ export class FailoverEngine {
     this.lastSeen.set(k, { runId: v.runId, offset });
   }
 
-  private restartedEmpty(input: EngineInput, shard: ShardState): boolean {
+  /** Why the committed master is taken for one that restarted empty (restart.ts), or null. */
+  private restartedEmpty(input: EngineInput, shard: ShardState): string | null {
     const m = shard.master as string;
-    const prev = this.lastSeen.get(`${shard.name}/${m}`);
-    const v = input.observations.best(shard.name, m, input.now, 2 * shard.settings.downAfterMs, this.selfId);
-    return (
-      !!prev &&
-      !!v &&
-      v.runId !== null &&
-      v.runId !== prev.runId &&
-      v.offset !== null &&
-      v.offset < prev.offset &&
-      (v.replId === null || v.replId !== shard.replId) // its history adopted (masterKept): nothing to do
-    );
+    const maxAge = 2 * shard.settings.downAfterMs;
+    return emptyRestartEvidence({
+      shard,
+      master: input.observations.best(shard.name, m, input.now, maxAge, this.selfId),
+      sightings: input.observations.fresh(shard.name, m, input.now, maxAge),
+      views: this.views(input, shard),
+      remembered: this.lastSeen.get(`${shard.name}/${m}`),
+    });
   }
 
   /**
@@ -267,7 +282,7 @@ export class FailoverEngine {
         input.topology.history[shard.name]?.filter((h) => h.result === 'ended').at(-1)?.from ?? null;
       master = nodeOf(shard, previous) ?? master;
     }
-    if (this.restartedEmpty(input, shard)) return; // detect() fails it over; follow nothing of it
+    if (this.restartedEmpty(input, shard) !== null) return; // detect() fails it over; follow nothing of it
     const views = this.views(input, shard);
     // The committed master answers as a replica (a switchover that demoted it, then failed):
     // it is down (detect() fails it over); making its master follow it would close a loop.
@@ -287,7 +302,8 @@ export class FailoverEngine {
   }
 
   private detect(input: EngineInput, shard: ShardState): void {
-    const emptyRestart = this.restartedEmpty(input, shard);
+    const restartEvidence = this.restartedEmpty(input, shard);
+    const emptyRestart = restartEvidence !== null;
     // Reports about the previous master's node that predate the change say nothing of this one.
     let seen = this.masterSeen.get(shard.name);
     if (!seen || seen.master !== shard.master) {
@@ -302,7 +318,7 @@ export class FailoverEngine {
     if (!this.detectedAt.has(shard.name)) {
       this.detectedAt.set(shard.name, { mono: input.now, wall: input.wallNow });
       this.event('+odown', shard.name, {
-        reason: emptyRestart ? 'master restarted empty' : verdict.reason,
+        reason: restartEvidence !== null ? `master restarted empty: ${restartEvidence}` : verdict.reason,
         observers: verdict.sdownObservers,
       });
     }
