@@ -18,6 +18,7 @@ import {
   type SwitchoverResult,
 } from './engine.js';
 import { ObservationTable } from './observations.js';
+import { OpFailureLog } from './op-failure-log.js';
 import type { Topology, TopologyEvent } from './topology.js';
 import type {
   CandidateReport,
@@ -93,6 +94,7 @@ export class FailoverDriver {
   private readonly deps: DriverDeps;
   private readonly timers: Cancel[] = [];
   private readonly switchoverWaiters = new Map<number, (r: SwitchoverResult) => void>();
+  private readonly failureLog = new OpFailureLog();
   private nextRequestId = 1;
   private bootstrapProposed = false;
   private warnedConfigDiff = false;
@@ -262,17 +264,7 @@ export class FailoverDriver {
         this.deps.admin.execute(target, action.op, (result) => {
           if (this.deps.bugs?.publishBeforePromoted && action.op.kind === 'promote' && result.ok)
             this.publishSwitchEarly(action.shard, action.node);
-          if (!result.ok)
-            this.deps.logger.warn(
-              {
-                event: 'redis-op-failed',
-                shard: action.shard,
-                node: action.node.id,
-                op: action.op.kind,
-                error: result.error,
-              },
-              'redis operation failed',
-            );
+          this.logOutcome(action, result);
           this.engine.redisDone(action.opId, result);
           this.queueUpdate();
         });
@@ -296,6 +288,31 @@ export class FailoverDriver {
         return;
       }
     }
+  }
+
+  /** A failed operation, at a rate limit (op-failure-log.ts), and the first success after failures. */
+  private logOutcome(action: Extract<EngineAction, { type: 'redis' }>, result: RedisOpResult): void {
+    const { shard, node, op } = action;
+    const where = { shard, node: node.id, host: node.host, port: node.port, op: op.kind };
+    const key = `${shard}/${node.id}/${op.kind}`;
+    if (result.ok) {
+      const failures = this.failureLog.succeeded(key);
+      if (failures > 0)
+        this.deps.logger.info(
+          { event: 'redis-op-recovered', ...where, failures },
+          `redis operation succeeded after ${failures} failures`,
+        );
+      return;
+    }
+    const error = result.error ?? 'unknown error';
+    const verdict = this.failureLog.failed(key, error, this.deps.clock.now());
+    if (!verdict.log) return;
+    this.deps.logger.warn(
+      { event: 'redis-op-failed', ...where, error, heldBack: verdict.heldBack },
+      verdict.heldBack > 0
+        ? `redis operation failed (${verdict.heldBack} more failures like it since the last line)`
+        : 'redis operation failed',
+    );
   }
 
   /** Bug publishBeforePromoted: tells clients of the new master before Promoted is committed. */

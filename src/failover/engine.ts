@@ -23,6 +23,7 @@ import {
   type RedisOpResult,
 } from './engine-types.js';
 import { FailoverPromotion, keepRestartedMaster, resyncedReplicas } from './promotion.js';
+import { RepointRetries, type NodeLook } from './repoint-retry.js';
 import { adoptFollowedHistory, emptyRestartEvidence } from './restart.js';
 import { chooseCandidate } from './select.js';
 import { Switchovers, type SwitchoverRequest } from './switchover.js';
@@ -67,6 +68,14 @@ export class FailoverEngine {
     string,
     { epoch: number; phase: Map<string, 'sent' | 'acked'>; done: Set<string> }
   >();
+  /** REPLICAOF retries per node (repoint-retry.ts), and the last one sent to each node. */
+  private readonly retries = new RepointRetries();
+  private readonly replicaofSent = new Map<
+    string,
+    { opId: number; shard: string; node: RedisNodeSpec; event: string | null }
+  >();
+  /** Answers to those REPLICAOFs, told at the next update (it has the clock). */
+  private replicaofAnswers: { key: string; opId: number; ok: boolean }[] = [];
   private actions: EngineAction[] = [];
   private readonly switchovers: Switchovers;
   private readonly promotion: FailoverPromotion;
@@ -101,6 +110,7 @@ export class FailoverEngine {
     this.opIndex.delete(opId);
     const st = this.ops.get(k);
     if (st && st.opId === opId) st.result = result;
+    if (this.replicaofSent.get(k)?.opId === opId) this.replicaofAnswers.push({ key: k, opId, ok: result.ok });
   }
 
   /** Leadership was lost: forget everything in flight (the next leader resumes from the log). */
@@ -110,6 +120,9 @@ export class FailoverEngine {
     this.proposals.clear();
     this.detectedAt.clear();
     this.repointing.clear();
+    this.retries.clear();
+    this.replicaofSent.clear();
+    this.replicaofAnswers = [];
     this.promotion.reset();
     this.switchovers.reset();
   }
@@ -134,6 +147,7 @@ export class FailoverEngine {
 
   update(input: EngineInput): EngineAction[] {
     if (input.leading) {
+      this.replicaofAnswered(input);
       for (const shard of Object.values(input.topology.shards)) this.updateShard(input, shard);
       this.switchovers.dropRemoved(input);
     }
@@ -292,12 +306,12 @@ export class FailoverEngine {
       const v = views.get(node.id);
       if (!v) continue;
       const wrong = v.role === 'master' || (v.role === 'slave' && !pointsAt(v, master));
-      if (!wrong) continue;
-      const demote = v.role === 'master';
-      const op: RedisOp = { kind: 'replicaof', host: master.host, port: master.port, killClients: demote };
-      if (this.redis(input, shard.name, node, op) && demote) {
-        this.event('+convert-to-slave', shard.name, { node: node.id, host: node.host, port: node.port });
+      if (!wrong) {
+        this.retries.settled(`${shard.name}/${node.id}`);
+        continue;
       }
+      const demote = v.role === 'master';
+      this.replicaof(input, shard, node, master, demote, demote ? '+convert-to-slave' : null, v);
     }
   }
 
@@ -386,6 +400,7 @@ export class FailoverEngine {
       const polled = phase === 'acked' && st?.op === 'inspect' && st.result?.ok ? st.result.view : undefined;
       if (pointsAt(polled ?? views.get(node.id), master) && (polled ?? views.get(node.id))?.linkUp === true) {
         rp.done.add(node.id);
+        this.retries.settled(`${shard.name}/${node.id}`);
         this.event('+slave-reconf-done', shard.name, { node: node.id, host: node.host, port: node.port });
         continue;
       }
@@ -402,22 +417,22 @@ export class FailoverEngine {
       }
       if (views.get(node.id)) waiting.push(node); // unreachable ones are reconciled when they return
     }
+    // A node that failed its REPLICAOF waits out its retry delay without holding a
+    // parallelSyncs slot, and keeps the failover from ending until it follows (or the timeout).
+    let backingOff = 0;
     for (const node of waiting) {
       if (busy >= shard.settings.parallelSyncs) break;
-      const op: RedisOp = {
-        kind: 'replicaof',
-        host: master.host,
-        port: master.port,
-        killClients: node.id === f.from,
-      };
-      if (this.redis(input, shard.name, node, op, 0)) {
-        rp.phase.set(node.id, 'sent');
-        this.event('+slave-reconf-sent', shard.name, { node: node.id, host: node.host, port: node.port });
+      const v = views.get(node.id) as RedisObservation;
+      const sent = this.replicaof(input, shard, node, master, node.id === f.from, '+slave-reconf-sent', v);
+      if (sent === 'backing-off') {
+        backingOff++;
+        continue;
       }
+      if (sent === 'sent') rp.phase.set(node.id, 'sent');
       busy++;
     }
     const timedOut = f.promotedAt !== null && input.wallNow - f.promotedAt > shard.settings.failoverTimeoutMs;
-    if (busy > 0 && !timedOut) return;
+    if ((busy > 0 || backingOff > 0) && !timedOut) return;
     if (!this.switchovers.releasePausedMaster(input, shard, f)) return;
     this.propose(input, shard.name, {
       type: 'failoverEnded',
@@ -427,6 +442,69 @@ export class FailoverEngine {
       timeline: timelineOf(f, input.wallNow),
       at: input.wallNow,
     });
+  }
+
+  // ---- REPLICAOF ----------------------------------------------------------------------------
+
+  /**
+   * Points `node` at `master` unless its retry delay runs (repoint-retry.ts). `event` (a
+   * Sentinel event, or null) is told once the node accepts the command.
+   */
+  private replicaof(
+    input: EngineInput,
+    shard: ShardState,
+    node: RedisNodeSpec,
+    master: RedisNodeSpec,
+    killClients: boolean,
+    event: string | null,
+    view: RedisObservation,
+  ): 'sent' | 'busy' | 'backing-off' {
+    const key = `${shard.name}/${node.id}`;
+    const target = `${master.host}:${master.port}`;
+    const look = this.lookOf(input, shard, node, view);
+    if (!this.retries.due(key, target, look, input.now)) return 'backing-off';
+    const op: RedisOp = { kind: 'replicaof', host: master.host, port: master.port, killClients };
+    if (!this.redis(input, shard.name, node, op)) return 'busy';
+    this.retries.sent(key, target, look);
+    this.replicaofSent.set(key, { opId: this.nextOpId - 1, shard: shard.name, node, event });
+    return 'sent';
+  }
+
+  /** The nodes' answers to REPLICAOF: the retry delays, and the events of accepted commands. */
+  private replicaofAnswered(input: EngineInput): void {
+    const answers = this.replicaofAnswers;
+    this.replicaofAnswers = [];
+    for (const { key, opId, ok } of answers) {
+      const sent = this.replicaofSent.get(key);
+      if (sent?.opId !== opId) continue;
+      this.replicaofSent.delete(key);
+      const outcome = this.retries.outcome(key, ok, input.now);
+      if (outcome?.ok && outcome.announce && sent.event !== null) {
+        const { node } = sent;
+        this.event(sent.event, sent.shard, { node: node.id, host: node.host, port: node.port });
+      }
+    }
+  }
+
+  /** What decides whether a failed REPLICAOF is retried at once: see NodeLook. */
+  private lookOf(
+    input: EngineInput,
+    shard: ShardState,
+    node: RedisNodeSpec,
+    view: RedisObservation,
+  ): NodeLook {
+    // This leader's own probe, not the best report: its commands go over its own links, so a
+    // node it reaches again is tried at once even when other observers saw no change.
+    const own = input.observations
+      .fresh(shard.name, node.id, input.now, 2 * shard.settings.downAfterMs)
+      .find((s) => s.observer === this.selfId);
+    return {
+      reachable: own?.obs.reachable === true,
+      role: view.role,
+      masterHost: view.masterHost,
+      masterPort: view.masterPort,
+      runId: view.runId,
+    };
   }
 
   // ---- helpers ------------------------------------------------------------------------------
