@@ -102,6 +102,8 @@ export class FailoverDriver {
   private stopped = false;
   /** The term this node leads in (no-op committed), or null: the engine's memory belongs to it. */
   private leadingTerm: number | null = null;
+  /** "term/leader" of the last leader sent a full digest on its arrival. */
+  private digestedLeader: string | null = null;
 
   constructor(deps: DriverDeps) {
     this.deps = deps;
@@ -112,6 +114,7 @@ export class FailoverDriver {
     const { prober, channel, onTopology } = this.deps;
     prober.onChange((changed) => this.shareObservations(changed));
     channel.onEnvelope('obs', (from, body) => this.receiveObservations(from, body));
+    this.deps.runtime.onSoftState((s) => this.leaderKnown(s.leader, s.term));
     onTopology((events) => this.topologyApplied(events));
     this.refreshTargets();
     const clock = this.deps.clock;
@@ -184,6 +187,22 @@ export class FailoverDriver {
     } else if (s.leader !== null) {
       this.deps.channel.sendEnvelope(s.leader, 'obs', { observations });
     }
+  }
+
+  /**
+   * A new leader has nothing from this node until its next change or digest, and the changes
+   * sent meanwhile went to the old leader (or nowhere): after the loss of the leader, the
+   * quorum of reports a failover needs would wait up to a digest interval. So a follower sends
+   * everything it sees as soon as it learns of a new leader (or of a new term of the same one,
+   * which may have restarted with an empty table).
+   */
+  private leaderKnown(leader: NodeId | null, term: number): void {
+    if (leader === null || leader === this.deps.selfId) return;
+    const key = `${term}/${leader}`;
+    if (key === this.digestedLeader) return;
+    this.digestedLeader = key;
+    // Not from inside the Raft runtime's step: on the clock, at once.
+    this.deps.clock.defer(() => this.shareObservations(this.deps.prober.observations()));
   }
 
   private receiveObservations(from: NodeId, body: unknown): void {
