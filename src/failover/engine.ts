@@ -332,8 +332,9 @@ export class FailoverEngine {
     if (!this.detectedAt.has(shard.name)) {
       this.detectedAt.set(shard.name, { mono: input.now, wall: input.wallNow });
       this.event('+odown', shard.name, {
-        reason: restartEvidence !== null ? `master restarted empty: ${restartEvidence}` : verdict.reason,
+        reason: restartEvidence !== null ? 'master restarted empty' : verdict.reason,
         observers: verdict.sdownObservers,
+        ...(restartEvidence !== null ? { evidence: restartEvidence } : {}),
       });
     }
     if (input.topology.paused || shard.paused || input.wallNow < shard.cooldownUntil) return;

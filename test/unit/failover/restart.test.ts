@@ -38,6 +38,9 @@ test('a new leader fails over a master that the observers saw restart empty', ()
   h.run(1);
   assert.deepEqual(h.proposed, ['failoverStarted']);
   assert.equal(started(h)?.to, 'r2');
+  const odown = h.events.find((e) => e.name === '+odown');
+  assert.equal(odown?.detail.reason, 'master restarted empty');
+  assert.match(String(odown?.detail.evidence), /below offset 5000 of run run-a \(seen by n1\)/);
   h.run();
   assert.equal(h.topo.shards.m.master, 'r2');
 });
@@ -65,6 +68,10 @@ test('a new leader fails over a master that a replica on the committed history i
   h.run(1);
   assert.deepEqual(h.proposed, ['failoverStarted']);
   assert.equal(started(h)?.to, 'r2');
+  assert.match(
+    String(h.events.find((e) => e.name === '+odown')?.detail.evidence),
+    /r2 is still on the shard's history hist-1 at offset 5000, ahead of the master at offset 40/,
+  );
   assert.deepEqual(
     h.ops().filter((op) => op.includes('replicaof h-r1')),
     [],
