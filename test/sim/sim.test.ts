@@ -18,19 +18,19 @@ const SEEDS = 1000;
 /**
  * How many seeds (from seed 1) each bug may get before a safety checker must have failed a run.
  * Measured over seeds 1..600: the first catching seed, the share of seeds caught, and the
- * longest stretch of seeds without a catch (re-measured after the simulator modelled the
- * replicas' replicationCron and the empty-restart resync race; the Raft bounds still hold).
+ * longest stretch of seeds without a catch (re-measured after the simulator began to lose the
+ * Raft leader right after empty restarts, which shifts every seed's fault stream).
  * The first catch moves whenever the simulator or the code under test changes (commitOldTerm
  * went from seed 1 to seed 36 after one runtime change while its rate stayed near 10%), so each
  * bound is about three times that longest stretch instead.
  */
 const raftBugBounds: Readonly<Record<BugName, { readonly bound: number; readonly measured: string }>> = {
-  commitOldTerm: { bound: 150, measured: 'first at seed 1, 8.7% of seeds, longest gap 31' },
-  doubleVote: { bound: 45, measured: 'first at seed 5, 30% of seeds, longest gap 13' },
-  voteNotPersisted: { bound: 160, measured: 'first at seed 10, 8.0% of seeds, longest gap 53' },
+  commitOldTerm: { bound: 160, measured: 'first at seed 1, 9.0% of seeds, longest gap 52' },
+  doubleVote: { bound: 45, measured: 'first at seed 5, 31% of seeds, longest gap 11' },
+  voteNotPersisted: { bound: 160, measured: 'first at seed 12, 8.2% of seeds, longest gap 33' },
   preVoteSkipsLogCheck: { bound: 15, measured: 'first at seed 1, 91% of seeds, longest gap 2' },
-  readWithoutQuorum: { bound: 35, measured: 'first at seed 1, 42% of seeds, longest gap 11' },
-  sendBeforePersist: { bound: 175, measured: 'first at seed 3, 8.7% of seeds, longest gap 43' },
+  readWithoutQuorum: { bound: 35, measured: 'first at seed 1, 41% of seeds, longest gap 9' },
+  sendBeforePersist: { bound: 180, measured: 'first at seed 12, 8.3% of seeds, longest gap 59' },
 };
 
 /** Each failover bug must be caught by the checker of the invariant it breaks (DESIGN.md 7). */
@@ -43,27 +43,27 @@ const failoverBugBounds: Readonly<
   skipReplIdCheck: {
     bound: 100,
     checker: 'Candidate History',
-    measured: 'first at seed 6, 19% of seeds, longest gap 32',
+    measured: 'first at seed 5, 28% of seeds, longest gap 14',
   },
   replicaofBeforeCommit: {
     bound: 25,
     checker: 'Promotion Safety',
-    measured: 'first at seed 3, 45% of seeds, longest gap 7',
+    measured: 'first at seed 3, 54% of seeds, longest gap 5',
   },
   repointToLowerEpoch: {
     bound: 30,
     checker: 'Repoint Toward Highest Epoch',
-    measured: 'first at seed 3, 52% of seeds, longest gap 9',
+    measured: 'first at seed 3, 57% of seeds, longest gap 6',
   },
   publishBeforePromoted: {
     bound: 20,
     checker: 'Publish After Promoted',
-    measured: 'first at seed 3, 52% of seeds, longest gap 6',
+    measured: 'first at seed 3, 58% of seeds, longest gap 6',
   },
   switchoverSkipsCatchUp: {
-    bound: 180,
+    bound: 230,
     checker: 'Switchover Loses Nothing',
-    measured: 'first at seed 19, 4.8% of seeds, longest gap 59',
+    measured: 'first at seed 15, 4.8% of seeds, longest gap 76',
   },
 };
 
