@@ -18,7 +18,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/raft/**/*.ts', 'src/failover/{engine,engine-types,switchover,promotion,detect,select,topology,observations,types}.ts'],
+    files: ['src/raft/**/*.ts', 'src/failover/{engine,engine-types,switchover,promotion,restart,repoint-retry,detect,select,topology,observations,types}.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: impure.map((name) => ({ name, message: 'the Raft core and failover decisions are pure: no I/O (DESIGN.md section 2)' })) }],
       'no-restricted-globals': ['error',

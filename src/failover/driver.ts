@@ -19,11 +19,13 @@ import {
 } from './engine.js';
 import { ObservationTable } from './observations.js';
 import { SWITCH_MASTER_DELAY_MS, SwitchAnnouncer, type SwitchMaster } from './switch-announcer.js';
+import { OpFailureLog } from './op-failure-log.js';
 import type { Topology, TopologyEvent } from './topology.js';
 import type {
   CandidateReport,
   RedisNodeSpec,
   RedisObservation,
+  RunSeen,
   ShardSettings,
   ShardSpec,
   TopologyCommand,
@@ -94,6 +96,7 @@ export class FailoverDriver {
   private readonly deps: DriverDeps;
   private readonly timers: Cancel[] = [];
   private readonly switchoverWaiters = new Map<number, (r: SwitchoverResult) => void>();
+  private readonly failureLog = new OpFailureLog();
   private nextRequestId = 1;
   private bootstrapProposed = false;
   private warnedConfigDiff = false;
@@ -101,6 +104,8 @@ export class FailoverDriver {
   private stopped = false;
   /** The term this node leads in (no-op committed), or null: the engine's memory belongs to it. */
   private leadingTerm: number | null = null;
+  /** "term/leader" of the last leader sent a full digest on its arrival. */
+  private digestedLeader: string | null = null;
 
   constructor(deps: DriverDeps) {
     this.deps = deps;
@@ -132,6 +137,7 @@ export class FailoverDriver {
     const { prober, channel, onTopology } = this.deps;
     prober.onChange((changed) => this.shareObservations(changed));
     channel.onEnvelope('obs', (from, body) => this.receiveObservations(from, body));
+    this.deps.runtime.onSoftState((s) => this.leaderKnown(s.leader, s.term));
     onTopology((events) => this.topologyApplied(events));
     this.refreshTargets();
     const clock = this.deps.clock;
@@ -207,11 +213,29 @@ export class FailoverDriver {
     }
   }
 
+  /**
+   * A new leader has nothing from this node until its next change or digest, and the changes
+   * sent meanwhile went to the old leader (or nowhere): after the loss of the leader, the
+   * quorum of reports a failover needs would wait up to a digest interval. So a follower sends
+   * everything it sees as soon as it learns of a new leader (or of a new term of the same one,
+   * which may have restarted with an empty table).
+   */
+  private leaderKnown(leader: NodeId | null, term: number): void {
+    if (leader === null || leader === this.deps.selfId) return;
+    const key = `${term}/${leader}`;
+    if (key === this.digestedLeader) return;
+    this.digestedLeader = key;
+    // Not from inside the Raft runtime's step: on the clock, at once.
+    this.deps.clock.defer(() => this.shareObservations(this.deps.prober.observations()));
+  }
+
   private receiveObservations(from: NodeId, body: unknown): void {
     const list = (body as { observations?: unknown } | null)?.observations;
     if (!Array.isArray(list) || list.length > 10_000) return;
-    // A node of an older version sends no replId2: none known.
-    const valid = list.filter(isObservation).map((o) => ({ ...o, replId2: o.replId2 ?? null }));
+    // A node of an older version sends no replId2 and no restartedFrom: none known.
+    const valid = list
+      .filter(isObservation)
+      .map((o) => ({ ...o, replId2: o.replId2 ?? null, restartedFrom: runSeenOf(o.restartedFrom) }));
     this.table.record(from, valid, this.deps.clock.now());
     this.queueUpdate();
   }
@@ -283,17 +307,7 @@ export class FailoverDriver {
         this.deps.admin.execute(target, action.op, (result) => {
           if (this.deps.bugs?.publishBeforePromoted && action.op.kind === 'promote' && result.ok)
             this.publishSwitchEarly(action.shard, action.node);
-          if (!result.ok)
-            this.deps.logger.warn(
-              {
-                event: 'redis-op-failed',
-                shard: action.shard,
-                node: action.node.id,
-                op: action.op.kind,
-                error: result.error,
-              },
-              'redis operation failed',
-            );
+          this.logOutcome(action, result);
           this.engine.redisDone(action.opId, result);
           this.queueUpdate();
         });
@@ -317,6 +331,31 @@ export class FailoverDriver {
         return;
       }
     }
+  }
+
+  /** A failed operation, at a rate limit (op-failure-log.ts), and the first success after failures. */
+  private logOutcome(action: Extract<EngineAction, { type: 'redis' }>, result: RedisOpResult): void {
+    const { shard, node, op } = action;
+    const where = { shard, node: node.id, host: node.host, port: node.port, op: op.kind };
+    const key = `${shard}/${node.id}/${op.kind}`;
+    if (result.ok) {
+      const failures = this.failureLog.succeeded(key);
+      if (failures > 0)
+        this.deps.logger.info(
+          { event: 'redis-op-recovered', ...where, failures },
+          `redis operation succeeded after ${failures} failures`,
+        );
+      return;
+    }
+    const error = result.error ?? 'unknown error';
+    const verdict = this.failureLog.failed(key, error, this.deps.clock.now());
+    if (!verdict.log) return;
+    this.deps.logger.warn(
+      { event: 'redis-op-failed', ...where, error, heldBack: verdict.heldBack },
+      verdict.heldBack > 0
+        ? `redis operation failed (${verdict.heldBack} more failures like it since the last line)`
+        : 'redis operation failed',
+    );
   }
 
   /** Bug publishBeforePromoted: tells clients of the new master before Promoted is committed. */
@@ -524,6 +563,15 @@ function isObservation(x: unknown): x is RedisObservation {
     typeof o.reachable === 'boolean' &&
     typeof o.unsure === 'boolean'
   );
+}
+
+/** A peer's restartedFrom, checked field by field (absent or malformed: none known). */
+function runSeenOf(x: unknown): RunSeen | null {
+  if (typeof x !== 'object' || x === null) return null;
+  const r = x as Record<string, unknown>;
+  return typeof r.runId === 'string' && typeof r.offset === 'number' && Number.isFinite(r.offset)
+    ? { runId: r.runId, offset: r.offset }
+    : null;
 }
 
 function emptyReport(shard: string): SwitchoverResult['report'] {

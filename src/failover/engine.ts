@@ -23,6 +23,8 @@ import {
   type RedisOpResult,
 } from './engine-types.js';
 import { FailoverPromotion, keepRestartedMaster, resyncedReplicas } from './promotion.js';
+import { RepointRetries, type NodeLook } from './repoint-retry.js';
+import { adoptFollowedHistory, emptyRestartEvidence } from './restart.js';
 import { chooseCandidate } from './select.js';
 import { Switchovers, type SwitchoverRequest } from './switchover.js';
 import { nodeOf } from './topology.js';
@@ -66,6 +68,14 @@ export class FailoverEngine {
     string,
     { epoch: number; phase: Map<string, 'sent' | 'acked'>; done: Set<string> }
   >();
+  /** REPLICAOF retries per node (repoint-retry.ts), and the last one sent to each node. */
+  private readonly retries = new RepointRetries();
+  private readonly replicaofSent = new Map<
+    string,
+    { opId: number; shard: string; node: RedisNodeSpec; event: string | null }
+  >();
+  /** Answers to those REPLICAOFs, told at the next update (it has the clock). */
+  private replicaofAnswers: { key: string; opId: number; ok: boolean }[] = [];
   private actions: EngineAction[] = [];
   private readonly switchovers: Switchovers;
   private readonly promotion: FailoverPromotion;
@@ -100,6 +110,7 @@ export class FailoverEngine {
     this.opIndex.delete(opId);
     const st = this.ops.get(k);
     if (st && st.opId === opId) st.result = result;
+    if (this.replicaofSent.get(k)?.opId === opId) this.replicaofAnswers.push({ key: k, opId, ok: result.ok });
   }
 
   /** Leadership was lost: forget everything in flight (the next leader resumes from the log). */
@@ -109,6 +120,9 @@ export class FailoverEngine {
     this.proposals.clear();
     this.detectedAt.clear();
     this.repointing.clear();
+    this.retries.clear();
+    this.replicaofSent.clear();
+    this.replicaofAnswers = [];
     this.promotion.reset();
     this.switchovers.reset();
   }
@@ -133,6 +147,7 @@ export class FailoverEngine {
 
   update(input: EngineInput): EngineAction[] {
     if (input.leading) {
+      this.replicaofAnswered(input);
       for (const shard of Object.values(input.topology.shards)) this.updateShard(input, shard);
       this.switchovers.dropRemoved(input);
     }
@@ -173,8 +188,24 @@ export class FailoverEngine {
     }
     this.watchSeen(input, shard);
     if (this.switchovers.step(input, shard)) return;
+    if (this.adoptStaleHistory(input, shard)) return;
     this.reconcile(input, shard);
     this.detect(input, shard);
+  }
+
+  /**
+   * A committed history that no node holds any more, while the master is healthy and every
+   * replica follows it (restart.ts): commit the master's current one. Not a failover (it moves
+   * no Redis node), so neither pause nor cooldown holds it back; with evidence of an empty
+   * restart, detect() decides instead.
+   */
+  private adoptStaleHistory(input: EngineInput, shard: ShardState): boolean {
+    if (this.restartedEmpty(input, shard) !== null) return false;
+    const views = this.views(input, shard);
+    const kept = adoptFollowedHistory(shard, views, this.report(input, shard, shard.master), input.wallNow);
+    if (!kept) return false;
+    this.propose(input, shard.name, kept);
+    return true;
   }
 
   /** First leader after bootstrap: adopt the running topology, or apply initialMaster (6a). */
@@ -240,19 +271,17 @@ export class FailoverEngine {
     this.lastSeen.set(k, { runId: v.runId, offset });
   }
 
-  private restartedEmpty(input: EngineInput, shard: ShardState): boolean {
+  /** Why the committed master is taken for one that restarted empty (restart.ts), or null. */
+  private restartedEmpty(input: EngineInput, shard: ShardState): string | null {
     const m = shard.master as string;
-    const prev = this.lastSeen.get(`${shard.name}/${m}`);
-    const v = input.observations.best(shard.name, m, input.now, 2 * shard.settings.downAfterMs, this.selfId);
-    return (
-      !!prev &&
-      !!v &&
-      v.runId !== null &&
-      v.runId !== prev.runId &&
-      v.offset !== null &&
-      v.offset < prev.offset &&
-      (v.replId === null || v.replId !== shard.replId) // its history adopted (masterKept): nothing to do
-    );
+    const maxAge = 2 * shard.settings.downAfterMs;
+    return emptyRestartEvidence({
+      shard,
+      master: input.observations.best(shard.name, m, input.now, maxAge, this.selfId),
+      sightings: input.observations.fresh(shard.name, m, input.now, maxAge),
+      views: this.views(input, shard),
+      remembered: this.lastSeen.get(`${shard.name}/${m}`),
+    });
   }
 
   /**
@@ -267,7 +296,7 @@ export class FailoverEngine {
         input.topology.history[shard.name]?.filter((h) => h.result === 'ended').at(-1)?.from ?? null;
       master = nodeOf(shard, previous) ?? master;
     }
-    if (this.restartedEmpty(input, shard)) return; // detect() fails it over; follow nothing of it
+    if (this.restartedEmpty(input, shard) !== null) return; // detect() fails it over; follow nothing of it
     const views = this.views(input, shard);
     // The committed master answers as a replica (a switchover that demoted it, then failed):
     // it is down (detect() fails it over); making its master follow it would close a loop.
@@ -277,17 +306,18 @@ export class FailoverEngine {
       const v = views.get(node.id);
       if (!v) continue;
       const wrong = v.role === 'master' || (v.role === 'slave' && !pointsAt(v, master));
-      if (!wrong) continue;
-      const demote = v.role === 'master';
-      const op: RedisOp = { kind: 'replicaof', host: master.host, port: master.port, killClients: demote };
-      if (this.redis(input, shard.name, node, op) && demote) {
-        this.event('+convert-to-slave', shard.name, { node: node.id, host: node.host, port: node.port });
+      if (!wrong) {
+        this.retries.settled(`${shard.name}/${node.id}`);
+        continue;
       }
+      const demote = v.role === 'master';
+      this.replicaof(input, shard, node, master, demote, demote ? '+convert-to-slave' : null, v);
     }
   }
 
   private detect(input: EngineInput, shard: ShardState): void {
-    const emptyRestart = this.restartedEmpty(input, shard);
+    const restartEvidence = this.restartedEmpty(input, shard);
+    const emptyRestart = restartEvidence !== null;
     // Reports about the previous master's node that predate the change say nothing of this one.
     let seen = this.masterSeen.get(shard.name);
     if (!seen || seen.master !== shard.master) {
@@ -302,8 +332,9 @@ export class FailoverEngine {
     if (!this.detectedAt.has(shard.name)) {
       this.detectedAt.set(shard.name, { mono: input.now, wall: input.wallNow });
       this.event('+odown', shard.name, {
-        reason: emptyRestart ? 'master restarted empty' : verdict.reason,
+        reason: restartEvidence !== null ? 'master restarted empty' : verdict.reason,
         observers: verdict.sdownObservers,
+        ...(restartEvidence !== null ? { evidence: restartEvidence } : {}),
       });
     }
     if (input.topology.paused || shard.paused || input.wallNow < shard.cooldownUntil) return;
@@ -370,6 +401,7 @@ export class FailoverEngine {
       const polled = phase === 'acked' && st?.op === 'inspect' && st.result?.ok ? st.result.view : undefined;
       if (pointsAt(polled ?? views.get(node.id), master) && (polled ?? views.get(node.id))?.linkUp === true) {
         rp.done.add(node.id);
+        this.retries.settled(`${shard.name}/${node.id}`);
         this.event('+slave-reconf-done', shard.name, { node: node.id, host: node.host, port: node.port });
         continue;
       }
@@ -386,22 +418,22 @@ export class FailoverEngine {
       }
       if (views.get(node.id)) waiting.push(node); // unreachable ones are reconciled when they return
     }
+    // A node that failed its REPLICAOF waits out its retry delay without holding a
+    // parallelSyncs slot, and keeps the failover from ending until it follows (or the timeout).
+    let backingOff = 0;
     for (const node of waiting) {
       if (busy >= shard.settings.parallelSyncs) break;
-      const op: RedisOp = {
-        kind: 'replicaof',
-        host: master.host,
-        port: master.port,
-        killClients: node.id === f.from,
-      };
-      if (this.redis(input, shard.name, node, op, 0)) {
-        rp.phase.set(node.id, 'sent');
-        this.event('+slave-reconf-sent', shard.name, { node: node.id, host: node.host, port: node.port });
+      const v = views.get(node.id) as RedisObservation;
+      const sent = this.replicaof(input, shard, node, master, node.id === f.from, '+slave-reconf-sent', v);
+      if (sent === 'backing-off') {
+        backingOff++;
+        continue;
       }
+      if (sent === 'sent') rp.phase.set(node.id, 'sent');
       busy++;
     }
     const timedOut = f.promotedAt !== null && input.wallNow - f.promotedAt > shard.settings.failoverTimeoutMs;
-    if (busy > 0 && !timedOut) return;
+    if ((busy > 0 || backingOff > 0) && !timedOut) return;
     if (!this.switchovers.releasePausedMaster(input, shard, f)) return;
     this.propose(input, shard.name, {
       type: 'failoverEnded',
@@ -411,6 +443,69 @@ export class FailoverEngine {
       timeline: timelineOf(f, input.wallNow),
       at: input.wallNow,
     });
+  }
+
+  // ---- REPLICAOF ----------------------------------------------------------------------------
+
+  /**
+   * Points `node` at `master` unless its retry delay runs (repoint-retry.ts). `event` (a
+   * Sentinel event, or null) is told once the node accepts the command.
+   */
+  private replicaof(
+    input: EngineInput,
+    shard: ShardState,
+    node: RedisNodeSpec,
+    master: RedisNodeSpec,
+    killClients: boolean,
+    event: string | null,
+    view: RedisObservation,
+  ): 'sent' | 'busy' | 'backing-off' {
+    const key = `${shard.name}/${node.id}`;
+    const target = `${master.host}:${master.port}`;
+    const look = this.lookOf(input, shard, node, view);
+    if (!this.retries.due(key, target, look, input.now)) return 'backing-off';
+    const op: RedisOp = { kind: 'replicaof', host: master.host, port: master.port, killClients };
+    if (!this.redis(input, shard.name, node, op)) return 'busy';
+    this.retries.sent(key, target, look);
+    this.replicaofSent.set(key, { opId: this.nextOpId - 1, shard: shard.name, node, event });
+    return 'sent';
+  }
+
+  /** The nodes' answers to REPLICAOF: the retry delays, and the events of accepted commands. */
+  private replicaofAnswered(input: EngineInput): void {
+    const answers = this.replicaofAnswers;
+    this.replicaofAnswers = [];
+    for (const { key, opId, ok } of answers) {
+      const sent = this.replicaofSent.get(key);
+      if (sent?.opId !== opId) continue;
+      this.replicaofSent.delete(key);
+      const outcome = this.retries.outcome(key, ok, input.now);
+      if (outcome?.ok && outcome.announce && sent.event !== null) {
+        const { node } = sent;
+        this.event(sent.event, sent.shard, { node: node.id, host: node.host, port: node.port });
+      }
+    }
+  }
+
+  /** What decides whether a failed REPLICAOF is retried at once: see NodeLook. */
+  private lookOf(
+    input: EngineInput,
+    shard: ShardState,
+    node: RedisNodeSpec,
+    view: RedisObservation,
+  ): NodeLook {
+    // This leader's own probe, not the best report: its commands go over its own links, so a
+    // node it reaches again is tried at once even when other observers saw no change.
+    const own = input.observations
+      .fresh(shard.name, node.id, input.now, 2 * shard.settings.downAfterMs)
+      .find((s) => s.observer === this.selfId);
+    return {
+      reachable: own?.obs.reachable === true,
+      role: view.role,
+      masterHost: view.masterHost,
+      masterPort: view.masterPort,
+      runId: view.runId,
+    };
   }
 
   // ---- helpers ------------------------------------------------------------------------------

@@ -114,6 +114,12 @@ export interface CandidateReport {
   readonly rows: readonly CandidateRow[];
 }
 
+/** One run of a Redis process (its run id) and the highest replication offset seen of it. */
+export interface RunSeen {
+  readonly runId: string;
+  readonly offset: number;
+}
+
 /** What one raftinel node sees of one Redis node. */
 export interface RedisObservation {
   readonly shard: string;
@@ -138,6 +144,14 @@ export interface RedisObservation {
    */
   readonly replId2: string | null;
   readonly runId: string | null;
+  /**
+   * Set when this observer saw the node's current run (`runId`) begin below the highest offset
+   * it had seen of the run before: that earlier run and its offset (the node restarted without
+   * its data, DESIGN.md 4.5). Kept for the whole run, so that a new Raft leader learns of an
+   * empty restart from the observers' reports even when only its predecessor saw it happen.
+   * Null otherwise, and in reports from nodes of older versions.
+   */
+  readonly restartedFrom: RunSeen | null;
   /** Why the node is not usable (garbage reply, AUTH refused, unknown role), or null. */
   readonly error: string | null;
   /** Milliseconds since the last valid reply, at the time of observation. */

@@ -121,6 +121,8 @@ export function viewOf(target: ProbeTarget, info: InfoReply): RedisObservation {
     replId: info.masterReplId,
     replId2: info.masterReplId2,
     runId: info.runId,
+    // One INFO knows nothing of earlier runs; the observers' reports carry that.
+    restartedFrom: null,
     error: null,
     lastOkAgoMs: 0,
     probeRttMs: null,

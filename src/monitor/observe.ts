@@ -2,7 +2,7 @@
 // 4.2). Pure: the probe state is plain data changed only by the reducers below, and time is
 // passed in (monotonic ms). The prober calls the reducers on every reply and `observe()` on
 // every reply and every ping interval.
-import type { RedisNodeId, RedisObservation } from '../failover/types.js';
+import type { RedisNodeId, RedisObservation, RunSeen } from '../failover/types.js';
 import type { Classified } from './classify.js';
 import { parseInfo, parseRole, type InfoReply, type RoleReply } from './parse.js';
 
@@ -30,6 +30,13 @@ export interface ProbeState {
   readonly linkUpSeenAt: number | null;
   /** Round trip (ms) of the last probe answered with a valid reply on this connection. */
   readonly lastRttMs: number | null;
+  /**
+   * The node's latest run as this observer knows it (run id from INFO, the highest offset seen
+   * of it), kept across connections: a new connection may reach a restarted process.
+   */
+  readonly run: RunSeen | null;
+  /** The run before `run`, when `run` began below the offset that one had reached (an empty restart). */
+  readonly restartedFrom: RunSeen | null;
 }
 
 /** A late timer of the observer's own loop: `ms` late, noticed at `endedAt`. */
@@ -71,6 +78,8 @@ export function initialState(now: number): ProbeState {
     linkDownSeenAt: null,
     linkUpSeenAt: null,
     lastRttMs: null,
+    run: null,
+    restartedFrom: null,
   };
 }
 
@@ -111,8 +120,11 @@ export function onRoleReply(
   // The first ROLE of a connection is no change: the INFO sent just before it is current.
   const changed = s.role !== null && summary(s.role) !== summary(role);
   const linkDown = role.role === 'slave' && role.state !== 'connected';
+  // ROLE carries no run id: its offset counts for the run whose INFO this connection returned.
+  const run = s.info !== null && s.run?.runId === s.info.runId && role.offset !== null ? s.run : null;
   return {
     ...s,
+    ...(run !== null && role.offset !== null ? seenRun(s, run.runId, role.offset) : {}),
     answered: true,
     lastOkAt: now,
     role,
@@ -148,7 +160,24 @@ export function onInfoReply(s: ProbeState, reply: unknown, now: number): ProbeSt
       parsed.error.kind === 'garbage' ? `garbage INFO: ${parsed.error.reason}` : parsed.error.reason;
     return { ...s, infoError: reason };
   }
-  return { ...s, info: parsed.value, infoAt: now, infoError: null };
+  const info = parsed.value;
+  const offset =
+    info.role === 'master' ? info.masterReplOffset : (info.slaveReplOffset ?? info.masterReplOffset);
+  return { ...s, info, infoAt: now, infoError: null, ...seenRun(s, info.runId, offset) };
+}
+
+/**
+ * Folds an offset of run `runId` into what this observer knows of the node's runs. A new run
+ * that begins below the highest offset seen of the previous one restarted without that data
+ * (DESIGN.md 4.5); the observer reports it for the whole run, not only to the leader of the
+ * moment, whose memory a leadership change would lose.
+ */
+function seenRun(s: ProbeState, runId: string, offset: number): Pick<ProbeState, 'run' | 'restartedFrom'> {
+  const run = s.run;
+  if (run !== null && run.runId === runId) {
+    return { run: offset > run.offset ? { runId, offset } : run, restartedFrom: s.restartedFrom };
+  }
+  return { run: { runId, offset }, restartedFrom: run !== null && offset < run.offset ? run : null };
 }
 
 export function onInfoError(s: ProbeState, c: Classified): ProbeState {
@@ -220,6 +249,8 @@ export function observe(input: ObserveInput): RedisObservation {
     replId: info?.masterReplId ?? null,
     replId2: info?.masterReplId2 ?? null,
     runId: s.info?.runId ?? null,
+    // Only once this connection's INFO has named the run the evidence is about.
+    restartedFrom: s.info !== null && s.run?.runId === s.info.runId ? s.restartedFrom : null,
     error: s.error ?? s.infoError,
     lastOkAgoMs: s.lastOkAt === null ? null : Math.max(0, Math.round(silentMs)),
     probeRttMs: s.lastRttMs,
@@ -262,6 +293,7 @@ export function meaningfullyDifferent(a: RedisObservation | null, b: RedisObserv
     a.replId !== b.replId ||
     a.replId2 !== b.replId2 ||
     a.runId !== b.runId ||
+    (a.restartedFrom?.runId ?? null) !== (b.restartedFrom?.runId ?? null) ||
     a.error !== b.error
   );
 }

@@ -192,7 +192,12 @@ export class RedisAdmin {
       // anything of ours still waiting on this one. A client left "ready" on a closed stream
       // never reconnects by itself (readyOnClosedStream): the next operation opens a new one.
       if (err instanceof OpTimeout || readyOnClosedStream(slot.conn)) this.drop(slot);
-      this.log.warn({ ...where, error: message }, 'redis operation failed');
+      // Debug only: every caller logs its failures (the failover driver at a rate limit, as the
+      // engine may retry a node it cannot reach for a long time; the sidecar).
+      this.log.debug(
+        { ...where, error: message, ms: Math.round(this.now() - started) },
+        'redis operation failed',
+      );
       return { ok: false, error: message };
     } finally {
       if (timer) clearTimeout(timer);

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { ELECTION_MS, FailoverRig, replicaOf } from '../helpers/failover-rig.js';
+import type { LogEvent, RaftinelProcess } from '../helpers/raftinel-process.js';
 import { redisGetNumber, redisInfo } from '../helpers/redis-query.js';
 import { stopAllRedis } from '../helpers/redis-server.js';
 import { duplicateAcks, IncrWriter } from '../helpers/redis-writer.js';
@@ -16,6 +17,24 @@ const KEY = 'counter';
 after(async () => {
   await stopAllRedis();
 });
+
+/** Where the time of a failover after the loss of the leader goes, from the nodes' logs. */
+function stepsAfter(
+  killedWall: number,
+  newLeader: RaftinelProcess,
+  survivors: readonly RaftinelProcess[],
+): string {
+  const ms = (e: LogEvent | undefined): string =>
+    typeof e?.time === 'string' ? `${Date.parse(e.time) - killedWall} ms` : '?';
+  const after = (e: LogEvent): boolean => typeof e.time === 'string' && Date.parse(e.time) >= killedWall;
+  const sdown = survivors.map((n) => {
+    const e = n.events().find((x) => after(x) && x.node === 'r1' && x.sdown === true);
+    return `${n.id} sees r1 down at ${ms(e)}`;
+  });
+  const leads = newLeader.events().find((e) => after(e) && e.event === '+elected-leader');
+  const odown = newLeader.events().find((e) => after(e) && e.event === '+odown');
+  return `${sdown.join(', ')}; ${newLeader.id} leads at ${ms(leads)}, +odown at ${ms(odown)}`;
+}
 
 async function replicaOffset(port: number): Promise<number> {
   const info = await redisInfo(port);
@@ -254,6 +273,7 @@ test(
     await writer.waitAcks(100);
 
     const killedAt = performance.now();
+    const killedWall = Date.now();
     r1.server.kill();
     leader.signal('SIGKILL');
     await Promise.all([r1.server.exited, leader.waitExit()]);
@@ -275,6 +295,18 @@ test(
       `killed r1 and leader ${leader.id}; new leader ${newLeader.id}; failover to ${promoted.id} ended ${Math.round(endedMs)} ms after the kill (guard ${guard} ms)`,
     );
     t.diagnostic(`history timeline (ms from detection): ${JSON.stringify(entry.timeline)}`);
+    // The failover itself, on the new leader's clock (this host's): the view above shows it
+    // later, as its first GET may go to a follower whose read waits on the dead leader until the
+    // HTTP timeout.
+    const failoverEndedMs = entry.at + (entry.timeline.ended ?? 0) - killedWall;
+    t.diagnostic(
+      `failover ended ${failoverEndedMs} ms after the kill (history entry); after the kill: ` +
+        stepsAfter(
+          killedWall,
+          newLeader,
+          rig.nodes.filter((n) => n !== leader),
+        ),
+    );
     t.diagnostic(
       `writer: ${writer.acks.length} acks, lost ${Math.max(0, writer.maxAcked - finalValue)}, duplicate acks ${duplicateAcks(writer.acks)}`,
     );

@@ -64,6 +64,9 @@ export interface SimResult {
     /** Masters kept after an empty restart (masterKept), and Promoted entries judged against the fake's history. */
     mastersKept: number;
     promotionsJudged: number;
+    /** Raft leaders lost right after a master's empty restart, and stale histories adopted (restart.ts). */
+    leaderLossesAfterEmptyRestart: number;
+    historiesAdopted: number;
   };
 }
 
@@ -249,6 +252,7 @@ export class SimCluster {
       {
         commandSent: (sender, shard, node, op) => this.fchk.commandSent(this.view(sender), shard, node, op),
         commandArrived: (shard, node, op) => this.fchk.commandArrived(shard, node, op),
+        loseLeader: () => this.loseLeader(),
         trace: (line) => this.trace(line),
       },
       () => this.leader()?.id ?? null,
@@ -316,6 +320,8 @@ export class SimCluster {
         lostHistoryAfter: this.historyCount(/was promoted from another replication history/),
         mastersKept: this.historyCount(/^no replica keeps the replication history/),
         promotionsJudged: this.fchk.stats.promotionsJudged,
+        leaderLossesAfterEmptyRestart: this.world.stats.leaderLossesAfterEmptyRestart,
+        historiesAdopted: this.historyCount(/^every replica follows \S+ on its replication history/),
       },
     };
   }
@@ -744,6 +750,20 @@ export class SimCluster {
 
   private downMs(): number {
     return this.faults.int(this.mix.downMs[0], this.mix.downMs[1]);
+  }
+
+  /** The Redis world's leader fault (redis-world.ts): the leader crashes, or is cut off. */
+  private loseLeader(): boolean {
+    const leader = this.leader();
+    if (!leader || !this.faultsOn) return false;
+    if (this.faults.chance(0.5)) {
+      this.trace(`${leader.id} (leader) lost after an empty restart: crash`);
+      this.crashAndRestart(leader.id, this.downMs());
+    } else {
+      this.trace(`${leader.id} (leader) lost after an empty restart: isolated`);
+      this.isolate(leader.id);
+    }
+    return true;
   }
 
   private crashAndRestart(id: NodeId, downMs: number): void {

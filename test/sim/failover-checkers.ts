@@ -361,6 +361,13 @@ export class FailoverCheckers {
         if (r.id === s.master) {
           if (r.role !== 'master')
             fail(`${name}: the committed master ${r.id} (epoch ${s.epoch}) is a replica of ${r.masterId}`);
+          // A committed history that the master left (an empty restart nobody acted on) makes
+          // every replica ineligible: the shard could never fail over again.
+          if (s.replId !== null && r.replId !== s.replId)
+            fail(
+              `${name}: the committed history ${s.replId.slice(0, 8)} (epoch ${s.epoch}) is not the one its master ` +
+                `${r.id} is on (${r.replId.slice(0, 8)}, since ${r.replIdChangedAt.toFixed(0)} ms): no replica can be promoted`,
+            );
         } else if (r.role !== 'slave' || r.masterId !== s.master || !r.linkUp) {
           fail(
             `${name}/${r.id} is ${r.role === 'master' ? 'a master' : `a replica of ${r.masterId} (link ${r.linkUp ? 'up' : 'down'})`}; ` +

@@ -39,6 +39,8 @@ const race = {
   mastersKept: 0,
   promotionsJudged: 0,
   promotions: 0,
+  leaderLossesAfterEmptyRestart: 0,
+  historiesAdopted: 0,
 };
 for (let seed = from; seed < from + seeds; seed++) {
   const t0 = performance.now();
@@ -73,7 +75,8 @@ console.log(
 console.log(
   `failovers: ${race.promotions} promotions, ${race.promotionsJudged} Promoted judged against the fake's history; ` +
     `candidates that had resynced from an empty master, caught before REPLICAOF NO ONE ${race.lostHistoryBefore}, ` +
-    `after it ${race.lostHistoryAfter}; masters kept (every replica resynced) ${race.mastersKept}`,
+    `after it ${race.lostHistoryAfter}; masters kept (every replica resynced) ${race.mastersKept}; ` +
+    `leaders lost right after an empty restart ${race.leaderLossesAfterEmptyRestart}, stale histories adopted ${race.historiesAdopted}`,
 );
 if (byChecker.size > 0) {
   const counts = [...byChecker].sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name}: ${n}`);

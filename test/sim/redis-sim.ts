@@ -43,6 +43,8 @@ export class FakeRedis {
   emptyRestarts = 0;
   /** Counts crashes: a restarted process has new connections. */
   incarnation = 0;
+  /** The master's incarnation this replica's link reached: a restart of the master closes it. */
+  linkedIncarnation = -1;
 
   constructor(
     readonly id: string,
@@ -188,7 +190,8 @@ export class RedisGroup {
     for (const r of this.nodes.values()) {
       if (r.role !== 'slave' || !r.answers(now)) continue;
       const m = r.masterId ? this.nodes.get(r.masterId) : undefined;
-      if (!m || !m.answers(now)) {
+      // A master that crashed and came back between two steps closed the link all the same.
+      if (!m || !m.answers(now) || (r.linkUp && m.incarnation !== r.linkedIncarnation)) {
         if (r.linkUp) {
           r.linkUp = false;
           r.linkDownSince = now;
@@ -218,6 +221,7 @@ export class RedisGroup {
     if (r.replId !== m.replId) r.replIdChangedAt = now;
     r.replId = m.replId;
     r.linkUp = true;
+    r.linkedIncarnation = m.incarnation;
   }
 
   /** ROLE as Redis 7 sends it; INFO replication + server when asked. */

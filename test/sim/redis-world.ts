@@ -73,6 +73,12 @@ export interface RedisMix {
   /** Mean sim ms between planned switchovers (0: none in this seed). */
   readonly switchoverEveryMs: number;
   readonly weights: Readonly<Record<RedisFault, number>>;
+  /**
+   * Chance that the Raft leader is lost (crashed or cut off) within a few probe intervals of a
+   * master's empty restart: the leader that may have seen the restart is gone, and the next
+   * one must judge it from what the observers report and what the replicas hold.
+   */
+  readonly leaderLossAfterEmptyRestart: number;
 }
 
 export function drawRedisMix(r: Prng): RedisMix {
@@ -108,6 +114,8 @@ export function drawRedisMix(r: Prng): RedisMix {
       isolateLeader: on(0.3) ? r.int(1, 2) : 0,
       slowLink: on(0.4) ? r.int(1, 3) : 0,
     },
+    // Drawn last: the draws above (and so the weather of every seed) stay what they were.
+    leaderLossAfterEmptyRestart: on(0.6) ? 0.3 + r.float() * 0.7 : 0,
   };
 }
 
@@ -120,7 +128,8 @@ export function describeRedisMix(m: RedisMix): string {
     `redis: shards=${m.shards} downAfter=${m.downAfterMs} ping=${m.pingIntervalMs} info=${m.infoIntervalMs} ${m.selection}` +
     `${m.holistic ? ' holistic' : ''} parallel=${m.parallelSyncs} cooldown=${m.failoverCooldownMs} timeout=${m.failoverTimeoutMs} ` +
     `link=${m.linkDelayMs}ms repl=${m.replStepMs}ms reconnect=${m.reconnectMs}ms empty=${(m.emptyRestartRate * 100).toFixed(0)}% ` +
-    `down=${m.downMs[0]}-${m.downMs[1]}ms gap=${m.gapMs[0]}-${m.gapMs[1]}ms strike=${(m.strikeRate * 100).toFixed(0)}% switchover=${m.switchoverEveryMs || 'off'} [${weights}]`
+    `down=${m.downMs[0]}-${m.downMs[1]}ms gap=${m.gapMs[0]}-${m.gapMs[1]}ms strike=${(m.strikeRate * 100).toFixed(0)}% switchover=${m.switchoverEveryMs || 'off'} ` +
+    `leaderLossAfterEmpty=${(m.leaderLossAfterEmptyRestart * 100).toFixed(0)}% [${weights}]`
   );
 }
 
@@ -130,6 +139,8 @@ export interface RedisWorldHooks {
   commandSent(sender: NodeId, shard: string, node: string, op: RedisOp): void;
   /** The command reaches the fake node and runs there now. */
   commandArrived(shard: string, node: string, op: RedisOp): void;
+  /** Crash or cut off the Raft leader of the moment, if there is one; true if one was struck. */
+  loseLeader(): boolean;
   trace(line: string): void;
 }
 
@@ -145,7 +156,7 @@ export class RedisWorld {
   /** "observer>shard/node" -> extra one-way delay and until when. */
   private readonly slow = new Map<string, { ms: number; until: number }>();
   private faultsOn = true;
-  stats = { faults: 0, writesAcked: 0, commands: 0 };
+  stats = { faults: 0, writesAcked: 0, commands: 0, leaderLossesAfterEmptyRestart: 0 };
 
   constructor(
     private readonly sched: Scheduler,
@@ -386,6 +397,7 @@ export class RedisWorld {
           if (victim.alive) return;
           victim.restart(this.sched.now, empty);
           this.hooks.trace(`${g.shard}/${victim.id} restarts${empty ? ' empty' : ''} as ${victim.role}`);
+          if (empty) this.maybeLoseLeader(victim);
         });
         return;
       }
@@ -404,6 +416,7 @@ export class RedisWorld {
           if (victim.alive) return;
           victim.restart(this.sched.now, true);
           this.hooks.trace(`${g.shard}/${victim.id} restarts empty as ${victim.role}`);
+          this.maybeLoseLeader(victim);
         });
         return;
       }
@@ -480,6 +493,7 @@ export class RedisWorld {
           if (target.alive) return;
           target.restart(this.sched.now, empty);
           this.hooks.trace(`${where} restarts${empty ? ' empty' : ''} as ${target.role}`);
+          if (empty) this.maybeLoseLeader(target);
         });
       } else if (leader !== null) {
         const key = `${leader}>${where}`;
@@ -487,6 +501,21 @@ export class RedisWorld {
         else this.setSlow(key, this.faults.int(100, 1500), this.sched.now + ms);
         this.hooks.trace(`strike (${c.type}): ${kind} ${leader} - ${where} for ${ms} ms`);
       }
+    });
+  }
+
+  /**
+   * A master just came back empty: now and then the Raft leader goes too, before, while or
+   * just after the observers' first probes of the new run reach it (DESIGN.md 4.5: the
+   * evidence of the restart must not live only in that leader's memory).
+   */
+  private maybeLoseLeader(restarted: FakeRedis): void {
+    const rate = this.mix.leaderLossAfterEmptyRestart;
+    if (rate === 0 || restarted.role !== 'master' || !this.faults.chance(rate)) return;
+    const delay = this.faults.int(0, 3 * this.mix.pingIntervalMs);
+    this.at(this.sched.now + delay, () => {
+      if (!this.faultsOn || !this.hooks.loseLeader()) return;
+      this.stats.leaderLossesAfterEmptyRestart++;
     });
   }
 

@@ -18,19 +18,19 @@ const SEEDS = 1000;
 /**
  * How many seeds (from seed 1) each bug may get before a safety checker must have failed a run.
  * Measured over seeds 1..600: the first catching seed, the share of seeds caught, and the
- * longest stretch of seeds without a catch (re-measured after the simulator modelled the
- * replicas' replicationCron and the empty-restart resync race; the Raft bounds still hold).
+ * longest stretch of seeds without a catch (re-measured after the simulator began to lose the
+ * Raft leader right after empty restarts, which shifts every seed's fault stream).
  * The first catch moves whenever the simulator or the code under test changes (commitOldTerm
  * went from seed 1 to seed 36 after one runtime change while its rate stayed near 10%), so each
  * bound is about three times that longest stretch instead.
  */
 const raftBugBounds: Readonly<Record<BugName, { readonly bound: number; readonly measured: string }>> = {
-  commitOldTerm: { bound: 150, measured: 'first at seed 1, 8.7% of seeds, longest gap 31' },
-  doubleVote: { bound: 45, measured: 'first at seed 5, 30% of seeds, longest gap 13' },
-  voteNotPersisted: { bound: 160, measured: 'first at seed 10, 8.0% of seeds, longest gap 53' },
+  commitOldTerm: { bound: 160, measured: 'first at seed 1, 9.0% of seeds, longest gap 52' },
+  doubleVote: { bound: 45, measured: 'first at seed 5, 31% of seeds, longest gap 11' },
+  voteNotPersisted: { bound: 160, measured: 'first at seed 12, 8.2% of seeds, longest gap 33' },
   preVoteSkipsLogCheck: { bound: 15, measured: 'first at seed 1, 91% of seeds, longest gap 2' },
-  readWithoutQuorum: { bound: 35, measured: 'first at seed 1, 42% of seeds, longest gap 11' },
-  sendBeforePersist: { bound: 175, measured: 'first at seed 3, 8.7% of seeds, longest gap 43' },
+  readWithoutQuorum: { bound: 35, measured: 'first at seed 1, 41% of seeds, longest gap 9' },
+  sendBeforePersist: { bound: 180, measured: 'first at seed 12, 8.3% of seeds, longest gap 59' },
 };
 
 /** Each failover bug must be caught by the checker of the invariant it breaks (DESIGN.md 7). */
@@ -43,27 +43,27 @@ const failoverBugBounds: Readonly<
   skipReplIdCheck: {
     bound: 100,
     checker: 'Candidate History',
-    measured: 'first at seed 6, 19% of seeds, longest gap 32',
+    measured: 'first at seed 5, 28% of seeds, longest gap 14',
   },
   replicaofBeforeCommit: {
     bound: 25,
     checker: 'Promotion Safety',
-    measured: 'first at seed 3, 45% of seeds, longest gap 7',
+    measured: 'first at seed 3, 54% of seeds, longest gap 5',
   },
   repointToLowerEpoch: {
     bound: 30,
     checker: 'Repoint Toward Highest Epoch',
-    measured: 'first at seed 3, 52% of seeds, longest gap 9',
+    measured: 'first at seed 3, 57% of seeds, longest gap 6',
   },
   publishBeforePromoted: {
     bound: 20,
     checker: 'Publish After Promoted',
-    measured: 'first at seed 3, 52% of seeds, longest gap 6',
+    measured: 'first at seed 3, 58% of seeds, longest gap 6',
   },
   switchoverSkipsCatchUp: {
-    bound: 180,
+    bound: 230,
     checker: 'Switchover Loses Nothing',
-    measured: 'first at seed 19, 4.8% of seeds, longest gap 59',
+    measured: 'first at seed 15, 4.8% of seeds, longest gap 76',
   },
 };
 
@@ -105,6 +105,8 @@ test(`simulation: seeds ${FIRST_SEED}..${FIRST_SEED + SEEDS - 1} pass on the rea
     lostHistoryBefore: 0,
     lostHistoryAfter: 0,
     mastersKept: 0,
+    leaderLossesAfterEmptyRestart: 0,
+    historiesAdopted: 0,
   };
   const started = performance.now();
   for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
@@ -120,6 +122,8 @@ test(`simulation: seeds ${FIRST_SEED}..${FIRST_SEED + SEEDS - 1} pass on the rea
     totals.lostHistoryBefore += r.stats.lostHistoryBefore;
     totals.lostHistoryAfter += r.stats.lostHistoryAfter;
     totals.mastersKept += r.stats.mastersKept;
+    totals.leaderLossesAfterEmptyRestart += r.stats.leaderLossesAfterEmptyRestart;
+    totals.historiesAdopted += r.stats.historiesAdopted;
     if (r.stats.promotions > 0) totals.withFailover++;
   }
   const meanMs = (performance.now() - started) / SEEDS;
@@ -133,6 +137,10 @@ test(`simulation: seeds ${FIRST_SEED}..${FIRST_SEED + SEEDS - 1} pass on the rea
       `candidates that had resynced caught before REPLICAOF NO ONE ${totals.lostHistoryBefore}, after it ` +
       `${totals.lostHistoryAfter}; masters kept because every replica resynced ${totals.mastersKept}`,
   );
+  t.diagnostic(
+    `leader lost right after an empty restart: ${totals.leaderLossesAfterEmptyRestart} times; stale committed ` +
+      `histories adopted (every replica had followed the restarted master) ${totals.historiesAdopted}`,
+  );
   assert.deepEqual(
     failures.map((r) => `seed ${r.seed}: ${r.failure}\n  replay: ${replay(r.seed)}`),
     [],
@@ -144,12 +152,21 @@ test(`simulation: seeds ${FIRST_SEED}..${FIRST_SEED + SEEDS - 1} pass on the rea
   assert.ok(totals.withFailover >= 400, `only ${totals.withFailover} seeds promoted a replica`);
   assert.ok(totals.switchoversJudged >= 200, `only ${totals.switchoversJudged} switchovers judged`);
   // The same for the resync race (a replica full-syncing from a master that restarted empty,
-  // between its last observation and its promotion). Measured over seeds 1..1000: 602 Promoted
-  // judged, 73 candidates caught before REPLICAOF NO ONE and 6 after it, 147 masters kept.
+  // between its last observation and its promotion). Measured over seeds 1..1000: 704 Promoted
+  // judged, 109 candidates caught before REPLICAOF NO ONE and 5 after it, 326 masters kept.
   assert.ok(totals.promotionsJudged >= 200, `only ${totals.promotionsJudged} Promoted judged`);
   assert.ok(totals.lostHistoryBefore >= 25, `only ${totals.lostHistoryBefore} caught before the promotion`);
   assert.ok(totals.lostHistoryAfter >= 2, `only ${totals.lostHistoryAfter} caught after the promotion`);
   assert.ok(totals.mastersKept >= 50, `only ${totals.mastersKept} masters kept`);
+  // And for the loss of the Raft leader right after an empty restart (the next leader must
+  // judge it from the observers' reports and the replicas), and for the shards whose every
+  // replica had followed the restarted master before any leader acted (a history adopted).
+  // Measured over seeds 1..1000: 241 leaders lost, 101 histories adopted.
+  assert.ok(
+    totals.leaderLossesAfterEmptyRestart >= 100,
+    `only ${totals.leaderLossesAfterEmptyRestart} leaders lost after an empty restart`,
+  );
+  assert.ok(totals.historiesAdopted >= 40, `only ${totals.historiesAdopted} stale histories adopted`);
   // A hang guard, not a speed claim (DESIGN section 9): the target is four times lower.
   assert.ok(meanMs < 1000, `mean ${meanMs.toFixed(0)} ms per seed`);
 });

@@ -56,6 +56,7 @@ export function obs(node: string, fields: Partial<RedisObservation> = {}): Redis
     replId: 'hist-1',
     replId2: null,
     runId: `run-${node}`,
+    restartedFrom: null,
     error: null,
     lastOkAgoMs: 10,
     probeRttMs: 1,

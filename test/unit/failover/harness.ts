@@ -17,6 +17,8 @@ export class Harness {
   readonly engine: FailoverEngine;
   readonly table = new ObservationTable();
   readonly sent: { node: string; op: RedisOp }[] = [];
+  /** When each entry of `sent` went out (harness time). */
+  readonly sentAt = new WeakMap<object, number>();
   readonly proposed: string[] = [];
   readonly commands: TopologyCommand[] = [];
   /** Switchovers' (and operators' failovers') results, in order. */
@@ -26,6 +28,10 @@ export class Harness {
   readonly truth = new Map<string, RedisObservation>();
   /** Runs just before a Redis operation reaches its node (a resync racing the promotion). */
   beforeOp: ((node: string, op: RedisOp) => void) | null = null;
+  /** Nodes that refuse REPLICAOF (the leader cannot command them), and why. */
+  readonly refuse = new Map<string, string>();
+  /** The engine's Sentinel events, with the harness time they were asked for. */
+  readonly events: { name: string; detail: Record<string, unknown>; at: number }[] = [];
   private nextHistory = 2;
 
   constructor(
@@ -71,13 +77,21 @@ export class Harness {
 
   private execute(a: EngineAction): void {
     if (a.type === 'switchover-done') this.switchoverResults.push(a.result);
+    if (a.type === 'event') this.events.push({ name: a.name, detail: a.detail, at: this.now });
     if (a.type === 'propose') {
       this.proposed.push(a.command.type);
       this.commands.push(a.command);
       applyTopologyCommand(this.topo, a.command, this.term);
     } else if (a.type === 'redis') {
-      this.sent.push({ node: a.node.id, op: a.op });
+      const entry = { node: a.node.id, op: a.op };
+      this.sent.push(entry);
+      this.sentAt.set(entry, this.now);
       this.beforeOp?.(a.node.id, a.op);
+      const refused = a.op.kind === 'replicaof' ? this.refuse.get(a.node.id) : undefined;
+      if (refused !== undefined) {
+        this.engine.redisDone(a.opId, { ok: false, error: refused });
+        return;
+      }
       const v = this.truth.get(a.node.id) as RedisObservation;
       if (a.op.kind === 'promote' && v.role !== 'master') {
         // REPLICAOF NO ONE: a new history; the one it had as a replica becomes master_replid2.

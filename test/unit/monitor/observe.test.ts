@@ -283,6 +283,57 @@ describe('observe: TILT', () => {
   });
 });
 
+describe('observe: a restart without the data, from consecutive probes (DESIGN.md 4.5)', () => {
+  const RUN_A = '60f1f9c202def34a46fcdb34fcb268440320d1c0';
+  const RUN_B = 'b'.repeat(40);
+  const RUN_C = 'c'.repeat(40);
+  /** The sample master's INFO as another run of the process, at another offset. */
+  const masterInfoOf = (runId: string, offset: number): string =>
+    (sample.masterInfo as string)
+      .replace(`run_id:${RUN_A}`, `run_id:${runId}`)
+      .replace('master_repl_offset:338', `master_repl_offset:${offset}`);
+  /** The connection drops and a new one answers INFO then ROLE, as the prober asks them. */
+  const reconnect = (s: ProbeState, runId: string, offset: number, at: number): ProbeState => {
+    const fresh = onConnected(onDisconnected(s));
+    return onRoleReply(onInfoReply(fresh, masterInfoOf(runId, offset), at), ['master', offset, []], at + 1);
+  };
+
+  test('a new run that begins below the offset the last one reached is reported, for as long as it runs', () => {
+    let s = connected(sample.masterInfo, sample.masterRole, 10);
+    s = onRoleReply(s, ['master', 5000, []], 20); // run A takes writes
+    assert.equal(view(s, 30).restartedFrom, null);
+    s = reconnect(s, RUN_B, 0, 100);
+    assert.deepEqual(view(s, 110).restartedFrom, { runId: RUN_A, offset: 5000 });
+    // Run B takes more writes than run A ever had: still the run that lost A's data.
+    s = onRoleReply(s, ['master', 9000, []], 200);
+    s = onInfoReply(s, masterInfoOf(RUN_B, 9000), 210);
+    assert.deepEqual(view(s, 220).restartedFrom, { runId: RUN_A, offset: 5000 });
+    // Another restart, this one with its data (it starts where B was): nothing lost.
+    s = reconnect(s, RUN_C, 9000, 300);
+    assert.equal(view(s, 310).restartedFrom, null);
+  });
+
+  test('nothing is reported before the new connection’s INFO names the run, nor by an observer that never saw the old run', () => {
+    let s = onRoleReply(connected(sample.masterInfo, sample.masterRole, 10), ['master', 5000, []], 20);
+    s = onConnected(onDisconnected(s));
+    // A ROLE on the new connection before its INFO: the offset of an unknown run, not counted.
+    s = onRoleReply(s, ['master', 3, []], 100);
+    assert.equal(view(s, 101).restartedFrom, null);
+    s = onInfoReply(s, masterInfoOf(RUN_B, 7), 110);
+    assert.deepEqual(view(s, 111).restartedFrom, { runId: RUN_A, offset: 5000 });
+    const newcomer = connected(masterInfoOf(RUN_B, 7), ['master', 7, []], 10);
+    assert.equal(view(newcomer, 20).restartedFrom, null);
+  });
+
+  test('a new run is news for the leader', () => {
+    const s = onRoleReply(connected(sample.masterInfo, sample.masterRole, 10), ['master', 5000, []], 20);
+    const a = view(s, 30);
+    const b = view(reconnect(s, RUN_B, 0, 100), 110);
+    assert.equal(meaningfullyDifferent(a, b), true);
+    assert.equal(meaningfullyDifferent(b, { ...b, restartedFrom: null }), true);
+  });
+});
+
 describe('meaningfullyDifferent', () => {
   test('offsets and ages are not news; role, sdown and errors are', () => {
     const s = connected(sample.masterInfo, sample.masterRole, 10);

@@ -1,0 +1,112 @@
+// A follower's driver tells a new Raft leader everything it sees as soon as it learns of it,
+// not at its next periodic digest (driver.ts leaderKnown): after the loss of the leader, the
+// failover waits for a quorum of observations at the new one.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FailoverDriver, type ProbeSource } from '../../../src/failover/driver.js';
+import { emptyTopology } from '../../../src/failover/topology.js';
+import type { RedisObservation } from '../../../src/failover/types.js';
+import type { RaftStatus } from '../../../src/raft/raft.js';
+import type { RaftRuntime } from '../../../src/runtime/raft-runtime.js';
+import type { Cancel, Clock } from '../../../src/runtime/ports.js';
+import { silentLogger } from '../../../src/util/log.js';
+import { down, obs } from './fixtures.js';
+
+/** A clock that runs nothing by itself: `defer`red work runs on flush(), timers never. */
+class StillClock implements Clock {
+  private deferred: (() => void)[] = [];
+  now(): number {
+    return 0;
+  }
+  every(): Cancel {
+    return () => {};
+  }
+  after(): Cancel {
+    return () => {};
+  }
+  defer(fn: () => void): void {
+    this.deferred.push(fn);
+  }
+  flush(): void {
+    const run = this.deferred;
+    this.deferred = [];
+    for (const fn of run) fn();
+  }
+}
+
+/** The follower n3, its Raft status set by the test; a soft-state change is told to the driver. */
+function follower() {
+  let status = { id: 'n3', term: 2, role: 'follower', leader: 'n1', commit: 0 } as unknown as RaftStatus;
+  const listeners: ((s: RaftStatus) => void)[] = [];
+  const runtime = {
+    status: () => status,
+    onSoftState: (l: (s: RaftStatus) => void) => listeners.push(l),
+    leaseValid: () => false,
+    core: { termAt: () => 0 },
+  } as unknown as RaftRuntime;
+  const sent: { to: string; observations: RedisObservation[] }[] = [];
+  const seen = [down('r1'), obs('r2'), obs('r3')];
+  const prober: ProbeSource = { setTargets: () => {}, observations: () => seen, onChange: () => {} };
+  const clock = new StillClock();
+  const driver = new FailoverDriver({
+    selfId: 'n3',
+    configuredShards: [],
+    credentials: () => ({ auth: null, tls: null }),
+    runtime,
+    topology: () => emptyTopology(),
+    onTopology: () => {},
+    prober,
+    admin: { execute: () => {} },
+    channel: {
+      sendEnvelope: (to, kind, body) => {
+        if (kind === 'obs')
+          sent.push({ to, observations: (body as { observations: RedisObservation[] }).observations });
+        return true;
+      },
+      onEnvelope: () => {},
+    },
+    logger: silentLogger(),
+    clock,
+  });
+  driver.start();
+  const become = (fields: Partial<Record<'term' | 'leader' | 'role', unknown>>): void => {
+    status = { ...status, ...fields } as RaftStatus;
+    for (const l of listeners) l(status);
+  };
+  return { sent, clock, become, seen };
+}
+
+test('a follower sends its whole view to a new leader as soon as it learns of it', () => {
+  const f = follower();
+  f.become({ term: 3, leader: null, role: 'candidate' });
+  f.clock.flush();
+  assert.equal(f.sent.length, 0, 'no leader known: nothing to send to');
+  f.become({ term: 3, leader: 'n2', role: 'follower' });
+  f.clock.flush();
+  assert.deepEqual(
+    f.sent.map((x) => x.to),
+    ['n2'],
+  );
+  assert.deepEqual(f.sent[0].observations, f.seen, 'every observation, the master down among them');
+  // The same leader and term again (a role change of this node): not again.
+  f.become({ role: 'follower' });
+  f.clock.flush();
+  assert.equal(f.sent.length, 1);
+});
+
+test('the same node leading a new term gets it again (it may have restarted with nothing)', () => {
+  const f = follower();
+  f.become({ term: 4, leader: 'n1' });
+  f.clock.flush();
+  assert.deepEqual(
+    f.sent.map((x) => x.to),
+    ['n1'],
+  );
+});
+
+test('a node that becomes leader itself sends nothing', () => {
+  const f = follower();
+  f.become({ term: 5, leader: 'n3', role: 'leader' });
+  f.clock.flush();
+  assert.equal(f.sent.length, 0);
+});
