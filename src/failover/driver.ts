@@ -20,6 +20,7 @@ import {
 import { ObservationTable } from './observations.js';
 import { SWITCH_MASTER_DELAY_MS, SwitchAnnouncer, type SwitchMaster } from './switch-announcer.js';
 import { OpFailureLog } from './op-failure-log.js';
+import { failed as failedSwitchover } from './switchover.js';
 import type { Topology, TopologyEvent } from './topology.js';
 import type {
   CandidateReport,
@@ -150,11 +151,7 @@ export class FailoverDriver {
     for (const cancel of this.timers) cancel();
     this.switches.stop();
     for (const done of this.switchoverWaiters.values()) {
-      done({
-        ok: false,
-        error: { code: 'stopping', message: 'the node is stopping' },
-        report: emptyReport(''),
-      });
+      done(failedSwitchover('', 'stopping', 'the node is stopping'));
     }
     this.switchoverWaiters.clear();
   }
@@ -572,20 +569,4 @@ function runSeenOf(x: unknown): RunSeen | null {
   return typeof r.runId === 'string' && typeof r.offset === 'number' && Number.isFinite(r.offset)
     ? { runId: r.runId, offset: r.offset }
     : null;
-}
-
-function emptyReport(shard: string): SwitchoverResult['report'] {
-  return {
-    shard,
-    dryRun: false,
-    from: null,
-    to: null,
-    epoch: null,
-    candidates: null,
-    writePauseMs: null,
-    masterOffset: null,
-    targetOffset: null,
-    repointed: [],
-    stepsMs: {},
-  };
 }
