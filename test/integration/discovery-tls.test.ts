@@ -3,14 +3,15 @@
 // The HTTP listener has {ca, cert, key}: HTTPS, and a client certificate of that CA is required.
 // The RESP listener has {cert, key}: TLS that any client trusting the CA may use.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import https from 'node:https';
 import net from 'node:net';
 import { join } from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import tls from 'node:tls';
 import { Redis } from 'ioredis';
+import { CertMaker } from '../helpers/certs.js';
 import { freePort } from '../helpers/ports.js';
 import { RaftinelProcess } from '../helpers/raftinel-process.js';
 import { RedisServer, stopAllRedis } from '../helpers/redis-server.js';
@@ -27,30 +28,6 @@ let node: RaftinelProcess;
 let httpPort = 0;
 let respPort = 0;
 const pem = (name: string): Buffer => readFileSync(join(dir, name));
-
-function openssl(...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-}
-
-function makeCa(name: string): void {
-  openssl(
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-    '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.pem`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-  ); // prettier-ignore
-}
-
-/** A leaf certificate of `ca`; `ext` names the extension file (server or client use). */
-function makeCert(name: string, ca: string, ext: string): void {
-  openssl(
-    'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`,
-  ); // prettier-ignore
-  openssl(
-    'x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial',
-    '-days', '1', '-extfile', ext, '-out', `${name}.pem`,
-  ); // prettier-ignore
-}
 
 interface HttpsOptions {
   readonly ca?: Buffer;
@@ -121,20 +98,12 @@ before(
   async () => {
     if (!hasOpenssl) return;
     dir = makeTempDir('raftinel-discovery-tls-');
-    writeFileSync(
-      join(dir, 'server.ext'),
-      'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n' +
-        'subjectAltName=IP:127.0.0.1,DNS:localhost\n',
-    );
-    writeFileSync(
-      join(dir, 'client.ext'),
-      'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n',
-    );
-    makeCa('ca');
-    makeCa('other-ca');
-    makeCert('server', 'ca', 'server.ext');
-    makeCert('client', 'ca', 'client.ext');
-    makeCert('stranger', 'other-ca', 'client.ext');
+    const certs = new CertMaker(dir);
+    certs.ca('ca');
+    certs.ca('other-ca');
+    certs.leaf('server', 'ca', 'server');
+    certs.leaf('client', 'ca', 'client');
+    certs.leaf('stranger', 'other-ca', 'client');
 
     redis = await RedisServer.start();
     const [raft, http, sentinel] = [await freePort(), await freePort(), await freePort()];

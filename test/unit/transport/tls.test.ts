@@ -1,12 +1,12 @@
 // Mutual TLS between peers, with certificates made by the openssl CLI for this run only.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { TcpTransport, TlsFiles } from '../../../src/transport/index.js';
 import { createTcpTransport } from '../../../src/transport/index.js';
+import { CertMaker } from '../../helpers/certs.js';
 import {
   captureLog,
   connectAll,
@@ -20,47 +20,20 @@ import {
 
 let dir = '';
 
-function openssl(...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-}
-
-function makeCa(name: string): void {
-  openssl(
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-    '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.pem`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-  ); // prettier-ignore
-}
-
-/** A node certificate usable both as server and as client, as every peer is both. */
-function makeNodeCert(name: string, ca: string): TlsFiles {
-  openssl(
-    'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`,
-  ); // prettier-ignore
-  openssl(
-    'x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial',
-    '-days', '1', '-extfile', 'node.ext', '-out', `${name}.pem`,
-  ); // prettier-ignore
-  return { ca: join(dir, `${ca}.pem`), cert: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) };
-}
-
 let n1Files: TlsFiles;
 let n2Files: TlsFiles;
 let rogueFiles: TlsFiles;
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'raftinel-tls-'));
-  writeFileSync(
-    join(dir, 'node.ext'),
-    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n',
-  );
-  makeCa('cluster-ca');
-  makeCa('other-ca');
-  n1Files = makeNodeCert('n1', 'cluster-ca');
-  n2Files = makeNodeCert('n2', 'cluster-ca');
+  // Every peer is both a server and a client, so node certificates serve both uses.
+  const certs = new CertMaker(dir);
+  certs.ca('cluster-ca');
+  certs.ca('other-ca');
+  n1Files = certs.leaf('n1', 'cluster-ca', 'both');
+  n2Files = certs.leaf('n2', 'cluster-ca', 'both');
   // Trusts the cluster CA (so it accepts the server) but presents a certificate of another CA.
-  rogueFiles = { ...makeNodeCert('rogue', 'other-ca'), ca: n1Files.ca };
+  rogueFiles = { ...certs.leaf('rogue', 'other-ca', 'both'), ca: n1Files.ca };
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
