@@ -424,7 +424,8 @@ export class FailoverEngine {
     for (const node of waiting) {
       if (busy >= shard.settings.parallelSyncs) break;
       const v = views.get(node.id) as RedisObservation;
-      const sent = this.replicaof(input, shard, node, master, node.id === f.from, '+slave-reconf-sent', v);
+      // The next step of the failover, not a retry: no gap after this node's last operation.
+      const sent = this.replicaof(input, shard, node, master, node.id === f.from, '+slave-reconf-sent', v, 0);
       if (sent === 'backing-off') {
         backingOff++;
         continue;
@@ -459,13 +460,14 @@ export class FailoverEngine {
     killClients: boolean,
     event: string | null,
     view: RedisObservation,
+    minGapMs = OP_RETRY_MS,
   ): 'sent' | 'busy' | 'backing-off' {
     const key = `${shard.name}/${node.id}`;
     const target = `${master.host}:${master.port}`;
     const look = this.lookOf(input, shard, node, view);
     if (!this.retries.due(key, target, look, input.now)) return 'backing-off';
     const op: RedisOp = { kind: 'replicaof', host: master.host, port: master.port, killClients };
-    if (!this.redis(input, shard.name, node, op)) return 'busy';
+    if (!this.redis(input, shard.name, node, op, minGapMs)) return 'busy';
     this.retries.sent(key, target, look);
     this.replicaofSent.set(key, { opId: this.nextOpId - 1, shard: shard.name, node, event });
     return 'sent';

@@ -243,3 +243,31 @@ test("a switchover waits for a target on the master's own history, whatever the 
   assert.match(result?.error?.message ?? '', /replication id hist-1 is not the master's hist-x/);
   assert.ok(h.ops().includes('r1 unpause'), 'the write pause is lifted');
 });
+
+test('switchovers back to back: each repoints the other replica at once, not after a retry gap', () => {
+  const h = new Harness(topologyWithMaster());
+  h.roundMs = 10; // as fast as the driver goes: a drill then takes less than OP_RETRY_MS
+  h.see(
+    obs('r1', { role: 'master', offset: 1000 }),
+    obs('r2', { offset: 1000 }),
+    obs('r3', { offset: 1000 }),
+  );
+  for (const [id, to] of [
+    [1, 'r2'],
+    [2, 'r1'],
+    [3, 'r2'],
+  ] as const) {
+    // The next drill starts the moment the last one is done, as `raftinel promote` in a loop.
+    const done = h.switchoverResults.length + 1;
+    h.engine.requestSwitchover(id, 'm', to, h.now, 30_000);
+    for (let round = 0; round < 40 && h.switchoverResults.length < done; round++) h.run(1);
+    assert.equal(h.switchoverResults.at(-1)?.ok, true, `switchover ${id} to ${to}`);
+    const promote = h.sent.findLast((x) => x.node === to && x.op.kind === 'promote');
+    const repoint = h.sent.findLast((x) => x.node === 'r3' && x.op.kind === 'replicaof');
+    assert.ok(promote && repoint, `switchover ${id}: promoted ${to} and repointed r3`);
+    assert.equal(repoint.op.kind === 'replicaof' && repoint.op.host, `h-${to}`);
+    // A repoint is the next step of the failover: it waits for Promoted's commit only.
+    const gap = (h.sentAt.get(repoint) ?? 0) - (h.sentAt.get(promote) ?? 0);
+    assert.ok(gap <= 100, `switchover ${id}: r3 repointed ${gap} ms after the promotion`);
+  }
+});

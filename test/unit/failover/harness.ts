@@ -24,6 +24,8 @@ export class Harness {
   /** Switchovers' (and operators' failovers') results, in order. */
   readonly switchoverResults: SwitchoverResult[] = [];
   now = 0;
+  /** Harness time per update round (the driver runs one per tick or event, ~10 ms apart). */
+  roundMs = 25;
   term = 2;
   readonly truth = new Map<string, RedisObservation>();
   /** Runs just before a Redis operation reaches its node (a resync racing the promotion). */
@@ -56,7 +58,7 @@ export class Harness {
   /** Runs update rounds, applying proposals and answering Redis operations, until quiet. */
   run(rounds = 50): void {
     for (let i = 0; i < rounds; i++) {
-      this.now += 25;
+      this.now += this.roundMs;
       const actions = this.engine.update({
         now: this.now,
         wallNow: 1_000_000 + this.now,
@@ -81,7 +83,20 @@ export class Harness {
     if (a.type === 'propose') {
       this.proposed.push(a.command.type);
       this.commands.push(a.command);
-      applyTopologyCommand(this.topo, a.command, this.term);
+      // As the driver does: a switchover learns its end from the applied topology.
+      for (const e of applyTopologyCommand(this.topo, a.command, this.term)) {
+        if (e.type !== 'failover-ended') continue;
+        const { entry } = e;
+        this.engine.switchoverApplied(
+          e.shard,
+          e.epoch,
+          entry.result === 'ended',
+          entry.repointed,
+          this.now,
+          entry.reason ?? undefined,
+          entry.timeline,
+        );
+      }
     } else if (a.type === 'redis') {
       const entry = { node: a.node.id, op: a.op };
       this.sent.push(entry);
