@@ -173,7 +173,10 @@ export class RedisAdmin {
       const { result, warnings } = await Promise.race([performOp(slot.conn, target, op), expired]);
       slot.lastFault = null;
       for (const w of warnings) this.warn(target, w);
-      this.log.info(
+      // Commands that change a node are worth an info line each; the read-only INSPECT is
+      // polled every few ms while a failover waits for a link, so it logs at debug.
+      const level = op.kind === 'inspect' ? 'debug' : 'info';
+      this.log[level](
         { ...where, ok: result.ok, error: result.error, ms: Math.round(this.now() - started) },
         'redis operation done',
       );

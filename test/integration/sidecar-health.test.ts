@@ -301,7 +301,8 @@ describe('sidecar mode: health routes and a restarted local Redis', { timeout: 1
       assert.equal(bySidecar[0].component, 'sidecar');
       assert.equal(bySidecar[0].msg, 'restarted local Redis kept a replica');
       assert.equal(bySidecar[0].master, 'r1');
-      // No other node could have done it: none of their Redis operations on the target succeeded.
+      // No other node could have done it: none of their commands to the target (REPLICAOF and the
+      // like log 'redis operation done' at info; read-only INSPECT at debug) succeeded.
       for (const n of others) {
         const ops: LogEvent[] = n
           .events(from.get(n.id) ?? 0)
