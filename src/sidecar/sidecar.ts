@@ -45,7 +45,9 @@ export class Sidecar {
   private readonly unsubscribe: () => void;
 
   constructor(private readonly deps: SidecarDeps) {
-    const every = Math.max(20, Math.floor(deps.fenceAfterMs / 4));
+    // The fence engages at most one period after fenceAfterMs: a tenth keeps that bound tight
+    // (a check is a clock read unless it has a command to send).
+    const every = Math.max(20, Math.floor(deps.fenceAfterMs / 10));
     this.cancel = deps.clock.every(every, () => this.check());
     // Run ids as they arrive, not only at checks: a Redis that restarts before the first check
     // after this node started would otherwise be taken for the first one seen, not a restart.
@@ -82,7 +84,7 @@ export class Sidecar {
     if (!view || !target) return;
     const isolated = this.deps.msSinceMajorityContact() >= this.deps.fenceAfterMs;
     if (isolated && view.reachable && view.role === 'master') {
-      // Renew well before the pause runs out: the pause lasts two check periods plus margin.
+      // Renew well before the pause runs out: the pause lasts fenceAfterMs, ten check periods.
       this.run(target, { kind: 'pause', ms: this.deps.fenceAfterMs }, () => {
         if (!this.fenced)
           this.deps.logger.warn(
