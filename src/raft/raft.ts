@@ -335,6 +335,16 @@ export class RaftCore {
     return this.leaseValid();
   }
 
+  /**
+   * Ticks since the heartbeat that a quorum acknowledged, the one the lease rests on, was sent:
+   * how old this leader's proof of a majority is. Null without a lease.
+   */
+  ticksSinceQuorumAck(): number | null {
+    if (!this.leaseValid()) return null;
+    if (this.conf.voters.length === 1 && this.conf.voters[0] === this.id) return 0;
+    return this.ticks - (this.leaseUntilTick - this.electionTicks + LEASE_MARGIN_TICKS);
+  }
+
   status(): RaftStatus {
     const progress = new Map<NodeId, { match: number; next: number; state: string }>();
     for (const [id, pr] of this.progress)

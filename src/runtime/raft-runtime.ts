@@ -143,7 +143,12 @@ export class RaftRuntime {
       const ticks = Math.min(Math.max(due, 1), 4 * this.opts.timing.electionTicks);
       this.lastTickAt = now;
       for (let i = 0; i < ticks; i++) this.core.tick();
-      if (this.core.hasLease()) this.lastLeaderContact = now; // leading a majority counts as contact
+      // Leading a majority counts as contact, dated when that majority acknowledged us: the
+      // lease outlives the acknowledgement by up to an election timeout, a fence must not.
+      const ago = this.core.ticksSinceQuorumAck();
+      if (ago !== null) {
+        this.lastLeaderContact = Math.max(this.lastLeaderContact, now - ago * this.opts.timing.tickMs);
+      }
       this.drain();
     });
     this.drain(); // replay committed entries from disk before anything else

@@ -3,7 +3,7 @@
 import type { TestData } from '../datadriven.js';
 import { handleAddNodes } from './handlers/add-nodes.js';
 import { handleHeal, handleIsolate, handleRestart } from './handlers/faults.js';
-import { handleCompact, handleRaftLog, handleStatus } from './handlers/inspect.js';
+import { handleCompact, handleLease, handleRaftLog, handleStatus } from './handlers/inspect.js';
 import { handleReadIndex, handleTransferLeadership } from './handlers/leadership.js';
 import { handlePropose, handleProposeConfChange } from './handlers/propose.js';
 import { handleDeliverMsgs, handleProcessReady, handleStabilize } from './handlers/stabilize.js';
@@ -27,6 +27,7 @@ const handlers: Record<string, Handler> = {
   'read-index': handleReadIndex, // read-index <id> [read=<n>]
   compact: handleCompact, // compact <id> <index>
   status: handleStatus, // status [ids...]
+  lease: handleLease, // lease [ids...]
   'raft-log': handleRaftLog, // raft-log <id>
   isolate: handleIsolate, // isolate <id>... [from=(ids)]
   heal: handleHeal, // heal [ids...]

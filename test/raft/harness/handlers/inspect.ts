@@ -1,4 +1,6 @@
 // status [ids...]   term, vote, role, leader, commit, applied, last, conf, progress, data
+// lease [ids...]    the leader's lease, and how many ticks ago the quorum-acknowledged heartbeat
+//                   it rests on was sent (what the sidecar's fence counts from)
 // raft-log <id>     the node's log (in memory, including entries not yet persisted)
 // compact <id> <index>
 //   Compacts the node's log up to index (at most its applied index) into a snapshot of its
@@ -17,6 +19,14 @@ export function handleStatus(env: InteractionEnv, d: TestData): void {
       n.applied.map((a) => a.data),
     ))
       env.print(line);
+  }
+}
+
+export function handleLease(env: InteractionEnv, d: TestData): void {
+  const ids = positional(d);
+  for (const id of ids.length > 0 ? ids : env.ids()) {
+    const ago = env.node(id).core.ticksSinceQuorumAck();
+    env.print(`${id}: ${ago === null ? 'no lease' : `lease, quorum acknowledged ${ago} ticks ago`}`);
   }
 }
 
