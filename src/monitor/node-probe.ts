@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { RedisObservation } from '../failover/types.js';
 import type { Logger } from '../util/log.js';
+import { discardConnection } from '../util/redis-connection.js';
 import { classifyError } from './classify.js';
 import {
   connectionKey,
@@ -119,9 +120,7 @@ export class NodeProbe {
     const conn = this.conn;
     this.conn = null;
     if (!conn) return;
-    conn.removeAllListeners();
-    conn.on('error', () => {}); // a late socket error must not become an unhandled one
-    conn.disconnect();
+    discardConnection(conn);
   }
 
   tick(now: number): void {

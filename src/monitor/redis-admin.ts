@@ -5,6 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { RedisOp, RedisOpResult } from '../failover/engine.js';
 import { silentLogger, type Logger } from '../util/log.js';
+import { discardConnection } from '../util/redis-connection.js';
 import { performOp, type OpWarning } from './admin-ops.js';
 import { classifyError } from './classify.js';
 import {
@@ -113,9 +114,7 @@ export class RedisAdmin {
     if (this.slots.get(slot.key) === slot) this.slots.delete(slot.key);
     if (slot.idleTimer) clearTimeout(slot.idleTimer);
     slot.idleTimer = null;
-    slot.conn.removeAllListeners();
-    slot.conn.on('error', () => {});
-    slot.conn.disconnect();
+    discardConnection(slot.conn);
   }
 
   private waitReady(slot: Slot, deadline: number): Promise<void> {

@@ -551,14 +551,7 @@ export class RaftCore {
 
   private handleAppend(m: AppendRequest): void {
     if (m.prevIndex < this.log.committed) {
-      this.send({
-        type: 'AppResp',
-        to: m.from,
-        index: this.log.committed,
-        reject: false,
-        hintIndex: 0,
-        hintTerm: 0,
-      });
+      this.ackCommitted(m.from);
       return;
     }
     if (this.log.matchTerm(m.prevIndex, m.prevTerm)) {
@@ -572,6 +565,11 @@ export class RaftCore {
     this.send({ type: 'AppResp', to: m.from, index: m.prevIndex, reject: true, hintIndex, hintTerm });
   }
 
+  /** Tells the leader that everything up to our commit index is here (it was sent before). */
+  private ackCommitted(to: NodeId): void {
+    this.send({ type: 'AppResp', to, index: this.log.committed, reject: false, hintIndex: 0, hintTerm: 0 });
+  }
+
   private handleHeartbeat(m: Heartbeat): void {
     // The leader sends min(match, commit), so this never commits past what matches its log.
     if (m.commit > this.log.committed && m.commit <= this.log.lastIndex()) this.log.commitTo(m.commit);
@@ -581,14 +579,7 @@ export class RaftCore {
   private handleSnapshot(m: InstallSnapshot): void {
     const meta = m.snapshot.meta;
     if (meta.index <= this.log.committed) {
-      this.send({
-        type: 'AppResp',
-        to: m.from,
-        index: this.log.committed,
-        reject: false,
-        hintIndex: 0,
-        hintTerm: 0,
-      });
+      this.ackCommitted(m.from);
       return;
     }
     if (this.log.matchTerm(meta.index, meta.term)) {

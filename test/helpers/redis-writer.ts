@@ -5,6 +5,7 @@
 // writes were lost. Any error drops the connection and asks `target()` again (as a client that
 // re-discovers the master does); nothing is retried behind the test's back.
 import { Redis } from 'ioredis';
+import { discardConnection } from '../../src/util/redis-connection.js';
 import { sleep } from './wait.js';
 
 export interface WriterAck {
@@ -76,11 +77,7 @@ export class IncrWriter {
   private drop(): void {
     const c = this.client;
     this.client = null;
-    if (c) {
-      c.removeAllListeners();
-      c.on('error', () => undefined);
-      c.disconnect();
-    }
+    if (c) discardConnection(c);
   }
 
   private async run(): Promise<void> {

@@ -7,6 +7,7 @@
 // exactly how many acknowledged writes the new master does not have (or how many writes it
 // applied without acknowledging them, in flight when a connection broke).
 import { Redis } from 'ioredis';
+import { discardConnection } from '../../util/redis-connection.js';
 import { HOST, sleep } from './processes.js';
 
 /** Acknowledged writes on one connection: values rise by one within it. */
@@ -127,11 +128,7 @@ export class DemoWriter {
   private dropMaster(): void {
     const c = this.master;
     this.master = null;
-    if (c) {
-      c.removeAllListeners();
-      c.on('error', () => undefined);
-      c.disconnect();
-    }
+    if (c) discardConnection(c);
   }
 
   private async run(): Promise<void> {
