@@ -1,4 +1,4 @@
-// Discovery throughput (DESIGN.md 9): `redis-benchmark` of SENTINEL get-master-addr-by-name at
+// Discovery throughput (docs/design.md 9): `redis-benchmark` of SENTINEL get-master-addr-by-name at
 // c=1, c=50, and c=50 with pipeline 16, against one raftinel node's RESP port and against one
 // `redis-sentinel` (Debian) watching the same Redis master, in the same run, the two systems taking
 // turns; each case several times, medians reported. HTTP GET /v1/shards/{name}/master (a

@@ -1,4 +1,4 @@
-// The JSON the CLI reads from a node's HTTP routes (DESIGN.md 5.2). The server's own types are
+// The JSON the CLI reads from a node's HTTP routes (docs/design.md 5.2). The server's own types are
 // reused where they are exported, as type-only imports, so that the CLI loads none of the
 // server's modules at run time (each CLI call stays a quick process start).
 import type { DrillReport } from '../failover/engine.js';

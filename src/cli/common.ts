@@ -1,4 +1,4 @@
-// What every operator command shares (DESIGN.md 6): --endpoint, --token-file (or
+// What every operator command shares (docs/design.md 6): --endpoint, --token-file (or
 // RAFTINEL_TOKEN), --json, --force/--yes where a prompt exists, and one wrapper that turns the
 // command's outcome into output and an exit code.
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// `raftinel demo` (what `make demo` runs, DESIGN.md 6): a cluster on loopback in sidecar shape
+// `raftinel demo` (what `make demo` runs, docs/design.md 6): a cluster on loopback in sidecar shape
 // (3 redis-server, 3 raftinel nodes, node nI next to Redis rI), a live writer, the master
 // SIGKILLed, the failover timeline (server side from the shard's history, client side from the
 // writer), the dead master restarted empty and kept a replica, a promote drill back through the

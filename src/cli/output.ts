@@ -3,7 +3,7 @@
 // included (as {"error": {code, message}}), so that a script never has to parse two streams.
 import { colorWanted, paint, type Style } from './table.js';
 
-/** Exit codes (DESIGN.md 6): 0 ok, 1 failed, 2 usage. */
+/** Exit codes (docs/design.md 6): 0 ok, 1 failed, 2 usage. */
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;

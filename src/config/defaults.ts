@@ -1,4 +1,4 @@
-// The shipped defaults (DESIGN.md 6a), in one place: the schema, the resolver and the config
+// The shipped defaults (docs/design.md 6a), in one place: the schema, the resolver and the config
 // reference all read them from here, so a default changes in exactly one line.
 
 /** Environment variable that may name the config file when no path is given. */

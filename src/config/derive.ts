@@ -1,4 +1,4 @@
-// Values that follow from the config by a rule of DESIGN.md rather than being written in it.
+// Values that follow from the config by a rule of docs/design.md rather than being written in it.
 // Kept here so that each rule has one implementation.
 import { readFileSync } from 'node:fs';
 import { RaftinelError } from '../util/errors.js';

@@ -1,5 +1,5 @@
 // Config mistakes as the operator reads them: one line per mistake with where (path), what the
-// key wants (expected) and what the file had (got), all of them at once (DESIGN.md 8).
+// key wants (expected) and what the file had (got), all of them at once (docs/design.md 8).
 import type { z } from 'zod';
 import { RaftinelError } from '../util/errors.js';
 import { pathText, type CrossIssue, type IssuePath } from './checks.js';

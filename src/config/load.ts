@@ -1,5 +1,5 @@
 // Reading the config file: YAML -> one schema -> the resolved config, or a ConfigError that
-// lists every mistake with its path, what was expected and what was there (DESIGN.md 8).
+// lists every mistake with its path, what was expected and what was there (docs/design.md 8).
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';

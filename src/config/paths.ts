@@ -1,4 +1,4 @@
-// Relative paths in the config resolve against the config file's folder (DESIGN.md 6a), so a
+// Relative paths in the config resolve against the config file's folder (docs/design.md 6a), so a
 // node behaves the same whatever directory it was started from.
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';

@@ -1,4 +1,4 @@
-// The one schema of the config file (DESIGN.md 6a). Objects are strict, so an unknown key is an
+// The one schema of the config file (docs/design.md 6a). Objects are strict, so an unknown key is an
 // error. Parsing yields the RESOLVED config: every default applied and every shard carrying every
 // shard setting (its own override, else the `defaults` block, else the shipped default). Paths
 // stay as written here; load.ts resolves them against the config file's folder.

@@ -1,4 +1,4 @@
-// Admin routes (DESIGN.md 5.2): switchover, failover, pause/resume/ack, shard and member changes.
+// Admin routes (docs/design.md 5.2): switchover, failover, pause/resume/ack, shard and member changes.
 // Each is authorized (token, or loopback without an admin block), audited, and run on the
 // leader (followers forward over the peer transport); each answers when the action finished.
 import { timingSafeEqual } from 'node:crypto';

@@ -1,4 +1,4 @@
-// HTTP discovery, health and admin routes (DESIGN.md 5.2). Reads of /v1/shards* go through a
+// HTTP discovery, health and admin routes (docs/design.md 5.2). Reads of /v1/shards* go through a
 // ReadIndex round (linearizable) or, with ?stale=ok, answer the applied view marked stale.
 // Admin routes need the token (or loopback without an admin block), are audited, and are
 // forwarded to the leader by followers.

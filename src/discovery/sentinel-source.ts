@@ -1,5 +1,5 @@
 // The RESP server's view of this node: applied topology, this node's own probe view of each
-// Redis node, and the other members' advertised RESP addresses (DESIGN.md 5.1).
+// Redis node, and the other members' advertised RESP addresses (docs/design.md 5.1).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { parseHostPort, readSecretFile, type RaftinelConfig } from '../config/index.js';
 import { quorumOf } from '../failover/detect.js';

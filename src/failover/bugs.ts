@@ -1,5 +1,5 @@
 // Known failover bugs behind test-only switches, like src/raft/bugs.ts: they exist to prove that
-// the simulator's external checkers catch each of them (DESIGN.md 7, invariants 2-6). Production
+// the simulator's external checkers catch each of them (docs/design.md 7, invariants 2-6). Production
 // code never sets them; each switch names the bug it re-creates, and no checker reads them.
 export interface FailoverBugs {
   /** Candidate choice ignores the replication id: a replica on another history may be promoted. */

@@ -1,4 +1,4 @@
-// Objective-down detection on the leader (DESIGN.md 4.2): a quorum of raftinel nodes, each
+// Objective-down detection on the leader (docs/design.md 4.2): a quorum of raftinel nodes, each
 // with a fresh report, must see the master subjectively down; the leader's view alone never
 // suffices. Pure: the inputs are the observation table and the leader's monotonic now.
 import type { ObservationTable } from './observations.js';

@@ -3,7 +3,7 @@
 // of earlier Redis operations, and returns actions (proposals to commit, Redis operations to
 // run). The shell runs the actions and feeds the results back; the simulator does the same
 // with fake Redis nodes. Every step of a failover is committed before the next one starts
-// (DESIGN.md 4.4), and only the leader of the term that committed its latest entry acts.
+// (docs/design.md 4.4), and only the leader of the term that committed its latest entry acts.
 // Its parts: switchover.ts (planned switchovers, operators' failovers) and promotion.ts (the
 // verified promotion step of a failover); they act through EngineCore (engine-types.ts).
 import type { NodeId } from '../raft/types.js';

@@ -1,5 +1,5 @@
 // The promotion step of an automatic failover (and of an operator's), verified against the
-// shard's replication history (DESIGN.md 4.4, 4.5, 7 invariant 4). The candidate was chosen on
+// shard's replication history (docs/design.md 4.4, 4.5, 7 invariant 4). The candidate was chosen on
 // observations up to one INFO interval old; a replica may have full-synced from the failed
 // master in the meantime, if that master restarted empty (Redis replicas reconnect by
 // themselves within about a second), and then holds nothing of the history. So the step reads

@@ -1,4 +1,4 @@
-// A committed master that restarted without its data (DESIGN.md 4.5), judged from what any
+// A committed master that restarted without its data (docs/design.md 4.5), judged from what any
 // leader can know. The leader that watched the restart remembers the run and offset before it,
 // but a leadership change right after the restart loses that memory, and the replicas then
 // full-sync from the empty master by themselves: the shard keeps a committed history that no

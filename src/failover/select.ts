@@ -1,4 +1,4 @@
-// Candidate choice (DESIGN.md 4.3): every replica is either rejected with a reason or ranked;
+// Candidate choice (docs/design.md 4.3): every replica is either rejected with a reason or ranked;
 // the whole report is committed with the decision so that an operator can see why.
 import type { CandidateReport, CandidateRow, RedisObservation, ShardState } from './types.js';
 

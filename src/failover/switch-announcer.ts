@@ -1,4 +1,4 @@
-// When `+switch-master` goes out (DESIGN.md 4.4, 5.1). Discovery names the new master the moment
+// When `+switch-master` goes out (docs/design.md 4.4, 5.1). Discovery names the new master the moment
 // Promoted applies (GET-MASTER-ADDR-BY-NAME, HTTP, SSE, +promoted-slave); the event follows
 // SWITCH_MASTER_DELAY_MS after Promoted's committed time, as Redis Sentinel's leader names the
 // promoted replica from +promoted-slave on and sends +switch-master only after +failover-end.

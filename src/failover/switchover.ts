@@ -1,4 +1,4 @@
-// Planned switchovers and operators' failovers (DESIGN.md 4.7, 5.2), the part of the failover
+// Planned switchovers and operators' failovers (docs/design.md 4.7, 5.2), the part of the failover
 // engine that works from a request: preflight, write pause, catch-up, the decision, and the
 // promotion step of a switchover (promote the target, demote the old master, then Promoted).
 // Pure like the engine it belongs to: it acts only through EngineCore's action list.

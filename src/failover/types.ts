@@ -90,7 +90,7 @@ export interface HistoryEntry {
   readonly report: CandidateReport;
   readonly repointed: readonly RedisNodeId[];
   /**
-   * Replicas that full-synced from the failed master after it restarted without its data (DESIGN.md
+   * Replicas that full-synced from the failed master after it restarted without its data (docs/design.md
    * 4.5): their data is the restarted master's, so none of them was promoted. Absent in entries
    * written before it existed.
    */
@@ -147,7 +147,7 @@ export interface RedisObservation {
   /**
    * Set when this observer saw the node's current run (`runId`) begin below the highest offset
    * it had seen of the run before: that earlier run and its offset (the node restarted without
-   * its data, DESIGN.md 4.5). Kept for the whole run, so that a new Raft leader learns of an
+   * its data, docs/design.md 4.5). Kept for the whole run, so that a new Raft leader learns of an
    * empty restart from the observers' reports even when only its predecessor saw it happen.
    * Null otherwise, and in reports from nodes of older versions.
    */

@@ -1,6 +1,6 @@
 // The Redis commands behind each RedisOp, and what their replies mean. Transactions are
 // MULTI/EXEC so that a promotion or a demotion and the client kill that goes with it happen at
-// one instant (DESIGN.md 4.4, 4.5); Redis 7.0 accepts REPLICAOF, CONFIG and CLIENT KILL inside
+// one instant (docs/design.md 4.4, 4.5); Redis 7.0 accepts REPLICAOF, CONFIG and CLIENT KILL inside
 // MULTI. A step that may fail without failing the operation (CONFIG REWRITE on a node started
 // without a config file) comes back as a warning for the caller to log.
 import type { Redis } from 'ioredis';

@@ -1,5 +1,5 @@
 // What an error from a probe means. Pure: it looks only at the error's name and message, so the
-// rules are testable without a client library. Three outcomes (DESIGN.md 4.1):
+// rules are testable without a client library. Three outcomes (docs/design.md 4.1):
 //  - alive: -LOADING and -MASTERDOWN prove the node is up (Sentinel counts them as valid replies);
 //  - fault: the node answers but cannot be used (garbage, AUTH refused, other error replies):
 //    reported as the observation's `error`;

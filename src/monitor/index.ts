@@ -1,4 +1,4 @@
-// The probe side of failover (DESIGN.md 4.1): what each raftinel node sees of each Redis node,
+// The probe side of failover (docs/design.md 4.1): what each raftinel node sees of each Redis node,
 // and the Redis commands the leader's failover engine sends.
 export { Prober, type ProberOptions } from './prober.js';
 export { RedisAdmin, type RedisAdminOptions } from './redis-admin.js';

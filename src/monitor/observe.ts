@@ -1,4 +1,4 @@
-// From what the prober has seen of one Redis node to the observation it reports (DESIGN.md 4.1,
+// From what the prober has seen of one Redis node to the observation it reports (docs/design.md 4.1,
 // 4.2). Pure: the probe state is plain data changed only by the reducers below, and time is
 // passed in (monotonic ms). The prober calls the reducers on every reply and `observe()` on
 // every reply and every ping interval.
@@ -169,7 +169,7 @@ export function onInfoReply(s: ProbeState, reply: unknown, now: number): ProbeSt
 /**
  * Folds an offset of run `runId` into what this observer knows of the node's runs. A new run
  * that begins below the highest offset seen of the previous one restarted without that data
- * (DESIGN.md 4.5); the observer reports it for the whole run, not only to the leader of the
+ * (docs/design.md 4.5); the observer reports it for the whole run, not only to the leader of the
  * moment, whose memory a leadership change would lose.
  */
 function seenRun(s: ProbeState, runId: string, offset: number): Pick<ProbeState, 'run' | 'restartedFrom'> {
@@ -210,7 +210,7 @@ function consistentInfo(s: ProbeState): InfoReply | null {
   return info;
 }
 
-/** TILT (DESIGN.md 4.2): a loop stall over downAfterMs / 2 makes the observer unsure for downAfterMs. */
+/** TILT (docs/design.md 4.2): a loop stall over downAfterMs / 2 makes the observer unsure for downAfterMs. */
 export function isUnsure(stalls: readonly Stall[], now: number, downAfterMs: number): boolean {
   return stalls.some((st) => st.ms > downAfterMs / 2 && now - st.endedAt < downAfterMs);
 }

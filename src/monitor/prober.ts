@@ -1,4 +1,4 @@
-// The prober (DESIGN.md 4.1): what this raftinel node sees of every Redis node. One NodeProbe
+// The prober (docs/design.md 4.1): what this raftinel node sees of every Redis node. One NodeProbe
 // (one connection) per node; one timer drives them all and doubles as the TILT pulse (4.2).
 // Observations are computed by the pure observe(); listeners hear about changes of meaning
 // (not offsets), batched. Nothing here throws at the caller: a node that answers garbage is an

@@ -214,7 +214,7 @@ export class RedisAdmin {
       return;
     }
     // A node started without a config file cannot save one: logged once per node, never a
-    // failure (DESIGN.md 4.4); the engine may repeat the operation many times.
+    // failure (docs/design.md 4.4); the engine may repeat the operation many times.
     const key = keyOf(target);
     if (this.rewriteNoted.has(key)) return;
     this.rewriteNoted.add(key);

@@ -2,7 +2,7 @@
 // ioredis buffers whatever length a bulk header announces (`$999999999999` makes it wait for a
 // terabyte) and accepts any nesting; a node that is not Redis, or a hostile one, could hang a
 // probe or exhaust memory. This scanner follows RESP2 framing without keeping the payload and
-// reports the first violation of the caps (DESIGN.md 8), so the connection can be dropped with
+// reports the first violation of the caps (docs/design.md 8), so the connection can be dropped with
 // a clear reason. Pure: bytes in, verdict out.
 
 export interface RespCaps {

@@ -1,4 +1,4 @@
-// The observer's own pulse (TILT, DESIGN.md 4.2). The prober's timer should fire every tick; when
+// The observer's own pulse (TILT, docs/design.md 4.2). The prober's timer should fire every tick; when
 // it fires late, this process was not running (GC pause, CPU starvation, SIGSTOP of raftinel
 // itself) and its view of "no reply for downAfterMs" cannot be trusted for a while. Pure: the
 // caller passes monotonic time in.

@@ -1,5 +1,5 @@
 // The node's HTTP listener: a tiny router over node:http with caps on headers and bodies and
-// JSON errors with stable codes (DESIGN.md 5.2). Health routes answer GET and HEAD.
+// JSON errors with stable codes (docs/design.md 5.2). Health routes answer GET and HEAD.
 import http from 'node:http';
 import https from 'node:https';
 import { RaftinelError } from '../util/errors.js';

@@ -1,4 +1,4 @@
-// HTTP routes about the raftinel cluster itself (DESIGN.md 5.2): /v1/cluster, /livez, /readyz,
+// HTTP routes about the raftinel cluster itself (docs/design.md 5.2): /v1/cluster, /livez, /readyz,
 // /leader, and, only with --debug-routes, the routes tests use to commit entries.
 import type { RaftinelConfig } from '../config/index.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';

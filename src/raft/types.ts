@@ -149,7 +149,7 @@ export interface SoftState {
 }
 
 /**
- * What the core asks of its runtime, handled in this order (DESIGN.md section 2):
+ * What the core asks of its runtime, handled in this order (docs/design.md section 2):
  * persist `snapshot`, `entries` and `hardState` (fsync) -> send `messages` ->
  * apply `snapshot` then `committed` -> hand `readStates` out -> `advance()`.
  */

@@ -1,4 +1,4 @@
-// Sidecar duties (DESIGN.md 4.6), for a node started next to one Redis (`sidecar.redis`):
+// Sidecar duties (docs/design.md 4.6), for a node started next to one Redis (`sidecar.redis`):
 // - fence: with no contact with a Raft majority for fenceAfterMs while the local Redis is a
 //   master, pause its writes (CLIENT PAUSE <ms> WRITE) and renew the pause until contact
 //   returns, which bounds what a partitioned old master can acknowledge;
@@ -141,7 +141,7 @@ export class Sidecar {
     if (!this.restartPending) return;
     if (where.master === this.deps.redisId || view.role === 'slave') {
       // The log made it the master, or it already replicates (from the wrong master, the
-      // leader's reconciliation repoints it; DESIGN.md 4.5): nothing left for the sidecar.
+      // leader's reconciliation repoints it; docs/design.md 4.5): nothing left for the sidecar.
       this.restartPending = false;
       return;
     }

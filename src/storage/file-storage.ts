@@ -2,7 +2,7 @@
 //   hardstate.json  term, vote, commit           (checksummed, replaced atomically)
 //   snapshot.json   latest snapshot              (checksummed, replaced atomically)
 //   raft.log        entries after the snapshot   (append-only records, checksum each)
-// Every mutating call fsyncs before it returns (DESIGN.md section 2: nothing is acknowledged
+// Every mutating call fsyncs before it returns (docs/design.md section 2: nothing is acknowledged
 // before it is durable).
 import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -1,6 +1,6 @@
 // The peer transport of a raftinel node: RaftTransport over TCP (optionally mutual TLS), plus
 // a generic envelope channel for other kinds of peer traffic (probe observations, forwarded
-// admin requests). Frames from ids outside the committed membership are dropped (DESIGN.md 2).
+// admin requests). Frames from ids outside the committed membership are dropped (docs/design.md 2).
 import type { AddressInfo, Server, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Message, NodeId } from '../raft/types.js';
@@ -253,7 +253,7 @@ export class TcpTransport implements RaftTransport {
     for (const handler of this.#messageHandlers) handler(message);
   }
 
-  /** The membership gate of DESIGN.md section 2, logged once a minute per stranger. */
+  /** The membership gate of docs/design.md section 2, logged once a minute per stranger. */
   #gate(from: NodeId, kind: string): boolean {
     if (this.#admitted(from)) return true;
     const line = { event: 'peer-frame-dropped', peer: from, kind, reason: 'not a member' };

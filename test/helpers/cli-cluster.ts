@@ -155,7 +155,7 @@ export class CliCluster {
   /**
    * A new node for `raftinel members add`, not started: the same config as the others (shards,
    * defaults, admin token), with `peers` naming the bootstrap voters but not itself, so that it
-   * starts with an empty data dir and waits to be added (DESIGN.md 6a). Stopped in destroy().
+   * starts with an empty data dir and waits to be added (docs/design.md 6a). Stopped in destroy().
    */
   async joiningNode(id: string): Promise<RaftinelProcess> {
     const node = this.configured(await freeAddresses(id));

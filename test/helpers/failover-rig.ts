@@ -17,7 +17,7 @@ import { redisRole, type RoleView } from './redis-query.js';
 import { RedisServer } from './redis-server.js';
 import { waitFor } from './wait.js';
 
-/** The settings most cases use (the brief of the failover tests: DESIGN.md 9 budget). */
+/** The settings most cases use (the brief of the failover tests: docs/design.md 9 budget). */
 export const FAST_DEFAULTS: Readonly<Record<string, unknown>> = {
   downAfterMs: 500,
   pingIntervalMs: 100,
@@ -26,7 +26,7 @@ export const FAST_RAFT: RaftTiming = { tickMs: 50, electionTicks: 10, heartbeatT
 /** Election timeout of FAST_RAFT in ms. */
 export const ELECTION_MS = 500;
 
-/** GET /v1/shards/{name} (DESIGN.md 5.2). */
+/** GET /v1/shards/{name} (docs/design.md 5.2). */
 export interface ShardView {
   readonly name: string;
   readonly epoch: number;
@@ -126,7 +126,7 @@ export interface RigOptions {
   readonly redisArgs?: readonly string[];
   readonly logLevel?: string;
   /**
-   * Sidecar mode (DESIGN.md 4.6): raftinel node n<i> runs next to Redis node r<i> of the only
+   * Sidecar mode (docs/design.md 4.6): raftinel node n<i> runs next to Redis node r<i> of the only
    * shard (one raftinel node per Redis node: the default three). `fenceAfterMs` absent: the
    * shipped default.
    */

@@ -1,4 +1,4 @@
-// An in-process TCP fault proxy (DESIGN.md 9): it listens on an address, forwards every
+// An in-process TCP fault proxy (docs/design.md 9): it listens on an address, forwards every
 // connection to a target, and tells client connections apart by their source address (each
 // raftinel test node binds its outgoing connections to its own loopback address through
 // `node.sourceAddress`: 127.0.0.2, 127.0.0.3, ...). Faults apply to some sources or to all:

@@ -13,7 +13,7 @@ import { StopWaiting, waitFor } from './wait.js';
 /** dist/test/helpers/ -> dist/src/cli/main.js: the helpers always run from the build output. */
 export const RAFTINEL_BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-/** The shapes of GET /v1/cluster: one definition, the CLI's (DESIGN.md 5.2). */
+/** The shapes of GET /v1/cluster: one definition, the CLI's (docs/design.md 5.2). */
 export type { ClusterMember, ClusterView } from '../../src/cli/api.js';
 
 /** GET /debug/state (only with --debug-routes). */
@@ -41,7 +41,7 @@ export interface NodeAddresses {
   readonly sentinel: string;
 }
 
-/** One Redis node of a shard in the generated config (DESIGN.md 6a). */
+/** One Redis node of a shard in the generated config (docs/design.md 6a). */
 export interface ShardNodeConfig {
   readonly id: string;
   readonly host: string;
@@ -58,7 +58,7 @@ export interface ShardConfig {
   readonly [setting: string]: unknown;
 }
 
-/** The `sidecar` block (DESIGN.md 4.6, 6a): the node runs next to Redis node `redis`. */
+/** The `sidecar` block (docs/design.md 4.6, 6a): the node runs next to Redis node `redis`. */
 export interface SidecarConfig {
   readonly redis: string;
   readonly fenceAfterMs?: number;

@@ -1,4 +1,4 @@
-// Real redis-server processes for integration tests (DESIGN.md 9): started on free loopback
+// Real redis-server processes for integration tests (docs/design.md 9): started on free loopback
 // ports with persistence off, signalled by PID only (other engineers' Redis processes share
 // this machine, so never by name), and stopped by `stopAllRedis()` in a test's `after`.
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -1,4 +1,4 @@
-// Polling with a hang guard. Deadlines here are never speed claims (DESIGN.md 9): callers pass
+// Polling with a hang guard. Deadlines here are never speed claims (docs/design.md 9): callers pass
 // ten times the expected time or more, and a timeout names what was awaited and the last value.
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

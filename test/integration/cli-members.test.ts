@@ -1,4 +1,4 @@
-// Raft membership through the operator CLI (DESIGN.md 2 Membership, 6, 6a) against a real
+// Raft membership through the operator CLI (docs/design.md 2 Membership, 6, 6a) against a real
 // cluster of `raftinel node` processes monitoring a real Redis group:
 // - `members add`: a new node started from a joining config (its `peers` lists the bootstrap
 //   voters but not itself) joins as a learner, catches up, and the leader promotes it to voter
@@ -39,7 +39,7 @@ function show(r: CliResult): string {
   return `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 }
 
-/** stdout as exactly one JSON document, with nothing on stderr (DESIGN.md 6, --json). */
+/** stdout as exactly one JSON document, with nothing on stderr (docs/design.md 6, --json). */
 function oneJson<T>(r: CliResult): T {
   assert.equal(r.code, 0, show(r));
   assert.equal(r.stderr, '', `--json keeps stderr empty; ${show(r)}`);
@@ -145,7 +145,7 @@ describe('raftinel members add/remove against a real cluster', { timeout: 120_00
       `a leader logged member-promoted for n4\n${cluster.dump()}`,
     );
     // Healthy in a follower's view once the leader's next health digest names it, and listed
-    // with the addresses n4 advertises in its handshake, which the leader commits (DESIGN.md 1).
+    // with the addresses n4 advertises in its handshake, which the leader commits (docs/design.md 1).
     const listed = await waitMembers(
       'n4 healthy, with its addresses',
       (v) => member(v, 'n4')?.healthy === true && member(v, 'n4')?.http !== null,

@@ -1,5 +1,5 @@
 // The operator CLI as users run it: the built binary against a real 3-node cluster that
-// monitors real redis-server processes (DESIGN.md 6). Output is checked the way a person or a
+// monitors real redis-server processes (docs/design.md 6). Output is checked the way a person or a
 // script reads it: aligned tables without colour when not a TTY, one JSON document with an
 // empty stderr under --json, exit codes 0/1/2, one clear line for an unreachable endpoint.
 import assert from 'node:assert/strict';

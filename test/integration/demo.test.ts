@@ -1,4 +1,4 @@
-// `raftinel demo` as a user runs it (DESIGN.md 6): a child process without a TTY that must exit 0
+// `raftinel demo` as a user runs it (docs/design.md 6): a child process without a TTY that must exit 0
 // by itself, print the failover timeline and the drill report as plain lines, and leave nothing
 // behind: no process it started (every PID it printed is gone, and no process names its temp
 // dir) and no temp dir. A SIGTERM or a Ctrl-C in the middle must clean up the same way.

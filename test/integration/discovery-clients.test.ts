@@ -1,4 +1,4 @@
-// Real clients during a real failover (DESIGN.md 5, 9): 3 redis-server and 3 raftinel processes
+// Real clients during a real failover (docs/design.md 5, 9): 3 redis-server and 3 raftinel processes
 // (downAfterMs 500), one shared rig for the file. Before the master is SIGKILLed, every client is
 // attached and checked; after it, each must have followed the cluster to the new master:
 // a. ioredis in Sentinel mode, with and without failoverDetector, keeps writing through the kill;
@@ -26,7 +26,7 @@ import { makeTempDir, removeDir } from '../helpers/temp.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 const DOWN_AFTER_MS = 500;
-/** Hang guard for the failover and for clients to follow it (DESIGN.md 9: ten times or more). */
+/** Hang guard for the failover and for clients to follow it (docs/design.md 9: ten times or more). */
 const FAILOVER_GUARD_MS = 30 * DOWN_AFTER_MS;
 const HAPROXY = '/usr/sbin/haproxy';
 const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p)) ?? null;

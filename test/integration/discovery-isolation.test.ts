@@ -1,4 +1,4 @@
-// Truthful answers (DESIGN.md 5.1, 5.2): a raftinel node cut off from its peers must not vouch for
+// Truthful answers (docs/design.md 5.1, 5.2): a raftinel node cut off from its peers must not vouch for
 // a master it can no longer confirm. Real redis-server and raftinel processes, each node's raft
 // listener behind a fault proxy: isolating a node blackholes both directions of its raft links.
 // While isolated, its RESP port answers GET-MASTER-ADDR-BY-NAME with Sentinel's -IDONTKNOW error

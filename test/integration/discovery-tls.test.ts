@@ -1,4 +1,4 @@
-// TLS on the discovery listeners of a real `raftinel node` (DESIGN.md 5, 6a `tls`, 8): one node
+// TLS on the discovery listeners of a real `raftinel node` (docs/design.md 5, 6a `tls`, 8): one node
 // (a one-voter cluster) over one redis-server, certificates made by the openssl CLI for this run.
 // The HTTP listener has {ca, cert, key}: HTTPS, and a client certificate of that CA is required.
 // The RESP listener has {cert, key}: TLS that any client trusting the CA may use.

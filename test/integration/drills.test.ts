@@ -1,4 +1,4 @@
-// The zero-loss drill (DESIGN.md 4.7, invariant 5): while a writer does acknowledged INCRs
+// The zero-loss drill (docs/design.md 4.7, invariant 5): while a writer does acknowledged INCRs
 // through a client that follows the master (ioredis in Sentinel mode against the raftinel RESP
 // ports), `raftinel promote` switches the master back and forth DRILLS times (20 here, 100 in
 // `npm run drills`). Not one acknowledged write may be lost: the acknowledged values only ever

@@ -1,4 +1,4 @@
-// Failover after crashes (DESIGN.md 4.4, 4.5, 7), with real redis-server and raftinel processes:
+// Failover after crashes (docs/design.md 4.4, 4.5, 7), with real redis-server and raftinel processes:
 // (a) SIGKILL of the master under a writer, (f) a master that restarts empty inside downAfterMs,
 // (j) the master's Redis and the Raft leader killed at the same instant (a whole pod lost).
 // Deadlines are hang guards (ten times the expected time or more); figures go to t.diagnostic.
@@ -155,7 +155,7 @@ test(
     // Redis replicas reconnect by themselves within about a second (replicationCron), so either
     // replica may full-sync from the empty r1 before the failover reaches it: its attempt is then
     // aborted (no cooldown) and the next candidate tried. The outcome: a failover that ended,
-    // or, when both replicas resynced, r1 kept as master (DESIGN.md 4.5).
+    // or, when both replicas resynced, r1 kept as master (docs/design.md 4.5).
     const outcome = await waitFor(
       'the failover away from the empty master settled',
       async () => {
@@ -228,7 +228,7 @@ test(
     const after = await rig.view();
     assert.equal(after.epoch, entry.epoch, 'nothing after the outcome');
     assert.equal(after.master?.id, promoted.id);
-    // Invariant 4 (DESIGN.md 7): the candidate shares the failed master's history, so it holds the
+    // Invariant 4 (docs/design.md 7): the candidate shares the failed master's history, so it holds the
     // 200+ writes acknowledged before the crash, whenever a replica kept that history. When both
     // had resynced from the empty master (rare), nothing holds them: r1 stays master, and the
     // history entry and the shard say why.

@@ -1,4 +1,4 @@
-// Which replica wins and when a failover may run (DESIGN.md 4.3, 4.5), with real redis-server and
+// Which replica wins and when a failover may run (docs/design.md 4.3, 4.5), with real redis-server and
 // raftinel processes: (d) replicas at different lag: the least-lagged wins, and with maxLagBytes
 // below both lags there is no failover and the candidate report says why; (h) pause, resume,
 // cooldown, ack, and a switchover during the cooldown.

@@ -1,4 +1,4 @@
-// Failover and the Raft side (DESIGN.md 4.2, 4.4, 9), with real redis-server and raftinel
+// Failover and the Raft side (docs/design.md 4.2, 4.4, 9), with real redis-server and raftinel
 // processes and the in-process fault proxy: (e) the Raft leader SIGKILLed between Promoted and
 // FailoverEnded: the new leader commits FailoverResumed in its own term and finishes; (g) partial
 // faults that must not cause a failover: only the leader's probe path to the master cut, and one

@@ -1,4 +1,4 @@
-// Many shards at once (DESIGN.md 4.2, 4.4), with real redis-server and raftinel processes: ten
+// Many shards at once (docs/design.md 4.2, 4.4), with real redis-server and raftinel processes: ten
 // shards of a master and one replica each (20 redis-server), one master killed; that shard fails
 // over and the nine others are not disturbed.
 import assert from 'node:assert/strict';

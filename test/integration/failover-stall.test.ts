@@ -1,4 +1,4 @@
-// A master that stalls rather than dies (DESIGN.md 4.2, 4.5), with real redis-server and raftinel
+// A master that stalls rather than dies (docs/design.md 4.2, 4.5), with real redis-server and raftinel
 // processes: (b) SIGSTOP for 3 x downAfterMs under a stale writer, then SIGCONT: failed over, and
 // the old master demoted within about a probe interval of waking; (c) holistic mode: a master that
 // blocks its clients (DEBUG SLEEP) while its replicas' links stay up is not failed over, and the

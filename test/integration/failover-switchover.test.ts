@@ -1,4 +1,4 @@
-// Planned switchovers under acknowledged writes (DESIGN.md 4.7, invariant 5), with real
+// Planned switchovers under acknowledged writes (docs/design.md 4.7, invariant 5), with real
 // redis-server and raftinel processes: two writers doing INCR against whatever discovery names as
 // the master while the master is switched back and forth; no acknowledged write may be lost.
 import assert from 'node:assert/strict';

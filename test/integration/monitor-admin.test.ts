@@ -1,5 +1,5 @@
 // RedisAdmin against real redis-server processes: the failover engine's operations (promote,
-// replicaof, inspect, pause, unpause) as DESIGN.md 4.4, 4.5 and 4.7 describe them, including
+// replicaof, inspect, pause, unpause) as docs/design.md 4.4, 4.5 and 4.7 describe them, including
 // what Redis 7.0 does with them inside MULTI and whom CLIENT KILL spares. Deadlines are hang
 // guards, never speed claims.
 import assert from 'node:assert/strict';

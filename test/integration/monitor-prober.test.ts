@@ -1,6 +1,6 @@
-// The prober against real redis-server processes (DESIGN.md 4.1, 4.2): what it reports of a
+// The prober against real redis-server processes (docs/design.md 4.1, 4.2): what it reports of a
 // master and a replica, and of nodes that stall, die, restart empty, answer garbage or refuse
-// AUTH. downAfterMs 500 and pingIntervalMs 100 (DESIGN.md 9). Deadlines are hang guards, never
+// AUTH. downAfterMs 500 and pingIntervalMs 100 (docs/design.md 9). Deadlines are hang guards, never
 // speed claims; lower bounds (nothing is called down early) are asserted where they matter.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

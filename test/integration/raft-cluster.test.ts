@@ -1,7 +1,7 @@
 // Raft with real `raftinel node` processes on loopback: election, crash and pause faults,
 // restarts from the data dir, graceful stop with leadership transfer, and bad input (config,
 // data dir, ports, raw bytes on the peer port, a node of another cluster).
-// Deadlines are hang guards (DESIGN.md 9), never speed claims; measured times go to diagnostics.
+// Deadlines are hang guards (docs/design.md 9), never speed claims; measured times go to diagnostics.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -132,7 +132,7 @@ test('a. three nodes elect one leader, all become ready and agree in /v1/cluster
         for (const m of v.members)
           assert.ok(m.healthy, `${v.node} sees ${m.id} unhealthy (lastContactMs ${m.lastContactMs})`);
     });
-    // DESIGN.md 1: every node knows every member's HTTP and RESP address from committed state.
+    // docs/design.md 1: every node knows every member's HTTP and RESP address from committed state.
     await t.test("every view holds every member's http and sentinel address", async () => {
       await waitFor(
         'every node to show every member with its addresses',

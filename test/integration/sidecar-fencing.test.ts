@@ -1,4 +1,4 @@
-// Sidecar fencing (DESIGN.md 4.6) with a whole pod cut off: the master's Redis (r1) and its
+// Sidecar fencing (docs/design.md 4.6) with a whole pod cut off: the master's Redis (r1) and its
 // sidecar raftinel node (n1) run in their own network namespace, joined to the host by a veth
 // pair; the other two raftinel nodes and the replicas r2, r3 run on the host side. A client
 // inside the namespace keeps writing INCR to r1. The test takes the host end of the veth down:

@@ -1,4 +1,4 @@
-// Sidecar mode on loopback (DESIGN.md 4.6, 5.2): three redis-server processes (r1 the master, r2
+// Sidecar mode on loopback (docs/design.md 4.6, 5.2): three redis-server processes (r1 the master, r2
 // and r3 its replicas) and three `raftinel node` processes, n<i> in sidecar mode next to r<i>.
 // Every Redis address is behind a fault proxy (FailoverRig `proxied`), which is what lets these
 // tests hold one replication link or some raftinel nodes' connections without touching a process.
@@ -10,7 +10,7 @@
 //   a larger N, 200 with the small N again once it has caught up;
 // - a replica's Redis that restarts empty and without REPLICAOF (so as a master) is made a
 //   replica of the committed master again, with no failover (in practice the leader's
-//   reconciliation, DESIGN.md 4.5, gets there first); and when no other node can reach that
+//   reconciliation, docs/design.md 4.5, gets there first); and when no other node can reach that
 //   Redis, its own sidecar does it (4.6: "keep a freshly restarted local Redis as a replica of
 //   the committed master").
 import assert from 'node:assert/strict';
@@ -26,7 +26,7 @@ import { waitFor } from '../helpers/wait.js';
 const LAG_WRITE_BYTES = 64 * 1024;
 const SMALL_LAG = 1024;
 const LARGE_LAG = 16 * LAG_WRITE_BYTES;
-/** The shipped default (DESIGN.md 6a). */
+/** The shipped default (docs/design.md 6a). */
 const DOWN_AFTER_MS = 5000;
 
 interface HealthBody {

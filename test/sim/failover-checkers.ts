@@ -1,4 +1,4 @@
-// The failover invariants (DESIGN.md 7, items 2-6), checked from outside the code under test:
+// The failover invariants (docs/design.md 7, items 2-6), checked from outside the code under test:
 // at the moment a node hands a Redis command to the (fake) network, at the moment it reaches
 // the fake Redis node, when a topology entry is first applied anywhere, when a node publishes
 // an event, and after healing. They look at what nodes applied, what their Raft status says,

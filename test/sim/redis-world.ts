@@ -506,7 +506,7 @@ export class RedisWorld {
 
   /**
    * A master just came back empty: now and then the Raft leader goes too, before, while or
-   * just after the observers' first probes of the new run reach it (DESIGN.md 4.5: the
+   * just after the observers' first probes of the new run reach it (docs/design.md 4.5: the
    * evidence of the restart must not live only in that leader's memory).
    */
   private maybeLoseLeader(restarted: FakeRedis): void {

@@ -33,7 +33,7 @@ const raftBugBounds: Readonly<Record<BugName, { readonly bound: number; readonly
   sendBeforePersist: { bound: 180, measured: 'first at seed 12, 8.3% of seeds, longest gap 59' },
 };
 
-/** Each failover bug must be caught by the checker of the invariant it breaks (DESIGN.md 7). */
+/** Each failover bug must be caught by the checker of the invariant it breaks (docs/design.md 7). */
 const failoverBugBounds: Readonly<
   Record<FailoverBugName, { readonly bound: number; readonly checker: string; readonly measured: string }>
 > = {

@@ -1,4 +1,4 @@
-// `raftinel promote <shard> [--to NODE] [--dry-run]`: the zero-loss switchover drill (DESIGN.md
+// `raftinel promote <shard> [--to NODE] [--dry-run]`: the zero-loss switchover drill (docs/design.md
 // 4.7). Preflight (the candidate report), confirmation, then the switchover itself with live
 // progress lines (the shard's state polled while the request is pending), and the drill report:
 // write pause, offsets, epoch, replicas repointed, each step's duration. Exit 0 only when the

@@ -1,4 +1,4 @@
-// Config texts shared by the config tests. DESIGN_EXAMPLE is the example of DESIGN.md 6a,
+// Config texts shared by the config tests. DESIGN_EXAMPLE is the example of docs/design.md 6a,
 // verbatim: the contract says it is a valid config.
 
 export const DESIGN_EXAMPLE = `cluster: demo                  # cluster id; peers and clients of another cluster are refused

@@ -1,4 +1,4 @@
-// The verified promotion of a failover (promotion.ts, DESIGN.md 4.4, 4.5, 7 invariant 4): the
+// The verified promotion of a failover (promotion.ts, docs/design.md 4.4, 4.5, 7 invariant 4): the
 // pure verdicts on a fresh INFO, the decision to keep a master that restarted empty, and the
 // engine stepped by hand (harness.ts) through a replica that resynced from the empty master
 // between its last observation and its promotion.

@@ -1,4 +1,4 @@
-// Malformed input on the HTTP port (DESIGN.md 5.2, 9): random methods, paths, queries and bodies
+// Malformed input on the HTTP port (docs/design.md 5.2, 9): random methods, paths, queries and bodies
 // through the Router, and random bytes over raw sockets at a real startHttpServer on port 0. The
 // router always answers (never rejects, never a 500 for a client's mistake); the server keeps
 // answering /livez afterwards, and a body over the cap is refused with 413.

@@ -1,4 +1,4 @@
-// Malformed input on the peer transport (DESIGN.md 9): random and adversarial bytes through the
+// Malformed input on the peer transport (docs/design.md 9): random and adversarial bytes through the
 // FrameDecoder, the envelope decoder and the Raft message guard. Errors are values, nothing
 // throws out, and the decoder never holds more than its cap plus the 4-byte header.
 import assert from 'node:assert/strict';

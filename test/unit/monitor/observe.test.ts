@@ -283,7 +283,7 @@ describe('observe: TILT', () => {
   });
 });
 
-describe('observe: a restart without the data, from consecutive probes (DESIGN.md 4.5)', () => {
+describe('observe: a restart without the data, from consecutive probes (docs/design.md 4.5)', () => {
   const RUN_A = '60f1f9c202def34a46fcdb34fcb268440320d1c0';
   const RUN_B = 'b'.repeat(40);
   const RUN_C = 'c'.repeat(40);

@@ -1,5 +1,5 @@
 // The sidecar's duty "keep a freshly restarted local Redis as a replica of the committed master
-// until the log says otherwise" (DESIGN.md 4.6, src/sidecar/sidecar.ts), with fakes: the sidecar
+// until the log says otherwise" (docs/design.md 4.6, src/sidecar/sidecar.ts), with fakes: the sidecar
 // of r2 in shard m (r1 the committed master), its checks run by hand, its Redis operations
 // answered by the test. The real-process side is test/integration/sidecar-health.test.ts.
 import assert from 'node:assert/strict';
