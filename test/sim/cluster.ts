@@ -434,6 +434,20 @@ export class SimCluster {
     driver.start();
   }
 
+  /**
+   * What each running node runs as its prober and its state machine, and the commands the fake
+   * Redis nodes answered: for the test that the simulator runs the production code.
+   */
+  wiring(): { nodes: { id: NodeId; prober: unknown; stateMachine: unknown }[]; served: Map<string, number> } {
+    const served = new Map<string, number>();
+    for (const g of this.world.groups.values())
+      for (const [name, n] of g.served) served.set(name, (served.get(name) ?? 0) + n);
+    return {
+      nodes: this.live().map((n) => ({ id: n.id, prober: n.prober, stateMachine: n.sm })),
+      served,
+    };
+  }
+
   /** A node as the failover checkers see it: Raft status and applied topology. */
   private view(id: NodeId): NodeView {
     const node = this.nodes.get(id) as SimNode;

@@ -63,7 +63,9 @@ export class FakeConnection implements RedisConnection {
   call(args: readonly string[], done: ReplyCallback): void {
     if (this.phase !== 'up' && this.phase !== 'handshake') {
       const gen = this.generation;
-      this.deliver(0, gen, () => done(new Error("Stream isn't writeable and enableOfflineQueue options is false"), null));
+      this.deliver(0, gen, () =>
+        done(new Error("Stream isn't writeable and enableOfflineQueue options is false"), null),
+      );
       return;
     }
     this.pending.push(done);

@@ -161,6 +161,8 @@ export class RedisGroup {
   private nextWrite = 1;
   /** Every write any node acknowledged to a client. */
   acknowledged = 0;
+  /** Commands the nodes answered over client connections, by name (CLIENT with its arguments). */
+  readonly served = new Map<string, number>();
 
   constructor(
     readonly shard: string,
@@ -242,6 +244,8 @@ export class RedisGroup {
   /** What a node answers to the commands the prober sends (ROLE, INFO, CLIENT SETNAME). */
   answer(id: string, args: readonly string[], now: number): Answer {
     const command = args[0]?.toUpperCase();
+    const name = command === 'CLIENT' ? args.join(' ') : (command ?? '');
+    this.served.set(name, (this.served.get(name) ?? 0) + 1);
     if (command === 'CLIENT') return { error: null, reply: 'OK' };
     if (now < this.node(id).loadingUntil)
       return { error: 'LOADING Redis is loading the dataset in memory', reply: null };
