@@ -215,7 +215,11 @@ export class NodeProbe {
       } else {
         const before = this.state.role;
         this.state = onRoleReply(this.state, reply, at, now);
-        if (roleMoved(before, this.state.role)) this.infoNow(at);
+        // A connection's INFO that got -LOADING named no run and no history: ask again as soon
+        // as the node answers, not an infoIntervalMs later (the leader may choose a candidate
+        // from this observation meanwhile).
+        const noInfo = this.state.info === null && this.state.infoError === null;
+        if (roleMoved(before, this.state.role) || noInfo) this.infoNow(at);
       }
       this.ctx.onEvent(this, at);
     });
