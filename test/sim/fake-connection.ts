@@ -120,6 +120,7 @@ export class FakeConnection implements RedisConnection {
       () => {
         if (this.links.cut(this.key) || !this.current(gen)) return;
         const refused = !this.node.alive;
+        const incarnation = this.node.incarnation;
         const back = this.links.delay(this.key);
         sched.at(
           sched.now + back,
@@ -131,7 +132,9 @@ export class FakeConnection implements RedisConnection {
                 this.lost(connectError('ECONNREFUSED', this.options));
                 return;
               }
-              this.accepted(gen);
+              // The process that accepted died meanwhile: its kernel reset the connection.
+              if (this.node.incarnation !== incarnation) this.lost(connectError('ECONNRESET', this.options));
+              else this.accepted(gen);
             });
           },
           true,
@@ -257,7 +260,7 @@ export class FakeConnection implements RedisConnection {
   }
 }
 
-function connectError(code: 'ETIMEDOUT' | 'ECONNREFUSED', o: ConnectionOptions): Error {
+function connectError(code: 'ETIMEDOUT' | 'ECONNREFUSED' | 'ECONNRESET', o: ConnectionOptions): Error {
   const err = new Error(`connect ${code} ${o.host}:${o.port}`);
   (err as Error & { code: string }).code = code;
   return err;
