@@ -60,7 +60,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       mixin: () => (runtimeRef ? { term: runtimeRef.core.term } : {}),
     });
   const advertised = advertisedAddresses(config.node);
-  const storage = openFileStorage(config.node.dataDir, logger.child({ component: 'storage' }));
+  const storage = openFileStorage(config.node.dataDir, logger);
   const cleanup: (() => Promise<void> | void)[] = [() => storage.close()];
   try {
     const transport = await createTcpTransport({
@@ -128,12 +128,13 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     });
 
     let resp: SentinelRespServer | null = null;
+    // Each module names its own component on the logger it is given (one `component` key per line).
     const prober = new Prober({
-      logger: logger.child({ component: 'monitor' }),
+      logger,
       sourceAddress: config.node.sourceAddress,
     });
     const admin = new RedisAdmin({
-      logger: logger.child({ component: 'redis-admin' }),
+      logger,
       sourceAddress: config.node.sourceAddress,
     });
     cleanup.push(
