@@ -21,6 +21,8 @@ export interface HttpReply {
   readonly text?: { readonly contentType: string; readonly content: string };
   /** A long-lived answer (Server-Sent Events): takes over the response once headers are sent. */
   readonly stream?: (res: http.ServerResponse) => void;
+  /** Extra response headers (`Allow` on a 405). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export type Handler = (req: HttpRequest) => HttpReply | Promise<HttpReply>;
@@ -71,15 +73,18 @@ export class Router {
 
   async handle(req: HttpRequest): Promise<HttpReply> {
     const method = req.method === 'HEAD' ? 'GET' : req.method;
-    let pathMatched = false;
+    const allowed = new Set<string>();
     for (const r of this.routes) {
       if (!r.pattern.test(req.path)) continue;
-      pathMatched = true;
       if (r.method === method) return r.handler(req);
+      allowed.add(r.method);
     }
-    return pathMatched
-      ? errorReply(405, 'method_not_allowed', `${req.method} is not allowed on ${req.path}`)
-      : errorReply(404, 'not_found', `no route ${req.path}`);
+    if (allowed.size === 0) return errorReply(404, 'not_found', `no route ${req.path}`);
+    if (allowed.has('GET')) allowed.add('HEAD');
+    return {
+      ...errorReply(405, 'method_not_allowed', `${req.method} is not allowed on ${req.path}`),
+      headers: { allow: [...allowed].sort().join(', ') },
+    };
   }
 }
 
@@ -159,7 +164,11 @@ async function serve(
   }
   const text = reply.text ? reply.text.content : JSON.stringify(reply.body) + '\n';
   const contentType = reply.text ? reply.text.contentType : 'application/json';
-  res.writeHead(reply.status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  res.writeHead(reply.status, {
+    ...reply.headers,
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(req.method === 'HEAD' ? undefined : text);
 }
 

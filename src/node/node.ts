@@ -179,6 +179,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       topology: () => state.topology(),
       ownView: (shard, node) => driver.ownView(shard, node),
     });
+    cleanup.push(() => metrics.close());
     state.onTopology((events) => metrics.topologyApplied(events));
     router.on('GET', '/metrics', () => ({
       status: 200,
