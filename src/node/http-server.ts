@@ -35,7 +35,18 @@ export function errorReply(status: number, code: string, message: string): HttpR
 }
 
 export class Router {
-  private readonly routes: { method: string; pattern: RegExp; keys: string[]; handler: Handler }[] = [];
+  private readonly routes: {
+    method: string;
+    path: string;
+    pattern: RegExp;
+    keys: string[];
+    handler: Handler;
+  }[] = [];
+
+  /** Every registered route as `METHOD /path/{param}`, in registration order. */
+  list(): string[] {
+    return this.routes.map((r) => `${r.method} ${r.path}`);
+  }
 
   /** `path` may hold `{name}` segments, handed to the handler in `params`. */
   on(
@@ -49,6 +60,7 @@ export class Router {
     );
     this.routes.push({
       method,
+      path,
       pattern,
       keys,
       handler: (req) => {

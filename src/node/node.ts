@@ -1,5 +1,6 @@
 // One `raftinel node` process: file storage, TCP transport, the runtime loop and the HTTP
 // listener, wired from a validated config. Everything here is shell; decisions live in src/raft.
+import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import { randomInt } from 'node:crypto';
 import { advertisedAddresses, parseHostPort, type RaftinelConfig } from '../config/index.js';
@@ -12,6 +13,7 @@ import { RaftinelError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { addDiscoveryRoutes } from '../discovery/http-routes.js';
 import { Metrics } from '../discovery/metrics.js';
+import { openApiDocument } from '../discovery/openapi.js';
 import { SentinelRespServer } from '../discovery/resp/index.js';
 import { createSentinelSource } from '../discovery/sentinel-source.js';
 import {
@@ -186,6 +188,10 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       body: null,
       text: { contentType: 'text/plain; version=0.0.4; charset=utf-8', content: metrics.render() },
     }));
+    const openApi = openApiDocument(packageVersion());
+    router.on('GET', '/v1/openapi.json', () => ({ status: 200, body: openApi }));
+    if (options.debugRoutes === true)
+      router.on('GET', '/debug/routes', () => ({ status: 200, body: router.list() }));
     const sidecar = config.sidecar?.redis
       ? new Sidecar({
           redisId: config.sidecar.redis,
@@ -385,5 +391,15 @@ class AddressKeeper {
       });
       return;
     }
+  }
+}
+
+/** The version in package.json (two folders above dist/src/node in a checkout and in the package). */
+function packageVersion(): string {
+  try {
+    const url = new URL('../../../package.json', import.meta.url);
+    return (JSON.parse(readFileSync(url, 'utf8')) as { version?: string }).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
   }
 }
