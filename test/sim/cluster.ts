@@ -155,6 +155,9 @@ function describeMix(m: FaultMix): string {
 
 const TICK_MS = 50;
 
+/** One silent logger for every simulated part: a pino instance per node start costs time. */
+const QUIET = silentLogger();
+
 /** Sim ms by which every node's wall clock (history timestamps, cooldowns) runs ahead. */
 const WALL_OFFSET_MS = 1_700_000_000_000;
 
@@ -353,7 +356,7 @@ export class SimCluster {
       clock,
       stateMachine: node.sm,
       random: this.electionRandom(this.prng.fork()),
-      logger: silentLogger(),
+      logger: QUIET,
       bootstrap: bootstrapVoters ? { voters: bootstrapVoters } : undefined,
       maxInflight: this.mix.maxInflight,
       maxBatchEntries: this.mix.maxBatchEntries,
@@ -391,7 +394,7 @@ export class SimCluster {
     const prober = new Prober({
       clock: this.sched.clockFor(alive, node.clockRate, true, paused),
       connector: this.world.connectorFor(id, inbox),
-      logger: silentLogger(),
+      logger: QUIET,
     });
     node.prober = prober;
     const driver = new FailoverDriver({
@@ -412,7 +415,7 @@ export class SimCluster {
           envelopes.set(kind, handler);
         },
       },
-      logger: silentLogger(),
+      logger: QUIET,
       publish: (name, shard, message) => {
         if (
           name === '+switch-master' ||

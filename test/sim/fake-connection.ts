@@ -64,7 +64,7 @@ export class FakeConnection implements RedisConnection {
     if (this.phase !== 'up' && this.phase !== 'handshake') {
       const gen = this.generation;
       this.deliver(0, gen, () =>
-        done(new Error("Stream isn't writeable and enableOfflineQueue options is false"), null),
+        done(stacklessError("Stream isn't writeable and enableOfflineQueue options is false"), null),
       );
       return;
     }
@@ -173,7 +173,7 @@ export class FakeConnection implements RedisConnection {
     if (err !== null) this.events.error(err);
     for (const done of pending) {
       if (this.closedForGood) return;
-      done(new Error('Connection is closed.'), null);
+      done(stacklessError('Connection is closed.'), null);
     }
     if (this.closedForGood) return;
     this.events.closed();
@@ -261,7 +261,16 @@ export class FakeConnection implements RedisConnection {
 }
 
 function connectError(code: 'ETIMEDOUT' | 'ECONNREFUSED' | 'ECONNRESET', o: ConnectionOptions): Error {
-  const err = new Error(`connect ${code} ${o.host}:${o.port}`);
+  const err = stacklessError(`connect ${code} ${o.host}:${o.port}`);
   (err as Error & { code: string }).code = code;
+  return err;
+}
+
+/** An Error without a stack trace: capturing one per refused connect showed in the profile. */
+function stacklessError(message: string): Error {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  const err = new Error(message);
+  Error.stackTraceLimit = limit;
   return err;
 }
