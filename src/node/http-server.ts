@@ -21,6 +21,8 @@ export interface HttpReply {
   readonly text?: { readonly contentType: string; readonly content: string };
   /** A long-lived answer (Server-Sent Events): takes over the response once headers are sent. */
   readonly stream?: (res: http.ServerResponse) => void;
+  /** Extra response headers (the status page's Content-Security-Policy). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export type Handler = (req: HttpRequest) => HttpReply | Promise<HttpReply>;
@@ -159,7 +161,11 @@ async function serve(
   }
   const text = reply.text ? reply.text.content : JSON.stringify(reply.body) + '\n';
   const contentType = reply.text ? reply.text.contentType : 'application/json';
-  res.writeHead(reply.status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  res.writeHead(reply.status, {
+    ...reply.headers,
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(req.method === 'HEAD' ? undefined : text);
 }
 
