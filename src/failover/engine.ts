@@ -390,7 +390,10 @@ export class FailoverEngine {
     const master = nodeOf(shard, f.to) as RedisNodeSpec;
     let rp = this.repointing.get(shard.name);
     if (!rp || rp.epoch !== f.epoch) {
-      this.repointing.set(shard.name, (rp = { epoch: f.epoch, phase: new Map(), done: new Set(), firstDoneAt: null }));
+      this.repointing.set(
+        shard.name,
+        (rp = { epoch: f.epoch, phase: new Map(), done: new Set(), firstDoneAt: null }),
+      );
       // A switchover demoted the old master before Promoted: it is being repointed already, and
       // the CLIENT KILL of that demotion drops every probe for a moment, so wait for its link
       // rather than skip it as unreachable.
