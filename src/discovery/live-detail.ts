@@ -9,6 +9,7 @@ import type { ObserverDigest, ShardObservers } from './observer-digest.js';
 import type { ShardView } from './shard-view.js';
 
 const SAMPLE_MS = 250;
+const OWN_REUSE_MS = 50;
 
 export interface LiveDetailDeps {
   readonly selfId: NodeId;
@@ -28,6 +29,7 @@ export type LiveShardView = Omit<ShardView, 'replicas'> &
 export class LiveDetail {
   private readonly lag = new LagClock();
   private readonly timer: NodeJS.Timeout;
+  private own: { at: number; byNode: Map<string, RedisObservation> } | null = null;
 
   constructor(private readonly deps: LiveDetailDeps) {
     this.timer = setInterval(() => this.sample(), SAMPLE_MS);
@@ -66,10 +68,14 @@ export class LiveDetail {
     return { observedBy: [this.deps.selfId], sdownBy, unsureBy };
   }
 
+  /** This node's observations by `shard/node`, rebuilt at most every 50 ms (a list route decorates every shard). */
   private ownByNode(): Map<string, RedisObservation> {
-    const m = new Map<string, RedisObservation>();
-    for (const o of this.deps.observations()) m.set(`${o.shard}/${o.node}`, o);
-    return m;
+    const now = this.deps.now();
+    if (this.own && now - this.own.at < OWN_REUSE_MS) return this.own.byNode;
+    const byNode = new Map<string, RedisObservation>();
+    for (const o of this.deps.observations()) byNode.set(`${o.shard}/${o.node}`, o);
+    this.own = { at: now, byNode };
+    return byNode;
   }
 
   private sample(): void {

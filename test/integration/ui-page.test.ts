@@ -28,6 +28,7 @@ interface Page {
   screenshot(options: { path: string; fullPage?: boolean }): Promise<unknown>;
   click(selector: string): Promise<void>;
   fill(selector: string, value: string): Promise<void>;
+  selectOption(selector: string, value: string): Promise<unknown>;
   textContent(selector: string): Promise<string | null>;
   setViewportSize(size: { width: number; height: number }): Promise<void>;
   focus(selector: string): Promise<void>;
@@ -82,14 +83,17 @@ test(
     mkdirSync(ARTIFACTS, { recursive: true });
     const group: RedisGroup = await startRedisGroup(3);
     t.after(() => group.stop());
+    // A second shard, so that the page opens on the summary list (a lone master, no replicas).
+    const cache: RedisGroup = await startRedisGroup(1, 'c');
+    t.after(() => cache.stop());
     const cluster = await CliCluster.start({
-      shards: [group.shard('mymaster')],
+      shards: [cache.shard('cache'), group.shard('mymaster')],
       defaults: { downAfterMs: 500, pingIntervalMs: 100 },
       adminToken: TOKEN,
       raft: { tickMs: 50, electionTicks: 10, heartbeatTicks: 1 },
     });
     t.after(() => cluster.destroy());
-    await cluster.waitShards(['mymaster']);
+    await cluster.waitShards(['cache', 'mymaster']);
     const base = cluster.endpoints[0];
     const masterOf = async (): Promise<{ host: string; port: number }> => {
       const r = await getJson<{ host: string; port: number }>(`${base}/v1/shards/mymaster/master`);
@@ -129,7 +133,6 @@ test(
     assert.match(String(html.headers.get('content-security-policy')), /script-src 'sha256-/);
     const bytes = (await html.arrayBuffer()).byteLength;
     await page.goto(`${base}/ui`);
-    await until(page, `document.querySelector('#graph [data-role=master] .title')?.textContent === 'r1'`);
     const loadTimes = async (): Promise<string> => {
       await until(page, `performance.getEntriesByName('raftinel-first-state-drawn').length > 0`);
       const t = (await page.evaluate(
@@ -140,6 +143,30 @@ test(
     const cold = await loadTimes();
     await page.goto(`${base}/ui`);
     t.diagnostic(`page ${bytes} bytes; first visit: ${cold}; second visit: ${await loadTimes()}`);
+
+    // Many shards: the summary first, filtered by state or name; a shard's graph on selection,
+    // by keyboard (the arrow keys move between shards).
+    assert.equal(
+      await page.evaluate(`document.getElementById('detail').hidden`),
+      true,
+      'no graph before a choice',
+    );
+    assert.equal(await page.textContent('#shard-count'), '2 of 2 shards shown');
+    await page.selectOption('#filter-state', 'not-ok');
+    assert.equal(await page.textContent('#shard-count'), '0 of 2 shards shown');
+    await page.selectOption('#filter-state', '');
+    await page.fill('#filter-name', 'cac');
+    assert.equal(await page.textContent('#shard-count'), '1 of 2 shards shown');
+    await page.fill('#filter-name', '');
+    await page.focus('#shard-rows button[data-shard="cache"]');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    assert.equal(
+      await page.evaluate(`document.activeElement.id`),
+      'detail-h',
+      'the selection moves focus to the shard',
+    );
+    await until(page, `document.querySelector('#graph [data-role=master] .title')?.textContent === 'r1'`);
     // Lag in bytes and seconds, and every raftinel node's view of each Redis node, from the routes.
     await until(
       page,
@@ -156,15 +183,15 @@ test(
     // ---- SIGKILL of the master: the new master drawn within a second of the publication ----
     await writer.waitAcks(20);
     group.byId('r1').kill();
-    const drawnAt = Number(
-      await (
+    const [eventAt, drawnAt] = (
+      (await (
         await until(
           page,
-          `(() => { const g = document.getElementById('graph'); return g.dataset.master && g.dataset.master !== 'r1' ? g.dataset.masterDrawnAt : false; })()`,
+          `(() => { const g = document.getElementById('graph'); return g.dataset.master && g.dataset.master !== 'r1' ? [g.dataset.masterEventAt, g.dataset.masterDrawnAt] : false; })()`,
           20_000,
         )
-      ).jsonValue(),
-    );
+      ).jsonValue()) as string[]
+    ).map(Number);
     const entry = await waitFor(
       'the failover in the history',
       async () => {
@@ -174,7 +201,9 @@ test(
       { timeoutMs: 20_000, intervalMs: 100 },
     );
     const publishedAt = entry.at + (entry.timeline.published ?? NaN);
-    t.diagnostic(`new master ${entry.to} drawn ${drawnAt - publishedAt} ms after its publication`);
+    t.diagnostic(
+      `new master ${entry.to} drawn ${drawnAt - publishedAt} ms after its publication (its event arrived after ${eventAt - publishedAt} ms)`,
+    );
     assert.ok(drawnAt >= publishedAt - 5, 'not drawn before it was published');
     assert.ok(drawnAt - publishedAt < 1000, `drawn ${drawnAt - publishedAt} ms after the publication`);
     await until(
@@ -187,6 +216,11 @@ test(
     for (const step of ['detection', 'commit', 'promotion', 'first repoint', 'end'])
       assert.match(hist, new RegExp(`${step}: \\d+ ms`), `timeline step ${step}`);
     assert.match(hist, new RegExp(`${entry.to}★ chosen`), 'the candidate report beside the timeline');
+    // The dead r1, now listed as a replica of the new master: every raftinel node sees it down.
+    await until(
+      page,
+      `/✖ seen down by n1, n2, n3/.test(document.querySelector('#graph [data-node=r1]')?.textContent)`,
+    );
     await page.screenshot({ path: `${ARTIFACTS}after-failover.png`, fullPage: true });
 
     // ---- a drill from the page: token, dry run, confirmation, report ----
@@ -223,14 +257,7 @@ test(
     assert.equal(duplicateAcks(writer.acks.slice(acksBefore)), 0, 'no acknowledged write lost in the drill');
     await page.screenshot({ path: `${ARTIFACTS}after-drill.png`, fullPage: true });
 
-    // ---- keyboard and 200 % zoom (a 1280 px screen at 200 % is 640 CSS px wide) ----
-    await page.focus('#shard-rows button');
-    await page.keyboard.press('Enter');
-    assert.equal(
-      await page.evaluate(`document.activeElement.id`),
-      'detail-h',
-      'selection moves focus to the shard',
-    );
+    // ---- 200 % zoom (a 1280 px screen at 200 % is 640 CSS px wide) ----
     await page.setViewportSize({ width: 640, height: 900 });
     const overflow = await page.evaluate(`document.documentElement.scrollWidth - innerWidth`);
     assert.ok(Number(overflow) <= 0, `no sideways scrolling at 200 % zoom (overflow ${String(overflow)} px)`);
