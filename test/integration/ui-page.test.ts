@@ -42,6 +42,7 @@ interface JsHandle {
 interface Dialog {
   message(): string;
   accept(): Promise<void>;
+  dismiss(): Promise<void>;
 }
 interface Browser {
   newPage(options?: { viewport?: { width: number; height: number } }): Promise<Page>;
@@ -122,9 +123,10 @@ test(
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     const dialogs: string[] = [];
+    let confirmAnswer = true;
     page.on('dialog', (d) => {
       dialogs.push(d.message());
-      void d.accept();
+      void (confirmAnswer ? d.accept() : d.dismiss());
     });
 
     // ---- steady state ----
@@ -256,6 +258,30 @@ test(
     assert.ok(writer.acks.length > acksBefore + 20, 'writes resumed after the drill');
     assert.equal(duplicateAcks(writer.acks.slice(acksBefore)), 0, 'no acknowledged write lost in the drill');
     await page.screenshot({ path: `${ARTIFACTS}after-drill.png`, fullPage: true });
+
+    // Pause and resume: each asks first; a refusal changes nothing.
+    const paused = async (): Promise<boolean> =>
+      (await getJson<{ paused: boolean }>(`${base}/v1/shards/mymaster`)).body.paused;
+    confirmAnswer = false;
+    await page.click('#pause');
+    await until(
+      page,
+      `/pause cancelled; nothing changed/.test(document.getElementById('admin-out').textContent)`,
+    );
+    assert.equal(await paused(), false);
+    confirmAnswer = true;
+    await page.click('#pause');
+    await until(page, `/^paused mymaster$/.test(document.getElementById('admin-out').textContent)`);
+    assert.equal(await paused(), true);
+    await until(page, `/❚❚ paused/.test(document.querySelector('#shard-rows').textContent)`);
+    await page.click('#resume');
+    await until(page, `/^resumed mymaster$/.test(document.getElementById('admin-out').textContent)`);
+    assert.equal(await paused(), false);
+    assert.deepEqual(dialogs.slice(1), [
+      'Pause automatic failover of mymaster?',
+      'Pause automatic failover of mymaster?',
+      'Resume automatic failover of mymaster?',
+    ]);
 
     // ---- 200 % zoom (a 1280 px screen at 200 % is 640 CSS px wide) ----
     await page.setViewportSize({ width: 640, height: 900 });
