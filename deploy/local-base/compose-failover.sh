@@ -49,7 +49,7 @@ say "r1 is a replica of $new (+convert-to-slave)"
 svc=$([ "$other" = 6380 ] && echo r2 || echo r3)
 t0=$(now); say "docker-compose restart $svc (a replica)"; dc restart -t 1 "$svc" >/dev/null 2>&1
 until [ "$(role $other)" != "" ]; do sleep 0.05; done
-say "$svc back: role $(role $other), master_port $(master_of $other) (its saved config: $(docker exec "raftinel_${svc}_1" grep -i '^replicaof' /data/redis.conf))"
+say "$svc back: role $(role $other), master_port $(master_of $other) (its saved config: $(docker exec "raftinel_${svc}_1" cat /data/redis.conf | grep -i "^replicaof"))"
 [ "$(master_of $other)" = "$new" ] || { echo "FAIL: $svc follows $(master_of $other), not $new"; exit 1; }
 dc down -v >/dev/null 2>&1
 echo "OK"
