@@ -23,13 +23,17 @@ export interface Engine {
 }
 
 function engineAnswers(): boolean {
-  return spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+  return (
+    spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'ignore', timeout: 10_000 })
+      .status === 0
+  );
 }
 
 /** The running engine, or one started here; `skip` says why there is none. */
 export async function acquireEngine(): Promise<Engine> {
   const none = (skip: string): Engine => ({ skip, release: async () => undefined });
-  if (spawnSync('docker', ['--version'], { stdio: 'ignore' }).status !== 0) return none('no docker CLI installed');
+  if (spawnSync('docker', ['--version'], { stdio: 'ignore' }).status !== 0)
+    return none('no docker CLI installed');
   if (engineAnswers()) return { skip: null, release: async () => undefined };
   if (!existsSync(DOCKERD)) return none(`no Docker engine running and ${DOCKERD} is not installed`);
   if (process.getuid?.() !== 0) return none('no Docker engine running and starting one needs root');
@@ -53,7 +57,8 @@ export async function acquireEngine(): Promise<Engine> {
     release: async () => {
       child.kill('SIGTERM');
       const until = performance.now() + ENGINE_START_MS;
-      while (child.exitCode === null && child.signalCode === null && performance.now() < until) await sleep(100);
+      while (child.exitCode === null && child.signalCode === null && performance.now() < until)
+        await sleep(100);
       removeDir(logDir);
     },
   };
@@ -62,7 +67,13 @@ export async function acquireEngine(): Promise<Engine> {
 function docker(args: readonly string[], input?: string): string {
   // DOCKER_BUILDKIT=0: the classic builder, which needs no buildx plugin and pulls nothing.
   const env = { ...process.env, DOCKER_BUILDKIT: '0' };
-  return execFileSync('docker', args, { encoding: 'utf8', input, env, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
+  return execFileSync('docker', args, {
+    encoding: 'utf8',
+    input,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    maxBuffer: 1 << 26,
+  });
 }
 
 function imageExists(ref: string): boolean {
@@ -98,8 +109,17 @@ export function localImages(): Images {
     try {
       execFileSync(join(ROOT, 'deploy/local-base/stage-context.sh'), [context], { stdio: 'ignore' });
       docker([
-        'build', '-q', '-f', join(ROOT, 'deploy/Dockerfile'),
-        '--build-arg', `BASE=${base}`, '--build-arg', 'PREBUILT=1', '-t', raftinel, context,
+        'build',
+        '-q',
+        '-f',
+        join(ROOT, 'deploy/Dockerfile'),
+        '--build-arg',
+        `BASE=${base}`,
+        '--build-arg',
+        'PREBUILT=1',
+        '-t',
+        raftinel,
+        context,
       ]);
     } finally {
       removeDir(context);

@@ -17,7 +17,13 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import type { StartedTestContainer } from 'testcontainers';
-import { acquireEngine, killContainers, localImages, startContainer, type Engine } from '../helpers/docker-engine.js';
+import {
+  acquireEngine,
+  killContainers,
+  localImages,
+  startContainer,
+  type Engine,
+} from '../helpers/docker-engine.js';
 import { freePort } from '../helpers/ports.js';
 import { redisQuery, redisRole } from '../helpers/redis-query.js';
 import { makeTempDir, removeDir } from '../helpers/temp.js';
@@ -152,7 +158,10 @@ test('containers: a pod (Redis + sidecar) killed together fails over with no ack
   const [p1, p2, p3] = pods;
   await waitFor(
     'bootstrap: r2 and r3 replicate from r1',
-    async () => ((await followsMaster(p2.redisPort, p1.redisPort)) && (await followsMaster(p3.redisPort, p1.redisPort))) || undefined,
+    async () =>
+      ((await followsMaster(p2.redisPort, p1.redisPort)) &&
+        (await followsMaster(p3.redisPort, p1.redisPort))) ||
+      undefined,
     { timeoutMs: START_MS, intervalMs: 100 },
   );
 
@@ -202,9 +211,13 @@ test('containers: a pod (Redis + sidecar) killed together fails over with no ack
     const resumedMs = Math.round(performance.now() - killedAt);
     const other = pods.find((p) => p !== p1 && p.redisPort !== promoted);
     assert.ok(other);
-    await waitFor('the other replica follows the new master', () => followsMaster(other.redisPort, promoted), {
-      timeoutMs: FAILOVER_MS,
-    });
+    await waitFor(
+      'the other replica follows the new master',
+      () => followsMaster(other.redisPort, promoted),
+      {
+        timeoutMs: FAILOVER_MS,
+      },
+    );
     writing = false;
     await writer;
 
@@ -229,10 +242,14 @@ test('containers: a pod (Redis + sidecar) killed together fails over with no ack
     // A replica's container restarts: it must come back following the new master, not r1.
     assert.ok(other.redis);
     await other.redis.restart({ timeout: 1 });
-    await waitFor('the restarted replica follows the new master', () => followsMaster(other.redisPort, promoted), {
-      timeoutMs: FAILOVER_MS,
-      intervalMs: 100,
-    });
+    await waitFor(
+      'the restarted replica follows the new master',
+      () => followsMaster(other.redisPort, promoted),
+      {
+        timeoutMs: FAILOVER_MS,
+        intervalMs: 100,
+      },
+    );
     const role = await redisRole(other.redisPort);
     assert.equal(role.role, 'slave', 'the restarted replica is a replica');
   } finally {
