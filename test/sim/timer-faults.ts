@@ -29,15 +29,23 @@ export interface TimerWeather {
 
 export class TimerFaults {
   private readonly draws: Prng;
-  private readonly perNode = new Map<NodeId, { lateMaxMs: number; prng: Prng }>();
+  private readonly perNode = new Map<NodeId, { lateMaxMs: number; steady: boolean; prng: Prng }>();
   private readonly stallGapMs: readonly [number, number] | null;
   private readonly stallMs: readonly [number, number];
   stalls = 0;
 
   constructor(seed: number) {
     this.draws = new Prng((seed ^ 0x71e5ca7e) >>> 0);
-    this.stallGapMs = this.draws.chance(0.6) ? this.draws.pick([[50, 400], [200, 1500]] as const) : null;
-    this.stallMs = this.draws.pick([[5, 60], [20, 300]] as const);
+    this.stallGapMs = this.draws.chance(0.6)
+      ? this.draws.pick([
+          [50, 400],
+          [200, 1500],
+        ] as const)
+      : null;
+    this.stallMs = this.draws.pick([
+      [5, 60],
+      [20, 300],
+    ] as const);
   }
 
   /** The lateness of each timer firing of node `id` (stable per node across restarts). */
@@ -46,11 +54,12 @@ export class TimerFaults {
     if (!node) {
       const prng = this.draws.fork();
       // A third of the nodes run on time: lateness differing between nodes is the hard case.
-      node = { lateMaxMs: prng.chance(0.33) ? 0 : prng.int(1, 25), prng };
+      // Half the late ones are steadily late (a loaded host), the others jitter.
+      node = { lateMaxMs: prng.chance(0.33) ? 0 : prng.int(1, 25), steady: prng.chance(0.5), prng };
       this.perNode.set(id, node);
     }
-    const { lateMaxMs, prng } = node;
-    return () => (lateMaxMs === 0 ? 0 : prng.float() * lateMaxMs);
+    const { lateMaxMs, steady, prng } = node;
+    return () => (lateMaxMs === 0 ? 0 : lateMaxMs * (steady ? 0.8 + 0.2 * prng.float() : prng.float()));
   }
 
   /** Stalls a random live node now and then until `until` (sim ms). */
@@ -75,7 +84,7 @@ export class TimerFaults {
   }
 
   describe(): string {
-    const late = [...this.perNode].map(([id, n]) => `${id}:${n.lateMaxMs.toFixed(0)}`).join(',');
+    const late = [...this.perNode].map(([id, n]) => `${id}:${n.lateMaxMs}${n.steady ? 's' : ''}`).join(',');
     const stalls = this.stallGapMs
       ? `stalls ${this.stallMs[0]}-${this.stallMs[1]}ms every ${this.stallGapMs[0]}-${this.stallGapMs[1]}ms`
       : 'no stalls';
