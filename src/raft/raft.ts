@@ -352,7 +352,8 @@ export class RaftCore {
 
   /**
    * Ticks since the heartbeat that a quorum acknowledged, the one the lease rests on, was sent:
-   * how old this leader's proof of a majority is. Null without a lease.
+   * how old this leader's proof of a majority is, for the scenario harness. Null without a lease.
+   * A running node dates that round in milliseconds instead (leaseRound, src/runtime/lease.ts).
    */
   ticksSinceQuorumAck(): number | null {
     if (!this.leaseValid()) return null;
