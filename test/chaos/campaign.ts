@@ -1,0 +1,235 @@
+// One chaos campaign (docs/design.md 9): three Redis nodes (AOF on, so a restart can keep its
+// data) and three raftinel nodes in sidecar shape (n<i> next to r<i>), every Redis address and
+// every Raft listener behind a fault proxy; writers through the Sentinel endpoint; the seeded
+// nemesis schedule; then everything healed, the convergence awaited, and the result judged.
+import { FailoverRig } from '../helpers/failover-rig.js';
+import { redisQuery } from '../helpers/redis-query.js';
+import { sleep } from '../helpers/wait.js';
+import { checkPromotions, waitConvergence, type Convergence, type PromotionCheck } from './invariants.js';
+import { Nemesis, type NemesisEvent } from './nemesis.js';
+import { dualWindows, RoleSampler, worstRoundGap, type DualWindow } from './role-sampler.js';
+import { describeFault, makeSchedule, promiseOf, type LossPromise, type Op, type Profile } from './schedule.js';
+import { SET_KEY, tally, Workload, type SetTally, type WriteRecord } from './workload.js';
+
+export interface CampaignOptions {
+  readonly seed: number;
+  /** Length of the fault phase. */
+  readonly faultMs: number;
+  readonly profile: Profile;
+  readonly downAfterMs?: number;
+  readonly fenceAfterMs?: number;
+  readonly writers?: number;
+  readonly writeIntervalMs?: number;
+  /** The longest two-writable-master window allowed (the fence bound). */
+  readonly dualBoundMs?: number;
+  /** How long after the final heal everything must agree. */
+  readonly convergeLimitMs?: number;
+  /** Progress lines (the schedule, each fault as it starts). */
+  readonly log?: (line: string) => void;
+}
+
+export interface OpResult {
+  readonly index: number;
+  readonly fault: string;
+  readonly promise: LossPromise;
+  readonly plannedAt: number;
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly acknowledged: number;
+  readonly lost: number;
+}
+
+export interface CampaignResult {
+  readonly seed: number;
+  readonly profile: Profile;
+  readonly settings: Readonly<Record<string, number>>;
+  readonly schedule: readonly Op[];
+  readonly ops: readonly OpResult[];
+  readonly events: readonly NemesisEvent[];
+  readonly writes: SetTally;
+  /** Lost acknowledged writes not acknowledged during (or within the margin of) a 'bounded' fault. */
+  readonly lostUnexplained: readonly string[];
+  readonly promotions: PromotionCheck;
+  readonly dualWindows: readonly DualWindow[];
+  readonly maxDualMs: number;
+  readonly samplerWorstGapMs: number;
+  readonly convergence: Convergence;
+  readonly violations: readonly string[];
+  readonly durationMs: number;
+}
+
+/** A write acknowledged this long before a fault began may still be unreplicated (async replication). */
+const BEFORE_MARGIN_MS = 1000;
+
+export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
+  const log = options.log ?? (() => undefined);
+  const downAfterMs = options.downAfterMs ?? 1000;
+  const fenceAfterMs = options.fenceAfterMs ?? Math.floor(downAfterMs / 2);
+  const dualBoundMs = options.dualBoundMs ?? downAfterMs;
+  const convergeLimitMs = options.convergeLimitMs ?? 30_000;
+  const settings = {
+    faultMs: options.faultMs,
+    downAfterMs,
+    pingIntervalMs: 100,
+    fenceAfterMs,
+    failoverCooldownMs: 5000,
+    failoverTimeoutMs: 10_000,
+    electionMs: 500,
+    dualBoundMs,
+    convergeLimitMs,
+    writers: options.writers ?? 3,
+    writeIntervalMs: options.writeIntervalMs ?? 5,
+  };
+  const schedule = makeSchedule({ seed: options.seed, faultMs: options.faultMs, profile: options.profile, downAfterMs });
+  log(`chaos seed ${options.seed}, profile ${options.profile}, ${schedule.length} faults:`);
+  for (const o of schedule) log(`  #${o.index} +${(o.atMs / 1000).toFixed(1)}s ${(o.durationMs / 1000).toFixed(1)}s ${describeFault(o.fault)}`);
+
+  const started = performance.now();
+  const rig = await FailoverRig.create({
+    proxied: true,
+    raftProxied: true,
+    sidecars: { fenceAfterMs },
+    keepRedisData: true,
+    redisArgs: ['--appendonly', 'yes', '--appendfsync', 'everysec'],
+    defaults: {
+      downAfterMs,
+      pingIntervalMs: settings.pingIntervalMs,
+      failoverCooldownMs: settings.failoverCooldownMs,
+      failoverTimeoutMs: settings.failoverTimeoutMs,
+    },
+  });
+  let sampler: RoleSampler | null = null;
+  let workload: Workload | null = null;
+  try {
+    await rig.start(30_000);
+    const t0 = performance.now();
+    const shard = rig.shard('mymaster');
+    sampler = new RoleSampler(
+      shard.nodes.map((r) => ({ id: r.id, port: () => r.realPort })),
+      t0,
+    );
+    sampler.start();
+    const s = sampler;
+    const nemesis = new Nemesis(rig, t0, () => s.rounds[s.rounds.length - 1]?.writable[0] ?? null);
+    workload = new Workload({
+      sentinels: rig.nodes.map((n) => {
+        const [host, port] = n.options.node.sentinel.split(':');
+        return { host, port: Number(port) };
+      }),
+      shard: 'mymaster',
+      writers: settings.writers,
+      intervalMs: settings.writeIntervalMs,
+      t0,
+    });
+    workload.start();
+
+    const opTimes: { op: Op; startedAt: number; endedAt: number }[] = [];
+    for (const op of schedule) {
+      const wait = op.atMs - (performance.now() - t0);
+      if (wait > 0) await sleep(wait);
+      const startedAt = performance.now() - t0;
+      log(`[${(startedAt / 1000).toFixed(1)}s] #${op.index} ${describeFault(op.fault)}`);
+      const undo = await nemesis.start(op);
+      await sleep(Math.max(0, op.durationMs - (performance.now() - t0 - startedAt)));
+      await undo();
+      opTimes.push({ op, startedAt, endedAt: performance.now() - t0 });
+    }
+    // Writes go on a while after the last fault: the last one's effects settle under load.
+    const tail = performance.now() - t0;
+    if (tail < options.faultMs) await sleep(options.faultMs - tail);
+    await nemesis.healAll();
+    log(`[${((performance.now() - t0) / 1000).toFixed(1)}s] healed; waiting for convergence`);
+    const convergence = await waitConvergence(rig, 'mymaster', convergeLimitMs);
+    await sleep(1000);
+    await workload.stop();
+    await sampler.stop();
+
+    // The final set, from the master everything agreed on (or any master that answers).
+    const masterId = convergence.master ?? (await nemesis.master())?.id ?? null;
+    const finalSet = new Set<string>();
+    if (masterId !== null) {
+      const reply = await redisQuery(rig.redis(masterId).realPort, ['SMEMBERS', SET_KEY], { timeoutMs: 10_000 });
+      if (Array.isArray(reply)) for (const v of reply) finalSet.add(String(v));
+    }
+    const writes = tally(workload.records, finalSet);
+    const ops = opTimes.map(({ op, startedAt, endedAt }) => opResult(op, startedAt, endedAt, workload?.records ?? [], writes.lostIds));
+    const lostUnexplained = unexplained(workload.records, writes.lostIds, opTimes);
+    const promotions = await checkPromotions(rig, 'mymaster');
+    const windows = dualWindows(sampler.rounds);
+    const maxDualMs = windows.reduce((m, w) => Math.max(m, w.ms), 0);
+    const violations: string[] = [];
+    if (writes.unexpected > 0) violations.push(`${writes.unexpected} unexpected elements in the set`);
+    if (lostUnexplained.length > 0)
+      violations.push(`${lostUnexplained.length} acknowledged writes lost outside any fault that may lose them (first: ${lostUnexplained[0]})`);
+    for (const v of promotions.violations) violations.push(`promotion: ${v}`);
+    for (const w of windows)
+      if (w.ms > dualBoundMs)
+        violations.push(`two writable masters (${w.nodes.join(', ')}) for ${Math.round(w.ms)} ms from +${(w.from / 1000).toFixed(1)}s (bound ${dualBoundMs} ms)`);
+    if (!convergence.converged) violations.push(`not converged within ${convergeLimitMs} ms: ${convergence.last.join('; ')}`);
+    return {
+      seed: options.seed,
+      profile: options.profile,
+      settings,
+      schedule,
+      ops,
+      events: nemesis.events,
+      writes,
+      lostUnexplained,
+      promotions,
+      dualWindows: windows,
+      maxDualMs,
+      samplerWorstGapMs: Math.round(worstRoundGap(sampler.rounds)),
+      convergence,
+      violations,
+      durationMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    await workload?.stop().catch(() => undefined);
+    await sampler?.stop().catch(() => undefined);
+    await rig.destroy();
+  }
+}
+
+function opResult(
+  op: Op,
+  startedAt: number,
+  endedAt: number,
+  records: readonly WriteRecord[],
+  lostIds: readonly string[],
+): OpResult {
+  const lost = new Set(lostIds);
+  // Writes acknowledged from the fault's start until the next fault's planned start are its own.
+  const inOp = records.filter((r) => r.outcome === 'ok' && r.doneAt >= startedAt && r.doneAt < endedAt);
+  return {
+    index: op.index,
+    fault: describeFault(op.fault),
+    promise: promiseOf(op.fault),
+    plannedAt: op.atMs,
+    startedAt: Math.round(startedAt),
+    endedAt: Math.round(endedAt),
+    acknowledged: inOp.length,
+    lost: records.filter((r) => lost.has(r.id) && r.doneAt >= startedAt - BEFORE_MARGIN_MS && r.doneAt < endedAt + 5000).length,
+  };
+}
+
+/**
+ * Lost writes that no 'bounded' fault explains: acknowledged neither during such a fault, nor
+ * within BEFORE_MARGIN_MS before it, nor before its effects settled (a master killed and
+ * restarted takes effect after the fault's end too, up to the next fault's start).
+ */
+function unexplained(
+  records: readonly WriteRecord[],
+  lostIds: readonly string[],
+  opTimes: readonly { op: Op; startedAt: number; endedAt: number }[],
+): string[] {
+  const lost = new Set(lostIds);
+  const windows = opTimes.map((o, i) => ({
+    bounded: promiseOf(o.op.fault) === 'bounded',
+    from: o.startedAt - BEFORE_MARGIN_MS,
+    to: opTimes[i + 1]?.startedAt ?? Infinity,
+  }));
+  return records
+    .filter((r) => lost.has(r.id))
+    .filter((r) => !windows.some((w) => w.bounded && r.doneAt >= w.from && r.doneAt < w.to))
+    .map((r) => `${r.id} acknowledged at +${(r.doneAt / 1000).toFixed(2)}s`);
+}
