@@ -24,6 +24,8 @@ export interface CampaignOptions {
   readonly dualBoundMs?: number;
   /** How long after the final heal everything must agree. */
   readonly convergeLimitMs?: number;
+  /** Quiet time between two faults (default 3-6 s). */
+  readonly gapMs?: readonly [number, number];
   /** Progress lines (the schedule, each fault as it starts). */
   readonly log?: (line: string) => void;
 }
@@ -80,7 +82,13 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     writers: options.writers ?? 3,
     writeIntervalMs: options.writeIntervalMs ?? 5,
   };
-  const schedule = makeSchedule({ seed: options.seed, faultMs: options.faultMs, profile: options.profile, downAfterMs });
+  const schedule = makeSchedule({
+    seed: options.seed,
+    faultMs: options.faultMs,
+    profile: options.profile,
+    downAfterMs,
+    gapMs: options.gapMs,
+  });
   log(`chaos seed ${options.seed}, profile ${options.profile}, ${schedule.length} faults:`);
   for (const o of schedule) log(`  #${o.index} +${(o.atMs / 1000).toFixed(1)}s ${(o.durationMs / 1000).toFixed(1)}s ${describeFault(o.fault)}`);
 

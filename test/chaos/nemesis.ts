@@ -256,8 +256,9 @@ export class Nemesis {
       }
       case 'latency': {
         const sources = this.nodes.map((n) => this.source(n));
-        for (const r of this.redis) this.redisProxy(r).delay(f.ms, sources, f.jitterMs);
-        this.note(i, `latency ${f.ms}±${f.jitterMs} ms on raftinel->redis links`);
+        // On the replies only: every round trip gets f.ms ± f.jitterMs longer, as netem on the Redis host's egress.
+        for (const r of this.redis) this.redisProxy(r).delay(f.ms, sources, f.jitterMs, 'down');
+        this.note(i, `latency ${f.ms}±${f.jitterMs} ms (round trip) on raftinel->redis links`);
         let done = false;
         const loop = (async () => {
           while (!done) {

@@ -11,7 +11,8 @@
 // - blackhole in one direction only (`cut('blackhole', sources, 'up')`): only the bytes from the
 //              client to the target wait ('up'), or only those back ('down'): an asymmetric cut.
 // - delay:     every chunk is forwarded after `ms`, plus a uniform jitter in [-jitterMs, +jitterMs]
-//              when given; order is kept (a chunk never overtakes the one before it).
+//              when given, in both directions or one; order is kept (a chunk never overtakes the
+//              one before it).
 // - stall:     on top of any rule, nothing moves for `ms`, then the rule in force applies again
 //              (a short hiccup of the link: a GC pause of a middlebox, a congested switch).
 //
@@ -45,7 +46,13 @@ export type Direction = 'up' | 'down';
 type Rule =
   | { readonly mode: Exclude<FaultMode, 'blackhole'> }
   | { readonly mode: 'blackhole'; readonly direction?: Direction }
-  | { readonly mode: 'delay'; readonly ms: number; readonly jitterMs: number };
+  | {
+      readonly mode: 'delay';
+      readonly ms: number;
+      readonly jitterMs: number;
+      /** Only the bytes of this direction are late (as netem delays a host's egress); absent: both. */
+      readonly direction?: Direction;
+    };
 
 /** Per source address: connections accepted, refused or reset by a fault, bytes each way. */
 export interface SourceStats {
@@ -150,7 +157,7 @@ class Pair {
       if (dir === 'up') stats.bytesUp += chunk.length;
       else stats.bytesDown += chunk.length;
       const rule = this.proxy.ruleFor(this.source);
-      if (rule?.mode === 'delay') {
+      if (rule?.mode === 'delay' && (rule.direction === undefined || rule.direction === dir)) {
         const now = performance.now();
         const jitter = rule.jitterMs > 0 ? (Math.random() * 2 - 1) * rule.jitterMs : 0;
         const due = Math.max(now + Math.max(0, rule.ms + jitter), this.lastDue[dir]);
@@ -229,9 +236,12 @@ export class FaultProxy {
     else this.set({ mode }, sources);
   }
 
-  /** Forwards every chunk `ms` late, give or take a uniform `jitterMs`, order kept. */
-  delay(ms: number, sources?: readonly string[], jitterMs = 0): void {
-    this.set({ mode: 'delay', ms, jitterMs }, sources);
+  /**
+   * Forwards every chunk `ms` late, give or take a uniform `jitterMs`, order kept; in one
+   * direction only when given ('down': the target's replies, which adds `ms` to every round trip).
+   */
+  delay(ms: number, sources?: readonly string[], jitterMs = 0, direction?: Direction): void {
+    this.set({ mode: 'delay', ms, jitterMs, direction }, sources);
   }
 
   /** Holds every byte of the given sources (or all) for `ms`, on top of the rule in force. */
