@@ -7,7 +7,7 @@ import { redisQuery } from '../helpers/redis-query.js';
 import { sleep } from '../helpers/wait.js';
 import { checkPromotions, waitConvergence, type Convergence, type PromotionCheck } from './invariants.js';
 import { Nemesis, type NemesisEvent } from './nemesis.js';
-import { dualWindows, RoleSampler, worstRoundGap, type DualWindow } from './role-sampler.js';
+import { dualWindows, RoleSampler, worstSampleGap, type DualWindow } from './role-sampler.js';
 import { describeFault, makeSchedule, promiseOf, type LossPromise, type Op, type Profile } from './schedule.js';
 import { SET_KEY, tally, Workload, type SetTally, type WriteRecord } from './workload.js';
 
@@ -118,7 +118,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     );
     sampler.start();
     const s = sampler;
-    const nemesis = new Nemesis(rig, t0, () => s.rounds[s.rounds.length - 1]?.writable[0] ?? null);
+    const nemesis = new Nemesis(rig, t0, () => s.lastWritable());
     workload = new Workload({
       sentinels: rig.nodes.map((n) => {
         const [host, port] = n.options.node.sentinel.split(':');
@@ -163,7 +163,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     const ops = opTimes.map(({ op, startedAt, endedAt }) => opResult(op, startedAt, endedAt, workload?.records ?? [], writes.lostIds));
     const lostUnexplained = unexplained(workload.records, writes.lostIds, opTimes);
     const promotions = await checkPromotions(rig, 'mymaster');
-    const windows = dualWindows(sampler.rounds);
+    const windows = dualWindows(sampler.samples);
     const maxDualMs = windows.reduce((m, w) => Math.max(m, w.ms), 0);
     const violations: string[] = [];
     if (writes.unexpected > 0) violations.push(`${writes.unexpected} unexpected elements in the set`);
@@ -186,7 +186,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       promotions,
       dualWindows: windows,
       maxDualMs,
-      samplerWorstGapMs: Math.round(worstRoundGap(sampler.rounds)),
+      samplerWorstGapMs: Math.round(worstSampleGap(sampler.samples)),
       convergence,
       violations,
       durationMs: Math.round(performance.now() - started),

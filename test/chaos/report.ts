@@ -23,7 +23,7 @@ export function markdown(r: CampaignResult): string {
     '|---|---|',
     `| lost writes outside faults that may lose them | ${r.lostUnexplained.length} |`,
     `| one promotion per epoch (history of every node, Raft logs) | ${r.promotions.violations.length === 0 ? 'ok' : r.promotions.violations.join('; ')}; ${r.promotions.promotions.length} promotions: ${r.promotions.promotions.map((p) => `e${p.epoch} ${p.from ?? '-'}->${p.to}`).join(', ') || 'none'} |`,
-    `| two writable masters, longest window (bound ${r.settings.dualBoundMs} ms) | ${Math.round(r.maxDualMs)} ms in ${r.dualWindows.length} windows (sampling every 100 ms, worst gap ${r.samplerWorstGapMs} ms) |`,
+    `| two writable masters, longest window (bound ${r.settings.dualBoundMs} ms) | ${Math.round(r.maxDualMs)} ms in ${r.dualWindows.length} windows (each node sampled every 100 ms, worst gap ${r.samplerWorstGapMs} ms) |`,
     `| converged on the highest epoch (limit ${r.settings.convergeLimitMs} ms) | ${r.convergence.converged ? `yes, ${r.convergence.ms} ms after the heal: epoch ${r.convergence.epoch}, master ${r.convergence.master}` : `NO: ${r.convergence.last.join('; ')}`} |`,
     '',
     '| # | start | length | fault | promise | acked | lost |',

@@ -2,8 +2,8 @@
 // directly on its own port (past the fault proxies), for ROLE, and each node that says master
 // for one small write (SET chaos:probe:<id>) with a short deadline: a master counts as writable
 // only when that write is acknowledged in time (a fenced master, paused with CLIENT PAUSE WRITE,
-// blocks it; a stopped one answers nothing). Rounds in which two or more nodes are writable
-// masters form the split-brain windows the invariant bounds.
+// blocks it; a stopped one answers nothing). Spans in which two or more nodes are writable
+// masters are the split-brain windows the invariant bounds.
 import { redisQuery } from '../helpers/redis-query.js';
 import { sleep } from '../helpers/wait.js';
 
@@ -13,12 +13,13 @@ export interface SampledNode {
   readonly port: () => number;
 }
 
-export interface Round {
-  /** ms since the campaign's start. */
+export interface Sample {
+  /** ms since the campaign's start, when the answer (or the deadline) came. */
   readonly at: number;
-  /** Per node: 'master', 'slave', or 'down' (no answer in time). */
-  readonly roles: Readonly<Record<string, string>>;
-  readonly writable: readonly string[];
+  readonly node: string;
+  /** 'master', 'slave', or 'down' (no answer in time). */
+  readonly role: string;
+  readonly writable: boolean;
 }
 
 export interface DualWindow {
@@ -29,9 +30,9 @@ export interface DualWindow {
 }
 
 export class RoleSampler {
-  readonly rounds: Round[] = [];
+  readonly samples: Sample[] = [];
   private stopped = false;
-  private loop: Promise<void> | null = null;
+  private loops: Promise<void>[] = [];
 
   constructor(
     private readonly nodes: readonly SampledNode[],
@@ -40,13 +41,20 @@ export class RoleSampler {
     private readonly deadlineMs = 250,
   ) {}
 
+  /** One loop per node, so that a stopped or paused node does not slow the others' sampling. */
   start(): void {
-    this.loop = this.run();
+    this.loops = this.nodes.map((n) => this.run(n));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.loop;
+    await Promise.all(this.loops);
+  }
+
+  /** The node that was last seen as a writable master, if any. */
+  lastWritable(): string | null {
+    for (let i = this.samples.length - 1; i >= 0; i--) if (this.samples[i].writable) return this.samples[i].node;
+    return null;
   }
 
   private async sample(n: SampledNode): Promise<{ role: string; writable: boolean }> {
@@ -64,50 +72,53 @@ export class RoleSampler {
     }
   }
 
-  private async run(): Promise<void> {
+  private async run(n: SampledNode): Promise<void> {
     while (!this.stopped) {
-      const at = performance.now() - this.t0;
-      const results = await Promise.all(this.nodes.map((n) => this.sample(n)));
-      const roles: Record<string, string> = {};
-      const writable: string[] = [];
-      this.nodes.forEach((n, i) => {
-        roles[n.id] = results[i].role;
-        if (results[i].writable) writable.push(n.id);
-      });
-      this.rounds.push({ at, roles, writable });
-      await sleep(Math.max(0, at + this.intervalMs - (performance.now() - this.t0)));
+      const began = performance.now();
+      const r = await this.sample(n);
+      this.samples.push({ at: performance.now() - this.t0, node: n.id, ...r });
+      await sleep(Math.max(0, began + this.intervalMs - performance.now()));
     }
   }
 }
 
 /**
- * Windows of consecutive rounds with two or more writable masters; each lasts from its first
- * such round to the first round after it without (the sampling interval is the resolution).
+ * Spans in which two or more nodes were writable masters: each node counts as what its latest
+ * sample said, from that sample until its next one (the sampling interval is the resolution).
  */
-export function dualWindows(rounds: readonly Round[]): DualWindow[] {
+export function dualWindows(samples: readonly Sample[]): DualWindow[] {
+  const sorted = [...samples].sort((a, b) => a.at - b.at);
+  const writable = new Map<string, boolean>();
   const out: DualWindow[] = [];
   let start: number | null = null;
   let nodes = new Set<string>();
-  for (const r of rounds) {
-    if (r.writable.length >= 2) {
+  for (const s of sorted) {
+    writable.set(s.node, s.writable);
+    const now = [...writable].filter(([, w]) => w).map(([n]) => n);
+    if (now.length >= 2) {
       if (start === null) {
-        start = r.at;
+        start = s.at;
         nodes = new Set();
       }
-      for (const n of r.writable) nodes.add(n);
+      for (const n of now) nodes.add(n);
     } else if (start !== null) {
-      out.push({ from: start, to: r.at, ms: r.at - start, nodes: [...nodes].sort() });
+      out.push({ from: start, to: s.at, ms: s.at - start, nodes: [...nodes].sort() });
       start = null;
     }
   }
-  const last = rounds[rounds.length - 1];
+  const last = sorted[sorted.length - 1];
   if (start !== null && last) out.push({ from: start, to: last.at, ms: last.at - start, nodes: [...nodes].sort() });
   return out;
 }
 
-/** The longest gap between two rounds: the sampler's worst resolution in the run. */
-export function worstRoundGap(rounds: readonly Round[]): number {
+/** The longest time between two samples of one node: the sampler's worst resolution in the run. */
+export function worstSampleGap(samples: readonly Sample[]): number {
+  const lastAt = new Map<string, number>();
   let worst = 0;
-  for (let i = 1; i < rounds.length; i++) worst = Math.max(worst, rounds[i].at - rounds[i - 1].at);
+  for (const s of samples) {
+    const prev = lastAt.get(s.node);
+    if (prev !== undefined) worst = Math.max(worst, s.at - prev);
+    lastAt.set(s.node, s.at);
+  }
   return worst;
 }
