@@ -26,16 +26,23 @@ export async function checkPromotions(rig: FailoverRig, shard: string): Promise<
   const violations: string[] = [];
   const byEpoch = new Map<number, EpochPromotion>();
   for (const n of rig.nodes) {
-    let view: HistoryView;
-    try {
-      const r = await n.get<HistoryView>(`/v1/shards/${shard}/history`, 5000);
-      if (r.status !== 200) {
-        violations.push(`${n.id}: history answered ${r.status}`);
-        continue;
+    // A read after a ReadIndex round: a node may answer 503 for a moment (a leader change);
+    // ten seconds of 503s is a finding.
+    let view: HistoryView | null = null;
+    let last = '';
+    const until = performance.now() + 10_000;
+    while (view === null && performance.now() < until) {
+      try {
+        const r = await n.get<HistoryView>(`/v1/shards/${shard}/history`, 5000);
+        if (r.status === 200) view = r.body;
+        else last = `${r.status} ${JSON.stringify(r.body)}`;
+      } catch (err) {
+        last = err instanceof Error ? err.message : String(err);
       }
-      view = r.body;
-    } catch (err) {
-      violations.push(`${n.id}: history: ${err instanceof Error ? err.message : String(err)}`);
+      if (view === null) await sleep(250);
+    }
+    if (view === null) {
+      violations.push(`${n.id}: history for 10 s: ${last}`);
       continue;
     }
     const seen = new Map<number, number>();
