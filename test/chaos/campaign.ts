@@ -8,7 +8,14 @@ import { sleep } from '../helpers/wait.js';
 import { checkPromotions, waitConvergence, type Convergence, type PromotionCheck } from './invariants.js';
 import { Nemesis, type NemesisEvent } from './nemesis.js';
 import { dualWindows, RoleSampler, worstSampleGap, type DualWindow } from './role-sampler.js';
-import { describeFault, makeSchedule, promiseOf, type LossPromise, type Op, type Profile } from './schedule.js';
+import {
+  describeFault,
+  makeSchedule,
+  promiseOf,
+  type LossPromise,
+  type Op,
+  type Profile,
+} from './schedule.js';
 import { SET_KEY, tally, Workload, type SetTally, type WriteRecord } from './workload.js';
 
 export interface CampaignOptions {
@@ -90,7 +97,10 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     gapMs: options.gapMs,
   });
   log(`chaos seed ${options.seed}, profile ${options.profile}, ${schedule.length} faults:`);
-  for (const o of schedule) log(`  #${o.index} +${(o.atMs / 1000).toFixed(1)}s ${(o.durationMs / 1000).toFixed(1)}s ${describeFault(o.fault)}`);
+  for (const o of schedule)
+    log(
+      `  #${o.index} +${(o.atMs / 1000).toFixed(1)}s ${(o.durationMs / 1000).toFixed(1)}s ${describeFault(o.fault)}`,
+    );
 
   const started = performance.now();
   const rig = await FailoverRig.create({
@@ -156,11 +166,22 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     const masterId = convergence.master ?? (await nemesis.master())?.id ?? null;
     const finalSet = new Set<string>();
     if (masterId !== null) {
-      const reply = await redisQuery(rig.redis(masterId).realPort, ['SMEMBERS', SET_KEY], { timeoutMs: 10_000 });
+      const reply = await redisQuery(rig.redis(masterId).realPort, ['SMEMBERS', SET_KEY], {
+        timeoutMs: 10_000,
+      });
       if (Array.isArray(reply)) for (const v of reply) finalSet.add(String(v));
     }
     const writes = tally(workload.records, finalSet);
-    const ops = opTimes.map(({ op, startedAt, endedAt }) => opResult(op, startedAt, endedAt, workload?.records ?? [], writes.lostIds));
+    const ops = opTimes.map(({ op, startedAt, endedAt }, i) =>
+      opResult(
+        op,
+        startedAt,
+        endedAt,
+        opTimes[i + 1]?.startedAt ?? Infinity,
+        workload?.records ?? [],
+        writes.lostIds,
+      ),
+    );
     const lostUnexplained = unexplained(workload.records, writes.lostIds, opTimes);
     const promotions = await checkPromotions(rig, 'mymaster');
     const windows = dualWindows(sampler.samples);
@@ -168,12 +189,17 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     const violations: string[] = [];
     if (writes.unexpected > 0) violations.push(`${writes.unexpected} unexpected elements in the set`);
     if (lostUnexplained.length > 0)
-      violations.push(`${lostUnexplained.length} acknowledged writes lost outside any fault that may lose them (first: ${lostUnexplained[0]})`);
+      violations.push(
+        `${lostUnexplained.length} acknowledged writes lost outside any fault that may lose them (first: ${lostUnexplained[0]})`,
+      );
     for (const v of promotions.violations) violations.push(`promotion: ${v}`);
     for (const w of windows)
       if (w.ms > dualBoundMs)
-        violations.push(`two writable masters (${w.nodes.join(', ')}) for ${Math.round(w.ms)} ms from +${(w.from / 1000).toFixed(1)}s (bound ${dualBoundMs} ms)`);
-    if (!convergence.converged) violations.push(`not converged within ${convergeLimitMs} ms: ${convergence.last.join('; ')}`);
+        violations.push(
+          `two writable masters (${w.nodes.join(', ')}) for ${Math.round(w.ms)} ms from +${(w.from / 1000).toFixed(1)}s (bound ${dualBoundMs} ms)`,
+        );
+    if (!convergence.converged)
+      violations.push(`not converged within ${convergeLimitMs} ms: ${convergence.last.join('; ')}`);
     return {
       seed: options.seed,
       profile: options.profile,
@@ -198,15 +224,20 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   }
 }
 
+/**
+ * A fault's writes: acknowledged while it ran; its lost writes: acknowledged from
+ * BEFORE_MARGIN_MS before it started until BEFORE_MARGIN_MS before the next one started (each lost
+ * write counts once, for the last fault that may have caused it).
+ */
 function opResult(
   op: Op,
   startedAt: number,
   endedAt: number,
+  nextStartedAt: number,
   records: readonly WriteRecord[],
   lostIds: readonly string[],
 ): OpResult {
   const lost = new Set(lostIds);
-  // Writes acknowledged from the fault's start until the next fault's planned start are its own.
   const inOp = records.filter((r) => r.outcome === 'ok' && r.doneAt >= startedAt && r.doneAt < endedAt);
   return {
     index: op.index,
@@ -216,7 +247,12 @@ function opResult(
     startedAt: Math.round(startedAt),
     endedAt: Math.round(endedAt),
     acknowledged: inOp.length,
-    lost: records.filter((r) => lost.has(r.id) && r.doneAt >= startedAt - BEFORE_MARGIN_MS && r.doneAt < endedAt + 5000).length,
+    lost: records.filter(
+      (r) =>
+        lost.has(r.id) &&
+        r.doneAt >= startedAt - BEFORE_MARGIN_MS &&
+        r.doneAt < nextStartedAt - BEFORE_MARGIN_MS,
+    ).length,
   };
 }
 

@@ -70,7 +70,8 @@ export async function checkPromotions(rig: FailoverRig, shard: string): Promise<
     }
   }
   for (const [epoch, tos] of startedTo)
-    if (tos.size > 1) violations.push(`epoch ${epoch}: the logs hold failoverStarted to ${[...tos].join(' and ')}`);
+    if (tos.size > 1)
+      violations.push(`epoch ${epoch}: the logs hold failoverStarted to ${[...tos].join(' and ')}`);
   return { promotions: [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch), violations };
 }
 
@@ -85,7 +86,10 @@ export interface Convergence {
 }
 
 /** One look: what disagrees now (empty when everything agrees on one epoch and one master). */
-async function disagreements(rig: FailoverRig, shard: string): Promise<{ problems: string[]; epoch: number | null; master: string | null }> {
+async function disagreements(
+  rig: FailoverRig,
+  shard: string,
+): Promise<{ problems: string[]; epoch: number | null; master: string | null }> {
   const problems: string[] = [];
   const views: ShardView[] = [];
   for (const n of rig.nodes) {
@@ -102,7 +106,8 @@ async function disagreements(rig: FailoverRig, shard: string): Promise<{ problem
   const top = views.find((v) => v.epoch === epoch) as ShardView;
   const master = top.master?.id ?? null;
   for (const v of views) {
-    if (v.epoch !== epoch || v.master?.id !== master) problems.push(`a node says epoch ${v.epoch} master ${v.master?.id}`);
+    if (v.epoch !== epoch || v.master?.id !== master)
+      problems.push(`a node says epoch ${v.epoch} master ${v.master?.id}`);
     if (v.state !== 'ok') problems.push(`a node says state ${v.state}`);
   }
   if (master === null) {
@@ -113,8 +118,11 @@ async function disagreements(rig: FailoverRig, shard: string): Promise<{ problem
   for (const n of rig.nodes) {
     try {
       const port = Number(n.options.node.sentinel.split(':')[1]);
-      const reply = await redisQuery(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', shard], { timeoutMs: 1000 });
-      if (!Array.isArray(reply) || Number(reply[1]) !== m.port) problems.push(`${n.id} RESP names ${JSON.stringify(reply)}`);
+      const reply = await redisQuery(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', shard], {
+        timeoutMs: 1000,
+      });
+      if (!Array.isArray(reply) || Number(reply[1]) !== m.port)
+        problems.push(`${n.id} RESP names ${JSON.stringify(reply)}`);
     } catch (err) {
       problems.push(`${n.id} RESP: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -133,7 +141,11 @@ async function disagreements(rig: FailoverRig, shard: string): Promise<{ problem
 }
 
 /** Polls until everything agrees, at most `limitMs`. */
-export async function waitConvergence(rig: FailoverRig, shard: string, limitMs: number): Promise<Convergence> {
+export async function waitConvergence(
+  rig: FailoverRig,
+  shard: string,
+  limitMs: number,
+): Promise<Convergence> {
   const start = performance.now();
   let last: { problems: string[]; epoch: number | null; master: string | null } = {
     problems: ['not looked yet'],
@@ -143,7 +155,13 @@ export async function waitConvergence(rig: FailoverRig, shard: string, limitMs: 
   while (performance.now() - start < limitMs) {
     last = await disagreements(rig, shard);
     if (last.problems.length === 0)
-      return { converged: true, ms: Math.round(performance.now() - start), epoch: last.epoch, master: last.master, last: [] };
+      return {
+        converged: true,
+        ms: Math.round(performance.now() - start),
+        epoch: last.epoch,
+        master: last.master,
+        last: [],
+      };
     await sleep(200);
   }
   return { converged: false, ms: limitMs, epoch: last.epoch, master: last.master, last: last.problems };

@@ -13,7 +13,9 @@ import type { Profile } from './schedule.js';
 const DEFAULT_OUT = fileURLToPath(new URL('../../../test/chaos/results', import.meta.url));
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: npm run chaos -- [--minutes M] [--seed S] [--profile all|safe|ci] [--out DIR]\n`);
+  process.stderr.write(
+    `${message}\nusage: npm run chaos -- [--minutes M] [--seed S] [--profile all|safe|ci] [--out DIR]\n`,
+  );
   process.exit(2);
 }
 

@@ -81,7 +81,14 @@ export class Nemesis {
 
   async leader(): Promise<RaftinelProcess | null> {
     const usable = this.usable();
-    const flags = await Promise.all(usable.map((n) => n.get('/leader', 500).then((r) => r.status === 200).catch(() => false)));
+    const flags = await Promise.all(
+      usable.map((n) =>
+        n
+          .get('/leader', 500)
+          .then((r) => r.status === 200)
+          .catch(() => false),
+      ),
+    );
     const leaders = usable.filter((_, i) => flags[i]);
     return leaders.length === 1 ? leaders[0] : null;
   }
@@ -114,7 +121,10 @@ export class Nemesis {
     return pickOf(pool.length > 0 ? pool : this.redis, pick);
   }
 
-  private async podTarget(target: 'master' | 'leader', pick: number): Promise<{ r: RigRedis; n: RaftinelProcess }> {
+  private async podTarget(
+    target: 'master' | 'leader',
+    pick: number,
+  ): Promise<{ r: RigRedis; n: RaftinelProcess }> {
     if (target === 'master') {
       const r = await this.redisTarget('master', pick);
       return { r, n: this.sidecarOf(r) };
@@ -201,7 +211,10 @@ export class Nemesis {
         return async () => {
           await this.restartRedis(r, f.restart === 'data');
           n.start();
-          this.note(i, `pod ${r.id}+${n.id} restarted (redis ${f.restart === 'data' ? 'with data' : 'empty'})`);
+          this.note(
+            i,
+            `pod ${r.id}+${n.id} restarted (redis ${f.restart === 'data' ? 'with data' : 'empty'})`,
+          );
         };
       }
       case 'isolate-raftinel': {
@@ -211,7 +224,11 @@ export class Nemesis {
         // proxy carries n's connections to it ('up': away from n).
         const into = f.direction === 'in' ? 'up' : f.direction === 'out' ? 'down' : undefined;
         const outOf = f.direction === 'in' ? 'down' : f.direction === 'out' ? 'up' : undefined;
-        this.raftProxy(n).cut('blackhole', others.map((o) => this.source(o)), into);
+        this.raftProxy(n).cut(
+          'blackhole',
+          others.map((o) => this.source(o)),
+          into,
+        );
         for (const o of others) this.raftProxy(o).cut('blackhole', [this.source(n)], outOf);
         this.note(i, `${n.id} cut from ${others.map((o) => o.id).join(',')} (${f.direction})`);
         return async () => {
@@ -224,7 +241,9 @@ export class Nemesis {
         const r = await this.redisTarget(f.target, op.pick);
         const sidecar = this.sidecarOf(r);
         const observers =
-          f.observers === 'majority' ? this.nodes.filter((x) => x !== sidecar) : [pickOf(this.nodes, op.pick)];
+          f.observers === 'majority'
+            ? this.nodes.filter((x) => x !== sidecar)
+            : [pickOf(this.nodes, op.pick)];
         const sources = observers.map((o) => this.source(o));
         if (f.mode === 'drop') this.redisProxy(r).cut('drop', sources);
         else this.redisProxy(r).cut('blackhole', sources, f.direction === 'replies' ? 'down' : undefined);
@@ -238,7 +257,10 @@ export class Nemesis {
         const { r, n } = await this.podTarget(f.target, op.pick);
         const others = this.nodes.filter((x) => x !== n);
         const otherRedis = this.redis.filter((x) => x !== r);
-        this.raftProxy(n).cut('blackhole', others.map((o) => this.source(o)));
+        this.raftProxy(n).cut(
+          'blackhole',
+          others.map((o) => this.source(o)),
+        );
         for (const o of others) this.raftProxy(o).cut('blackhole', [this.source(n)]);
         // The other pods reach neither r (their probes, their replication links) ...
         this.redisProxy(r).cut('blackhole', [

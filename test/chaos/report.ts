@@ -41,7 +41,10 @@ export function markdown(r: CampaignResult): string {
       '',
       ...r.dualWindows.map((d) => `- +${s(d.from)} for ${Math.round(d.ms)} ms: ${d.nodes.join(', ')}`),
     );
-  lines.push('', `Replay: \`npm run chaos -- --seed ${r.seed} --profile ${r.profile} --minutes ${r.settings.faultMs / 60_000}\` (same seed, same schedule).`);
+  lines.push(
+    '',
+    `Replay: \`npm run chaos -- --seed ${r.seed} --profile ${r.profile} --minutes ${r.settings.faultMs / 60_000}\` (same seed, same schedule).`,
+  );
   return lines.join('\n');
 }
 

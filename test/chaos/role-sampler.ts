@@ -53,7 +53,8 @@ export class RoleSampler {
 
   /** The node that was last seen as a writable master, if any. */
   lastWritable(): string | null {
-    for (let i = this.samples.length - 1; i >= 0; i--) if (this.samples[i].writable) return this.samples[i].node;
+    for (let i = this.samples.length - 1; i >= 0; i--)
+      if (this.samples[i].writable) return this.samples[i].node;
     return null;
   }
 
@@ -63,9 +64,9 @@ export class RoleSampler {
       if (!Array.isArray(role)) return { role: 'down', writable: false };
       const name = String(role[0]);
       if (name !== 'master') return { role: name, writable: false };
-      const w = await redisQuery(n.port(), ['SET', `chaos:probe:${n.id}`, '1'], { timeoutMs: this.deadlineMs }).catch(
-        () => null,
-      );
+      const w = await redisQuery(n.port(), ['SET', `chaos:probe:${n.id}`, '1'], {
+        timeoutMs: this.deadlineMs,
+      }).catch(() => null);
       return { role: name, writable: w === 'OK' };
     } catch {
       return { role: 'down', writable: false };
@@ -107,7 +108,8 @@ export function dualWindows(samples: readonly Sample[]): DualWindow[] {
     }
   }
   const last = sorted[sorted.length - 1];
-  if (start !== null && last) out.push({ from: start, to: last.at, ms: last.at - start, nodes: [...nodes].sort() });
+  if (start !== null && last)
+    out.push({ from: start, to: last.at, ms: last.at - start, nodes: [...nodes].sort() });
   return out;
 }
 

@@ -108,8 +108,26 @@ export const PROFILE_KINDS: Readonly<Record<Profile, readonly FaultKind[]>> = {
     'isolate-pod',
     'latency',
   ],
-  safe: ['kill-redis', 'stop-redis', 'kill-raftinel', 'stop-raftinel', 'stall-raftinel', 'isolate-raftinel', 'cut-redis', 'latency'],
-  ci: ['kill-redis', 'stop-redis', 'kill-raftinel', 'stop-raftinel', 'stall-raftinel', 'isolate-raftinel', 'cut-redis', 'latency'],
+  safe: [
+    'kill-redis',
+    'stop-redis',
+    'kill-raftinel',
+    'stop-raftinel',
+    'stall-raftinel',
+    'isolate-raftinel',
+    'cut-redis',
+    'latency',
+  ],
+  ci: [
+    'kill-redis',
+    'stop-redis',
+    'kill-raftinel',
+    'stop-raftinel',
+    'stall-raftinel',
+    'isolate-raftinel',
+    'cut-redis',
+    'latency',
+  ],
 };
 
 export interface ScheduleOptions {
@@ -137,14 +155,24 @@ export function promiseOf(f: Fault): LossPromise {
   }
 }
 
-function draw(rng: Prng, kind: FaultKind, profile: Profile, downAfterMs: number): { fault: Fault; durationMs: number } {
-  const redisRole = (): RedisRole => (profile !== 'all' ? 'replica' : rng.pick(['master', 'replica'] as const));
+function draw(
+  rng: Prng,
+  kind: FaultKind,
+  profile: Profile,
+  downAfterMs: number,
+): { fault: Fault; durationMs: number } {
+  const redisRole = (): RedisRole =>
+    profile !== 'all' ? 'replica' : rng.pick(['master', 'replica'] as const);
   const raftRole = (): RaftRole => rng.pick(['leader', 'follower'] as const);
   const restart = (): Restart => rng.pick(['data', 'empty'] as const);
   switch (kind) {
     case 'kill-redis':
       return {
-        fault: { kind, target: profile === 'ci' ? rng.pick(['master', 'replica'] as const) : redisRole(), restart: restart() },
+        fault: {
+          kind,
+          target: profile === 'ci' ? rng.pick(['master', 'replica'] as const) : redisRole(),
+          restart: restart(),
+        },
         durationMs: rng.int(500, 6000),
       };
     case 'stop-redis':

@@ -247,7 +247,8 @@ export class FaultProxy {
   /** Holds every byte of the given sources (or all) for `ms`, on top of the rule in force. */
   stall(ms: number, sources?: readonly string[]): void {
     const until = performance.now() + ms;
-    for (const s of sources ?? [ALL]) this.stalledUntil.set(s, Math.max(until, this.stalledUntil.get(s) ?? 0));
+    for (const s of sources ?? [ALL])
+      this.stalledUntil.set(s, Math.max(until, this.stalledUntil.get(s) ?? 0));
     for (const p of [...this.pairs]) p.apply();
     const timer = setTimeout(() => {
       this.stallTimers.delete(timer);

@@ -122,7 +122,14 @@ export class RedisServer {
     ];
     installExitHook();
     const child = spawn(REDIS_SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
-    const server = new RedisServer(port, child, args, dir, options.tls !== undefined, options.dir === undefined);
+    const server = new RedisServer(
+      port,
+      child,
+      args,
+      dir,
+      options.tls !== undefined,
+      options.dir === undefined,
+    );
     running.add(server);
     try {
       await server.waitReady(options.readyTimeoutMs ?? 10_000);

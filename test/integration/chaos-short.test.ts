@@ -22,21 +22,28 @@ after(async () => {
   await stopAllRedis();
 });
 
-test('chaos, seed 1, profile ci: no acknowledged write lost where none may be, the invariants hold', { timeout: 180_000 }, async (t) => {
-  const r = await runCampaign({
-    seed: 1,
-    faultMs: 45_000,
-    profile: 'ci',
-    gapMs: [2500, 4500],
-    log: (line) => t.diagnostic(line),
-  });
-  for (const line of markdown(r).split('\n')) if (line.trim() !== '') t.diagnostic(line);
-  assert.ok(r.ops.length >= 5, `the schedule ran (${r.ops.length} faults)`);
-  assert.ok(r.writes.acknowledged > 1000, `writes went through (${r.writes.acknowledged} acknowledged)`);
-  assert.deepEqual(r.lostUnexplained, [], 'no acknowledged write lost outside a fault that may lose it');
-  assert.equal(r.writes.unexpected, 0, 'no element that was never written');
-  assert.deepEqual(r.promotions.violations, [], 'one promotion per epoch');
-  assert.ok(r.convergence.converged, `converged: ${r.convergence.last.join('; ')}`);
-  assert.ok(r.maxDualMs <= r.settings.dualBoundMs, `two writable masters for ${Math.round(r.maxDualMs)} ms`);
-  assert.deepEqual(r.violations, []);
-});
+test(
+  'chaos, seed 1, profile ci: no acknowledged write lost where none may be, the invariants hold',
+  { timeout: 180_000 },
+  async (t) => {
+    const r = await runCampaign({
+      seed: 1,
+      faultMs: 45_000,
+      profile: 'ci',
+      gapMs: [2500, 4500],
+      log: (line) => t.diagnostic(line),
+    });
+    for (const line of markdown(r).split('\n')) if (line.trim() !== '') t.diagnostic(line);
+    assert.ok(r.ops.length >= 5, `the schedule ran (${r.ops.length} faults)`);
+    assert.ok(r.writes.acknowledged > 1000, `writes went through (${r.writes.acknowledged} acknowledged)`);
+    assert.deepEqual(r.lostUnexplained, [], 'no acknowledged write lost outside a fault that may lose it');
+    assert.equal(r.writes.unexpected, 0, 'no element that was never written');
+    assert.deepEqual(r.promotions.violations, [], 'one promotion per epoch');
+    assert.ok(r.convergence.converged, `converged: ${r.convergence.last.join('; ')}`);
+    assert.ok(
+      r.maxDualMs <= r.settings.dualBoundMs,
+      `two writable masters for ${Math.round(r.maxDualMs)} ms`,
+    );
+    assert.deepEqual(r.violations, []);
+  },
+);

@@ -25,7 +25,8 @@ after(async () => {
   await stopAllRedis();
 });
 
-const between = ([lo, hi]: readonly [number, number]): number => lo + Math.floor(Math.random() * (hi - lo + 1));
+const between = ([lo, hi]: readonly [number, number]): number =>
+  lo + Math.floor(Math.random() * (hi - lo + 1));
 
 function count(events: readonly LogEvent[], name: string): number {
   return events.filter((e) => e.event === name).length;
@@ -89,7 +90,11 @@ test(
       `quiet phase: ${loopStalls} event-loop stalls of ${stalled.id} (longest ${longestLoopStall} ms), ${linkStalls} link stalls; +sdown ${count(events, '+sdown')}, +odown ${count(events, '+odown')}, +try-failover ${count(events, '+try-failover')}, +tilt ${count(events, '+tilt')}`,
     );
     const history = await rig.history();
-    assert.equal(epochMoved, null, `a false failover: ${epochMoved}; history ${JSON.stringify(history.map((e) => ({ epoch: e.epoch, from: e.from, to: e.to, reason: e.reason })))}\n${await rig.dump()}`);
+    assert.equal(
+      epochMoved,
+      null,
+      `a false failover: ${epochMoved}; history ${JSON.stringify(history.map((e) => ({ epoch: e.epoch, from: e.from, to: e.to, reason: e.reason })))}\n${await rig.dump()}`,
+    );
     assert.equal(history.length, 0, 'no history entry');
 
     // The same faults go on; the master dies for real.
@@ -103,7 +108,9 @@ test(
       30_000,
       100,
     );
-    t.diagnostic(`SIGKILL of r1: failed over to ${v.master?.id} (epoch ${v.epoch}) ${Math.round(performance.now() - killedAt)} ms later`);
+    t.diagnostic(
+      `SIGKILL of r1: failed over to ${v.master?.id} (epoch ${v.epoch}) ${Math.round(performance.now() - killedAt)} ms later`,
+    );
     await stopFaults();
     const entries = await rig.history();
     assert.equal(entries.length, 1, 'exactly one failover');
