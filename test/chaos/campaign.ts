@@ -2,6 +2,8 @@
 // data) and three raftinel nodes in sidecar shape (n<i> next to r<i>), every Redis address and
 // every Raft listener behind a fault proxy; writers through the Sentinel endpoint; the seeded
 // nemesis schedule; then everything healed, the convergence awaited, and the result judged.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { FailoverRig } from '../helpers/failover-rig.js';
 import { redisQuery } from '../helpers/redis-query.js';
 import { sleep } from '../helpers/wait.js';
@@ -33,6 +35,8 @@ export interface CampaignOptions {
   readonly convergeLimitMs?: number;
   /** Quiet time between two faults (default 3-6 s). */
   readonly gapMs?: readonly [number, number];
+  /** Where to keep every raftinel node's log and the role samples of the run (for diagnosis). */
+  readonly artifactsDir?: string;
   /** Progress lines (the schedule, each fault as it starts). */
   readonly log?: (line: string) => void;
 }
@@ -65,6 +69,22 @@ export interface CampaignResult {
   readonly convergence: Convergence;
   readonly violations: readonly string[];
   readonly durationMs: number;
+}
+
+function keepArtifacts(dir: string, seed: number, rig: FailoverRig, sampler: RoleSampler | null): void {
+  const base = join(dir, `chaos-${seed}-artifacts`);
+  rmSync(base, { recursive: true, force: true });
+  mkdirSync(base, { recursive: true });
+  for (const n of rig.nodes) writeFileSync(join(base, `${n.id}.log`), n.lines.join('\n') + '\n');
+  for (const r of rig.shard('mymaster').nodes)
+    writeFileSync(join(base, `${r.id}-redis.log`), r.server.logTail(200) + '\n');
+  if (sampler !== null)
+    writeFileSync(
+      join(base, 'samples.tsv'),
+      sampler.samples
+        .map((x) => `${Math.round(x.at)}\t${x.node}\t${x.role}\t${x.writable ? 'w' : '-'}`)
+        .join('\n') + '\n',
+    );
 }
 
 /** A write acknowledged this long before a fault began may still be unreplicated (async replication). */
@@ -220,6 +240,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   } finally {
     await workload?.stop().catch(() => undefined);
     await sampler?.stop().catch(() => undefined);
+    if (options.artifactsDir !== undefined) keepArtifacts(options.artifactsDir, options.seed, rig, sampler);
     await rig.destroy();
   }
 }

@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     seed,
     faultMs: Math.round(minutes * 60_000),
     profile: values.profile as Profile,
+    artifactsDir: values.out as string,
     log: (line) => process.stdout.write(`${line}\n`),
   });
   const paths = writeReport(values.out as string, result);
