@@ -6,7 +6,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FailoverRig } from '../helpers/failover-rig.js';
 import { redisQuery } from '../helpers/redis-query.js';
-import { sleep } from '../helpers/wait.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 import { checkPromotions, waitConvergence, type Convergence, type PromotionCheck } from './invariants.js';
 import { Nemesis, type NemesisEvent } from './nemesis.js';
 import { dualWindows, RoleSampler, worstSampleGap, type DualWindow } from './role-sampler.js';
@@ -69,6 +69,33 @@ export interface CampaignResult {
   readonly convergence: Convergence;
   readonly violations: readonly string[];
   readonly durationMs: number;
+}
+
+/** Waits until every raftinel node answers /livez and every Redis node answers PING. */
+async function waitProcessesUp(rig: FailoverRig, timeoutMs: number): Promise<void> {
+  await waitFor(
+    'every process up after the fault',
+    async () => {
+      const live = await Promise.all(
+        rig.nodes.map((n) =>
+          n.get('/livez', 500).then(
+            (r) => r.status === 200,
+            () => false,
+          ),
+        ),
+      );
+      const redis = await Promise.all(
+        rig.shard('mymaster').nodes.map((r) =>
+          redisQuery(r.realPort, ['PING'], { timeoutMs: 500 }).then(
+            (x) => x === 'PONG',
+            () => false,
+          ),
+        ),
+      );
+      return live.every(Boolean) && redis.every(Boolean) ? true : undefined;
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
 }
 
 function keepArtifacts(dir: string, seed: number, rig: FailoverRig, sampler: RoleSampler | null): void {
@@ -171,6 +198,11 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       await sleep(Math.max(0, op.durationMs - (performance.now() - t0 - startedAt)));
       await undo();
       opTimes.push({ op, startedAt, endedAt: performance.now() - t0 });
+      // Faults are meant one at a time: the next one waits until every process is up again (a
+      // restarted node may take seconds on a loaded machine), so that its start can slip.
+      await waitProcessesUp(rig, 30_000).catch((err: unknown) =>
+        log(`#${op.index}: ${err instanceof Error ? err.message : String(err)}`),
+      );
     }
     // Writes go on a while after the last fault: the last one's effects settle under load.
     const tail = performance.now() - t0;
@@ -278,9 +310,10 @@ function opResult(
 }
 
 /**
- * Lost writes that no 'bounded' fault explains: acknowledged neither during such a fault, nor
- * within BEFORE_MARGIN_MS before it, nor before its effects settled (a master killed and
- * restarted takes effect after the fault's end too, up to the next fault's start).
+ * Lost writes that no 'bounded' or 'any' fault explains: acknowledged neither during such a
+ * fault, nor within BEFORE_MARGIN_MS before it (any time before it for 'any'), nor before its
+ * effects settled (a master killed and restarted takes effect after the fault's end too, up to
+ * the next fault's start).
  */
 function unexplained(
   records: readonly WriteRecord[],
@@ -288,13 +321,15 @@ function unexplained(
   opTimes: readonly { op: Op; startedAt: number; endedAt: number }[],
 ): string[] {
   const lost = new Set(lostIds);
+  // A fault whose promise is 'any' (the master back without its data) may take every write
+  // acknowledged before it.
   const windows = opTimes.map((o, i) => ({
-    bounded: promiseOf(o.op.fault) === 'bounded',
-    from: o.startedAt - BEFORE_MARGIN_MS,
+    promise: promiseOf(o.op.fault),
+    from: promiseOf(o.op.fault) === 'any' ? -Infinity : o.startedAt - BEFORE_MARGIN_MS,
     to: opTimes[i + 1]?.startedAt ?? Infinity,
   }));
   return records
     .filter((r) => lost.has(r.id))
-    .filter((r) => !windows.some((w) => w.bounded && r.doneAt >= w.from && r.doneAt < w.to))
+    .filter((r) => !windows.some((w) => w.promise !== 'none-lost' && r.doneAt >= w.from && r.doneAt < w.to))
     .map((r) => `${r.id} acknowledged at +${(r.doneAt / 1000).toFixed(2)}s`);
 }

@@ -26,6 +26,8 @@ export function markdown(r: CampaignResult): string {
     `| two writable masters, longest window (bound ${r.settings.dualBoundMs} ms) | ${Math.round(r.maxDualMs)} ms in ${r.dualWindows.length} windows (each node sampled every 100 ms, worst gap ${r.samplerWorstGapMs} ms) |`,
     `| converged on the highest epoch (limit ${r.settings.convergeLimitMs} ms) | ${r.convergence.converged ? `yes, ${r.convergence.ms} ms after the heal: epoch ${r.convergence.epoch}, master ${r.convergence.master}` : `NO: ${r.convergence.last.join('; ')}`} |`,
     '',
+    'Promise: none-lost (no acknowledged write may be lost), bounded (those the master acknowledged last: asynchronous replication, split brain until the fence), any (the master back empty before a failover: its replicas resync from it).',
+    '',
     '| # | start | length | fault | promise | acked | lost |',
     '|---|---|---|---|---|---|---|',
     ...r.ops.map(

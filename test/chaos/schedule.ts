@@ -73,10 +73,12 @@ export type FaultKind = Fault['kind'];
  * What the campaign promises about acknowledged writes while a fault runs: 'none-lost' where
  * the Redis master keeps its data and stays reachable by a majority (raftinel's own faults,
  * replicas, a minority's links, latency); 'bounded' where Redis' asynchronous replication or a
- * split brain can lose what the master acknowledged last (the master killed, stopped, cut from
- * the majority, or its pod isolated).
+ * split brain can lose what the master acknowledged last (the master killed and restarted with
+ * its data, stopped, cut from the majority, or its pod isolated); 'any' where the master
+ * restarts without its data: if it is back before a failover, its replicas resync from it by
+ * themselves and every write is gone (raftinel then keeps it, docs/design.md 4.5).
  */
-export type LossPromise = 'none-lost' | 'bounded';
+export type LossPromise = 'none-lost' | 'bounded' | 'any';
 
 export interface Op {
   readonly index: number;
@@ -143,11 +145,14 @@ export interface ScheduleOptions {
 export function promiseOf(f: Fault): LossPromise {
   switch (f.kind) {
     case 'kill-redis':
+      if (f.target === 'master' && f.restart === 'empty') return 'any';
+      return f.target === 'master' ? 'bounded' : 'none-lost';
     case 'stop-redis':
       return f.target === 'master' ? 'bounded' : 'none-lost';
     case 'cut-redis':
       return f.target === 'master' && f.observers === 'majority' ? 'bounded' : 'none-lost';
     case 'pod-loss':
+      return f.restart === 'empty' ? 'any' : 'bounded';
     case 'isolate-pod':
       return 'bounded';
     default:
