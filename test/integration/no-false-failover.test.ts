@@ -87,7 +87,7 @@ test(
     }
     const events = rig.nodes.flatMap((n) => n.events());
     t.diagnostic(
-      `quiet phase: ${loopStalls} event-loop stalls of ${stalled.id} (longest ${longestLoopStall} ms), ${linkStalls} link stalls; +sdown ${count(events, '+sdown')}, +odown ${count(events, '+odown')}, +try-failover ${count(events, '+try-failover')}, +tilt ${count(events, '+tilt')}`,
+      `quiet phase: ${loopStalls} event-loop stalls of ${stalled.id} (longest ${longestLoopStall} ms), ${linkStalls} link stalls; +odown ${count(events, '+odown')}, +try-failover ${count(events, '+try-failover')}, +tilt ${count(events, '+tilt')}`,
     );
     const history = await rig.history();
     assert.equal(
