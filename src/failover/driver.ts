@@ -446,15 +446,7 @@ export class FailoverDriver {
           `${name} ${e.shard}`,
         );
         publish?.(name, e.shard, `master ${e.shard}`);
-        this.engine.switchoverApplied(
-          e.shard,
-          e.epoch,
-          e.entry.result === 'ended',
-          e.entry.repointed,
-          this.deps.clock.now(),
-          e.entry.reason ?? undefined,
-          e.entry.timeline,
-        );
+        this.engine.switchoverApplied(e.entry, this.deps.clock.now());
       }
     }
     if (events.length > 0) this.queueUpdate();

@@ -30,6 +30,7 @@ import { Switchovers, type SwitchoverRequest } from './switchover.js';
 import { nodeOf } from './topology.js';
 import type {
   CandidateReport,
+  HistoryEntry,
   RedisNodeSpec,
   RedisObservation,
   ShardState,
@@ -156,17 +157,9 @@ export class FailoverEngine {
     return out;
   }
 
-  /** Called when the topology shows a switchover's epoch ended (or aborted). */
-  switchoverApplied(
-    shardName: string,
-    epoch: number,
-    ok: boolean,
-    repointed: readonly string[],
-    now: number,
-    reason?: string,
-    timeline?: TimelineMs,
-  ): void {
-    this.switchovers.switchoverApplied(shardName, epoch, ok, repointed, now, reason, timeline);
+  /** Called when the topology shows a failover ended (or aborted): a switchover's own ends it. */
+  switchoverApplied(entry: HistoryEntry, now: number): void {
+    this.switchovers.switchoverApplied(entry, now);
   }
 
   // ---- per shard ----------------------------------------------------------------------------

@@ -264,7 +264,16 @@ export class RaftRuntime {
       if (p === pending) this.finishProposal(at.index, p, new RaftError('not_leader', 'proposal timed out'));
     });
     const pending: PendingProposal = { term: at.term, done, cancelTimeout };
+    // A proposal of an earlier term at this index was truncated before its index was applied
+    // (this node lost leadership, then won again): it lost, and must hear so now. Replaced
+    // silently, its caller never heard, and the driver never proposed its shards again
+    // (simulator seed 904163).
+    const lost = this.proposals.get(at.index);
     this.proposals.set(at.index, pending);
+    if (lost) {
+      lost.cancelTimeout();
+      lost.done(new RaftError('not_leader', 'the proposal lost to another leader'));
+    }
     this.scheduleDrain(); // proposals of one event-loop turn share one Ready (one fsync, one send)
   }
 

@@ -28,16 +28,30 @@ export class RaftCheckers {
   private readonly lastApplied = new Map<NodeId, number>();
   private readonly leaderLast = new Map<NodeId, { term: number; last: number }>();
   private readonly wasLeader = new Map<NodeId, number>();
+  /** The highest commit index any node has had, and per index up to it: the term in which it
+   * was committed, and the term of the entry committed there (undefined: not known). */
+  private highestCommit = 0;
+  private readonly commitTerm: number[] = [];
+  private readonly entryTerm: (number | undefined)[] = [];
   /** "voter|term" -> candidate granted, as seen on the wire. */
   private readonly votesGranted = new Map<string, NodeId>();
   /** "voter|candidate|term|type" -> should the voter have refused, judged when the request arrived. */
   private readonly voteShouldRefuse = new Map<string, string | null>();
 
-  /** After every event: at most one leader per term (Election Safety). */
+  /**
+   * After every event: at most one leader per term (Election Safety), and Leader Completeness:
+   * an entry committed in term T is in the log of every leader of a term after T (Raft paper,
+   * Figure 3). Only after: a leader of an earlier term may be elected late (its votes were
+   * delayed) after a later term committed an entry it lacks, and that is no violation (seeds
+   * 900592 and 908441 raised that false alarm when every leader was held to every commit).
+   */
   checkStatuses(
     statuses: readonly RaftStatus[],
     logOf: (id: NodeId) => (index: number) => number | undefined,
   ): void {
+    for (const s of statuses) {
+      if (s.commit > this.highestCommit) this.recordCommits(s, logOf(s.id), statuses, logOf);
+    }
     for (const s of statuses) {
       if (s.role !== 'leader') continue;
       const known = this.leaderOfTerm.get(s.term);
@@ -46,20 +60,49 @@ export class RaftCheckers {
         throw new InvariantViolation('Election Safety', `term ${s.term} has leaders ${known} and ${s.id}`);
       if (this.wasLeader.get(s.id) !== s.term) {
         this.wasLeader.set(s.id, s.term);
-        this.checkLeaderCompleteness(s, logOf(s.id));
+        this.checkLeaderCompleteness(s, logOf(s.id), 1);
       }
     }
   }
 
-  /** A new leader's log holds every entry committed before it was elected. */
-  private checkLeaderCompleteness(s: RaftStatus, termAt: (index: number) => number | undefined): void {
-    for (const [index, c] of this.committed) {
-      if (index <= s.snapshotIndex || c.term > s.term) continue;
+  /**
+   * The first node seen with a commit index past every other's moved it: a leader, in its term
+   * (followers only learn a commit index from a leader; the checks run after every event).
+   * Those entries were committed in that term: from now on every leader of a later term, the
+   * ones leading already included, must hold them.
+   */
+  private recordCommits(
+    s: RaftStatus,
+    termAt: (index: number) => number | undefined,
+    statuses: readonly RaftStatus[],
+    logOf: (id: NodeId) => (index: number) => number | undefined,
+  ): void {
+    const from = this.highestCommit + 1;
+    for (let index = from; index <= s.commit; index++) {
+      this.commitTerm[index] = s.term;
+      this.entryTerm[index] = termAt(index);
+    }
+    this.highestCommit = s.commit;
+    for (const l of statuses) {
+      if (l.role === 'leader' && l.term > s.term) this.checkLeaderCompleteness(l, logOf(l.id), from);
+    }
+  }
+
+  /** A leader's log holds every entry from `from` on that was committed in an earlier term. */
+  private checkLeaderCompleteness(
+    s: RaftStatus,
+    termAt: (index: number) => number | undefined,
+    from: number,
+  ): void {
+    for (let index = Math.max(from, s.snapshotIndex + 1); index <= this.highestCommit; index++) {
+      const term = this.entryTerm[index];
+      if (term === undefined || this.commitTerm[index] >= s.term) continue;
       const t = termAt(index);
-      if (t !== c.term) {
+      if (t !== term) {
         throw new InvariantViolation(
           'Leader Completeness',
-          `${s.id} leads term ${s.term} without committed entry ${index} (term ${c.term}); it has term ${t}`,
+          `${s.id} leads term ${s.term} without entry ${index} (term ${term}), committed in term ` +
+            `${this.commitTerm[index]}; it has term ${t}`,
         );
       }
     }
