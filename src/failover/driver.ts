@@ -200,7 +200,7 @@ export class FailoverDriver {
 
   private shareObservations(observations: RedisObservation[]): void {
     if (this.stopped || observations.length === 0) return;
-    const s = this.deps.runtime.status();
+    const s = this.deps.runtime.core;
     const self = this.deps.selfId;
     if (s.role === 'leader') {
       this.table.record(self, observations, this.deps.clock.now());
@@ -250,12 +250,13 @@ export class FailoverDriver {
 
   /** The term in which this node leads and has committed its no-op, or null. */
   private leaderTerm(): number | null {
-    const s = this.deps.runtime.status();
-    return s.role === 'leader' && this.deps.runtime.core.termAt(s.commit) === s.term ? s.term : null;
+    // From the core's fields: this runs every UPDATE_MS, and status() builds a whole object.
+    const core = this.deps.runtime.core;
+    return core.role === 'leader' && core.termAt(core.commitIndex()) === core.term ? core.term : null;
   }
 
   private input(): EngineInput {
-    const s = this.deps.runtime.status();
+    const core = this.deps.runtime.core;
     // Leadership is a lease, not a fence (research: etcd locks, Jepsen): a deposed leader that
     // does not know it yet must not touch Redis, so the engine acts only under a valid lease
     // (which the runtime voids after a stall of the process until its ticks catch up).
@@ -263,9 +264,9 @@ export class FailoverDriver {
     return {
       now: this.deps.clock.now(),
       wallNow: (this.deps.wallNow ?? Date.now)(),
-      term: s.term,
+      term: core.term,
       leading,
-      voters: s.conf.voters.length,
+      voters: core.conf.voters.length,
       topology: this.deps.topology(),
       observations: this.table,
     };

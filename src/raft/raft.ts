@@ -330,6 +330,19 @@ export class RaftCore {
     }
   }
 
+  /** The log's watermarks without building the status: read on every Ready and every event. */
+  commitIndex(): number {
+    return this.log.committed;
+  }
+
+  appliedIndex(): number {
+    return this.log.applied;
+  }
+
+  snapshotIndex(): number {
+    return this.log.snapshotIndex();
+  }
+
   /** `status().lease` without building the status: for checks made on every client request. */
   hasLease(): boolean {
     return this.leaseValid();

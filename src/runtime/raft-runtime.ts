@@ -375,19 +375,19 @@ export class RaftRuntime {
         this.finishRead(rs.id, r, new RaftError('not_leader', 'no leader could confirm the read'));
       else r.index = rs.index;
     }
-    const applied = this.core.status().applied;
+    const applied = this.core.appliedIndex();
     for (const [id, r] of this.reads) {
       if (r.index !== undefined && r.index <= applied) this.finishRead(id, r, null, r.index);
     }
   }
 
   private maybeSnapshot(): void {
-    const s = this.core.status();
-    if (s.applied - s.snapshotIndex < this.opts.timing.snapshotEntries) return;
-    const snapshot = this.core.compact(s.applied, this.opts.stateMachine.snapshot());
+    const applied = this.core.appliedIndex();
+    if (applied - this.core.snapshotIndex() < this.opts.timing.snapshotEntries) return;
+    const snapshot = this.core.compact(applied, this.opts.stateMachine.snapshot());
     this.opts.storage.saveSnapshot(snapshot);
     this.opts.logger.info(
-      { event: 'raft-snapshot', index: snapshot.meta.index, term: s.term },
+      { event: 'raft-snapshot', index: snapshot.meta.index, term: this.core.term },
       'log compacted',
     );
   }

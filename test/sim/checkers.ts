@@ -3,7 +3,17 @@
 // properties (Raft paper, Figure 3), vote discipline and the linearizable read model.
 // They know nothing of the bug switches.
 import type { RaftStatus } from '../../src/raft/raft.js';
-import type { Entry, Message, NodeId, Ready } from '../../src/raft/types.js';
+import type { Entry, Message, NodeId, Ready, Role } from '../../src/raft/types.js';
+
+/** What the checkers read of a node's Raft core after every event (RaftCore is one). */
+export interface CoreView {
+  readonly id: NodeId;
+  readonly role: Role;
+  readonly term: number;
+  commitIndex(): number;
+  snapshotIndex(): number;
+  termAt(index: number): number | undefined;
+}
 
 export class InvariantViolation extends Error {
   constructor(
@@ -44,23 +54,21 @@ export class RaftCheckers {
    * Figure 3). Only after: a leader of an earlier term may be elected late (its votes were
    * delayed) after a later term committed an entry it lacks, and that is no violation (seeds
    * 900592 and 908441 raised that false alarm when every leader was held to every commit).
+   * Incremental: an event that elected nobody and committed nothing new costs a glance per node.
    */
-  checkStatuses(
-    statuses: readonly RaftStatus[],
-    logOf: (id: NodeId) => (index: number) => number | undefined,
-  ): void {
-    for (const s of statuses) {
-      if (s.commit > this.highestCommit) this.recordCommits(s, logOf(s.id), statuses, logOf);
+  checkCores(cores: readonly CoreView[]): void {
+    for (const c of cores) {
+      if (c.commitIndex() > this.highestCommit) this.recordCommits(c, cores);
     }
-    for (const s of statuses) {
-      if (s.role !== 'leader') continue;
-      const known = this.leaderOfTerm.get(s.term);
-      if (known === undefined) this.leaderOfTerm.set(s.term, s.id);
-      else if (known !== s.id)
-        throw new InvariantViolation('Election Safety', `term ${s.term} has leaders ${known} and ${s.id}`);
-      if (this.wasLeader.get(s.id) !== s.term) {
-        this.wasLeader.set(s.id, s.term);
-        this.checkLeaderCompleteness(s, logOf(s.id), 1);
+    for (const c of cores) {
+      if (c.role !== 'leader') continue;
+      const known = this.leaderOfTerm.get(c.term);
+      if (known === undefined) this.leaderOfTerm.set(c.term, c.id);
+      else if (known !== c.id)
+        throw new InvariantViolation('Election Safety', `term ${c.term} has leaders ${known} and ${c.id}`);
+      if (this.wasLeader.get(c.id) !== c.term) {
+        this.wasLeader.set(c.id, c.term);
+        this.checkLeaderCompleteness(c, 1);
       }
     }
   }
@@ -71,37 +79,29 @@ export class RaftCheckers {
    * Those entries were committed in that term: from now on every leader of a later term, the
    * ones leading already included, must hold them.
    */
-  private recordCommits(
-    s: RaftStatus,
-    termAt: (index: number) => number | undefined,
-    statuses: readonly RaftStatus[],
-    logOf: (id: NodeId) => (index: number) => number | undefined,
-  ): void {
+  private recordCommits(c: CoreView, cores: readonly CoreView[]): void {
     const from = this.highestCommit + 1;
-    for (let index = from; index <= s.commit; index++) {
-      this.commitTerm[index] = s.term;
-      this.entryTerm[index] = termAt(index);
+    const commit = c.commitIndex();
+    for (let index = from; index <= commit; index++) {
+      this.commitTerm[index] = c.term;
+      this.entryTerm[index] = c.termAt(index);
     }
-    this.highestCommit = s.commit;
-    for (const l of statuses) {
-      if (l.role === 'leader' && l.term > s.term) this.checkLeaderCompleteness(l, logOf(l.id), from);
+    this.highestCommit = commit;
+    for (const l of cores) {
+      if (l.role === 'leader' && l.term > c.term) this.checkLeaderCompleteness(l, from);
     }
   }
 
   /** A leader's log holds every entry from `from` on that was committed in an earlier term. */
-  private checkLeaderCompleteness(
-    s: RaftStatus,
-    termAt: (index: number) => number | undefined,
-    from: number,
-  ): void {
-    for (let index = Math.max(from, s.snapshotIndex + 1); index <= this.highestCommit; index++) {
+  private checkLeaderCompleteness(c: CoreView, from: number): void {
+    for (let index = Math.max(from, c.snapshotIndex() + 1); index <= this.highestCommit; index++) {
       const term = this.entryTerm[index];
-      if (term === undefined || this.commitTerm[index] >= s.term) continue;
-      const t = termAt(index);
+      if (term === undefined || this.commitTerm[index] >= c.term) continue;
+      const t = c.termAt(index);
       if (t !== term) {
         throw new InvariantViolation(
           'Leader Completeness',
-          `${s.id} leads term ${s.term} without entry ${index} (term ${term}), committed in term ` +
+          `${c.id} leads term ${c.term} without entry ${index} (term ${term}), committed in term ` +
             `${this.commitTerm[index]}; it has term ${t}`,
         );
       }

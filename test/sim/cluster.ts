@@ -13,12 +13,12 @@ import {
 } from '../../src/failover/topology.js';
 import type { TopologyCommand } from '../../src/failover/types.js';
 import type { RaftBugs } from '../../src/raft/bugs.js';
-import type { RaftStatus } from '../../src/raft/raft.js';
+import type { RaftCore } from '../../src/raft/raft.js';
 import type { Entry, Message, NodeId } from '../../src/raft/types.js';
 import { RaftRuntime, type StateMachine } from '../../src/runtime/raft-runtime.js';
 import type { RaftTransport } from '../../src/runtime/ports.js';
 import { silentLogger } from '../../src/util/log.js';
-import { CounterModel, InvariantViolation, RaftCheckers } from './checkers.js';
+import { CounterModel, InvariantViolation, RaftCheckers, type CoreView } from './checkers.js';
 import { FailoverCheckers, type NodeView } from './failover-checkers.js';
 import { Prng } from './prng.js';
 import { describeRedisMix, drawRedisMix, RedisWorld } from './redis-world.js';
@@ -568,7 +568,7 @@ export class SimCluster {
       this.sched.at(node.pausedUntil, () => this.deliver(m));
       return;
     }
-    this.checkers.voteRequestDelivered(m, node.runtime.status());
+    if (m.type === 'PreVote' || m.type === 'Vote') this.checkers.voteRequestDelivered(m, node.runtime.status());
     node.handler(m);
   }
 
@@ -895,17 +895,18 @@ export class SimCluster {
   private readonly leaderWatch = new Map<NodeId, { term: number; commit: number; moved: boolean }>();
 
   /** Watches leaders' commit indexes from outside, for the first-commit fault. */
-  private watchLeaders(statuses: readonly RaftStatus[]): void {
-    for (const s of statuses) {
-      if (s.role !== 'leader') continue;
-      const w = this.leaderWatch.get(s.id);
-      if (!w || w.term !== s.term) {
-        this.leaderWatch.set(s.id, { term: s.term, commit: s.commit, moved: false });
-      } else if (!w.moved && s.commit > w.commit) {
+  private watchLeaders(cores: readonly CoreView[]): void {
+    for (const c of cores) {
+      if (c.role !== 'leader') continue;
+      const w = this.leaderWatch.get(c.id);
+      const commit = c.commitIndex();
+      if (!w || w.term !== c.term) {
+        this.leaderWatch.set(c.id, { term: c.term, commit, moved: false });
+      } else if (!w.moved && commit > w.commit) {
         w.moved = true;
         if (this.faultsOn && this.faults.chance(this.mix.firstCommitFaultRate)) {
-          this.trace(`${s.id} first commit ${s.commit} in term ${s.term}: isolate`);
-          this.isolate(s.id);
+          this.trace(`${c.id} first commit ${commit} in term ${c.term}: isolate`);
+          this.isolate(c.id);
         }
       }
     }
@@ -913,20 +914,22 @@ export class SimCluster {
 
   private afterEvent(): void {
     this.events++;
-    const statuses = this.live().map((n) => (n.runtime as RaftRuntime).status());
-    this.watchLeaders(statuses);
+    const cores: CoreView[] = [];
+    for (const n of this.nodes.values()) if (n.runtime !== null) cores.push(n.runtime.core);
+    this.watchLeaders(cores);
     if (this.opts.trace) {
-      for (const s of statuses) {
-        if (this.tracedCommit.get(s.id) === s.commit) continue;
-        this.tracedCommit.set(s.id, s.commit);
-        const t = this.nodes.get(s.id)?.runtime?.core.termAt(s.commit);
-        this.trace(`${s.id} ${s.role} t${s.term} commit ${s.commit}@${t} last ${s.lastIndex}@${s.lastTerm}`);
+      for (const c of cores) {
+        const s = c as RaftCore;
+        const commit = s.commitIndex();
+        if (this.tracedCommit.get(s.id) === commit) continue;
+        this.tracedCommit.set(s.id, commit);
+        const st = s.status();
+        this.trace(
+          `${s.id} ${s.role} t${s.term} commit ${commit}@${s.termAt(commit)} last ${st.lastIndex}@${st.lastTerm}`,
+        );
       }
     }
-    this.checkers.checkStatuses(statuses, (id) => {
-      const core = this.nodes.get(id)?.runtime?.core;
-      return (i) => core?.termAt(i);
-    });
+    this.checkers.checkCores(cores);
   }
 
   /** Liveness: after healing, one leader, and every member has applied the same log. */
