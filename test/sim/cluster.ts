@@ -506,8 +506,8 @@ export class SimCluster {
   private leader(): SimNode | undefined {
     let best: SimNode | undefined;
     for (const n of this.live()) {
-      const s = (n.runtime as RaftRuntime).status();
-      if (s.role === 'leader' && (!best || s.term > (best.runtime as RaftRuntime).status().term)) best = n;
+      const s = (n.runtime as RaftRuntime).core;
+      if (s.role === 'leader' && (!best || s.term > (best.runtime as RaftRuntime).core.term)) best = n;
     }
     return best;
   }
@@ -590,7 +590,7 @@ export class SimCluster {
     if (roll < 0.6) {
       // Any node that believes it leads, stale ones included: their uncommitted suffixes are
       // what the commit rules must handle.
-      const leaders = live.filter((n) => (n.runtime as RaftRuntime).status().role === 'leader');
+      const leaders = live.filter((n) => (n.runtime as RaftRuntime).core.role === 'leader');
       const target = leaders.length > 0 ? this.prng.pick(leaders) : this.prng.pick(live);
       this.model.writeIssued();
       (target.runtime as RaftRuntime).propose(JSON.stringify({ op: 'incr' }), (err, value) => {
@@ -663,7 +663,7 @@ export class SimCluster {
   private transferLeadership(): void {
     const leader = this.leader();
     if (!leader) return;
-    const voters = (leader.runtime as RaftRuntime).status().conf.voters.filter((v) => v !== leader.id);
+    const voters = (leader.runtime as RaftRuntime).core.conf.voters.filter((v) => v !== leader.id);
     if (voters.length === 0) return;
     try {
       (leader.runtime as RaftRuntime).transferLeadership(this.prng.pick(voters));
@@ -677,7 +677,7 @@ export class SimCluster {
     const leader = this.leader();
     if (!leader || this.membershipBusy) return;
     const runtime = leader.runtime as RaftRuntime;
-    const conf = runtime.status().conf;
+    const conf = runtime.core.conf;
     this.membershipBusy = true;
     const done = (): void => {
       this.membershipBusy = false;
@@ -742,7 +742,7 @@ export class SimCluster {
     const delay = this.faults.chance(0.5) ? 0 : this.faults.int(0, this.mix.newLeaderFaultMaxMs);
     this.sched.at(this.sched.now + delay, () => {
       const node = this.nodes.get(id);
-      if (!this.faultsOn || node?.runtime !== runtime || runtime.status().term !== term) return;
+      if (!this.faultsOn || node?.runtime !== runtime || runtime.core.term !== term) return;
       if (isolate) this.isolate(id);
       else this.crashAndRestart(id, this.downMs());
     });
