@@ -456,7 +456,13 @@ export class Switchovers {
   switchoverApplied(entry: HistoryEntry, now: number): void {
     const r = this.requests.get(entry.shard);
     const kind = r?.forced ? 'failover' : 'switchover';
-    if (!r || r.epoch !== entry.epoch || entry.kind !== kind || entry.to !== r.target || entry.from !== r.from)
+    if (
+      !r ||
+      r.epoch !== entry.epoch ||
+      entry.kind !== kind ||
+      entry.to !== r.target ||
+      entry.from !== r.from
+    )
       return;
     const timeline = entry.timeline;
     if (timeline.promoted !== undefined && timeline.committed !== undefined)

@@ -568,7 +568,8 @@ export class SimCluster {
       this.sched.at(node.pausedUntil, () => this.deliver(m));
       return;
     }
-    if (m.type === 'PreVote' || m.type === 'Vote') this.checkers.voteRequestDelivered(m, node.runtime.status());
+    if (m.type === 'PreVote' || m.type === 'Vote')
+      this.checkers.voteRequestDelivered(m, node.runtime.status());
     node.handler(m);
   }
 

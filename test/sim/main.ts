@@ -4,7 +4,13 @@
 // NAME is a Raft bug (src/raft/bugs.ts) or a failover bug (src/failover/bugs.ts).
 import { failoverBugNames, type FailoverBugName } from '../../src/failover/bugs.js';
 import { bugNames, type BugName } from '../../src/raft/bugs.js';
-import { CampaignPrinter, runReport, runWithWorkers, serveAsWorker, type CampaignOptions } from './campaign.js';
+import {
+  CampaignPrinter,
+  runReport,
+  runWithWorkers,
+  serveAsWorker,
+  type CampaignOptions,
+} from './campaign.js';
 
 const USAGE = 'usage: npm run sim -- --seeds N --from S [--workers W] [--bug NAME] [--verbose] [--trace]';
 
