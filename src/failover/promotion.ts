@@ -64,10 +64,8 @@ export function judgeCandidate(
 
 /**
  * Replicas known off the shard's history: found so at promotion (lostHistory), or, when the
- * master restarted empty (`restarted`), reported on the restarted master's new history (they
- * resynced from it). Another history proves nothing: an INFO taken while a replica was still
- * syncing to the shard's current master shows the history before it (simulator seed 1203512
- * kept an empty master while such a replica held the shard's history at offset 96).
+ * master restarted empty (`restarted`), reported on another history (they resynced from it;
+ * a replication id never comes back to a history its master left).
  */
 export function resyncedReplicas(
   shard: ShardState,
@@ -75,14 +73,13 @@ export function resyncedReplicas(
   restarted: boolean,
 ): string[] {
   const lost = new Set(shard.lostHistory ?? []);
-  const mv = shard.master !== null ? views.get(shard.master) : null;
-  const restartedHistory =
-    restarted && mv?.role === 'master' && mv.replId !== null && mv.replId !== shard.replId ? mv.replId : null;
   return shard.nodes
     .filter((n) => n.id !== shard.master)
-    .filter(
-      (n) => lost.has(n.id) || (restartedHistory !== null && views.get(n.id)?.replId === restartedHistory),
-    )
+    .filter((n) => {
+      if (lost.has(n.id)) return true;
+      const v = views.get(n.id);
+      return restarted && shard.replId !== null && !!v?.replId && v.replId !== shard.replId;
+    })
     .map((n) => n.id);
 }
 

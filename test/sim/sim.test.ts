@@ -114,13 +114,6 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       'committed in term 7 (checkers.ts)',
   },
   { seed: 908441, cause: 'the same false alarm: a term-7 leader elected after term 8 committed' },
-  {
-    seed: 1203512,
-    cause:
-      'a master that restarted empty was kept while a replica still held the shard history: its ' +
-      'INFO from mid-sync showed an older history, taken for a resync (promotion.ts resyncedReplicas; ' +
-      'kept-master.test.ts)',
-  },
 ];
 
 function replay(seed: number, bug?: string): string {
