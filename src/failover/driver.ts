@@ -213,7 +213,7 @@ export class FailoverDriver {
 
   private shareObservations(observations: RedisObservation[]): void {
     if (this.stopped || observations.length === 0) return;
-    const s = this.deps.runtime.status();
+    const s = this.deps.runtime.core;
     const self = this.deps.selfId;
     if (s.role === 'leader') {
       this.table.record(self, observations, this.deps.clock.now());
@@ -263,12 +263,13 @@ export class FailoverDriver {
 
   /** The term in which this node leads and has committed its no-op, or null. */
   private leaderTerm(): number | null {
-    const s = this.deps.runtime.status();
-    return s.role === 'leader' && this.deps.runtime.core.termAt(s.commit) === s.term ? s.term : null;
+    // From the core's fields: this runs every UPDATE_MS, and status() builds a whole object.
+    const core = this.deps.runtime.core;
+    return core.role === 'leader' && core.termAt(core.commitIndex()) === core.term ? core.term : null;
   }
 
   private input(): EngineInput {
-    const s = this.deps.runtime.status();
+    const core = this.deps.runtime.core;
     // Leadership is a lease, not a fence (research: etcd locks, Jepsen): a deposed leader that
     // does not know it yet must not touch Redis, so the engine acts only under a valid lease
     // (timed in ms on the monotonic clock: a process that stalled finds it run out when it wakes).
@@ -276,9 +277,9 @@ export class FailoverDriver {
     return {
       now: this.deps.clock.now(),
       wallNow: (this.deps.wallNow ?? Date.now)(),
-      term: s.term,
+      term: core.term,
       leading,
-      voters: s.conf.voters.length,
+      voters: core.conf.voters.length,
       topology: this.deps.topology(),
       observations: this.table,
     };
@@ -459,15 +460,7 @@ export class FailoverDriver {
           `${name} ${e.shard}`,
         );
         publish?.(name, e.shard, `master ${e.shard}`);
-        this.engine.switchoverApplied(
-          e.shard,
-          e.epoch,
-          e.entry.result === 'ended',
-          e.entry.repointed,
-          this.deps.clock.now(),
-          e.entry.reason ?? undefined,
-          e.entry.timeline,
-        );
+        this.engine.switchoverApplied(e.entry, this.deps.clock.now());
       }
     }
     if (events.length > 0) this.queueUpdate();

@@ -335,6 +335,19 @@ export class RaftCore {
     }
   }
 
+  /** The log's watermarks without building the status: read on every Ready and every event. */
+  commitIndex(): number {
+    return this.log.committed;
+  }
+
+  appliedIndex(): number {
+    return this.log.applied;
+  }
+
+  snapshotIndex(): number {
+    return this.log.snapshotIndex();
+  }
+
   /**
    * What the leader lease rests on, for the runtime to time in milliseconds (src/runtime/lease.ts):
    * the newest heartbeat round (the `seq` of its Heartbeat messages) that a quorum of voters

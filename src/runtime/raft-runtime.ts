@@ -294,7 +294,16 @@ export class RaftRuntime {
       if (p === pending) this.finishProposal(at.index, p, new RaftError('not_leader', 'proposal timed out'));
     });
     const pending: PendingProposal = { term: at.term, done, cancelTimeout };
+    // A proposal of an earlier term at this index was truncated before its index was applied
+    // (this node lost leadership, then won again): it lost, and must hear so now. Replaced
+    // silently, its caller never heard, and the driver never proposed its shards again
+    // (simulator seed 904163).
+    const lost = this.proposals.get(at.index);
     this.proposals.set(at.index, pending);
+    if (lost) {
+      lost.cancelTimeout();
+      lost.done(new RaftError('not_leader', 'the proposal lost to another leader'));
+    }
     this.scheduleDrain(); // proposals of one event-loop turn share one Ready (one fsync, one send)
   }
 
@@ -413,19 +422,19 @@ export class RaftRuntime {
         this.finishRead(rs.id, r, new RaftError('not_leader', 'no leader could confirm the read'));
       else r.index = rs.index;
     }
-    const applied = this.core.status().applied;
+    const applied = this.core.appliedIndex();
     for (const [id, r] of this.reads) {
       if (r.index !== undefined && r.index <= applied) this.finishRead(id, r, null, r.index);
     }
   }
 
   private maybeSnapshot(): void {
-    const s = this.core.status();
-    if (s.applied - s.snapshotIndex < this.opts.timing.snapshotEntries) return;
-    const snapshot = this.core.compact(s.applied, this.opts.stateMachine.snapshot());
+    const applied = this.core.appliedIndex();
+    if (applied - this.core.snapshotIndex() < this.opts.timing.snapshotEntries) return;
+    const snapshot = this.core.compact(applied, this.opts.stateMachine.snapshot());
     this.opts.storage.saveSnapshot(snapshot);
     this.opts.logger.info(
-      { event: 'raft-snapshot', index: snapshot.meta.index, term: s.term },
+      { event: 'raft-snapshot', index: snapshot.meta.index, term: this.core.term },
       'log compacted',
     );
   }

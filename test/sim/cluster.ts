@@ -8,12 +8,12 @@ import { FailoverDriver } from '../../src/failover/driver.js';
 import { Prober } from '../../src/monitor/prober.js';
 import { ClusterState, type ClusterCommand } from '../../src/node/cluster-state.js';
 import type { RaftBugs } from '../../src/raft/bugs.js';
-import type { RaftStatus } from '../../src/raft/raft.js';
+import type { RaftCore } from '../../src/raft/raft.js';
 import type { Message, NodeId } from '../../src/raft/types.js';
 import { RaftRuntime } from '../../src/runtime/raft-runtime.js';
 import type { RaftTransport } from '../../src/runtime/ports.js';
 import { silentLogger } from '../../src/util/log.js';
-import { CounterModel, InvariantViolation, RaftCheckers } from './checkers.js';
+import { CounterModel, InvariantViolation, RaftCheckers, type CoreView } from './checkers.js';
 import { FailoverCheckers, type NodeView } from './failover-checkers.js';
 import { Prng } from './prng.js';
 import { describeRedisMix, drawRedisMix, RedisWorld } from './redis-world.js';
@@ -504,8 +504,8 @@ export class SimCluster {
   private leader(): SimNode | undefined {
     let best: SimNode | undefined;
     for (const n of this.live()) {
-      const s = (n.runtime as RaftRuntime).status();
-      if (s.role === 'leader' && (!best || s.term > (best.runtime as RaftRuntime).status().term)) best = n;
+      const s = (n.runtime as RaftRuntime).core;
+      if (s.role === 'leader' && (!best || s.term > (best.runtime as RaftRuntime).core.term)) best = n;
     }
     return best;
   }
@@ -566,7 +566,8 @@ export class SimCluster {
       this.sched.at(node.pausedUntil, () => this.deliver(m));
       return;
     }
-    this.checkers.voteRequestDelivered(m, node.runtime.status());
+    if (m.type === 'PreVote' || m.type === 'Vote')
+      this.checkers.voteRequestDelivered(m, node.runtime.status());
     node.handler(m);
   }
 
@@ -588,7 +589,7 @@ export class SimCluster {
     if (roll < 0.6) {
       // Any node that believes it leads, stale ones included: their uncommitted suffixes are
       // what the commit rules must handle.
-      const leaders = live.filter((n) => (n.runtime as RaftRuntime).status().role === 'leader');
+      const leaders = live.filter((n) => (n.runtime as RaftRuntime).core.role === 'leader');
       const target = leaders.length > 0 ? this.prng.pick(leaders) : this.prng.pick(live);
       this.model.writeIssued();
       // The counter is the production state machine's debug counter (what --debug-routes commits).
@@ -666,7 +667,7 @@ export class SimCluster {
   private transferLeadership(): void {
     const leader = this.leader();
     if (!leader) return;
-    const voters = (leader.runtime as RaftRuntime).status().conf.voters.filter((v) => v !== leader.id);
+    const voters = (leader.runtime as RaftRuntime).core.conf.voters.filter((v) => v !== leader.id);
     if (voters.length === 0) return;
     try {
       (leader.runtime as RaftRuntime).transferLeadership(this.prng.pick(voters));
@@ -680,7 +681,7 @@ export class SimCluster {
     const leader = this.leader();
     if (!leader || this.membershipBusy) return;
     const runtime = leader.runtime as RaftRuntime;
-    const conf = runtime.status().conf;
+    const conf = runtime.core.conf;
     this.membershipBusy = true;
     const done = (): void => {
       this.membershipBusy = false;
@@ -745,7 +746,7 @@ export class SimCluster {
     const delay = this.faults.chance(0.5) ? 0 : this.faults.int(0, this.mix.newLeaderFaultMaxMs);
     this.sched.at(this.sched.now + delay, () => {
       const node = this.nodes.get(id);
-      if (!this.faultsOn || node?.runtime !== runtime || runtime.status().term !== term) return;
+      if (!this.faultsOn || node?.runtime !== runtime || runtime.core.term !== term) return;
       if (isolate) this.isolate(id);
       else this.crashAndRestart(id, this.downMs());
     });
@@ -898,17 +899,18 @@ export class SimCluster {
   private readonly leaderWatch = new Map<NodeId, { term: number; commit: number; moved: boolean }>();
 
   /** Watches leaders' commit indexes from outside, for the first-commit fault. */
-  private watchLeaders(statuses: readonly RaftStatus[]): void {
-    for (const s of statuses) {
-      if (s.role !== 'leader') continue;
-      const w = this.leaderWatch.get(s.id);
-      if (!w || w.term !== s.term) {
-        this.leaderWatch.set(s.id, { term: s.term, commit: s.commit, moved: false });
-      } else if (!w.moved && s.commit > w.commit) {
+  private watchLeaders(cores: readonly CoreView[]): void {
+    for (const c of cores) {
+      if (c.role !== 'leader') continue;
+      const w = this.leaderWatch.get(c.id);
+      const commit = c.commitIndex();
+      if (!w || w.term !== c.term) {
+        this.leaderWatch.set(c.id, { term: c.term, commit, moved: false });
+      } else if (!w.moved && commit > w.commit) {
         w.moved = true;
         if (this.faultsOn && this.faults.chance(this.mix.firstCommitFaultRate)) {
-          this.trace(`${s.id} first commit ${s.commit} in term ${s.term}: isolate`);
-          this.isolate(s.id);
+          this.trace(`${c.id} first commit ${commit} in term ${c.term}: isolate`);
+          this.isolate(c.id);
         }
       }
     }
@@ -916,24 +918,26 @@ export class SimCluster {
 
   private afterEvent(): void {
     this.events++;
-    const statuses = this.live().map((n) => (n.runtime as RaftRuntime).status());
-    this.watchLeaders(statuses);
+    const cores: CoreView[] = [];
+    for (const n of this.nodes.values()) if (n.runtime !== null) cores.push(n.runtime.core);
+    this.watchLeaders(cores);
     if (this.opts.trace) {
-      for (const s of statuses) {
-        if (this.tracedCommit.get(s.id) === s.commit) continue;
-        this.tracedCommit.set(s.id, s.commit);
-        const t = this.nodes.get(s.id)?.runtime?.core.termAt(s.commit);
-        this.trace(`${s.id} ${s.role} t${s.term} commit ${s.commit}@${t} last ${s.lastIndex}@${s.lastTerm}`);
+      for (const c of cores) {
+        const s = c as RaftCore;
+        const commit = s.commitIndex();
+        if (this.tracedCommit.get(s.id) === commit) continue;
+        this.tracedCommit.set(s.id, commit);
+        const st = s.status();
+        this.trace(
+          `${s.id} ${s.role} t${s.term} commit ${commit}@${s.termAt(commit)} last ${st.lastIndex}@${st.lastTerm}`,
+        );
       }
     }
     this.leaseChecker.check(
       this.sched.now,
       this.live().map((n) => ({ id: n.id, runtime: n.runtime as RaftRuntime })),
     );
-    this.checkers.checkStatuses(statuses, (id) => {
-      const core = this.nodes.get(id)?.runtime?.core;
-      return (i) => core?.termAt(i);
-    });
+    this.checkers.checkCores(cores);
   }
 
   /** Liveness: after healing, one leader, and every member has applied the same log. */
