@@ -583,12 +583,15 @@ export class RaftCore {
       return;
     }
     if (this.log.matchTerm(meta.index, meta.term)) {
-      // We already hold that prefix: just commit up to it.
+      // We already hold that prefix: commit up to it and vouch for nothing beyond. Our entries
+      // after it were not checked against the leader's log by this exchange (etcd-io/raft
+      // answers `committed` here too); acknowledging lastIndex() would let the leader count them.
       this.log.commitTo(meta.index);
-    } else {
-      this.log.restore(m.snapshot);
-      this.conf = meta.conf;
+      this.ackCommitted(m.from);
+      return;
     }
+    this.log.restore(m.snapshot);
+    this.conf = meta.conf;
     this.send({
       type: 'AppResp',
       to: m.from,
