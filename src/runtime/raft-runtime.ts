@@ -306,8 +306,10 @@ export class RaftRuntime {
   }
 
   private persist(rd: Ready): void {
-    if (rd.snapshot) this.opts.storage.saveSnapshot(rd.snapshot);
-    if (rd.hardState || rd.entries.length > 0) this.opts.storage.save(rd.hardState, rd.entries);
+    // One call, so that the storage makes the whole Ready durable as one unit.
+    if (rd.snapshot || rd.hardState || rd.entries.length > 0) {
+      this.opts.storage.save(rd.hardState, rd.entries, rd.snapshot);
+    }
     this.opts.observer?.persisted?.(this.id, rd);
   }
 
