@@ -11,6 +11,7 @@ import type { RaftPersistedState, RaftStorage } from '../runtime/ports.js';
 import { RaftinelError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { entriesToAppend, outOfDateSnapshot, snapshotKeepsSuffix } from './append.js';
+import type { StorageBugs } from './bugs.js';
 import { fsyncDir, TMP_SUFFIX } from './durable.js';
 import { dataDirUnusable, describe, storageCorrupt } from './errors.js';
 import { nodeFs, type StorageFs, writeAll } from './fs.js';
@@ -55,6 +56,7 @@ export class FileStorage implements RaftStorage {
     private readonly fs: StorageFs,
     private readonly logger: Logger,
     opened: Opened,
+    private readonly bugs: StorageBugs,
   ) {
     this.fd = opened.fd;
     this.walSize = opened.size;
@@ -64,7 +66,7 @@ export class FileStorage implements RaftStorage {
     this.entries = opened.entries;
   }
 
-  static open(dir: string, parentLogger: Logger, fs: StorageFs = nodeFs): FileStorage {
+  static open(dir: string, parentLogger: Logger, fs: StorageFs = nodeFs, bugs: StorageBugs = {}): FileStorage {
     const abs = resolve(dir);
     const logger = parentLogger.child({ component: 'storage' });
     prepareDir(fs, abs);
@@ -78,7 +80,7 @@ export class FileStorage implements RaftStorage {
       },
       'storage opened',
     );
-    return new FileStorage(abs, fs, logger, opened);
+    return new FileStorage(abs, fs, logger, opened, bugs);
   }
 
   load(): RaftPersistedState {
@@ -130,12 +132,17 @@ export class FileStorage implements RaftStorage {
         'snapshot saved and log compacted',
       );
     } else {
-      const frame = encodeWalRecord({ hardState: hsChanged ? hs : undefined, entries: toAppend });
-      this.guard('append to the WAL', () => {
-        writeAll(this.fs, this.fd, frame, this.walSize);
-        this.fs.fsync(this.fd);
-      });
-      this.walSize += frame.length;
+      const records: WalRecord[] =
+        this.bugs.hardStateApart === true && hsChanged && toAppend.length > 0
+          ? [{ entries: toAppend }, { hardState: hs, entries: [] }]
+          : [{ hardState: hsChanged ? hs : undefined, entries: toAppend }];
+      for (const frame of records.map(encodeWalRecord)) {
+        this.guard('append to the WAL', () => {
+          writeAll(this.fs, this.fd, frame, this.walSize);
+          this.fs.fsync(this.fd);
+        });
+        this.walSize += frame.length;
+      }
     }
     this.hardState = hs;
     this.snapshot = snap;

@@ -53,6 +53,9 @@ export class SimFs implements StorageFs {
   /** Mutating calls so far; a crash point is armed as "before call number n". */
   ops = 0;
   crashBeforeOp: number | null = null;
+  /** fsync calls so far, and a crash point armed as "right after this many more fsyncs". */
+  fsyncs = 0;
+  crashAfterFsyncs: number | null = null;
   /** The crash point that fired, if any (the storage may wrap the error it threw). */
   fired: SimulatedCrash | null = null;
   /** While true, every write stores a random prefix of its bytes and fails with ENOSPC. */
@@ -155,10 +158,20 @@ export class SimFs implements StorageFs {
       const mine = this.pendingNames.filter((op) => op.dir === f.path);
       this.pendingNames = this.pendingNames.filter((op) => op.dir !== f.path);
       for (const op of mine) this.applyName(op);
+      this.afterFsync(`fsync ${f.path}`);
       return;
     }
     f.inode.durable = f.inode.data.slice();
     f.inode.pending = [];
+    this.afterFsync(`fsync ${f.path}`);
+  }
+
+  private afterFsync(what: string): void {
+    this.fsyncs++;
+    if (this.crashAfterFsyncs === null || --this.crashAfterFsyncs > 0) return;
+    this.crashAfterFsyncs = null;
+    this.fired = new SimulatedCrash(`the step after ${what}`);
+    throw this.fired;
   }
 
   rename(from: string, to: string): void {
@@ -184,17 +197,18 @@ export class SimFs implements StorageFs {
    * The machine loses power. Of each file's writes since its last fsync, each one may have
    * reached the disk or not, and one that did may be torn (a prefix of it); of each directory's
    * name changes since its last fsync, a prefix (journaled in order) survives. Open files close.
+   * With 'lost', nothing unsynced survives (the scenario harness's deterministic crash).
    */
-  crash(): void {
+  crash(unsynced: 'random' | 'lost' = 'random'): void {
     const ordered = [...this.pendingNames];
-    const keep = Math.floor(this.random() * (ordered.length + 1));
+    const keep = unsynced === 'lost' ? 0 : Math.floor(this.random() * (ordered.length + 1));
     for (const op of ordered.slice(0, keep)) this.applyName(op);
     this.pendingNames = [];
     const inodes = new Set(this.durableNames.values());
     for (const inode of inodes) {
       let data: Uint8Array = inode.durable;
       for (const op of inode.pending) {
-        if (this.random() < 0.5) continue; // never reached the disk
+        if (unsynced === 'lost' || this.random() < 0.5) continue; // never reached the disk
         if (op.kind === 'truncate') data = resize(data, op.length);
         else {
           const torn = this.random() < 0.3 ? Math.floor(this.random() * op.bytes.length) : op.bytes.length;
@@ -208,6 +222,7 @@ export class SimFs implements StorageFs {
     this.live = new Map(this.durableNames);
     this.fds.clear();
     this.crashBeforeOp = null;
+    this.crashAfterFsyncs = null;
     this.fired = null;
   }
 

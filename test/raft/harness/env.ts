@@ -3,16 +3,7 @@
 // Nothing happens unless a command says so: ticks, Ready handling and message delivery are all
 // explicit, which is what makes a scenario replayable line by line.
 import { RaftCore, type RaftConfig } from '../../../src/raft/raft.js';
-import {
-  RaftError,
-  type Entry,
-  type HardState,
-  type Message,
-  type NodeId,
-  type Ready,
-  type Snapshot,
-  type SoftState,
-} from '../../../src/raft/types.js';
+import { RaftError, type Message, type NodeId, type Ready, type SoftState } from '../../../src/raft/types.js';
 import {
   compareIds,
   fmtConf,
@@ -23,14 +14,8 @@ import {
   fmtSnapshot,
   fmtSoft,
 } from './format.js';
+import type { NodeStorage } from './storage.js';
 
-/** What a node has persisted: all that survives `restart`. */
-export interface NodeStorage {
-  hardState: HardState;
-  snapshot: Snapshot | null;
-  /** Entries after the snapshot, contiguous. */
-  entries: Entry[];
-}
 
 export interface NodeOptions {
   readonly electionTicks: number;
@@ -164,7 +149,14 @@ export class InteractionEnv {
     const fmtSent = (m: Message): string => (this.blocked(m) ? `${fmtMsg(m)} (dropped)` : fmtMsg(m));
     for (const line of describeReady(rd, n.lastSoft, fmtSent)) this.print(`  ${line}`);
     n.lastSoft = rd.soft;
-    persist(n.storage, rd);
+    const fsyncs = n.storage.persist(rd);
+    if (fsyncs !== null) {
+      // crash-in-save: the process died inside this save; nothing of the Ready went further.
+      this.print(`  ${id} crashed inside the save, after ${fsyncs} fsync(s)`);
+      this.restart(id);
+      this.print(`  ${describeRestart(id, n.storage)}`);
+      return true;
+    }
     // A message sent across a partition is lost, even if the partition heals before delivery.
     for (const m of rd.messages) if (this.nodes.has(m.to) && !this.blocked(m)) this.queue.push(m);
     applyToStateMachine(n, rd);
@@ -254,21 +246,6 @@ function describeReady(rd: Ready, prev: SoftState, fmtSent: (m: Message) => stri
   return lines;
 }
 
-/** Persists a Ready like the runtime's storage: snapshot, then entries, then hard state. */
-function persist(s: NodeStorage, rd: Ready): void {
-  if (rd.snapshot) {
-    // The core discards its whole log when it restores a snapshot; storage follows.
-    s.snapshot = rd.snapshot;
-    s.entries = [];
-  }
-  if (rd.entries.length > 0) {
-    const first = rd.entries[0].index;
-    const snapIndex = s.snapshot?.meta.index ?? 0;
-    s.entries = s.entries.slice(0, Math.max(0, first - snapIndex - 1)).concat(rd.entries);
-  }
-  if (rd.hardState) s.hardState = rd.hardState;
-}
-
 function applyToStateMachine(n: SimNode, rd: Ready): void {
   if (rd.snapshot) n.applied = decodeSnapshotData(rd.snapshot.data);
   for (const e of rd.committed) if (e.kind === 'normal') n.applied.push({ index: e.index, data: e.data });
@@ -285,4 +262,14 @@ export function snapshotData(n: SimNode, index: number): string {
 
 function decodeSnapshotData(data: string): Applied[] {
   return data === '' ? [] : (JSON.parse(data) as Applied[]);
+}
+
+/** `<id> restarted from HardState ... LastEntry:term/index`: what a restarted node found on disk. */
+export function describeRestart(id: NodeId, s: NodeStorage): string {
+  const entries = s.entries;
+  const last = entries.length > 0 ? entries[entries.length - 1] : null;
+  const snapshot = s.snapshot;
+  const snap = snapshot ? ` Snapshot:${snapshot.meta.term}/${snapshot.meta.index}` : '';
+  const lastPos = last ? `${last.term}/${last.index}` : 'none';
+  return `${id} restarted from ${fmtHardState(s.hardState)}${snap} LastEntry:${lastPos}`;
 }

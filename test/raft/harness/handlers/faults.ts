@@ -7,10 +7,13 @@
 // restart <id>
 //   Rebuilds the node from its storage: whatever it had not persisted is lost, and so are its
 //   role, leader and timers (it comes back a follower). Its first Ready is left to the script.
+// crash-in-save <id> [after-fsyncs=1]
+//   The node's next Ready dies inside its save, right after that many fsyncs (or at the end of
+//   the save if it makes fewer): whatever was not fsynced is lost, nothing is sent or applied,
+//   and the node restarts from its disk (the production storage over an in-memory file system).
 import type { TestData } from '../../datadriven.js';
-import { listArg, nodeIdArg, positional } from '../args.js';
-import { linkKey, type InteractionEnv } from '../env.js';
-import { fmtHardState } from '../format.js';
+import { intArg, listArg, nodeIdArg, positional } from '../args.js';
+import { describeRestart, linkKey, type InteractionEnv } from '../env.js';
 
 export function handleIsolate(env: InteractionEnv, d: TestData): void {
   const from = listArg(d, 'from');
@@ -36,9 +39,10 @@ export function handleHeal(env: InteractionEnv, d: TestData): void {
 export function handleRestart(env: InteractionEnv, d: TestData): void {
   const id = nodeIdArg(d);
   env.restart(id);
-  const s = env.node(id).storage;
-  const last = s.entries.length > 0 ? s.entries[s.entries.length - 1] : null;
-  const snap = s.snapshot ? ` Snapshot:${s.snapshot.meta.term}/${s.snapshot.meta.index}` : '';
-  const lastPos = last ? `${last.term}/${last.index}` : 'none';
-  env.print(`${id} restarted from ${fmtHardState(s.hardState)}${snap} LastEntry:${lastPos}`);
+  env.print(describeRestart(id, env.node(id).storage));
+}
+
+export function handleCrashInSave(env: InteractionEnv, d: TestData): void {
+  const id = nodeIdArg(d);
+  env.node(id).storage.armCrash(intArg(d, 'after-fsyncs') ?? 1);
 }
