@@ -13,6 +13,7 @@ import {
 } from '../../src/failover/topology.js';
 import type { TopologyCommand } from '../../src/failover/types.js';
 import type { RaftBugs } from '../../src/raft/bugs.js';
+import type { StorageBugs } from '../../src/storage/bugs.js';
 import type { RaftStatus } from '../../src/raft/raft.js';
 import type { Entry, Message, NodeId } from '../../src/raft/types.js';
 import { RaftRuntime, type StateMachine } from '../../src/runtime/raft-runtime.js';
@@ -35,6 +36,8 @@ import {
 export interface SimOptions {
   readonly seed: number;
   readonly bugs?: RaftBugs;
+  /** Test-only storage bug switches (src/storage/bugs.ts), handed to every node's storage. */
+  readonly storageBugs?: StorageBugs;
   /** Test-only failover bug switches (src/failover/bugs.ts), handed to every node's driver. */
   readonly failoverBugs?: FailoverBugs;
   /** Virtual milliseconds of faults, then of healing. */
@@ -360,7 +363,12 @@ export class SimCluster {
   private addNode(id: NodeId): SimNode {
     const node: SimNode = {
       id,
-      storage: new SimStorage(this.storagePrng.fork(), this.storageMix, () => this.faultsOn),
+      storage: new SimStorage(
+        this.storagePrng.fork(),
+        this.storageMix,
+        () => this.faultsOn,
+        this.opts.storageBugs,
+      ),
       runtime: null,
       sm: new SimStateMachine(),
       incarnation: 0,

@@ -12,6 +12,7 @@
 // cluster code calls guardStorageFaults around everything that can reach a save.
 import type { Entry, HardState, Snapshot } from '../../src/raft/types.js';
 import type { RaftPersistedState, RaftStorage } from '../../src/runtime/ports.js';
+import type { StorageBugs } from '../../src/storage/bugs.js';
 import { FileStorage } from '../../src/storage/file-storage.js';
 import type { Clock } from '../../src/runtime/ports.js';
 import { RaftinelError } from '../../src/util/errors.js';
@@ -92,6 +93,7 @@ export class SimStorage implements RaftStorage {
     private readonly mix: StorageMix = NO_STORAGE_FAULTS,
     /** Faults are injected only in the safety phase. */
     private readonly faultsOn: () => boolean = () => false,
+    private readonly bugs: StorageBugs = {},
   ) {
     this.fs = new SimFs(() => r.float());
   }
@@ -143,7 +145,7 @@ export class SimStorage implements RaftStorage {
   }
 
   private open(): FileStorage {
-    if (this.store === null) this.store = FileStorage.open(DATA_DIR, silentLogger(), this.fs);
+    if (this.store === null) this.store = FileStorage.open(DATA_DIR, silentLogger(), this.fs, this.bugs);
     return this.store;
   }
 
