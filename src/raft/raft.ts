@@ -39,6 +39,12 @@ export interface RaftConfig {
   /** Entries in one append message. */
   readonly maxBatchEntries?: number;
   readonly bugs?: RaftBugs;
+  /**
+   * Neither vote nor campaign until setAbstain(false): a node that started from an empty data
+   * dir in a cluster that exists may have acknowledged entries it no longer holds (docs/design.md
+   * section 6a, node.bootstrap), so its vote must not count until it rejoined as a learner.
+   */
+  readonly abstain?: boolean;
 }
 
 export interface RaftInitialState {
@@ -95,6 +101,7 @@ export class RaftCore {
   private readonly votes = new Map<NodeId, boolean>();
   /** No conf change may be proposed until the one at this index is applied. */
   private pendingConfIndex = 0;
+  private abstaining: boolean;
   private leadTransferee: NodeId | null = null;
   private readonly readOnly = new ReadOnly();
 
@@ -123,6 +130,7 @@ export class RaftCore {
     this.maxInflight = config.maxInflight ?? 64;
     this.maxBatchEntries = config.maxBatchEntries ?? 64;
     this.bugs = config.bugs ?? {};
+    this.abstaining = config.abstain === true;
     this.log = new RaftLog(init.snapshot, init.entries, init.hardState.commit);
     this.term = init.hardState.term;
     this.vote = init.hardState.vote;
@@ -440,7 +448,16 @@ export class RaftCore {
   }
 
   private promotable(): boolean {
-    return this.conf.voters.includes(this.id) && this.log.pendingSnapshot === null;
+    return this.conf.voters.includes(this.id) && this.log.pendingSnapshot === null && !this.abstaining;
+  }
+
+  /** Whether this node refuses to vote and to campaign (RaftConfig.abstain). */
+  get abstains(): boolean {
+    return this.abstaining;
+  }
+
+  setAbstain(on: boolean): void {
+    this.abstaining = on;
   }
 
   // ---- elections ----------------------------------------------------------------------------
@@ -520,10 +537,11 @@ export class RaftCore {
   private handleVoteRequest(m: VoteRequest): void {
     const pre = m.type === 'PreVote';
     const canVote =
-      this.vote === m.from ||
+      !this.abstaining &&
+      (this.vote === m.from ||
       (this.vote === null && this.leader === null) ||
       (pre && m.term > this.term) ||
-      (!pre && this.bugs.doubleVote === true && this.leader === null);
+      (!pre && this.bugs.doubleVote === true && this.leader === null));
     const upToDate =
       (pre && this.bugs.preVoteSkipsLogCheck === true) || this.log.isUpToDate(m.lastIndex, m.lastTerm);
     const respType = pre ? 'PreVoteResp' : 'VoteResp';
