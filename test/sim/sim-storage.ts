@@ -27,6 +27,8 @@ const DATA_DIR = '/data';
  */
 const APPEND_CALLS = 2;
 const SNAPSHOT_CALLS = 13;
+/** How much likelier a crash point is in a save that carries a configuration entry. */
+const RISKY_SAVE_FACTOR = 25;
 
 export interface StorageMix {
   /** Chance that a save carries a crash point (which may fall after the save's last call). */
@@ -108,13 +110,18 @@ export class SimStorage implements RaftStorage {
   }
 
   save(hardState: HardState | null, entries: readonly Entry[], snapshot: Snapshot | null = null): void {
-    this.faulty(snapshot === null ? APPEND_CALLS : SNAPSHOT_CALLS, () =>
-      this.open().save(hardState, entries, snapshot),
+    // Aimed at the riskiest saves too: one that carries a configuration entry (a crash that
+    // kept it and lost the commit index saved with it made a node campaign under an old one).
+    const risky = entries.some((e) => e.kind === 'conf');
+    this.faulty(
+      snapshot === null ? APPEND_CALLS : SNAPSHOT_CALLS,
+      () => this.open().save(hardState, entries, snapshot),
+      risky ? RISKY_SAVE_FACTOR : 1,
     );
   }
 
   saveSnapshot(snapshot: Snapshot): void {
-    this.faulty(SNAPSHOT_CALLS, () => this.open().saveSnapshot(snapshot));
+    this.faulty(SNAPSHOT_CALLS, () => this.open().saveSnapshot(snapshot), 1);
   }
 
   /** The stored term at index (or the snapshot's), for the log-matching checker. */
@@ -149,8 +156,8 @@ export class SimStorage implements RaftStorage {
     return this.store;
   }
 
-  private faulty(calls: number, save: () => void): void {
-    const armed = this.faultsOn() && this.r.chance(this.mix.crashInSaveRate);
+  private faulty(calls: number, save: () => void, factor: number): void {
+    const armed = this.faultsOn() && this.r.chance(Math.min(0.5, this.mix.crashInSaveRate * factor));
     if (armed) this.fs.crashBeforeOp = this.fs.ops + 1 + this.r.int(0, calls);
     try {
       save();

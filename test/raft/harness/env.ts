@@ -4,6 +4,7 @@
 // explicit, which is what makes a scenario replayable line by line.
 import { RaftCore, type RaftConfig } from '../../../src/raft/raft.js';
 import { RaftError, type Message, type NodeId, type Ready, type SoftState } from '../../../src/raft/types.js';
+import type { RaftPersistedState } from '../../../src/runtime/ports.js';
 import {
   compareIds,
   fmtConf,
@@ -24,6 +25,8 @@ export interface NodeOptions {
   readonly timeoutTicks: number;
   readonly maxBatchEntries?: number;
   readonly maxInflight?: number;
+  /** RaftConfig.abstain: the node neither votes nor campaigns (a voter rejoining empty). */
+  readonly abstain?: boolean;
 }
 
 /** One applied command of the state machine. */
@@ -58,6 +61,8 @@ export class InteractionEnv {
    * `(dropped)` in the Ready) and, if the partition started later, when delivered.
    */
   readonly isolated = new Set<NodeId>();
+  /** Data dir copies taken by `backup`, for `restart <id> from=backup`. */
+  readonly backups = new Map<NodeId, RaftPersistedState>();
   /** Cut links (both directions), as "a|b" with a < b. */
   readonly cut = new Set<string>();
   nextReadId = 1;
@@ -104,9 +109,9 @@ export class InteractionEnv {
   }
 
   /** Rebuilds a node from its storage: everything not persisted is lost. */
-  restart(id: NodeId): void {
+  restart(id: NodeId, abstain = false): void {
     const n = this.node(id);
-    n.core = newCore(id, n.storage, n.options);
+    n.core = newCore(id, n.storage, abstain ? { ...n.options, abstain } : n.options);
     n.lastSoft = softOf(n.core);
     restoreStateMachine(n);
   }
@@ -217,6 +222,7 @@ function newCore(id: NodeId, storage: NodeStorage, o: NodeOptions): RaftCore {
     random: () => r,
     ...(o.maxBatchEntries !== undefined ? { maxBatchEntries: o.maxBatchEntries } : {}),
     ...(o.maxInflight !== undefined ? { maxInflight: o.maxInflight } : {}),
+    ...(o.abstain === true ? { abstain: true } : {}),
   };
   return new RaftCore(config, {
     hardState: { ...storage.hardState },

@@ -2,7 +2,13 @@
 // each command is documented at the top of its handler file.
 import type { TestData } from '../datadriven.js';
 import { handleAddNodes } from './handlers/add-nodes.js';
-import { handleCrashInSave, handleHeal, handleIsolate, handleRestart } from './handlers/faults.js';
+import {
+  handleBackup,
+  handleCrashInSave,
+  handleHeal,
+  handleIsolate,
+  handleRestart,
+} from './handlers/faults.js';
 import {
   handleCheckCommitted,
   handleCompact,
@@ -37,7 +43,8 @@ const handlers: Record<string, Handler> = {
   'raft-log': handleRaftLog, // raft-log <id>
   isolate: handleIsolate, // isolate <id>... [from=(ids)]
   heal: handleHeal, // heal [ids...]
-  restart: handleRestart, // restart <id>
+  restart: handleRestart, // restart <id> [from=backup|empty] [abstain=true]
+  backup: handleBackup, // backup <id>
   'crash-in-save': handleCrashInSave, // crash-in-save <id> [after-fsyncs=1]
   'check-committed': handleCheckCommitted, // check-committed
 };

@@ -2,6 +2,7 @@
 // system (test/sim/sim-fs.ts), so a scenario can crash a node in the middle of a save and see
 // what the real storage keeps. A crash here is deterministic: whatever was not fsynced is lost.
 import type { Entry, HardState, Ready, Snapshot } from '../../../src/raft/types.js';
+import type { RaftPersistedState } from '../../../src/runtime/ports.js';
 import type { StorageBugs } from '../../../src/storage/bugs.js';
 import { FileStorage } from '../../../src/storage/file-storage.js';
 import { silentLogger } from '../../../src/util/log.js';
@@ -10,7 +11,7 @@ import { SimFs } from '../../sim/sim-fs.js';
 const DIR = '/data';
 
 export class NodeStorage {
-  private readonly fs = new SimFs(() => 0);
+  private fs = new SimFs(() => 0);
   private store: FileStorage;
   /** Armed by crash-in-save: the node dies right after this many more fsyncs of its next save. */
   private crashAfterFsyncs: number | null = null;
@@ -62,6 +63,19 @@ export class NodeStorage {
     const made = this.fs.fsyncs - before;
     this.crash();
     return made;
+  }
+
+  /** What a backup of the data dir would hold now. */
+  copy(): RaftPersistedState {
+    return this.store.load();
+  }
+
+  /** The data dir replaced by `state` (a backup), or emptied (null). */
+  replaceWith(state: RaftPersistedState | null): void {
+    this.store.close();
+    this.fs = new SimFs(() => 0);
+    this.store = FileStorage.open(DIR, silentLogger(), this.fs, this.bugs);
+    if (state !== null) this.store.save(state.hardState, state.entries, state.snapshot);
   }
 
   /** The process died: reopen from what the disk kept. */
