@@ -255,6 +255,8 @@ export class SimCluster {
   private readonly storagePrng: Prng;
   private readonly storageMix: StorageMix;
   private diskFullDeaths = 0;
+  /** The voters of the first configuration: their `peers`, on every start as in the node process. */
+  private initialVoters: readonly NodeId[] = [];
 
   constructor(private readonly opts: SimOptions) {
     this.prng = new Prng(opts.seed);
@@ -283,6 +285,7 @@ export class SimCluster {
       (line) => this.trace(line),
     );
     const ids = Array.from({ length: this.mix.voters }, (_, i) => `n${i + 1}`);
+    this.initialVoters = ids;
     for (const id of ids) this.addNode(id);
     for (const id of ids) this.startNode(id, ids);
   }
@@ -392,8 +395,11 @@ export class SimCluster {
     );
   }
 
-  private startIncarnation(id: NodeId, bootstrapVoters: readonly NodeId[] | null): void {
+  private startIncarnation(id: NodeId, voters: readonly NodeId[] | null): void {
     const node = this.nodes.get(id) as SimNode;
+    // A node the cluster started with bootstraps again if a crash left its data dir empty (it
+    // had acknowledged nothing yet), as the node process does with the same config.
+    const bootstrapVoters = voters ?? (this.initialVoters.includes(id) ? this.initialVoters : null);
     node.incarnation++;
     const incarnation = node.incarnation;
     node.sm = new SimStateMachine();
