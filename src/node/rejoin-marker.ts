@@ -26,7 +26,12 @@ export function mustRejoin(dataDir: string, mode: BootstrapMode, state: RaftPers
   const marker = join(dataDir, REJOIN_MARKER);
   if (nodeFs.exists(marker)) return true;
   if (mode !== 'existing' || !isEmpty(state)) return false;
-  writeFileAtomic(nodeFs, dataDir, REJOIN_MARKER, Buffer.from('started empty with node.bootstrap: existing\n'));
+  writeFileAtomic(
+    nodeFs,
+    dataDir,
+    REJOIN_MARKER,
+    Buffer.from('started empty with node.bootstrap: existing\n'),
+  );
   return true;
 }
 

@@ -539,9 +539,9 @@ export class RaftCore {
     const canVote =
       !this.abstaining &&
       (this.vote === m.from ||
-      (this.vote === null && this.leader === null) ||
-      (pre && m.term > this.term) ||
-      (!pre && this.bugs.doubleVote === true && this.leader === null));
+        (this.vote === null && this.leader === null) ||
+        (pre && m.term > this.term) ||
+        (!pre && this.bugs.doubleVote === true && this.leader === null));
     const upToDate =
       (pre && this.bugs.preVoteSkipsLogCheck === true) || this.log.isUpToDate(m.lastIndex, m.lastTerm);
     const respType = pre ? 'PreVoteResp' : 'VoteResp';

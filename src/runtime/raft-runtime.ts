@@ -159,7 +159,10 @@ export class RaftRuntime {
       return;
     }
     this.core.setAbstain(false);
-    this.opts.logger.info({ event: 'rejoined-as-voter' }, 'promoted after rejoining as a learner: votes from now on');
+    this.opts.logger.info(
+      { event: 'rejoined-as-voter' },
+      'promoted after rejoining as a learner: votes from now on',
+    );
     this.opts.rejoin.onPromoted();
   }
 

@@ -25,8 +25,6 @@ const REWRITE_BYTES = 64 * 1024 * 1024;
 /** Entries per record when a rewrite copies the log (a rewrite is atomic by its rename). */
 const REWRITE_BATCH_BYTES = 16 * 1024 * 1024;
 
-const INITIAL_HARD_STATE: HardState = { term: 0, vote: null, commit: 0 };
-
 export function openFileStorage(dir: string, logger?: Logger, fs: StorageFs = nodeFs): FileStorage {
   return FileStorage.open(dir, logger ?? createLogger(), fs);
 }
@@ -66,7 +64,12 @@ export class FileStorage implements RaftStorage {
     this.entries = opened.entries;
   }
 
-  static open(dir: string, parentLogger: Logger, fs: StorageFs = nodeFs, bugs: StorageBugs = {}): FileStorage {
+  static open(
+    dir: string,
+    parentLogger: Logger,
+    fs: StorageFs = nodeFs,
+    bugs: StorageBugs = {},
+  ): FileStorage {
     const abs = resolve(dir);
     const logger = parentLogger.child({ component: 'storage' });
     prepareDir(fs, abs);
@@ -224,7 +227,11 @@ function writeWalAside(fs: StorageFs, dir: string, frames: readonly Buffer[]): n
 }
 
 /** The records of a WAL that starts from this state: the first carries hard state and snapshot. */
-function baseRecords(hardState: HardState, snapshot: Snapshot | null, entries: readonly Entry[]): WalRecord[] {
+function baseRecords(
+  hardState: HardState,
+  snapshot: Snapshot | null,
+  entries: readonly Entry[],
+): WalRecord[] {
   const ref = snapshot === null ? undefined : { index: snapshot.meta.index, term: snapshot.meta.term };
   const records: WalRecord[] = [];
   let batch: Entry[] = [];
@@ -253,7 +260,11 @@ function openWal(fs: StorageFs, dir: string, logger: Logger): Opened {
     const legacy = readLegacy(fs, dir, logger);
     if (legacy !== null) {
       if (legacy.snapshot !== null) writeSnapshotFile(fs, dir, legacy.snapshot);
-      writeWalAside(fs, dir, baseRecords(legacy.hardState, legacy.snapshot, legacy.entries).map(encodeWalRecord));
+      writeWalAside(
+        fs,
+        dir,
+        baseRecords(legacy.hardState, legacy.snapshot, legacy.entries).map(encodeWalRecord),
+      );
       logger.info({ event: 'storage-migrated', dir }, 'converted the data dir to the write-ahead log');
     } else {
       writeWalAside(fs, dir, []);
@@ -271,7 +282,13 @@ function openWal(fs: StorageFs, dir: string, logger: Logger): Opened {
       fs.truncate(fd, scan.end);
       fs.fsync(fd);
       logger.warn(
-        { file: path, offset: scan.torn.offset, event: 'log-torn-tail-truncated', reason: scan.torn.why, droppedBytes },
+        {
+          file: path,
+          offset: scan.torn.offset,
+          event: 'log-torn-tail-truncated',
+          reason: scan.torn.why,
+          droppedBytes,
+        },
         'WAL ended in an incomplete record (a write cut short by a crash); truncated it',
       );
     }

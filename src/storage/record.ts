@@ -34,7 +34,11 @@ export function entryJson(entry: Entry): { index: number; term: number; kind: st
 }
 
 export function encodeRecord(entry: Entry): Buffer {
-  return encodeFrame(Buffer.from(JSON.stringify(entryJson(entry)), 'utf8'), MAX_RECORD_BYTES, `entry ${entry.index}`);
+  return encodeFrame(
+    Buffer.from(JSON.stringify(entryJson(entry)), 'utf8'),
+    MAX_RECORD_BYTES,
+    `entry ${entry.index}`,
+  );
 }
 
 type Decoded<T> = { ok: true; value: T; end: number } | { ok: false; why: string; crcOk: boolean };

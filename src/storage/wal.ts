@@ -105,7 +105,11 @@ export function replayWal(
     if (r.snapshot) {
       const current = st.snapshot?.index ?? 0;
       if (r.snapshot.index < current) {
-        return { ok: false, record: i, why: `snapshot ${r.snapshot.index} is older than snapshot ${current}` };
+        return {
+          ok: false,
+          record: i,
+          why: `snapshot ${r.snapshot.index} is older than snapshot ${current}`,
+        };
       }
       const ref = r.snapshot;
       // As when it was written: the suffix stays only if it continues the snapshot's history.

@@ -403,7 +403,8 @@ export function loggedCommands(node: RaftinelProcess): LoggedCommand[] {
     const r = decodeFrameAt(buf, pos, toWalRecord);
     if (!r.ok) break; // a torn tail while the node writes
     pos = r.end;
-    if (r.value.snapshot) for (const i of [...byIndex.keys()]) if (i <= r.value.snapshot.index) byIndex.delete(i);
+    if (r.value.snapshot)
+      for (const i of [...byIndex.keys()]) if (i <= r.value.snapshot.index) byIndex.delete(i);
     for (const entry of r.value.entries) {
       for (const i of [...byIndex.keys()]) if (i >= entry.index) byIndex.delete(i);
       if (entry.kind !== 'normal') continue;

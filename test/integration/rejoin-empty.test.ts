@@ -32,10 +32,19 @@ describe('an emptied voter comes back only as a learner', { timeout: 120_000 }, 
   let cluster: CliCluster;
   const live = (): RaftinelProcess[] => cluster.nodes.filter((n) => n.running);
   const cli = (args: string[]): Promise<CliResult> =>
-    runRaftinel([...args, '--endpoint', live().map((n) => n.httpUrl).join(',')], {
-      env: { ...process.env, RAFTINEL_TOKEN: TOKEN },
-      timeoutMs: 30_000,
-    });
+    runRaftinel(
+      [
+        ...args,
+        '--endpoint',
+        live()
+          .map((n) => n.httpUrl)
+          .join(','),
+      ],
+      {
+        env: { ...process.env, RAFTINEL_TOKEN: TOKEN },
+        timeoutMs: 30_000,
+      },
+    );
   const view = async (n: RaftinelProcess): Promise<ClusterView | null> => {
     try {
       return await n.cluster();
@@ -94,7 +103,9 @@ describe('an emptied voter comes back only as a learner', { timeout: 120_000 }, 
 
     leader.start();
     await leader.waitLive(15_000);
-    const back = await waitFor('a leader again', () => leaderAmong([leader, other]), { timeoutMs: 20_000 }).catch(dump);
+    const back = await waitFor('a leader again', () => leaderAmong([leader, other]), {
+      timeoutMs: 20_000,
+    }).catch(dump);
     let r = await cli(['members', 'remove', emptied.id, '--yes']);
     assert.equal(r.code, 0, show(r));
     await waitFor(
@@ -104,15 +115,23 @@ describe('an emptied voter comes back only as a learner', { timeout: 120_000 }, 
     ).catch(dump);
     r = await cli(['members', 'add', emptied.id, emptied.options.node.raft]);
     assert.equal(r.code, 0, show(r));
-    await emptied.waitForLog('promoted after rejoining', (e) => e.event === 'rejoined-as-voter', 30_000).catch(dump);
+    await emptied
+      .waitForLog('promoted after rejoining', (e) => e.event === 'rejoined-as-voter', 30_000)
+      .catch(dump);
     assert.ok(!existsSync(join(emptied.dataDir, REJOIN_MARKER)), 'the marker is removed');
 
     // Now it votes: with the other follower stopped, it and the leader's partner elect a leader.
     const third = [leader, other].find((n) => n !== back) as RaftinelProcess;
     await back.stop();
-    const elected = await waitFor('a leader of the rejoined node and the third', () => leaderAmong([emptied, third]), {
-      timeoutMs: 20_000,
-    }).catch(dump);
-    t.diagnostic(`abstained 8 election timeouts with no leader; after members remove/add, ${elected.id} leads with ${emptied.id}'s vote`);
+    const elected = await waitFor(
+      'a leader of the rejoined node and the third',
+      () => leaderAmong([emptied, third]),
+      {
+        timeoutMs: 20_000,
+      },
+    ).catch(dump);
+    t.diagnostic(
+      `abstained 8 election timeouts with no leader; after members remove/add, ${elected.id} leads with ${emptied.id}'s vote`,
+    );
   });
 });

@@ -17,7 +17,6 @@ import {
 } from './format.js';
 import type { NodeStorage } from './storage.js';
 
-
 export interface NodeOptions {
   readonly electionTicks: number;
   readonly heartbeatTicks: number;

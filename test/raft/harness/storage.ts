@@ -50,7 +50,8 @@ export class NodeStorage {
     const armed = this.crashAfterFsyncs;
     this.crashAfterFsyncs = null;
     if (armed === null) {
-      if (rd.snapshot || rd.hardState || rd.entries.length > 0) this.save(rd.hardState, rd.entries, rd.snapshot);
+      if (rd.snapshot || rd.hardState || rd.entries.length > 0)
+        this.save(rd.hardState, rd.entries, rd.snapshot);
       return null;
     }
     const before = this.fs.fsyncs;
