@@ -105,6 +105,12 @@ const rows: Row[] = [
     `${DEFAULTS.dataDirPrefix}<node.id>`,
     'Raft log, hard state and snapshots; created if missing',
   ],
+  [
+    'node.bootstrap',
+    '"new" | "existing"',
+    DEFAULTS.bootstrap,
+    'new: an empty data dir of a node in peers starts the cluster; existing: it joins one as a learner',
+  ],
   ['node.listen', 'mapping', '{}', 'addresses to listen on'],
   ['node.listen.sentinel', address, DEFAULTS.listen.sentinel, 'Sentinel-compatible RESP'],
   ['node.listen.http', address, DEFAULTS.listen.http, 'HTTP discovery, health, admin, metrics'],

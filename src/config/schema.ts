@@ -155,9 +155,13 @@ const announceSchema = block('announce', {
   raft: address.nullable().default(null),
 });
 
+const bootstrapMode = z.enum(['new', 'existing'], expecting('"new" or "existing"'));
+
 const nodeSchema = block('node', {
   id,
   dataDir: filePath.nullable().default(null),
+  // node.bootstrap (docs/design.md 6a): may an empty data dir bootstrap a new cluster?
+  bootstrap: bootstrapMode.default(DEFAULTS.bootstrap),
   listen: listenSchema.prefault({}),
   announce: announceSchema.prefault({}),
   sourceAddress: ipAddress.nullable().default(null),
@@ -240,8 +244,11 @@ function resolveDocument(doc: ParsedDocument) {
     node: { ...doc.node, dataDir: doc.node.dataDir ?? `${DEFAULTS.dataDirPrefix}${doc.node.id}` },
     defaults,
     shards: doc.shards.map((shard) => resolveShard(shard, defaults)),
-    /** Whether `peers` lists this node: only then does it bootstrap an empty data dir as a voter. */
-    isBootstrapVoter: doc.peers.some((peer) => peer.id === doc.node.id),
+    /**
+     * Whether this node bootstraps an empty data dir as a voter: only for a new cluster
+     * (node.bootstrap: new) that `peers` lists it in.
+     */
+    isBootstrapVoter: doc.node.bootstrap === 'new' && doc.peers.some((peer) => peer.id === doc.node.id),
   };
 }
 

@@ -30,6 +30,7 @@ import { Prober, RedisAdmin } from '../monitor/index.js';
 import { ClusterState, type MemberAddresses } from './cluster-state.js';
 import { MemberHealth } from './member-health.js';
 import { startLearnerPromoter } from './learner-promoter.js';
+import { mustRejoin, rejoined } from './rejoin-marker.js';
 import { AdminForwarder } from './forward.js';
 import { Router, startHttpServer } from './http-server.js';
 import { addClusterRoutes, clusterView } from './routes.js';
@@ -97,6 +98,9 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       logger: logger.child({ component: 'raft' }),
       bootstrap: config.isBootstrapVoter
         ? { voters: config.peers.map((p) => p.id), context: JSON.stringify(bootstrapContext) }
+        : undefined,
+      rejoin: mustRejoin(config.node.dataDir, config.node.bootstrap, storage.load())
+        ? { onPromoted: () => rejoined(config.node.dataDir) }
         : undefined,
     });
     runtimeRef = runtime;

@@ -8,6 +8,7 @@ import { FailoverDriver } from '../../src/failover/driver.js';
 import { Prober } from '../../src/monitor/prober.js';
 import { ClusterState, type ClusterCommand } from '../../src/node/cluster-state.js';
 import type { RaftBugs } from '../../src/raft/bugs.js';
+import type { StorageBugs } from '../../src/storage/bugs.js';
 import type { RaftCore } from '../../src/raft/raft.js';
 import type { Message, NodeId } from '../../src/raft/types.js';
 import { RaftRuntime } from '../../src/runtime/raft-runtime.js';
@@ -18,13 +19,22 @@ import { FailoverCheckers, type NodeView } from './failover-checkers.js';
 import { Prng } from './prng.js';
 import { describeRedisMix, drawRedisMix, RedisWorld } from './redis-world.js';
 import { Scheduler } from './scheduler.js';
-import { SimStorage } from './sim-storage.js';
+import {
+  describeStorageMix,
+  drawStorageMix,
+  guardedClock,
+  guardStorageFaults,
+  SimStorage,
+  type StorageMix,
+} from './sim-storage.js';
 import { LeaseChecker } from './lease-checker.js';
 import { driftedRate, TimerFaults } from './timer-faults.js';
 
 export interface SimOptions {
   readonly seed: number;
   readonly bugs?: RaftBugs;
+  /** Test-only storage bug switches (src/storage/bugs.ts), handed to every node's storage. */
+  readonly storageBugs?: StorageBugs;
   /** Test-only failover bug switches (src/failover/bugs.ts), handed to every node's driver. */
   readonly failoverBugs?: FailoverBugs;
   /** Virtual milliseconds of faults, then of healing. */
@@ -64,6 +74,9 @@ export interface SimResult {
     /** Raft leaders lost right after a master's empty restart, and stale histories adopted (restart.ts). */
     leaderLossesAfterEmptyRestart: number;
     historiesAdopted: number;
+    /** Storage faults (sim-storage.ts): saves cut by a crash point, nodes killed by a full disk. */
+    crashesInSave: number;
+    diskFullDeaths: number;
   };
 }
 
@@ -202,6 +215,12 @@ export class SimCluster {
   private readonly fchk: FailoverCheckers;
   /** The Redis workload's own stream, so that it does not shift the Raft workload's choices. */
   private readonly redisPrng: Prng;
+  /** Storage faults draw from their own stream too (sim-storage.ts). */
+  private readonly storagePrng: Prng;
+  private readonly storageMix: StorageMix;
+  private diskFullDeaths = 0;
+  /** The voters of the first configuration: their `peers`, on every start as in the node process. */
+  private initialVoters: readonly NodeId[] = [];
 
   constructor(private readonly opts: SimOptions) {
     this.prng = new Prng(opts.seed);
@@ -209,6 +228,8 @@ export class SimCluster {
     this.mix = drawMix(this.faults.fork());
     this.timerFaults = new TimerFaults(opts.seed);
     this.redisPrng = new Prng(opts.seed ^ 0x5eed);
+    this.storagePrng = new Prng(opts.seed ^ 0x57043);
+    this.storageMix = drawStorageMix(this.storagePrng.fork());
     this.world = new RedisWorld(
       this.sched,
       this.redisPrng.fork(),
@@ -229,6 +250,7 @@ export class SimCluster {
       (line) => this.trace(line),
     );
     const ids = Array.from({ length: this.mix.voters }, (_, i) => `n${i + 1}`);
+    this.initialVoters = ids;
     for (const id of ids) this.addNode(id);
     for (const id of ids) this.startNode(id, ids);
   }
@@ -241,6 +263,7 @@ export class SimCluster {
       this.scheduleRedisWorkload(safetyMs, safetyMs + livenessMs / 2);
       this.world.start(safetyMs);
       this.scheduleFaults();
+      this.scheduleDiskFull();
       this.timerFaults.scheduleStalls(
         this.sched,
         safetyMs,
@@ -273,7 +296,7 @@ export class SimCluster {
       ok,
       failure,
       caughtBy,
-      mix: `${describeMix(this.mix)}\n  ${describeRedisMix(this.world.mix)}\n  ${this.timerFaults.describe()}`,
+      mix: `${describeMix(this.mix)}\n  ${describeRedisMix(this.world.mix)}\n  ${this.timerFaults.describe()}\n  ${describeStorageMix(this.storageMix)}`,
       stats: {
         events: this.events,
         writes: this.model.writesAcked,
@@ -296,6 +319,8 @@ export class SimCluster {
         promotionsJudged: this.fchk.stats.promotionsJudged,
         leaderLossesAfterEmptyRestart: this.world.stats.leaderLossesAfterEmptyRestart,
         historiesAdopted: this.historyCount(/^every replica follows \S+ on its replication history/),
+        crashesInSave: [...this.nodes.values()].reduce((n, x) => n + x.storage.crashesInSave, 0),
+        diskFullDeaths: this.diskFullDeaths,
       },
     };
   }
@@ -315,7 +340,12 @@ export class SimCluster {
   private addNode(id: NodeId): SimNode {
     const node: SimNode = {
       id,
-      storage: new SimStorage(),
+      storage: new SimStorage(
+        this.storagePrng.fork(),
+        this.storageMix,
+        () => this.faultsOn,
+        this.opts.storageBugs,
+      ),
       runtime: null,
       sm: new ClusterState(),
       incarnation: 0,
@@ -333,6 +363,18 @@ export class SimCluster {
 
   private startNode(id: NodeId, bootstrapVoters: readonly NodeId[] | null): void {
     const node = this.nodes.get(id) as SimNode;
+    const incarnation = node.incarnation + 1;
+    guardStorageFaults(
+      () => this.startIncarnation(id, bootstrapVoters),
+      (err) => this.storageDeath(id, incarnation, err),
+    );
+  }
+
+  private startIncarnation(id: NodeId, voters: readonly NodeId[] | null): void {
+    const node = this.nodes.get(id) as SimNode;
+    // A node the cluster started with bootstraps again if a crash left its data dir empty (it
+    // had acknowledged nothing yet), as the node process does with the same config.
+    const bootstrapVoters = voters ?? (this.initialVoters.includes(id) ? this.initialVoters : null);
     node.incarnation++;
     const incarnation = node.incarnation;
     node.sm = new ClusterState();
@@ -340,7 +382,9 @@ export class SimCluster {
     const alive = (): boolean => node.incarnation === incarnation && node.runtime !== null;
     const paused = (): number => node.pausedUntil;
     const late = this.timerFaults.lateness(id);
-    const clock = this.sched.clockFor(alive, node.clockRate, false, paused, late);
+    // A storage fault kills the node wherever a save runs (as an uncaught error kills the process).
+    const died = (err: Error): void => this.storageDeath(id, incarnation, err);
+    const clock = guardedClock(this.sched.clockFor(alive, node.clockRate, false, paused, late), died);
     // What reaches a paused node waits in its socket until it resumes.
     const inbox = (fn: () => void): void => {
       const attempt = (): void => {
@@ -494,7 +538,31 @@ export class SimCluster {
     node.driver = null;
     node.prober = null;
     this.crashes++;
-    this.trace(`${id} crashes (term ${node.storage.hardState.term}, vote ${node.storage.hardState.vote})`);
+    node.storage.crash();
+    if (this.opts.trace) {
+      const hs = node.storage.hardState;
+      this.trace(`${id} crashes (term ${hs.term}, vote ${hs.vote})`);
+    }
+  }
+
+  /**
+   * A save failed (a crash point, or ENOSPC): the process dies there, having acknowledged
+   * nothing of that save, and is restarted later from what its disk kept.
+   */
+  private storageDeath(id: NodeId, incarnation: number, err: Error): void {
+    const node = this.nodes.get(id) as SimNode;
+    if (node.incarnation !== incarnation) return;
+    if ((err as { code?: string }).code === 'storage_failed') this.diskFullDeaths++;
+    this.trace(`${id} dies in its storage: ${err.message}`);
+    if (node.runtime !== null) this.crash(id);
+    else {
+      this.crashes++;
+      node.storage.crash();
+    }
+    node.incarnation++; // callbacks of the dead incarnation must not run
+    this.sched.at(this.sched.now + this.downMs(), () => {
+      if (this.nodes.get(id)?.runtime === null && !this.retired(id)) this.startNode(id, null);
+    });
   }
 
   private live(): SimNode[] {
@@ -568,7 +636,12 @@ export class SimCluster {
     }
     if (m.type === 'PreVote' || m.type === 'Vote')
       this.checkers.voteRequestDelivered(m, node.runtime.status());
-    node.handler(m);
+    const handler = node.handler;
+    const incarnation = node.incarnation;
+    guardStorageFaults(
+      () => handler(m),
+      (err) => this.storageDeath(m.to, incarnation, err),
+    );
   }
 
   // ---- workload -----------------------------------------------------------------------------
@@ -669,8 +742,12 @@ export class SimCluster {
     if (!leader) return;
     const voters = (leader.runtime as RaftRuntime).core.conf.voters.filter((v) => v !== leader.id);
     if (voters.length === 0) return;
+    const incarnation = leader.incarnation;
     try {
-      (leader.runtime as RaftRuntime).transferLeadership(this.prng.pick(voters));
+      guardStorageFaults(
+        () => (leader.runtime as RaftRuntime).transferLeadership(this.prng.pick(voters)),
+        (err) => this.storageDeath(leader.id, incarnation, err),
+      );
     } catch {
       /* a transfer already runs: fine */
     }
@@ -750,6 +827,25 @@ export class SimCluster {
       if (isolate) this.isolate(id);
       else this.crashAndRestart(id, this.downMs());
     });
+  }
+
+  /** Now and then a live node's disk fills for a while (storage stream, sim-storage.ts). */
+  private scheduleDiskFull(): void {
+    if (this.storageMix.diskFullRate === 0) return;
+    const r = this.storagePrng.fork();
+    const loop = (): void => {
+      if (!this.faultsOn) return;
+      const live = this.live();
+      if (live.length > 0 && r.chance(this.storageMix.diskFullRate)) {
+        const victim = r.pick(live);
+        const ms = r.int(50, 2000);
+        victim.storage.setDiskFull(true);
+        this.trace(`${victim.id}'s disk is full for ${ms} ms`);
+        this.sched.at(this.sched.now + ms, () => victim.storage.setDiskFull(false));
+      }
+      this.sched.at(this.sched.now + r.int(200, 1500), loop);
+    };
+    this.sched.at(r.int(500, 1500), loop);
   }
 
   private downMs(): number {
@@ -883,6 +979,7 @@ export class SimCluster {
     this.blocked.clear();
     this.clogged.clear();
     for (const n of this.nodes.values()) n.pausedUntil = 0;
+    for (const n of this.nodes.values()) n.storage.setDiskFull(false);
     for (const n of this.nodes.values()) {
       if (n.runtime === null && !this.retired(n.id)) this.startNode(n.id, null);
     }

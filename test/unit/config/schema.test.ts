@@ -97,6 +97,7 @@ test('a minimal config (cluster, node, peers, shards) gets every shipped default
   assert.deepEqual(config.node, {
     id: 'n1',
     dataDir: `${BASE}/data/n1`,
+    bootstrap: 'new',
     listen: { sentinel: '127.0.0.1:26379', http: '127.0.0.1:26380', raft: '127.0.0.1:26381' },
     announce: { host: null, sentinel: null, http: null, raft: null },
     sourceAddress: null,
