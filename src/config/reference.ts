@@ -183,6 +183,18 @@ const rows: Row[] = [
   ...tlsRows('tls.sentinel', 'the RESP listener'),
   ['tls.http', 'mapping | null', 'null', 'TLS on the HTTP port'],
   ...tlsRows('tls.http', 'the HTTP listener'),
+  [
+    'peerAuth',
+    'mapping | null',
+    'null',
+    'shared-secret peer authentication; a raft listener off loopback needs this or tls.peer',
+  ],
+  [
+    'peerAuth.secretFile',
+    path,
+    REQUIRED,
+    'file holding the cluster secret (>= 16 bytes, the same on every node)',
+  ],
   ['sidecar', 'mapping', '{}', 'sidecar mode, next to one Redis node'],
   [
     'sidecar.redis',

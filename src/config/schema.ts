@@ -196,6 +196,8 @@ const documentSchema = block('the config file', {
     sentinel: listenerTls.nullable().default(null),
     http: listenerTls.nullable().default(null),
   }).prefault({}),
+  // ---- peer authentication (docs/design.md 2, "Peer transport") ----
+  peerAuth: block('peerAuth', { secretFile: filePath }).nullable().default(null),
   sidecar: block('sidecar', {
     redis: id.nullable().default(DEFAULTS.sidecar.redis),
     fenceAfterMs: durationMs(1).default(DEFAULTS.sidecar.fenceAfterMs),
@@ -263,6 +265,7 @@ export type RedisNodeConfig = ShardConfig['nodes'][number];
 export type RedisAuthConfig = NonNullable<ShardConfig['auth']>;
 export type TlsFiles = NonNullable<ShardConfig['tls']>;
 export type AdminConfig = NonNullable<RaftinelConfig['admin']>;
+export type PeerAuthConfig = NonNullable<RaftinelConfig['peerAuth']>;
 export type ClientsConfig = NonNullable<RaftinelConfig['clients']>;
 export type TlsConfig = RaftinelConfig['tls'];
 export type SidecarConfig = RaftinelConfig['sidecar'];

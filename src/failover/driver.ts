@@ -227,6 +227,10 @@ export class FailoverDriver {
   }
 
   private receiveObservations(from: NodeId, body: unknown): void {
+    // Only members of the committed configuration vouch for a Redis node (the transport drops
+    // strangers already; a node removed since keeps no say either).
+    const conf = this.deps.runtime.status().conf;
+    if (!conf.voters.includes(from) && !conf.learners.includes(from)) return;
     const list = (body as { observations?: unknown } | null)?.observations;
     if (!Array.isArray(list) || list.length > 10_000) return;
     // A node of an older version sends no replId2 and no restartedFrom: none known.

@@ -2,12 +2,13 @@
 // listener, wired from a validated config. Everything here is shell; decisions live in src/raft.
 import type http from 'node:http';
 import { randomInt } from 'node:crypto';
-import { advertisedAddresses, parseHostPort, type RaftinelConfig } from '../config/index.js';
+import { advertisedAddresses, parseHostPort, readSecretFile, type RaftinelConfig } from '../config/index.js';
 import type { NodeId } from '../raft/types.js';
 import { RaftRuntime } from '../runtime/raft-runtime.js';
 import { systemClock } from '../runtime/system-clock.js';
 import { openFileStorage } from '../storage/index.js';
 import { createTcpTransport, type TcpTransport } from '../transport/index.js';
+import { MIN_SECRET_BYTES } from '../transport/peer-auth.js';
 import { RaftinelError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { addDiscoveryRoutes } from '../discovery/http-routes.js';
@@ -70,10 +71,12 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       advertise: advertised,
       sourceAddress: config.node.sourceAddress,
       tls: peerTls(config),
+      secret: peerSecret(config),
       logger,
       now: () => performance.now(),
-      // Any node that passed the cluster handshake is heard; the runtime opens elections only
-      // to voters of the committed configuration (see RaftRuntime.accepts).
+      // Any node that passed the cluster handshake is heard on Raft (a fresh node learns its
+      // membership from the log); the runtime opens elections only to voters of the committed
+      // configuration (see RaftRuntime.accepts), other kinds come from members only.
       allowUnknown: () => true,
     });
     cleanup.push(() => transport.close());
@@ -161,7 +164,11 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     cleanup.push(() => driver.stop());
 
     const router = new Router();
-    const forwarder = new AdminForwarder(transport, runtime, router);
+    const forwarder = new AdminForwarder(transport, runtime, router, {
+      cluster: config.cluster,
+      admin: config.admin,
+      logger: logger.child({ component: 'forward' }),
+    });
     const health = new MemberHealth(runtime, transport);
     cleanup.push(() => health.close());
     addClusterRoutes(router, {
@@ -306,6 +313,21 @@ function peerTls(config: RaftinelConfig): { ca: string; cert: string; key: strin
   const t = config.tls.peer;
   if (!t?.ca || !t.cert || !t.key) return null;
   return { ca: t.ca, cert: t.cert, key: t.key };
+}
+
+/** The cluster secret of peerAuth, checked for length; its content is never logged. */
+function peerSecret(config: RaftinelConfig): Uint8Array | null {
+  if (!config.peerAuth) return null;
+  const file = config.peerAuth.secretFile;
+  const secret = Buffer.from(readSecretFile(file), 'utf8');
+  if (secret.length < MIN_SECRET_BYTES) {
+    throw new RaftinelError(
+      'bad_peer_secret',
+      `peerAuth.secretFile ${JSON.stringify(file)} holds ${secret.length} bytes; the cluster secret needs at least ${MIN_SECRET_BYTES}`,
+      { file },
+    );
+  }
+  return secret;
 }
 
 /** Moves leadership to the most caught-up voter and waits (at most ~600 ms) for it to take over. */
