@@ -164,6 +164,12 @@ const rows: Row[] = [
   ['shards[].auth.passwordFile', path, REQUIRED, 'file holding the password'],
   ['shards[].tls', 'mapping | null', 'null', 'TLS to Redis; {} uses the system CAs'],
   ...tlsRows('shards[].tls', 'the Redis client'),
+  [
+    'shards[].renameCommands',
+    'mapping',
+    '{}',
+    'names of renamed admin commands on these Redis nodes ({CONFIG: MYCONFIG}; "" = disabled), as rename-command',
+  ],
   ...shardSettingRows.map(([key, type, , description]): Row => [
     `shards[].${key}`,
     type,

@@ -122,12 +122,25 @@ export const redisNodeSchema = block('Redis node', {
   noFailover: bool.default(DEFAULTS.redisNode.noFailover),
 });
 
+// ---- renamed Redis commands (docs/design.md 4.4), as Sentinel's rename-command ----
+/** The admin commands raftinel sends that a deployment may have renamed or disabled. */
+export const RENAMEABLE_COMMANDS = ['REPLICAOF', 'CONFIG', 'CLIENT', 'ACL', 'COMMAND'] as const;
+const renameCommands = z
+  .partialRecord(
+    z.enum(RENAMEABLE_COMMANDS, expecting(`one of ${RENAMEABLE_COMMANDS.join(', ')} (upper case)`)),
+    z
+      .string(expecting('the name the command has on these Redis nodes, or "" where it is disabled'))
+      .regex(/^\S*$/),
+  )
+  .default({});
+
 const shardSchema = block('shard', {
   name: id,
   nodes: z.array(redisNodeSchema, expecting('a non-empty list of Redis nodes {id, host, port}')).min(1),
   initialMaster: id.nullable().default(null),
   auth: redisAuth.nullable().default(null),
   tls: redisTls.nullable().default(null),
+  renameCommands,
   ...settingOverrides,
 });
 
@@ -219,9 +232,9 @@ function present<T extends object>(value: T): Partial<T> {
 }
 
 function resolveShard(shard: ParsedDocument['shards'][number], defaults: ShardSettings) {
-  const { name, nodes, initialMaster, auth, tls, ...overrides } = shard;
+  const { name, nodes, initialMaster, auth, tls, renameCommands, ...overrides } = shard;
   const settings: ShardSettings = { ...defaults, ...present(overrides) };
-  return { name, nodes, initialMaster, auth, tls, ...settings };
+  return { name, nodes, initialMaster, auth, tls, renameCommands, ...settings };
 }
 
 function resolveDocument(doc: ParsedDocument) {
