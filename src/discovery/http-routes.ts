@@ -9,7 +9,7 @@ import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import type { Logger } from '../util/log.js';
 import { errorReply, type HttpReply, type HttpRequest, type Router } from '../node/http-server.js';
 import { addAdminRoutes, admin } from './admin-routes.js';
-import { shardView } from './shard-view.js';
+import { shardView, type PreflightLine } from './shard-view.js';
 
 export interface DiscoveryDeps {
   readonly config: RaftinelConfig;
@@ -23,6 +23,8 @@ export interface DiscoveryDeps {
   readonly onShardChange: (listener: (shard: string) => void) => () => void;
   /** Sends an admin request to the leader and resolves with its reply. */
   readonly forward: (req: HttpRequest) => Promise<HttpReply>;
+  /** This node's preflight problems with a shard's Redis nodes. */
+  readonly preflight?: (shard: string) => readonly PreflightLine[];
 }
 
 const MAX_WATCHERS = 1000;
@@ -31,7 +33,7 @@ export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
   const { runtime, topology, driver } = deps;
   const view = (name: string): ReturnType<typeof shardView> | null => {
     const s = topology().shards[name];
-    return s ? shardView(topology(), s, (shard, node) => driver.ownView(shard, node)) : null;
+    return s ? shardView(topology(), s, (shard, node) => driver.ownView(shard, node), deps.preflight) : null;
   };
 
   router.on('GET', '/v1/shards', (req) =>

@@ -26,6 +26,7 @@ import { FailoverDriver, shardsFromConfig, type RedisExecutor } from '../failove
 import { HookRunner } from '../hooks/hook-runner.js';
 import { Sidecar } from '../sidecar/sidecar.js';
 import { Prober, RedisAdmin } from '../monitor/index.js';
+import { PreflightRunner } from '../monitor/preflight-runner.js';
 import { ClusterState, type MemberAddresses } from './cluster-state.js';
 import { MemberHealth } from './member-health.js';
 import { startLearnerPromoter } from './learner-promoter.js';
@@ -162,6 +163,19 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       publish: (name, _shard, message) => resp?.publish(name, message),
     });
     cleanup.push(() => driver.stop());
+    const preflight = new PreflightRunner({ logger, sourceAddress: config.node.sourceAddress });
+    cleanup.push(() => preflight.close());
+    const checkRedisNodes = (): void => {
+      const targets = [];
+      for (const shard of Object.values(state.topology().shards)) {
+        for (const node of shard.nodes) {
+          const target = driver.targetOf(shard.name, node.id);
+          if (target) targets.push(target);
+        }
+      }
+      preflight.setTargets(targets);
+    };
+    state.onTopology(checkRedisNodes);
 
     const router = new Router();
     const forwarder = new AdminForwarder(transport, runtime, router, {
@@ -227,6 +241,8 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
         return () => shardWatchers.delete(listener);
       },
       forward: (req) => forwarder.forward(req),
+      preflight: (shard) =>
+        preflight.ofShard(shard).flatMap((e) => e.problems.map((p) => ({ node: e.node, ...p }))),
     });
     const httpAddr = parseHostPort(config.node.listen.http);
     if (!httpAddr)
@@ -278,6 +294,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
 
     runtime.start();
     driver.start();
+    checkRedisNodes();
     cleanup.push(startLearnerPromoter(runtime, memberLive, logger));
     logger.info(
       {
