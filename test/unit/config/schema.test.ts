@@ -113,6 +113,7 @@ test('a minimal config (cluster, node, peers, shards) gets every shipped default
       initialMaster: null,
       auth: null,
       tls: null,
+      renameCommands: {},
       ...SHARD_DEFAULTS,
     },
   ]);
@@ -308,4 +309,20 @@ test('a raft listener off loopback needs peerAuth or tls.peer (docs/design.md 2)
     parse(withListen(raft));
   parse(withListen('0.0.0.0:26381', '\npeerAuth: { secretFile: ./cluster.secret }'));
   parse(withListen('0.0.0.0:26381', '\ntls: { peer: { ca: ./ca.pem, cert: ./n1.pem, key: ./n1.key } }'));
+});
+
+test('renameCommands: known admin commands in upper case, a name without spaces or "" (disabled)', () => {
+  const withRename = (map: string) => MINIMAL.replace('    nodes:', `    renameCommands: ${map}\n    nodes:`);
+  assert.deepEqual(parse(withRename('{ CONFIG: MYCONFIG, CLIENT: "" }')).shards[0].renameCommands, {
+    CONFIG: 'MYCONFIG',
+    CLIENT: '',
+  });
+  for (const bad of ['{ config: X }', '{ FLUSHALL: X }', '{ CONFIG: "MY CONFIG" }']) {
+    assert.throws(
+      () => parse(withRename(bad)),
+      (err: Error & { issues?: { path: string }[] }) =>
+        err.issues?.some((i) => i.path.startsWith('shards[0].renameCommands')) === true,
+      bad,
+    );
+  }
 });
