@@ -47,6 +47,13 @@ const schemas: Record<string, Schema> = {
       state: { enum: ['ok', 'sdown', 'odown', 'failover', 'switchover', 'no-master', 'ambiguous'] },
       paused: bool,
       stale: bool,
+      problem: str,
+      preflight: {
+        type: 'array',
+        description:
+          "the answering node's preflight problems with the shard's Redis nodes (docs/design.md 4.4)",
+        items: obj({ node: str, severity: { enum: ['error', 'warn'] }, message: str }),
+      },
     },
     ['name', 'epoch', 'master', 'replicas', 'state', 'paused'],
   ),
