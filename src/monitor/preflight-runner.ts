@@ -24,6 +24,8 @@ export interface PreflightRunnerOptions {
 }
 
 const CLIENT_NAME = 'raftinel-preflight';
+/** A node that did not answer is tried again this soon. */
+const RETRY_MS = 10_000;
 
 export class PreflightRunner {
   private readonly results = new Map<string, PreflightEntry>();
@@ -88,26 +90,43 @@ export class PreflightRunner {
     conn.on('error', (err: unknown) => {
       lastError = classifyError(err).reason;
     });
-    let entry: PreflightEntry;
+    let entry: PreflightEntry | null = null;
+    let failure: string | null = null;
     try {
       const result = await withDeadline(conn, this.options.timeoutMs ?? 3000, () => preflight(conn, target));
       entry = { node: target.node.id, ...result };
     } catch (err) {
-      const reason =
-        err instanceof Deadline
-          ? `${err.message}${lastError ? ` (${lastError})` : ''}`
-          : classifyError(err).reason;
-      entry = {
-        node: target.node.id,
-        version: null,
-        problems: [{ severity: 'warn', message: `preflight not done: ${reason}` }],
-      };
+      const c = classifyError(err);
+      if (err instanceof Deadline || c.kind === 'transport') {
+        // Unreachable: the prober already says so; the preflight waits for the node to answer.
+        failure = err instanceof Deadline ? `${err.message}${lastError ? ` (${lastError})` : ''}` : c.reason;
+      } else {
+        entry = {
+          node: target.node.id,
+          version: null,
+          problems: [{ severity: 'error', message: `preflight failed: ${c.reason}` }],
+        };
+      }
     } finally {
       discardConnection(conn);
     }
     // Targets are rebuilt on every topology change: a result stands while the address does.
     const current = this.targets.get(key);
     if (this.closed || !current || !sameAddress(current, target)) return;
+    if (entry === null) {
+      this.results.delete(key);
+      this.log.debug({
+        event: 'redis-preflight-unreachable',
+        shard: target.shard,
+        node: target.node.id,
+        reason: failure,
+      });
+      setTimeout(() => {
+        const now = this.targets.get(key);
+        if (now && sameAddress(now, target) && !this.results.has(key)) this.start(now);
+      }, RETRY_MS).unref();
+      return;
+    }
     this.results.set(key, entry);
     this.report(target, entry);
   }

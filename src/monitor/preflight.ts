@@ -1,7 +1,8 @@
 // The preflight of one Redis node (docs/design.md 4.4): can raftinel do its job there? Version
 // (CLIENT PAUSE ... WRITE needs 6.2), the admin commands under the names renameCommands gives
-// them, the ACL permissions of the user raftinel logs in as (ACL DRYRUN, Redis 7.0+), and a
-// config file for CONFIG REWRITE. Each problem is one line that says what breaks and what to do.
+// them, and the ACL permissions of the user raftinel logs in as (ACL DRYRUN, Redis 7.0+). Each
+// problem is one line that says what breaks and what to do. A node without a config file is not
+// one: many run so on purpose (the failed CONFIG REWRITE is logged once, redis-admin.ts).
 // Read-only: nothing here changes the node.
 import type { Redis } from 'ioredis';
 import { commandName } from './admin-ops.js';
@@ -76,12 +77,6 @@ export async function preflight(conn: Redis, target: ProbeTarget): Promise<Prefl
     problems.push({
       severity: 'warn',
       message: `Redis ${version} is older than 6.2: CLIENT PAUSE ... WRITE is missing, so the sidecar fence and the switchover write pause do not work`,
-    });
-  }
-  if (field(info, 'config_file') === '') {
-    problems.push({
-      severity: 'warn',
-      message: 'started without a config file: CONFIG REWRITE cannot save a new role, a restart forgets it',
     });
   }
   problems.push(...(await checkCommands(conn, target)));
