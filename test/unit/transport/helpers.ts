@@ -150,7 +150,13 @@ export class RawPeer {
     listenerId = 'n2',
   ): Promise<Envelope> {
     const nonce = newNonce();
-    this.send('hello', { version, cluster, nodeId, addresses: { raft: 'x:1', http: '', sentinel: '' }, nonce });
+    this.send('hello', {
+      version,
+      cluster,
+      nodeId,
+      addresses: { raft: 'x:1', http: '', sentinel: '' },
+      nonce,
+    });
     await waitFor('an answer to hello', () => this.received.length > 0 || this.isClosed);
     const answer = this.received[0];
     if (answer === undefined) throw new Error('closed without an answer');
