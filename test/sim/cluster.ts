@@ -19,6 +19,8 @@ import { Prng } from './prng.js';
 import { describeRedisMix, drawRedisMix, RedisWorld } from './redis-world.js';
 import { Scheduler } from './scheduler.js';
 import { SimStorage } from './sim-storage.js';
+import { LeaseChecker } from './lease-checker.js';
+import { driftedRate, TimerFaults } from './timer-faults.js';
 
 export interface SimOptions {
   readonly seed: number;
@@ -183,6 +185,8 @@ export class SimCluster {
   private readonly faults: Prng;
   private readonly checkers = new RaftCheckers();
   private readonly model = new CounterModel();
+  private readonly leaseChecker = new LeaseChecker();
+  private readonly timerFaults: TimerFaults;
   private readonly nodes = new Map<NodeId, SimNode>();
   private readonly blocked = new Set<string>(); // "from>to"
   private readonly clogged = new Map<string, number>(); // "from>to" -> until
@@ -203,6 +207,7 @@ export class SimCluster {
     this.prng = new Prng(opts.seed);
     this.faults = this.prng.fork();
     this.mix = drawMix(this.faults.fork());
+    this.timerFaults = new TimerFaults(opts.seed);
     this.redisPrng = new Prng(opts.seed ^ 0x5eed);
     this.world = new RedisWorld(
       this.sched,
@@ -236,6 +241,15 @@ export class SimCluster {
       this.scheduleRedisWorkload(safetyMs, safetyMs + livenessMs / 2);
       this.world.start(safetyMs);
       this.scheduleFaults();
+      this.timerFaults.scheduleStalls(
+        this.sched,
+        safetyMs,
+        () => this.live().map((n) => n.id),
+        (id, ms) => {
+          const node = this.nodes.get(id) as SimNode;
+          node.pausedUntil = Math.max(node.pausedUntil, this.sched.now + ms);
+        },
+      );
       this.sched.runUntil(safetyMs, () => this.afterEvent());
       this.heal();
       this.sched.runUntil(safetyMs + livenessMs, () => this.afterEvent());
@@ -259,7 +273,7 @@ export class SimCluster {
       ok,
       failure,
       caughtBy,
-      mix: `${describeMix(this.mix)}\n  ${describeRedisMix(this.world.mix)}`,
+      mix: `${describeMix(this.mix)}\n  ${describeRedisMix(this.world.mix)}\n  ${this.timerFaults.describe()}`,
       stats: {
         events: this.events,
         writes: this.model.writesAcked,
@@ -309,7 +323,7 @@ export class SimCluster {
       envelopes: null,
       driver: null,
       prober: null,
-      clockRate: 0.97 + this.faults.float() * 0.06,
+      clockRate: driftedRate(this.faults.float()),
       pausedUntil: 0,
     };
     this.nodes.set(id, node);
@@ -325,7 +339,8 @@ export class SimCluster {
     node.pausedUntil = 0;
     const alive = (): boolean => node.incarnation === incarnation && node.runtime !== null;
     const paused = (): number => node.pausedUntil;
-    const clock = this.sched.clockFor(alive, node.clockRate, false, paused);
+    const late = this.timerFaults.lateness(id);
+    const clock = this.sched.clockFor(alive, node.clockRate, false, paused, late);
     // What reaches a paused node waits in its socket until it resumes.
     const inbox = (fn: () => void): void => {
       const attempt = (): void => {
@@ -392,7 +407,7 @@ export class SimCluster {
     // The production prober over fake connections. Its clock is quiet: probing touches no Raft
     // state (the driver reacts to observations on its own clock).
     const prober = new Prober({
-      clock: this.sched.clockFor(alive, node.clockRate, true, paused),
+      clock: this.sched.clockFor(alive, node.clockRate, true, paused, late),
       connector: this.world.connectorFor(id, inbox),
       logger: QUIET,
     });
@@ -911,6 +926,10 @@ export class SimCluster {
         this.trace(`${s.id} ${s.role} t${s.term} commit ${s.commit}@${t} last ${s.lastIndex}@${s.lastTerm}`);
       }
     }
+    this.leaseChecker.check(
+      this.sched.now,
+      this.live().map((n) => ({ id: n.id, runtime: n.runtime as RaftRuntime })),
+    );
     this.checkers.checkStatuses(statuses, (id) => {
       const core = this.nodes.get(id)?.runtime?.core;
       return (i) => core?.termAt(i);
