@@ -40,6 +40,8 @@ export interface RedisTarget {
   readonly auth: { readonly username: string | null; readonly password: string } | null;
   readonly tls: { readonly ca?: string; readonly cert?: string; readonly key?: string } | null;
   readonly isMaster: boolean;
+  /** shards[].renameCommands of this node's config. */
+  readonly renameCommands?: Readonly<Partial<Record<string, string>>>;
 }
 
 export interface ProbeSource {
@@ -63,6 +65,7 @@ export interface EnvelopeChannel {
 export interface RedisCredentials {
   readonly auth: RedisTarget['auth'];
   readonly tls: RedisTarget['tls'];
+  readonly renameCommands?: RedisTarget['renameCommands'];
 }
 
 export interface DriverDeps {
@@ -240,6 +243,10 @@ export class FailoverDriver {
   }
 
   private receiveObservations(from: NodeId, body: unknown): void {
+    // Only members of the committed configuration vouch for a Redis node (the transport drops
+    // strangers already; a node removed since keeps no say either).
+    const conf = this.deps.runtime.status().conf;
+    if (!conf.voters.includes(from) && !conf.learners.includes(from)) return;
     const list = (body as { observations?: unknown } | null)?.observations;
     if (!Array.isArray(list) || list.length > 10_000) return;
     // A node of an older version sends no replId2 and no restartedFrom: none known.
@@ -483,7 +490,7 @@ export class FailoverDriver {
 
   private targetFor(shardName: string, node: RedisNodeSpec): RedisTarget {
     const shard = this.deps.topology().shards[shardName];
-    const { auth, tls } = this.deps.credentials(shardName);
+    const { auth, tls, renameCommands } = this.deps.credentials(shardName);
     return {
       shard: shardName,
       node,
@@ -491,6 +498,7 @@ export class FailoverDriver {
       auth,
       tls,
       isMaster: shard.master === node.id,
+      renameCommands: renameCommands ?? {},
     };
   }
 }
@@ -501,7 +509,7 @@ export function shardsFromConfig(
   logger: Logger,
 ): { specs: ShardSpec[]; credentials: (shard: string) => RedisCredentials } {
   const specs = config.shards.map((s): ShardSpec => {
-    const { name, nodes, initialMaster, auth: _auth, tls: _tls, ...settings } = s;
+    const { name, nodes, initialMaster, auth: _auth, tls: _tls, renameCommands: _renamed, ...settings } = s;
     return {
       name,
       nodes: nodes.map((n) => ({
@@ -534,7 +542,7 @@ export function shardsFromConfig(
     const tls = local?.tls
       ? { ca: local.tls.ca ?? undefined, cert: local.tls.cert ?? undefined, key: local.tls.key ?? undefined }
       : null;
-    const creds = { auth, tls };
+    const creds = { auth, tls, renameCommands: local?.renameCommands ?? {} };
     cache.set(shard, creds);
     return creds;
   };

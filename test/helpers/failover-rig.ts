@@ -42,6 +42,11 @@ export interface ShardView {
   readonly state: string;
   readonly paused: boolean;
   readonly problem?: string;
+  readonly preflight?: readonly {
+    readonly node: string;
+    readonly severity: string;
+    readonly message: string;
+  }[];
 }
 
 export interface HistoryView {
