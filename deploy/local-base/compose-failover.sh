@@ -16,6 +16,8 @@ now() { date +%s%3N; }
 say() { echo "$(( $(now) - t0 )) ms: $*"; }
 
 dc down -v >/dev/null 2>&1 || true
+# The cluster secret the configs name (peerAuth), made once as deploy/README.md says.
+[ -f compose/peer.secret ] || (umask 022 && openssl rand -hex 32 > compose/peer.secret)
 t0=$(now)
 dc up -d --no-build
 until [ "$(redis-cli -p 6380 info replication 2>/dev/null | tr -d '\r' | grep -c 'master_link_status:up')" = 1 ] &&
