@@ -5,6 +5,7 @@
 // without a config file) comes back as a warning for the caller to log.
 import type { Redis } from 'ioredis';
 import type { RedisOp, RedisOpResult } from '../failover/engine.js';
+import { FENCE_MIN_REPLICAS, type WriteSafetyOp } from '../failover/engine-types.js';
 import type { RedisObservation } from '../failover/types.js';
 import { classifyError, clean } from './classify.js';
 import type { ProbeTarget } from './connection.js';
@@ -34,7 +35,42 @@ export async function performOp(conn: Redis, target: ProbeTarget, op: RedisOp): 
       return simple(conn.call('CLIENT', 'PAUSE', String(Math.max(0, Math.round(op.ms))), 'WRITE'));
     case 'unpause':
       return simple(conn.call('CLIENT', 'UNPAUSE'));
+    case 'write-safety':
+      return writeSafety(conn, op);
   }
+}
+
+/**
+ * min-replicas-max-lag, then min-replicas-to-write, in one MULTI (a master never runs with the
+ * new count and the old lag), and CONFIG REWRITE when asked, so that a fence survives a restart
+ * of Redis (a warning where Redis runs without a config file). With `minReplicas` null the
+ * shard leaves the setting to the operator: only a fence (FENCE_MIN_REPLICAS) is replaced, by 0.
+ */
+async function writeSafety(conn: Redis, op: WriteSafetyOp): Promise<OpOutcome> {
+  let count = op.minReplicas;
+  if (count === null) {
+    let reply: unknown;
+    try {
+      reply = await conn.call('CONFIG', 'GET', 'min-replicas-to-write');
+    } catch (err) {
+      if (classifyError(err).kind === 'transport') throw err;
+      return failed(`CONFIG GET min-replicas-to-write: ${classifyError(err).reason}`);
+    }
+    const current = Array.isArray(reply) ? Number(reply[1]) : Number.NaN;
+    if (current !== FENCE_MIN_REPLICAS) return { result: { ok: true }, warnings: [] };
+    count = 0;
+  }
+  let tx = conn
+    .multi()
+    .call('CONFIG', 'SET', 'min-replicas-max-lag', String(op.maxLagS))
+    .call('CONFIG', 'SET', 'min-replicas-to-write', String(count));
+  if (op.persist) tx = tx.call('CONFIG', 'REWRITE');
+  const replies = await exec(tx);
+  if (!replies.ok) return failed(replies.error);
+  const [lag, toWrite, rewrite] = replies.value;
+  if (lag.error) return failed(`CONFIG SET min-replicas-max-lag: ${lag.error}`);
+  if (toWrite.error) return failed(`CONFIG SET min-replicas-to-write: ${toWrite.error}`);
+  return { result: { ok: true }, warnings: op.persist ? warnings([['CONFIG REWRITE', rewrite]]) : [] };
 }
 
 /** MULTI; REPLICAOF NO ONE; CONFIG REWRITE; CLIENT KILL TYPE normal; CLIENT KILL TYPE pubsub; EXEC. */
