@@ -156,7 +156,15 @@ export interface EngineCore {
   report(input: EngineInput, shard: ShardState, from: string | null): CandidateReport;
   /** The best current view of every node of the shard (null: no fresh reachable report). */
   views(input: EngineInput, shard: ShardState): Map<string, RedisObservation | null>;
+  /**
+   * The leader could not reach `node` to promote it (`now`, monotonic): it is not chosen again
+   * for a while (AVOID_MS), the reason shown in the candidate report.
+   */
+  avoid(shard: string, node: string, now: number, reason: string): void;
 }
+
+/** How long a candidate the leader could not reach is passed over, in downAfterMs. */
+export const AVOID_DOWN_FACTOR = 10;
 
 export type FailoverInFlight = NonNullable<ShardState['failover']>;
 

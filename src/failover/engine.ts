@@ -10,6 +10,7 @@ import type { NodeId } from '../raft/types.js';
 import type { FailoverBugs } from './bugs.js';
 import { detectOdown } from './detect.js';
 import {
+  AVOID_DOWN_FACTOR,
   OP_RETRY_MS,
   OP_TIMEOUT_MS,
   POLL_MS,
@@ -77,6 +78,8 @@ export class FailoverEngine {
   /** Answers to those REPLICAOFs, told at the next update (it has the clock). */
   private replicaofAnswers: { key: string; opId: number; ok: boolean }[] = [];
   private actions: EngineAction[] = [];
+  /** Per shard: candidates the leader could not reach when it tried to promote them, and when. */
+  private readonly avoided = new Map<string, Map<string, { at: number; reason: string }>>();
   private readonly switchovers: Switchovers;
   private readonly promotion: FailoverPromotion;
 
@@ -98,6 +101,11 @@ export class FailoverEngine {
       },
       report: (input, shard, from) => this.report(input, shard, from),
       views: (input, shard) => this.views(input, shard),
+      avoid: (shard, node, now, reason) => {
+        const per = this.avoided.get(shard) ?? new Map<string, { at: number; reason: string }>();
+        per.set(node, { at: now, reason });
+        this.avoided.set(shard, per);
+      },
     };
     this.switchovers = new Switchovers(core);
     this.promotion = new FailoverPromotion(core);
@@ -125,6 +133,7 @@ export class FailoverEngine {
     this.replicaofAnswers = [];
     this.promotion.reset();
     this.switchovers.reset();
+    this.avoided.clear();
   }
 
   requestSwitchover(
@@ -522,14 +531,32 @@ export class FailoverEngine {
     // yet), and lag measured against the best replica instead would void maxLagBytes.
     const seen = from ? this.lastSeen.get(`${shard.name}/${from}`) : undefined;
     if (seen) offsets.push(seen.offset);
+    // The master went silent downAfterMs before this leader found it objectively down.
+    const detected = from === shard.master ? this.detectedAt.get(shard.name) : undefined;
+    const masterDownMs = detected ? input.now - detected.mono + shard.settings.downAfterMs : 0;
     return chooseCandidate({
       shard,
       from,
       views,
       masterOffset: offsets.length > 0 ? Math.max(...offsets) : null,
       maxLinkDownMs: shard.settings.maxLinkDownMs ?? 10 * shard.settings.downAfterMs,
+      masterDownMs,
+      avoid: this.avoiding(input, shard),
       skipReplIdCheck: this.bugs.skipReplIdCheck,
     });
+  }
+
+  /** The candidates passed over now (AVOID_DOWN_FACTOR x downAfterMs after the leader failed them). */
+  private avoiding(input: EngineInput, shard: ShardState): Map<string, string> {
+    const out = new Map<string, string>();
+    const per = this.avoided.get(shard.name);
+    if (!per) return out;
+    const forMs = AVOID_DOWN_FACTOR * shard.settings.downAfterMs;
+    for (const [node, a] of per) {
+      if (input.now - a.at < forMs) out.set(node, a.reason);
+      else per.delete(node);
+    }
+    return out;
   }
 
   private views(input: EngineInput, shard: ShardState): Map<string, RedisObservation | null> {
