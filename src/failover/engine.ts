@@ -11,6 +11,7 @@ import type { FailoverBugs } from './bugs.js';
 import { detectOdown } from './detect.js';
 import {
   AVOID_DOWN_FACTOR,
+  managedWriteSafety,
   OP_RETRY_MS,
   OP_TIMEOUT_MS,
   POLL_MS,
@@ -78,6 +79,8 @@ export class FailoverEngine {
   /** Answers to those REPLICAOFs, told at the next update (it has the clock). */
   private replicaofAnswers: { key: string; opId: number; ok: boolean }[] = [];
   private actions: EngineAction[] = [];
+  /** Per shard: the write-safety settings sent to the master (key), and the last one it took. */
+  private readonly writeSafety = new Map<string, { key: string; opId: number; done: string | null }>();
   /** Per shard: candidates the leader could not reach when it tried to promote them, and when. */
   private readonly avoided = new Map<string, Map<string, { at: number; reason: string }>>();
   private readonly switchovers: Switchovers;
@@ -134,6 +137,7 @@ export class FailoverEngine {
     this.promotion.reset();
     this.switchovers.reset();
     this.avoided.clear();
+    this.writeSafety.clear();
   }
 
   requestSwitchover(
@@ -199,7 +203,35 @@ export class FailoverEngine {
     if (this.switchovers.step(input, shard)) return;
     if (this.adoptStaleHistory(input, shard)) return;
     this.reconcile(input, shard);
+    this.manageWriteSafety(input, shard);
     this.detect(input, shard);
+  }
+
+  /**
+   * minReplicasToWrite (docs/design.md 4.8): the committed master gets min-replicas-to-write and
+   * min-replicas-max-lag, once per master, run, epoch and setting, and again under each new
+   * leader (which knows nothing of what the last one sent). Unset: not managed here.
+   */
+  private manageWriteSafety(input: EngineInput, shard: ShardState): void {
+    const min = shard.settings.minReplicasToWrite ?? null;
+    const master = nodeOf(shard, shard.master);
+    const view = master ? this.views(input, shard).get(master.id) : null;
+    if (min === null || !master || !view?.reachable || view.role !== 'master') return;
+    const op = managedWriteSafety(shard.settings, true);
+    const key = `${master.id}|${view.runId ?? '?'}|${shard.epoch}|${min}|${op.maxLagS}`;
+    const state = this.writeSafety.get(shard.name);
+    if (state?.done === key) return;
+    if (state?.key === key) {
+      const st = this.ops.get(`${shard.name}/${master.id}`);
+      if (st?.opId === state.opId && st.result?.ok) {
+        this.writeSafety.set(shard.name, { ...state, done: key });
+        return;
+      }
+      if (st?.opId === state.opId && st.result === undefined) return; // in flight
+    }
+    if (this.redis(input, shard.name, master, op)) {
+      this.writeSafety.set(shard.name, { key, opId: this.nextOpId - 1, done: state?.done ?? null });
+    }
   }
 
   /**
