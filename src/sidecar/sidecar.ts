@@ -57,6 +57,15 @@ export interface LocalHealth {
   readonly body: Record<string, unknown>;
 }
 
+/**
+ * The log names the shard's master for good: no failover in flight, or one whose Promoted is
+ * committed (it is repointing the others; the master is its target). Between FailoverStarted and
+ * Promoted the candidate turns master before the log says so: nothing is judged then.
+ */
+function settled(shard: ShardState): boolean {
+  return shard.failover === null || shard.failover.step === 'promoted';
+}
+
 export class Sidecar {
   /** The fence is wanted (recorded in the fence store) until a ReadIndex round lets it go. */
   private fenced: boolean;
@@ -190,7 +199,7 @@ export class Sidecar {
   private lift(): void {
     const shard = this.locate();
     const target = shard ? this.deps.target(shard.name, this.deps.redisId) : null;
-    if (!shard || !target || shard.failover !== null || shard.master === null) return;
+    if (!shard || !target || !settled(shard) || shard.master === null) return;
     const unfence = (): void =>
       this.run(target, managedWriteSafety(shard.settings, true), () => {
         this.deps.fenceStore.save(false);
@@ -216,7 +225,7 @@ export class Sidecar {
   private stray(shard: ShardState): boolean {
     return (
       this.knownRole === 'master' &&
-      shard.failover === null &&
+      settled(shard) &&
       shard.master !== null &&
       shard.master !== this.deps.redisId
     );

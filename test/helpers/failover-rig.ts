@@ -5,7 +5,7 @@
 // `raftinel node` processes whose outgoing connections come from 127.0.0.2, .3 and .4, optionally
 // with their raft listeners behind fault proxies too. Everything is started on free ports and
 // stopped by PID in destroy().
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CandidateReport, HistoryEntry } from '../../src/failover/types.js';
 import { LOG_FILE } from '../../src/storage/log-file.js';
@@ -63,6 +63,8 @@ export class RigRedis {
     /** bind-source-addr of this node's outgoing (replication) connections, when proxied. */
     readonly sourceAddress: string | null,
     private readonly baseArgs: readonly string[],
+    /** The redis.conf it was started from (CONFIG REWRITE writes there), or null. */
+    readonly configFile: string | null = null,
   ) {}
 
   readonly host = '127.0.0.1';
@@ -100,7 +102,19 @@ export class RigRedis {
    */
   async restartEmpty(): Promise<void> {
     if (this.server.alive) throw new Error(`${this.id} (pid ${this.pid}) is still running`);
-    this.server = await RedisServer.start({ port: this.server.port, args: this.baseArgs });
+    // CONFIG REWRITE wrote the last run's working dir, a temp dir removed with it; the new run
+    // gets its own (a Redis refuses a config file whose dir does not exist).
+    if (this.configFile) {
+      const kept = readFileSync(this.configFile, 'utf8')
+        .split('\n')
+        .filter((l) => !l.startsWith('dir '));
+      writeFileSync(this.configFile, kept.join('\n'));
+    }
+    this.server = await RedisServer.start({
+      port: this.server.port,
+      args: this.baseArgs,
+      ...(this.configFile ? { configFile: this.configFile } : {}),
+    });
   }
 }
 
@@ -131,6 +145,11 @@ export interface RigOptions {
    * shipped default.
    */
   readonly sidecars?: { readonly fenceAfterMs?: number };
+  /**
+   * Each Redis node starts from its own (empty) redis.conf in this folder, so that CONFIG
+   * REWRITE works and a restart (restartEmpty) reads back what was rewritten.
+   */
+  readonly redisConfigDir?: string;
 }
 
 export class FailoverRig {
@@ -163,9 +182,14 @@ export class FailoverRig {
             ...(options.redisArgs ?? []),
           ];
           const master = nodes[0];
+          const configFile = options.redisConfigDir
+            ? join(options.redisConfigDir, `${name}-r${i + 1}.conf`)
+            : null;
+          if (configFile) writeFileSync(configFile, '');
           const server = await RedisServer.start({
             args,
             ...(master ? { replicaOf: { host: master.host, port: master.port } } : {}),
+            ...(configFile ? { configFile } : {}),
           });
           let proxy: FaultProxy | null = null;
           if (options.proxied) {
@@ -174,7 +198,7 @@ export class FailoverRig {
           }
           const localId = `r${i + 1}`;
           const id = names.length > 1 ? `${name}-${localId}` : localId;
-          nodes.push(new RigRedis(name, id, localId, server, proxy, source, args));
+          nodes.push(new RigRedis(name, id, localId, server, proxy, source, args, configFile));
         }
         shards.push({ name, nodes });
       }

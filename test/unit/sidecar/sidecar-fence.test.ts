@@ -175,3 +175,17 @@ test('stray master: the ReadIndex round shows the log names it after all (Promot
   h.confirm();
   assert.deepEqual(h.ops, []);
 });
+
+test('stray master: once Promoted is committed, while the others are still being repointed, it is demoted', () => {
+  const h = new Harness('r2');
+  h.see({});
+  failOverTo(h, 'r3', false);
+  applyTopologyCommand(
+    h.topo,
+    { type: 'promoted', shard: 'm', epoch: 1, replId: 'hist-2', at: 1_000_100 },
+    2,
+  );
+  h.see({ role: 'master', masterHost: null, masterPort: null, linkUp: null });
+  h.confirm();
+  assert.deepEqual(h.ops, [demoteTo('h-r3')]);
+});
