@@ -5,6 +5,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CANDIDATES_EXAMPLE, candidatesCommand } from './commands/candidates.js';
+import { CONFIG_EXAMPLE, configCommand } from './commands/config-check.js';
 import { FAILOVER_EXAMPLE, failoverCommand } from './commands/failover.js';
 import { HISTORY_EXAMPLE, historyCommand } from './commands/history.js';
 import { MEMBERS_EXAMPLE, membersCommand } from './commands/members.js';
@@ -21,6 +22,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 const argv = hideBin(process.argv);
 const cli = yargs(argv);
+// A bare `raftinel` prints the help (as `-h` does), then exits 2: no command was named.
+const bare = argv.length === 0;
 
 cli
   .scriptName('raftinel')
@@ -60,6 +63,7 @@ for (const add of [
   pauseCommands,
   shardCommand,
   membersCommand,
+  configCommand,
 ]) {
   add(cli);
 }
@@ -78,14 +82,21 @@ await cli
   .example(...ACK_EXAMPLE)
   .example(...SHARD_EXAMPLE)
   .example(...MEMBERS_EXAMPLE)
+  .example(...CONFIG_EXAMPLE)
   .epilog(
     'Every operator command takes --endpoint URL[,URL...] (default $RAFTINEL_ENDPOINT, else http://127.0.0.1:26380) ' +
       'and the admin token from --token-file or $RAFTINEL_TOKEN. Exit codes: 0 ok, 1 failed, 2 usage.',
   )
   .demandCommand(1, 'name a command: raftinel <command> --help')
   .strict()
+  .recommendCommands()
   .fail((msg, err) => {
     if (err) throw err;
+    if (bare) {
+      cli.showHelp('log');
+      process.exit(2);
+    }
+    if (msg.startsWith('Did you mean')) msg = `unknown command "${argv[0]}". ${msg}`;
     // Usage errors end with 2; --json keeps its promise of one JSON document and an empty stderr.
     if (argv.includes('--json'))
       process.stdout.write(JSON.stringify({ error: { code: 'usage', message: msg } }, null, 2) + '\n');
@@ -95,4 +106,6 @@ await cli
   // A terminal gets lines of its width; a pipe gets unwrapped lines (no words cut in two).
   .wrap(process.stdout.isTTY ? Math.min(120, cli.terminalWidth()) : null)
   .help()
+  .alias('h', 'help')
+  .alias('v', 'version')
   .parseAsync();

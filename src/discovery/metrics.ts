@@ -3,6 +3,7 @@
 import type { Topology, TopologyEvent } from '../failover/topology.js';
 import type { RedisObservation } from '../failover/types.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
+import { ProcessMetrics } from './process-metrics.js';
 
 const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
@@ -23,6 +24,7 @@ export class Metrics {
   private readonly durations = new Map<string, Histogram>();
   private leaderChanges = 0;
   private lastLeader: string | null = null;
+  private readonly process = new ProcessMetrics();
 
   constructor(private readonly deps: MetricsDeps) {
     deps.runtime.onSoftState((s) => {
@@ -31,6 +33,10 @@ export class Metrics {
         this.lastLeader = s.leader;
       }
     });
+  }
+
+  close(): void {
+    this.process.close();
   }
 
   /** Feed every applied topology change here. */
@@ -79,12 +85,17 @@ export class Metrics {
 
     const topo = this.deps.topology();
     const shards = Object.values(topo.shards);
-    metric('raftinel_failovers_total', 'counter', 'Failovers and switchovers finished, by kind and result.', [
-      ...[...this.failovers].map(([l, v]) => `raftinel_failovers_total{${l}} ${v}`),
-      ...(this.failovers.size === 0
-        ? ['raftinel_failovers_total{shard="",kind="failover",result="ended"} 0']
-        : []),
-    ]);
+    // Every shard has its ended-failover series from the start (0), so rate() sees the first one.
+    const failovers = new Map<string, number>(
+      shards.map((sh) => [`shard="${esc(sh.name)}",kind="failover",result="ended"`, 0] as const),
+    );
+    for (const [labels, v] of this.failovers) failovers.set(labels, v);
+    metric(
+      'raftinel_failovers_total',
+      'counter',
+      'Failovers and switchovers finished, by kind and result.',
+      [...failovers].map(([l, v]) => `raftinel_failovers_total{${l}} ${v}`),
+    );
     const hist: string[] = [];
     for (const [labels, h] of this.durations) {
       DURATION_BUCKETS.forEach((b, i) =>
@@ -159,6 +170,7 @@ export class Metrics {
       'Replication lag behind the master, in bytes, as this node sees it.',
       lag,
     );
+    out.push(...this.process.render());
     return out.join('\n') + '\n';
   }
 }

@@ -21,6 +21,8 @@ export interface HttpReply {
   readonly text?: { readonly contentType: string; readonly content: string };
   /** A long-lived answer (Server-Sent Events): takes over the response once headers are sent. */
   readonly stream?: (res: http.ServerResponse) => void;
+  /** Extra response headers (`Allow` on a 405). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export type Handler = (req: HttpRequest) => HttpReply | Promise<HttpReply>;
@@ -33,7 +35,18 @@ export function errorReply(status: number, code: string, message: string): HttpR
 }
 
 export class Router {
-  private readonly routes: { method: string; pattern: RegExp; keys: string[]; handler: Handler }[] = [];
+  private readonly routes: {
+    method: string;
+    path: string;
+    pattern: RegExp;
+    keys: string[];
+    handler: Handler;
+  }[] = [];
+
+  /** Every registered route as `METHOD /path/{param}`, in registration order. */
+  list(): string[] {
+    return this.routes.map((r) => `${r.method} ${r.path}`);
+  }
 
   /** `path` may hold `{name}` segments, handed to the handler in `params`. */
   on(
@@ -47,6 +60,7 @@ export class Router {
     );
     this.routes.push({
       method,
+      path,
       pattern,
       keys,
       handler: (req) => {
@@ -71,15 +85,18 @@ export class Router {
 
   async handle(req: HttpRequest): Promise<HttpReply> {
     const method = req.method === 'HEAD' ? 'GET' : req.method;
-    let pathMatched = false;
+    const allowed = new Set<string>();
     for (const r of this.routes) {
       if (!r.pattern.test(req.path)) continue;
-      pathMatched = true;
       if (r.method === method) return r.handler(req);
+      allowed.add(r.method);
     }
-    return pathMatched
-      ? errorReply(405, 'method_not_allowed', `${req.method} is not allowed on ${req.path}`)
-      : errorReply(404, 'not_found', `no route ${req.path}`);
+    if (allowed.size === 0) return errorReply(404, 'not_found', `no route ${req.path}`);
+    if (allowed.has('GET')) allowed.add('HEAD');
+    return {
+      ...errorReply(405, 'method_not_allowed', `${req.method} is not allowed on ${req.path}`),
+      headers: { allow: [...allowed].sort().join(', ') },
+    };
   }
 }
 
@@ -159,7 +176,11 @@ async function serve(
   }
   const text = reply.text ? reply.text.content : JSON.stringify(reply.body) + '\n';
   const contentType = reply.text ? reply.text.contentType : 'application/json';
-  res.writeHead(reply.status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  res.writeHead(reply.status, {
+    ...reply.headers,
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(req.method === 'HEAD' ? undefined : text);
 }
 

@@ -1,5 +1,6 @@
 // One `raftinel node` process: file storage, TCP transport, the runtime loop and the HTTP
 // listener, wired from a validated config. Everything here is shell; decisions live in src/raft.
+import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import { randomInt } from 'node:crypto';
 import {
@@ -17,6 +18,7 @@ import { RaftinelError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { addDiscoveryRoutes } from '../discovery/http-routes.js';
 import { Metrics } from '../discovery/metrics.js';
+import { openApiDocument } from '../discovery/openapi.js';
 import { SentinelRespServer } from '../discovery/resp/index.js';
 import { createSentinelSource } from '../discovery/sentinel-source.js';
 import {
@@ -66,7 +68,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       mixin: () => (runtimeRef ? { term: runtimeRef.core.term } : {}),
     });
   const advertised = advertisedAddresses(config.node);
-  const storage = openFileStorage(config.node.dataDir, logger.child({ component: 'storage' }));
+  const storage = openFileStorage(config.node.dataDir, logger);
   const cleanup: (() => Promise<void> | void)[] = [() => storage.close()];
   try {
     const transport = await createTcpTransport({
@@ -134,12 +136,13 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     });
 
     let resp: SentinelRespServer | null = null;
+    // Each module names its own component on the logger it is given (one `component` key per line).
     const prober = new Prober({
-      logger: logger.child({ component: 'monitor' }),
+      logger,
       sourceAddress: config.node.sourceAddress,
     });
     const admin = new RedisAdmin({
-      logger: logger.child({ component: 'redis-admin' }),
+      logger,
       sourceAddress: config.node.sourceAddress,
     });
     cleanup.push(
@@ -184,12 +187,17 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       topology: () => state.topology(),
       ownView: (shard, node) => driver.ownView(shard, node),
     });
+    cleanup.push(() => metrics.close());
     state.onTopology((events) => metrics.topologyApplied(events));
     router.on('GET', '/metrics', () => ({
       status: 200,
       body: null,
       text: { contentType: 'text/plain; version=0.0.4; charset=utf-8', content: metrics.render() },
     }));
+    const openApi = openApiDocument(packageVersion());
+    router.on('GET', '/v1/openapi.json', () => ({ status: 200, body: openApi }));
+    if (options.debugRoutes === true)
+      router.on('GET', '/debug/routes', () => ({ status: 200, body: router.list() }));
     const fenceAfterMs = effectiveFenceAfterMs(config);
     const sidecar =
       config.sidecar.redis !== null && fenceAfterMs !== null
@@ -395,5 +403,15 @@ class AddressKeeper {
       });
       return;
     }
+  }
+}
+
+/** The version in package.json (two folders above dist/src/node in a checkout and in the package). */
+function packageVersion(): string {
+  try {
+    const url = new URL('../../../package.json', import.meta.url);
+    return (JSON.parse(readFileSync(url, 'utf8')) as { version?: string }).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
   }
 }

@@ -375,6 +375,11 @@ test('before the failover: every client is on r1', async (t) => {
     if (PROMTOOL) {
       const check = promtoolCheck(text);
       assert.equal(check.status, 0, `${n.id}: promtool check metrics:\n${check.out}`);
+      // Process and event-loop metrics; no placeholder series with an empty label.
+      assert.ok(Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)?.[1]) > 0, `${n.id}: RSS`);
+      assert.ok(Number(/^process_cpu_seconds_total (\S+)$/m.exec(text)?.[1]) > 0, `${n.id}: CPU`);
+      assert.match(text, /^nodejs_eventloop_lag_p99_seconds \d/m, `${n.id}: event-loop lag`);
+      assert.doesNotMatch(text, /=""/, `${n.id}: a series with an empty label`);
       metricsBefore.set(n.id, failoversEnded(text));
     }
   }

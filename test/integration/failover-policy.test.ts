@@ -12,6 +12,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { FailoverRig, replicaOf, type CandidateReport, type RigRedis } from '../helpers/failover-rig.js';
+import { duplicateKeys } from '../helpers/json-keys.js';
 import { redisGetNumber, redisInfo } from '../helpers/redis-query.js';
 import { stopAllRedis } from '../helpers/redis-server.js';
 import { IncrWriter } from '../helpers/redis-writer.js';
@@ -86,6 +87,11 @@ test(
       { timeoutMs: 10_000 },
     );
     assert.equal(await redisGetNumber(r3.realPort, KEY), writer.maxAcked, 'no acknowledged write lost');
+    // Every log line of a failover (storage, prober, redis-admin, failover...) has each key once.
+    const repeated = rig.nodes.flatMap((n) =>
+      n.lines.filter((l) => duplicateKeys(l).length > 0).map((l) => `${n.id}: ${l}`),
+    );
+    assert.deepEqual(repeated.slice(0, 3), [], 'log lines with a duplicate key');
   },
 );
 

@@ -251,3 +251,18 @@ test('a real HTTP server: a body over the cap is refused with 413 and the server
   else assert.ok(r instanceof Error, String(r)); // the server may close before the client sent it all
   assert.equal(await livez(), 200);
 });
+
+test('a real HTTP server: a 405 names the methods the path allows in Allow', async () => {
+  const get = await fetch(`http://127.0.0.1:${port}/v1/shards/mymaster/switchover`, {
+    signal: AbortSignal.timeout(5000),
+  });
+  assert.equal(get.status, 405);
+  assert.equal(get.headers.get('allow'), 'POST');
+  const del = await fetch(`http://127.0.0.1:${port}/livez`, {
+    method: 'DELETE',
+    signal: AbortSignal.timeout(5000),
+  });
+  assert.equal(del.status, 405);
+  assert.equal(del.headers.get('allow'), 'GET, HEAD');
+  assert.equal((await fetch(`http://127.0.0.1:${port}/nowhere`)).headers.get('allow'), null);
+});
