@@ -155,6 +155,9 @@ class DemoRun {
     out.step(
       `Raft leader ${leader.leader} (term ${leader.term}); ${SHARD} adopted: master r1, replicas ${view.replicas.map((r) => r.id).join(', ')}, epoch ${view.epoch}`,
     );
+    out.step(
+      `live status page: http://${cluster.nodes[0].http}/ui (any node serves it; open it now to watch the failover and the drill)`,
+    );
     return cluster;
   }
 

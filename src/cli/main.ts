@@ -93,7 +93,7 @@ await cli
   .fail((msg, err) => {
     if (err) throw err;
     if (bare) {
-      cli.showHelp('log');
+      cli.showHelp('error'); // a usage error: the help goes to stderr
       process.exit(2);
     }
     if (msg.startsWith('Did you mean')) msg = `unknown command "${argv[0]}". ${msg}`;

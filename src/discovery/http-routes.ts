@@ -9,7 +9,10 @@ import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import type { Logger } from '../util/log.js';
 import { errorReply, type HttpReply, type HttpRequest, type Router } from '../node/http-server.js';
 import { addAdminRoutes, admin } from './admin-routes.js';
-import { shardView } from './shard-view.js';
+import type { LiveDetail, LiveShardView } from './live-detail.js';
+import { shardView, type ShardView } from './shard-view.js';
+import { addUiRoute } from './ui/ui-route.js';
+import { addWatchRoutes } from './watch-routes.js';
 
 export interface DiscoveryDeps {
   readonly config: RaftinelConfig;
@@ -23,15 +26,19 @@ export interface DiscoveryDeps {
   readonly onShardChange: (listener: (shard: string) => void) => () => void;
   /** Sends an admin request to the leader and resolves with its reply. */
   readonly forward: (req: HttpRequest) => Promise<HttpReply>;
+  /** The body of GET /v1/cluster (the cluster watch stream sends it on every change). */
+  readonly clusterView: () => unknown;
+  /** Lag seconds and per-observer SDOWN for the JSON views (absent: the plain view). */
+  readonly live?: LiveDetail;
 }
-
-const MAX_WATCHERS = 1000;
 
 export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
   const { runtime, topology, driver } = deps;
-  const view = (name: string): ReturnType<typeof shardView> | null => {
+  const view = (name: string): ShardView | LiveShardView | null => {
     const s = topology().shards[name];
-    return s ? shardView(topology(), s, (shard, node) => driver.ownView(shard, node)) : null;
+    if (!s) return null;
+    const v = shardView(topology(), s, (shard, node) => driver.ownView(shard, node));
+    return deps.live ? deps.live.decorate(v) : v;
   };
 
   router.on('GET', '/v1/shards', (req) =>
@@ -61,41 +68,7 @@ export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
       return { status: 200, body: { ...v.master, epoch: v.epoch } };
     }),
   );
-  let watchers = 0;
-  router.on('GET', '/v1/shards/{name}/watch', (_req, p) => {
-    if (!topology().shards[p.name]) return notFound(p.name);
-    if (watchers >= MAX_WATCHERS)
-      return errorReply(503, 'too_many_watchers', `at most ${MAX_WATCHERS} watch streams`);
-    return {
-      status: 200,
-      body: null,
-      // Server-Sent Events: the current state first, then every change, each with its epoch.
-      stream: (res) => {
-        watchers++;
-        let last = '';
-        const sendIfChanged = (): void => {
-          const v = view(p.name) ?? { name: p.name, removed: true };
-          const json = JSON.stringify(v);
-          if (json === last) return;
-          last = json;
-          res.write(`event: shard\ndata: ${json}\n\n`);
-        };
-        sendIfChanged();
-        const unsubscribe = deps.onShardChange((shard) => {
-          if (shard === p.name || shard === '*') sendIfChanged();
-        });
-        // State that is not a log entry (a node seen down) changes too: look once a second.
-        const poll = setInterval(sendIfChanged, 1000);
-        const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-        res.on('close', () => {
-          watchers--;
-          unsubscribe();
-          clearInterval(poll);
-          clearInterval(keepAlive);
-        });
-      },
-    };
-  });
+  addWatchRoutes(router, deps, view);
   router.on('GET', '/v1/shards/{name}/history', (req, p) =>
     linearizable(runtime, req, () =>
       topology().shards[p.name]
@@ -144,6 +117,7 @@ export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
   });
 
   addAdminRoutes(router, deps);
+  addUiRoute(router);
 }
 
 /** Answers after a ReadIndex round; 503 without a majority, or the applied view marked stale. */

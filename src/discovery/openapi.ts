@@ -37,7 +37,22 @@ const schemas: Record<string, Schema> = {
     members: { type: 'array', items: ref('Member') },
   }),
   Address: obj({ id: str, host: str, port: int }),
-  Replica: obj({ id: str, host: str, port: int, lagBytes: nullable(int), linkUp: bool }),
+  Replica: obj({
+    id: str,
+    host: str,
+    port: int,
+    lagBytes: nullable(int),
+    lagSeconds: {
+      ...nullable({ type: 'number' }),
+      description: "seconds since the master first went past the replica's processed offset",
+    },
+    linkUp: bool,
+  }),
+  ObserverMap: {
+    type: 'object',
+    description: 'Redis node id -> raftinel node ids (nodes seen up by every observer are absent)',
+    additionalProperties: { type: 'array', items: str },
+  },
   Shard: obj(
     {
       name: str,
@@ -46,9 +61,12 @@ const schemas: Record<string, Schema> = {
       replicas: { type: 'array', items: ref('Replica') },
       state: { enum: ['ok', 'sdown', 'odown', 'failover', 'switchover', 'no-master', 'ambiguous'] },
       paused: bool,
+      observedBy: { type: 'array', items: str, description: 'raftinel nodes with a fresh report' },
+      sdownBy: ref('ObserverMap'),
+      unsureBy: ref('ObserverMap'),
       stale: bool,
     },
-    ['name', 'epoch', 'master', 'replicas', 'state', 'paused'],
+    ['name', 'epoch', 'master', 'replicas', 'state', 'paused', 'observedBy', 'sdownBy', 'unsureBy'],
   ),
   Master: obj({ id: str, host: str, port: int, epoch: int }),
   Switchover: obj({ to: str, dryRun: bool }, []),
@@ -131,6 +149,18 @@ const routes: Record<string, { params?: Record<string, string>; ops: Record<stri
         contentType: 'text/event-stream',
       },
     },
+  },
+  '/v1/watch': {
+    ops: {
+      get: {
+        summary:
+          'Server-Sent Events for the whole cluster: cluster, every shard, synced; then every change (cluster, shard, removed)',
+        contentType: 'text/event-stream',
+      },
+    },
+  },
+  '/ui': {
+    ops: { get: { summary: 'the live status page (self-contained HTML)', contentType: 'text/html' } },
   },
   '/v1/shards/{name}/switchover': {
     params: shard,

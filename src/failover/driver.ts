@@ -191,6 +191,19 @@ export class FailoverDriver {
     );
   }
 
+  /**
+   * What each raftinel node last reported of a Redis node, when younger than 2 × downAfterMs
+   * (the detector's freshness rule). Complete on the leader only: followers send their reports
+   * to the leader, so elsewhere the table holds at most what this node heard while it led.
+   */
+  sightings(shard: string, node: string): { observer: NodeId; sdown: boolean; unsure: boolean }[] {
+    const settings = this.deps.topology().shards[shard]?.settings;
+    const maxAge = 2 * (settings?.downAfterMs ?? 5000);
+    return this.table
+      .fresh(shard, node, this.deps.clock.now(), maxAge)
+      .map((s) => ({ observer: s.observer, sdown: s.obs.sdown, unsure: s.obs.unsure }));
+  }
+
   /** This node's own latest view of a Redis node (health routes answer from it). */
   ownView(shard: string, node: string): RedisObservation | null {
     return this.deps.prober.observations().find((o) => o.shard === shard && o.node === node) ?? null;

@@ -68,7 +68,13 @@ export class FailoverEngine {
   /** Per shard: the repointing of the failover in flight (node -> replicaof sent/acked). */
   private readonly repointing = new Map<
     string,
-    { epoch: number; phase: Map<string, 'sent' | 'acked'>; done: Set<string> }
+    {
+      epoch: number;
+      phase: Map<string, 'sent' | 'acked'>;
+      done: Set<string>;
+      /** Wall-clock ms when the first replica followed the new master (the history's timeline). */
+      firstDoneAt: number | null;
+    }
   >();
   /** REPLICAOF retries per node (repoint-retry.ts), and the last one sent to each node. */
   private readonly retries = new RepointRetries();
@@ -425,7 +431,10 @@ export class FailoverEngine {
     const master = nodeOf(shard, f.to) as RedisNodeSpec;
     let rp = this.repointing.get(shard.name);
     if (!rp || rp.epoch !== f.epoch) {
-      this.repointing.set(shard.name, (rp = { epoch: f.epoch, phase: new Map(), done: new Set() }));
+      this.repointing.set(
+        shard.name,
+        (rp = { epoch: f.epoch, phase: new Map(), done: new Set(), firstDoneAt: null }),
+      );
       // A switchover demoted the old master before Promoted: it is being repointed already, and
       // the CLIENT KILL of that demotion drops every probe for a moment, so wait for its link
       // rather than skip it as unreachable.
@@ -442,6 +451,7 @@ export class FailoverEngine {
       const polled = phase === 'acked' && st?.op === 'inspect' && st.result?.ok ? st.result.view : undefined;
       if (pointsAt(polled ?? views.get(node.id), master) && (polled ?? views.get(node.id))?.linkUp === true) {
         rp.done.add(node.id);
+        rp.firstDoneAt ??= input.wallNow;
         this.retries.settled(`${shard.name}/${node.id}`);
         this.event('+slave-reconf-done', shard.name, { node: node.id, host: node.host, port: node.port });
         continue;
@@ -482,7 +492,7 @@ export class FailoverEngine {
       shard: shard.name,
       epoch: f.epoch,
       repointed: [...rp.done],
-      timeline: timelineOf(f, input.wallNow),
+      timeline: timelineOf(f, input.wallNow, rp.firstDoneAt),
       at: input.wallNow,
     });
   }
@@ -636,9 +646,10 @@ export class FailoverEngine {
   }
 }
 
-function timelineOf(f: FailoverInFlight, wallNow: number): TimelineMs {
+function timelineOf(f: FailoverInFlight, wallNow: number, firstRepointedAt: number | null): TimelineMs {
   const t0 = f.detectedAt;
   return {
+    ...(firstRepointedAt !== null ? { firstRepointed: firstRepointedAt - t0 } : {}),
     detected: 0,
     committed: f.startedAt - t0,
     promoted: f.promotedAt !== null ? f.promotedAt - t0 : undefined,

@@ -71,6 +71,8 @@ export interface TimelineMs {
   readonly promoted?: number;
   readonly published?: number;
   readonly repointed?: number;
+  /** The first replica seen following the new master (absent when none did, or after a leader change). */
+  readonly firstRepointed?: number;
   readonly ended?: number;
   readonly writesPausedMs?: number;
 }

@@ -21,7 +21,7 @@ export interface HttpReply {
   readonly text?: { readonly contentType: string; readonly content: string };
   /** A long-lived answer (Server-Sent Events): takes over the response once headers are sent. */
   readonly stream?: (res: http.ServerResponse) => void;
-  /** Extra response headers (`Allow` on a 405). */
+  /** Extra response headers (`Allow` on a 405, the status page's Content-Security-Policy). */
   readonly headers?: Readonly<Record<string, string>>;
 }
 

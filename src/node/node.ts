@@ -38,7 +38,9 @@ import { MemberHealth } from './member-health.js';
 import { startLearnerPromoter } from './learner-promoter.js';
 import { AdminForwarder } from './forward.js';
 import { Router, startHttpServer } from './http-server.js';
-import { addClusterRoutes } from './routes.js';
+import { addClusterRoutes, clusterView } from './routes.js';
+import { LiveDetail } from '../discovery/live-detail.js';
+import { ObserverDigest } from '../discovery/observer-digest.js';
 
 export interface NodeOptions {
   /** Adds POST /debug/propose and GET /debug/state (tests and the benchmark only). */
@@ -173,7 +175,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     const forwarder = new AdminForwarder(transport, runtime, router);
     const health = new MemberHealth(runtime, transport);
     cleanup.push(() => health.close());
-    addClusterRoutes(router, {
+    const clusterRouteDeps = {
       config,
       runtime,
       state,
@@ -181,7 +183,8 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       health,
       debugRoutes: options.debugRoutes === true,
       logger,
-    });
+    };
+    addClusterRoutes(router, clusterRouteDeps);
     const metrics = new Metrics({
       runtime,
       topology: () => state.topology(),
@@ -228,7 +231,29 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     const electionMs = config.raft.electionTicks * config.raft.tickMs;
     // Heard from within one election timeout: the rule for member removal and learner promotion.
     const memberLive = (id: NodeId): boolean => (health.lastContactMs(id) ?? Infinity) <= electionMs;
+    // Lag seconds and who sees which Redis node down, for the JSON views and the status page.
+    const observerDigest = new ObserverDigest({
+      runtime,
+      topology: () => state.topology(),
+      sightings: (shard, node) => driver.sightings(shard, node),
+      sendEnvelope: (to, kind, body) => transport.sendEnvelope(to, kind, body),
+      onEnvelope: (kind, handler) => transport.onEnvelope(kind, handler),
+      now: () => performance.now(),
+    });
+    const live = new LiveDetail({
+      selfId: config.node.id,
+      topology: () => state.topology(),
+      observations: () => prober.observations(),
+      digest: observerDigest,
+      now: () => performance.now(),
+    });
+    cleanup.push(
+      () => observerDigest.close(),
+      () => live.close(),
+    );
     addDiscoveryRoutes(router, {
+      clusterView: () => clusterView(clusterRouteDeps),
+      live,
       config,
       runtime,
       topology: () => state.topology(),

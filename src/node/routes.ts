@@ -43,7 +43,8 @@ function readiness(runtime: RaftRuntime): HttpReply {
   return { status: 200, body: { status: 'ready', leader: s.leader } };
 }
 
-function clusterView(deps: ClusterRouteDeps): unknown {
+/** The body of GET /v1/cluster (the cluster watch stream sends it too). */
+export function clusterView(deps: ClusterRouteDeps): unknown {
   const { runtime, state, transport, config, health } = deps;
   const s = runtime.status();
   const peers = transport.peers();

@@ -192,9 +192,12 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
       'epoch',
       'master',
       'name',
+      'observedBy',
       'paused',
       'replicas',
+      'sdownBy',
       'state',
+      'unsureBy',
     ]);
   });
 

@@ -69,6 +69,7 @@ test(
     // The live status as plain lines, once a second.
     assert.match(out, /^\[\s*[\d.]+s\] master r1, epoch 0, state ok \| \d+ writes\/s, \d+ acknowledged/m);
     assert.match(out, /^\[\s*[\d.]+s\] SIGKILL redis-server r1 \(pid \d+\), the master/m);
+    assert.match(out, /live status page: http:\/\/127\.0\.0\.1:\d+\/ui /);
 
     // The timeline: each step's time after the kill, in order.
     const at = (what: string): number => {
