@@ -19,13 +19,6 @@ import type { CandidateReport, RedisNodeSpec, ShardState, TimelineMs } from './t
 const SETTLE_MS = 3000;
 /** A switchover target further behind than this is waited for before writes are paused. */
 const PRE_PAUSE_LAG_BYTES = 1 << 20;
-/**
- * A switchover's write pause is this long and renewed by the leader every PAUSE_RENEW_MS while it
- * needs it: if the leader dies, the master takes writes again within about a second, rather than
- * after failoverTimeoutMs (docs/design.md 4.7).
- */
-export const PAUSE_SLICE_MS = 1000;
-const PAUSE_RENEW_MS = 250;
 /** How long writes may stay paused while the target catches up, at most. */
 const catchUpLimitMs = (shard: ShardState): number => Math.min(5000, shard.settings.failoverTimeoutMs / 2);
 
@@ -41,8 +34,6 @@ export interface SwitchoverRequest {
   target: string | null;
   from: string | null;
   pausedAt: number | null;
-  /** When the write pause runs out at the latest, from the send time of the last one accepted. */
-  pauseUntil: number | null;
   masterOffset: number | null;
   targetOffset: number | null;
   /** The replication ids of the paused master and the target, from the catch-up INFOs. */
@@ -116,7 +107,6 @@ export class Switchovers {
       target: null,
       from: null,
       pausedAt: null,
-      pauseUntil: null,
       masterOffset: null,
       targetOffset: null,
       masterReplId: null,
@@ -186,8 +176,6 @@ export class Switchovers {
       return;
     }
     if (elapsed <= timeoutMs && this.writePauseHeld(input, shard, f.epoch)) {
-      const sw = this.requests.get(shard.name) as SwitchoverRequest;
-      if (fs?.op !== 'replicaof') this.holdPause(input, shard, sw, from); // until the demotion
       if (ts?.op === 'promote' && ts.result?.ok) {
         this.core.redis(input, shard.name, to, { kind: 'inspect' }, 0);
       } else if (toView?.role === 'master') {
@@ -238,21 +226,12 @@ export class Switchovers {
   /** This leader paused the old master for this switchover, and the pause has not run out. */
   private writePauseHeld(input: EngineInput, shard: ShardState, epoch: number): boolean {
     const r = this.requests.get(shard.name);
-    return r !== undefined && r.epoch === epoch && r.pauseUntil !== null && input.now < r.pauseUntil;
-  }
-
-  /** Renews the write pause on the master while the switchover needs it (PAUSE_SLICE_MS). */
-  private holdPause(
-    input: EngineInput,
-    shard: ShardState,
-    r: SwitchoverRequest,
-    master: RedisNodeSpec,
-  ): void {
-    const st = this.core.lastOp(shard.name, master.id);
-    if (st?.op === 'pause' && st.result?.ok)
-      r.pauseUntil = Math.max(r.pauseUntil ?? 0, st.sentAt + PAUSE_SLICE_MS);
-    if (r.pauseUntil === null || r.pauseUntil - input.now > PAUSE_SLICE_MS - PAUSE_RENEW_MS) return;
-    this.core.redis(input, shard.name, master, { kind: 'pause', ms: PAUSE_SLICE_MS }, 0);
+    return (
+      r !== undefined &&
+      r.epoch === epoch &&
+      r.pausedAt !== null &&
+      input.now < r.pausedAt + shard.settings.failoverTimeoutMs
+    );
   }
 
   /** A switchover paused the old master's writers: release them (their writes now fail over). */
@@ -307,7 +286,6 @@ export class Switchovers {
       const st = this.core.lastOp(shard.name, master.id);
       if (st?.op === 'pause' && st.result?.ok) {
         r.pausedAt = st.sentAt;
-        r.pauseUntil = st.sentAt + PAUSE_SLICE_MS;
         r.steps.preflight = Math.round(st.sentAt - r.requestedAt);
         r.phase = 'catching-up';
       } else if (st?.op === 'pause' && st.result && !st.result.ok) {
@@ -316,11 +294,16 @@ export class Switchovers {
           this.fail(r, 'redis_error', `CLIENT PAUSE on ${master.id} failed: ${st.result.error}`),
         );
       } else if (st?.op !== 'pause') {
-        this.core.redis(input, shard.name, master, { kind: 'pause', ms: PAUSE_SLICE_MS }, 0);
+        this.core.redis(
+          input,
+          shard.name,
+          master,
+          { kind: 'pause', ms: shard.settings.failoverTimeoutMs },
+          0,
+        );
       }
       return;
     }
-    if (r.phase === 'catching-up' || r.phase === 'committing') this.holdPause(input, shard, r, master);
     if (r.phase === 'catching-up') {
       const target = nodeOf(shard, r.target) as RedisNodeSpec;
       const ms = this.core.lastOp(shard.name, master.id);
