@@ -10,7 +10,7 @@ import type { Logger } from '../util/log.js';
 import { errorReply, type HttpReply, type HttpRequest, type Router } from '../node/http-server.js';
 import { addAdminRoutes, admin } from './admin-routes.js';
 import type { LiveDetail, LiveShardView } from './live-detail.js';
-import { shardView, type ShardView } from './shard-view.js';
+import { shardView, type PreflightLine, type ShardView } from './shard-view.js';
 import { addUiRoute } from './ui/ui-route.js';
 import { addWatchRoutes } from './watch-routes.js';
 
@@ -30,6 +30,8 @@ export interface DiscoveryDeps {
   readonly clusterView: () => unknown;
   /** Lag seconds and per-observer SDOWN for the JSON views (absent: the plain view). */
   readonly live?: LiveDetail;
+  /** This node's preflight problems with a shard's Redis nodes. */
+  readonly preflight?: (shard: string) => readonly PreflightLine[];
 }
 
 export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
@@ -37,7 +39,7 @@ export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
   const view = (name: string): ShardView | LiveShardView | null => {
     const s = topology().shards[name];
     if (!s) return null;
-    const v = shardView(topology(), s, (shard, node) => driver.ownView(shard, node));
+    const v = shardView(topology(), s, (shard, node) => driver.ownView(shard, node), deps.preflight);
     return deps.live ? deps.live.decorate(v) : v;
   };
 

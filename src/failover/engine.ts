@@ -32,6 +32,7 @@ import { Switchovers, type SwitchoverRequest } from './switchover.js';
 import { nodeOf } from './topology.js';
 import type {
   CandidateReport,
+  HistoryEntry,
   RedisNodeSpec,
   RedisObservation,
   ShardState,
@@ -89,6 +90,17 @@ export class FailoverEngine {
   private readonly writeSafety = new Map<string, { key: string; opId: number; done: string | null }>();
   /** Per shard: candidates the leader could not reach when it tried to promote them, and when. */
   private readonly avoided = new Map<string, Map<string, { at: number; reason: string }>>();
+  /**
+   * What one update() derives from the observation table, per shard. The table, the clock and
+   * the topology stand still during an update, and the steps of one shard ask for the same
+   * views, empty-restart evidence and candidate report several times over (in the simulator,
+   * a sixth of all the time went there). watchSeen() drops a shard's evidence and reports.
+   */
+  private memo: {
+    readonly views: Map<string, Map<string, RedisObservation | null>>;
+    readonly restarted: Map<string, string | null>;
+    readonly reports: Map<string, CandidateReport>;
+  } | null = null;
   private readonly switchovers: Switchovers;
   private readonly promotion: FailoverPromotion;
 
@@ -114,6 +126,7 @@ export class FailoverEngine {
         const per = this.avoided.get(shard) ?? new Map<string, { at: number; reason: string }>();
         per.set(node, { at: now, reason });
         this.avoided.set(shard, per);
+        this.forgetReports(shard);
       },
     };
     this.switchovers = new Switchovers(core);
@@ -166,26 +179,23 @@ export class FailoverEngine {
 
   update(input: EngineInput): EngineAction[] {
     if (input.leading) {
-      this.replicaofAnswered(input);
-      for (const shard of Object.values(input.topology.shards)) this.updateShard(input, shard);
-      this.switchovers.dropRemoved(input);
+      this.memo = { views: new Map(), restarted: new Map(), reports: new Map() };
+      try {
+        this.replicaofAnswered(input);
+        for (const shard of Object.values(input.topology.shards)) this.updateShard(input, shard);
+        this.switchovers.dropRemoved(input);
+      } finally {
+        this.memo = null;
+      }
     }
     const out = this.actions;
     this.actions = [];
     return out;
   }
 
-  /** Called when the topology shows a switchover's epoch ended (or aborted). */
-  switchoverApplied(
-    shardName: string,
-    epoch: number,
-    ok: boolean,
-    repointed: readonly string[],
-    now: number,
-    reason?: string,
-    timeline?: TimelineMs,
-  ): void {
-    this.switchovers.switchoverApplied(shardName, epoch, ok, repointed, now, reason, timeline);
+  /** Called when the topology shows a failover ended (or aborted): a switchover's own ends it. */
+  switchoverApplied(entry: HistoryEntry, now: number): void {
+    this.switchovers.switchoverApplied(entry, now);
   }
 
   // ---- per shard ----------------------------------------------------------------------------
@@ -316,19 +326,25 @@ export class FailoverEngine {
     // digest), and taking it would hide an empty restart whose offset then passes it.
     const offset = prev && prev.runId === v.runId ? Math.max(prev.offset, v.offset) : v.offset;
     this.lastSeen.set(k, { runId: v.runId, offset });
+    this.memo?.restarted.delete(shard.name);
+    this.memo?.reports.delete(`${shard.name}/${m}`);
   }
 
   /** Why the committed master is taken for one that restarted empty (restart.ts), or null. */
   private restartedEmpty(input: EngineInput, shard: ShardState): string | null {
+    const known = this.memo?.restarted.get(shard.name);
+    if (known !== undefined) return known;
     const m = shard.master as string;
     const maxAge = 2 * shard.settings.downAfterMs;
-    return emptyRestartEvidence({
+    const evidence = emptyRestartEvidence({
       shard,
       master: input.observations.best(shard.name, m, input.now, maxAge, this.selfId),
       sightings: input.observations.fresh(shard.name, m, input.now, maxAge),
       views: this.views(input, shard),
       remembered: this.lastSeen.get(`${shard.name}/${m}`),
     });
+    this.memo?.restarted.set(shard.name, evidence);
+    return evidence;
   }
 
   /**
@@ -372,12 +388,16 @@ export class FailoverEngine {
     }
     const verdict = detectOdown(shard, input.observations, input.now, input.voters, seen.at);
     if (!verdict.odown && !emptyRestart) {
-      if (this.detectedAt.delete(shard.name)) this.event('-odown', shard.name, {});
+      if (this.detectedAt.delete(shard.name)) {
+        this.forgetReports(shard.name);
+        this.event('-odown', shard.name, {});
+      }
       this.noCandidateLogged.delete(shard.name);
       return;
     }
     if (!this.detectedAt.has(shard.name)) {
       this.detectedAt.set(shard.name, { mono: input.now, wall: input.wallNow });
+      this.forgetReports(shard.name);
       this.event('+odown', shard.name, {
         reason: restartEvidence !== null ? 'master restarted empty' : verdict.reason,
         observers: verdict.sdownObservers,
@@ -564,6 +584,9 @@ export class FailoverEngine {
   // ---- helpers ------------------------------------------------------------------------------
 
   private report(input: EngineInput, shard: ShardState, from: string | null): CandidateReport {
+    const memoKey = `${shard.name}/${from}`;
+    const known = this.memo?.reports.get(memoKey);
+    if (known) return known;
     const views = this.views(input, shard);
     const maxAge = 2 * shard.settings.downAfterMs;
     const masterSightings = from ? input.observations.fresh(shard.name, from, input.now, 10 * maxAge) : [];
@@ -576,7 +599,7 @@ export class FailoverEngine {
     // The master went silent downAfterMs before this leader found it objectively down.
     const detected = from === shard.master ? this.detectedAt.get(shard.name) : undefined;
     const masterDownMs = detected ? input.now - detected.mono + shard.settings.downAfterMs : 0;
-    return chooseCandidate({
+    const report = chooseCandidate({
       shard,
       from,
       views,
@@ -586,6 +609,15 @@ export class FailoverEngine {
       avoid: this.avoiding(input, shard),
       skipReplIdCheck: this.bugs.skipReplIdCheck,
     });
+    this.memo?.reports.set(memoKey, report);
+    return report;
+  }
+
+  /** Drops this update's candidate reports of a shard: what they were chosen from (avoided candidates, the master's down time) changed. */
+  private forgetReports(shard: string): void {
+    const reports = this.memo?.reports;
+    if (!reports) return;
+    for (const k of reports.keys()) if (k.startsWith(`${shard}/`)) reports.delete(k);
   }
 
   /** The candidates passed over now (AVOID_DOWN_FACTOR x downAfterMs after the leader failed them). */
@@ -602,13 +634,17 @@ export class FailoverEngine {
   }
 
   private views(input: EngineInput, shard: ShardState): Map<string, RedisObservation | null> {
+    const known = this.memo?.views.get(shard.name);
+    if (known) return known;
     const maxAge = 2 * shard.settings.downAfterMs;
-    return new Map(
+    const views = new Map(
       shard.nodes.map((n) => [
         n.id,
         input.observations.best(shard.name, n.id, input.now, maxAge, this.selfId),
       ]),
     );
+    this.memo?.views.set(shard.name, views);
+    return views;
   }
 
   /**

@@ -14,6 +14,7 @@ import {
   type SoftState,
 } from '../raft/types.js';
 import type { Logger } from '../util/log.js';
+import { catchUpTicks, leaseDurationMs } from './lease.js';
 import type { Cancel, Clock, RaftStorage, RaftTransport } from './ports.js';
 
 /** The application's replicated state: every node applies the same entries in the same order. */
@@ -56,6 +57,13 @@ export interface RuntimeOptions {
   readonly maxBatchEntries?: number;
   readonly bugs?: RaftBugs;
   readonly observer?: RuntimeObserver;
+  /**
+   * This node started from an empty data dir in a cluster that exists (node.bootstrap:
+   * existing): it neither votes nor campaigns until it has been a learner of the applied
+   * configuration and then a voter, i.e. until it rejoined through `raftinel members add` and
+   * the leader promoted it once caught up. `onPromoted` runs once, when that happens.
+   */
+  readonly rejoin?: { readonly onPromoted: () => void };
 }
 
 export type Done<T> = (err: RaftError | null, value?: T) => void;
@@ -91,16 +99,27 @@ export class RaftRuntime {
   private readyInFlight = false;
   private stopped = false;
   private lastLeaderContact = -Infinity;
-  /** When the core was last ticked (the tick timer may be late after a stall). */
+  /** The tick period boundary the core has been ticked up to (catchUpTicks). */
   private lastTickAt = 0;
+  /**
+   * Heartbeat round (Heartbeat.seq) -> when its first message left, on this node's clock: the
+   * lease is timed from the round a quorum echoed (src/runtime/lease.ts). Rounds number up for
+   * the life of the core, across terms; only the newest are kept.
+   */
+  private readonly roundSentAt = new Map<number, number>();
+  private readonly leaseMs: number;
   /** When this runtime started: isolation is counted from here until a leader is heard. */
   private startedAt = 0;
   private readonly softListeners: ((status: RaftStatus) => void)[] = [];
+  /** A rejoining node was added back as a learner (RuntimeOptions.rejoin). */
+  private wasLearner = false;
+  private warnedVoterWithoutRejoin = false;
   private lastSoft: SoftState | null = null;
 
   constructor(opts: RuntimeOptions) {
     this.opts = opts;
     this.id = opts.id;
+    this.leaseMs = leaseDurationMs(opts.timing);
     this.nextReadId = 1 + Math.floor(opts.random() * 2 ** 26) * 2 ** 26 + Math.floor(opts.random() * 2 ** 26);
     let state = opts.storage.load();
     const empty = state.hardState.term === 0 && state.snapshot === null && state.entries.length === 0;
@@ -115,6 +134,7 @@ export class RaftRuntime {
       state = opts.storage.load();
     }
     if (state.snapshot) opts.stateMachine.restore(state.snapshot.data);
+    if (state.snapshot?.meta.conf.learners.includes(opts.id)) this.wasLearner = true;
     this.core = new RaftCore(
       {
         id: opts.id,
@@ -124,9 +144,35 @@ export class RaftRuntime {
         maxInflight: opts.maxInflight,
         maxBatchEntries: opts.maxBatchEntries,
         bugs: opts.bugs,
+        abstain: opts.rejoin !== undefined,
       },
       state,
     );
+    this.checkRejoin();
+  }
+
+  /** Ends the abstention of a rejoining node once it went from learner to voter (RuntimeOptions.rejoin). */
+  private checkRejoin(): void {
+    if (!this.opts.rejoin || !this.core.abstains) return;
+    if (!this.core.conf.voters.includes(this.id)) return;
+    if (!this.wasLearner) {
+      if (!this.warnedVoterWithoutRejoin) {
+        this.warnedVoterWithoutRejoin = true;
+        this.opts.logger.warn(
+          { event: 'rejoin-voter-without-learner-step' },
+          'this node started from an empty data dir and the committed configuration lists it as a voter ' +
+            'it never rejoined as: it will not vote or campaign. Remove it (raftinel members remove <id>) ' +
+            'and add it back (raftinel members add <id> <raft-addr>)',
+        );
+      }
+      return;
+    }
+    this.core.setAbstain(false);
+    this.opts.logger.info(
+      { event: 'rejoined-as-voter' },
+      'promoted after rejoining as a learner: votes from now on',
+    );
+    this.opts.rejoin.onPromoted();
   }
 
   start(): void {
@@ -135,20 +181,18 @@ export class RaftRuntime {
     this.lastTickAt = this.opts.clock.now();
     this.stopTicking = this.opts.clock.every(this.opts.timing.tickMs, () => {
       if (this.stopped) return;
-      // A process that was stopped (SIGSTOP, a long GC pause) gets one timer call however long it
-      // slept: tick once per interval that passed, so that elections, check-quorum and the
-      // leader's lease see the time that really went by.
-      const now = this.opts.clock.now();
-      const due = Math.round((now - this.lastTickAt) / this.opts.timing.tickMs);
-      const ticks = Math.min(Math.max(due, 1), 4 * this.opts.timing.electionTicks);
-      this.lastTickAt = now;
-      for (let i = 0; i < ticks; i++) this.core.tick();
-      // Leading a majority counts as contact, dated when that majority acknowledged us: the
-      // lease outlives the acknowledgement by up to an election timeout, a fence must not.
-      const ago = this.core.ticksSinceQuorumAck();
-      if (ago !== null) {
-        this.lastLeaderContact = Math.max(this.lastLeaderContact, now - ago * this.opts.timing.tickMs);
-      }
+      // Timers run late, and a process that was stopped (SIGSTOP, a long GC pause) gets one
+      // call however long it slept: tick once per whole period that passed, carrying the rest
+      // over, so that elections and check-quorum see the time that really went by.
+      const owed = catchUpTicks(
+        this.lastTickAt,
+        this.opts.clock.now(),
+        this.opts.timing.tickMs,
+        4 * this.opts.timing.electionTicks,
+      );
+      this.lastTickAt = owed.lastTickAt;
+      for (let i = 0; i < owed.ticks; i++) this.core.tick();
+      this.noteMajorityContact();
       this.drain();
     });
     this.drain(); // replay committed entries from disk before anything else
@@ -166,10 +210,12 @@ export class RaftRuntime {
   receive(m: Message): void {
     if (this.stopped || m.to !== this.id) return;
     if (!this.accepts(m)) return;
+    this.noteMajorityContact(); // before the step, which may depose this leader
     this.core.step(m);
     if ((m.type === 'App' || m.type === 'Heartbeat' || m.type === 'Snap') && this.core.leader === m.from) {
       this.lastLeaderContact = this.opts.clock.now();
     }
+    this.noteMajorityContact();
     this.scheduleDrain();
   }
 
@@ -212,8 +258,9 @@ export class RaftRuntime {
     this.drain();
   }
 
+  /** The core's status, with the lease as this runtime times it (leaseValid). */
   status(): RaftStatus {
-    return this.core.status();
+    return { ...this.core.status(), lease: this.leaseValid() };
   }
 
   /**
@@ -229,21 +276,41 @@ export class RaftRuntime {
   }
 
   /**
-   * The leader's lease, and no stall since the last tick: after a stop, the lease must first be
-   * re-evaluated by the ticks that account for the time slept.
+   * The leader's lease, the one test that everything acting as the only leader uses (the
+   * failover driver, the hooks, the switchover, the status report): a quorum echoed a heartbeat
+   * round sent less than leaseDurationMs ago on this node's monotonic clock. It needs no stall
+   * guard: a process that slept reads the clock when it wakes, and the lease has run out then.
    */
   leaseValid(): boolean {
-    const stalled = this.opts.clock.now() - this.lastTickAt > 2 * this.opts.timing.tickMs;
-    return !stalled && this.core.hasLease();
+    const sentAt = this.quorumRoundSentAt();
+    return sentAt !== null && this.opts.clock.now() - sentAt < this.leaseMs;
   }
 
   /**
-   * Milliseconds since this node last had proof of a majority: 0 while it leads with a lease,
-   * else the time since it last led with one or heard from a leader (or since it started).
+   * Milliseconds since this node last had proof of a majority: as a leader, since the heartbeat
+   * round a quorum echoed was sent; else since it heard from a leader (or since it started).
+   * The sidecar fences the local Redis when this reaches fenceAfterMs.
    */
   msSinceMajorityContact(): number {
-    if (this.leaseValid()) return 0;
+    this.noteMajorityContact();
     return this.opts.clock.now() - Math.max(this.lastLeaderContact, this.startedAt);
+  }
+
+  /** When the heartbeat round this leader's lease rests on was sent, or null without a lease. */
+  private quorumRoundSentAt(): number | null {
+    const round = this.core.leaseRound();
+    if (round === null) return null;
+    if (round === 'sole-voter') return this.opts.clock.now();
+    return this.roundSentAt.get(round) ?? null;
+  }
+
+  /**
+   * Leading a majority counts as contact, dated when the round that majority echoed was sent:
+   * the lease must end before any follower's vote window, and the fence must not lift later.
+   */
+  private noteMajorityContact(): void {
+    const sentAt = this.quorumRoundSentAt();
+    if (sentAt !== null) this.lastLeaderContact = Math.max(this.lastLeaderContact, sentAt);
   }
 
   onSoftState(listener: (status: RaftStatus) => void): void {
@@ -264,7 +331,16 @@ export class RaftRuntime {
       if (p === pending) this.finishProposal(at.index, p, new RaftError('not_leader', 'proposal timed out'));
     });
     const pending: PendingProposal = { term: at.term, done, cancelTimeout };
+    // A proposal of an earlier term at this index was truncated before its index was applied
+    // (this node lost leadership, then won again): it lost, and must hear so now. Replaced
+    // silently, its caller never heard, and the driver never proposed its shards again
+    // (simulator seed 904163).
+    const lost = this.proposals.get(at.index);
     this.proposals.set(at.index, pending);
+    if (lost) {
+      lost.cancelTimeout();
+      lost.done(new RaftError('not_leader', 'the proposal lost to another leader'));
+    }
     this.scheduleDrain(); // proposals of one event-loop turn share one Ready (one fsync, one send)
   }
 
@@ -306,19 +382,39 @@ export class RaftRuntime {
   }
 
   private persist(rd: Ready): void {
-    if (rd.snapshot) this.opts.storage.saveSnapshot(rd.snapshot);
-    if (rd.hardState || rd.entries.length > 0) this.opts.storage.save(rd.hardState, rd.entries);
+    // One call, so that the storage makes the whole Ready durable as one unit.
+    if (rd.snapshot || rd.hardState || rd.entries.length > 0) {
+      this.opts.storage.save(rd.hardState, rd.entries, rd.snapshot);
+    }
     this.opts.observer?.persisted?.(this.id, rd);
   }
 
   private send(rd: Ready): void {
-    for (const m of rd.messages) this.opts.transport.send(m);
+    for (const m of rd.messages) {
+      // Dated before it leaves: every follower receives the round later than this.
+      if (m.type === 'Heartbeat' && !this.roundSentAt.has(m.seq)) this.noteRoundSent(m.seq);
+      this.opts.transport.send(m);
+    }
     if (rd.messages.length > 0) this.opts.observer?.sent?.(this.id, rd.messages);
+  }
+
+  private noteRoundSent(seq: number): void {
+    const now = this.opts.clock.now();
+    this.roundSentAt.set(seq, now);
+    // Rounds are numbered upwards, so the Map iterates oldest first. A round older than a few
+    // election timeouts can carry no lease; an echo of it, dropped here, only dates the
+    // majority contact earlier (the fence engages sooner, never later).
+    const keepFrom = now - 4 * this.opts.timing.electionTicks * this.opts.timing.tickMs;
+    for (const [round, sentAt] of this.roundSentAt) {
+      if (sentAt >= keepFrom) break;
+      this.roundSentAt.delete(round);
+    }
   }
 
   private finish(rd: Ready): void {
     this.apply(rd);
     this.core.advance(rd);
+    this.checkRejoin();
     this.answerReads(rd);
     this.maybeSnapshot();
     const prev = this.lastSoft;
@@ -331,6 +427,7 @@ export class RaftRuntime {
 
   private apply(rd: Ready): void {
     const sm = this.opts.stateMachine;
+    if (rd.snapshot?.meta.conf.learners.includes(this.id)) this.wasLearner = true;
     if (rd.snapshot) {
       sm.restore(rd.snapshot.data);
       const upTo = rd.snapshot.meta.index;
@@ -344,6 +441,7 @@ export class RaftRuntime {
       }
     }
     for (const entry of rd.committed) {
+      if (entry.kind === 'conf' && this.addsMeAsLearner(entry)) this.wasLearner = true;
       const result = sm.apply(entry);
       this.opts.observer?.applied?.(this.id, entry);
       const p = this.proposals.get(entry.index);
@@ -358,6 +456,16 @@ export class RaftRuntime {
     }
   }
 
+  private addsMeAsLearner(entry: Entry): boolean {
+    if (!this.opts.rejoin) return false;
+    try {
+      const change = JSON.parse(entry.data) as Partial<ConfChange>;
+      return change.type === 'addLearner' && 'id' in change && change.id === this.id;
+    } catch {
+      return false;
+    }
+  }
+
   private answerReads(rd: Ready): void {
     for (const rs of rd.readStates) {
       const r = this.reads.get(rs.id);
@@ -366,19 +474,19 @@ export class RaftRuntime {
         this.finishRead(rs.id, r, new RaftError('not_leader', 'no leader could confirm the read'));
       else r.index = rs.index;
     }
-    const applied = this.core.status().applied;
+    const applied = this.core.appliedIndex();
     for (const [id, r] of this.reads) {
       if (r.index !== undefined && r.index <= applied) this.finishRead(id, r, null, r.index);
     }
   }
 
   private maybeSnapshot(): void {
-    const s = this.core.status();
-    if (s.applied - s.snapshotIndex < this.opts.timing.snapshotEntries) return;
-    const snapshot = this.core.compact(s.applied, this.opts.stateMachine.snapshot());
+    const applied = this.core.appliedIndex();
+    if (applied - this.core.snapshotIndex() < this.opts.timing.snapshotEntries) return;
+    const snapshot = this.core.compact(applied, this.opts.stateMachine.snapshot());
     this.opts.storage.saveSnapshot(snapshot);
     this.opts.logger.info(
-      { event: 'raft-snapshot', index: snapshot.meta.index, term: s.term },
+      { event: 'raft-snapshot', index: snapshot.meta.index, term: this.core.term },
       'log compacted',
     );
   }

@@ -2,16 +2,22 @@
 // crashed while its local Redis was fenced starts fenced: it lifts the fence only after a
 // ReadIndex round, like one that never stopped. Written before the fence command is sent.
 import { readChecksummed, writeChecksummed } from '../storage/checksummed-file.js';
+import { nodeFs, type StorageFs } from '../storage/fs.js';
 import type { Logger } from '../util/log.js';
 import type { FenceStore } from './sidecar.js';
 
 const FILE = 'sidecar-fence.json';
 
-export function fileFenceStore(dataDir: string, redisId: string, logger: Logger): FenceStore {
+export function fileFenceStore(
+  dataDir: string,
+  redisId: string,
+  logger: Logger,
+  fs: StorageFs = nodeFs,
+): FenceStore {
   return {
     load: () => {
       try {
-        const v = readChecksummed(dataDir, FILE, (x) =>
+        const v = readChecksummed(fs, dataDir, FILE, (x: unknown) =>
           typeof x === 'object' && x !== null && typeof (x as { fenced?: unknown }).fenced === 'boolean'
             ? (x as { fenced: boolean; redis?: unknown })
             : null,
@@ -30,6 +36,6 @@ export function fileFenceStore(dataDir: string, redisId: string, logger: Logger)
         return true;
       }
     },
-    save: (fenced) => writeChecksummed(dataDir, FILE, { fenced, redis: redisId }),
+    save: (fenced) => writeChecksummed(fs, dataDir, FILE, { fenced, redis: redisId }),
   };
 }

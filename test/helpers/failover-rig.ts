@@ -5,16 +5,17 @@
 // `raftinel node` processes whose outgoing connections come from 127.0.0.2, .3 and .4, optionally
 // with their raft listeners behind fault proxies too. Everything is started on free ports and
 // stopped by PID in destroy().
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CandidateReport, HistoryEntry } from '../../src/failover/types.js';
-import { LOG_FILE } from '../../src/storage/log-file.js';
-import { decodeRecordAt } from '../../src/storage/record.js';
+import { decodeFrameAt } from '../../src/storage/record.js';
+import { toWalRecord, WAL_FILE } from '../../src/storage/wal.js';
 import { FaultProxy } from './fault-proxy.js';
 import { RaftinelCluster, sourceAddressOf } from './raftinel-cluster.js';
 import type { RaftinelProcess, RaftTiming, ShardConfig } from './raftinel-process.js';
 import { redisRole, type RoleView } from './redis-query.js';
 import { RedisServer } from './redis-server.js';
+import { makeTempDir, removeDir } from './temp.js';
 import { waitFor } from './wait.js';
 
 /** The settings most cases use (the brief of the failover tests: docs/design.md 9 budget). */
@@ -41,6 +42,11 @@ export interface ShardView {
   readonly state: string;
   readonly paused: boolean;
   readonly problem?: string;
+  readonly preflight?: readonly {
+    readonly node: string;
+    readonly severity: string;
+    readonly message: string;
+  }[];
 }
 
 export interface HistoryView {
@@ -65,6 +71,8 @@ export class RigRedis {
     private readonly baseArgs: readonly string[],
     /** The redis.conf it was started from (CONFIG REWRITE writes there), or null. */
     readonly configFile: string | null = null,
+    /** The working dir kept across restarts (RigOptions.keepRedisData), else null. */
+    readonly dataDir: string | null = null,
   ) {}
 
   readonly host = '127.0.0.1';
@@ -110,9 +118,31 @@ export class RigRedis {
         .filter((l) => !l.startsWith('dir '));
       writeFileSync(this.configFile, kept.join('\n'));
     }
+    if (this.dataDir !== null) {
+      rmSync(this.dataDir, { recursive: true, force: true });
+      mkdirSync(this.dataDir, { recursive: true });
+    }
     this.server = await RedisServer.start({
       port: this.server.port,
       args: this.baseArgs,
+      ...(this.configFile ? { configFile: this.configFile } : {}),
+      ...(this.dataDir !== null ? { dir: this.dataDir } : {}),
+    });
+  }
+
+  /**
+   * Starts redis-server again on the same port from the files in its kept working dir (with
+   * `appendonly yes` among the rig's redisArgs: what it had written to its AOF), as a master: a
+   * Redis started without a config file forgets its REPLICAOF (with redisConfigDir, it reads back
+   * what CONFIG REWRITE saved).
+   */
+  async restartWithData(): Promise<void> {
+    if (this.server.alive) throw new Error(`${this.id} (pid ${this.pid}) is still running`);
+    if (this.dataDir === null) throw new Error(`${this.id}: the rig was created without keepRedisData`);
+    this.server = await RedisServer.start({
+      port: this.server.port,
+      args: this.baseArgs,
+      dir: this.dataDir,
       ...(this.configFile ? { configFile: this.configFile } : {}),
     });
   }
@@ -150,6 +180,8 @@ export interface RigOptions {
    * REWRITE works and a restart (restartEmpty) reads back what was rewritten.
    */
   readonly redisConfigDir?: string;
+  /** Each Redis node works in a dir kept across restarts (RigRedis.restartWithData); removed in destroy(). */
+  readonly keepRedisData?: boolean;
 }
 
 export class FailoverRig {
@@ -159,6 +191,7 @@ export class FailoverRig {
   private constructor(
     readonly shards: RigShard[],
     public cluster: RaftinelCluster,
+    private readonly redisDataRoot: string | null,
   ) {}
 
   static async create(options: RigOptions = {}): Promise<FailoverRig> {
@@ -169,6 +202,7 @@ export class FailoverRig {
     const shards: RigShard[] = [];
     const proxies: FaultProxy[] = [];
     let redisIndex = 0;
+    const redisDataRoot = options.keepRedisData ? makeTempDir('raftinel-rig-redis-') : null;
     try {
       for (const name of names) {
         const nodes: RigRedis[] = [];
@@ -186,10 +220,13 @@ export class FailoverRig {
             ? join(options.redisConfigDir, `${name}-r${i + 1}.conf`)
             : null;
           if (configFile) writeFileSync(configFile, '');
+          const dataDir = redisDataRoot !== null ? join(redisDataRoot, `${name}-r${i + 1}`) : null;
+          if (dataDir !== null) mkdirSync(dataDir, { recursive: true });
           const server = await RedisServer.start({
             args,
             ...(master ? { replicaOf: { host: master.host, port: master.port } } : {}),
             ...(configFile ? { configFile } : {}),
+            ...(dataDir !== null ? { dir: dataDir } : {}),
           });
           let proxy: FaultProxy | null = null;
           if (options.proxied) {
@@ -198,7 +235,7 @@ export class FailoverRig {
           }
           const localId = `r${i + 1}`;
           const id = names.length > 1 ? `${name}-${localId}` : localId;
-          nodes.push(new RigRedis(name, id, localId, server, proxy, source, args, configFile));
+          nodes.push(new RigRedis(name, id, localId, server, proxy, source, args, configFile, dataDir));
         }
         shards.push({ name, nodes });
       }
@@ -249,12 +286,13 @@ export class FailoverRig {
             }
           : undefined,
       });
-      const rig = new FailoverRig(shards, cluster);
+      const rig = new FailoverRig(shards, cluster, redisDataRoot);
       for (const [id, p] of raftProxies) rig.raftProxies.set(id, p);
       return rig;
     } catch (err) {
       await Promise.all(proxies.map((p) => p.close()));
       await Promise.all(shards.flatMap((s) => s.nodes.map((n) => n.server.stop())));
+      if (redisDataRoot !== null) removeDir(redisDataRoot);
       throw err;
     }
   }
@@ -399,6 +437,7 @@ export class FailoverRig {
     ];
     await Promise.all(proxies.map((p) => p?.close()));
     await Promise.all(this.shards.flatMap((s) => s.nodes.map((n) => n.server.stop())));
+    if (this.redisDataRoot !== null) removeDir(this.redisDataRoot);
   }
 }
 
@@ -415,27 +454,31 @@ export interface LoggedCommand {
 }
 
 /**
- * The topology commands in a node's raft.log (records after a snapshot only; an index written
+ * The topology commands in a node's raft.wal (entries after the last snapshot only; an index written
  * again replaces the earlier record, as the storage does). Read-only; the node may be running.
  */
 export function loggedCommands(node: RaftinelProcess): LoggedCommand[] {
-  const path = join(node.dataDir, LOG_FILE);
+  const path = join(node.dataDir, WAL_FILE);
   const buf = existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
   const byIndex = new Map<number, LoggedCommand>();
   let pos = 0;
   while (pos < buf.length) {
-    const r = decodeRecordAt(buf, pos);
+    const r = decodeFrameAt(buf, pos, toWalRecord);
     if (!r.ok) break; // a torn tail while the node writes
     pos = r.end;
-    for (const i of [...byIndex.keys()]) if (i >= r.entry.index) byIndex.delete(i);
-    if (r.entry.kind !== 'normal') continue;
-    try {
-      const data = JSON.parse(r.entry.data) as { type?: string; command?: LoggedCommand['command'] };
-      if (data.type === 'topology' && data.command) {
-        byIndex.set(r.entry.index, { index: r.entry.index, term: r.entry.term, command: data.command });
+    if (r.value.snapshot)
+      for (const i of [...byIndex.keys()]) if (i <= r.value.snapshot.index) byIndex.delete(i);
+    for (const entry of r.value.entries) {
+      for (const i of [...byIndex.keys()]) if (i >= entry.index) byIndex.delete(i);
+      if (entry.kind !== 'normal') continue;
+      try {
+        const data = JSON.parse(entry.data) as { type?: string; command?: LoggedCommand['command'] };
+        if (data.type === 'topology' && data.command) {
+          byIndex.set(entry.index, { index: entry.index, term: entry.term, command: data.command });
+        }
+      } catch {
+        // not JSON: not a topology command
       }
-    } catch {
-      // not JSON: not a topology command
     }
   }
   return [...byIndex.values()].sort((a, b) => a.index - b.index);

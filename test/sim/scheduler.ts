@@ -39,8 +39,16 @@ export class Scheduler {
   /**
    * A clock for one node incarnation: `alive()` false drops its pending callbacks. A quiet
    * clock's events are quiet (see Event.quiet): only for code that never touches Raft state.
+   * `late()` is how many sim ms each timer firing comes late (timer-faults.ts); an interval
+   * restarts from when its callback ran, as Node's setInterval does, so lateness accumulates.
    */
-  clockFor(alive: () => boolean, rate = 1, quiet = false, pausedUntil: () => number = () => 0): Clock {
+  clockFor(
+    alive: () => boolean,
+    rate = 1,
+    quiet = false,
+    pausedUntil: () => number = () => 0,
+    late: () => number = () => 0,
+  ): Clock {
     // A paused process (SIGSTOP) runs nothing until it resumes; then every timer that came due
     // fires once, in order, while its monotonic clock has moved on.
     const held = (run: () => void): (() => void) => {
@@ -60,49 +68,51 @@ export class Scheduler {
         const loop = held(() => {
           if (cancelled) return;
           fn();
-          this.at(this.now + period, loop, quiet);
+          this.at(this.now + period + late(), loop, quiet);
         });
-        this.at(this.now + period, loop, quiet);
+        this.at(this.now + period + late(), loop, quiet);
         return () => {
           cancelled = true;
         };
       },
-      after: (delayMs, fn) => this.at(this.now + delayMs / rate, held(fn), quiet),
+      after: (delayMs, fn) => this.at(this.now + delayMs / rate + late(), held(fn), quiet),
       defer: (fn) => {
         this.at(this.now, held(fn), quiet);
       },
     };
   }
 
+  // A binary heap moved by holes rather than swaps: the queue sees every event of a run.
   private push(ev: Event): void {
     const h = this.heap;
+    let i = h.length;
     h.push(ev);
-    let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!before(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
+      if (!before(ev, h[p])) break;
+      h[i] = h[p];
       i = p;
     }
+    h[i] = ev;
   }
 
   private pop(): Event {
     const h = this.heap;
     const top = h[0];
     const last = h.pop() as Event;
-    if (h.length > 0) {
-      h[0] = last;
+    const n = h.length;
+    if (n > 0) {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l], h[m])) m = l;
-        if (r < h.length && before(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
+        const m = r < n && before(h[r], h[l]) ? r : l;
+        if (!before(h[m], last)) break;
+        h[i] = h[m];
         i = m;
       }
+      h[i] = last;
     }
     return top;
   }

@@ -38,10 +38,12 @@ export class Harness {
   readonly unreachable = new Set<string>();
   /** Operations that fail as "node kind" (a node that refuses REPLICAOF NO ONE: "r3 promote"). */
   readonly failing = new Set<string>();
-  /** Proposals are recorded but not committed (the Raft log cannot commit: an outage). */
+  /** Proposals are dropped unrecorded (the Raft log cannot commit: an outage). */
   holdCommits = false;
   /** Each round, the observers report the nodes' truth again (long runs keep reports fresh). */
   refresh = false;
+  /** False: proposals are recorded but not committed (lost to a leader change, or still on their way). */
+  commitProposals = true;
   private nextHistory = 2;
 
   constructor(
@@ -93,19 +95,10 @@ export class Harness {
       if (this.holdCommits) return;
       this.proposed.push(a.command.type);
       this.commands.push(a.command);
+      if (!this.commitProposals) return;
       // As the driver does: a switchover learns its end from the applied topology.
       for (const e of applyTopologyCommand(this.topo, a.command, this.term)) {
-        if (e.type !== 'failover-ended') continue;
-        const { entry } = e;
-        this.engine.switchoverApplied(
-          e.shard,
-          e.epoch,
-          entry.result === 'ended',
-          entry.repointed,
-          this.now,
-          entry.reason ?? undefined,
-          entry.timeline,
-        );
+        if (e.type === 'failover-ended') this.engine.switchoverApplied(e.entry, this.now);
       }
     } else if (a.type === 'redis') {
       const entry = { node: a.node.id, op: a.op };
