@@ -346,6 +346,9 @@ test(
         initialMaster: 'r1',
       },
     ];
+    // Raft listeners off loopback need peer authentication (docs/design.md 2).
+    const peerSecretFile = join(dir, 'cluster.secret');
+    writeFileSync(peerSecretFile, 'a cluster secret of 32 bytes ok!', { mode: 0o600 });
     const make = (node: NodeAddresses, sidecar?: SidecarConfig): RaftinelProcess =>
       new RaftinelProcess({
         node,
@@ -357,6 +360,7 @@ test(
         shards,
         defaults: { downAfterMs: DOWN_AFTER_MS, pingIntervalMs: 100 },
         sidecar,
+        peerSecretFile,
       });
     // n1: the sidecar of r1, started inside the namespace from the config RaftinelProcess wrote.
     const n1Config = make(a1, { redis: 'r1', fenceAfterMs: FENCE_AFTER_MS });
