@@ -83,7 +83,7 @@ shards:
     nodes:
 ${nodes}
     initialMaster: r${pods[0].id}
-sidecar: { redis: r${self.id}, fenceAfterMs: 1500 }
+sidecar: { redis: r${self.id} }
 log: { level: info }
 `;
 }
