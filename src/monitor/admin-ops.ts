@@ -69,7 +69,12 @@ class DisabledCommand extends Error {
  * `minReplicas` null the shard leaves the setting to the operator: only a fence
  * (FENCE_MIN_REPLICAS) is replaced, by 0.
  */
-async function writeSafety(conn: Redis, target: ProbeTarget, run: Run, op: WriteSafetyOp): Promise<OpOutcome> {
+async function writeSafety(
+  conn: Redis,
+  target: ProbeTarget,
+  run: Run,
+  op: WriteSafetyOp,
+): Promise<OpOutcome> {
   const config = commandName(target, 'CONFIG');
   if (config === null) return failed(new DisabledCommand('CONFIG').message);
   let count = op.minReplicas;
@@ -101,7 +106,10 @@ async function writeSafety(conn: Redis, target: ProbeTarget, run: Run, op: Write
   if (lag?.[0]) return failed(`CONFIG SET min-replicas-max-lag: ${clean(lag[0].message)}`);
   if (toWrite?.[0]) return failed(`CONFIG SET min-replicas-to-write: ${clean(toWrite[0].message)}`);
   if (!op.persist) return { result: { ok: true }, warnings: [] };
-  return { result: { ok: true }, warnings: await bestEffort([['CONFIG REWRITE', () => run('CONFIG', 'REWRITE')]]) };
+  return {
+    result: { ok: true },
+    warnings: await bestEffort([['CONFIG REWRITE', () => run('CONFIG', 'REWRITE')]]),
+  };
 }
 
 /** REPLICAOF NO ONE; then, best effort: CONFIG REWRITE; CLIENT KILL TYPE normal; CLIENT KILL TYPE pubsub. */
