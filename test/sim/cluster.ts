@@ -3,6 +3,7 @@
 // Redis groups (redis-world.ts), under Raft and Redis faults, with the checkers after every
 // event and at every Redis command. Safety mode injects faults; liveness mode heals everything
 // and demands convergence of the Raft log and of the Redis topology.
+import { createHash } from 'node:crypto';
 import type { FailoverBugs } from '../../src/failover/bugs.js';
 import { FailoverDriver } from '../../src/failover/driver.js';
 import { Prober } from '../../src/monitor/prober.js';
@@ -52,6 +53,12 @@ export interface SimResult {
   readonly caughtBy?: string;
   /** The seed's fault mix, for replays and for reading a failure. */
   readonly mix: string;
+  /**
+   * A digest of the whole run (events scheduled and run, checks made, each node's final Raft
+   * and state machine state, the stats, the failure without its stack): two builds that run a
+   * seed identically print the same one (`--fingerprint`), for changes that must not alter runs.
+   */
+  readonly fingerprint: string;
   readonly stats: {
     events: number;
     writes: number;
@@ -291,13 +298,40 @@ export class SimCluster {
   }
 
   private result(ok: boolean, failure?: string, caughtBy?: string): SimResult {
+    const stats = this.stats();
     return {
       seed: this.opts.seed,
       ok,
       failure,
       caughtBy,
+      fingerprint: this.fingerprint(stats, failure, caughtBy),
       mix: `${describeMix(this.mix)}\n  ${describeRedisMix(this.world.mix)}\n  ${this.timerFaults.describe()}\n  ${describeStorageMix(this.storageMix)}`,
-      stats: {
+      stats,
+    };
+  }
+
+  private fingerprint(stats: SimResult['stats'], failure?: string, caughtBy?: string): string {
+    const h = createHash('sha256');
+    const line = (...xs: unknown[]): void => {
+      h.update(xs.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ') + '\n');
+    };
+    // A crash's stack names source lines, which move with any edit: only its first line counts.
+    line('failure', caughtBy ?? '-', (failure ?? '-').split('\n')[0]);
+    line('sched', this.sched.scheduled, this.sched.now, this.events, this.leaseChecker.checks);
+    line('stats', stats);
+    for (const n of this.nodes.values()) {
+      const st = n.runtime?.status() ?? null;
+      const snap = n.storage.snapshot;
+      line('node', n.id, n.incarnation, n.pausedUntil, st, n.storage.hardState);
+      line('disk', snap?.meta ?? null, n.storage.termAt(snap?.meta.index ?? 0));
+      line('sm', n.sm.snapshot());
+    }
+    for (const p of [this.prng, this.faults, this.redisPrng, this.storagePrng]) line('prng', p.float());
+    return h.digest('hex').slice(0, 16);
+  }
+
+  private stats(): SimResult['stats'] {
+    return {
         events: this.events,
         writes: this.model.writesAcked,
         reads: this.model.reads,
@@ -321,7 +355,6 @@ export class SimCluster {
         historiesAdopted: this.historyCount(/^every replica follows \S+ on its replication history/),
         crashesInSave: [...this.nodes.values()].reduce((n, x) => n + x.storage.crashesInSave, 0),
         diskFullDeaths: this.diskFullDeaths,
-      },
     };
   }
 
