@@ -99,7 +99,8 @@ export class CampaignPrinter {
     this.slowest = Math.max(this.slowest, r.ms);
     this.cpuMs += r.cpuMs;
     for (const k of raceKeys) this.race[k] += r.stats[k];
-    if (this.opts.fingerprint) console.log(`seed ${r.seed} fingerprint ${r.fingerprint} events ${r.stats.events}`);
+    if (this.opts.fingerprint)
+      console.log(`seed ${r.seed} fingerprint ${r.fingerprint} events ${r.stats.events}`);
     if (this.opts.verbose)
       console.log(
         `seed ${r.seed}: ${r.ok ? 'ok' : 'FAIL'} ${r.ms.toFixed(0)} ms ${JSON.stringify(r.stats)}\n  mix: ${r.mix}`,

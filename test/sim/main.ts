@@ -12,7 +12,8 @@ import {
   type CampaignOptions,
 } from './campaign.js';
 
-const USAGE = 'usage: npm run sim -- --seeds N --from S [--workers W] [--bug NAME] [--verbose] [--trace] [--fingerprint]';
+const USAGE =
+  'usage: npm run sim -- --seeds N --from S [--workers W] [--bug NAME] [--verbose] [--trace] [--fingerprint]';
 
 function arg(name: string, fallback?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
