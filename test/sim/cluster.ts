@@ -599,13 +599,16 @@ export class SimCluster {
   }
 
   private live(): SimNode[] {
-    return [...this.nodes.values()].filter((n) => n.runtime !== null);
+    const live: SimNode[] = [];
+    for (const n of this.nodes.values()) if (n.runtime !== null) live.push(n);
+    return live;
   }
 
   private leader(): SimNode | undefined {
     let best: SimNode | undefined;
-    for (const n of this.live()) {
-      const s = (n.runtime as RaftRuntime).core;
+    for (const n of this.nodes.values()) {
+      if (n.runtime === null) continue;
+      const s = n.runtime.core;
       if (s.role === 'leader' && (!best || s.term > (best.runtime as RaftRuntime).core.term)) best = n;
     }
     return best;
@@ -1046,10 +1049,21 @@ export class SimCluster {
     }
   }
 
+  /** Reused by afterEvent, which runs after nearly every event: the running nodes, in node order. */
+  private readonly runningCores: CoreView[] = [];
+  private readonly runningRuntimes: RaftRuntime[] = [];
+
   private afterEvent(): void {
     this.events++;
-    const cores: CoreView[] = [];
-    for (const n of this.nodes.values()) if (n.runtime !== null) cores.push(n.runtime.core);
+    const cores = this.runningCores;
+    const runtimes = this.runningRuntimes;
+    cores.length = 0;
+    runtimes.length = 0;
+    for (const n of this.nodes.values()) {
+      if (n.runtime === null) continue;
+      cores.push(n.runtime.core);
+      runtimes.push(n.runtime);
+    }
     this.watchLeaders(cores);
     if (this.opts.trace) {
       for (const c of cores) {
@@ -1063,10 +1077,8 @@ export class SimCluster {
         );
       }
     }
-    this.leaseChecker.check(
-      this.sched.now,
-      this.live().map((n) => ({ id: n.id, runtime: n.runtime as RaftRuntime })),
-    );
+    // watchLeaders and the trace start or stop no node: `runtimes` is still the running set.
+    this.leaseChecker.check(this.sched.now, runtimes);
     this.checkers.checkCores(cores);
   }
 
