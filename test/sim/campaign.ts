@@ -163,7 +163,7 @@ export async function runWithWorkers(
     return { seeds };
   };
   const bug = opts.raftBug ?? opts.failoverBug;
-  const args = ['--worker', ...(bug ? ['--bug', bug] : [])];
+  const args = ['--worker', ...(bug ? ['--bug', bug] : []), ...(opts.verbose ? ['--verbose'] : [])];
   const runs = Array.from({ length: Math.min(workers, opts.seeds) }, () => {
     const child: ChildProcess = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     return new Promise<void>((resolve, reject) => {

@@ -208,6 +208,8 @@ export class SimCluster {
   private readonly leaseChecker = new LeaseChecker();
   private readonly timerFaults: TimerFaults;
   private readonly nodes = new Map<NodeId, SimNode>();
+  /** The same nodes in the same (insertion) order, to loop over without an iterator. */
+  private readonly nodeList: SimNode[] = [];
   private readonly blocked = new Set<string>(); // "from>to"
   private readonly clogged = new Map<string, number>(); // "from>to" -> until
   private faultsOn = true;
@@ -390,6 +392,7 @@ export class SimCluster {
       pausedUntil: 0,
     };
     this.nodes.set(id, node);
+    this.nodeList.push(node);
     this.world.knownObservers.add(id);
     return node;
   }
@@ -600,13 +603,13 @@ export class SimCluster {
 
   private live(): SimNode[] {
     const live: SimNode[] = [];
-    for (const n of this.nodes.values()) if (n.runtime !== null) live.push(n);
+    for (const n of this.nodeList) if (n.runtime !== null) live.push(n);
     return live;
   }
 
   private leader(): SimNode | undefined {
     let best: SimNode | undefined;
-    for (const n of this.nodes.values()) {
+    for (const n of this.nodeList) {
       if (n.runtime === null) continue;
       const s = n.runtime.core;
       if (s.role === 'leader' && (!best || s.term > (best.runtime as RaftRuntime).core.term)) best = n;
@@ -1049,21 +1052,31 @@ export class SimCluster {
     }
   }
 
-  /** Reused by afterEvent, which runs after nearly every event: the running nodes, in node order. */
-  private readonly runningCores: CoreView[] = [];
-  private readonly runningRuntimes: RaftRuntime[] = [];
+  /** The running nodes' runtimes and cores, in node order: rebuilt only when that set changed. */
+  private runningNow: { cores: CoreView[]; runtimes: RaftRuntime[] } = { cores: [], runtimes: [] };
+
+  /** What afterEvent checks, after nearly every event: allocates nothing while no node started or stopped. */
+  private running(): { cores: CoreView[]; runtimes: RaftRuntime[] } {
+    const { runtimes } = this.runningNow;
+    let i = 0;
+    let same = true;
+    for (const n of this.nodeList) {
+      if (n.runtime === null) continue;
+      if (runtimes[i] !== n.runtime) {
+        same = false;
+        break;
+      }
+      i++;
+    }
+    if (same && i === runtimes.length) return this.runningNow;
+    const now = this.live().map((n) => n.runtime as RaftRuntime);
+    this.runningNow = { cores: now.map((r) => r.core), runtimes: now };
+    return this.runningNow;
+  }
 
   private afterEvent(): void {
     this.events++;
-    const cores = this.runningCores;
-    const runtimes = this.runningRuntimes;
-    cores.length = 0;
-    runtimes.length = 0;
-    for (const n of this.nodes.values()) {
-      if (n.runtime === null) continue;
-      cores.push(n.runtime.core);
-      runtimes.push(n.runtime);
-    }
+    const { cores, runtimes } = this.running();
     this.watchLeaders(cores);
     if (this.opts.trace) {
       for (const c of cores) {

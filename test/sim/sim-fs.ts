@@ -51,7 +51,8 @@ class FileBytes {
   }
 
   private grow(atLeast: number): void {
-    const out = new Uint8Array(Math.max(atLeast, 2 * this.buf.length, 256));
+    // A file written whole (a snapshot) gets its size; one appended to (the WAL) doubles.
+    const out = new Uint8Array(Math.max(atLeast, 2 * this.buf.length));
     out.set(this.view());
     this.buf = out;
   }
