@@ -177,6 +177,9 @@ function describeMix(m: FaultMix): string {
 
 const TICK_MS = 50;
 
+/** The workload's write: one more on the production state machine's debug counter. */
+const DEBUG_WRITE = JSON.stringify({ type: 'debugAppend', value: 'w' } satisfies ClusterCommand);
+
 /** One silent logger for every simulated part: a pino instance per node start costs time. */
 const QUIET = silentLogger();
 
@@ -471,7 +474,8 @@ export class SimCluster {
         },
       },
     });
-    this.checkers.restarted(id, node.storage.snapshot?.meta.index ?? 0);
+    // The snapshot the runtime just loaded (storage.snapshot would load and copy the whole log again).
+    this.checkers.restarted(id, runtime.core.snapshotIndex());
     if (incarnation > 1) this.trace(`${id} restarts`);
     node.runtime = runtime;
     runtime.onSoftState((s) => {
@@ -705,22 +709,21 @@ export class SimCluster {
       const target = leaders.length > 0 ? this.prng.pick(leaders) : this.prng.pick(live);
       this.model.writeIssued();
       // The counter is the production state machine's debug counter (what --debug-routes commits).
-      const write: ClusterCommand = { type: 'debugAppend', value: 'w' };
-      (target.runtime as RaftRuntime).propose(JSON.stringify(write), (err, result) => {
+      (target.runtime as RaftRuntime).propose(DEBUG_WRITE, (err, result) => {
         if (err) return;
         const { count } = result as { count: number };
         this.model.writeAcked(count);
-        this.trace(`${target.id} write acked: ${count}`);
+        if (this.opts.trace) this.trace(`${target.id} write acked: ${count}`);
       });
     } else if (roll < 0.95) {
       const target = this.prng.pick(live);
       const runtime = target.runtime as RaftRuntime;
       const check = this.model.readIssued();
-      this.trace(`${target.id} read issued`);
+      if (this.opts.trace) this.trace(`${target.id} read issued`);
       runtime.readIndex((err, index) => {
         if (err || target.runtime !== runtime) return;
         const { count } = target.sm.debug();
-        this.trace(`${target.id} read at index ${String(index)}: ${count}`);
+        if (this.opts.trace) this.trace(`${target.id} read at index ${String(index)}: ${count}`);
         check(count);
       });
     } else if (roll < 0.975) {
