@@ -7,7 +7,6 @@
 //   reaches fenceAfterMs (src/sidecar), so an understated age is a fence that lifts too early,
 //   whatever fenceAfterMs is. The age is read on the node's own clock, so the bound allows for
 //   a slow clock (MAX_CLOCK_DRIFT).
-import type { NodeId } from '../../src/raft/types.js';
 import { MAX_CLOCK_DRIFT } from '../../src/runtime/lease.js';
 import type { RaftRuntime } from '../../src/runtime/raft-runtime.js';
 import { InvariantViolation } from './checkers.js';
