@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FENCE_MIN_REPLICAS, type RedisOp } from '../../../src/failover/engine-types.js';
 import { applyTopologyCommand } from '../../../src/failover/topology.js';
+import { failoverStarted } from '../failover/fixtures.js';
 import { Harness } from './harness.js';
 
 const fence = (persist: boolean): RedisOp => ({
@@ -33,21 +34,7 @@ function fencedMaster(): Harness {
 }
 
 function failOverTo(h: Harness, to: string, end: boolean): void {
-  applyTopologyCommand(
-    h.topo,
-    {
-      type: 'failoverStarted',
-      shard: 'm',
-      epoch: 1,
-      kind: 'failover',
-      from: 'r1',
-      to,
-      report: { selection: 'least-lag', masterOffset: null, chosen: to, rows: [] },
-      at: 1_000_000,
-      detectedAt: 1_000_000,
-    },
-    2,
-  );
+  applyTopologyCommand(h.topo, failoverStarted(to), 2);
   if (!end) return;
   applyTopologyCommand(
     h.topo,
