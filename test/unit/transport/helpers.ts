@@ -1,6 +1,7 @@
 // Shared pieces of the transport tests: transports on loopback with a captured log, a raw
 // socket that speaks (or breaks) the protocol, and polling with a hang guard.
 import { connect, createServer, type Socket } from 'node:net';
+import { afterEach } from 'node:test';
 import type { Message, NodeId } from '../../../src/raft/types.js';
 import { createTcpTransport, type TcpTransport } from '../../../src/transport/index.js';
 import { encodeEnvelopeFrame, decodeEnvelope, type Envelope } from '../../../src/transport/envelope.js';
@@ -62,6 +63,36 @@ export async function startNode(
   return { id, transport, inbox, lines };
 }
 
+type NodeOverrides = Parameters<typeof startNode>[1];
+
+/**
+ * Starts transports (`node`, as startNode) and dials them with raw sockets (`raw`), and closes
+ * all of them after each test of the calling file (it registers the afterEach hook).
+ */
+export function closedAfterEachTest(): {
+  node: (id: NodeId, overrides?: NodeOverrides) => Promise<TestNode>;
+  raw: (target: TestNode) => RawPeer;
+} {
+  const transports: TcpTransport[] = [];
+  const raws: RawPeer[] = [];
+  afterEach(async () => {
+    for (const peer of raws.splice(0)) peer.socket.destroy();
+    await Promise.all(transports.splice(0).map((t) => t.close()));
+  });
+  return {
+    node: async (id, overrides = {}) => {
+      const started = await startNode(id, overrides);
+      transports.push(started.transport);
+      return started;
+    },
+    raw: (target) => {
+      const peer = new RawPeer(Number(target.transport.address.split(':')[1]));
+      raws.push(peer);
+      return peer;
+    },
+  };
+}
+
 /** Gives every node the same membership: each node's id mapped to its listen address. */
 export function connectAll(nodes: readonly TestNode[]): void {
   const members = new Map(nodes.map((node) => [node.id, node.transport.address]));
@@ -88,6 +119,15 @@ export async function sendUntil(
       return false;
     },
     timeoutMs,
+  );
+}
+
+/** Sends heartbeats from `from` to `to` until `to` has received a message. */
+export async function untilDelivered(what: string, from: TestNode, to: TestNode, term = 1): Promise<void> {
+  await sendUntil(
+    what,
+    () => from.transport.send(heartbeat(from.id, to.id, term)),
+    () => to.inbox.length > 0,
   );
 }
 
