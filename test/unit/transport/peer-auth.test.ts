@@ -64,7 +64,7 @@ describe('peer authentication with a cluster secret', () => {
     b.transport.onEnvelope('fwd', (_from, body) => got.push(body));
     for (const proof of [null, OTHER]) {
       const peer = raw(b);
-      const answer = await peer.hello('n1', undefined, undefined, proof);
+      const answer = await peer.hello('n1', { secret: proof });
       assert.equal(answer.kind, 'hello-ok', 'the listener proves itself first');
       peer.send('fwd', { id: 1 });
       peer.send('raft', heartbeat('n1', 'n2'));
@@ -81,7 +81,7 @@ describe('peer authentication with a cluster secret', () => {
     const b = await node('n2', SECRET);
     b.transport.setMembers(new Map([['n1', '127.0.0.1:1']]));
     const peer = raw(b);
-    assert.equal((await peer.hello('n1', undefined, undefined, SECRET)).kind, 'hello-ok');
+    assert.equal((await peer.hello('n1', { secret: SECRET })).kind, 'hello-ok');
     peer.send('raft', heartbeat('n1', 'n2', 3));
     await waitFor('the heartbeat', () => b.inbox.length === 1);
   });

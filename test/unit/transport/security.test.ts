@@ -4,13 +4,13 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
 import { createTcpTransport } from '../../../src/transport/index.js';
+import type { RawPeer } from '../../helpers/raw-peer.js';
 import {
   captureLog,
   closedAfterEachTest,
   connectAll,
   findLine,
   heartbeat,
-  RawPeer,
   sendUntil,
   untilDelivered,
   waitFor,
@@ -61,7 +61,7 @@ describe('peer border', () => {
   test('a peer of another protocol version gets hello-reject and is closed', async () => {
     const b = await node('n2');
     const peer = raw(b);
-    const answer = await peer.hello('n1', undefined, 1);
+    const answer = await peer.hello('n1', { version: 1 });
     assert.deepEqual(answer, { kind: 'hello-reject', body: { reason: 'version-mismatch', version: 2 } });
     await peer.closed;
     assert.ok(findLine(b.lines, { event: 'peer-rejected', reason: 'version-mismatch' }));
