@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyTopologyCommand } from '../../../src/failover/topology.js';
-import { down, failoverStarted, obs, topologyWithMaster } from './fixtures.js';
+import { down, failoverEnded, failoverStarted, obs, promoted, topologyWithMaster } from './fixtures.js';
 import { Harness } from './harness.js';
 
 test('a master down for a quorum is failed over to the least-lagged replica, step by step', () => {
@@ -135,12 +135,8 @@ test('reports from before the master changed do not make the new master objectiv
   h.table.record('n1', [{ ...obs('r2'), sdown: true }], h.now);
   h.table.record('n2', [{ ...obs('r2'), sdown: true }], h.now);
   applyTopologyCommand(h.topo, failoverStarted('r2', { kind: 'switchover', at: 0, detectedAt: 0 }), 2);
-  applyTopologyCommand(h.topo, { type: 'promoted', shard: 'm', epoch: 1, replId: 'hist-2', at: 0 }, 2);
-  applyTopologyCommand(
-    h.topo,
-    { type: 'failoverEnded', shard: 'm', epoch: 1, repointed: [], timeline: {}, at: 0 },
-    2,
-  );
+  applyTopologyCommand(h.topo, promoted({ at: 0 }), 2);
+  applyTopologyCommand(h.topo, failoverEnded({ at: 0 }), 2);
   h.proposed.length = 0;
   h.run(3);
   assert.deepEqual(

@@ -1,5 +1,5 @@
-// Small builders for failover unit tests: a shard, observations, a topology, and the start of a
-// failover.
+// Small builders for failover unit tests: a shard, observations, a topology, and the commands of a
+// failover (started, promoted, ended).
 import type { ShardSettings } from '../../../src/config/index.js';
 import { applyTopologyCommand, emptyTopology, type Topology } from '../../../src/failover/topology.js';
 import type { RedisObservation, ShardSpec, TopologyCommand } from '../../../src/failover/types.js';
@@ -95,6 +95,27 @@ export function failoverStarted(to: string, fields: Partial<FailoverStarted> = {
     report: { selection: 'least-lag', masterOffset: null, chosen: to, rows: [] },
     at: 1_000_000,
     detectedAt: 1_000_000,
+    ...fields,
+  };
+}
+
+type Promoted = Extract<TopologyCommand, { type: 'promoted' }>;
+type FailoverEnded = Extract<TopologyCommand, { type: 'failoverEnded' }>;
+
+/** The promotion of epoch 1's target in shard m, replication id hist-2, at 1_000_100. */
+export function promoted(fields: Partial<Promoted> = {}): Promoted {
+  return { type: 'promoted', shard: 'm', epoch: 1, replId: 'hist-2', at: 1_000_100, ...fields };
+}
+
+/** The end of epoch 1's failover in shard m at 1_000_200, no replica repointed. */
+export function failoverEnded(fields: Partial<FailoverEnded> = {}): FailoverEnded {
+  return {
+    type: 'failoverEnded',
+    shard: 'm',
+    epoch: 1,
+    repointed: [],
+    timeline: {},
+    at: 1_000_200,
     ...fields,
   };
 }

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { chooseCandidate } from '../../../src/failover/select.js';
 import { applyTopologyCommand } from '../../../src/failover/topology.js';
 import type { RedisObservation } from '../../../src/failover/types.js';
-import { down, failoverStarted, obs, topologyWithMaster } from './fixtures.js';
+import { down, failoverEnded, failoverStarted, obs, promoted, topologyWithMaster } from './fixtures.js';
 import { Harness } from './harness.js';
 
 test('timeout: a promotion that went through while the log could not commit is published, not aborted and demoted', () => {
@@ -103,16 +103,8 @@ test('link-down limit: a new master that dies soon after a failover leaves its r
   const linkDown = (node: string, ms: number): RedisObservation =>
     obs(node, { role: 'slave', masterHost: 'h-r2', masterPort: 6379, linkUp: false, linkDownMs: ms });
   applyTopologyCommand(h.topo, failoverStarted('r2'), 2);
-  applyTopologyCommand(
-    h.topo,
-    { type: 'promoted', shard: 'm', epoch: 1, replId: 'hist-1', at: 1_000_000 },
-    2,
-  );
-  applyTopologyCommand(
-    h.topo,
-    { type: 'failoverEnded', shard: 'm', epoch: 1, repointed: [], timeline: {}, at: 1_000_000 },
-    2,
-  );
+  applyTopologyCommand(h.topo, promoted({ replId: 'hist-1', at: 1_000_000 }), 2);
+  applyTopologyCommand(h.topo, failoverEnded({ at: 1_000_000 }), 2);
   // r2 dies at +5 s; the leader watches it down until the cooldown ends at +60 s.
   h.now = 5000;
   let t = 5000;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RedisOp } from '../../../src/failover/engine.js';
 import { applyTopologyCommand } from '../../../src/failover/topology.js';
-import { failoverStarted } from '../failover/fixtures.js';
+import { failoverEnded, failoverStarted, promoted } from '../failover/fixtures.js';
 import { Harness } from './harness.js';
 
 const demote: RedisOp = { kind: 'replicaof', host: 'h-r1', port: 6379, killClients: true };
@@ -103,16 +103,8 @@ test('while a failover is in flight the sidecar waits; it acts on the master the
   applyTopologyCommand(h.topo, failoverStarted('r3'), 1);
   h.see(restartedAsMaster);
   assert.deepEqual(h.ops, []);
-  applyTopologyCommand(
-    h.topo,
-    { type: 'promoted', shard: 'm', epoch: 1, replId: 'hist-2', at: 1_000_100 },
-    1,
-  );
-  applyTopologyCommand(
-    h.topo,
-    { type: 'failoverEnded', shard: 'm', epoch: 1, repointed: [], timeline: {}, at: 1_000_200 },
-    1,
-  );
+  applyTopologyCommand(h.topo, promoted(), 1);
+  applyTopologyCommand(h.topo, failoverEnded(), 1);
   assert.equal(h.topo.shards.m.master, 'r3');
   h.see(restartedAsMaster);
   h.confirm();
