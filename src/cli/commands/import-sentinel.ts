@@ -4,7 +4,7 @@
 // each secret (auth-pass, requirepass; mode 0600) are written beside each other. A secret is
 // never printed. Exit 0 written, 1 failed (unreadable source, or a config that would not load),
 // 2 usage.
-import { constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { stringify } from 'yaml';
@@ -153,11 +153,17 @@ async function runImport(args: ImportArgs): Promise<number> {
     const existing = targets.filter((t) => existsSync(t));
     if (existing.length > 0 && !args.force)
       return fail(`would overwrite ${existing.join(', ')} (give --force)`);
-    for (const s of result.secretFiles)
-      writeFileSync(resolve(outDir, s.path), s.value + '\n', { mode: 0o600 });
-    writeFileSync(resolve(args.out), text, {
-      mode: constants.S_IRUSR | constants.S_IWUSR | constants.S_IRGRP,
-    });
+    try {
+      mkdirSync(outDir, { recursive: true });
+      for (const s of result.secretFiles) {
+        const path = resolve(outDir, s.path);
+        writeFileSync(path, s.value + '\n', { mode: 0o600 });
+        chmodSync(path, 0o600); // --force over an existing file keeps its old mode otherwise
+      }
+      writeFileSync(resolve(args.out), text, { mode: 0o640 });
+    } catch (err) {
+      return fail(`cannot write ${args.out}: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
   if (args.json) {
     process.stdout.write(JSON.stringify(jsonReport(result, args.out), null, 2) + '\n');
