@@ -7,6 +7,7 @@
 // drive it; `publishParityEvents` wires it to the node.
 import type { Topology, TopologyEvent } from '../failover/topology.js';
 import type { RedisObservation } from '../failover/types.js';
+import type { Logger } from '../util/log.js';
 import {
   masterDetails,
   odownMessage,
@@ -92,6 +93,8 @@ export class ParityEvents {
   }
 }
 
+const LOGGED = new Set<SentinelEvent>(['+slave', '+sentinel', '+tilt', '-tilt']);
+
 export interface ParityEventDeps {
   readonly prober: { onChange(cb: (changed: RedisObservation[]) => void): unknown };
   readonly onTopology: (cb: (events: readonly TopologyEvent[]) => void) => void;
@@ -100,6 +103,8 @@ export interface ParityEventDeps {
   readonly leading: () => boolean;
   readonly sentinels: () => readonly SentinelPeer[];
   readonly publish: (name: SentinelEvent, message: string) => void;
+  /** +slave, +sentinel and +tilt/-tilt are logged too, as Sentinel logs them (the rest are logged where they arise). */
+  readonly logger?: Logger;
   /** How often the peers are looked at for `+sentinel` (Sentinel's hello period is 2 s). */
   readonly peerCheckMs?: number;
 }
@@ -108,7 +113,10 @@ export interface ParityEventDeps {
 export function publishParityEvents(deps: ParityEventDeps): () => void {
   const core = new ParityEvents(deps.topology, deps.quorum);
   const send = (events: readonly PublishedEvent[]): void => {
-    for (const e of events) deps.publish(e.name, e.message);
+    for (const e of events) {
+      if (LOGGED.has(e.name)) deps.logger?.info({ event: e.name }, `${e.name} ${e.message}`);
+      deps.publish(e.name, e.message);
+    }
   };
   deps.prober.onChange((changed) => send(core.observed(changed)));
   deps.onTopology((events) => send(core.applied(events, deps.leading())));

@@ -334,6 +334,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
         leading: () => runtime.leaseValid(),
         sentinels: () => source.sentinels(),
         publish: (name, message) => respServer.publish(name, message),
+        logger,
       }),
     );
     server.closeIdleConnections?.();
