@@ -121,6 +121,22 @@ async function raftinelPublishes(
   return node.child;
 }
 
+test('usage errors exit 2 with one line; an unreachable Sentinel is a failure (1) saying why', async () => {
+  const none = await runRaftinel(['import-sentinel']);
+  assert.equal(none.code, 2);
+  assert.equal(
+    none.stderr,
+    'raftinel: give --config FILE or --from HOST:PORT (see raftinel import-sentinel --help)\n',
+  );
+  const bad = await runRaftinel(['import-sentinel', '--from', 'nohostport', '--json']);
+  assert.equal(bad.code, 2);
+  assert.equal((JSON.parse(bad.stdout) as { error: { code: string } }).error.code, 'usage');
+  const [port] = await freePorts(1);
+  const refused = await runRaftinel(['import-sentinel', '--from', `127.0.0.1:${port}`]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /cannot read the Sentinel at 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
+});
+
 describe('import-sentinel against a real redis-sentinel', () => {
   test('--from a running Sentinel: raftinel started from the written config publishes the same master', async () => {
     const dir = tempDir();

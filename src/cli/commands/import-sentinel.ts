@@ -43,13 +43,6 @@ export function importSentinelCommand<T>(y: Argv<T>): Argv<T> {
         .option('config', { type: 'string', requiresArg: true, describe: 'a sentinel.conf to read' })
         .option('from', { type: 'string', requiresArg: true, describe: 'host:port of a running Sentinel' })
         .conflicts('config', 'from')
-        .check((a) => {
-          if (a.config === undefined && a.from === undefined)
-            throw new Error('give --config FILE or --from HOST:PORT');
-          if (a.from !== undefined && parseHostPort(a.from) === null)
-            throw new Error(`--from: not host:port: ${a.from}`);
-          return true;
-        })
         .option('out', {
           type: 'string',
           requiresArg: true,
@@ -112,10 +105,16 @@ export function importSentinelCommand<T>(y: Argv<T>): Argv<T> {
 async function runImport(args: ImportArgs): Promise<number> {
   const fail = (message: string, code = 1): number => {
     if (args.json)
-      process.stdout.write(JSON.stringify({ error: { code: 'failed', message } }, null, 2) + '\n');
+      process.stdout.write(
+        JSON.stringify({ error: { code: code === 2 ? 'usage' : 'failed', message } }, null, 2) + '\n',
+      );
     else process.stderr.write(`raftinel: ${message}\n`);
     return code;
   };
+  if (args.config === undefined && args.from === undefined)
+    return fail('give --config FILE or --from HOST:PORT (see raftinel import-sentinel --help)', 2);
+  if (args.from !== undefined && parseHostPort(args.from) === null)
+    return fail(`--from: not host:port: ${args.from}`, 2);
   const peers = parsePeers(args.peers);
   if (typeof peers === 'string') return fail(peers, 2);
 

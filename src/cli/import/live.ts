@@ -61,7 +61,9 @@ export async function readLiveSentinel(options: LiveOptions): Promise<SentinelDe
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
   });
-  client.on('error', () => undefined); // the failing command reports it
+  // ioredis rejects with "Connection is closed."; the socket's own error says why.
+  let socketError: Error | null = null;
+  client.on('error', (err: Error) => (socketError = err));
   try {
     await client.connect();
     const masters: SentinelMaster[] = [];
@@ -113,6 +115,8 @@ export async function readLiveSentinel(options: LiveOptions): Promise<SentinelDe
       hidden: HIDDEN,
       unreadable: [],
     };
+  } catch (err) {
+    throw socketError ?? err;
   } finally {
     discardConnection(client);
   }
