@@ -58,7 +58,7 @@ test(
     // r2 would win a tie (same offset and priority, lower id); its own replica-priority says never.
     assert.equal(await redisQuery(r2.port, ['CONFIG', 'SET', 'replica-priority', '0']), 'OK');
     const leader = await rig.leader();
-    const follower = nodes.find((n) => n !== leader)!; // eslint-disable-line @typescript-eslint/no-non-null-assertion
+    const follower = nodes.find((n) => n !== leader)!;
     await waitFor(
       "the leader's report rejects r2 for its replica-priority",
       async () => {
