@@ -28,6 +28,8 @@ export class ParityEvents {
   private readonly replicasSeen = new Set<string>();
   private readonly peersSeen = new Set<string>();
   private readonly unsure = new Map<string, boolean>();
+  /** Whether this node's latest report of each shard/node is a reachable replica. */
+  private readonly replicaNow = new Map<string, boolean>();
   private tilt = false;
 
   constructor(
@@ -38,18 +40,12 @@ export class ParityEvents {
 
   /** This node's own observations that changed. */
   observed(changed: readonly RedisObservation[]): PublishedEvent[] {
-    const out: PublishedEvent[] = [];
     for (const o of changed) {
       const key = `${o.shard}/${o.node}`;
       this.unsure.set(key, o.unsure);
-      if (o.role !== 'slave' || !o.reachable || this.replicasSeen.has(key)) continue;
-      const shard = this.topology().shards[o.shard];
-      const node = shard?.nodes.find((n) => n.id === o.node);
-      const master = shard?.nodes.find((n) => n.id === shard.master);
-      if (!shard || !node || !master || node.id === master.id) continue;
-      this.replicasSeen.add(key);
-      out.push({ name: '+slave', message: replicaDetails(node, shard.name, master) });
+      this.replicaNow.set(key, o.role === 'slave' && o.reachable);
     }
+    const out = this.newReplicas();
     // TILT is the observer's state, not one node's: any unsure report means this loop stalled.
     const tilt = [...this.unsure.values()].some(Boolean);
     if (tilt !== this.tilt) {
@@ -59,9 +55,28 @@ export class ParityEvents {
     return out;
   }
 
+  /**
+   * `+slave` for each reachable replica not announced yet. A replica is announced once its shard
+   * has a master: at the first start the probes answer before bootstrap has adopted one.
+   */
+  private newReplicas(): PublishedEvent[] {
+    const out: PublishedEvent[] = [];
+    for (const [key, replica] of this.replicaNow) {
+      if (!replica || this.replicasSeen.has(key)) continue;
+      const [shardName, nodeId] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+      const shard = this.topology().shards[shardName];
+      const node = shard?.nodes.find((n) => n.id === nodeId);
+      const master = shard?.nodes.find((n) => n.id === shard.master);
+      if (!shard || !node || !master || node.id === master.id) continue;
+      this.replicasSeen.add(key);
+      out.push({ name: '+slave', message: replicaDetails(node, shard.name, master) });
+    }
+    return out;
+  }
+
   /** Entries applied on this node; `leading`: this node is the Raft leader with a valid lease. */
   applied(events: readonly TopologyEvent[], leading: boolean): PublishedEvent[] {
-    const out: PublishedEvent[] = [];
+    const out: PublishedEvent[] = this.newReplicas();
     for (const e of events) {
       if (e.type !== 'failover-started') continue;
       const shard = this.topology().shards[e.shard];
@@ -82,11 +97,13 @@ export class ParityEvents {
     const out: PublishedEvent[] = [];
     const shards = Object.values(this.topology().shards);
     for (const p of list) {
-      if (p.up === false || this.peersSeen.has(p.id)) continue;
-      this.peersSeen.add(p.id);
+      if (p.up === false) continue;
       for (const shard of shards) {
         const master = shard.nodes.find((n) => n.id === shard.master);
-        if (master) out.push({ name: '+sentinel', message: sentinelDetails(p.runId, p, shard.name, master) });
+        const key = `${p.id}/${shard.name}`;
+        if (!master || this.peersSeen.has(key)) continue;
+        this.peersSeen.add(key);
+        out.push({ name: '+sentinel', message: sentinelDetails(p.runId, p, shard.name, master) });
       }
     }
     return out;

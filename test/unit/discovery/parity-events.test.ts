@@ -70,3 +70,24 @@ test('+sentinel once per peer that is up, for each shard', () => {
   ]);
   assert.deepEqual(c.peers([{ ...peer, up: true }]), []);
 });
+
+test('a replica reached before bootstrap adopted a master is announced once the master is applied', () => {
+  // Found by the integration test: at a first start the probes answer before the shard has a master.
+  let current: typeof topo = { ...topo, shards: { m: { ...shard, master: null } } };
+  const c = new ParityEvents(
+    () => current,
+    () => 2,
+  );
+  const peer = { id: 'n2', host: '127.0.0.2', port: 26379, runId: 'c'.repeat(40), up: true };
+  assert.deepEqual(c.observed([obs('r2', { role: 'slave' })]), []);
+  assert.deepEqual(c.peers([peer]), []);
+  current = topo;
+  assert.deepEqual(
+    c.applied([{ type: 'shard-changed', shard: 'm' }], false).map((e) => e.name),
+    ['+slave'],
+  );
+  assert.deepEqual(
+    c.peers([peer]).map((e) => e.name),
+    ['+sentinel'],
+  );
+});
