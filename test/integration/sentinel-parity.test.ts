@@ -77,7 +77,10 @@ test(
         host: '127.0.0.1',
         port: respPort(n.options.node.sentinel),
         lazyConnect: true,
+        // Teardown stops the nodes first; a subscriber must not retry them.
+        retryStrategy: () => null,
       });
+      sub.on('error', () => undefined);
       subscribers.push(sub);
       seen[n.id] = [];
       sub.on('pmessage', (_p: string, channel: string, message: string) =>
