@@ -92,7 +92,8 @@ function clientAuthOf(config: RaftinelConfig): SentinelClientAuth | null {
   return { username: auth.username, password: readSecretFile(auth.passwordFile) };
 }
 
-function shardOf(
+/** One shard as SENTINEL MASTERS and friends describe it (exported for its unit test). */
+export function shardOf(
   s: ShardState,
   view: (node: string) => RedisObservation | null,
   voters: number,
