@@ -45,6 +45,11 @@ export interface RedisTarget {
 export interface ProbeSource {
   setTargets(targets: RedisTarget[]): void;
   observations(): RedisObservation[];
+  /**
+   * One node's observation as of now, without evaluating the others: discovery asks for one node
+   * at a time, and a full `observations()` per node is quadratic in the fleet (issue 12).
+   */
+  observation?(shard: string, node: string): RedisObservation | null;
   onChange(cb: (changed: RedisObservation[]) => void): void;
 }
 
@@ -89,6 +94,11 @@ export interface DriverDeps {
 
 const UPDATE_MS = 25;
 const DIGEST_MS = 500;
+/**
+ * Observations per envelope: a receiver drops a message of more than 10 000 (receiveObservations),
+ * so a large fleet's digest goes in bounded pieces instead of as one message dropped whole.
+ */
+export const OBSERVATIONS_PER_PIECE = 1000;
 
 export class FailoverDriver {
   private readonly engine: FailoverEngine;
@@ -206,7 +216,9 @@ export class FailoverDriver {
 
   /** This node's own latest view of a Redis node (health routes answer from it). */
   ownView(shard: string, node: string): RedisObservation | null {
-    return this.deps.prober.observations().find((o) => o.shard === shard && o.node === node) ?? null;
+    const prober = this.deps.prober;
+    if (prober.observation) return prober.observation(shard, node);
+    return prober.observations().find((o) => o.shard === shard && o.node === node) ?? null;
   }
 
   // ---- observations -------------------------------------------------------------------------
@@ -219,7 +231,10 @@ export class FailoverDriver {
       this.table.record(self, observations, this.deps.clock.now());
       this.queueUpdate();
     } else if (s.leader !== null) {
-      this.deps.channel.sendEnvelope(s.leader, 'obs', { observations });
+      for (let i = 0; i < observations.length; i += OBSERVATIONS_PER_PIECE)
+        this.deps.channel.sendEnvelope(s.leader, 'obs', {
+          observations: observations.slice(i, i + OBSERVATIONS_PER_PIECE),
+        });
     }
   }
 

@@ -9,6 +9,7 @@ import { connectionKey, connectionOptionsFor, type ProbeTarget } from './connect
 import { NodeProbe } from './node-probe.js';
 import { meaningfullyDifferent, observe } from './observe.js';
 import { StallTracker } from './stall.js';
+import { ChangeSummary, type ChangeSummaryLine } from './change-summary.js';
 
 export type { ProbeTarget } from './connection.js';
 
@@ -34,6 +35,7 @@ export class Prober {
   private readonly log: Logger;
   private readonly sourceAddress: string | null;
   private readonly stalls: StallTracker;
+  private readonly changeSummary = new ChangeSummary();
   private tickMs = 25;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -76,6 +78,12 @@ export class Prober {
   observations(): RedisObservation[] {
     const now = this.now();
     return [...this.probes.values()].map((p) => this.evaluate(p, now));
+  }
+
+  /** One node's observation as of now (the others are not evaluated: O(1) per call). */
+  observation(shard: string, node: string): RedisObservation | null {
+    const probe = this.probes.get(`${shard}\u0000${node}`);
+    return probe ? this.evaluate(probe, this.now()) : null;
   }
 
   /** Calls `cb` with the observations whose meaning changed; returns the unsubscribe function. */
@@ -143,6 +151,7 @@ export class Prober {
     // Stalls first: every evaluation below must already know about one that just ended.
     this.stalls.tick(now, Number.isFinite(minDown) ? minDown / 2 : Infinity, 2 * maxDown);
     for (const p of this.probes.values()) p.tick(now);
+    this.logSummary(this.changeSummary.due(now));
     this.schedule();
   }
 
@@ -164,15 +173,24 @@ export class Prober {
     if (meaningfullyDifferent(probe.last, obs) && this.probes.get(probe.key) === probe) {
       const { shard, node, sdown, unsure, reachable, role, linkUp, replId, replId2, runId, error } = obs;
       const connection = reachable ? undefined : (probe.lastTransportError ?? undefined);
-      this.log.info(
+      this.log.debug(
         { shard, node, sdown, unsure, reachable, role, linkUp, replId, replId2, runId, error, connection },
         'redis node observation changed',
       );
+      this.logSummary(this.changeSummary.noted(obs, now));
       this.pending.set(probe.key, obs);
       this.scheduleFlush();
     }
     probe.last = obs;
     return obs;
+  }
+
+  private logSummary(line: ChangeSummaryLine | null): void {
+    if (line)
+      this.log.info(
+        { event: 'observations-changed', ...line },
+        `${line.changes} redis node observations changed in ${line.overMs} ms (details at debug level)`,
+      );
   }
 
   private scheduleFlush(): void {
