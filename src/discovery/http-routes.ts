@@ -9,6 +9,7 @@ import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import type { Logger } from '../util/log.js';
 import { errorReply, type HttpReply, type HttpRequest, type Router } from '../node/http-server.js';
 import { addAdminRoutes, admin } from './admin-routes.js';
+import { ChangeCache, ViewChanges } from './change-cache.js';
 import type { LiveDetail, LiveShardView } from './live-detail.js';
 import { shardView, type ShardView } from './shard-view.js';
 import { addUiRoute } from './ui/ui-route.js';
@@ -30,14 +31,25 @@ export interface DiscoveryDeps {
   readonly clusterView: () => unknown;
   /** Lag seconds and per-observer SDOWN for the JSON views (absent: the plain view). */
   readonly live?: LiveDetail;
+  /** Changes of topology and observations: the shard views are rebuilt only after one. */
+  readonly changes?: ViewChanges;
 }
 
 export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
   const { runtime, topology, driver } = deps;
+  const viewOf = (shard: string, node: string) => driver.ownView(shard, node);
+  // Every shard's view, built once per change of topology or observations (change-cache.ts).
+  const views = new ChangeCache(deps.changes ?? new ViewChanges(), () => {
+    const topo = topology();
+    return new Map(Object.values(topo.shards).map((s) => [s.name, shardView(topo, s, viewOf)]));
+  });
   const view = (name: string): ShardView | LiveShardView | null => {
-    const s = topology().shards[name];
+    const topo = topology();
+    const s = Object.hasOwn(topo.shards, name) ? topo.shards[name] : undefined;
     if (!s) return null;
-    const v = shardView(topology(), s, (shard, node) => driver.ownView(shard, node));
+    const cached = views.get().get(name);
+    // Applied but not yet counted as a change (the listeners run after this request): as of now.
+    const v = cached && cached.epoch === s.epoch ? cached : shardView(topo, s, viewOf);
     return deps.live ? deps.live.decorate(v) : v;
   };
 

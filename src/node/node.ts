@@ -12,6 +12,7 @@ import { createTcpTransport, type TcpTransport } from '../transport/index.js';
 import { RaftinelError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { addDiscoveryRoutes } from '../discovery/http-routes.js';
+import { ViewChanges } from '../discovery/change-cache.js';
 import { Metrics } from '../discovery/metrics.js';
 import { openApiDocument } from '../discovery/openapi.js';
 import { SentinelRespServer } from '../discovery/resp/index.js';
@@ -179,10 +180,15 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       logger,
     };
     addClusterRoutes(router, clusterRouteDeps);
+    // One change counter for every fleet-sized view (discovery/change-cache.ts, issue 12).
+    const viewChanges = new ViewChanges();
+    state.onTopology(() => viewChanges.changed());
+    prober.onChange(() => viewChanges.changed());
     const metrics = new Metrics({
       runtime,
       topology: () => state.topology(),
       ownView: (shard, node) => driver.ownView(shard, node),
+      changes: viewChanges,
     });
     cleanup.push(() => metrics.close());
     state.onTopology((events) => metrics.topologyApplied(events));
@@ -240,6 +246,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       () => live.close(),
     );
     addDiscoveryRoutes(router, {
+      changes: viewChanges,
       clusterView: () => clusterView(clusterRouteDeps),
       live,
       config,
@@ -261,6 +268,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
     const source = createSentinelSource({
+      changes: viewChanges,
       config,
       runtime,
       topology: () => state.topology(),
