@@ -190,13 +190,17 @@ async function raftinelMonitors(side: RedisSide, downAfterMs: number): Promise<M
   const shards: ShardConfig[] = [
     {
       name: shardName(0),
-      nodes: side.real.map((r, i) => ({ id: `r${i + 1}`, host: HOST, port: r.port })),
-      initialMaster: 'r1',
+      nodes: side.real.map((r, i) => ({ id: `${shardName(0)}-r${i + 1}`, host: HOST, port: r.port })),
+      initialMaster: `${shardName(0)}-r1`,
     },
     ...side.fleet.map((f, i) => ({
       name: shardName(i + 1),
-      nodes: [f.master, ...f.replicas].map((port, j) => ({ id: `r${j + 1}`, host: HOST, port })),
-      initialMaster: 'r1',
+      nodes: [f.master, ...f.replicas].map((port, j) => ({
+        id: `${shardName(i + 1)}-r${j + 1}`,
+        host: HOST,
+        port,
+      })),
+      initialMaster: `${shardName(i + 1)}-r1`,
     })),
   ];
   const cluster = await RaftinelCluster.create({ shards, defaults: { downAfterMs } });
@@ -501,9 +505,9 @@ function table(rows: readonly Row[]): string {
     );
     const commit = r.commitLatencyMs ? `${r.commitLatencyMs.p50} / ${r.commitLatencyMs.p99} ms` : '-';
     const f = r.error
-      ? `error: ${r.error}`
+      ? `error: ${r.error.split('\n')[0]}`
       : r.failover.error
-        ? `error: ${r.failover.error}`
+        ? `error: ${r.failover.error.split('\n')[0]}`
         : `${r.failover.publishedMs ?? '-'} / ${r.failover.firstWriteMs ?? '-'} ms`;
     out.push(
       `| ${r.shards} (${r.redisNodes}) | ${r.system} | ${cpu} | ${rss} | ${commit} | ${f} | ${r.loadAvg.before[0]} -> ${r.loadAvg.after[0]} |`,
