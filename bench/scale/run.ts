@@ -204,15 +204,8 @@ async function raftinelMonitors(side: RedisSide, downAfterMs: number): Promise<M
     })),
   ];
   const cluster = await RaftinelCluster.create({ shards, defaults: { downAfterMs } });
-  // BENCH_SCALE_PROFILE=<dir>: CPU profiles of the raftinel nodes (written when they stop).
-  const profileDir = process.env.BENCH_SCALE_PROFILE;
   try {
-    if (profileDir) process.env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${profileDir}`;
-    try {
-      await cluster.start(60_000);
-    } finally {
-      if (profileDir) delete process.env.NODE_OPTIONS;
-    }
+    await cluster.start(60_000);
     const { leader } = await cluster.waitLeader({ timeoutMs: 60_000 });
     await waitFor(
       `raftinel: all ${shards.length} shards adopted`,
@@ -251,13 +244,7 @@ async function raftinelMonitors(side: RedisSide, downAfterMs: number): Promise<M
         agent.destroy();
       }
     },
-    destroy: async () => {
-      if (profileDir) {
-        for (const n of cluster.nodes) n.signal('SIGTERM');
-        await Promise.all(cluster.nodes.map((n) => n.waitExit(30_000).catch(() => undefined)));
-      }
-      await cluster.destroy();
-    },
+    destroy: () => cluster.destroy(),
   };
 }
 
