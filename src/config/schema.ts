@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isValidHost, parseHostPort } from './address.js';
 import { crossCheck } from './checks.js';
 import { DEFAULTS, LOG_LEVELS, MAX_DURATION_MS, SELECTIONS } from './defaults.js';
+import { leaseDurationMs } from '../runtime/lease.js';
 
 // Each schema's error text is the "expected ..." part of its issues, so a mistake reads the
 // same whichever check caught it (type, range or format).
@@ -174,6 +175,16 @@ const raftSchema = block('raft', {
       code: 'custom',
       path: ['electionTicks'],
       message: `an integer greater than heartbeatTicks (${value.heartbeatTicks})`,
+    });
+  } else if (leaseDurationMs(value) <= value.heartbeatTicks * value.tickMs) {
+    // lease-time: the leader lease (src/runtime/lease.ts) must outlast a heartbeat interval, or
+    // the leader would keep losing it between rounds and the failover driver would stall.
+    ctx.addIssue({
+      code: 'custom',
+      path: ['electionTicks'],
+      message:
+        `an integer large enough that the leader lease (${leaseDurationMs(value).toFixed(0)} ms) ` +
+        `outlasts a heartbeat interval (${value.heartbeatTicks * value.tickMs} ms)`,
     });
   }
 });

@@ -286,7 +286,7 @@ export class FailoverDriver {
     const s = this.deps.runtime.status();
     // Leadership is a lease, not a fence (research: etcd locks, Jepsen): a deposed leader that
     // does not know it yet must not touch Redis, so the engine acts only under a valid lease
-    // (which the runtime voids after a stall of the process until its ticks catch up).
+    // (timed in ms on the monotonic clock: a process that stalled finds it run out when it wakes).
     const leading = this.leaderTerm() !== null && this.deps.runtime.leaseValid();
     return {
       now: this.deps.clock.now(),

@@ -79,6 +79,11 @@ function rejection(
   ) {
     return `on another replication history (replid ${v.replId}, the shard's is ${input.shard.replId})`;
   }
+  // A node just reconnected (restarted, or answered -LOADING to its first INFO) may answer ROLE
+  // before any INFO has named its history: it cannot be vetted yet, and is, an INFO later.
+  if (!input.skipReplIdCheck && input.shard.replId !== null && v.replId === null) {
+    return 'replication history not known yet (no INFO of this connection)';
+  }
   if (v.linkUp === false && (v.linkDownMs ?? Infinity) > input.maxLinkDownMs) {
     return `link to the master down for ${v.linkDownMs ?? '?'} ms (limit ${input.maxLinkDownMs} ms)`;
   }

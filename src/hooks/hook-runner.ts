@@ -15,7 +15,7 @@ const OUTPUT_CAP = 4096;
 export interface HookDeps {
   readonly hooks: HooksConfig;
   readonly topology: () => Topology;
-  /** True while this node leads (with a lease): only the leader runs hooks. */
+  /** True while this node leads with a valid lease (RaftRuntime.leaseValid): only the leader runs hooks. */
   readonly leading: () => boolean;
   readonly propose: (command: TopologyCommand) => void;
   readonly logger: Logger;

@@ -17,6 +17,16 @@ export class GarbageReplyError extends Error {
   }
 }
 
+/**
+ * An error reply (`-LOADING ...`) as the Redis connection port (redis-port.ts) reports one: an
+ * Error named ReplyError, as ioredis names them, whichever connection produced it.
+ */
+export function replyError(message: string): Error {
+  const err = new Error(message);
+  err.name = 'ReplyError';
+  return err;
+}
+
 const MAX_REASON_CHARS = 200;
 
 /** Server text is untrusted: one line, printable, bounded. */

@@ -2,20 +2,12 @@
 // state the pure reducers of observe.ts maintain. ROLE every pingIntervalMs; INFO every
 // infoIntervalMs, at once on every (re)connect and whenever ROLE shows the role, master or link
 // changed. The Prober drives it from one timer (`tick`) and is told after every event
-// (`onEvent`), so that it can re-evaluate the observation.
-import type { Redis } from 'ioredis';
+// (`onEvent`), so that it can re-evaluate the observation. The connection is the Redis
+// connection port (redis-port.ts): ioredis in the node, fake Redis nodes in the simulator.
 import type { RedisObservation } from '../failover/types.js';
 import type { Logger } from '../util/log.js';
-import { discardConnection } from '../util/redis-connection.js';
 import { classifyError } from './classify.js';
-import {
-  connectionKey,
-  openConnection,
-  probeTimeoutMs,
-  readyOnClosedStream,
-  type ConnectionOptions,
-  type ProbeTarget,
-} from './connection.js';
+import { connectionKey, probeTimeoutMs, type ConnectionOptions, type ProbeTarget } from './connection.js';
 import {
   initialState,
   onConnected,
@@ -27,10 +19,12 @@ import {
   roleMoved,
   type ProbeState,
 } from './observe.js';
+import type { RedisConnection, RedisConnector } from './redis-port.js';
 
 export interface NodeProbeContext {
   readonly now: () => number;
   readonly log: Logger;
+  readonly connector: RedisConnector;
   /** INFO as often as ROLE for this shard (a failover is running). */
   readonly fast: (shard: string) => boolean;
   readonly onEvent: (probe: NodeProbe, now: number) => void;
@@ -41,7 +35,7 @@ export class NodeProbe {
   /** The last observation computed (the Prober compares the next one with it). */
   last: RedisObservation | null = null;
   readonly connKey: string;
-  private conn: Redis | null = null;
+  private conn: RedisConnection | null = null;
   /** Counts connections; a reply for an older connection is dropped. */
   private epoch = 0;
   private nextRoleAt: number;
@@ -51,7 +45,7 @@ export class NodeProbe {
   /** TCP is up but the connection is not ready (CLIENT SETNAME or AUTH unanswered) since. */
   private handshakeSince: number | null = null;
   private infoAgain = false;
-  /** When to replace a client that ioredis declared ready on a closed stream. */
+  /** When to replace a connection that reported itself dead (it will not reconnect by itself). */
   private replaceAt: number | null = null;
   /** Redis before 7.0 takes one INFO section: then a plain INFO. */
   private infoArgs = ['replication', 'server'];
@@ -74,7 +68,7 @@ export class NodeProbe {
 
   private open(): void {
     try {
-      this.conn = openConnection(this.options);
+      this.conn = this.connect();
     } catch (err) {
       // Unreadable TLS files: the node stays unreachable, with the reason shown.
       const reason = `cannot connect: ${err instanceof Error ? err.message : String(err)}`;
@@ -82,7 +76,6 @@ export class NodeProbe {
       this.ctx.log.error({ ...this.where(), reason }, 'cannot open a connection to a Redis node');
       return;
     }
-    this.wire(this.conn);
   }
 
   /** When this node became the committed master here: a ROLE reply older than that is stale. */
@@ -103,11 +96,7 @@ export class NodeProbe {
     if (before.infoIntervalMs !== target.settings.infoIntervalMs) {
       this.nextInfoAt = Math.min(this.nextInfoAt, now + this.infoIntervalMs());
     }
-    if (this.conn) {
-      // ioredis reads these at each use: retune in place rather than drop a good connection.
-      this.conn.options.connectTimeout = options.connectTimeoutMs;
-      this.conn.options.retryStrategy = () => options.retryDelayMs;
-    }
+    this.conn?.retune(options.connectTimeoutMs, options.retryDelayMs);
   }
 
   /** The INFO schedule changed (fast on or off). */
@@ -119,8 +108,7 @@ export class NodeProbe {
     this.epoch++;
     const conn = this.conn;
     this.conn = null;
-    if (!conn) return;
-    discardConnection(conn);
+    conn?.close();
   }
 
   tick(now: number): void {
@@ -133,8 +121,8 @@ export class NodeProbe {
     if (now - since > timeout && this.conn) {
       // As Sentinel does: a reply pending longer than the timeout means a hung node or a
       // half-open connection; a fresh connection recovers at once when either comes back.
-      // A new client object, not disconnect(true), which would close this connection during
-      // its handshake and leave the client "ready" on a closed stream (readyOnClosedStream).
+      // A new connection object: ioredis's disconnect(true) would close this one during its
+      // handshake and leave the client "ready" on a closed stream (readyOnClosedStream).
       this.ctx.log.debug({ ...this.where(), timeoutMs: timeout }, 'probe timed out; reconnecting');
       this.replace(now);
     } else if (this.replaceAt !== null && now >= this.replaceAt) {
@@ -169,70 +157,72 @@ export class NodeProbe {
     this.handshakeSince = null;
   }
 
-  private wire(conn: Redis): void {
-    conn.on('connect', () => {
-      if (this.conn === conn) this.handshakeSince = this.ctx.now();
-    });
-    conn.on('ready', () => {
-      if (this.conn !== conn) return;
-      const now = this.ctx.now();
-      if (readyOnClosedStream(conn)) {
-        // Closed during the handshake: this client will never reconnect; a new one will.
-        this.replaceAt = now + this.options.retryDelayMs;
-        return;
-      }
-      this.forget();
-      this.state = onConnected(this.state);
-      this.lastTransportError = null;
-      // INFO first: its reply (the run id of a node that may have restarted) lands before ROLE's.
-      this.sendInfo(now);
-      this.sendRole(now);
-      this.ctx.onEvent(this, now);
-    });
-    conn.on('close', () => {
-      if (this.conn !== conn) return;
-      this.forget();
-      this.state = onDisconnected(this.state);
-      this.ctx.onEvent(this, this.ctx.now());
-    });
-    conn.on('error', (err: unknown) => {
-      if (this.conn !== conn) return;
-      const c = classifyError(err);
-      if (c.kind !== 'transport') {
-        this.state = onProbeError(this.state, c, this.ctx.now());
+  /** Opens a connection whose events count only while it is this probe's current one. */
+  private connect(): RedisConnection {
+    let conn: RedisConnection | null = null;
+    const current = (): boolean => conn !== null && this.conn === conn;
+    conn = this.ctx.connector(this.options, {
+      connected: () => {
+        if (current()) this.handshakeSince = this.ctx.now();
+      },
+      ready: () => {
+        if (!current()) return;
+        const now = this.ctx.now();
+        this.forget();
+        this.state = onConnected(this.state);
+        this.lastTransportError = null;
+        // INFO first: its reply (the run id of a node that may have restarted) lands before ROLE's.
+        this.sendInfo(now);
+        this.sendRole(now);
+        this.ctx.onEvent(this, now);
+      },
+      dead: () => {
+        if (current()) this.replaceAt = this.ctx.now() + this.options.retryDelayMs;
+      },
+      closed: () => {
+        if (!current()) return;
+        this.forget();
+        this.state = onDisconnected(this.state);
         this.ctx.onEvent(this, this.ctx.now());
-      } else if (c.reason !== this.lastTransportError) {
-        this.lastTransportError = c.reason;
-        this.ctx.log.debug({ ...this.where(), reason: c.reason }, 'connection error');
-      }
+      },
+      error: (err) => {
+        if (!current()) return;
+        const c = classifyError(err);
+        if (c.kind !== 'transport') {
+          this.state = onProbeError(this.state, c, this.ctx.now());
+          this.ctx.onEvent(this, this.ctx.now());
+        } else if (c.reason !== this.lastTransportError) {
+          this.lastTransportError = c.reason;
+          this.ctx.log.debug({ ...this.where(), reason: c.reason }, 'connection error');
+        }
+      },
     });
+    return conn;
   }
 
   private sendRole(now: number): void {
     this.nextRoleAt = now + this.target.settings.pingIntervalMs;
     const conn = this.conn;
-    if (!conn || conn.status !== 'ready' || this.roleSentAt !== null) return;
+    if (!conn || !conn.ready || this.roleSentAt !== null) return;
     this.roleSentAt = now;
     const epoch = this.epoch;
-    const current = (): boolean => this.epoch === epoch && this.conn === conn;
-    conn.call('ROLE').then(
-      (reply) => {
-        if (!current()) return;
-        const at = this.ctx.now();
-        this.roleSentAt = null;
+    conn.call(['ROLE'], (err, reply) => {
+      if (this.epoch !== epoch || this.conn !== conn) return;
+      const at = this.ctx.now();
+      this.roleSentAt = null;
+      if (err !== null) {
+        this.state = onProbeError(this.state, classifyError(err), at, now);
+      } else {
         const before = this.state.role;
         this.state = onRoleReply(this.state, reply, at, now);
-        if (roleMoved(before, this.state.role)) this.infoNow(at);
-        this.ctx.onEvent(this, at);
-      },
-      (err: unknown) => {
-        if (!current()) return;
-        this.roleSentAt = null;
-        const at = this.ctx.now();
-        this.state = onProbeError(this.state, classifyError(err), at, now);
-        this.ctx.onEvent(this, at);
-      },
-    );
+        // A connection's INFO that got -LOADING named no run and no history: ask again as soon
+        // as the node answers, not an infoIntervalMs later (the leader may choose a candidate
+        // from this observation meanwhile).
+        const noInfo = this.state.info === null && this.state.infoError === null;
+        if (roleMoved(before, this.state.role) || noInfo) this.infoNow(at);
+      }
+      this.ctx.onEvent(this, at);
+    });
   }
 
   private infoNow(now: number): void {
@@ -243,38 +233,30 @@ export class NodeProbe {
   private sendInfo(now: number): void {
     this.nextInfoAt = now + this.infoIntervalMs();
     const conn = this.conn;
-    if (!conn || conn.status !== 'ready' || this.infoSentAt !== null) return;
+    if (!conn || !conn.ready || this.infoSentAt !== null) return;
     this.infoSentAt = now;
     this.infoAgain = false;
     const epoch = this.epoch;
     const args = this.infoArgs;
-    const current = (): boolean => this.epoch === epoch && this.conn === conn;
-    conn.call('INFO', ...args).then(
-      (reply) => {
-        if (!current()) return;
-        const at = this.ctx.now();
-        this.infoSentAt = null;
+    conn.call(['INFO', ...args], (err, reply) => {
+      if (this.epoch !== epoch || this.conn !== conn) return;
+      const at = this.ctx.now();
+      this.infoSentAt = null;
+      if (err === null) {
         this.state = onInfoReply(this.state, reply, at);
         if (this.infoAgain) this.sendInfo(at);
         this.ctx.onEvent(this, at);
-      },
-      (err: unknown) => {
-        if (!current()) return;
-        this.infoSentAt = null;
-        const c = classifyError(err);
-        if (
-          c.kind === 'fault' &&
-          args.length > 0 &&
-          /syntax error|wrong number of arguments/i.test(c.reason)
-        ) {
-          this.infoArgs = [];
-          this.nextInfoAt = this.ctx.now();
-          return;
-        }
-        this.state = onInfoError(this.state, c);
-        this.ctx.onEvent(this, this.ctx.now());
-      },
-    );
+        return;
+      }
+      const c = classifyError(err);
+      if (c.kind === 'fault' && args.length > 0 && /syntax error|wrong number of arguments/i.test(c.reason)) {
+        this.infoArgs = [];
+        this.nextInfoAt = at;
+        return;
+      }
+      this.state = onInfoError(this.state, c);
+      this.ctx.onEvent(this, at);
+    });
   }
 
   private infoIntervalMs(): number {

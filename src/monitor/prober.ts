@@ -2,12 +2,18 @@
 // (one connection) per node; one timer drives them all and doubles as the TILT pulse (4.2).
 // Observations are computed by the pure observe(); listeners hear about changes of meaning
 // (not offsets), batched. Nothing here throws at the caller: a node that answers garbage is an
-// observation with `error` set.
+// observation with `error` set. Time and timers come from the Clock port and connections from the
+// Redis connection port, so that the simulator runs this very code on virtual time and fake
+// Redis nodes (docs/design.md 3).
 import type { RedisObservation } from '../failover/types.js';
+import type { Cancel, Clock } from '../runtime/ports.js';
+import { systemClock } from '../runtime/system-clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { connectionKey, connectionOptionsFor, type ProbeTarget } from './connection.js';
+import { ioredisConnector } from './ioredis-connection.js';
 import { NodeProbe } from './node-probe.js';
 import { meaningfullyDifferent, observe } from './observe.js';
+import type { RedisConnector } from './redis-port.js';
 import { StallTracker } from './stall.js';
 import { ChangeSummary, type ChangeSummaryLine } from './change-summary.js';
 
@@ -17,8 +23,10 @@ export interface ProberOptions {
   /** Local address for outgoing connections (node.sourceAddress). */
   readonly sourceAddress?: string | null;
   readonly logger?: Logger;
-  /** Monotonic ms; performance.now() unless a test injects one. */
-  readonly now?: () => number;
+  /** Monotonic time and timers; the system clock unless the simulator injects its own. */
+  readonly clock?: Clock;
+  /** How connections are opened; ioredis unless the simulator injects its fake Redis. */
+  readonly connector?: RedisConnector;
 }
 
 type ChangeListener = (changed: RedisObservation[]) => void;
@@ -31,17 +39,21 @@ export class Prober {
   private readonly listeners: ChangeListener[] = [];
   private pending = new Map<string, RedisObservation>();
   private flushScheduled = false;
+  private readonly clock: Clock;
   private readonly now: () => number;
+  private readonly connector: RedisConnector;
   private readonly log: Logger;
   private readonly sourceAddress: string | null;
   private readonly stalls: StallTracker;
   private readonly changeSummary = new ChangeSummary();
   private tickMs = 25;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: Cancel | null = null;
   private closed = false;
 
   constructor(options: ProberOptions = {}) {
-    this.now = options.now ?? (() => performance.now());
+    this.clock = options.clock ?? systemClock;
+    this.now = () => this.clock.now();
+    this.connector = options.connector ?? ioredisConnector;
     this.log = (options.logger ?? silentLogger()).child({ component: 'prober' });
     this.sourceAddress = options.sourceAddress ?? null;
     this.stalls = new StallTracker(this.tickMs, this.now());
@@ -59,6 +71,7 @@ export class Prober {
     const ctx = {
       now: this.now,
       log: this.log,
+      connector: this.connector,
       fast: (shard: string) => this.fastShards.has(shard),
       onEvent: (probe: NodeProbe, at: number) => void this.evaluate(probe, at),
     };
@@ -106,7 +119,7 @@ export class Prober {
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.();
     this.timer = null;
     for (const p of [...this.probes.values()]) this.remove(p);
     this.listeners.length = 0;
@@ -134,8 +147,7 @@ export class Prober {
   }
 
   private schedule(): void {
-    this.timer = setTimeout(() => this.tick(), this.tickMs);
-    this.timer.unref();
+    this.timer = this.clock.after(this.tickMs, () => this.tick());
   }
 
   private tick(): void {
@@ -196,7 +208,7 @@ export class Prober {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => {
+    this.clock.defer(() => {
       this.flushScheduled = false;
       if (this.closed || this.pending.size === 0) return;
       const changed = [...this.pending.values()];

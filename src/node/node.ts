@@ -296,14 +296,14 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     const hooks = new HookRunner({
       hooks: config.hooks,
       topology: () => state.topology(),
-      leading: () => runtime.status().role === 'leader' && runtime.status().lease,
+      leading: () => runtime.leaseValid(),
       propose: (command) => runtime.propose(JSON.stringify({ type: 'topology', command }), () => {}),
       logger: logger.child({ component: 'hooks' }),
     });
     state.onTopology((events) => hooks.applied(events));
     let hooksLeading = false;
     const hookTimer = setInterval(() => {
-      const leading = runtime.status().role === 'leader' && runtime.status().lease;
+      const leading = runtime.leaseValid();
       if (leading && !hooksLeading) hooks.becameLeader();
       hooksLeading = leading;
     }, 500);

@@ -59,7 +59,12 @@ export interface RaftStatus {
   readonly lastIndex: number;
   readonly lastTerm: number;
   readonly snapshotIndex: number;
-  /** Leader only: a quorum acknowledged a heartbeat recently enough that no other leader can exist. */
+  /**
+   * Leader only: a quorum acknowledged a heartbeat recently enough that no other leader can
+   * exist. The core judges it in ticks, the scenario harness's time; a running node acts only on
+   * the runtime's lease in milliseconds (RaftRuntime.leaseValid, src/runtime/lease.ts), which
+   * RaftRuntime.status() reports here.
+   */
   readonly lease: boolean;
   readonly conf: ConfState;
   readonly progress: ReadonlyMap<
@@ -330,14 +335,25 @@ export class RaftCore {
     }
   }
 
-  /** `status().lease` without building the status: for checks made on every client request. */
-  hasLease(): boolean {
-    return this.leaseValid();
+  /**
+   * What the leader lease rests on, for the runtime to time in milliseconds (src/runtime/lease.ts):
+   * the newest heartbeat round (the `seq` of its Heartbeat messages) that a quorum of voters
+   * echoed in this term; 'sole-voter' when no other node votes; null when this node may hold no
+   * lease (not the leader, a transfer under way, the lease given up by TimeoutNow, or no round
+   * echoed yet in this term).
+   */
+  leaseRound(): number | 'sole-voter' | null {
+    if (this.role !== 'leader' || this.leadTransferee !== null || this.leaseVoidInTerm === this.term)
+      return null;
+    if (this.conf.voters.length === 1 && this.conf.voters[0] === this.id) return 'sole-voter';
+    const round = majorityMatch(this.heartbeatAcks());
+    return round > 0 ? round : null;
   }
 
   /**
    * Ticks since the heartbeat that a quorum acknowledged, the one the lease rests on, was sent:
-   * how old this leader's proof of a majority is. Null without a lease.
+   * how old this leader's proof of a majority is, for the scenario harness. Null without a lease.
+   * A running node dates that round in milliseconds instead (leaseRound, src/runtime/lease.ts).
    */
   ticksSinceQuorumAck(): number | null {
     if (!this.leaseValid()) return null;
@@ -507,11 +523,15 @@ export class RaftCore {
     return this.ticks < this.leaseUntilTick;
   }
 
-  private extendLease(): void {
-    const acked = this.conf.voters.map((id) =>
+  /** The newest heartbeat round each voter echoed (this leader: its latest). */
+  private heartbeatAcks(): number[] {
+    return this.conf.voters.map((id) =>
       id === this.id ? this.heartbeatSeq : (this.progress.get(id)?.heartbeatAcked ?? 0),
     );
-    const seq = majorityMatch(acked);
+  }
+
+  private extendLease(): void {
+    const seq = majorityMatch(this.heartbeatAcks());
     const sentAt = this.heartbeatSentAt.get(seq);
     if (sentAt !== undefined)
       this.leaseUntilTick = Math.max(this.leaseUntilTick, sentAt + this.electionTicks - LEASE_MARGIN_TICKS);

@@ -14,6 +14,7 @@ import {
   type SoftState,
 } from '../raft/types.js';
 import type { Logger } from '../util/log.js';
+import { catchUpTicks, leaseDurationMs } from './lease.js';
 import type { Cancel, Clock, RaftStorage, RaftTransport } from './ports.js';
 
 /** The application's replicated state: every node applies the same entries in the same order. */
@@ -91,8 +92,15 @@ export class RaftRuntime {
   private readyInFlight = false;
   private stopped = false;
   private lastLeaderContact = -Infinity;
-  /** When the core was last ticked (the tick timer may be late after a stall). */
+  /** The tick period boundary the core has been ticked up to (catchUpTicks). */
   private lastTickAt = 0;
+  /**
+   * Heartbeat round (Heartbeat.seq) -> when its first message left, on this node's clock: the
+   * lease is timed from the round a quorum echoed (src/runtime/lease.ts). Rounds number up for
+   * the life of the core, across terms; only the newest are kept.
+   */
+  private readonly roundSentAt = new Map<number, number>();
+  private readonly leaseMs: number;
   /** When this runtime started: isolation is counted from here until a leader is heard. */
   private startedAt = 0;
   private readonly softListeners: ((status: RaftStatus) => void)[] = [];
@@ -101,6 +109,7 @@ export class RaftRuntime {
   constructor(opts: RuntimeOptions) {
     this.opts = opts;
     this.id = opts.id;
+    this.leaseMs = leaseDurationMs(opts.timing);
     this.nextReadId = 1 + Math.floor(opts.random() * 2 ** 26) * 2 ** 26 + Math.floor(opts.random() * 2 ** 26);
     let state = opts.storage.load();
     const empty = state.hardState.term === 0 && state.snapshot === null && state.entries.length === 0;
@@ -135,20 +144,18 @@ export class RaftRuntime {
     this.lastTickAt = this.opts.clock.now();
     this.stopTicking = this.opts.clock.every(this.opts.timing.tickMs, () => {
       if (this.stopped) return;
-      // A process that was stopped (SIGSTOP, a long GC pause) gets one timer call however long it
-      // slept: tick once per interval that passed, so that elections, check-quorum and the
-      // leader's lease see the time that really went by.
-      const now = this.opts.clock.now();
-      const due = Math.round((now - this.lastTickAt) / this.opts.timing.tickMs);
-      const ticks = Math.min(Math.max(due, 1), 4 * this.opts.timing.electionTicks);
-      this.lastTickAt = now;
-      for (let i = 0; i < ticks; i++) this.core.tick();
-      // Leading a majority counts as contact, dated when that majority acknowledged us: the
-      // lease outlives the acknowledgement by up to an election timeout, a fence must not.
-      const ago = this.core.ticksSinceQuorumAck();
-      if (ago !== null) {
-        this.lastLeaderContact = Math.max(this.lastLeaderContact, now - ago * this.opts.timing.tickMs);
-      }
+      // Timers run late, and a process that was stopped (SIGSTOP, a long GC pause) gets one
+      // call however long it slept: tick once per whole period that passed, carrying the rest
+      // over, so that elections and check-quorum see the time that really went by.
+      const owed = catchUpTicks(
+        this.lastTickAt,
+        this.opts.clock.now(),
+        this.opts.timing.tickMs,
+        4 * this.opts.timing.electionTicks,
+      );
+      this.lastTickAt = owed.lastTickAt;
+      for (let i = 0; i < owed.ticks; i++) this.core.tick();
+      this.noteMajorityContact();
       this.drain();
     });
     this.drain(); // replay committed entries from disk before anything else
@@ -166,10 +173,12 @@ export class RaftRuntime {
   receive(m: Message): void {
     if (this.stopped || m.to !== this.id) return;
     if (!this.accepts(m)) return;
+    this.noteMajorityContact(); // before the step, which may depose this leader
     this.core.step(m);
     if ((m.type === 'App' || m.type === 'Heartbeat' || m.type === 'Snap') && this.core.leader === m.from) {
       this.lastLeaderContact = this.opts.clock.now();
     }
+    this.noteMajorityContact();
     this.scheduleDrain();
   }
 
@@ -212,8 +221,9 @@ export class RaftRuntime {
     this.drain();
   }
 
+  /** The core's status, with the lease as this runtime times it (leaseValid). */
   status(): RaftStatus {
-    return this.core.status();
+    return { ...this.core.status(), lease: this.leaseValid() };
   }
 
   /**
@@ -229,21 +239,41 @@ export class RaftRuntime {
   }
 
   /**
-   * The leader's lease, and no stall since the last tick: after a stop, the lease must first be
-   * re-evaluated by the ticks that account for the time slept.
+   * The leader's lease, the one test that everything acting as the only leader uses (the
+   * failover driver, the hooks, the switchover, the status report): a quorum echoed a heartbeat
+   * round sent less than leaseDurationMs ago on this node's monotonic clock. It needs no stall
+   * guard: a process that slept reads the clock when it wakes, and the lease has run out then.
    */
   leaseValid(): boolean {
-    const stalled = this.opts.clock.now() - this.lastTickAt > 2 * this.opts.timing.tickMs;
-    return !stalled && this.core.hasLease();
+    const sentAt = this.quorumRoundSentAt();
+    return sentAt !== null && this.opts.clock.now() - sentAt < this.leaseMs;
   }
 
   /**
-   * Milliseconds since this node last had proof of a majority: 0 while it leads with a lease,
-   * else the time since it last led with one or heard from a leader (or since it started).
+   * Milliseconds since this node last had proof of a majority: as a leader, since the heartbeat
+   * round a quorum echoed was sent; else since it heard from a leader (or since it started).
+   * The sidecar fences the local Redis when this reaches fenceAfterMs.
    */
   msSinceMajorityContact(): number {
-    if (this.leaseValid()) return 0;
+    this.noteMajorityContact();
     return this.opts.clock.now() - Math.max(this.lastLeaderContact, this.startedAt);
+  }
+
+  /** When the heartbeat round this leader's lease rests on was sent, or null without a lease. */
+  private quorumRoundSentAt(): number | null {
+    const round = this.core.leaseRound();
+    if (round === null) return null;
+    if (round === 'sole-voter') return this.opts.clock.now();
+    return this.roundSentAt.get(round) ?? null;
+  }
+
+  /**
+   * Leading a majority counts as contact, dated when the round that majority echoed was sent:
+   * the lease must end before any follower's vote window, and the fence must not lift later.
+   */
+  private noteMajorityContact(): void {
+    const sentAt = this.quorumRoundSentAt();
+    if (sentAt !== null) this.lastLeaderContact = Math.max(this.lastLeaderContact, sentAt);
   }
 
   onSoftState(listener: (status: RaftStatus) => void): void {
@@ -312,8 +342,25 @@ export class RaftRuntime {
   }
 
   private send(rd: Ready): void {
-    for (const m of rd.messages) this.opts.transport.send(m);
+    for (const m of rd.messages) {
+      // Dated before it leaves: every follower receives the round later than this.
+      if (m.type === 'Heartbeat' && !this.roundSentAt.has(m.seq)) this.noteRoundSent(m.seq);
+      this.opts.transport.send(m);
+    }
     if (rd.messages.length > 0) this.opts.observer?.sent?.(this.id, rd.messages);
+  }
+
+  private noteRoundSent(seq: number): void {
+    const now = this.opts.clock.now();
+    this.roundSentAt.set(seq, now);
+    // Rounds are numbered upwards, so the Map iterates oldest first. A round older than a few
+    // election timeouts can carry no lease; an echo of it, dropped here, only dates the
+    // majority contact earlier (the fence engages sooner, never later).
+    const keepFrom = now - 4 * this.opts.timing.electionTicks * this.opts.timing.tickMs;
+    for (const [round, sentAt] of this.roundSentAt) {
+      if (sentAt >= keepFrom) break;
+      this.roundSentAt.delete(round);
+    }
   }
 
   private finish(rd: Ready): void {

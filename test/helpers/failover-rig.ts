@@ -5,7 +5,7 @@
 // `raftinel node` processes whose outgoing connections come from 127.0.0.2, .3 and .4, optionally
 // with their raft listeners behind fault proxies too. Everything is started on free ports and
 // stopped by PID in destroy().
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CandidateReport, HistoryEntry } from '../../src/failover/types.js';
 import { LOG_FILE } from '../../src/storage/log-file.js';
@@ -15,6 +15,7 @@ import { RaftinelCluster, sourceAddressOf } from './raftinel-cluster.js';
 import type { RaftinelProcess, RaftTiming, ShardConfig } from './raftinel-process.js';
 import { redisRole, type RoleView } from './redis-query.js';
 import { RedisServer } from './redis-server.js';
+import { makeTempDir, removeDir } from './temp.js';
 import { waitFor } from './wait.js';
 
 /** The settings most cases use (the brief of the failover tests: docs/design.md 9 budget). */
@@ -63,6 +64,8 @@ export class RigRedis {
     /** bind-source-addr of this node's outgoing (replication) connections, when proxied. */
     readonly sourceAddress: string | null,
     private readonly baseArgs: readonly string[],
+    /** The working dir kept across restarts (RigOptions.keepRedisData), else null. */
+    readonly dataDir: string | null = null,
   ) {}
 
   readonly host = '127.0.0.1';
@@ -100,7 +103,26 @@ export class RigRedis {
    */
   async restartEmpty(): Promise<void> {
     if (this.server.alive) throw new Error(`${this.id} (pid ${this.pid}) is still running`);
-    this.server = await RedisServer.start({ port: this.server.port, args: this.baseArgs });
+    if (this.dataDir !== null) {
+      rmSync(this.dataDir, { recursive: true, force: true });
+      mkdirSync(this.dataDir, { recursive: true });
+    }
+    this.server = await RedisServer.start({
+      port: this.server.port,
+      args: this.baseArgs,
+      ...(this.dataDir !== null ? { dir: this.dataDir } : {}),
+    });
+  }
+
+  /**
+   * Starts redis-server again on the same port from the files in its kept working dir (with
+   * `appendonly yes` among the rig's redisArgs: what it had written to its AOF), as a master: a
+   * Redis started without a config file forgets its REPLICAOF.
+   */
+  async restartWithData(): Promise<void> {
+    if (this.server.alive) throw new Error(`${this.id} (pid ${this.pid}) is still running`);
+    if (this.dataDir === null) throw new Error(`${this.id}: the rig was created without keepRedisData`);
+    this.server = await RedisServer.start({ port: this.server.port, args: this.baseArgs, dir: this.dataDir });
   }
 }
 
@@ -131,6 +153,8 @@ export interface RigOptions {
    * shipped default.
    */
   readonly sidecars?: { readonly fenceAfterMs?: number };
+  /** Each Redis node works in a dir kept across restarts (RigRedis.restartWithData); removed in destroy(). */
+  readonly keepRedisData?: boolean;
 }
 
 export class FailoverRig {
@@ -140,6 +164,7 @@ export class FailoverRig {
   private constructor(
     readonly shards: RigShard[],
     public cluster: RaftinelCluster,
+    private readonly redisDataRoot: string | null,
   ) {}
 
   static async create(options: RigOptions = {}): Promise<FailoverRig> {
@@ -150,6 +175,7 @@ export class FailoverRig {
     const shards: RigShard[] = [];
     const proxies: FaultProxy[] = [];
     let redisIndex = 0;
+    const redisDataRoot = options.keepRedisData ? makeTempDir('raftinel-rig-redis-') : null;
     try {
       for (const name of names) {
         const nodes: RigRedis[] = [];
@@ -163,9 +189,12 @@ export class FailoverRig {
             ...(options.redisArgs ?? []),
           ];
           const master = nodes[0];
+          const dataDir = redisDataRoot !== null ? join(redisDataRoot, `${name}-r${i + 1}`) : null;
+          if (dataDir !== null) mkdirSync(dataDir, { recursive: true });
           const server = await RedisServer.start({
             args,
             ...(master ? { replicaOf: { host: master.host, port: master.port } } : {}),
+            ...(dataDir !== null ? { dir: dataDir } : {}),
           });
           let proxy: FaultProxy | null = null;
           if (options.proxied) {
@@ -174,7 +203,7 @@ export class FailoverRig {
           }
           const localId = `r${i + 1}`;
           const id = names.length > 1 ? `${name}-${localId}` : localId;
-          nodes.push(new RigRedis(name, id, localId, server, proxy, source, args));
+          nodes.push(new RigRedis(name, id, localId, server, proxy, source, args, dataDir));
         }
         shards.push({ name, nodes });
       }
@@ -225,12 +254,13 @@ export class FailoverRig {
             }
           : undefined,
       });
-      const rig = new FailoverRig(shards, cluster);
+      const rig = new FailoverRig(shards, cluster, redisDataRoot);
       for (const [id, p] of raftProxies) rig.raftProxies.set(id, p);
       return rig;
     } catch (err) {
       await Promise.all(proxies.map((p) => p.close()));
       await Promise.all(shards.flatMap((s) => s.nodes.map((n) => n.server.stop())));
+      if (redisDataRoot !== null) removeDir(redisDataRoot);
       throw err;
     }
   }
@@ -375,6 +405,7 @@ export class FailoverRig {
     ];
     await Promise.all(proxies.map((p) => p?.close()));
     await Promise.all(this.shards.flatMap((s) => s.nodes.map((n) => n.server.stop())));
+    if (this.redisDataRoot !== null) removeDir(this.redisDataRoot);
   }
 }
 

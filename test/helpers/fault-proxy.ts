@@ -8,7 +8,13 @@
 // - blackhole: nothing moves in either direction, on established and new connections alike; the
 //              bytes wait (in the kernel's buffers, as TCP would keep retransmitting them) and flow
 //              again on heal, as after a healed partition. No close is passed on while cut.
-// - delay:     every chunk is forwarded after `ms` (order kept).
+// - blackhole in one direction only (`cut('blackhole', sources, 'up')`): only the bytes from the
+//              client to the target wait ('up'), or only those back ('down'): an asymmetric cut.
+// - delay:     every chunk is forwarded after `ms`, plus a uniform jitter in [-jitterMs, +jitterMs]
+//              when given, in both directions or one; order is kept (a chunk never overtakes the
+//              one before it).
+// - stall:     on top of any rule, nothing moves for `ms`, then the rule in force applies again
+//              (a short hiccup of the link: a GC pause of a middlebox, a congested switch).
 //
 // heal() lifts faults (for some sources or all). Nothing here kills a process; the sockets are the
 // proxy's own.
@@ -34,7 +40,19 @@ export interface FaultProxyOptions {
   readonly resetDelayMs?: number;
 }
 
-type Rule = { readonly mode: FaultMode } | { readonly mode: 'delay'; readonly ms: number };
+/** Which bytes a one-way fault holds: 'up' from the client to the target, 'down' back. */
+export type Direction = 'up' | 'down';
+
+type Rule =
+  | { readonly mode: Exclude<FaultMode, 'blackhole'> }
+  | { readonly mode: 'blackhole'; readonly direction?: Direction }
+  | {
+      readonly mode: 'delay';
+      readonly ms: number;
+      readonly jitterMs: number;
+      /** Only the bytes of this direction are late (as netem delays a host's egress); absent: both. */
+      readonly direction?: Direction;
+    };
 
 /** Per source address: connections accepted, refused or reset by a fault, bytes each way. */
 export interface SourceStats {
@@ -57,6 +75,8 @@ class Pair {
   private closed = false;
   private held = false;
   private upstreamConnected = false;
+  /** When the last delayed chunk of each direction is due: a later chunk never overtakes it. */
+  private readonly lastDue = { up: 0, down: 0 };
 
   constructor(
     readonly source: string,
@@ -97,19 +117,19 @@ class Pair {
       this.close(true);
       return;
     }
-    const hold = rule?.mode === 'blackhole';
-    this.held = hold;
-    if (hold) {
-      this.client.pause();
-      this.upstream.pause();
-      return;
-    }
-    if (this.client.destroyed || this.upstream.destroyed) {
+    const stalled = this.proxy.stalled(this.source);
+    const holdUp = stalled || (rule?.mode === 'blackhole' && rule.direction !== 'down');
+    const holdDown = stalled || (rule?.mode === 'blackhole' && rule.direction !== 'up');
+    this.held = holdUp || holdDown;
+    if (!this.held && (this.client.destroyed || this.upstream.destroyed)) {
       this.close(false); // one side went away while held
       return;
     }
-    this.client.resume();
-    if (this.upstreamConnected) this.upstream.resume();
+    // Reading from the client carries bytes up; reading from the target carries them down.
+    if (holdUp) this.client.pause();
+    else this.client.resume();
+    if (holdDown) this.upstream.pause();
+    else if (this.upstreamConnected) this.upstream.resume();
   }
 
   close(reset: boolean): void {
@@ -137,10 +157,14 @@ class Pair {
       if (dir === 'up') stats.bytesUp += chunk.length;
       else stats.bytesDown += chunk.length;
       const rule = this.proxy.ruleFor(this.source);
-      if (rule?.mode === 'delay') {
+      if (rule?.mode === 'delay' && (rule.direction === undefined || rule.direction === dir)) {
+        const now = performance.now();
+        const jitter = rule.jitterMs > 0 ? (Math.random() * 2 - 1) * rule.jitterMs : 0;
+        const due = Math.max(now + Math.max(0, rule.ms + jitter), this.lastDue[dir]);
+        this.lastDue[dir] = due;
         setTimeout(() => {
           if (!this.closed && !to.destroyed) to.write(chunk);
-        }, rule.ms);
+        }, due - now);
         return;
       }
       if (!to.destroyed && !to.write(chunk)) {
@@ -159,6 +183,9 @@ export class FaultProxy {
   private readonly rules = new Map<string, Rule>();
   private readonly pairs = new Set<Pair>();
   private readonly perSource = new Map<string, SourceStats>();
+  /** performance.now() until which a source (or ALL) is stalled. */
+  private readonly stalledUntil = new Map<string, number>();
+  private readonly stallTimers = new Set<NodeJS.Timeout>();
   private boundPort = 0;
   private readonly resetDelayMs: number;
 
@@ -200,19 +227,55 @@ export class FaultProxy {
     return `${this.host}:${this.port}`;
   }
 
-  /** Applies a fault to the given source addresses, or to every source when none is given. */
-  cut(mode: FaultMode, sources?: readonly string[]): void {
-    this.set({ mode }, sources);
+  /**
+   * Applies a fault to the given source addresses, or to every source when none is given; a
+   * blackhole may hold one direction only.
+   */
+  cut(mode: FaultMode, sources?: readonly string[], direction?: Direction): void {
+    if (mode === 'blackhole') this.set({ mode, direction }, sources);
+    else this.set({ mode }, sources);
   }
 
-  delay(ms: number, sources?: readonly string[]): void {
-    this.set({ mode: 'delay', ms }, sources);
+  /**
+   * Forwards every chunk `ms` late, give or take a uniform `jitterMs`, order kept; in one
+   * direction only when given ('down': the target's replies, which adds `ms` to every round trip).
+   */
+  delay(ms: number, sources?: readonly string[], jitterMs = 0, direction?: Direction): void {
+    this.set({ mode: 'delay', ms, jitterMs, direction }, sources);
+  }
+
+  /** Holds every byte of the given sources (or all) for `ms`, on top of the rule in force. */
+  stall(ms: number, sources?: readonly string[]): void {
+    const until = performance.now() + ms;
+    for (const s of sources ?? [ALL])
+      this.stalledUntil.set(s, Math.max(until, this.stalledUntil.get(s) ?? 0));
+    for (const p of [...this.pairs]) p.apply();
+    const timer = setTimeout(() => {
+      this.stallTimers.delete(timer);
+      const now = performance.now();
+      for (const [s, u] of [...this.stalledUntil]) if (u <= now) this.stalledUntil.delete(s);
+      for (const p of [...this.pairs]) p.apply();
+    }, ms);
+    this.stallTimers.add(timer);
+  }
+
+  /** Whether a stall holds this source now. */
+  stalled(source: string): boolean {
+    const now = performance.now();
+    return (this.stalledUntil.get(source) ?? 0) > now || (this.stalledUntil.get(ALL) ?? 0) > now;
   }
 
   /** Lifts the faults of the given sources, or every fault when none is given. */
   heal(sources?: readonly string[]): void {
-    if (sources === undefined) this.rules.clear();
-    else for (const s of sources) this.rules.delete(s);
+    if (sources === undefined) {
+      this.rules.clear();
+      this.stalledUntil.clear();
+    } else {
+      for (const s of sources) {
+        this.rules.delete(s);
+        this.stalledUntil.delete(s);
+      }
+    }
     for (const p of [...this.pairs]) p.apply();
   }
 
@@ -241,6 +304,8 @@ export class FaultProxy {
 
   /** Stops listening and resets every connection. */
   async close(): Promise<void> {
+    for (const t of this.stallTimers) clearTimeout(t);
+    this.stallTimers.clear();
     for (const p of [...this.pairs]) p.close(true);
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }

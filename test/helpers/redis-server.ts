@@ -22,6 +22,11 @@ export interface RedisServerOptions {
   /** Further `--name value` arguments, as redis-server takes them. */
   readonly args?: readonly string[];
   readonly readyTimeoutMs?: number;
+  /**
+   * A working dir the caller owns and keeps after the exit (a restart with the data left there);
+   * absent: a fresh temp dir, removed when the process exits.
+   */
+  readonly dir?: string;
 }
 
 const running = new Set<RedisServer>();
@@ -34,7 +39,7 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const s of running) {
       s.kill();
-      removeDir(s.dir);
+      if (s.ownsDir) removeDir(s.dir);
     }
   });
 }
@@ -53,6 +58,7 @@ export class RedisServer {
     /** Working dir: a replica writes the RDB it receives here, and a restart would load it. */
     readonly dir: string,
     readonly secure: boolean,
+    readonly ownsDir: boolean,
   ) {
     const keep = (chunk: Buffer): void => {
       this.output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
@@ -65,7 +71,7 @@ export class RedisServer {
         this.exitCode = code;
         this.exitSignal = signal;
         running.delete(this);
-        removeDir(dir);
+        if (ownsDir) removeDir(dir);
         resolve();
       });
     });
@@ -73,7 +79,7 @@ export class RedisServer {
 
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     const port = options.port ?? (await freePort());
-    const dir = makeTempDir('raftinel-redis-');
+    const dir = options.dir ?? makeTempDir('raftinel-redis-');
     const args = [
       ...(options.configFile ? [options.configFile] : []),
       '--dir',
@@ -116,7 +122,14 @@ export class RedisServer {
     ];
     installExitHook();
     const child = spawn(REDIS_SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
-    const server = new RedisServer(port, child, args, dir, options.tls !== undefined);
+    const server = new RedisServer(
+      port,
+      child,
+      args,
+      dir,
+      options.tls !== undefined,
+      options.dir === undefined,
+    );
     running.add(server);
     try {
       await server.waitReady(options.readyTimeoutMs ?? 10_000);

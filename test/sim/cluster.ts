@@ -5,17 +5,12 @@
 // and demands convergence of the Raft log and of the Redis topology.
 import type { FailoverBugs } from '../../src/failover/bugs.js';
 import { FailoverDriver } from '../../src/failover/driver.js';
-import {
-  applyTopologyCommand,
-  emptyTopology,
-  type Topology,
-  type TopologyEvent,
-} from '../../src/failover/topology.js';
-import type { TopologyCommand } from '../../src/failover/types.js';
+import { Prober } from '../../src/monitor/prober.js';
+import { ClusterState, type ClusterCommand } from '../../src/node/cluster-state.js';
 import type { RaftBugs } from '../../src/raft/bugs.js';
 import type { RaftStatus } from '../../src/raft/raft.js';
-import type { Entry, Message, NodeId } from '../../src/raft/types.js';
-import { RaftRuntime, type StateMachine } from '../../src/runtime/raft-runtime.js';
+import type { Message, NodeId } from '../../src/raft/types.js';
+import { RaftRuntime } from '../../src/runtime/raft-runtime.js';
 import type { RaftTransport } from '../../src/runtime/ports.js';
 import { silentLogger } from '../../src/util/log.js';
 import { CounterModel, InvariantViolation, RaftCheckers } from './checkers.js';
@@ -24,6 +19,8 @@ import { Prng } from './prng.js';
 import { describeRedisMix, drawRedisMix, RedisWorld } from './redis-world.js';
 import { Scheduler } from './scheduler.js';
 import { SimStorage } from './sim-storage.js';
+import { LeaseChecker } from './lease-checker.js';
+import { driftedRate, TimerFaults } from './timer-faults.js';
 
 export interface SimOptions {
   readonly seed: number;
@@ -160,58 +157,23 @@ function describeMix(m: FaultMix): string {
 
 const TICK_MS = 50;
 
+/** One silent logger for every simulated part: a pino instance per node start costs time. */
+const QUIET = silentLogger();
+
 /** Sim ms by which every node's wall clock (history timestamps, cooldowns) runs ahead. */
 const WALL_OFFSET_MS = 1_700_000_000_000;
-
-/**
- * What every simulated node runs: the replicated counter of the Raft workload, and the topology
- * reducer for `{type:'topology'}` entries, applied as src/node/cluster-state.ts applies them.
- */
-class SimStateMachine implements StateMachine {
-  value = 0;
-  topology: Topology = emptyTopology();
-  private readonly listeners: ((events: readonly TopologyEvent[], index: number) => void)[] = [];
-
-  apply(entry: Entry): unknown {
-    if (entry.kind !== 'normal') return this.value;
-    // The driver's proposals are `{"type":"topology",...}`; the workload's are `{"op":"incr"}`.
-    const cmd = entry.data.startsWith('{"type"')
-      ? (JSON.parse(entry.data) as { type?: string; command?: TopologyCommand })
-      : {};
-    if (cmd.type === 'topology' && cmd.command) {
-      const events = applyTopologyCommand(this.topology, cmd.command, entry.term);
-      for (const l of this.listeners) l(events, entry.index);
-      return events.length;
-    }
-    this.value++;
-    return this.value;
-  }
-
-  onTopology(listener: (events: readonly TopologyEvent[], index: number) => void): void {
-    this.listeners.push(listener);
-  }
-
-  snapshot(): string {
-    return JSON.stringify({ value: this.value, topology: this.topology });
-  }
-
-  restore(data: string): void {
-    const state = JSON.parse(data) as { value: number; topology: Topology };
-    this.value = state.value;
-    this.topology = state.topology;
-    for (const l of this.listeners) l([], 0);
-  }
-}
 
 interface SimNode {
   readonly id: NodeId;
   readonly storage: SimStorage;
   runtime: RaftRuntime | null;
-  sm: SimStateMachine;
+  /** The production state machine (src/node/cluster-state.ts), as every node applies the log. */
+  sm: ClusterState;
   incarnation: number;
   handler: ((m: Message) => void) | null;
   envelopes: Map<string, (from: NodeId, body: unknown) => void> | null;
   driver: FailoverDriver | null;
+  prober: Prober | null;
   clockRate: number;
   /** SIGSTOP: nothing of this node runs before this sim time. */
   pausedUntil: number;
@@ -223,6 +185,8 @@ export class SimCluster {
   private readonly faults: Prng;
   private readonly checkers = new RaftCheckers();
   private readonly model = new CounterModel();
+  private readonly leaseChecker = new LeaseChecker();
+  private readonly timerFaults: TimerFaults;
   private readonly nodes = new Map<NodeId, SimNode>();
   private readonly blocked = new Set<string>(); // "from>to"
   private readonly clogged = new Map<string, number>(); // "from>to" -> until
@@ -243,6 +207,7 @@ export class SimCluster {
     this.prng = new Prng(opts.seed);
     this.faults = this.prng.fork();
     this.mix = drawMix(this.faults.fork());
+    this.timerFaults = new TimerFaults(opts.seed);
     this.redisPrng = new Prng(opts.seed ^ 0x5eed);
     this.world = new RedisWorld(
       this.sched,
@@ -276,6 +241,15 @@ export class SimCluster {
       this.scheduleRedisWorkload(safetyMs, safetyMs + livenessMs / 2);
       this.world.start(safetyMs);
       this.scheduleFaults();
+      this.timerFaults.scheduleStalls(
+        this.sched,
+        safetyMs,
+        () => this.live().map((n) => n.id),
+        (id, ms) => {
+          const node = this.nodes.get(id) as SimNode;
+          node.pausedUntil = Math.max(node.pausedUntil, this.sched.now + ms);
+        },
+      );
       this.sched.runUntil(safetyMs, () => this.afterEvent());
       this.heal();
       this.sched.runUntil(safetyMs + livenessMs, () => this.afterEvent());
@@ -299,7 +273,7 @@ export class SimCluster {
       ok,
       failure,
       caughtBy,
-      mix: `${describeMix(this.mix)}\n  ${describeRedisMix(this.world.mix)}`,
+      mix: `${describeMix(this.mix)}\n  ${describeRedisMix(this.world.mix)}\n  ${this.timerFaults.describe()}`,
       stats: {
         events: this.events,
         writes: this.model.writesAcked,
@@ -343,12 +317,13 @@ export class SimCluster {
       id,
       storage: new SimStorage(),
       runtime: null,
-      sm: new SimStateMachine(),
+      sm: new ClusterState(),
       incarnation: 0,
       handler: null,
       envelopes: null,
       driver: null,
-      clockRate: 0.97 + this.faults.float() * 0.06,
+      prober: null,
+      clockRate: driftedRate(this.faults.float()),
       pausedUntil: 0,
     };
     this.nodes.set(id, node);
@@ -360,11 +335,12 @@ export class SimCluster {
     const node = this.nodes.get(id) as SimNode;
     node.incarnation++;
     const incarnation = node.incarnation;
-    node.sm = new SimStateMachine();
+    node.sm = new ClusterState();
     node.pausedUntil = 0;
     const alive = (): boolean => node.incarnation === incarnation && node.runtime !== null;
     const paused = (): number => node.pausedUntil;
-    const clock = this.sched.clockFor(alive, node.clockRate, false, paused);
+    const late = this.timerFaults.lateness(id);
+    const clock = this.sched.clockFor(alive, node.clockRate, false, paused, late);
     // What reaches a paused node waits in its socket until it resumes.
     const inbox = (fn: () => void): void => {
       const attempt = (): void => {
@@ -395,7 +371,7 @@ export class SimCluster {
       clock,
       stateMachine: node.sm,
       random: this.electionRandom(this.prng.fork()),
-      logger: silentLogger(),
+      logger: QUIET,
       bootstrap: bootstrapVoters ? { voters: bootstrapVoters } : undefined,
       maxInflight: this.mix.maxInflight,
       maxBatchEntries: this.mix.maxBatchEntries,
@@ -428,15 +404,22 @@ export class SimCluster {
     const sm = node.sm;
     const envelopes = new Map<string, (from: NodeId, body: unknown) => void>();
     node.envelopes = envelopes;
+    // The production prober over fake connections. Its clock is quiet: probing touches no Raft
+    // state (the driver reacts to observations on its own clock).
+    const prober = new Prober({
+      clock: this.sched.clockFor(alive, node.clockRate, true, paused, late),
+      connector: this.world.connectorFor(id, inbox),
+      logger: QUIET,
+    });
+    node.prober = prober;
     const driver = new FailoverDriver({
       selfId: id,
       configuredShards: this.world.specs,
       credentials: () => ({ auth: null, tls: null }),
       runtime,
-      topology: () => sm.topology,
+      topology: () => sm.topology(),
       onTopology: (l) => sm.onTopology(l),
-      // The prober's clock is quiet: probing touches no Raft state (the driver reacts on its own clock).
-      prober: this.world.proberFor(id, this.sched.clockFor(alive, node.clockRate, true, paused), inbox),
+      prober,
       admin: this.world.executorFor(id, inbox),
       channel: {
         sendEnvelope: (to, kind, body) => {
@@ -447,7 +430,7 @@ export class SimCluster {
           envelopes.set(kind, handler);
         },
       },
-      logger: silentLogger(),
+      logger: QUIET,
       publish: (name, shard, message) => {
         if (
           name === '+switch-master' ||
@@ -469,10 +452,24 @@ export class SimCluster {
     driver.start();
   }
 
+  /**
+   * What each running node runs as its prober and its state machine, and the commands the fake
+   * Redis nodes answered: for the test that the simulator runs the production code.
+   */
+  wiring(): { nodes: { id: NodeId; prober: unknown; stateMachine: unknown }[]; served: Map<string, number> } {
+    const served = new Map<string, number>();
+    for (const g of this.world.groups.values())
+      for (const [name, n] of g.served) served.set(name, (served.get(name) ?? 0) + n);
+    return {
+      nodes: this.live().map((n) => ({ id: n.id, prober: n.prober, stateMachine: n.sm })),
+      served,
+    };
+  }
+
   /** A node as the failover checkers see it: Raft status and applied topology. */
   private view(id: NodeId): NodeView {
     const node = this.nodes.get(id) as SimNode;
-    return { id, status: (node.runtime as RaftRuntime).status(), topology: node.sm.topology };
+    return { id, status: (node.runtime as RaftRuntime).status(), topology: node.sm.topology() };
   }
 
   /**
@@ -495,6 +492,7 @@ export class SimCluster {
     node.handler = null;
     node.envelopes = null;
     node.driver = null;
+    node.prober = null;
     this.crashes++;
     this.trace(`${id} crashes (term ${node.storage.hardState.term}, vote ${node.storage.hardState.vote})`);
   }
@@ -593,9 +591,13 @@ export class SimCluster {
       const leaders = live.filter((n) => (n.runtime as RaftRuntime).status().role === 'leader');
       const target = leaders.length > 0 ? this.prng.pick(leaders) : this.prng.pick(live);
       this.model.writeIssued();
-      (target.runtime as RaftRuntime).propose(JSON.stringify({ op: 'incr' }), (err, value) => {
-        if (!err) this.model.writeAcked(value as number);
-        if (!err) this.trace(`${target.id} write acked: ${String(value)}`);
+      // The counter is the production state machine's debug counter (what --debug-routes commits).
+      const write: ClusterCommand = { type: 'debugAppend', value: 'w' };
+      (target.runtime as RaftRuntime).propose(JSON.stringify(write), (err, result) => {
+        if (err) return;
+        const { count } = result as { count: number };
+        this.model.writeAcked(count);
+        this.trace(`${target.id} write acked: ${count}`);
       });
     } else if (roll < 0.95) {
       const target = this.prng.pick(live);
@@ -604,8 +606,9 @@ export class SimCluster {
       this.trace(`${target.id} read issued`);
       runtime.readIndex((err, index) => {
         if (err || target.runtime !== runtime) return;
-        this.trace(`${target.id} read at index ${String(index)}: ${target.sm.value}`);
-        check(target.sm.value);
+        const { count } = target.sm.debug();
+        this.trace(`${target.id} read at index ${String(index)}: ${count}`);
+        check(count);
       });
     } else if (roll < 0.975) {
       this.transferLeadership();
@@ -626,7 +629,7 @@ export class SimCluster {
       if (this.sched.now >= stopAt) return;
       const live = this.live();
       if (live.length > 0) {
-        const topo = r.pick(live).sm.topology;
+        const topo = r.pick(live).sm.topology();
         const shard = r.pick(this.world.specs).name;
         const master = topo.shards[shard]?.master;
         if (master) this.world.write(shard, master);
@@ -649,7 +652,7 @@ export class SimCluster {
   private switchover(r: Prng): void {
     const leader = this.leader();
     if (!leader?.driver) return;
-    const shards = Object.values(leader.sm.topology.shards).filter(
+    const shards = Object.values(leader.sm.topology().shards).filter(
       (s) => s.master !== null && s.failover === null,
     );
     if (shards.length === 0) return;
@@ -923,6 +926,10 @@ export class SimCluster {
         this.trace(`${s.id} ${s.role} t${s.term} commit ${s.commit}@${t} last ${s.lastIndex}@${s.lastTerm}`);
       }
     }
+    this.leaseChecker.check(
+      this.sched.now,
+      this.live().map((n) => ({ id: n.id, runtime: n.runtime as RaftRuntime })),
+    );
     this.checkers.checkStatuses(statuses, (id) => {
       const core = this.nodes.get(id)?.runtime?.core;
       return (i) => core?.termAt(i);
@@ -943,7 +950,7 @@ export class SimCluster {
           `${id} applied ${s.applied} in term ${s.term}; the leader committed ${ls.commit} in term ${ls.term}`,
         );
       }
-      if (this.nodes.get(id)?.sm.value !== leader.sm.value) {
+      if (this.nodes.get(id)?.sm.debug().count !== leader.sm.debug().count) {
         throw new InvariantViolation('Liveness', `${id} state differs from the leader's`);
       }
     }

@@ -8,9 +8,15 @@
 // replica's cron has its own phase, so after a master's quick restart the replicas full-sync
 // from it at scattered moments: before the observers' last INFO of them, between that INFO and
 // the failover's decision, or between the decision and REPLICAOF NO ONE.
-// The nodes answer ROLE and INFO with the raw replies real Redis sends, so the simulated
-// observers run the real parsers and the real observe() of src/monitor.
+// The nodes answer ROLE, INFO and CLIENT SETNAME with the raw replies real Redis sends, over
+// fake connections (fake-connection.ts), so the simulated raftinel nodes run the production
+// prober of src/monitor.
 import type { Prng } from './prng.js';
+
+/** A client connection to a node: the node's crash closes it. */
+export interface ServerSideConnection {
+  peerClosed(): void;
+}
 
 export class FakeRedis {
   alive = true;
@@ -45,6 +51,10 @@ export class FakeRedis {
   incarnation = 0;
   /** The master's incarnation this replica's link reached: a restart of the master closes it. */
   linkedIncarnation = -1;
+  /** Until then a restarted process is loading its data and answers probes with -LOADING. */
+  loadingUntil = 0;
+  /** Client connections open to this process (the probers'). */
+  readonly connections = new Set<ServerSideConnection>();
 
   constructor(
     readonly id: string,
@@ -102,6 +112,9 @@ export class FakeRedis {
     this.incarnation++;
     this.linkUp = false;
     this.lastDisturbedAt = now;
+    const open = [...this.connections];
+    this.connections.clear();
+    for (const c of open) c.peerClosed();
   }
 
   stall(now: number, ms: number): void {
@@ -121,6 +134,8 @@ export class FakeRedis {
     this.linkDownSince = now;
     this.nextConnectAt = now + 50;
     this.lastDisturbedAt = now;
+    // Loading the data it kept takes a while; an empty one has nothing to load.
+    this.loadingUntil = !empty && this.rng.chance(0.5) ? now + this.rng.int(20, 400) : 0;
     if (empty) {
       this.emptyRestarts++;
       this.writes = [];
@@ -134,11 +149,10 @@ export class FakeRedis {
   }
 }
 
-/** The replies a node gives to the two probe commands. */
-export interface ProbeReply {
-  readonly role: unknown[];
-  /** INFO replication + server, or null when it was not asked for. */
-  readonly info: string | null;
+/** A node's answer to one command: a reply, or the text of an error reply. */
+export interface Answer {
+  readonly error: string | null;
+  readonly reply: unknown;
 }
 
 /** The Redis group of one shard, stepped by the simulator. */
@@ -147,6 +161,8 @@ export class RedisGroup {
   private nextWrite = 1;
   /** Every write any node acknowledged to a client. */
   acknowledged = 0;
+  /** Commands the nodes answered over client connections, by name (CLIENT with its arguments). */
+  readonly served = new Map<string, number>();
 
   constructor(
     readonly shard: string,
@@ -177,7 +193,8 @@ export class RedisGroup {
   /** A client write to a node: acknowledged only by an answering, unpaused master. */
   write(id: string, now: number): number | null {
     const n = this.nodes.get(id);
-    if (!n || !n.answers(now) || n.role !== 'master' || now < n.pausedUntil) return null;
+    if (!n || !n.answers(now) || n.role !== 'master' || now < n.pausedUntil || now < n.loadingUntil)
+      return null;
     const value = this.nextWrite++;
     n.writes.push(value);
     n.acked.push(value);
@@ -224,20 +241,30 @@ export class RedisGroup {
     r.linkedIncarnation = m.incarnation;
   }
 
-  /** ROLE as Redis 7 sends it; INFO replication + server when asked. */
-  probe(id: string, now: number, withInfo: boolean): ProbeReply {
+  /** What a node answers to the commands the prober sends (ROLE, INFO, CLIENT SETNAME). */
+  answer(id: string, args: readonly string[], now: number): Answer {
+    const command = args[0]?.toUpperCase();
+    const name = command === 'CLIENT' ? args.join(' ') : (command ?? '');
+    this.served.set(name, (this.served.get(name) ?? 0) + 1);
+    if (command === 'CLIENT') return { error: null, reply: 'OK' };
+    if (now < this.node(id).loadingUntil)
+      return { error: 'LOADING Redis is loading the dataset in memory', reply: null };
+    if (command === 'ROLE') return { error: null, reply: this.role(id) };
+    if (command === 'INFO') return { error: null, reply: this.info(id, now) };
+    return { error: `ERR unknown command '${args[0] ?? ''}'`, reply: null };
+  }
+
+  /** ROLE as Redis 7 sends it. */
+  private role(id: string): unknown[] {
     const n = this.node(id);
-    let role: unknown[];
     if (n.role === 'master') {
       const replicas = [...this.nodes.values()]
         .filter((r) => r.role === 'slave' && r.masterId === id && r.linkUp && r.alive)
         .map((r) => [r.host, String(r.port), String(r.offset)]);
-      role = ['master', n.offset, replicas];
-    } else {
-      const m = this.node(n.masterId as string);
-      role = ['slave', m.host, m.port, n.linkUp ? 'connected' : 'connect', n.linkUp ? n.offset : -1];
+      return ['master', n.offset, replicas];
     }
-    return { role, info: withInfo ? this.info(id, now) : null };
+    const m = this.node(n.masterId as string);
+    return ['slave', m.host, m.port, n.linkUp ? 'connected' : 'connect', n.linkUp ? n.offset : -1];
   }
 
   info(id: string, now: number): string {

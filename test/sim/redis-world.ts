@@ -1,37 +1,19 @@
 // The Redis side of the simulation: one fake Redis group per shard, the links between every
 // raftinel node and every Redis node (probes and commands share them; faults cut or slow them
 // per pair), replication steps, client writes, and the Redis faults of a seed's swarm mix.
-// Each raftinel node gets a ProbeSource and a RedisExecutor from here: the driver under test
-// runs unchanged on them. Probing runs the real parsers and the real observe() of src/monitor
-// on the raw ROLE and INFO replies the fake nodes give.
-import type { ProbeSource, RedisExecutor, RedisTarget } from '../../src/failover/driver.js';
+// Each raftinel node gets a Redis connector and a RedisExecutor from here: its production
+// Prober (src/monitor/prober.ts) probes the fake nodes over fake connections
+// (fake-connection.ts), and its failover driver runs unchanged on both.
+import type { RedisExecutor, RedisTarget } from '../../src/failover/driver.js';
 import type { RedisOp, RedisOpResult } from '../../src/failover/engine.js';
-import type {
-  RedisNodeSpec,
-  RedisObservation,
-  ShardSettings,
-  ShardSpec,
-  TopologyCommand,
-} from '../../src/failover/types.js';
+import type { RedisNodeSpec, ShardSettings, ShardSpec, TopologyCommand } from '../../src/failover/types.js';
 import { viewOf } from '../../src/monitor/admin-ops.js';
-import { probeTimeoutMs } from '../../src/monitor/connection.js';
-import {
-  initialState,
-  meaningfullyDifferent,
-  observe,
-  onConnected,
-  onDisconnected,
-  onInfoReply,
-  onRoleReply,
-  roleMoved,
-  type ProbeState,
-} from '../../src/monitor/observe.js';
 import { parseInfo } from '../../src/monitor/parse.js';
-import { StallTracker } from '../../src/monitor/stall.js';
+import type { RedisConnector } from '../../src/monitor/redis-port.js';
 import type { NodeId } from '../../src/raft/types.js';
-import type { Clock } from '../../src/runtime/ports.js';
+import { FakeConnection, type FakeLinks } from './fake-connection.js';
 import type { Prng } from './prng.js';
-import { hostOf, RedisGroup, type FakeRedis, type ProbeReply } from './redis-sim.js';
+import { hostOf, RedisGroup, type FakeRedis } from './redis-sim.js';
 import type { Scheduler } from './scheduler.js';
 
 /** The Redis faults of a seed, each with a weight (0: never in this seed). */
@@ -246,32 +228,6 @@ export class RedisWorld {
     return this.mix.linkDelayMs * (0.5 + this.faults.float()) + extra;
   }
 
-  /** ROLE (and INFO) to a node; `done` gets the replies unless the link or the node swallows them. */
-  probe(
-    observer: NodeId,
-    shard: string,
-    id: string,
-    withInfo: boolean,
-    done: (reply: ProbeReply, incarnation: number) => void,
-  ): void {
-    const key = `${observer}>${shard}/${id}`;
-    if (this.cut(key)) return;
-    const g = this.groups.get(shard) as RedisGroup;
-    const r = g.node(id);
-    const answer = (): void => {
-      const now = this.sched.now;
-      if (!r.answers(now) || this.cut(key)) return;
-      const reply = g.probe(id, now, withInfo);
-      const incarnation = r.incarnation;
-      this.at(now + this.delay(key) + this.delay(key), () => {
-        if (!this.cut(key)) done(reply, incarnation);
-      });
-    };
-    // A stopped process answers what is queued when it resumes, if the observer still waits.
-    if (r.alive && this.sched.now < r.stalledUntil) this.at(r.stalledUntil, answer);
-    else answer();
-  }
-
   /** One Redis command from a node: judged at send, run on arrival (or when a stall ends). */
   command(sender: NodeId, target: RedisTarget, op: RedisOp, done: (result: RedisOpResult) => void): void {
     const { shard } = target;
@@ -344,9 +300,30 @@ export class RedisWorld {
 
   // ---- what each raftinel node gets ---------------------------------------------------------
 
-  /** `inbox` runs what reaches the node: at once, later if it is paused, never if it died. */
-  proberFor(observer: NodeId, clock: Clock, inbox: (fn: () => void) => void): ProbeSource {
-    return new SimProber(this, observer, clock, this.mix.pingIntervalMs, inbox, this.mix.downAfterMs);
+  /**
+   * Connections from `observer` to the fake nodes, for its production Prober. `inbox` runs what
+   * reaches the observer: at once, later if it is paused, never if it died.
+   */
+  connectorFor(observer: NodeId, inbox: (fn: () => void) => void): RedisConnector {
+    const links: FakeLinks = {
+      sched: this.sched,
+      cut: (key) => this.cut(key),
+      delay: (key) => this.delay(key),
+    };
+    return (options, events) => {
+      const found = this.byHost(options.host);
+      if (!found) throw new Error(`no fake Redis node at ${options.host}`);
+      const key = `${observer}>${found.group.shard}/${found.node.id}`;
+      return new FakeConnection(links, key, found.group, found.node, options, events, inbox);
+    };
+  }
+
+  private byHost(host: string): { group: RedisGroup; node: FakeRedis } | null {
+    for (const group of this.groups.values()) {
+      const node = group.byHost(host);
+      if (node) return { group, node };
+    }
+    return null;
   }
 
   executorFor(sender: NodeId, inbox: (fn: () => void) => void): RedisExecutor {
@@ -538,168 +515,5 @@ export class RedisWorld {
       }
     }
     this.hooks.trace('redis: every node restarted, every link whole');
-  }
-}
-
-interface PairProbe {
-  target: RedisTarget;
-  state: ProbeState;
-  masterSince: number | null;
-  last: RedisObservation | null;
-  /** A ROLE in flight since, and the connection generation it belongs to. */
-  sentAt: number | null;
-  generation: number;
-  /** The Redis process the connection reached (a restart closes the connection). */
-  incarnation: number;
-  nextInfoAt: number;
-  infoDue: boolean;
-}
-
-/**
- * A raftinel node's prober over the simulated links: ROLE every ping interval (one in flight per
- * node), INFO every infoIntervalMs, on every new connection and when ROLE shows a change; the
- * real reducers and observe() turn replies into observations. It lives and dies with the node's
- * clock, as the real prober with its process.
- */
-class SimProber implements ProbeSource {
-  private readonly probes = new Map<string, PairProbe>();
-  private readonly listeners: ((changed: RedisObservation[]) => void)[] = [];
-  private pending = new Map<string, RedisObservation>();
-  private flushQueued = false;
-  /** The real TILT pulse: a paused node wakes unsure instead of calling everything down. */
-  private readonly stalls: StallTracker;
-
-  constructor(
-    private readonly world: RedisWorld,
-    private readonly observer: NodeId,
-    private readonly clock: Clock,
-    pingIntervalMs: number,
-    private readonly inbox: (fn: () => void) => void,
-    private readonly downAfterMs: number,
-  ) {
-    this.stalls = new StallTracker(pingIntervalMs, clock.now());
-    clock.every(pingIntervalMs, () => this.tick());
-  }
-
-  setTargets(targets: RedisTarget[]): void {
-    const now = this.clock.now();
-    const wanted = new Map(targets.map((t) => [`${t.shard}/${t.node.id}`, t]));
-    for (const key of [...this.probes.keys()]) if (!wanted.has(key)) this.probes.delete(key);
-    for (const [key, t] of wanted) {
-      const p = this.probes.get(key);
-      if (!p) {
-        this.probes.set(key, {
-          target: t,
-          state: initialState(now),
-          masterSince: null,
-          last: null,
-          sentAt: null,
-          generation: 0,
-          incarnation: -1,
-          nextInfoAt: now,
-          infoDue: true,
-        });
-        continue;
-      }
-      if (t.isMaster && !p.target.isMaster) p.masterSince = now;
-      p.target = t;
-      this.evaluate(p, now);
-    }
-  }
-
-  observations(): RedisObservation[] {
-    const now = this.clock.now();
-    return [...this.probes.values()].map((p) => this.evaluate(p, now));
-  }
-
-  onChange(cb: (changed: RedisObservation[]) => void): void {
-    this.listeners.push(cb);
-  }
-
-  private tick(): void {
-    const now = this.clock.now();
-    this.stalls.tick(now, this.downAfterMs / 2, 2 * this.downAfterMs);
-    for (const p of this.probes.values()) {
-      const r = this.world.node(p.target.shard, p.target.node.id);
-      const timedOut = p.sentAt !== null && now - p.sentAt > probeTimeoutMs(p.target.settings);
-      // A crash resets the connection; a reply overdue means a hung node or a cut link.
-      if (p.state.connected && (timedOut || !r.alive || r.incarnation !== p.incarnation)) this.disconnect(p);
-      else if (timedOut) {
-        p.sentAt = null;
-        p.generation++;
-      }
-      if (p.sentAt === null) this.send(p, now);
-      this.evaluate(p, now);
-    }
-  }
-
-  private disconnect(p: PairProbe): void {
-    p.state = onDisconnected(p.state);
-    p.sentAt = null;
-    p.generation++;
-  }
-
-  private send(p: PairProbe, now: number): void {
-    const withInfo = !p.state.connected || p.infoDue || now >= p.nextInfoAt;
-    if (withInfo) {
-      p.infoDue = false;
-      p.nextInfoAt = now + p.target.settings.infoIntervalMs;
-    }
-    p.sentAt = now;
-    const generation = p.generation;
-    const key = `${p.target.shard}/${p.target.node.id}`;
-    this.world.probe(this.observer, p.target.shard, p.target.node.id, withInfo, (reply, incarnation) =>
-      this.inbox(() => {
-        if (p.generation !== generation || this.probes.get(key) !== p) return;
-        this.received(p, reply, incarnation);
-      }),
-    );
-  }
-
-  private received(p: PairProbe, reply: ProbeReply, incarnation: number): void {
-    const now = this.clock.now();
-    p.sentAt = null;
-    if (!p.state.connected || incarnation !== p.incarnation) {
-      p.state = onConnected(p.state);
-      p.incarnation = incarnation;
-      if (reply.info === null) p.infoDue = true;
-    }
-    if (reply.info !== null) p.state = onInfoReply(p.state, reply.info, now);
-    const before = p.state.role;
-    p.state = onRoleReply(p.state, reply.role, now);
-    if (roleMoved(before, p.state.role)) p.infoDue = true;
-    this.evaluate(p, now);
-  }
-
-  private evaluate(p: PairProbe, now: number): RedisObservation {
-    const t = p.target;
-    const obs = observe({
-      shard: t.shard,
-      node: t.node.id,
-      isMaster: t.isMaster,
-      masterSince: p.masterSince,
-      downAfterMs: t.settings.downAfterMs,
-      pingIntervalMs: t.settings.pingIntervalMs,
-      now,
-      state: p.state,
-      stalls: this.stalls.recent(now),
-    });
-    if (meaningfullyDifferent(p.last, obs)) {
-      this.pending.set(`${t.shard}/${t.node.id}`, obs);
-      this.queueFlush();
-    }
-    p.last = obs;
-    return obs;
-  }
-
-  private queueFlush(): void {
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    this.clock.defer(() => {
-      this.flushQueued = false;
-      const changed = [...this.pending.values()];
-      this.pending = new Map();
-      if (changed.length > 0) for (const cb of this.listeners) cb(changed);
-    });
   }
 }

@@ -39,8 +39,16 @@ export class Scheduler {
   /**
    * A clock for one node incarnation: `alive()` false drops its pending callbacks. A quiet
    * clock's events are quiet (see Event.quiet): only for code that never touches Raft state.
+   * `late()` is how many sim ms each timer firing comes late (timer-faults.ts); an interval
+   * restarts from when its callback ran, as Node's setInterval does, so lateness accumulates.
    */
-  clockFor(alive: () => boolean, rate = 1, quiet = false, pausedUntil: () => number = () => 0): Clock {
+  clockFor(
+    alive: () => boolean,
+    rate = 1,
+    quiet = false,
+    pausedUntil: () => number = () => 0,
+    late: () => number = () => 0,
+  ): Clock {
     // A paused process (SIGSTOP) runs nothing until it resumes; then every timer that came due
     // fires once, in order, while its monotonic clock has moved on.
     const held = (run: () => void): (() => void) => {
@@ -60,14 +68,14 @@ export class Scheduler {
         const loop = held(() => {
           if (cancelled) return;
           fn();
-          this.at(this.now + period, loop, quiet);
+          this.at(this.now + period + late(), loop, quiet);
         });
-        this.at(this.now + period, loop, quiet);
+        this.at(this.now + period + late(), loop, quiet);
         return () => {
           cancelled = true;
         };
       },
-      after: (delayMs, fn) => this.at(this.now + delayMs / rate, held(fn), quiet),
+      after: (delayMs, fn) => this.at(this.now + delayMs / rate + late(), held(fn), quiet),
       defer: (fn) => {
         this.at(this.now, held(fn), quiet);
       },

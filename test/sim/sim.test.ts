@@ -17,20 +17,21 @@ const SEEDS = 1000;
 
 /**
  * How many seeds (from seed 1) each bug may get before a safety checker must have failed a run.
- * Measured over seeds 1..600: the first catching seed, the share of seeds caught, and the
- * longest stretch of seeds without a catch (re-measured after the simulator began to lose the
- * Raft leader right after empty restarts, which shifts every seed's fault stream).
+ * Measured over seeds 1..300 (`--seeds 300`) after the timer weather (timer-faults.ts: late
+ * timers, event-loop stalls) began to run on every seed and the lease moved to milliseconds,
+ * which changes every seed's run: the first catching seed, the share of seeds caught, and the
+ * longest stretch of seeds without a catch.
  * The first catch moves whenever the simulator or the code under test changes (commitOldTerm
  * went from seed 1 to seed 36 after one runtime change while its rate stayed near 10%), so each
  * bound is about three times that longest stretch instead.
  */
 const raftBugBounds: Readonly<Record<BugName, { readonly bound: number; readonly measured: string }>> = {
-  commitOldTerm: { bound: 160, measured: 'first at seed 1, 9.0% of seeds, longest gap 52' },
-  doubleVote: { bound: 45, measured: 'first at seed 5, 31% of seeds, longest gap 11' },
-  voteNotPersisted: { bound: 160, measured: 'first at seed 12, 8.2% of seeds, longest gap 33' },
-  preVoteSkipsLogCheck: { bound: 15, measured: 'first at seed 1, 91% of seeds, longest gap 2' },
-  readWithoutQuorum: { bound: 35, measured: 'first at seed 1, 41% of seeds, longest gap 9' },
-  sendBeforePersist: { bound: 180, measured: 'first at seed 12, 8.3% of seeds, longest gap 59' },
+  commitOldTerm: { bound: 160, measured: 'first at seed 1, 11% of seeds, longest gap 26' },
+  doubleVote: { bound: 45, measured: 'first at seed 2, 29% of seeds, longest gap 11' },
+  voteNotPersisted: { bound: 225, measured: 'first at seed 76, 8.0% of seeds, longest gap 75' },
+  preVoteSkipsLogCheck: { bound: 15, measured: 'first at seed 1, 93% of seeds, longest gap 2' },
+  readWithoutQuorum: { bound: 35, measured: 'first at seed 1, 42% of seeds, longest gap 5' },
+  sendBeforePersist: { bound: 180, measured: 'first at seed 17, 8.3% of seeds, longest gap 34' },
 };
 
 /** Each failover bug must be caught by the checker of the invariant it breaks (docs/design.md 7). */
@@ -43,27 +44,27 @@ const failoverBugBounds: Readonly<
   skipReplIdCheck: {
     bound: 100,
     checker: 'Candidate History',
-    measured: 'first at seed 5, 28% of seeds, longest gap 14',
+    measured: 'first at seed 6, 28% of seeds, longest gap 13',
   },
   replicaofBeforeCommit: {
     bound: 25,
     checker: 'Promotion Safety',
-    measured: 'first at seed 3, 54% of seeds, longest gap 5',
+    measured: 'first at seed 1, 62% of seeds, longest gap 4',
   },
   repointToLowerEpoch: {
     bound: 30,
     checker: 'Repoint Toward Highest Epoch',
-    measured: 'first at seed 3, 57% of seeds, longest gap 6',
+    measured: 'first at seed 1, 62% of seeds, longest gap 4',
   },
   publishBeforePromoted: {
     bound: 20,
     checker: 'Publish After Promoted',
-    measured: 'first at seed 3, 58% of seeds, longest gap 6',
+    measured: 'first at seed 1, 62% of seeds, longest gap 4',
   },
   switchoverSkipsCatchUp: {
     bound: 230,
     checker: 'Switchover Loses Nothing',
-    measured: 'first at seed 15, 4.8% of seeds, longest gap 76',
+    measured: 'first at seed 7, 6.3% of seeds, longest gap 46',
   },
 };
 
@@ -86,6 +87,8 @@ const safetyCheckers = new Set([
   'Switchover Loses Nothing',
   'Repoint Toward Highest Epoch',
   'Publish After Promoted',
+  'Lease',
+  'Contact Age',
 ]);
 
 function replay(seed: number, bug?: string): string {

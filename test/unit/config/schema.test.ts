@@ -288,3 +288,13 @@ test('only cluster, node, peers and shards are required; empty lists are refused
   const noNodes = issuesOf(MINIMAL.replace(/ {4}nodes:\n( {6}- .*\n)+/, '    nodes: []\n'));
   issueAt(noNodes, 'shards[0].nodes');
 });
+
+test('raft timing: the leader lease must outlast a heartbeat interval (lease-time)', () => {
+  // electionTicks 3 x 50 ms: a vote window of 100 ms, a lease of 100 x 0.97/1.03 - 50 = 44 ms.
+  const issues = issuesOf(minimalWith('raft: { electionTicks: 3, heartbeatTicks: 1 }'));
+  assert.match(
+    issueAt(issues, 'raft.electionTicks').expected,
+    /leader lease \(44 ms\) outlasts a heartbeat interval \(50 ms\)/,
+  );
+  assert.equal(parse(minimalWith('raft: { electionTicks: 4, heartbeatTicks: 1 }')).raft.electionTicks, 4);
+});

@@ -103,3 +103,13 @@ test('a replica a fresh INFO found off the history is rejected, whatever its old
   // The skipReplIdCheck bug switch ignores it as it ignores the replication id.
   assert.equal(chooseCandidate({ ...input, skipReplIdCheck: true }).chosen, 'r3');
 });
+
+test('a replica whose history no INFO has named yet waits, however far ahead it is', () => {
+  // Found by the simulator once it ran the production prober: a replica that answered -LOADING
+  // to its reconnect's INFO, then ROLE, was chosen before its INFO showed it on another history.
+  const report = choose({ r2: obs('r2', { offset: 900 }), r3: obs('r3', { offset: 1000, replId: null }) });
+  assert.equal(report.chosen, 'r2');
+  assert.match(report.rows.find((r) => r.id === 'r3')?.reason ?? '', /history not known yet/);
+  const alone = choose({ r2: null, r3: obs('r3', { replId: null }) });
+  assert.equal(alone.chosen, null, 'no candidate: the failover waits for the INFO');
+});

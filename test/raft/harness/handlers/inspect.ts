@@ -1,6 +1,6 @@
 // status [ids...]   term, vote, role, leader, commit, applied, last, conf, progress, data
 // lease [ids...]    the leader's lease, and how many ticks ago the quorum-acknowledged heartbeat
-//                   it rests on was sent (what the sidecar's fence counts from)
+//                   it rests on was sent (the runtime times the same round in ms: src/runtime/lease.ts)
 // raft-log <id>     the node's log (in memory, including entries not yet persisted)
 // compact <id> <index>
 //   Compacts the node's log up to index (at most its applied index) into a snapshot of its
