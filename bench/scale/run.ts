@@ -244,7 +244,16 @@ async function raftinelMonitors(side: RedisSide, downAfterMs: number): Promise<M
         agent.destroy();
       }
     },
-    destroy: () => cluster.destroy(),
+    destroy: async () => {
+      // BENCH_SCALE_LOGS=<dir>: keep each raftinel node's log (to read what a slow failover did).
+      const keep = process.env.BENCH_SCALE_LOGS;
+      if (keep) {
+        mkdirSync(keep, { recursive: true });
+        for (const n of cluster.nodes)
+          writeFileSync(join(keep, `${shards.length}-${n.id}.log`), n.tail(1_000_000));
+      }
+      await cluster.destroy();
+    },
   };
 }
 
