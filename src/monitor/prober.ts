@@ -177,7 +177,9 @@ export class Prober {
       isMaster: t.isMaster,
       masterSince: probe.masterSince,
       downAfterMs: t.settings.downAfterMs,
-      pingIntervalMs: t.settings.pingIntervalMs,
+      // The interval the node is probed at now (cadence.ts): a relaxed node is not "silent"
+      // between two of its probes.
+      pingIntervalMs: probe.roleIntervalMs(now),
       now,
       state: probe.state,
       stalls: this.stalls.recent(now),
