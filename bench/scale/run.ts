@@ -116,10 +116,13 @@ async function usage(pids: readonly number[], seconds: number): Promise<Usage[]>
 // ---------------------------------------------------------------------------------------------
 // The Redis side: one real shard, the rest from the fleet.
 
+/** Shards per fleet process: one Node process answering for more fell behind (and looked down). */
+const SHARDS_PER_FLEET = 250;
+
 interface RedisSide {
   readonly real: RedisServer[];
   readonly fleet: { master: number; replicas: number[] }[];
-  readonly fleetPid: number | null;
+  readonly fleetPids: number[];
   destroy(): Promise<void>;
 }
 
@@ -155,17 +158,22 @@ async function redisSide(shards: number): Promise<RedisSide> {
         ),
       ),
   );
-  const fleet = shards > 1 ? await startFleet(shards - 1) : null;
+  const fleets: Awaited<ReturnType<typeof startFleet>>[] = [];
+  for (let left = shards - 1; left > 0; left -= SHARDS_PER_FLEET)
+    fleets.push(await startFleet(Math.min(left, SHARDS_PER_FLEET)));
   return {
     real,
-    fleet: fleet?.layout ?? [],
-    fleetPid: fleet?.child.pid ?? null,
+    fleet: fleets.flatMap((f) => f.layout),
+    fleetPids: fleets.map((f) => f.child.pid as number),
     destroy: async () => {
-      if (fleet && fleet.child.exitCode === null) {
-        const exited = new Promise((r) => fleet.child.once('exit', r));
-        fleet.child.kill('SIGKILL');
-        await exited;
-      }
+      await Promise.all(
+        fleets.map(async (f) => {
+          if (f.child.exitCode !== null) return;
+          const exited = new Promise((r) => f.child.once('exit', r));
+          f.child.kill('SIGKILL');
+          await exited;
+        }),
+      );
       await Promise.all(real.map((r) => r.stop()));
     },
   };
@@ -429,6 +437,7 @@ interface Row {
   readonly loadAvg: { readonly before: number[]; readonly after: number[] };
   readonly idleSeconds: number;
   readonly monitors: readonly Usage[];
+  /** The fleet processes together (CPU summed, RSS summed). */
   readonly fleet: Usage | null;
   readonly commitLatencyMs: Distribution | null;
   readonly failover: Failover;
@@ -447,8 +456,9 @@ async function runOne(system: System, shards: number, o: Options): Promise<Row> 
     // Connections set up, first INFO rounds done, the Raft log quiet.
     await sleep(5000);
     const before = os.loadavg().map((x) => Math.round(x * 100) / 100);
-    const pids = side.fleetPid === null ? monitors.pids : [...monitors.pids, side.fleetPid];
+    const pids = [...monitors.pids, ...side.fleetPids];
     const used = await usage(pids, o.idleSeconds);
+    const fleetUsed = used.slice(monitors.pids.length);
     const after = os.loadavg().map((x) => Math.round(x * 100) / 100);
     const commitLatencyMs = await monitors.commitLatency(o.proposals);
     const f = await failover(side, monitors.respPorts, 20 * o.downAfterMs + 30_000);
@@ -457,7 +467,13 @@ async function runOne(system: System, shards: number, o: Options): Promise<Row> 
       loadAvg: { before, after },
       idleSeconds: o.idleSeconds,
       monitors: used.slice(0, monitors.pids.length),
-      fleet: side.fleetPid === null ? null : used[monitors.pids.length],
+      fleet:
+        fleetUsed.length === 0
+          ? null
+          : {
+              cpuPercent: Math.round(fleetUsed.reduce((a, u) => a + u.cpuPercent, 0) * 100) / 100,
+              rssMiB: Math.round(fleetUsed.reduce((a, u) => a + u.rssMiB, 0) * 10) / 10,
+            },
       commitLatencyMs,
       failover: f,
     };
