@@ -71,6 +71,16 @@ export function shardProblems(shards: readonly ShardAnswer[]): string[] {
   return shards.filter((s) => s.problem).map((s) => `${s.name}: ${s.problem}`);
 }
 
+/** One line per preflight problem the answering node found (docs/design.md 4.4). */
+export function preflightProblems(shards: readonly ShardAnswer[]): { line: string; error: boolean }[] {
+  return shards.flatMap((s) =>
+    (s.preflight ?? []).map((p) => ({
+      line: `${s.name}/${p.node}: ${p.severity === 'error' ? 'ERROR' : 'warning'}: ${p.message}`,
+      error: p.severity === 'error',
+    })),
+  );
+}
+
 /** The candidate report, the chosen (or requested) node marked with `*`. */
 export function candidatesTable(
   report: CandidateReport,

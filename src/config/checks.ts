@@ -62,6 +62,7 @@ export function crossCheck(value: unknown): CrossIssue[] {
   const redisIds = checkShards(root, issues);
   checkQuorums(root, issues);
   checkIntervals(root, issues);
+  checkPeerAuth(root, issues);
   const sidecarRedis = text(record(root.sidecar)?.redis);
   if (sidecarRedis !== null && !redisIds.includes(sidecarRedis)) {
     issues.push({
@@ -168,6 +169,27 @@ function checkIntervals(root: Raw, issues: CrossIssue[]): void {
     const down = int(shard.downAfterMs, 1) ?? baseDown;
     const ping = int(shard.pingIntervalMs, 1) ?? basePing;
     check(shard, down, ping, ['shards', i]);
+  });
+}
+
+/** All of 127.0.0.0/8, ::1 and localhost: reachable from this host only. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+// A Raft port reachable from other hosts must know who is talking to it (docs/design.md 2):
+// without a cluster secret or mutual TLS, anyone who can reach it could claim a node id.
+function checkPeerAuth(root: Raw, issues: CrossIssue[]): void {
+  const raft = text(record(record(record(root.node)?.listen))?.raft) ?? DEFAULTS.listen.raft;
+  const listen = parseHostPort(raft);
+  if (!listen || isLoopbackHost(listen.host)) return;
+  const peerTls = record(record(root.tls)?.peer);
+  const tlsOn = ['ca', 'cert', 'key'].every((k) => typeof peerTls?.[k] === 'string');
+  if (record(root.peerAuth) !== null || tlsOn) return;
+  issues.push({
+    path: ['node', 'listen', 'raft'],
+    expected: 'a loopback address, or peer authentication: peerAuth.secretFile or tls.peer {ca, cert, key}',
+    note: `${raft} is reachable from other hosts, and without either anyone who reaches it could claim a node id`,
   });
 }
 

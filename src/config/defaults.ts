@@ -38,6 +38,8 @@ export const DEFAULTS = {
     holistic: false,
   },
   listen: { sentinel: '127.0.0.1:26379', http: '127.0.0.1:26380', raft: '127.0.0.1:26381' },
+  /** node.bootstrap: an empty data dir of a node listed in peers starts a new cluster. */
+  bootstrap: 'new' as 'new' | 'existing',
   /** node.dataDir when absent: `data/<node.id>`, relative to the config file's folder. */
   dataDirPrefix: './data/',
   redisNode: { priority: 100, noFailover: false },

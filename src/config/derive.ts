@@ -60,7 +60,7 @@ const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
 /** Things that are allowed but deserve one log line at start (none of them is an error). */
 export function configWarnings(config: RaftinelConfig): string[] {
   const warnings: string[] = [];
-  if (!config.isBootstrapVoter) {
+  if (config.node.bootstrap === 'new' && !config.isBootstrapVoter) {
     warnings.push(
       `peers does not list node ${config.node.id}: it starts empty and waits to be added (raftinel members add)`,
     );

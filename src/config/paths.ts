@@ -39,6 +39,7 @@ export function resolveConfigPaths(config: RaftinelConfig, baseDir: string): Raf
       tls: resolveTls(base, shard.tls),
     })),
     admin: config.admin && { tokenFile: resolvePath(base, config.admin.tokenFile) },
+    peerAuth: config.peerAuth && { secretFile: resolvePath(base, config.peerAuth.secretFile) },
     clients: config.clients && { auth: auth(config.clients.auth) },
     tls: {
       peer: resolveTls(base, config.tls.peer),
@@ -84,6 +85,7 @@ function fileRefs(raw: unknown): FileRef[] {
     tls(asRecord(shard)?.tls, ['shards', i, 'tls']);
   });
   add(root.admin, ['admin'], 'tokenFile');
+  add(root.peerAuth, ['peerAuth'], 'secretFile');
   add(asRecord(root.clients)?.auth, ['clients', 'auth'], 'passwordFile');
   for (const listener of ['peer', 'sentinel', 'http']) tls(asRecord(root.tls)?.[listener], ['tls', listener]);
   add(root.hooks, ['hooks'], 'onSwitchMaster', true);

@@ -105,6 +105,12 @@ const rows: Row[] = [
     `${DEFAULTS.dataDirPrefix}<node.id>`,
     'Raft log, hard state and snapshots; created if missing',
   ],
+  [
+    'node.bootstrap',
+    '"new" | "existing"',
+    DEFAULTS.bootstrap,
+    'new: an empty data dir of a node in peers starts the cluster; existing: it joins one as a learner',
+  ],
   ['node.listen', 'mapping', '{}', 'addresses to listen on'],
   ['node.listen.sentinel', address, DEFAULTS.listen.sentinel, 'Sentinel-compatible RESP'],
   ['node.listen.http', address, DEFAULTS.listen.http, 'HTTP discovery, health, admin, metrics'],
@@ -164,6 +170,12 @@ const rows: Row[] = [
   ['shards[].auth.passwordFile', path, REQUIRED, 'file holding the password'],
   ['shards[].tls', 'mapping | null', 'null', 'TLS to Redis; {} uses the system CAs'],
   ...tlsRows('shards[].tls', 'the Redis client'),
+  [
+    'shards[].renameCommands',
+    'mapping',
+    '{}',
+    'names of renamed admin commands on these Redis nodes ({CONFIG: MYCONFIG}; "" = disabled), as rename-command',
+  ],
   ...shardSettingRows.map(([key, type, , description]): Row => [
     `shards[].${key}`,
     type,
@@ -183,6 +195,18 @@ const rows: Row[] = [
   ...tlsRows('tls.sentinel', 'the RESP listener'),
   ['tls.http', 'mapping | null', 'null', 'TLS on the HTTP port'],
   ...tlsRows('tls.http', 'the HTTP listener'),
+  [
+    'peerAuth',
+    'mapping | null',
+    'null',
+    'shared-secret peer authentication; a raft listener off loopback needs this or tls.peer',
+  ],
+  [
+    'peerAuth.secretFile',
+    path,
+    REQUIRED,
+    'file holding the cluster secret (>= 16 bytes, the same on every node)',
+  ],
   ['sidecar', 'mapping', '{}', 'sidecar mode, next to one Redis node'],
   [
     'sidecar.redis',

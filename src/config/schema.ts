@@ -123,12 +123,25 @@ export const redisNodeSchema = block('Redis node', {
   noFailover: bool.default(DEFAULTS.redisNode.noFailover),
 });
 
+// ---- renamed Redis commands (docs/design.md 4.4), as Sentinel's rename-command ----
+/** The admin commands raftinel sends that a deployment may have renamed or disabled. */
+export const RENAMEABLE_COMMANDS = ['REPLICAOF', 'CONFIG', 'CLIENT', 'ACL', 'COMMAND'] as const;
+const renameCommands = z
+  .partialRecord(
+    z.enum(RENAMEABLE_COMMANDS, expecting(`one of ${RENAMEABLE_COMMANDS.join(', ')} (upper case)`)),
+    z
+      .string(expecting('the name the command has on these Redis nodes, or "" where it is disabled'))
+      .regex(/^\S*$/),
+  )
+  .default({});
+
 const shardSchema = block('shard', {
   name: id,
   nodes: z.array(redisNodeSchema, expecting('a non-empty list of Redis nodes {id, host, port}')).min(1),
   initialMaster: id.nullable().default(null),
   auth: redisAuth.nullable().default(null),
   tls: redisTls.nullable().default(null),
+  renameCommands,
   ...settingOverrides,
 });
 
@@ -155,9 +168,13 @@ const announceSchema = block('announce', {
   raft: address.nullable().default(null),
 });
 
+const bootstrapMode = z.enum(['new', 'existing'], expecting('"new" or "existing"'));
+
 const nodeSchema = block('node', {
   id,
   dataDir: filePath.nullable().default(null),
+  // node.bootstrap (docs/design.md 6a): may an empty data dir bootstrap a new cluster?
+  bootstrap: bootstrapMode.default(DEFAULTS.bootstrap),
   listen: listenSchema.prefault({}),
   announce: announceSchema.prefault({}),
   sourceAddress: ipAddress.nullable().default(null),
@@ -207,6 +224,8 @@ const documentSchema = block('the config file', {
     sentinel: listenerTls.nullable().default(null),
     http: listenerTls.nullable().default(null),
   }).prefault({}),
+  // ---- peer authentication (docs/design.md 2, "Peer transport") ----
+  peerAuth: block('peerAuth', { secretFile: filePath }).nullable().default(null),
   sidecar: block('sidecar', {
     redis: id.nullable().default(DEFAULTS.sidecar.redis),
     fenceAfterMs: durationMs(1).default(DEFAULTS.sidecar.fenceAfterMs),
@@ -228,9 +247,9 @@ function present<T extends object>(value: T): Partial<T> {
 }
 
 function resolveShard(shard: ParsedDocument['shards'][number], defaults: ShardSettings) {
-  const { name, nodes, initialMaster, auth, tls, ...overrides } = shard;
+  const { name, nodes, initialMaster, auth, tls, renameCommands, ...overrides } = shard;
   const settings: ShardSettings = { ...defaults, ...present(overrides) };
-  return { name, nodes, initialMaster, auth, tls, ...settings };
+  return { name, nodes, initialMaster, auth, tls, renameCommands, ...settings };
 }
 
 function resolveDocument(doc: ParsedDocument) {
@@ -240,8 +259,11 @@ function resolveDocument(doc: ParsedDocument) {
     node: { ...doc.node, dataDir: doc.node.dataDir ?? `${DEFAULTS.dataDirPrefix}${doc.node.id}` },
     defaults,
     shards: doc.shards.map((shard) => resolveShard(shard, defaults)),
-    /** Whether `peers` lists this node: only then does it bootstrap an empty data dir as a voter. */
-    isBootstrapVoter: doc.peers.some((peer) => peer.id === doc.node.id),
+    /**
+     * Whether this node bootstraps an empty data dir as a voter: only for a new cluster
+     * (node.bootstrap: new) that `peers` lists it in.
+     */
+    isBootstrapVoter: doc.node.bootstrap === 'new' && doc.peers.some((peer) => peer.id === doc.node.id),
   };
 }
 
@@ -274,6 +296,7 @@ export type RedisNodeConfig = ShardConfig['nodes'][number];
 export type RedisAuthConfig = NonNullable<ShardConfig['auth']>;
 export type TlsFiles = NonNullable<ShardConfig['tls']>;
 export type AdminConfig = NonNullable<RaftinelConfig['admin']>;
+export type PeerAuthConfig = NonNullable<RaftinelConfig['peerAuth']>;
 export type ClientsConfig = NonNullable<RaftinelConfig['clients']>;
 export type TlsConfig = RaftinelConfig['tls'];
 export type SidecarConfig = RaftinelConfig['sidecar'];

@@ -11,7 +11,7 @@ import { errorReply, type HttpReply, type HttpRequest, type Router } from '../no
 import { addAdminRoutes, admin } from './admin-routes.js';
 import { ChangeCache, ViewChanges } from './change-cache.js';
 import type { LiveDetail, LiveShardView } from './live-detail.js';
-import { shardView, type ShardView } from './shard-view.js';
+import { shardView, type PreflightLine, type ShardView } from './shard-view.js';
 import { addUiRoute } from './ui/ui-route.js';
 import { addWatchRoutes } from './watch-routes.js';
 
@@ -31,6 +31,8 @@ export interface DiscoveryDeps {
   readonly clusterView: () => unknown;
   /** Lag seconds and per-observer SDOWN for the JSON views (absent: the plain view). */
   readonly live?: LiveDetail;
+  /** This node's preflight problems with a shard's Redis nodes. */
+  readonly preflight?: (shard: string) => readonly PreflightLine[];
   /** Changes of topology and observations: the shard views are rebuilt only after one. */
   readonly changes?: ViewChanges;
 }
@@ -41,7 +43,9 @@ export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
   // Every shard's view, built once per change of topology or observations (change-cache.ts).
   const views = new ChangeCache(deps.changes ?? new ViewChanges(), () => {
     const topo = topology();
-    return new Map(Object.values(topo.shards).map((s) => [s.name, shardView(topo, s, viewOf)]));
+    return new Map(
+      Object.values(topo.shards).map((s) => [s.name, shardView(topo, s, viewOf, deps.preflight)]),
+    );
   });
   const view = (name: string): ShardView | LiveShardView | null => {
     const topo = topology();
@@ -49,7 +53,7 @@ export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
     if (!s) return null;
     const cached = views.get().get(name);
     // Applied but not yet counted as a change (the listeners run after this request): as of now.
-    const v = cached && cached.epoch === s.epoch ? cached : shardView(topo, s, viewOf);
+    const v = cached && cached.epoch === s.epoch ? cached : shardView(topo, s, viewOf, deps.preflight);
     return deps.live ? deps.live.decorate(v) : v;
   };
 

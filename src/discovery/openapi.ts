@@ -65,6 +65,13 @@ const schemas: Record<string, Schema> = {
       sdownBy: ref('ObserverMap'),
       unsureBy: ref('ObserverMap'),
       stale: bool,
+      problem: str,
+      preflight: {
+        type: 'array',
+        description:
+          "the answering node's preflight problems with the shard's Redis nodes (docs/design.md 4.4)",
+        items: obj({ node: str, severity: { enum: ['error', 'warn'] }, message: str }),
+      },
     },
     ['name', 'epoch', 'master', 'replicas', 'state', 'paused', 'observedBy', 'sdownBy', 'unsureBy'],
   ),

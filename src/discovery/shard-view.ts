@@ -20,11 +20,25 @@ export interface ShardView {
   readonly state: ShardStatus;
   readonly paused: boolean;
   readonly problem?: string;
+  /** This node's preflight problems with the shard's Redis nodes (docs/design.md 4.4); absent when none. */
+  readonly preflight?: readonly PreflightLine[];
+}
+
+export interface PreflightLine {
+  readonly node: string;
+  readonly severity: 'error' | 'warn';
+  readonly message: string;
 }
 
 export type ViewOf = (shard: string, node: string) => RedisObservation | null;
 
-export function shardView(topo: Topology, shard: ShardState, viewOf: ViewOf): ShardView {
+export function shardView(
+  topo: Topology,
+  shard: ShardState,
+  viewOf: ViewOf,
+  preflightOf: (shard: string) => readonly PreflightLine[] = () => [],
+): ShardView {
+  const preflight = preflightOf(shard.name);
   const masterNode = shard.nodes.find((n) => n.id === shard.master) ?? null;
   const masterView = masterNode ? viewOf(shard.name, masterNode.id) : null;
   const replicas = shard.nodes
@@ -46,6 +60,7 @@ export function shardView(topo: Topology, shard: ShardState, viewOf: ViewOf): Sh
     state: statusOf(shard, masterView),
     paused: shard.paused || topo.paused,
     ...(shard.problem ? { problem: shard.problem } : {}),
+    ...(preflight.length > 0 ? { preflight } : {}),
   };
 }
 

@@ -40,6 +40,8 @@ export interface RedisTarget {
   readonly auth: { readonly username: string | null; readonly password: string } | null;
   readonly tls: { readonly ca?: string; readonly cert?: string; readonly key?: string } | null;
   readonly isMaster: boolean;
+  /** shards[].renameCommands of this node's config. */
+  readonly renameCommands?: Readonly<Partial<Record<string, string>>>;
 }
 
 export interface ProbeSource {
@@ -68,6 +70,7 @@ export interface EnvelopeChannel {
 export interface RedisCredentials {
   readonly auth: RedisTarget['auth'];
   readonly tls: RedisTarget['tls'];
+  readonly renameCommands?: RedisTarget['renameCommands'];
 }
 
 export interface DriverDeps {
@@ -228,7 +231,7 @@ export class FailoverDriver {
 
   private shareObservations(observations: RedisObservation[]): void {
     if (this.stopped || observations.length === 0) return;
-    const s = this.deps.runtime.status();
+    const s = this.deps.runtime.core;
     const self = this.deps.selfId;
     if (s.role === 'leader') {
       this.table.record(self, observations, this.deps.clock.now());
@@ -258,6 +261,10 @@ export class FailoverDriver {
   }
 
   private receiveObservations(from: NodeId, body: unknown): void {
+    // Only members of the committed configuration vouch for a Redis node (the transport drops
+    // strangers already; a node removed since keeps no say either).
+    const conf = this.deps.runtime.status().conf;
+    if (!conf.voters.includes(from) && !conf.learners.includes(from)) return;
     const list = (body as { observations?: unknown } | null)?.observations;
     if (!Array.isArray(list) || list.length > 10_000) return;
     // A node of an older version sends no replId2 and no restartedFrom: none known.
@@ -281,12 +288,13 @@ export class FailoverDriver {
 
   /** The term in which this node leads and has committed its no-op, or null. */
   private leaderTerm(): number | null {
-    const s = this.deps.runtime.status();
-    return s.role === 'leader' && this.deps.runtime.core.termAt(s.commit) === s.term ? s.term : null;
+    // From the core's fields: this runs every UPDATE_MS, and status() builds a whole object.
+    const core = this.deps.runtime.core;
+    return core.role === 'leader' && core.termAt(core.commitIndex()) === core.term ? core.term : null;
   }
 
   private input(): EngineInput {
-    const s = this.deps.runtime.status();
+    const core = this.deps.runtime.core;
     // Leadership is a lease, not a fence (research: etcd locks, Jepsen): a deposed leader that
     // does not know it yet must not touch Redis, so the engine acts only under a valid lease
     // (timed in ms on the monotonic clock: a process that stalled finds it run out when it wakes).
@@ -294,9 +302,9 @@ export class FailoverDriver {
     return {
       now: this.deps.clock.now(),
       wallNow: (this.deps.wallNow ?? Date.now)(),
-      term: s.term,
+      term: core.term,
       leading,
-      voters: s.conf.voters.length,
+      voters: core.conf.voters.length,
       topology: this.deps.topology(),
       observations: this.table,
     };
@@ -484,15 +492,7 @@ export class FailoverDriver {
           `${name} ${e.shard}`,
         );
         publish?.(name, e.shard, `master ${e.shard}`);
-        this.engine.switchoverApplied(
-          e.shard,
-          e.epoch,
-          e.entry.result === 'ended',
-          e.entry.repointed,
-          this.deps.clock.now(),
-          e.entry.reason ?? undefined,
-          e.entry.timeline,
-        );
+        this.engine.switchoverApplied(e.entry, this.deps.clock.now());
       }
     }
     if (events.length > 0) this.queueUpdate();
@@ -515,7 +515,7 @@ export class FailoverDriver {
 
   private targetFor(shardName: string, node: RedisNodeSpec): RedisTarget {
     const shard = this.deps.topology().shards[shardName];
-    const { auth, tls } = this.deps.credentials(shardName);
+    const { auth, tls, renameCommands } = this.deps.credentials(shardName);
     return {
       shard: shardName,
       node,
@@ -523,6 +523,7 @@ export class FailoverDriver {
       auth,
       tls,
       isMaster: shard.master === node.id,
+      renameCommands: renameCommands ?? {},
     };
   }
 }
@@ -533,7 +534,7 @@ export function shardsFromConfig(
   logger: Logger,
 ): { specs: ShardSpec[]; credentials: (shard: string) => RedisCredentials } {
   const specs = config.shards.map((s): ShardSpec => {
-    const { name, nodes, initialMaster, auth: _auth, tls: _tls, ...settings } = s;
+    const { name, nodes, initialMaster, auth: _auth, tls: _tls, renameCommands: _renamed, ...settings } = s;
     return {
       name,
       nodes: nodes.map((n) => ({
@@ -566,7 +567,7 @@ export function shardsFromConfig(
     const tls = local?.tls
       ? { ca: local.tls.ca ?? undefined, cert: local.tls.cert ?? undefined, key: local.tls.key ?? undefined }
       : null;
-    const creds = { auth, tls };
+    const creds = { auth, tls, renameCommands: local?.renameCommands ?? {} };
     cache.set(shard, creds);
     return creds;
   };

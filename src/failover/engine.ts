@@ -30,6 +30,7 @@ import { Switchovers, type SwitchoverRequest } from './switchover.js';
 import { nodeOf } from './topology.js';
 import type {
   CandidateReport,
+  HistoryEntry,
   RedisNodeSpec,
   RedisObservation,
   ShardState,
@@ -83,6 +84,17 @@ export class FailoverEngine {
   /** Answers to those REPLICAOFs, told at the next update (it has the clock). */
   private replicaofAnswers: { key: string; opId: number; ok: boolean }[] = [];
   private actions: EngineAction[] = [];
+  /**
+   * What one update() derives from the observation table, per shard. The table, the clock and
+   * the topology stand still during an update, and the steps of one shard ask for the same
+   * views, empty-restart evidence and candidate report several times over (in the simulator,
+   * a sixth of all the time went there). watchSeen() drops a shard's evidence and reports.
+   */
+  private memo: {
+    readonly views: Map<string, Map<string, RedisObservation | null>>;
+    readonly restarted: Map<string, string | null>;
+    readonly reports: Map<string, CandidateReport>;
+  } | null = null;
   private readonly switchovers: Switchovers;
   private readonly promotion: FailoverPromotion;
 
@@ -153,26 +165,23 @@ export class FailoverEngine {
 
   update(input: EngineInput): EngineAction[] {
     if (input.leading) {
-      this.replicaofAnswered(input);
-      for (const shard of Object.values(input.topology.shards)) this.updateShard(input, shard);
-      this.switchovers.dropRemoved(input);
+      this.memo = { views: new Map(), restarted: new Map(), reports: new Map() };
+      try {
+        this.replicaofAnswered(input);
+        for (const shard of Object.values(input.topology.shards)) this.updateShard(input, shard);
+        this.switchovers.dropRemoved(input);
+      } finally {
+        this.memo = null;
+      }
     }
     const out = this.actions;
     this.actions = [];
     return out;
   }
 
-  /** Called when the topology shows a switchover's epoch ended (or aborted). */
-  switchoverApplied(
-    shardName: string,
-    epoch: number,
-    ok: boolean,
-    repointed: readonly string[],
-    now: number,
-    reason?: string,
-    timeline?: TimelineMs,
-  ): void {
-    this.switchovers.switchoverApplied(shardName, epoch, ok, repointed, now, reason, timeline);
+  /** Called when the topology shows a failover ended (or aborted): a switchover's own ends it. */
+  switchoverApplied(entry: HistoryEntry, now: number): void {
+    this.switchovers.switchoverApplied(entry, now);
   }
 
   // ---- per shard ----------------------------------------------------------------------------
@@ -275,19 +284,25 @@ export class FailoverEngine {
     // digest), and taking it would hide an empty restart whose offset then passes it.
     const offset = prev && prev.runId === v.runId ? Math.max(prev.offset, v.offset) : v.offset;
     this.lastSeen.set(k, { runId: v.runId, offset });
+    this.memo?.restarted.delete(shard.name);
+    this.memo?.reports.delete(`${shard.name}/${m}`);
   }
 
   /** Why the committed master is taken for one that restarted empty (restart.ts), or null. */
   private restartedEmpty(input: EngineInput, shard: ShardState): string | null {
+    const known = this.memo?.restarted.get(shard.name);
+    if (known !== undefined) return known;
     const m = shard.master as string;
     const maxAge = 2 * shard.settings.downAfterMs;
-    return emptyRestartEvidence({
+    const evidence = emptyRestartEvidence({
       shard,
       master: input.observations.best(shard.name, m, input.now, maxAge, this.selfId),
       sightings: input.observations.fresh(shard.name, m, input.now, maxAge),
       views: this.views(input, shard),
       remembered: this.lastSeen.get(`${shard.name}/${m}`),
     });
+    this.memo?.restarted.set(shard.name, evidence);
+    return evidence;
   }
 
   /**
@@ -523,6 +538,9 @@ export class FailoverEngine {
   // ---- helpers ------------------------------------------------------------------------------
 
   private report(input: EngineInput, shard: ShardState, from: string | null): CandidateReport {
+    const memoKey = `${shard.name}/${from}`;
+    const known = this.memo?.reports.get(memoKey);
+    if (known) return known;
     const views = this.views(input, shard);
     const maxAge = 2 * shard.settings.downAfterMs;
     const masterSightings = from ? input.observations.fresh(shard.name, from, input.now, 10 * maxAge) : [];
@@ -532,7 +550,7 @@ export class FailoverEngine {
     // yet), and lag measured against the best replica instead would void maxLagBytes.
     const seen = from ? this.lastSeen.get(`${shard.name}/${from}`) : undefined;
     if (seen) offsets.push(seen.offset);
-    return chooseCandidate({
+    const report = chooseCandidate({
       shard,
       from,
       views,
@@ -540,16 +558,22 @@ export class FailoverEngine {
       maxLinkDownMs: shard.settings.maxLinkDownMs ?? 10 * shard.settings.downAfterMs,
       skipReplIdCheck: this.bugs.skipReplIdCheck,
     });
+    this.memo?.reports.set(memoKey, report);
+    return report;
   }
 
   private views(input: EngineInput, shard: ShardState): Map<string, RedisObservation | null> {
+    const known = this.memo?.views.get(shard.name);
+    if (known) return known;
     const maxAge = 2 * shard.settings.downAfterMs;
-    return new Map(
+    const views = new Map(
       shard.nodes.map((n) => [
         n.id,
         input.observations.best(shard.name, n.id, input.now, maxAge, this.selfId),
       ]),
     );
+    this.memo?.views.set(shard.name, views);
+    return views;
   }
 
   /**

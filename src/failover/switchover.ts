@@ -13,7 +13,7 @@ import {
   type SwitchoverResult,
 } from './engine-types.js';
 import { nodeOf } from './topology.js';
-import type { CandidateReport, RedisNodeSpec, ShardState, TimelineMs } from './types.js';
+import type { CandidateReport, HistoryEntry, RedisNodeSpec, ShardState } from './types.js';
 
 /** How long a switchover's preflight waits for replicas' reports to settle before refusing. */
 const SETTLE_MS = 3000;
@@ -42,6 +42,11 @@ export interface SwitchoverRequest {
   steps: Record<string, number>;
   epoch: number | null;
   report: CandidateReport | null;
+  /**
+   * The shard's epoch when the request first ran. Its from, target, pause and offsets describe
+   * that topology only: after another failover of the shard they are stale.
+   */
+  shardEpoch: number | null;
 }
 
 /** The switchover requests of one leadership term, one per shard at most. */
@@ -114,6 +119,7 @@ export class Switchovers {
       steps: {},
       epoch: null,
       report: null,
+      shardEpoch: null,
     });
   }
 
@@ -247,6 +253,21 @@ export class Switchovers {
 
   private run(input: EngineInput, shard: ShardState, r: SwitchoverRequest): void {
     const master = nodeOf(shard, shard.master) as RedisNodeSpec;
+    // A request accepted while another failover of the shard was being committed waits until
+    // that one ends, then finds the master it paused demoted and its target perhaps promoted:
+    // resumed, it compared the new master with itself as "caught up" and switched r2 over to r2
+    // (simulator seeds 770270, 904803, 908782). Its state is stale; the operator asks again.
+    r.shardEpoch ??= shard.epoch;
+    if (shard.epoch !== r.shardEpoch) {
+      this.abortSwitchover(
+        input,
+        shard,
+        r,
+        'busy',
+        `a failover of ${shard.name} (epoch ${shard.epoch}, master now ${shard.master ?? 'none'}) ran while this switchover waited`,
+      );
+      return;
+    }
     if (input.now > r.deadline) {
       this.abortSwitchover(input, shard, r, 'timeout', `switchover timed out in phase ${r.phase}`);
       return;
@@ -426,33 +447,39 @@ export class Switchovers {
     });
   }
 
-  /** Called when the topology shows the switchover's epoch ended (or aborted). */
-  switchoverApplied(
-    shardName: string,
-    epoch: number,
-    ok: boolean,
-    repointed: readonly string[],
-    now: number,
-    reason?: string,
-    timeline?: TimelineMs,
-  ): void {
-    const r = this.requests.get(shardName);
-    if (!r || r.epoch !== epoch) return;
-    if (timeline?.promoted !== undefined && timeline.committed !== undefined)
+  /**
+   * Called when the topology shows a failover ended (or aborted): the request's own, when its
+   * epoch, kind and nodes are the request's. Another failover can take the epoch the request
+   * proposed (one proposed before the request, committed first); the request then fails as
+   * stale on its next step instead of reporting that failover as its own.
+   */
+  switchoverApplied(entry: HistoryEntry, now: number): void {
+    const r = this.requests.get(entry.shard);
+    const kind = r?.forced ? 'failover' : 'switchover';
+    if (
+      !r ||
+      r.epoch !== entry.epoch ||
+      entry.kind !== kind ||
+      entry.to !== r.target ||
+      entry.from !== r.from
+    )
+      return;
+    const timeline = entry.timeline;
+    if (timeline.promoted !== undefined && timeline.committed !== undefined)
       r.steps.promote = timeline.promoted - timeline.committed;
-    if (timeline?.ended !== undefined && timeline.promoted !== undefined)
+    if (timeline.ended !== undefined && timeline.promoted !== undefined)
       r.steps.repoint = timeline.ended - timeline.promoted;
     r.steps.total = Math.round(now - r.requestedAt);
     const report: DrillReport = {
       ...this.drillReport(r),
-      repointed,
+      repointed: entry.repointed,
       writePauseMs: r.pausedAt !== null ? Math.round(now - r.pausedAt) : null,
     };
     this.finishSwitchover(
       r,
-      ok
+      entry.result === 'ended'
         ? { ok: true, report }
-        : { ok: false, error: { code: 'aborted', message: reason ?? 'aborted' }, report },
+        : { ok: false, error: { code: 'aborted', message: entry.reason ?? 'aborted' }, report },
     );
   }
 
@@ -463,10 +490,9 @@ export class Switchovers {
     code: string,
     message: string,
   ): void {
-    if (r.pausedAt !== null) {
-      const master = nodeOf(shard, shard.master) as RedisNodeSpec;
-      this.core.redis(input, shard.name, master, { kind: 'unpause' }, 0);
-    }
+    // The node this request paused, which a failover since may have demoted.
+    const paused = r.pausedAt !== null ? nodeOf(shard, r.from) : undefined;
+    if (paused) this.core.redis(input, shard.name, paused, { kind: 'unpause' }, 0);
     this.finishSwitchover(r, this.fail(r, code, message));
   }
 

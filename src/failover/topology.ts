@@ -157,7 +157,9 @@ function applyShardCommand(topo: Topology, cmd: TopologyCommand, term: number): 
       return [{ type: 'shard-changed', shard: s.name }];
     case 'failoverStarted': {
       const to = nodeOf(s, cmd.to);
-      if (s.failover || cmd.epoch !== s.epoch + 1 || !to) return [];
+      // A failover to the master itself is a proposal from a stale view (a switchover that
+      // outlived another failover proposed r2 -> r2): refused, whoever proposed it.
+      if (s.failover || cmd.epoch !== s.epoch + 1 || !to || cmd.to === s.master) return [];
       set({
         ...s,
         epoch: cmd.epoch,

@@ -1,8 +1,9 @@
-// The Redis commands behind each RedisOp, and what their replies mean. Transactions are
-// MULTI/EXEC so that a promotion or a demotion and the client kill that goes with it happen at
-// one instant (docs/design.md 4.4, 4.5); Redis 7.0 accepts REPLICAOF, CONFIG and CLIENT KILL inside
-// MULTI. A step that may fail without failing the operation (CONFIG REWRITE on a node started
-// without a config file) comes back as a warning for the caller to log.
+// The Redis commands behind each RedisOp, and what their replies mean (docs/design.md 4.4, 4.5).
+// The step that changes a node's role (REPLICAOF) is sent on its own: inside MULTI, any other
+// command refused at queue time (renamed, disabled, or denied by an ACL) would abort the whole
+// EXEC and nothing would be promoted. The other steps follow, best effort, each on its own: a
+// failure comes back as a warning for the caller to log, never as a failed operation. Every
+// admin command goes out under the name the shard's renameCommands gives it.
 import type { Redis } from 'ioredis';
 import type { RedisOp, RedisOpResult } from '../failover/engine.js';
 import type { RedisObservation } from '../failover/types.js';
@@ -21,68 +22,98 @@ export interface OpOutcome {
   readonly warnings: readonly OpWarning[];
 }
 
-/** Runs one operation. Transport failures reject (the caller knows the connection's story). */
+/** The name a command has on the target's nodes: renamed, the same, or null when disabled. */
+export function commandName(target: ProbeTarget, command: string): string | null {
+  const renamed = target.renameCommands?.[command];
+  if (renamed === undefined) return command;
+  return renamed === '' ? null : renamed;
+}
+
+/** Runs one operation. Transport failures of the essential step reject (the caller knows the connection's story). */
 export async function performOp(conn: Redis, target: ProbeTarget, op: RedisOp): Promise<OpOutcome> {
+  const run = (command: string, ...args: string[]): Promise<unknown> => {
+    const name = commandName(target, command);
+    if (name === null) return Promise.reject(new DisabledCommand(command));
+    return conn.call(name, ...args);
+  };
   switch (op.kind) {
     case 'promote':
-      return promote(conn);
+      return promote(run);
     case 'replicaof':
-      return replicaOf(conn, op.host, op.port, op.killClients);
+      return replicaOf(run, op.host, op.port, op.killClients);
     case 'inspect':
       return { result: await inspect(conn, target), warnings: [] };
     case 'pause':
-      return simple(conn.call('CLIENT', 'PAUSE', String(Math.max(0, Math.round(op.ms))), 'WRITE'));
+      return simple(run('CLIENT', 'PAUSE', String(Math.max(0, Math.round(op.ms))), 'WRITE'));
     case 'unpause':
-      return simple(conn.call('CLIENT', 'UNPAUSE'));
+      return simple(run('CLIENT', 'UNPAUSE'));
   }
 }
 
-/** MULTI; REPLICAOF NO ONE; CONFIG REWRITE; CLIENT KILL TYPE normal; CLIENT KILL TYPE pubsub; EXEC. */
-async function promote(conn: Redis): Promise<OpOutcome> {
-  const tx = conn
-    .multi()
-    .call('REPLICAOF', 'NO', 'ONE')
-    .call('CONFIG', 'REWRITE')
-    .call('CLIENT', 'KILL', 'TYPE', 'normal')
-    .call('CLIENT', 'KILL', 'TYPE', 'pubsub');
-  const replies = await exec(tx);
-  if (!replies.ok) return failed(replies.error);
-  const [replicaof, rewrite, killNormal, killPubsub] = replies.value;
-  if (replicaof.error) return failed(`REPLICAOF NO ONE: ${replicaof.error}`);
+type Run = (command: string, ...args: string[]) => Promise<unknown>;
+
+class DisabledCommand extends Error {
+  constructor(command: string) {
+    super(`${command} is disabled on this node (renameCommands ${command}: "")`);
+  }
+}
+
+/** REPLICAOF NO ONE; then, best effort: CONFIG REWRITE; CLIENT KILL TYPE normal; CLIENT KILL TYPE pubsub. */
+async function promote(run: Run): Promise<OpOutcome> {
+  const essential = await step(run('REPLICAOF', 'NO', 'ONE'));
+  if (essential !== null) return failed(`REPLICAOF NO ONE: ${essential}`);
   return {
     result: { ok: true },
-    warnings: warnings([
-      ['CONFIG REWRITE', rewrite],
-      ['CLIENT KILL TYPE normal', killNormal],
-      ['CLIENT KILL TYPE pubsub', killPubsub],
+    warnings: await bestEffort([
+      ['CONFIG REWRITE', () => run('CONFIG', 'REWRITE')],
+      ['CLIENT KILL TYPE normal', () => run('CLIENT', 'KILL', 'TYPE', 'normal')],
+      ['CLIENT KILL TYPE pubsub', () => run('CLIENT', 'KILL', 'TYPE', 'pubsub')],
     ]),
   };
 }
 
 /**
- * Repoints (or demotes) a node: a read-only replica of host:port, the config saved, and on
+ * Repoints (or demotes) a node: read-only first (best effort: a node that already is read-only
+ * loses nothing when this fails), then REPLICAOF host port, then the config saved and on
  * demotion its clients dropped. CLIENT KILL's new-style form defaults to SKIPME yes, so our own
  * connection survives it.
  */
-async function replicaOf(conn: Redis, host: string, port: number, killClients: boolean): Promise<OpOutcome> {
-  let tx = conn
-    .multi()
-    .call('CONFIG', 'SET', 'replica-read-only', 'yes')
-    .call('REPLICAOF', host, String(port))
-    .call('CONFIG', 'REWRITE');
-  if (killClients) tx = tx.call('CLIENT', 'KILL', 'TYPE', 'normal');
-  const replies = await exec(tx);
-  if (!replies.ok) return failed(replies.error);
-  const [readOnly, replicaof, rewrite, kill] = replies.value;
-  if (replicaof.error) return failed(`REPLICAOF ${host} ${port}: ${replicaof.error}`);
-  return {
-    result: { ok: true },
-    warnings: warnings([
-      ['CONFIG SET replica-read-only yes', readOnly],
-      ['CONFIG REWRITE', rewrite],
-      ['CLIENT KILL TYPE normal', kill],
-    ]),
-  };
+async function replicaOf(run: Run, host: string, port: number, killClients: boolean): Promise<OpOutcome> {
+  const before = await bestEffort([
+    ['CONFIG SET replica-read-only yes', () => run('CONFIG', 'SET', 'replica-read-only', 'yes')],
+  ]);
+  const essential = await step(run('REPLICAOF', host, String(port)));
+  if (essential !== null) return failed(`REPLICAOF ${host} ${port}: ${essential}`);
+  const afterSteps: [string, () => Promise<unknown>][] = [['CONFIG REWRITE', () => run('CONFIG', 'REWRITE')]];
+  if (killClients)
+    afterSteps.push(['CLIENT KILL TYPE normal', () => run('CLIENT', 'KILL', 'TYPE', 'normal')]);
+  return { result: { ok: true }, warnings: [...before, ...(await bestEffort(afterSteps))] };
+}
+
+/** The error text of a refused command, or null when it ran; a transport failure rejects. */
+async function step(reply: Promise<unknown>): Promise<string | null> {
+  try {
+    await reply;
+    return null;
+  } catch (err) {
+    if (err instanceof DisabledCommand) return err.message;
+    if (classifyError(err).kind === 'transport') throw err;
+    return clean(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** Runs each step in turn; every failure, a lost connection included, is a warning only. */
+async function bestEffort(steps: readonly [string, () => Promise<unknown>][]): Promise<OpWarning[]> {
+  const warnings: OpWarning[] = [];
+  for (const [name, send] of steps) {
+    try {
+      const error = await step(send());
+      if (error !== null) warnings.push({ step: name, error });
+    } catch (err) {
+      warnings.push({ step: name, error: classifyError(err).reason });
+    }
+  }
+  return warnings;
 }
 
 async function inspect(conn: Redis, target: ProbeTarget): Promise<RedisOpResult> {
@@ -129,40 +160,17 @@ export function viewOf(target: ProbeTarget, info: InfoReply): RedisObservation {
   };
 }
 
-interface Reply {
-  readonly error: string | null;
-  readonly value: unknown;
-}
-
-type ExecResult =
-  { readonly ok: true; readonly value: readonly Reply[] } | { readonly ok: false; readonly error: string };
-
-async function exec(tx: { exec(): Promise<[Error | null, unknown][] | null> }): Promise<ExecResult> {
-  let res: [Error | null, unknown][] | null;
-  try {
-    res = await tx.exec();
-  } catch (err) {
-    if (classifyError(err).kind === 'transport') throw err;
-    // EXECABORT: a command was refused while queueing (ACL, unknown command); nothing ran.
-    const previous = (err as { previousErrors?: unknown }).previousErrors;
-    const why = Array.isArray(previous)
-      ? previous.map((e) => clean(e instanceof Error ? e.message : String(e))).join('; ')
-      : '';
-    return { ok: false, error: `${classifyError(err).reason}${why ? `: ${why}` : ''}` };
-  }
-  if (res === null) return { ok: false, error: 'transaction aborted' };
-  return { ok: true, value: res.map(([e, v]) => ({ error: e ? clean(e.message) : null, value: v })) };
-}
-
-function warnings(steps: readonly [string, Reply | undefined][]): OpWarning[] {
-  return steps.filter(([, r]) => r?.error).map(([step, r]) => ({ step, error: r?.error as string }));
-}
-
 function failed(error: string): OpOutcome {
   return { result: { ok: false, error }, warnings: [] };
 }
 
 async function simple(reply: Promise<unknown>): Promise<OpOutcome> {
-  const r = await reply;
+  let r: unknown;
+  try {
+    r = await reply;
+  } catch (err) {
+    if (err instanceof DisabledCommand) return failed(err.message);
+    throw err;
+  }
   return r === 'OK' ? { result: { ok: true }, warnings: [] } : failed(`unexpected reply ${clean(String(r))}`);
 }

@@ -33,6 +33,8 @@ export interface ProbeTarget {
   readonly tls: RedisTls | null;
   /** The node is the shard's committed master. */
   readonly isMaster: boolean;
+  /** Admin commands renamed on this shard's nodes (shards[].renameCommands); "" = disabled. */
+  readonly renameCommands?: Readonly<Partial<Record<string, string>>>;
 }
 
 export interface ConnectionOptions {

@@ -51,8 +51,8 @@ export class RedisAdmin {
   private readonly timeoutMs: number;
   private readonly idleCloseMs: number;
   private readonly now: () => number;
-  /** Nodes already told about a failed CONFIG REWRITE (no config file): said once, not per retry. */
-  private readonly rewriteNoted = new Set<string>();
+  /** Node and step pairs whose failure was already logged: said once, not per retry. */
+  private readonly stepNoted = new Set<string>();
   private closed = false;
 
   constructor(options: RedisAdminOptions = {}) {
@@ -208,17 +208,18 @@ export class RedisAdmin {
   }
 
   private warn(target: ProbeTarget, w: OpWarning): void {
+    // Said once per node and step: the engine may repeat an operation many times, and a step
+    // that fails for want of a config file, a renamed command or an ACL rule fails every time
+    // (the preflight names the cause, docs/design.md 4.4).
+    const key = `${keyOf(target)}\u0000${w.step}`;
+    if (this.stepNoted.has(key)) return;
+    this.stepNoted.add(key);
     const where = { shard: target.shard, node: target.node.id, step: w.step, error: w.error };
-    if (w.step !== 'CONFIG REWRITE') {
+    if (w.step === 'CONFIG REWRITE') {
+      this.log.warn(where, 'CONFIG REWRITE failed; the new role is not saved in the node config');
+    } else {
       this.log.warn(where, 'a step of a redis operation failed; the operation itself succeeded');
-      return;
     }
-    // A node started without a config file cannot save one: logged once per node, never a
-    // failure (docs/design.md 4.4); the engine may repeat the operation many times.
-    const key = keyOf(target);
-    if (this.rewriteNoted.has(key)) return;
-    this.rewriteNoted.add(key);
-    this.log.warn(where, 'CONFIG REWRITE failed; the new role is not saved in the node config');
   }
 }
 

@@ -3,12 +3,13 @@
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import { randomInt } from 'node:crypto';
-import { advertisedAddresses, parseHostPort, type RaftinelConfig } from '../config/index.js';
+import { advertisedAddresses, parseHostPort, readSecretFile, type RaftinelConfig } from '../config/index.js';
 import type { NodeId } from '../raft/types.js';
 import { RaftRuntime } from '../runtime/raft-runtime.js';
 import { systemClock } from '../runtime/system-clock.js';
 import { openFileStorage } from '../storage/index.js';
 import { createTcpTransport, type TcpTransport } from '../transport/index.js';
+import { MIN_SECRET_BYTES } from '../transport/peer-auth.js';
 import { RaftinelError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { addDiscoveryRoutes } from '../discovery/http-routes.js';
@@ -28,9 +29,11 @@ import { FailoverDriver, shardsFromConfig, type RedisExecutor } from '../failove
 import { HookRunner } from '../hooks/hook-runner.js';
 import { Sidecar } from '../sidecar/sidecar.js';
 import { Prober, RedisAdmin } from '../monitor/index.js';
+import { PreflightRunner } from '../monitor/preflight-runner.js';
 import { ClusterState, type MemberAddresses } from './cluster-state.js';
 import { MemberHealth } from './member-health.js';
 import { startLearnerPromoter } from './learner-promoter.js';
+import { mustRejoin, rejoined } from './rejoin-marker.js';
 import { AdminForwarder } from './forward.js';
 import { Router, startHttpServer } from './http-server.js';
 import { addClusterRoutes, clusterView } from './routes.js';
@@ -75,10 +78,12 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       advertise: advertised,
       sourceAddress: config.node.sourceAddress,
       tls: peerTls(config),
+      secret: peerSecret(config),
       logger,
       now: () => performance.now(),
-      // Any node that passed the cluster handshake is heard; the runtime opens elections only
-      // to voters of the committed configuration (see RaftRuntime.accepts).
+      // Any node that passed the cluster handshake is heard on Raft (a fresh node learns its
+      // membership from the log); the runtime opens elections only to voters of the committed
+      // configuration (see RaftRuntime.accepts), other kinds come from members only.
       allowUnknown: () => true,
     });
     cleanup.push(() => transport.close());
@@ -98,6 +103,9 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       logger: logger.child({ component: 'raft' }),
       bootstrap: config.isBootstrapVoter
         ? { voters: config.peers.map((p) => p.id), context: JSON.stringify(bootstrapContext) }
+        : undefined,
+      rejoin: mustRejoin(config.node.dataDir, config.node.bootstrap, storage.load())
+        ? { onPromoted: () => rejoined(config.node.dataDir) }
         : undefined,
     });
     runtimeRef = runtime;
@@ -165,9 +173,26 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       publish: (name, _shard, message) => resp?.publish(name, message),
     });
     cleanup.push(() => driver.stop());
+    const preflight = new PreflightRunner({ logger, sourceAddress: config.node.sourceAddress });
+    cleanup.push(() => preflight.close());
+    const checkRedisNodes = (): void => {
+      const targets = [];
+      for (const shard of Object.values(state.topology().shards)) {
+        for (const node of shard.nodes) {
+          const target = driver.targetOf(shard.name, node.id);
+          if (target) targets.push(target);
+        }
+      }
+      preflight.setTargets(targets);
+    };
+    state.onTopology(checkRedisNodes);
 
     const router = new Router();
-    const forwarder = new AdminForwarder(transport, runtime, router);
+    const forwarder = new AdminForwarder(transport, runtime, router, {
+      cluster: config.cluster,
+      admin: config.admin,
+      logger: logger.child({ component: 'forward' }),
+    });
     const health = new MemberHealth(runtime, transport);
     cleanup.push(() => health.close());
     const clusterRouteDeps = {
@@ -260,6 +285,8 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
         return () => shardWatchers.delete(listener);
       },
       forward: (req) => forwarder.forward(req),
+      preflight: (shard) =>
+        preflight.ofShard(shard).flatMap((e) => e.problems.map((p) => ({ node: e.node, ...p }))),
     });
     const httpAddr = parseHostPort(config.node.listen.http);
     if (!httpAddr)
@@ -312,6 +339,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
 
     runtime.start();
     driver.start();
+    checkRedisNodes();
     cleanup.push(startLearnerPromoter(runtime, memberLive, logger));
     logger.info(
       {
@@ -347,6 +375,21 @@ function peerTls(config: RaftinelConfig): { ca: string; cert: string; key: strin
   const t = config.tls.peer;
   if (!t?.ca || !t.cert || !t.key) return null;
   return { ca: t.ca, cert: t.cert, key: t.key };
+}
+
+/** The cluster secret of peerAuth, checked for length; its content is never logged. */
+function peerSecret(config: RaftinelConfig): Uint8Array | null {
+  if (!config.peerAuth) return null;
+  const file = config.peerAuth.secretFile;
+  const secret = Buffer.from(readSecretFile(file), 'utf8');
+  if (secret.length < MIN_SECRET_BYTES) {
+    throw new RaftinelError(
+      'bad_peer_secret',
+      `peerAuth.secretFile ${JSON.stringify(file)} holds ${secret.length} bytes; the cluster secret needs at least ${MIN_SECRET_BYTES}`,
+      { file },
+    );
+  }
+  return secret;
 }
 
 /** Moves leadership to the most caught-up voter and waits (at most ~600 ms) for it to take over. */

@@ -39,6 +39,12 @@ export interface RaftConfig {
   /** Entries in one append message. */
   readonly maxBatchEntries?: number;
   readonly bugs?: RaftBugs;
+  /**
+   * Neither vote nor campaign until setAbstain(false): a node that started from an empty data
+   * dir in a cluster that exists may have acknowledged entries it no longer holds (docs/design.md
+   * section 6a, node.bootstrap), so its vote must not count until it rejoined as a learner.
+   */
+  readonly abstain?: boolean;
 }
 
 export interface RaftInitialState {
@@ -100,6 +106,7 @@ export class RaftCore {
   private readonly votes = new Map<NodeId, boolean>();
   /** No conf change may be proposed until the one at this index is applied. */
   private pendingConfIndex = 0;
+  private abstaining: boolean;
   private leadTransferee: NodeId | null = null;
   private readonly readOnly = new ReadOnly();
 
@@ -128,6 +135,7 @@ export class RaftCore {
     this.maxInflight = config.maxInflight ?? 64;
     this.maxBatchEntries = config.maxBatchEntries ?? 64;
     this.bugs = config.bugs ?? {};
+    this.abstaining = config.abstain === true;
     this.log = new RaftLog(init.snapshot, init.entries, init.hardState.commit);
     this.term = init.hardState.term;
     this.vote = init.hardState.vote;
@@ -335,6 +343,19 @@ export class RaftCore {
     }
   }
 
+  /** The log's watermarks without building the status: read on every Ready and every event. */
+  commitIndex(): number {
+    return this.log.committed;
+  }
+
+  appliedIndex(): number {
+    return this.log.applied;
+  }
+
+  snapshotIndex(): number {
+    return this.log.snapshotIndex();
+  }
+
   /**
    * What the leader lease rests on, for the runtime to time in milliseconds (src/runtime/lease.ts):
    * the newest heartbeat round (the `seq` of its Heartbeat messages) that a quorum of voters
@@ -456,7 +477,16 @@ export class RaftCore {
   }
 
   private promotable(): boolean {
-    return this.conf.voters.includes(this.id) && this.log.pendingSnapshot === null;
+    return this.conf.voters.includes(this.id) && this.log.pendingSnapshot === null && !this.abstaining;
+  }
+
+  /** Whether this node refuses to vote and to campaign (RaftConfig.abstain). */
+  get abstains(): boolean {
+    return this.abstaining;
+  }
+
+  setAbstain(on: boolean): void {
+    this.abstaining = on;
   }
 
   // ---- elections ----------------------------------------------------------------------------
@@ -540,10 +570,11 @@ export class RaftCore {
   private handleVoteRequest(m: VoteRequest): void {
     const pre = m.type === 'PreVote';
     const canVote =
-      this.vote === m.from ||
-      (this.vote === null && this.leader === null) ||
-      (pre && m.term > this.term) ||
-      (!pre && this.bugs.doubleVote === true && this.leader === null);
+      !this.abstaining &&
+      (this.vote === m.from ||
+        (this.vote === null && this.leader === null) ||
+        (pre && m.term > this.term) ||
+        (!pre && this.bugs.doubleVote === true && this.leader === null));
     const upToDate =
       (pre && this.bugs.preVoteSkipsLogCheck === true) || this.log.isUpToDate(m.lastIndex, m.lastTerm);
     const respType = pre ? 'PreVoteResp' : 'VoteResp';
@@ -603,12 +634,15 @@ export class RaftCore {
       return;
     }
     if (this.log.matchTerm(meta.index, meta.term)) {
-      // We already hold that prefix: just commit up to it.
+      // We already hold that prefix: commit up to it and vouch for nothing beyond. Our entries
+      // after it were not checked against the leader's log by this exchange (etcd-io/raft
+      // answers `committed` here too); acknowledging lastIndex() would let the leader count them.
       this.log.commitTo(meta.index);
-    } else {
-      this.log.restore(m.snapshot);
-      this.conf = meta.conf;
+      this.ackCommitted(m.from);
+      return;
     }
+    this.log.restore(m.snapshot);
+    this.conf = meta.conf;
     this.send({
       type: 'AppResp',
       to: m.from,

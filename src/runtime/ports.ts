@@ -18,10 +18,12 @@ export interface RaftPersistedState {
 export interface RaftStorage {
   load(): RaftPersistedState;
   /**
-   * Appends entries (an entry whose index is already stored replaces it and everything after
-   * it), then writes the hard state if given. Durable on return.
+   * Persists one Ready as one unit: installs the snapshot if given (as saveSnapshot), appends
+   * the entries (an entry whose index is already stored replaces it and everything after it),
+   * then writes the hard state if given. Durable on return; a crash part-way keeps all of it
+   * or none of it (a configuration entry must never outlive the commit index saved with it).
    */
-  save(hardState: HardState | null, entries: readonly Entry[]): void;
+  save(hardState: HardState | null, entries: readonly Entry[], snapshot?: Snapshot | null): void;
   /** Installs a snapshot: stores it and drops every entry up to its index. Durable on return. */
   saveSnapshot(snapshot: Snapshot): void;
   close(): void;

@@ -57,6 +57,13 @@ export interface RuntimeOptions {
   readonly maxBatchEntries?: number;
   readonly bugs?: RaftBugs;
   readonly observer?: RuntimeObserver;
+  /**
+   * This node started from an empty data dir in a cluster that exists (node.bootstrap:
+   * existing): it neither votes nor campaigns until it has been a learner of the applied
+   * configuration and then a voter, i.e. until it rejoined through `raftinel members add` and
+   * the leader promoted it once caught up. `onPromoted` runs once, when that happens.
+   */
+  readonly rejoin?: { readonly onPromoted: () => void };
 }
 
 export type Done<T> = (err: RaftError | null, value?: T) => void;
@@ -104,6 +111,9 @@ export class RaftRuntime {
   /** When this runtime started: isolation is counted from here until a leader is heard. */
   private startedAt = 0;
   private readonly softListeners: ((status: RaftStatus) => void)[] = [];
+  /** A rejoining node was added back as a learner (RuntimeOptions.rejoin). */
+  private wasLearner = false;
+  private warnedVoterWithoutRejoin = false;
   private lastSoft: SoftState | null = null;
 
   constructor(opts: RuntimeOptions) {
@@ -124,6 +134,7 @@ export class RaftRuntime {
       state = opts.storage.load();
     }
     if (state.snapshot) opts.stateMachine.restore(state.snapshot.data);
+    if (state.snapshot?.meta.conf.learners.includes(opts.id)) this.wasLearner = true;
     this.core = new RaftCore(
       {
         id: opts.id,
@@ -133,9 +144,35 @@ export class RaftRuntime {
         maxInflight: opts.maxInflight,
         maxBatchEntries: opts.maxBatchEntries,
         bugs: opts.bugs,
+        abstain: opts.rejoin !== undefined,
       },
       state,
     );
+    this.checkRejoin();
+  }
+
+  /** Ends the abstention of a rejoining node once it went from learner to voter (RuntimeOptions.rejoin). */
+  private checkRejoin(): void {
+    if (!this.opts.rejoin || !this.core.abstains) return;
+    if (!this.core.conf.voters.includes(this.id)) return;
+    if (!this.wasLearner) {
+      if (!this.warnedVoterWithoutRejoin) {
+        this.warnedVoterWithoutRejoin = true;
+        this.opts.logger.warn(
+          { event: 'rejoin-voter-without-learner-step' },
+          'this node started from an empty data dir and the committed configuration lists it as a voter ' +
+            'it never rejoined as: it will not vote or campaign. Remove it (raftinel members remove <id>) ' +
+            'and add it back (raftinel members add <id> <raft-addr>)',
+        );
+      }
+      return;
+    }
+    this.core.setAbstain(false);
+    this.opts.logger.info(
+      { event: 'rejoined-as-voter' },
+      'promoted after rejoining as a learner: votes from now on',
+    );
+    this.opts.rejoin.onPromoted();
   }
 
   start(): void {
@@ -294,7 +331,16 @@ export class RaftRuntime {
       if (p === pending) this.finishProposal(at.index, p, new RaftError('not_leader', 'proposal timed out'));
     });
     const pending: PendingProposal = { term: at.term, done, cancelTimeout };
+    // A proposal of an earlier term at this index was truncated before its index was applied
+    // (this node lost leadership, then won again): it lost, and must hear so now. Replaced
+    // silently, its caller never heard, and the driver never proposed its shards again
+    // (simulator seed 904163).
+    const lost = this.proposals.get(at.index);
     this.proposals.set(at.index, pending);
+    if (lost) {
+      lost.cancelTimeout();
+      lost.done(new RaftError('not_leader', 'the proposal lost to another leader'));
+    }
     this.scheduleDrain(); // proposals of one event-loop turn share one Ready (one fsync, one send)
   }
 
@@ -336,8 +382,10 @@ export class RaftRuntime {
   }
 
   private persist(rd: Ready): void {
-    if (rd.snapshot) this.opts.storage.saveSnapshot(rd.snapshot);
-    if (rd.hardState || rd.entries.length > 0) this.opts.storage.save(rd.hardState, rd.entries);
+    // One call, so that the storage makes the whole Ready durable as one unit.
+    if (rd.snapshot || rd.hardState || rd.entries.length > 0) {
+      this.opts.storage.save(rd.hardState, rd.entries, rd.snapshot);
+    }
     this.opts.observer?.persisted?.(this.id, rd);
   }
 
@@ -366,6 +414,7 @@ export class RaftRuntime {
   private finish(rd: Ready): void {
     this.apply(rd);
     this.core.advance(rd);
+    this.checkRejoin();
     this.answerReads(rd);
     this.maybeSnapshot();
     const prev = this.lastSoft;
@@ -378,6 +427,7 @@ export class RaftRuntime {
 
   private apply(rd: Ready): void {
     const sm = this.opts.stateMachine;
+    if (rd.snapshot?.meta.conf.learners.includes(this.id)) this.wasLearner = true;
     if (rd.snapshot) {
       sm.restore(rd.snapshot.data);
       const upTo = rd.snapshot.meta.index;
@@ -391,6 +441,7 @@ export class RaftRuntime {
       }
     }
     for (const entry of rd.committed) {
+      if (entry.kind === 'conf' && this.addsMeAsLearner(entry)) this.wasLearner = true;
       const result = sm.apply(entry);
       this.opts.observer?.applied?.(this.id, entry);
       const p = this.proposals.get(entry.index);
@@ -405,6 +456,16 @@ export class RaftRuntime {
     }
   }
 
+  private addsMeAsLearner(entry: Entry): boolean {
+    if (!this.opts.rejoin) return false;
+    try {
+      const change = JSON.parse(entry.data) as Partial<ConfChange>;
+      return change.type === 'addLearner' && 'id' in change && change.id === this.id;
+    } catch {
+      return false;
+    }
+  }
+
   private answerReads(rd: Ready): void {
     for (const rs of rd.readStates) {
       const r = this.reads.get(rs.id);
@@ -413,19 +474,19 @@ export class RaftRuntime {
         this.finishRead(rs.id, r, new RaftError('not_leader', 'no leader could confirm the read'));
       else r.index = rs.index;
     }
-    const applied = this.core.status().applied;
+    const applied = this.core.appliedIndex();
     for (const [id, r] of this.reads) {
       if (r.index !== undefined && r.index <= applied) this.finishRead(id, r, null, r.index);
     }
   }
 
   private maybeSnapshot(): void {
-    const s = this.core.status();
-    if (s.applied - s.snapshotIndex < this.opts.timing.snapshotEntries) return;
-    const snapshot = this.core.compact(s.applied, this.opts.stateMachine.snapshot());
+    const applied = this.core.appliedIndex();
+    if (applied - this.core.snapshotIndex() < this.opts.timing.snapshotEntries) return;
+    const snapshot = this.core.compact(applied, this.opts.stateMachine.snapshot());
     this.opts.storage.saveSnapshot(snapshot);
     this.opts.logger.info(
-      { event: 'raft-snapshot', index: snapshot.meta.index, term: s.term },
+      { event: 'raft-snapshot', index: snapshot.meta.index, term: this.core.term },
       'log compacted',
     );
   }

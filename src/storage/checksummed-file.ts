@@ -2,25 +2,30 @@
 //   {"format":1,"crc32":<crc of payload's UTF-8 bytes>,"payload":"<the value as JSON text>"}
 // The payload is kept as text so the checksum covers exactly the bytes written, not a
 // re-serialization of what was parsed.
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from './crc32.js';
 import { writeFileAtomic } from './durable.js';
 import { storageCorrupt } from './errors.js';
+import type { StorageFs } from './fs.js';
 
 const FORMAT = 1;
 
-export function writeChecksummed(dir: string, name: string, value: unknown): void {
+export function writeChecksummed(fs: StorageFs, dir: string, name: string, value: unknown): void {
   const payload = JSON.stringify(value);
   const crc = crc32(Buffer.from(payload, 'utf8'));
-  writeFileAtomic(dir, name, Buffer.from(JSON.stringify({ format: FORMAT, crc32: crc, payload }) + '\n'));
+  writeFileAtomic(fs, dir, name, Buffer.from(JSON.stringify({ format: FORMAT, crc32: crc, payload }) + '\n'));
 }
 
 /** The value, checked by `accept`, or null when the file does not exist. */
-export function readChecksummed<T>(dir: string, name: string, accept: (v: unknown) => T | null): T | null {
+export function readChecksummed<T>(
+  fs: StorageFs,
+  dir: string,
+  name: string,
+  accept: (v: unknown) => T | null,
+): T | null {
   const file = join(dir, name);
-  if (!existsSync(file)) return null;
-  const text = readFileSync(file, 'utf8');
+  if (!fs.exists(file)) return null;
+  const text = fs.readFile(file).toString('utf8');
   let envelope: unknown;
   try {
     envelope = JSON.parse(text);

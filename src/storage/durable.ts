@@ -1,38 +1,30 @@
 // Durable file primitives. A rename is only durable once the directory is fsynced, and a file's
 // contents only once the file is: both are needed, in that order, for an atomic replace.
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Bytes, view } from './bytes.js';
+import type { Bytes } from './bytes.js';
+import { type StorageFs, writeAll } from './fs.js';
 
 export const TMP_SUFFIX = '.tmp';
 
-export function writeAll(fd: number, bytes: Bytes, position: number): void {
-  const data = view(bytes);
-  let done = 0;
-  while (done < data.length) {
-    done += writeSync(fd, data, done, data.length - done, position + done);
-  }
-}
-
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
+export function fsyncDir(fs: StorageFs, dir: string): void {
+  const fd = fs.open(dir, 'dir');
   try {
-    fsyncSync(fd);
+    fs.fsync(fd);
   } finally {
-    closeSync(fd);
+    fs.close(fd);
   }
 }
 
-/** Writes `name.tmp`, fsyncs it, renames it over `name`, fsyncs the directory. */
-export function writeFileAtomic(dir: string, name: string, data: Bytes): void {
+/** Writes `name.tmp` in full, fsyncs it, renames it over `name`, fsyncs the directory. */
+export function writeFileAtomic(fs: StorageFs, dir: string, name: string, data: Bytes): void {
   const tmp = join(dir, name + TMP_SUFFIX);
-  const fd = openSync(tmp, 'w', 0o600);
+  const fd = fs.open(tmp, 'create');
   try {
-    writeAll(fd, data, 0);
-    fsyncSync(fd);
+    writeAll(fs, fd, data, 0);
+    fs.fsync(fd);
   } finally {
-    closeSync(fd);
+    fs.close(fd);
   }
-  renameSync(tmp, join(dir, name));
-  fsyncDir(dir);
+  fs.rename(tmp, join(dir, name));
+  fsyncDir(fs, dir);
 }

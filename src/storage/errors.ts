@@ -6,8 +6,12 @@ export function storageCorrupt(file: string, what: string, offset?: number): Raf
   const where = offset === undefined ? file : `${file} at byte offset ${offset}`;
   return new RaftinelError(
     'storage_corrupt',
-    `storage corrupt: ${where}: ${what}; refusing to start ` +
-      '(restore the data dir from a backup, or wipe it and rejoin this node to the cluster)',
+    `storage corrupt: ${where}: ${what}; refusing to start. Do not wipe the data dir and restart ` +
+      'this node, and do not restore an older copy of it: as a voter it may have acknowledged ' +
+      'entries that copy lacks, and the cluster could lose committed writes. Safe recovery: remove ' +
+      'the node from the cluster (`raftinel members remove <id>`), move the data dir aside, start ' +
+      'the node with an empty data dir and `node.bootstrap: existing`, and add it back as a learner ' +
+      '(`raftinel members add <id> <raft-addr>`); it becomes a voter once it has caught up',
     offset === undefined ? { file } : { file, offset },
   );
 }

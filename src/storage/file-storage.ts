@@ -1,127 +1,189 @@
 // RaftStorage on a data dir:
-//   hardstate.json  term, vote, commit           (checksummed, replaced atomically)
-//   snapshot.json   latest snapshot              (checksummed, replaced atomically)
-//   raft.log        entries after the snapshot   (append-only records, checksum each)
-// Every mutating call fsyncs before it returns (docs/design.md section 2: nothing is acknowledged
-// before it is durable).
-import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+//   raft.wal                     one checksummed record per Ready: its entries, hard state and
+//                                snapshot reference, durable together or not at all (wal.ts)
+//   snapshot-<index>-<term>.json the snapshot a WAL record names (snapshot-files.ts)
+// Every mutating call fsyncs before it returns (docs/design.md section 2: nothing is
+// acknowledged before it is durable). The WAL only grows between snapshots; a snapshot (or a
+// WAL grown large with replaced records) rewrites it into a new file renamed over the old one.
 import { join, resolve } from 'node:path';
 import type { Entry, HardState, Snapshot } from '../raft/types.js';
 import type { RaftPersistedState, RaftStorage } from '../runtime/ports.js';
 import { RaftinelError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { entriesToAppend, outOfDateSnapshot, snapshotKeepsSuffix } from './append.js';
-import { readChecksummed, writeChecksummed } from './checksummed-file.js';
+import type { StorageBugs } from './bugs.js';
 import { fsyncDir, TMP_SUFFIX } from './durable.js';
 import { dataDirUnusable, describe, storageCorrupt } from './errors.js';
-import { LOG_FILE, LogFile } from './log-file.js';
+import { nodeFs, type StorageFs, writeAll } from './fs.js';
+import { readLegacy, removeLegacy } from './legacy.js';
 import { copySnapshot } from './snapshot-copy.js';
-import { toHardState, toSnapshot } from './validate.js';
+import { readSnapshotFile, removeOtherSnapshots, writeSnapshotFile } from './snapshot-files.js';
+import { encodeWalRecord, replayWal, scanWal, WAL_FILE, type WalRecord } from './wal.js';
 
-export const HARD_STATE_FILE = 'hardstate.json';
-export const SNAPSHOT_FILE = 'snapshot.json';
+/** A WAL this large is rewritten without its replaced records, once it doubled since the last rewrite. */
+const REWRITE_BYTES = 64 * 1024 * 1024;
+/** Entries per record when a rewrite copies the log (a rewrite is atomic by its rename). */
+const REWRITE_BATCH_BYTES = 16 * 1024 * 1024;
 
-const INITIAL_HARD_STATE: HardState = { term: 0, vote: null, commit: 0 };
+export function openFileStorage(dir: string, logger?: Logger, fs: StorageFs = nodeFs): FileStorage {
+  return FileStorage.open(dir, logger ?? createLogger(), fs);
+}
 
-export function openFileStorage(dir: string, logger?: Logger): FileStorage {
-  return FileStorage.open(dir, logger ?? createLogger());
+interface Opened {
+  fd: number;
+  size: number;
+  hardState: HardState;
+  snapshot: Snapshot | null;
+  entries: Entry[];
 }
 
 export class FileStorage implements RaftStorage {
   private closed = false;
   /** Set when a write failed part-way: memory and disk may disagree, so only a restart is safe. */
   private failure: RaftinelError | null = null;
+  private fd: number;
+  private walSize: number;
+  private sizeAfterRewrite: number;
+  private hardState: HardState;
+  private snapshot: Snapshot | null;
+  /** Entries after the snapshot, contiguous. */
+  private entries: Entry[];
 
   private constructor(
     readonly dir: string,
-    private readonly log: LogFile,
-    private hardState: HardState,
-    private snapshot: Snapshot | null,
+    private readonly fs: StorageFs,
     private readonly logger: Logger,
-  ) {}
+    opened: Opened,
+    private readonly bugs: StorageBugs,
+  ) {
+    this.fd = opened.fd;
+    this.walSize = opened.size;
+    this.sizeAfterRewrite = opened.size;
+    this.hardState = opened.hardState;
+    this.snapshot = opened.snapshot;
+    this.entries = opened.entries;
+  }
 
-  static open(dir: string, parentLogger: Logger): FileStorage {
+  static open(
+    dir: string,
+    parentLogger: Logger,
+    fs: StorageFs = nodeFs,
+    bugs: StorageBugs = {},
+  ): FileStorage {
     const abs = resolve(dir);
     const logger = parentLogger.child({ component: 'storage' });
-    prepareDir(abs);
-    const { hardState, snapshot, log } = unusableUnlessCorrupt(abs, () => {
-      const hardState = readChecksummed(abs, HARD_STATE_FILE, toHardState) ?? INITIAL_HARD_STATE;
-      const snapshot = readChecksummed(abs, SNAPSHOT_FILE, toSnapshot);
-      const log = LogFile.open(abs, logger);
-      try {
-        completeCompaction(log, snapshot, logger);
-      } catch (err) {
-        log.close();
-        throw err;
-      }
-      return { hardState, snapshot, log };
-    });
+    prepareDir(fs, abs);
+    const opened = unusableUnlessCorrupt(abs, () => openWal(fs, abs, logger));
     logger.debug(
       {
         dir: abs,
-        term: hardState.term,
-        snapshotIndex: snapshot?.meta.index ?? 0,
-        lastIndex: log.empty ? null : log.lastIndex,
+        term: opened.hardState.term,
+        snapshotIndex: opened.snapshot?.meta.index ?? 0,
+        lastIndex: opened.entries.length > 0 ? opened.entries[opened.entries.length - 1].index : null,
       },
       'storage opened',
     );
-    return new FileStorage(abs, log, hardState, snapshot, logger);
+    return new FileStorage(abs, fs, logger, opened, bugs);
   }
 
   load(): RaftPersistedState {
     this.usable();
-    const after = this.snapshotIndex();
     return {
       hardState: { ...this.hardState },
       snapshot: this.snapshot === null ? null : copySnapshot(this.snapshot),
-      entries: this.log.empty ? [] : this.log.readAll().filter((e) => e.index > after),
+      entries: this.entries.map(copyEntry),
     };
   }
 
-  save(hardState: HardState | null, entries: readonly Entry[]): void {
+  /**
+   * Persists what one Ready asks for as one unit: the snapshot (if any) is installed first, then
+   * the entries appended, then the hard state set, and a crash keeps all of it or none of it.
+   */
+  save(hardState: HardState | null, entries: readonly Entry[], snapshot: Snapshot | null = null): void {
     this.usable();
-    const toAppend = entriesToAppend(entries, this.snapshotIndex(), this.lastIndex());
-    this.guard('append to the log', () => this.log.append(toAppend));
-    if (hardState !== null && !sameHardState(hardState, this.hardState)) {
-      const copy: HardState = { term: hardState.term, vote: hardState.vote, commit: hardState.commit };
-      this.guard('write the hard state', () => writeChecksummed(this.dir, HARD_STATE_FILE, copy));
-      this.hardState = copy;
+    let snap = this.snapshot;
+    let base = this.entries;
+    if (snapshot !== null) {
+      const current = this.snapshotIndex();
+      if (snapshot.meta.index < current) throw outOfDateSnapshot(snapshot.meta.index, current);
+      const keep = snapshotKeepsSuffix((i) => this.termAt(i), snapshot);
+      base = keep ? this.entries.filter((e) => e.index > snapshot.meta.index) : [];
+      snap = copySnapshot(snapshot);
+    }
+    const snapIndex = snap?.meta.index ?? 0;
+    const last = base.length > 0 ? base[base.length - 1].index : snapIndex;
+    const toAppend = entriesToAppend(entries, snapIndex, last).map(copyEntry);
+    const merged =
+      toAppend.length > 0
+        ? base.slice(0, Math.max(0, toAppend[0].index - snapIndex - 1)).concat(toAppend)
+        : base;
+    const hsChanged = hardState !== null && !sameHardState(hardState, this.hardState);
+    const hs = hsChanged ? copyHardState(hardState) : this.hardState;
+    if (snapshot === null && toAppend.length === 0 && !hsChanged) return;
+
+    if (snapshot !== null) {
+      // Encoded before anything is written: an oversized entry must fail with the files intact.
+      const frames = baseRecords(hs, snap, merged).map(encodeWalRecord);
+      const s = snap as Snapshot;
+      this.guard('write the snapshot', () => {
+        writeSnapshotFile(this.fs, this.dir, s);
+        this.replaceWal(frames);
+        removeOtherSnapshots(this.fs, this.dir, s.meta);
+      });
+      this.logger.info(
+        { event: 'snapshot-saved', index: s.meta.index, term: s.meta.term, keptLog: base.length > 0 },
+        'snapshot saved and log compacted',
+      );
+    } else {
+      const records: WalRecord[] =
+        this.bugs.hardStateApart === true && hsChanged && toAppend.length > 0
+          ? [{ entries: toAppend }, { hardState: hs, entries: [] }]
+          : [{ hardState: hsChanged ? hs : undefined, entries: toAppend }];
+      for (const frame of records.map(encodeWalRecord)) {
+        this.guard('append to the WAL', () => {
+          writeAll(this.fs, this.fd, frame, this.walSize);
+          this.fs.fsync(this.fd);
+        });
+        this.walSize += frame.length;
+      }
+    }
+    this.hardState = hs;
+    this.snapshot = snap;
+    this.entries = merged;
+    if (this.walSize > REWRITE_BYTES && this.walSize > 2 * this.sizeAfterRewrite) {
+      const frames = baseRecords(this.hardState, this.snapshot, this.entries).map(encodeWalRecord);
+      this.guard('rewrite the WAL', () => this.replaceWal(frames));
     }
   }
 
+  /** Installs a snapshot (a local compaction, or InstallSnapshot): save(null, [], snapshot). */
   saveSnapshot(snapshot: Snapshot): void {
-    this.usable();
-    const current = this.snapshotIndex();
-    if (snapshot.meta.index < current) throw outOfDateSnapshot(snapshot.meta.index, current);
-    const keep = snapshotKeepsSuffix((i) => this.termAt(i), snapshot);
-    const copy = copySnapshot(snapshot);
-    // Snapshot first: a crash before the log rewrite leaves old entries that open() drops again.
-    this.guard('write the snapshot', () => writeChecksummed(this.dir, SNAPSHOT_FILE, copy));
-    this.snapshot = copy;
-    this.guard('compact the log', () => this.log.retainFrom(keep ? copy.meta.index + 1 : null));
-    this.logger.info(
-      { event: 'snapshot-saved', index: copy.meta.index, term: copy.meta.term, keptLog: keep },
-      'snapshot saved and log compacted',
-    );
+    this.save(null, [], snapshot);
+  }
+
+  /** The term of the stored entry at index (or of the snapshot); undefined when not stored. */
+  termAt(index: number): number | undefined {
+    if (this.snapshot !== null && index === this.snapshot.meta.index) return this.snapshot.meta.term;
+    return this.entries[index - this.snapshotIndex() - 1]?.term;
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.log.close();
+    this.fs.close(this.fd);
   }
 
   private snapshotIndex(): number {
     return this.snapshot?.meta.index ?? 0;
   }
 
-  private lastIndex(): number {
-    return this.log.empty ? this.snapshotIndex() : this.log.lastIndex;
-  }
-
-  private termAt(index: number): number | undefined {
-    if (this.snapshot !== null && index === this.snapshot.meta.index) return this.snapshot.meta.term;
-    return this.log.termAt(index);
+  /** A new WAL holding `frames`: written and fsynced aside, renamed over the old one, dir fsynced. */
+  private replaceWal(frames: readonly Buffer[]): void {
+    const size = writeWalAside(this.fs, this.dir, frames);
+    this.fs.close(this.fd);
+    this.fd = this.fs.open(join(this.dir, WAL_FILE), 'update');
+    this.walSize = size;
+    this.sizeAfterRewrite = size;
   }
 
   private usable(): void {
@@ -133,16 +195,110 @@ export class FileStorage implements RaftStorage {
     try {
       write();
     } catch (err) {
-      // Refused before any byte was written: the files are as they were, so storage stays usable.
-      if (err instanceof RaftinelError && err.code === 'entry_too_large') throw err;
       this.failure = new RaftinelError(
         'storage_failed',
-        `storage ${this.dir}: could not ${what} (${describe(err)}); no further writes until restart`,
+        `storage ${this.dir}: could not ${what} (${describe(err)}); nothing of it was acknowledged, ` +
+          'and no further writes until restart',
         { dir: this.dir },
       );
       this.logger.error({ event: 'storage-write-failed', err }, this.failure.message);
       throw this.failure;
     }
+  }
+}
+
+/** Writes raft.wal.tmp, fsyncs it, renames it over raft.wal and fsyncs the dir; its size. */
+function writeWalAside(fs: StorageFs, dir: string, frames: readonly Buffer[]): number {
+  const tmp = join(dir, WAL_FILE + TMP_SUFFIX);
+  const fd = fs.open(tmp, 'create');
+  let size = 0;
+  try {
+    for (const f of frames) {
+      writeAll(fs, fd, f, size);
+      size += f.length;
+    }
+    fs.fsync(fd);
+  } finally {
+    fs.close(fd);
+  }
+  fs.rename(tmp, join(dir, WAL_FILE));
+  fsyncDir(fs, dir);
+  return size;
+}
+
+/** The records of a WAL that starts from this state: the first carries hard state and snapshot. */
+function baseRecords(
+  hardState: HardState,
+  snapshot: Snapshot | null,
+  entries: readonly Entry[],
+): WalRecord[] {
+  const ref = snapshot === null ? undefined : { index: snapshot.meta.index, term: snapshot.meta.term };
+  const records: WalRecord[] = [];
+  let batch: Entry[] = [];
+  let bytes = 0;
+  for (const e of entries) {
+    if (batch.length > 0 && bytes + e.data.length > REWRITE_BATCH_BYTES) {
+      records.push({ entries: batch });
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(e);
+    bytes += e.data.length;
+  }
+  records.push({ entries: batch });
+  // The snapshot is installed before the entries after it are appended, and the hard state is
+  // set after every entry it may refer to; a rewrite is atomic by its rename in any case.
+  records[0] = { snapshot: ref, entries: records[0].entries };
+  const last = records.length - 1;
+  records[last] = { ...records[last], hardState };
+  return records;
+}
+
+function openWal(fs: StorageFs, dir: string, logger: Logger): Opened {
+  const path = join(dir, WAL_FILE);
+  if (!fs.exists(path)) {
+    const legacy = readLegacy(fs, dir, logger);
+    if (legacy !== null) {
+      if (legacy.snapshot !== null) writeSnapshotFile(fs, dir, legacy.snapshot);
+      writeWalAside(
+        fs,
+        dir,
+        baseRecords(legacy.hardState, legacy.snapshot, legacy.entries).map(encodeWalRecord),
+      );
+      logger.info({ event: 'storage-migrated', dir }, 'converted the data dir to the write-ahead log');
+    } else {
+      writeWalAside(fs, dir, []);
+    }
+  }
+  removeLegacy(fs, dir);
+  const scan = scanWal(fs.readFile(path), path);
+  const replay = replayWal(scan.values);
+  if (!replay.ok) throw storageCorrupt(path, replay.why, scan.offsets[replay.record]);
+  const fd = fs.open(path, 'update');
+  try {
+    if (scan.torn !== null) {
+      const droppedBytes = fs.size(fd) - scan.end;
+      // Durable before anything is appended after it: new records must never follow old bytes.
+      fs.truncate(fd, scan.end);
+      fs.fsync(fd);
+      logger.warn(
+        {
+          file: path,
+          offset: scan.torn.offset,
+          event: 'log-torn-tail-truncated',
+          reason: scan.torn.why,
+          droppedBytes,
+        },
+        'WAL ended in an incomplete record (a write cut short by a crash); truncated it',
+      );
+    }
+    const st = replay.state;
+    const snapshot = st.snapshot === null ? null : readSnapshotFile(fs, dir, st.snapshot);
+    removeOtherSnapshots(fs, dir, st.snapshot);
+    return { fd, size: scan.end, hardState: st.hardState, snapshot, entries: st.entries };
+  } catch (err) {
+    fs.close(fd);
+    throw err;
   }
 }
 
@@ -157,58 +313,36 @@ function unusableUnlessCorrupt<T>(dir: string, open: () => T): T {
 }
 
 /** mkdir -p, then make sure it is a directory we can use, and clear leftovers of cut-short writes. */
-function prepareDir(dir: string): void {
+function prepareDir(fs: StorageFs, dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.mkdirp(dir);
   } catch (err) {
     throw dataDirUnusable(dir, `cannot create it (${describe(err)})`);
   }
   let names: string[];
   try {
-    if (!statSync(dir).isDirectory()) throw new Error('it is not a directory');
-    names = readdirSync(dir);
+    if (!fs.isDirectory(dir)) throw new Error('it is not a directory');
+    names = fs.list(dir);
   } catch (err) {
     throw dataDirUnusable(dir, describe(err));
   }
   const stale = names.filter((n) => n.endsWith(TMP_SUFFIX));
   try {
-    for (const name of stale) unlinkSync(join(dir, name));
-    if (stale.length > 0) fsyncDir(dir);
+    for (const name of stale) fs.unlink(join(dir, name));
+    if (stale.length > 0) fsyncDir(fs, dir);
   } catch (err) {
     throw dataDirUnusable(dir, `cannot remove leftover temporary files (${describe(err)})`);
   }
 }
 
-/**
- * A crash between writing a snapshot and rewriting the log leaves entries the snapshot covers.
- * Finish the job the same way saveSnapshot would have; a log that starts after the snapshot
- * (entries missing in between) is corruption.
- */
-function completeCompaction(log: LogFile, snapshot: Snapshot | null, logger: Logger): void {
-  if (log.empty) return;
-  const snapIndex = snapshot?.meta.index ?? 0;
-  if (log.firstIndex > snapIndex + 1) {
-    const what = snapshot === null ? 'there is no snapshot' : `the snapshot ends at index ${snapIndex}`;
-    throw storageCorrupt(
-      log.path,
-      `log starts at index ${log.firstIndex} but ${what}: entries are missing`,
-      0,
-    );
-  }
-  if (snapshot === null || log.firstIndex > snapIndex) return;
-  const keep = snapshotKeepsSuffix((i) => log.termAt(i), snapshot);
-  log.retainFrom(keep ? snapIndex + 1 : null);
-  logger.info(
-    {
-      event: 'log-compaction-completed',
-      file: join(log.dir, LOG_FILE),
-      snapshotIndex: snapIndex,
-      keptLog: keep,
-    },
-    'finished a log compaction cut short by a crash',
-  );
-}
-
 function sameHardState(a: HardState, b: HardState): boolean {
   return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}
+
+function copyHardState(h: HardState): HardState {
+  return { term: h.term, vote: h.vote, commit: h.commit };
+}
+
+function copyEntry(e: Entry): Entry {
+  return { index: e.index, term: e.term, kind: e.kind, data: e.data };
 }

@@ -29,7 +29,8 @@ export class MemoryStorage implements RaftStorage {
     };
   }
 
-  save(hardState: HardState | null, entries: readonly Entry[]): void {
+  save(hardState: HardState | null, entries: readonly Entry[], snapshot: Snapshot | null = null): void {
+    if (snapshot !== null) this.saveSnapshot(snapshot);
     const toAppend = entriesToAppend(entries, this.snapshotIndex(), this.lastIndex());
     if (toAppend.length > 0) {
       const keep = Math.max(0, toAppend[0].index - this.snapshotIndex() - 1);

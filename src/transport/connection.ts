@@ -30,6 +30,11 @@ export class FramedConnection {
   readonly #events: ConnectionEvents;
   #closing = false;
   #reason: string | null = null;
+  /**
+   * During the handshake, frames are decoded one at a time: a handshake frame may raise the cap
+   * (setMaxFrameBytes) for the frames that follow it in the same chunk.
+   */
+  #stepwise = true;
 
   constructor(socket: Socket, options: ConnectionOptions, events: ConnectionEvents) {
     this.#socket = socket;
@@ -57,8 +62,10 @@ export class FramedConnection {
     return this.#socket.writableLength;
   }
 
+  /** The cap after the handshake; from here on, chunks are decoded whole. */
   setMaxFrameBytes(maxFrameBytes: number): void {
     this.#decoder.setMaxFrameBytes(maxFrameBytes);
+    this.#stepwise = false;
   }
 
   /** Queues a whole frame on the socket; false once the connection is closing. */
@@ -93,15 +100,18 @@ export class FramedConnection {
   }
 
   #onData(chunk: Uint8Array): void {
-    if (this.#closing) return;
-    const { frames, error } = this.#decoder.push(chunk);
-    for (const frame of frames) {
-      const envelope = decodeEnvelope(frame);
-      if (!envelope.ok) return this.fail(`bad envelope: ${envelope.reason}`);
-      this.#events.onEnvelope(envelope.value);
-      // A handler may have closed the connection: the rest of the chunk is no longer ours to read.
-      if (this.#closing) return;
+    let rest = chunk;
+    while (rest.length > 0 && !this.#closing) {
+      const { frames, error, consumed } = this.#decoder.push(rest, this.#stepwise ? 1 : Infinity);
+      for (const frame of frames) {
+        const envelope = decodeEnvelope(frame);
+        if (!envelope.ok) return this.fail(`bad envelope: ${envelope.reason}`);
+        this.#events.onEnvelope(envelope.value);
+        // A handler may have closed the connection: the rest of the chunk is no longer ours to read.
+        if (this.#closing) return;
+      }
+      if (error) return this.fail(`bad frame: ${describeFrameError(error)}`);
+      rest = rest.subarray(consumed);
     }
-    if (error) this.fail(`bad frame: ${describeFrameError(error)}`);
   }
 }

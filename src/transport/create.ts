@@ -3,7 +3,8 @@ import { isIP, type AddressInfo } from 'node:net';
 import { RaftinelError } from '../util/errors.js';
 import { formatHostPort, parseHostPort } from './address.js';
 import { MAX_FRAME_BYTES_LIMIT } from './frame.js';
-import { MAX_IDENT_LENGTH, PROTOCOL_VERSION, type HelloBody } from './handshake.js';
+import { MAX_IDENT_LENGTH, PROTOCOL_VERSION, type OwnHello } from './handshake.js';
+import { MIN_SECRET_BYTES } from './peer-auth.js';
 import { openListener } from './listener.js';
 import { LogThrottle } from './log-throttle.js';
 import { TRANSPORT_DEFAULTS, type TcpTransportOptions } from './options.js';
@@ -23,6 +24,9 @@ function checkOptions(options: TcpTransportOptions, maxFrameBytes: number): void
   if (!Number.isSafeInteger(maxFrameBytes) || maxFrameBytes < 1024 || maxFrameBytes > MAX_FRAME_BYTES_LIMIT) {
     problems.push(`maxFrameBytes must be an integer from 1024 to ${MAX_FRAME_BYTES_LIMIT}`);
   }
+  const secret = options.secret;
+  if (secret != null && secret.length < MIN_SECRET_BYTES)
+    problems.push(`the cluster secret must have at least ${MIN_SECRET_BYTES} bytes`);
   const source = options.sourceAddress;
   if (source != null && isIP(source) === 0) problems.push(`sourceAddress "${source}" is not an IP address`);
   if (problems.length > 0)
@@ -40,7 +44,7 @@ export async function createTcpTransport(options: TcpTransportOptions): Promise<
   const maxConnections = options.maxConnections ?? d.maxConnections;
   const server = await openListener({ target, tls, handshakeTimeoutMs, maxConnections });
   const bound = server.address() as AddressInfo;
-  const hello: HelloBody = {
+  const hello: OwnHello = {
     version: PROTOCOL_VERSION,
     cluster: options.cluster,
     nodeId: options.nodeId,
@@ -57,6 +61,7 @@ export async function createTcpTransport(options: TcpTransportOptions): Promise<
   const link: LinkSettings = {
     cluster: options.cluster,
     hello,
+    secret: options.secret ?? null,
     sourceAddress: options.sourceAddress ?? null,
     tls,
     handshakeTimeoutMs,
@@ -69,6 +74,11 @@ export async function createTcpTransport(options: TcpTransportOptions): Promise<
     logger,
     throttle,
   };
-  logger.info({ event: 'listening', address: formatHostPort(bound.address, bound.port), tls: tls !== null });
+  logger.info({
+    event: 'listening',
+    address: formatHostPort(bound.address, bound.port),
+    tls: tls !== null,
+    peerAuth: options.secret != null ? 'secret' : tls !== null ? 'tls' : 'none',
+  });
   return new TcpTransport({ options, server, hello, link, maxFrameBytes, logger, throttle, now });
 }

@@ -6,6 +6,7 @@ import { fields, isFields, parseWith, ShapeError, type Parsed } from './shape.js
 export const KIND_HELLO = 'hello';
 export const KIND_HELLO_OK = 'hello-ok';
 export const KIND_HELLO_REJECT = 'hello-reject';
+export const KIND_HELLO_AUTH = 'hello-auth';
 export const KIND_RAFT = 'raft';
 
 /** Kinds the transport handles itself; onEnvelope/sendEnvelope refuse them. */
@@ -13,6 +14,7 @@ export const RESERVED_KINDS: ReadonlySet<string> = new Set([
   KIND_HELLO,
   KIND_HELLO_OK,
   KIND_HELLO_REJECT,
+  KIND_HELLO_AUTH,
   KIND_RAFT,
 ]);
 

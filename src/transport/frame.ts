@@ -24,6 +24,8 @@ export interface DecodeResult {
   readonly frames: Uint8Array[];
   /** Set when the stream is broken; frames decoded before the fault are still returned. */
   readonly error: FrameError | null;
+  /** Bytes of the chunk read; less than its length only when push stopped at maxFrames. */
+  readonly consumed: number;
 }
 
 export function describeFrameError(error: FrameError): string {
@@ -92,20 +94,24 @@ export class FrameDecoder {
     return this.#error;
   }
 
-  push(chunk: Uint8Array): DecodeResult {
+  /**
+   * Decodes what `chunk` completes. With `maxFrames`, stops after that many frames and says how
+   * many bytes it consumed, so that the caller may change the cap before reading on.
+   */
+  push(chunk: Uint8Array, maxFrames = Infinity): DecodeResult {
     const frames: Uint8Array[] = [];
-    if (this.#error) return { frames, error: this.#error };
+    if (this.#error) return { frames, error: this.#error, consumed: 0 };
     const data = chunk;
     let offset = 0;
-    while (offset < data.length) {
+    while (offset < data.length && frames.length < maxFrames) {
       if (this.#headerFill < HEADER_BYTES) {
         offset = this.#readHeader(data, offset);
-        if (this.#error) return { frames, error: this.#error };
+        if (this.#error) return { frames, error: this.#error, consumed: offset };
         continue;
       }
       offset = this.#readBody(data, offset, frames);
     }
-    return { frames, error: null };
+    return { frames, error: null, consumed: offset };
   }
 
   #readHeader(data: Uint8Array, offset: number): number {

@@ -1,11 +1,16 @@
-// The versioned peer handshake. The dialer sends `hello`; the listener answers `hello-ok` or
-// `hello-reject` and closes. Both sides check protocol version and cluster id, so that two
-// clusters sharing a network (or a stale address in a log) never exchange Raft messages.
+// The versioned peer handshake. The dialer sends `hello` (with its nonce); the listener answers
+// `hello-ok` (with its nonce and, with a cluster secret, its proof) or `hello-reject` and closes;
+// the dialer checks that proof and sends `hello-auth` (its own proof, or null without a secret)
+// before anything else. The listener accepts the dialer's node id only after checking that. Both
+// sides check protocol version and cluster id, so that two clusters sharing a network (or a
+// stale address in a log) never exchange Raft messages.
 import type { NodeId } from '../raft/types.js';
 import { MAX_NODE_ID_LENGTH } from './message-guard.js';
-import { fields, ident, nat, parseWith, str, type Fields, type Parsed } from './shape.js';
+import { NONCE_BYTES, PROOF_LENGTH } from './peer-auth.js';
+import { fields, ident, nat, parseWith, ShapeError, str, type Fields, type Parsed } from './shape.js';
 
-export const PROTOCOL_VERSION = 1;
+/** 2: nonces, proofs and hello-auth (peer authentication). */
+export const PROTOCOL_VERSION = 2;
 
 /** Longest cluster id or node id a hello may carry. */
 export const MAX_IDENT_LENGTH = MAX_NODE_ID_LENGTH;
@@ -26,6 +31,21 @@ export interface HelloBody {
   readonly cluster: string;
   readonly nodeId: NodeId;
   readonly addresses: PeerAddresses;
+  /** Fresh per connection: the hex of NONCE_BYTES random bytes. */
+  readonly nonce: string;
+}
+
+/** What a node says of itself in every hello; each connection adds a fresh nonce. */
+export type OwnHello = Omit<HelloBody, 'nonce'>;
+
+/** `hello-ok`: the listener's hello plus its proof (null when it has no cluster secret). */
+export interface HelloOkBody extends HelloBody {
+  readonly proof: string | null;
+}
+
+/** `hello-auth`: the dialer's proof (null when it has no cluster secret). */
+export interface HelloAuthBody {
+  readonly proof: string | null;
 }
 
 export interface HelloRejectBody {
@@ -34,10 +54,16 @@ export interface HelloRejectBody {
 }
 
 export type HandshakeRejectReason =
-  'bad-hello' | 'version-mismatch' | 'cluster-mismatch' | 'same-node-id' | 'node-id-mismatch';
+  | 'bad-hello'
+  | 'version-mismatch'
+  | 'cluster-mismatch'
+  | 'same-node-id'
+  | 'node-id-mismatch'
+  | 'auth-failed'
+  | 'auth-mismatch';
 
-export type HandshakeCheck =
-  | { readonly ok: true; readonly hello: HelloBody }
+export type HandshakeCheck<H = HelloBody> =
+  | { readonly ok: true; readonly hello: H }
   | { readonly ok: false; readonly reason: HandshakeRejectReason; readonly detail: string };
 
 function readAddresses(value: unknown, path: string): PeerAddresses {
@@ -55,7 +81,27 @@ function readHello(h: Fields, version: number): HelloBody {
     cluster: ident(h, 'cluster', 'hello', MAX_CLUSTER_LENGTH),
     nodeId: ident(h, 'nodeId', 'hello', MAX_NODE_ID_LENGTH),
     addresses: readAddresses(h.addresses, 'hello.addresses'),
+    nonce: hex(h, 'nonce', 'hello', NONCE_BYTES * 2),
   };
+}
+
+const HEX = /^[0-9a-f]+$/;
+
+function hex(h: Fields, key: string, path: string, length: number): string {
+  const value = str(h, key, path, length);
+  if (value.length !== length || !HEX.test(value))
+    throw new ShapeError(`${path}.${key}: expected ${length} hex digits`);
+  return value;
+}
+
+/** A proof field: null, or PROOF_LENGTH hex digits. */
+function proofField(h: Fields, path: string): string | null {
+  return h.proof === null ? null : hex(h, 'proof', path, PROOF_LENGTH);
+}
+
+/** Reads a `hello-auth` body. */
+export function readHelloAuth(body: unknown): Parsed<HelloAuthBody> {
+  return parseWith(() => ({ proof: proofField(fields(body, 'hello-auth'), 'hello-auth') }));
 }
 
 // Version first: a later version may change every other field, so only `version` is read
@@ -100,17 +146,23 @@ export function checkHello(body: unknown, local: { cluster: string; nodeId: Node
   return result;
 }
 
-/** Dialer side: is the node that answered the one we meant to reach? */
-export function checkHelloOk(body: unknown, expected: { cluster: string; nodeId: NodeId }): HandshakeCheck {
+/** Dialer side: is the node that answered the one we meant to reach? Its proof is judged apart. */
+export function checkHelloOk(
+  body: unknown,
+  expected: { cluster: string; nodeId: NodeId },
+): HandshakeCheck<HelloOkBody> {
   const result = checkCommon(body, expected.cluster);
-  if (result.ok && result.hello.nodeId !== expected.nodeId) {
+  if (!result.ok) return result;
+  if (result.hello.nodeId !== expected.nodeId) {
     return {
       ok: false,
       reason: 'node-id-mismatch',
       detail: `answered as "${result.hello.nodeId}", dialed "${expected.nodeId}"`,
     };
   }
-  return result;
+  const proof = parseWith(() => proofField(fields(body, 'hello-ok'), 'hello-ok'));
+  if (!proof.ok) return { ok: false, reason: 'bad-hello', detail: proof.reason };
+  return { ok: true, hello: { ...result.hello, proof: proof.value } };
 }
 
 /** The reason a listener gave; an unreadable body still yields a printable reason. */

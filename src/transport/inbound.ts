@@ -1,6 +1,7 @@
 // One accepted connection: the listener's side of the handshake, then read-only traffic.
-// Until the hello is accepted the frame cap is small, so an unauthenticated client cannot
-// make the node hold a snapshot-sized buffer.
+// Until the dialer has proved itself (hello, then hello-auth) the frame cap is small, so an
+// unauthenticated client cannot make the node hold a snapshot-sized buffer, and no frame of it
+// reaches the node.
 import type { Socket } from 'node:net';
 import type { NodeId } from '../raft/types.js';
 import type { Logger } from '../util/log.js';
@@ -9,20 +10,37 @@ import { FramedConnection } from './connection.js';
 import {
   encodeEnvelopeFrame,
   KIND_HELLO,
+  KIND_HELLO_AUTH,
   KIND_HELLO_OK,
   KIND_HELLO_REJECT,
   type Envelope,
 } from './envelope.js';
-import { checkHello, PROTOCOL_VERSION, type HelloBody } from './handshake.js';
+import {
+  checkHello,
+  PROTOCOL_VERSION,
+  readHelloAuth,
+  type HandshakeRejectReason,
+  type HelloBody,
+  type HelloOkBody,
+  type OwnHello,
+} from './handshake.js';
+import { judgeProof, newNonce, proofOf, type Transcript } from './peer-auth.js';
 
-const HANDSHAKE_KINDS: ReadonlySet<string> = new Set([KIND_HELLO, KIND_HELLO_OK, KIND_HELLO_REJECT]);
+const HANDSHAKE_KINDS: ReadonlySet<string> = new Set([
+  KIND_HELLO,
+  KIND_HELLO_OK,
+  KIND_HELLO_REJECT,
+  KIND_HELLO_AUTH,
+]);
 
 /** What an inbound connection needs from the transport that accepted it. */
 export interface InboundHost {
   readonly cluster: string;
   readonly nodeId: NodeId;
-  /** Sent back as hello-ok. */
-  readonly hello: HelloBody;
+  /** Sent back as hello-ok, with a fresh nonce and the proof. */
+  readonly hello: OwnHello;
+  /** The cluster secret (peerAuth), or null. */
+  readonly secret: Uint8Array | null;
   readonly maxFrameBytes: number;
   readonly handshakeMaxFrameBytes: number;
   readonly handshakeTimeoutMs: number;
@@ -39,6 +57,8 @@ export class InboundConnection {
   readonly #conn: FramedConnection;
   readonly #host: InboundHost;
   #peerId: NodeId | null = null;
+  /** Between hello-ok and hello-auth: the dialer's hello and the transcript to check its proof on. */
+  #pending: { hello: HelloBody; transcript: Transcript } | null = null;
   #timer: NodeJS.Timeout | null;
 
   constructor(socket: Socket, host: InboundHost) {
@@ -67,7 +87,7 @@ export class InboundConnection {
     }, host.handshakeTimeoutMs).unref();
   }
 
-  /** The node id the peer proved in its hello; null until then. */
+  /** The node id the peer proved in its handshake; null until then. */
   get peerId(): NodeId | null {
     return this.#peerId;
   }
@@ -82,7 +102,7 @@ export class InboundConnection {
 
   #onEnvelope(envelope: Envelope): void {
     const peerId = this.#peerId;
-    if (peerId === null) return this.#handshake(envelope);
+    if (peerId === null) return this.#pending === null ? this.#handshake(envelope) : this.#auth(envelope);
     if (HANDSHAKE_KINDS.has(envelope.kind)) return this.fail(`${envelope.kind} frame after the handshake`);
     this.#host.envelope(this, peerId, envelope);
   }
@@ -97,19 +117,44 @@ export class InboundConnection {
             reason: 'bad-hello',
             detail: `first frame is ${envelope.kind}, expected hello`,
           } as const);
-    if (!check.ok) {
-      host.rejected(this.remote, check.reason, { detail: check.detail });
-      const reject = encodeEnvelopeFrame(KIND_HELLO_REJECT, {
-        reason: check.reason,
-        version: PROTOCOL_VERSION,
-      });
-      return this.#conn.closeWith(reject, check.reason);
-    }
+    if (!check.ok) return this.#reject(check.reason, check.detail);
+    const transcript: Transcript = {
+      cluster: host.cluster,
+      dialerId: check.hello.nodeId,
+      listenerId: host.nodeId,
+      dialerNonce: check.hello.nonce,
+      listenerNonce: newNonce(),
+    };
+    const ok: HelloOkBody = {
+      ...host.hello,
+      nonce: transcript.listenerNonce,
+      proof: host.secret === null ? null : proofOf(host.secret, 'listener', transcript),
+    };
+    this.#pending = { hello: check.hello, transcript };
+    this.#conn.write(encodeEnvelopeFrame(KIND_HELLO_OK, ok));
+  }
+
+  /** The dialer's proof: only now is its node id accepted and its frames heard. */
+  #auth(envelope: Envelope): void {
+    const host = this.#host;
+    const pending = this.#pending as { hello: HelloBody; transcript: Transcript };
+    if (envelope.kind !== KIND_HELLO_AUTH)
+      return this.#reject('bad-hello', `${envelope.kind} frame before hello-auth`);
+    const auth = readHelloAuth(envelope.body);
+    if (!auth.ok) return this.#reject('bad-hello', auth.reason);
+    const judged = judgeProof(host.secret, 'dialer', pending.transcript, auth.value.proof);
+    if (!judged.ok) return this.#reject(judged.reason, judged.detail, pending.hello.nodeId);
     this.#clearTimer();
-    this.#peerId = check.hello.nodeId;
+    this.#pending = null;
+    this.#peerId = pending.hello.nodeId;
     this.#conn.setMaxFrameBytes(host.maxFrameBytes);
-    this.#conn.write(encodeEnvelopeFrame(KIND_HELLO_OK, host.hello));
-    host.accepted(this, check.hello);
+    host.accepted(this, pending.hello);
+  }
+
+  #reject(reason: HandshakeRejectReason, detail: string, claimed?: NodeId): void {
+    this.#host.rejected(this.remote, reason, { detail, ...(claimed ? { claimed } : {}) });
+    const reject = encodeEnvelopeFrame(KIND_HELLO_REJECT, { reason, version: PROTOCOL_VERSION });
+    this.#conn.closeWith(reject, reason);
   }
 
   #clearTimer(): void {

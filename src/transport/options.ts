@@ -18,12 +18,18 @@ export interface TcpTransportOptions {
   readonly sourceAddress?: string | null;
   /** Mutual TLS for both directions when set. */
   readonly tls?: TlsFiles | null;
+  /**
+   * The cluster secret (peerAuth.secretFile's content): both ends of every connection prove
+   * they hold it (peer-auth.ts). A node with one and a node without one refuse each other.
+   */
+  readonly secret?: Uint8Array | null;
   /** Cap on one frame's payload; a snapshot must fit in one frame. */
   readonly maxFrameBytes?: number;
   readonly logger: Logger;
   /**
-   * Consulted for every frame from a peer outside the committed membership: true delivers it
-   * (e.g. a fresh node that has no membership yet), false drops it. Default: drop.
+   * Consulted for every Raft frame from a peer outside the committed membership: true delivers
+   * it (e.g. a fresh node that has no membership yet), false drops it. Default: drop. Frames of
+   * other kinds from non-members are always dropped.
    */
   readonly allowUnknown?: (nodeId: NodeId) => boolean;
   /** Deadline for connect + TLS + hello, both directions. */

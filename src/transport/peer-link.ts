@@ -10,11 +10,13 @@ import { FramedConnection } from './connection.js';
 import {
   encodeEnvelopeFrame,
   KIND_HELLO,
+  KIND_HELLO_AUTH,
   KIND_HELLO_OK,
   KIND_HELLO_REJECT,
   type Envelope,
 } from './envelope.js';
-import { checkHelloOk, readRejectReason, type HelloBody } from './handshake.js';
+import { checkHelloOk, readRejectReason, type HelloBody, type OwnHello } from './handshake.js';
+import { judgeProof, newNonce, proofOf, type Transcript } from './peer-auth.js';
 import type { LogThrottle } from './log-throttle.js';
 import type { TlsMaterial } from './tls.js';
 
@@ -35,8 +37,10 @@ export interface QueueSettings {
 
 export interface LinkSettings {
   readonly cluster: string;
-  /** Our own hello, sent first on every connection. */
-  readonly hello: HelloBody;
+  /** Our own hello, sent first on every connection with a fresh nonce. */
+  readonly hello: OwnHello;
+  /** The cluster secret (peerAuth), or null. */
+  readonly secret: Uint8Array | null;
   readonly sourceAddress: string | null;
   readonly tls: TlsMaterial | null;
   /** Covers TCP connect, TLS and the hello exchange together. */
@@ -94,6 +98,8 @@ export class PeerLink {
   readonly #events: LinkEvents;
   #state: LinkState = 'backoff';
   #conn: FramedConnection | null = null;
+  /** The nonce of the hello on the current connection. */
+  #nonce = '';
   #timer: NodeJS.Timeout | null = null;
   #attempt = 0;
   #queue: Uint8Array[] = [];
@@ -164,26 +170,47 @@ export class PeerLink {
     socket.once(tls ? 'secureConnect' : 'connect', () => {
       if (this.#conn !== conn || this.#state !== 'connecting') return;
       this.#state = 'handshaking';
-      conn.write(encodeEnvelopeFrame(KIND_HELLO, this.#settings.hello));
+      this.#nonce = newNonce();
+      conn.write(encodeEnvelopeFrame(KIND_HELLO, { ...this.#settings.hello, nonce: this.#nonce }));
     });
     this.#timer = setTimeout(() => conn.close('handshake timed out'), handshakeTimeoutMs).unref();
   }
 
   #onEnvelope(conn: FramedConnection, envelope: Envelope): void {
     if (this.#conn !== conn) return;
-    if (this.#state !== 'handshaking')
-      return conn.fail(`unexpected ${envelope.kind} frame on an outgoing connection`);
+    // A hello-reject may also come right after our hello-auth, when the peer refused our proof.
     if (envelope.kind === KIND_HELLO_REJECT) {
       const reason = readRejectReason(envelope.body);
       this.#warnRejected(`rejected by peer: ${reason}`, conn.remote, {});
       return conn.close(`rejected by peer: ${reason}`);
     }
+    if (this.#state !== 'handshaking')
+      return conn.fail(`unexpected ${envelope.kind} frame on an outgoing connection`);
     if (envelope.kind !== KIND_HELLO_OK) return conn.fail(`expected hello-ok, got ${envelope.kind}`);
     const check = checkHelloOk(envelope.body, { cluster: this.#settings.cluster, nodeId: this.peerId });
     if (!check.ok) {
       this.#warnRejected(check.reason, conn.remote, { detail: check.detail });
       return conn.close(check.reason);
     }
+    const { secret, cluster, hello } = this.#settings;
+    const transcript: Transcript = {
+      cluster,
+      dialerId: hello.nodeId,
+      listenerId: this.peerId,
+      dialerNonce: this.#nonce,
+      listenerNonce: check.hello.nonce,
+    };
+    const judged = judgeProof(secret, 'listener', transcript, check.hello.proof);
+    if (!judged.ok) {
+      this.#warnRejected(judged.reason, conn.remote, { detail: judged.detail });
+      return conn.close(judged.reason);
+    }
+    // Our proof goes first; whatever was queued follows it on the same ordered stream.
+    conn.write(
+      encodeEnvelopeFrame(KIND_HELLO_AUTH, {
+        proof: secret === null ? null : proofOf(secret, 'dialer', transcript),
+      }),
+    );
     this.#clearTimer();
     this.#state = 'open';
     this.#attempt = 0;

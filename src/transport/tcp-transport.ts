@@ -10,7 +10,7 @@ import type { Logger } from '../util/log.js';
 import { formatHostPort, parseHostPort, remoteOf } from './address.js';
 import { encodeEnvelopePayload, isValidKind, KIND_RAFT, RESERVED_KINDS, type Envelope } from './envelope.js';
 import { encodeFrame } from './frame.js';
-import type { HelloBody, PeerAddresses } from './handshake.js';
+import type { HelloBody, OwnHello, PeerAddresses } from './handshake.js';
 import { InboundConnection, type InboundHost } from './inbound.js';
 import type { LogThrottle } from './log-throttle.js';
 import { parseMessage } from './message-guard.js';
@@ -47,7 +47,7 @@ interface Known {
 export interface ResolvedTransport {
   readonly options: TcpTransportOptions;
   readonly server: Server;
-  readonly hello: HelloBody;
+  readonly hello: OwnHello;
   readonly link: LinkSettings;
   readonly maxFrameBytes: number;
   readonly logger: Logger;
@@ -213,8 +213,10 @@ export class TcpTransport implements RaftTransport {
     return link.send(encodeFrame(payload));
   }
 
-  #admitted(nodeId: NodeId): boolean {
-    return this.#members.has(nodeId) || this.#allowUnknown(nodeId);
+  // allowUnknown opens Raft traffic only (a fresh node learns its membership from the log);
+  // other kinds (observations, forwarded admin requests) come from committed members alone.
+  #admitted(nodeId: NodeId, kind: string): boolean {
+    return this.#members.has(nodeId) || (kind === KIND_RAFT && this.#allowUnknown(nodeId));
   }
 
   #onEnvelope(connection: InboundConnection, from: NodeId, envelope: Envelope): void {
@@ -255,7 +257,7 @@ export class TcpTransport implements RaftTransport {
 
   /** The membership gate of docs/design.md section 2, logged once a minute per stranger. */
   #gate(from: NodeId, kind: string): boolean {
-    if (this.#admitted(from)) return true;
+    if (this.#admitted(from, kind)) return true;
     const line = { event: 'peer-frame-dropped', peer: from, kind, reason: 'not a member' };
     if (this.#r.throttle.allow(`stranger|${from}`)) this.#r.logger.info(line);
     else this.#r.logger.debug(line);
@@ -281,6 +283,7 @@ export class TcpTransport implements RaftTransport {
       cluster: options.cluster,
       nodeId: options.nodeId,
       hello,
+      secret: link.secret,
       maxFrameBytes,
       handshakeMaxFrameBytes: link.handshakeMaxFrameBytes,
       handshakeTimeoutMs: link.handshakeTimeoutMs,

@@ -29,7 +29,13 @@ export function createLogger(
   );
 }
 
-/** A logger that writes nothing (tests, simulator). */
+let silent: Logger | null = null;
+
+/**
+ * A logger that writes nothing (tests, simulator). One instance for the process: building a
+ * pino logger opens a stdout stream, and the simulator starts nodes thousands of times a run.
+ */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  silent ??= pino({ level: 'silent' });
+  return silent;
 }

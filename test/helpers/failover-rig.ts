@@ -8,8 +8,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CandidateReport, HistoryEntry } from '../../src/failover/types.js';
-import { LOG_FILE } from '../../src/storage/log-file.js';
-import { decodeRecordAt } from '../../src/storage/record.js';
+import { decodeFrameAt } from '../../src/storage/record.js';
+import { toWalRecord, WAL_FILE } from '../../src/storage/wal.js';
 import { FaultProxy } from './fault-proxy.js';
 import { RaftinelCluster, sourceAddressOf } from './raftinel-cluster.js';
 import type { RaftinelProcess, RaftTiming, ShardConfig } from './raftinel-process.js';
@@ -42,6 +42,11 @@ export interface ShardView {
   readonly state: string;
   readonly paused: boolean;
   readonly problem?: string;
+  readonly preflight?: readonly {
+    readonly node: string;
+    readonly severity: string;
+    readonly message: string;
+  }[];
 }
 
 export interface HistoryView {
@@ -422,27 +427,31 @@ export interface LoggedCommand {
 }
 
 /**
- * The topology commands in a node's raft.log (records after a snapshot only; an index written
+ * The topology commands in a node's raft.wal (entries after the last snapshot only; an index written
  * again replaces the earlier record, as the storage does). Read-only; the node may be running.
  */
 export function loggedCommands(node: RaftinelProcess): LoggedCommand[] {
-  const path = join(node.dataDir, LOG_FILE);
+  const path = join(node.dataDir, WAL_FILE);
   const buf = existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
   const byIndex = new Map<number, LoggedCommand>();
   let pos = 0;
   while (pos < buf.length) {
-    const r = decodeRecordAt(buf, pos);
+    const r = decodeFrameAt(buf, pos, toWalRecord);
     if (!r.ok) break; // a torn tail while the node writes
     pos = r.end;
-    for (const i of [...byIndex.keys()]) if (i >= r.entry.index) byIndex.delete(i);
-    if (r.entry.kind !== 'normal') continue;
-    try {
-      const data = JSON.parse(r.entry.data) as { type?: string; command?: LoggedCommand['command'] };
-      if (data.type === 'topology' && data.command) {
-        byIndex.set(r.entry.index, { index: r.entry.index, term: r.entry.term, command: data.command });
+    if (r.value.snapshot)
+      for (const i of [...byIndex.keys()]) if (i <= r.value.snapshot.index) byIndex.delete(i);
+    for (const entry of r.value.entries) {
+      for (const i of [...byIndex.keys()]) if (i >= entry.index) byIndex.delete(i);
+      if (entry.kind !== 'normal') continue;
+      try {
+        const data = JSON.parse(entry.data) as { type?: string; command?: LoggedCommand['command'] };
+        if (data.type === 'topology' && data.command) {
+          byIndex.set(entry.index, { index: entry.index, term: entry.term, command: data.command });
+        }
+      } catch {
+        // not JSON: not a topology command
       }
-    } catch {
-      // not JSON: not a topology command
     }
   }
   return [...byIndex.values()].sort((a, b) => a.index - b.index);

@@ -11,6 +11,7 @@ export interface RequestOptions {
   readonly body?: unknown;
   readonly timeoutMs?: number;
   readonly agent?: http.Agent;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export function requestJson<T = unknown>(
@@ -27,10 +28,12 @@ export function requestJson<T = unknown>(
         // Without an agent, each request gets its own connection that closes afterwards, so a
         // poller does not keep sockets to a node that the test is about to kill.
         agent: options.agent ?? false,
-        headers:
-          payload === undefined
+        headers: {
+          ...options.headers,
+          ...(payload === undefined
             ? {}
-            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+        },
         timeout: options.timeoutMs ?? 2000,
       },
       (res) => {

@@ -1,5 +1,6 @@
 // A cluster of real `raftinel node` processes on loopback: free ports, one temp dir, helpers to
 // find the leader, and a cleanup that kills every child by PID and removes the dir.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
 import {
@@ -31,6 +32,10 @@ export interface ClusterOptions {
   readonly raftVia?: (node: NodeAddresses) => Promise<string>;
   /** The sidecar block of node i (from 1), or undefined for a standalone node. */
   readonly sidecarOf?: (index: number) => SidecarConfig | undefined;
+  /** A cluster secret (peerAuth, docs/design.md 2) written to a file every node's config names. */
+  readonly peerSecret?: string;
+  /** The admin token of node i (from 1), written to its own file; undefined: no admin block. */
+  readonly adminTokenOf?: (index: number) => string | undefined;
 }
 
 /** The source address node `n<i>` gets with `sourceAddresses: true`. */
@@ -70,9 +75,23 @@ export class RaftinelCluster {
       for (const a of addresses) dialed.set(a.id, options.raftVia ? await options.raftVia(a) : a.raft);
       const peers = addresses.map((a) => ({ id: a.id, raft: dialed.get(a.id) as string }));
       const redisPort = await freePort();
+      let peerSecretFile: string | undefined;
+      if (options.peerSecret !== undefined) {
+        peerSecretFile = join(dir, 'cluster.secret');
+        writeFileSync(peerSecretFile, options.peerSecret, { mode: 0o600 });
+      }
+      const tokenFileOf = (i: number): string | undefined => {
+        const token = options.adminTokenOf?.(i);
+        if (token === undefined) return undefined;
+        const file = join(dir, `admin-${i}.token`);
+        writeFileSync(file, token, { mode: 0o600 });
+        return file;
+      };
       const nodes = addresses.map(
         (node, i) =>
           new RaftinelProcess({
+            peerSecretFile,
+            adminTokenFile: tokenFileOf(i + 1),
             node,
             cluster: name,
             peers,
@@ -112,6 +131,7 @@ export class RaftinelCluster {
       redisPort: await freePort(),
       debugRoutes: this.options.debugRoutes ?? true,
       logLevel: this.options.logLevel,
+      peerSecretFile: this.nodes[0]?.options.peerSecretFile,
     });
     this.nodes.push(p);
     return p;

@@ -86,6 +86,10 @@ export interface RaftinelProcessOptions {
   readonly sidecar?: SidecarConfig;
   readonly debugRoutes?: boolean;
   readonly logLevel?: string;
+  /** peerAuth.secretFile: the cluster secret (docs/design.md 2); absent, loopback runs without one. */
+  readonly peerSecretFile?: string;
+  /** admin.tokenFile; absent, no admin block (admin routes on loopback only). */
+  readonly adminTokenFile?: string;
   /** The `tls` block (listeners): file paths per listener. The helpers' own HTTP calls are plain. */
   readonly tls?: Readonly<
     Partial<Record<'peer' | 'sentinel' | 'http', { ca?: string; cert?: string; key?: string }>>
@@ -187,6 +191,8 @@ export class RaftinelProcess {
       ],
       ...(o.sidecar !== undefined ? { sidecar: { ...o.sidecar } } : {}),
       ...(o.tls !== undefined ? { tls: { ...o.tls } } : {}),
+      ...(o.peerSecretFile !== undefined ? { peerAuth: { secretFile: o.peerSecretFile } } : {}),
+      ...(o.adminTokenFile !== undefined ? { admin: { tokenFile: o.adminTokenFile } } : {}),
       log: { level: o.logLevel ?? 'info' },
     };
   }

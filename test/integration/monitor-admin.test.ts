@@ -1,6 +1,6 @@
 // RedisAdmin against real redis-server processes: the failover engine's operations (promote,
 // replicaof, inspect, pause, unpause) as docs/design.md 4.4, 4.5 and 4.7 describe them, including
-// what Redis 7.0 does with them inside MULTI and whom CLIENT KILL spares. Deadlines are hang
+// renamed commands and whom CLIENT KILL spares. Deadlines are hang
 // guards, never speed claims.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -387,18 +387,19 @@ describe('RedisAdmin: failures are results, never throws', () => {
     assert.equal(right.ok, true, right.error);
   });
 
-  test('a refused transaction (EXECABORT) is a failure with the reason, and nothing ran', async (t) => {
-    const master = await RedisServer.start({ args: ['--rename-command', 'CONFIG', ''] });
+  test('a renamed REPLICAOF: refused under its old name (nothing ran), promoted under renameCommands', async (t) => {
+    const args = ['--rename-command', 'REPLICAOF', 'MYREPLICAOF', '--rename-command', 'CONFIG', ''];
+    const master = await RedisServer.start({ args });
     t.after(() => master.stop());
-    const replica = await RedisServer.start({
-      replicaOf: master.address,
-      args: ['--rename-command', 'CONFIG', ''],
-    });
+    const replica = await RedisServer.start({ replicaOf: master.address, args });
     t.after(() => replica.stop());
     const a = admin(t);
     const res = await a.execute(target('r', replica.port), { kind: 'promote' });
     assert.equal(res.ok, false);
-    assert.match(res.error ?? '', /EXECABORT.*unknown command 'CONFIG'/);
+    assert.match(res.error ?? '', /REPLICAOF NO ONE: .*unknown command 'REPLICAOF'/);
     assert.equal((await role(replica))[0], 'slave', 'REPLICAOF NO ONE did not run');
+    const renamed = target('r', replica.port, { renameCommands: { REPLICAOF: 'MYREPLICAOF', CONFIG: '' } });
+    assert.deepEqual(await a.execute(renamed, { kind: 'promote' }), { ok: true });
+    assert.equal((await role(replica))[0], 'master');
   });
 });

@@ -7,6 +7,8 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { PROTOCOL_VERSION } from '../../src/transport/handshake.js';
+import { newNonce } from '../../src/transport/peer-auth.js';
 import { freePort } from '../helpers/ports.js';
 import { RaftinelCluster, type ClusterOptions } from '../helpers/raftinel-cluster.js';
 import type { DebugState, RaftinelProcess } from '../helpers/raftinel-process.js';
@@ -449,10 +451,11 @@ test('g. bad input', TEST_GUARD, async (t) => {
       const hello = frame({
         kind: 'hello',
         body: {
-          version: 1,
+          version: PROTOCOL_VERSION,
           cluster: 'test',
           nodeId: 'intruder',
           addresses: { raft: '127.0.0.1:1', http: '127.0.0.1:2', sentinel: '127.0.0.1:3' },
+          nonce: newNonce(),
         },
       });
       const cases: { name: string; bytes: Uint8Array[] }[] = [
@@ -521,7 +524,13 @@ test('g. bad input', TEST_GUARD, async (t) => {
         const fake = { raft: '127.0.0.1:9', http: '127.0.0.1:9', sentinel: '127.0.0.1:9' };
         const impostor = frame({
           kind: 'hello',
-          body: { version: 1, cluster: 'test', nodeId: victim.id, addresses: fake },
+          body: {
+            version: PROTOCOL_VERSION,
+            cluster: 'test',
+            nodeId: victim.id,
+            addresses: fake,
+            nonce: newNonce(),
+          },
         });
         const socket = net.connect({
           host: '127.0.0.1',

@@ -8,23 +8,33 @@ import { FailoverDriver } from '../../src/failover/driver.js';
 import { Prober } from '../../src/monitor/prober.js';
 import { ClusterState, type ClusterCommand } from '../../src/node/cluster-state.js';
 import type { RaftBugs } from '../../src/raft/bugs.js';
-import type { RaftStatus } from '../../src/raft/raft.js';
+import type { StorageBugs } from '../../src/storage/bugs.js';
+import type { RaftCore } from '../../src/raft/raft.js';
 import type { Message, NodeId } from '../../src/raft/types.js';
 import { RaftRuntime } from '../../src/runtime/raft-runtime.js';
 import type { RaftTransport } from '../../src/runtime/ports.js';
 import { silentLogger } from '../../src/util/log.js';
-import { CounterModel, InvariantViolation, RaftCheckers } from './checkers.js';
+import { CounterModel, InvariantViolation, RaftCheckers, type CoreView } from './checkers.js';
 import { FailoverCheckers, type NodeView } from './failover-checkers.js';
 import { Prng } from './prng.js';
 import { describeRedisMix, drawRedisMix, RedisWorld } from './redis-world.js';
 import { Scheduler } from './scheduler.js';
-import { SimStorage } from './sim-storage.js';
+import {
+  describeStorageMix,
+  drawStorageMix,
+  guardedClock,
+  guardStorageFaults,
+  SimStorage,
+  type StorageMix,
+} from './sim-storage.js';
 import { LeaseChecker } from './lease-checker.js';
 import { driftedRate, TimerFaults } from './timer-faults.js';
 
 export interface SimOptions {
   readonly seed: number;
   readonly bugs?: RaftBugs;
+  /** Test-only storage bug switches (src/storage/bugs.ts), handed to every node's storage. */
+  readonly storageBugs?: StorageBugs;
   /** Test-only failover bug switches (src/failover/bugs.ts), handed to every node's driver. */
   readonly failoverBugs?: FailoverBugs;
   /** Virtual milliseconds of faults, then of healing. */
@@ -64,6 +74,9 @@ export interface SimResult {
     /** Raft leaders lost right after a master's empty restart, and stale histories adopted (restart.ts). */
     leaderLossesAfterEmptyRestart: number;
     historiesAdopted: number;
+    /** Storage faults (sim-storage.ts): saves cut by a crash point, nodes killed by a full disk. */
+    crashesInSave: number;
+    diskFullDeaths: number;
   };
 }
 
@@ -202,6 +215,12 @@ export class SimCluster {
   private readonly fchk: FailoverCheckers;
   /** The Redis workload's own stream, so that it does not shift the Raft workload's choices. */
   private readonly redisPrng: Prng;
+  /** Storage faults draw from their own stream too (sim-storage.ts). */
+  private readonly storagePrng: Prng;
+  private readonly storageMix: StorageMix;
+  private diskFullDeaths = 0;
+  /** The voters of the first configuration: their `peers`, on every start as in the node process. */
+  private initialVoters: readonly NodeId[] = [];
 
   constructor(private readonly opts: SimOptions) {
     this.prng = new Prng(opts.seed);
@@ -209,6 +228,8 @@ export class SimCluster {
     this.mix = drawMix(this.faults.fork());
     this.timerFaults = new TimerFaults(opts.seed);
     this.redisPrng = new Prng(opts.seed ^ 0x5eed);
+    this.storagePrng = new Prng(opts.seed ^ 0x57043);
+    this.storageMix = drawStorageMix(this.storagePrng.fork());
     this.world = new RedisWorld(
       this.sched,
       this.redisPrng.fork(),
@@ -229,6 +250,7 @@ export class SimCluster {
       (line) => this.trace(line),
     );
     const ids = Array.from({ length: this.mix.voters }, (_, i) => `n${i + 1}`);
+    this.initialVoters = ids;
     for (const id of ids) this.addNode(id);
     for (const id of ids) this.startNode(id, ids);
   }
@@ -241,6 +263,7 @@ export class SimCluster {
       this.scheduleRedisWorkload(safetyMs, safetyMs + livenessMs / 2);
       this.world.start(safetyMs);
       this.scheduleFaults();
+      this.scheduleDiskFull();
       this.timerFaults.scheduleStalls(
         this.sched,
         safetyMs,
@@ -273,7 +296,7 @@ export class SimCluster {
       ok,
       failure,
       caughtBy,
-      mix: `${describeMix(this.mix)}\n  ${describeRedisMix(this.world.mix)}\n  ${this.timerFaults.describe()}`,
+      mix: `${describeMix(this.mix)}\n  ${describeRedisMix(this.world.mix)}\n  ${this.timerFaults.describe()}\n  ${describeStorageMix(this.storageMix)}`,
       stats: {
         events: this.events,
         writes: this.model.writesAcked,
@@ -296,6 +319,8 @@ export class SimCluster {
         promotionsJudged: this.fchk.stats.promotionsJudged,
         leaderLossesAfterEmptyRestart: this.world.stats.leaderLossesAfterEmptyRestart,
         historiesAdopted: this.historyCount(/^every replica follows \S+ on its replication history/),
+        crashesInSave: [...this.nodes.values()].reduce((n, x) => n + x.storage.crashesInSave, 0),
+        diskFullDeaths: this.diskFullDeaths,
       },
     };
   }
@@ -315,7 +340,12 @@ export class SimCluster {
   private addNode(id: NodeId): SimNode {
     const node: SimNode = {
       id,
-      storage: new SimStorage(),
+      storage: new SimStorage(
+        this.storagePrng.fork(),
+        this.storageMix,
+        () => this.faultsOn,
+        this.opts.storageBugs,
+      ),
       runtime: null,
       sm: new ClusterState(),
       incarnation: 0,
@@ -333,6 +363,18 @@ export class SimCluster {
 
   private startNode(id: NodeId, bootstrapVoters: readonly NodeId[] | null): void {
     const node = this.nodes.get(id) as SimNode;
+    const incarnation = node.incarnation + 1;
+    guardStorageFaults(
+      () => this.startIncarnation(id, bootstrapVoters),
+      (err) => this.storageDeath(id, incarnation, err),
+    );
+  }
+
+  private startIncarnation(id: NodeId, voters: readonly NodeId[] | null): void {
+    const node = this.nodes.get(id) as SimNode;
+    // A node the cluster started with bootstraps again if a crash left its data dir empty (it
+    // had acknowledged nothing yet), as the node process does with the same config.
+    const bootstrapVoters = voters ?? (this.initialVoters.includes(id) ? this.initialVoters : null);
     node.incarnation++;
     const incarnation = node.incarnation;
     node.sm = new ClusterState();
@@ -340,7 +382,9 @@ export class SimCluster {
     const alive = (): boolean => node.incarnation === incarnation && node.runtime !== null;
     const paused = (): number => node.pausedUntil;
     const late = this.timerFaults.lateness(id);
-    const clock = this.sched.clockFor(alive, node.clockRate, false, paused, late);
+    // A storage fault kills the node wherever a save runs (as an uncaught error kills the process).
+    const died = (err: Error): void => this.storageDeath(id, incarnation, err);
+    const clock = guardedClock(this.sched.clockFor(alive, node.clockRate, false, paused, late), died);
     // What reaches a paused node waits in its socket until it resumes.
     const inbox = (fn: () => void): void => {
       const attempt = (): void => {
@@ -494,7 +538,31 @@ export class SimCluster {
     node.driver = null;
     node.prober = null;
     this.crashes++;
-    this.trace(`${id} crashes (term ${node.storage.hardState.term}, vote ${node.storage.hardState.vote})`);
+    node.storage.crash();
+    if (this.opts.trace) {
+      const hs = node.storage.hardState;
+      this.trace(`${id} crashes (term ${hs.term}, vote ${hs.vote})`);
+    }
+  }
+
+  /**
+   * A save failed (a crash point, or ENOSPC): the process dies there, having acknowledged
+   * nothing of that save, and is restarted later from what its disk kept.
+   */
+  private storageDeath(id: NodeId, incarnation: number, err: Error): void {
+    const node = this.nodes.get(id) as SimNode;
+    if (node.incarnation !== incarnation) return;
+    if ((err as { code?: string }).code === 'storage_failed') this.diskFullDeaths++;
+    this.trace(`${id} dies in its storage: ${err.message}`);
+    if (node.runtime !== null) this.crash(id);
+    else {
+      this.crashes++;
+      node.storage.crash();
+    }
+    node.incarnation++; // callbacks of the dead incarnation must not run
+    this.sched.at(this.sched.now + this.downMs(), () => {
+      if (this.nodes.get(id)?.runtime === null && !this.retired(id)) this.startNode(id, null);
+    });
   }
 
   private live(): SimNode[] {
@@ -504,8 +572,8 @@ export class SimCluster {
   private leader(): SimNode | undefined {
     let best: SimNode | undefined;
     for (const n of this.live()) {
-      const s = (n.runtime as RaftRuntime).status();
-      if (s.role === 'leader' && (!best || s.term > (best.runtime as RaftRuntime).status().term)) best = n;
+      const s = (n.runtime as RaftRuntime).core;
+      if (s.role === 'leader' && (!best || s.term > (best.runtime as RaftRuntime).core.term)) best = n;
     }
     return best;
   }
@@ -566,8 +634,14 @@ export class SimCluster {
       this.sched.at(node.pausedUntil, () => this.deliver(m));
       return;
     }
-    this.checkers.voteRequestDelivered(m, node.runtime.status());
-    node.handler(m);
+    if (m.type === 'PreVote' || m.type === 'Vote')
+      this.checkers.voteRequestDelivered(m, node.runtime.status());
+    const handler = node.handler;
+    const incarnation = node.incarnation;
+    guardStorageFaults(
+      () => handler(m),
+      (err) => this.storageDeath(m.to, incarnation, err),
+    );
   }
 
   // ---- workload -----------------------------------------------------------------------------
@@ -588,7 +662,7 @@ export class SimCluster {
     if (roll < 0.6) {
       // Any node that believes it leads, stale ones included: their uncommitted suffixes are
       // what the commit rules must handle.
-      const leaders = live.filter((n) => (n.runtime as RaftRuntime).status().role === 'leader');
+      const leaders = live.filter((n) => (n.runtime as RaftRuntime).core.role === 'leader');
       const target = leaders.length > 0 ? this.prng.pick(leaders) : this.prng.pick(live);
       this.model.writeIssued();
       // The counter is the production state machine's debug counter (what --debug-routes commits).
@@ -666,10 +740,14 @@ export class SimCluster {
   private transferLeadership(): void {
     const leader = this.leader();
     if (!leader) return;
-    const voters = (leader.runtime as RaftRuntime).status().conf.voters.filter((v) => v !== leader.id);
+    const voters = (leader.runtime as RaftRuntime).core.conf.voters.filter((v) => v !== leader.id);
     if (voters.length === 0) return;
+    const incarnation = leader.incarnation;
     try {
-      (leader.runtime as RaftRuntime).transferLeadership(this.prng.pick(voters));
+      guardStorageFaults(
+        () => (leader.runtime as RaftRuntime).transferLeadership(this.prng.pick(voters)),
+        (err) => this.storageDeath(leader.id, incarnation, err),
+      );
     } catch {
       /* a transfer already runs: fine */
     }
@@ -680,7 +758,7 @@ export class SimCluster {
     const leader = this.leader();
     if (!leader || this.membershipBusy) return;
     const runtime = leader.runtime as RaftRuntime;
-    const conf = runtime.status().conf;
+    const conf = runtime.core.conf;
     this.membershipBusy = true;
     const done = (): void => {
       this.membershipBusy = false;
@@ -745,10 +823,29 @@ export class SimCluster {
     const delay = this.faults.chance(0.5) ? 0 : this.faults.int(0, this.mix.newLeaderFaultMaxMs);
     this.sched.at(this.sched.now + delay, () => {
       const node = this.nodes.get(id);
-      if (!this.faultsOn || node?.runtime !== runtime || runtime.status().term !== term) return;
+      if (!this.faultsOn || node?.runtime !== runtime || runtime.core.term !== term) return;
       if (isolate) this.isolate(id);
       else this.crashAndRestart(id, this.downMs());
     });
+  }
+
+  /** Now and then a live node's disk fills for a while (storage stream, sim-storage.ts). */
+  private scheduleDiskFull(): void {
+    if (this.storageMix.diskFullRate === 0) return;
+    const r = this.storagePrng.fork();
+    const loop = (): void => {
+      if (!this.faultsOn) return;
+      const live = this.live();
+      if (live.length > 0 && r.chance(this.storageMix.diskFullRate)) {
+        const victim = r.pick(live);
+        const ms = r.int(50, 2000);
+        victim.storage.setDiskFull(true);
+        this.trace(`${victim.id}'s disk is full for ${ms} ms`);
+        this.sched.at(this.sched.now + ms, () => victim.storage.setDiskFull(false));
+      }
+      this.sched.at(this.sched.now + r.int(200, 1500), loop);
+    };
+    this.sched.at(r.int(500, 1500), loop);
   }
 
   private downMs(): number {
@@ -882,6 +979,7 @@ export class SimCluster {
     this.blocked.clear();
     this.clogged.clear();
     for (const n of this.nodes.values()) n.pausedUntil = 0;
+    for (const n of this.nodes.values()) n.storage.setDiskFull(false);
     for (const n of this.nodes.values()) {
       if (n.runtime === null && !this.retired(n.id)) this.startNode(n.id, null);
     }
@@ -898,17 +996,18 @@ export class SimCluster {
   private readonly leaderWatch = new Map<NodeId, { term: number; commit: number; moved: boolean }>();
 
   /** Watches leaders' commit indexes from outside, for the first-commit fault. */
-  private watchLeaders(statuses: readonly RaftStatus[]): void {
-    for (const s of statuses) {
-      if (s.role !== 'leader') continue;
-      const w = this.leaderWatch.get(s.id);
-      if (!w || w.term !== s.term) {
-        this.leaderWatch.set(s.id, { term: s.term, commit: s.commit, moved: false });
-      } else if (!w.moved && s.commit > w.commit) {
+  private watchLeaders(cores: readonly CoreView[]): void {
+    for (const c of cores) {
+      if (c.role !== 'leader') continue;
+      const w = this.leaderWatch.get(c.id);
+      const commit = c.commitIndex();
+      if (!w || w.term !== c.term) {
+        this.leaderWatch.set(c.id, { term: c.term, commit, moved: false });
+      } else if (!w.moved && commit > w.commit) {
         w.moved = true;
         if (this.faultsOn && this.faults.chance(this.mix.firstCommitFaultRate)) {
-          this.trace(`${s.id} first commit ${s.commit} in term ${s.term}: isolate`);
-          this.isolate(s.id);
+          this.trace(`${c.id} first commit ${commit} in term ${c.term}: isolate`);
+          this.isolate(c.id);
         }
       }
     }
@@ -916,24 +1015,26 @@ export class SimCluster {
 
   private afterEvent(): void {
     this.events++;
-    const statuses = this.live().map((n) => (n.runtime as RaftRuntime).status());
-    this.watchLeaders(statuses);
+    const cores: CoreView[] = [];
+    for (const n of this.nodes.values()) if (n.runtime !== null) cores.push(n.runtime.core);
+    this.watchLeaders(cores);
     if (this.opts.trace) {
-      for (const s of statuses) {
-        if (this.tracedCommit.get(s.id) === s.commit) continue;
-        this.tracedCommit.set(s.id, s.commit);
-        const t = this.nodes.get(s.id)?.runtime?.core.termAt(s.commit);
-        this.trace(`${s.id} ${s.role} t${s.term} commit ${s.commit}@${t} last ${s.lastIndex}@${s.lastTerm}`);
+      for (const c of cores) {
+        const s = c as RaftCore;
+        const commit = s.commitIndex();
+        if (this.tracedCommit.get(s.id) === commit) continue;
+        this.tracedCommit.set(s.id, commit);
+        const st = s.status();
+        this.trace(
+          `${s.id} ${s.role} t${s.term} commit ${commit}@${s.termAt(commit)} last ${st.lastIndex}@${st.lastTerm}`,
+        );
       }
     }
     this.leaseChecker.check(
       this.sched.now,
       this.live().map((n) => ({ id: n.id, runtime: n.runtime as RaftRuntime })),
     );
-    this.checkers.checkStatuses(statuses, (id) => {
-      const core = this.nodes.get(id)?.runtime?.core;
-      return (i) => core?.termAt(i);
-    });
+    this.checkers.checkCores(cores);
   }
 
   /** Liveness: after healing, one leader, and every member has applied the same log. */

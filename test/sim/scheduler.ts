@@ -82,35 +82,37 @@ export class Scheduler {
     };
   }
 
+  // A binary heap moved by holes rather than swaps: the queue sees every event of a run.
   private push(ev: Event): void {
     const h = this.heap;
+    let i = h.length;
     h.push(ev);
-    let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!before(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
+      if (!before(ev, h[p])) break;
+      h[i] = h[p];
       i = p;
     }
+    h[i] = ev;
   }
 
   private pop(): Event {
     const h = this.heap;
     const top = h[0];
     const last = h.pop() as Event;
-    if (h.length > 0) {
-      h[0] = last;
+    const n = h.length;
+    if (n > 0) {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l], h[m])) m = l;
-        if (r < h.length && before(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
+        const m = r < n && before(h[r], h[l]) ? r : l;
+        if (!before(h[m], last)) break;
+        h[i] = h[m];
         i = m;
       }
+      h[i] = last;
     }
     return top;
   }

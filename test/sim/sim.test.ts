@@ -91,6 +91,34 @@ const safetyCheckers = new Set([
   'Contact Age',
 ]);
 
+/**
+ * Seeds outside the range above that once failed, each with its cause: CI runs them on every
+ * change, so a fix that regresses fails here and not only in a campaign over another range.
+ */
+const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] = [
+  {
+    seed: 770270,
+    cause:
+      'a switchover accepted while an automatic failover was being committed resumed after it with ' +
+      'stale state and sent REPLICAOF r2 to r2 (switchover.ts run(); switchover.test.ts)',
+  },
+  { seed: 904803, cause: 'the same stale switchover, shard alpha' },
+  { seed: 908782, cause: 'the same stale switchover, shard beta, after a membership change' },
+  {
+    seed: 904163,
+    cause:
+      'a truncated proposal replaced at its index without its callback: bootstrapShards never ' +
+      'proposed again, no shard (raft-runtime.ts track(); lost-proposal.test.ts)',
+  },
+  {
+    seed: 900592,
+    cause:
+      'checker false alarm: Leader Completeness held a term-6 leader, elected late, to an entry ' +
+      'committed in term 7 (checkers.ts)',
+  },
+  { seed: 908441, cause: 'the same false alarm: a term-7 leader elected after term 8 committed' },
+];
+
 function replay(seed: number, bug?: string): string {
   return `npm run sim -- --seeds 1 --from ${seed}${bug ? ` --bug ${bug}` : ''} --verbose`;
 }
@@ -172,6 +200,15 @@ test(`simulation: seeds ${FIRST_SEED}..${FIRST_SEED + SEEDS - 1} pass on the rea
   assert.ok(totals.historiesAdopted >= 40, `only ${totals.historiesAdopted} stale histories adopted`);
   // A hang guard, not a speed claim (DESIGN section 9): the target is four times lower.
   assert.ok(meanMs < 1000, `mean ${meanMs.toFixed(0)} ms per seed`);
+});
+
+test(`simulation: ${pinnedSeeds.length} pinned seeds that once failed pass`, () => {
+  const failures: string[] = [];
+  for (const { seed, cause } of pinnedSeeds) {
+    const r = runSeed({ seed });
+    if (!r.ok) failures.push(`seed ${seed} (once: ${cause}): ${r.failure}\n  replay: ${replay(seed)}`);
+  }
+  assert.deepEqual(failures, []);
 });
 
 /** Runs seeds 1..bound with the bug until the wanted checker fails one. */

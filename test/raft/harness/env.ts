@@ -3,16 +3,8 @@
 // Nothing happens unless a command says so: ticks, Ready handling and message delivery are all
 // explicit, which is what makes a scenario replayable line by line.
 import { RaftCore, type RaftConfig } from '../../../src/raft/raft.js';
-import {
-  RaftError,
-  type Entry,
-  type HardState,
-  type Message,
-  type NodeId,
-  type Ready,
-  type Snapshot,
-  type SoftState,
-} from '../../../src/raft/types.js';
+import { RaftError, type Message, type NodeId, type Ready, type SoftState } from '../../../src/raft/types.js';
+import type { RaftPersistedState } from '../../../src/runtime/ports.js';
 import {
   compareIds,
   fmtConf,
@@ -23,14 +15,7 @@ import {
   fmtSnapshot,
   fmtSoft,
 } from './format.js';
-
-/** What a node has persisted: all that survives `restart`. */
-export interface NodeStorage {
-  hardState: HardState;
-  snapshot: Snapshot | null;
-  /** Entries after the snapshot, contiguous. */
-  entries: Entry[];
-}
+import type { NodeStorage } from './storage.js';
 
 export interface NodeOptions {
   readonly electionTicks: number;
@@ -39,6 +24,8 @@ export interface NodeOptions {
   readonly timeoutTicks: number;
   readonly maxBatchEntries?: number;
   readonly maxInflight?: number;
+  /** RaftConfig.abstain: the node neither votes nor campaigns (a voter rejoining empty). */
+  readonly abstain?: boolean;
 }
 
 /** One applied command of the state machine. */
@@ -73,6 +60,8 @@ export class InteractionEnv {
    * `(dropped)` in the Ready) and, if the partition started later, when delivered.
    */
   readonly isolated = new Set<NodeId>();
+  /** Data dir copies taken by `backup`, for `restart <id> from=backup`. */
+  readonly backups = new Map<NodeId, RaftPersistedState>();
   /** Cut links (both directions), as "a|b" with a < b. */
   readonly cut = new Set<string>();
   nextReadId = 1;
@@ -119,9 +108,9 @@ export class InteractionEnv {
   }
 
   /** Rebuilds a node from its storage: everything not persisted is lost. */
-  restart(id: NodeId): void {
+  restart(id: NodeId, abstain = false): void {
     const n = this.node(id);
-    n.core = newCore(id, n.storage, n.options);
+    n.core = newCore(id, n.storage, abstain ? { ...n.options, abstain } : n.options);
     n.lastSoft = softOf(n.core);
     restoreStateMachine(n);
   }
@@ -164,7 +153,14 @@ export class InteractionEnv {
     const fmtSent = (m: Message): string => (this.blocked(m) ? `${fmtMsg(m)} (dropped)` : fmtMsg(m));
     for (const line of describeReady(rd, n.lastSoft, fmtSent)) this.print(`  ${line}`);
     n.lastSoft = rd.soft;
-    persist(n.storage, rd);
+    const fsyncs = n.storage.persist(rd);
+    if (fsyncs !== null) {
+      // crash-in-save: the process died inside this save; nothing of the Ready went further.
+      this.print(`  ${id} crashed inside the save, after ${fsyncs} fsync(s)`);
+      this.restart(id);
+      this.print(`  ${describeRestart(id, n.storage)}`);
+      return true;
+    }
     // A message sent across a partition is lost, even if the partition heals before delivery.
     for (const m of rd.messages) if (this.nodes.has(m.to) && !this.blocked(m)) this.queue.push(m);
     applyToStateMachine(n, rd);
@@ -225,6 +221,7 @@ function newCore(id: NodeId, storage: NodeStorage, o: NodeOptions): RaftCore {
     random: () => r,
     ...(o.maxBatchEntries !== undefined ? { maxBatchEntries: o.maxBatchEntries } : {}),
     ...(o.maxInflight !== undefined ? { maxInflight: o.maxInflight } : {}),
+    ...(o.abstain === true ? { abstain: true } : {}),
   };
   return new RaftCore(config, {
     hardState: { ...storage.hardState },
@@ -254,21 +251,6 @@ function describeReady(rd: Ready, prev: SoftState, fmtSent: (m: Message) => stri
   return lines;
 }
 
-/** Persists a Ready like the runtime's storage: snapshot, then entries, then hard state. */
-function persist(s: NodeStorage, rd: Ready): void {
-  if (rd.snapshot) {
-    // The core discards its whole log when it restores a snapshot; storage follows.
-    s.snapshot = rd.snapshot;
-    s.entries = [];
-  }
-  if (rd.entries.length > 0) {
-    const first = rd.entries[0].index;
-    const snapIndex = s.snapshot?.meta.index ?? 0;
-    s.entries = s.entries.slice(0, Math.max(0, first - snapIndex - 1)).concat(rd.entries);
-  }
-  if (rd.hardState) s.hardState = rd.hardState;
-}
-
 function applyToStateMachine(n: SimNode, rd: Ready): void {
   if (rd.snapshot) n.applied = decodeSnapshotData(rd.snapshot.data);
   for (const e of rd.committed) if (e.kind === 'normal') n.applied.push({ index: e.index, data: e.data });
@@ -285,4 +267,14 @@ export function snapshotData(n: SimNode, index: number): string {
 
 function decodeSnapshotData(data: string): Applied[] {
   return data === '' ? [] : (JSON.parse(data) as Applied[]);
+}
+
+/** `<id> restarted from HardState ... LastEntry:term/index`: what a restarted node found on disk. */
+export function describeRestart(id: NodeId, s: NodeStorage): string {
+  const entries = s.entries;
+  const last = entries.length > 0 ? entries[entries.length - 1] : null;
+  const snapshot = s.snapshot;
+  const snap = snapshot ? ` Snapshot:${snapshot.meta.term}/${snapshot.meta.index}` : '';
+  const lastPos = last ? `${last.term}/${last.index}` : 'none';
+  return `${id} restarted from ${fmtHardState(s.hardState)}${snap} LastEntry:${lastPos}`;
 }

@@ -2,8 +2,20 @@
 // each command is documented at the top of its handler file.
 import type { TestData } from '../datadriven.js';
 import { handleAddNodes } from './handlers/add-nodes.js';
-import { handleHeal, handleIsolate, handleRestart } from './handlers/faults.js';
-import { handleCompact, handleLease, handleRaftLog, handleStatus } from './handlers/inspect.js';
+import {
+  handleBackup,
+  handleCrashInSave,
+  handleHeal,
+  handleIsolate,
+  handleRestart,
+} from './handlers/faults.js';
+import {
+  handleCheckCommitted,
+  handleCompact,
+  handleLease,
+  handleRaftLog,
+  handleStatus,
+} from './handlers/inspect.js';
 import { handleReadIndex, handleTransferLeadership } from './handlers/leadership.js';
 import { handlePropose, handleProposeConfChange } from './handlers/propose.js';
 import { handleDeliverMsgs, handleProcessReady, handleStabilize } from './handlers/stabilize.js';
@@ -13,7 +25,7 @@ import type { InteractionEnv } from './env.js';
 type Handler = (env: InteractionEnv, d: TestData) => void;
 
 const handlers: Record<string, Handler> = {
-  'add-nodes': handleAddNodes, // add-nodes <n> [voters=(..)] [election=] [heartbeat=] [timeouts=(..)]
+  'add-nodes': handleAddNodes, // add-nodes <n> [voters=(..)] [election=] [heartbeat=] [timeouts=(..)] [storage-bug=]
   campaign: handleCampaign, // campaign <id>
   tick: handleTick, // tick <id> [n]
   'tick-election': handleTickElection, // tick-election <id>...
@@ -31,7 +43,10 @@ const handlers: Record<string, Handler> = {
   'raft-log': handleRaftLog, // raft-log <id>
   isolate: handleIsolate, // isolate <id>... [from=(ids)]
   heal: handleHeal, // heal [ids...]
-  restart: handleRestart, // restart <id>
+  restart: handleRestart, // restart <id> [from=backup|empty] [abstain=true]
+  backup: handleBackup, // backup <id>
+  'crash-in-save': handleCrashInSave, // crash-in-save <id> [after-fsyncs=1]
+  'check-committed': handleCheckCommitted, // check-committed
 };
 
 export function handle(env: InteractionEnv, d: TestData): string {

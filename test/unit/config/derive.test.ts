@@ -31,7 +31,7 @@ test('advertised addresses: announce per listener, else announce.host with the l
   const config = parseConfigText(
     MINIMAL.replace(
       'node: { id: n1 }',
-      'node: { id: n1, listen: { raft: "0.0.0.0:7000" }, announce: { host: "fd00::1", http: "lb.example:80" } }',
+      'node: { id: n1, listen: { raft: "0.0.0.0:7000" }, announce: { host: "fd00::1", http: "lb.example:80" } }\npeerAuth: { secretFile: ./cluster.secret }',
     ),
     '/',
   );

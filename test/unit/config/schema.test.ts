@@ -97,6 +97,7 @@ test('a minimal config (cluster, node, peers, shards) gets every shipped default
   assert.deepEqual(config.node, {
     id: 'n1',
     dataDir: `${BASE}/data/n1`,
+    bootstrap: 'new',
     listen: { sentinel: '127.0.0.1:26379', http: '127.0.0.1:26380', raft: '127.0.0.1:26381' },
     announce: { host: null, sentinel: null, http: null, raft: null },
     sourceAddress: null,
@@ -113,10 +114,12 @@ test('a minimal config (cluster, node, peers, shards) gets every shipped default
       initialMaster: null,
       auth: null,
       tls: null,
+      renameCommands: {},
       ...SHARD_DEFAULTS,
     },
   ]);
   assert.equal(config.admin, null);
+  assert.equal(config.peerAuth, null);
   assert.equal(config.clients, null);
   assert.deepEqual(config.tls, { peer: null, sentinel: null, http: null });
   assert.deepEqual(config.sidecar, { redis: null, fenceAfterMs: 3000 });
@@ -166,7 +169,8 @@ test('addresses: host:port, IPv6 in brackets, names; ports outside 1..65535 and 
   id: n1
   listen: { sentinel: "[::1]:26379", http: "redis-sentinel.local:26380", raft: 0.0.0.0:26381 }
   announce: { host: "fd00::5", raft: "[fd00::5]:36381" }
-  sourceAddress: 127.0.0.2`,
+  sourceAddress: 127.0.0.2
+peerAuth: { secretFile: ./cluster.secret }`,
     ),
   );
   assert.equal(good.node.listen.sentinel, '[::1]:26379');
@@ -287,6 +291,41 @@ test('only cluster, node, peers and shards are required; empty lists are refused
   issueAt(empty, 'peers');
   const noNodes = issuesOf(MINIMAL.replace(/ {4}nodes:\n( {6}- .*\n)+/, '    nodes: []\n'));
   issueAt(noNodes, 'shards[0].nodes');
+});
+
+test('a raft listener off loopback needs peerAuth or tls.peer (docs/design.md 2)', () => {
+  const withListen = (raft: string, extra = '') =>
+    MINIMAL.replace('node: { id: n1 }', `node: { id: n1, listen: { raft: "${raft}" } }${extra}`);
+  for (const raft of ['0.0.0.0:26381', '10.0.0.5:26381', '[::]:26381', 'raft.example:26381']) {
+    assert.throws(
+      () => parse(withListen(raft)),
+      (err: Error & { issues?: { path: string; expected: string }[] }) =>
+        err.issues?.some(
+          (i) => i.path === 'node.listen.raft' && /peerAuth\.secretFile or tls\.peer/.test(i.expected),
+        ) === true,
+      raft,
+    );
+  }
+  for (const raft of ['127.0.0.1:26381', '127.0.0.9:26381', '[::1]:26381', 'localhost:26381'])
+    parse(withListen(raft));
+  parse(withListen('0.0.0.0:26381', '\npeerAuth: { secretFile: ./cluster.secret }'));
+  parse(withListen('0.0.0.0:26381', '\ntls: { peer: { ca: ./ca.pem, cert: ./n1.pem, key: ./n1.key } }'));
+});
+
+test('renameCommands: known admin commands in upper case, a name without spaces or "" (disabled)', () => {
+  const withRename = (map: string) => MINIMAL.replace('    nodes:', `    renameCommands: ${map}\n    nodes:`);
+  assert.deepEqual(parse(withRename('{ CONFIG: MYCONFIG, CLIENT: "" }')).shards[0].renameCommands, {
+    CONFIG: 'MYCONFIG',
+    CLIENT: '',
+  });
+  for (const bad of ['{ config: X }', '{ FLUSHALL: X }', '{ CONFIG: "MY CONFIG" }']) {
+    assert.throws(
+      () => parse(withRename(bad)),
+      (err: Error & { issues?: { path: string }[] }) =>
+        err.issues?.some((i) => i.path.startsWith('shards[0].renameCommands')) === true,
+      bad,
+    );
+  }
 });
 
 test('raft timing: the leader lease must outlast a heartbeat interval (lease-time)', () => {

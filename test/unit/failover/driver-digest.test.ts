@@ -45,7 +45,21 @@ function follower(
     status: () => status,
     onSoftState: (l: (s: RaftStatus) => void) => listeners.push(l),
     leaseValid: () => false,
-    core: { termAt: () => 0 },
+    // The driver reads the core's fields where it needs no whole status.
+    core: {
+      get role() {
+        return status.role;
+      },
+      get leader() {
+        return status.leader;
+      },
+      get term() {
+        return status.term;
+      },
+      conf: { voters: ['n1', 'n2', 'n3'], learners: [] },
+      commitIndex: () => status.commit,
+      termAt: () => 0,
+    },
   } as unknown as RaftRuntime;
   const sent: { to: string; observations: RedisObservation[] }[] = [];
   const prober: ProbeSource = {

@@ -34,6 +34,8 @@ export class Harness {
   readonly refuse = new Map<string, string>();
   /** The engine's Sentinel events, with the harness time they were asked for. */
   readonly events: { name: string; detail: Record<string, unknown>; at: number }[] = [];
+  /** False: proposals are recorded but not committed (lost to a leader change, or still on their way). */
+  commitProposals = true;
   private nextHistory = 2;
 
   constructor(
@@ -83,19 +85,10 @@ export class Harness {
     if (a.type === 'propose') {
       this.proposed.push(a.command.type);
       this.commands.push(a.command);
+      if (!this.commitProposals) return;
       // As the driver does: a switchover learns its end from the applied topology.
       for (const e of applyTopologyCommand(this.topo, a.command, this.term)) {
-        if (e.type !== 'failover-ended') continue;
-        const { entry } = e;
-        this.engine.switchoverApplied(
-          e.shard,
-          e.epoch,
-          entry.result === 'ended',
-          entry.repointed,
-          this.now,
-          entry.reason ?? undefined,
-          entry.timeline,
-        );
+        if (e.type === 'failover-ended') this.engine.switchoverApplied(e.entry, this.now);
       }
     } else if (a.type === 'redis') {
       const entry = { node: a.node.id, op: a.op };

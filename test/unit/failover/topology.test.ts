@@ -123,3 +123,11 @@ test('ack leaves the reason of a shard without a master', () => {
   applyTopologyCommand(topo, { type: 'ack', shard: 'm' }, 1);
   assert.equal(topo.shards.m.problem, 'ambiguous topology');
 });
+
+test('a failover whose target is the master itself is refused (a proposal from a stale view)', () => {
+  const topo = topologyWithMaster();
+  start(topo, 1, 'r1');
+  assert.deepEqual([topo.shards.m.epoch, topo.shards.m.failover?.to], [0, undefined]);
+  start(topo, 1, 'r2');
+  assert.deepEqual([topo.shards.m.epoch, topo.shards.m.failover?.to], [1, 'r2']);
+});

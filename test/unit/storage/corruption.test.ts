@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Entry } from '../../../src/raft/types.js';
-import { LOG_FILE, openFileStorage } from '../../../src/storage/index.js';
+import { openFileStorage, WAL_FILE } from '../../../src/storage/index.js';
 import { type Bytes, view } from '../../../src/storage/bytes.js';
 import { captureLogger, copyBytes, entry, joinBytes, tempDir, writeBytes } from './helpers.js';
 
@@ -30,10 +30,10 @@ describe('log corruption', () => {
   before(() => {
     t = tempDir('corrupt');
     const s = openFileStorage(t.dir, captureLogger().logger);
-    s.save({ term: 1, vote: 'a', commit: 0 }, written.slice(0, 2));
-    s.save({ term: 2, vote: 'a', commit: 2 }, written.slice(2));
+    // One save per entry: the WAL holds one record per save.
+    written.forEach((e, i) => s.save({ term: e.term, vote: 'a', commit: i }, [e]));
     s.close();
-    logPath = join(t.dir, LOG_FILE);
+    logPath = join(t.dir, WAL_FILE);
     good = readFileSync(logPath);
     // Record boundaries from the headers, independently of the code under test.
     starts = [];
@@ -47,7 +47,7 @@ describe('log corruption', () => {
   });
   after(() => t.remove());
 
-  /** Opens the store over `bytes` as raft.log; what it loaded, its warnings and the file size after. */
+  /** Opens the store over `bytes` as raft.wal; what it loaded, its warnings and the file size after. */
   function openWith(bytes: Bytes) {
     writeBytes(logPath, bytes);
     const cap = captureLogger();

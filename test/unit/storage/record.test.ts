@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { crc32 } from '../../../src/storage/crc32.js';
-import { encodeRecord, MAX_RECORD_BYTES, scanLog } from '../../../src/storage/record.js';
+import { encodeRecord, MAX_FRAME_BYTES, scanLog } from '../../../src/storage/record.js';
 import { copyBytes, crc32Reference, entry, joinBytes } from './helpers.js';
 
 const FILE = '/data/raft.log';
@@ -75,7 +75,7 @@ describe('log records', () => {
 
   it('refuse an impossible length in the middle, cut it at the tail', () => {
     const huge = copyBytes(r2);
-    huge.writeUInt32BE(MAX_RECORD_BYTES + 1, 0);
+    huge.writeUInt32BE(MAX_FRAME_BYTES + 1, 0);
     refuses(log(r1, huge, r3), r1.length, /impossible record length/);
     const scan = scanLog(log(r1, r2, huge), FILE);
     assert.deepEqual(scan.torn?.offset, r1.length + r2.length);

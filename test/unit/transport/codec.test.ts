@@ -138,10 +138,11 @@ describe('decodeEnvelope', () => {
 describe('handshake checks', () => {
   const local = { cluster: 'c1', nodeId: 'n1' };
   const hello = {
-    version: 1,
+    version: 2,
     cluster: 'c1',
     nodeId: 'n2',
     addresses: { raft: 'a:1', http: 'a:2', sentinel: 'a:3' },
+    nonce: 'ab'.repeat(32),
   };
 
   test('a hello from another member of the cluster passes', () => {
@@ -149,7 +150,9 @@ describe('handshake checks', () => {
   });
 
   const refusals: [string, unknown, string][] = [
-    ['another version', { ...hello, version: 2, cluster: 42 }, 'version-mismatch'],
+    ['another version', { ...hello, version: 1, cluster: 42 }, 'version-mismatch'],
+    ['no nonce', { ...hello, nonce: undefined }, 'bad-hello'],
+    ['a short nonce', { ...hello, nonce: 'ab' }, 'bad-hello'],
     ['another cluster', { ...hello, cluster: 'c2' }, 'cluster-mismatch'],
     ['our own id', { ...hello, nodeId: 'n1' }, 'same-node-id'],
     ['no version', { cluster: 'c1' }, 'bad-hello'],
@@ -165,10 +168,11 @@ describe('handshake checks', () => {
   }
 
   test('the dialer refuses an answer from a node other than the one it dialed', () => {
-    const check = checkHelloOk(hello, { cluster: 'c1', nodeId: 'n3' });
+    const check = checkHelloOk({ ...hello, proof: null }, { cluster: 'c1', nodeId: 'n3' });
     assert.equal(check.ok, false);
     if (!check.ok) assert.equal(check.reason, 'node-id-mismatch');
-    assert.equal(checkHelloOk(hello, { cluster: 'c1', nodeId: 'n2' }).ok, true);
+    assert.equal(checkHelloOk({ ...hello, proof: null }, { cluster: 'c1', nodeId: 'n2' }).ok, true);
+    assert.equal(checkHelloOk(hello, { cluster: 'c1', nodeId: 'n2' }).ok, false, 'proof: null must be said');
   });
 
   test('a reject reason is read defensively', () => {

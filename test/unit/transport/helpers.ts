@@ -5,6 +5,8 @@ import type { Message, NodeId } from '../../../src/raft/types.js';
 import { createTcpTransport, type TcpTransport } from '../../../src/transport/index.js';
 import { encodeEnvelopeFrame, decodeEnvelope, type Envelope } from '../../../src/transport/envelope.js';
 import { FrameDecoder } from '../../../src/transport/frame.js';
+import { PROTOCOL_VERSION } from '../../../src/transport/handshake.js';
+import { newNonce, proofOf } from '../../../src/transport/peer-auth.js';
 import type { TcpTransportOptions } from '../../../src/transport/options.js';
 import { createLogger } from '../../../src/util/log.js';
 
@@ -136,12 +138,33 @@ export class RawPeer {
     this.socket.write(bytes);
   }
 
-  /** Completes the handshake as `nodeId` and waits for hello-ok. */
-  async hello(nodeId: NodeId, cluster = CLUSTER, version = 1): Promise<Envelope> {
-    this.send('hello', { version, cluster, nodeId, addresses: { raft: 'x:1', http: '', sentinel: '' } });
+  /**
+   * Says hello as `nodeId` and waits for the answer; after a hello-ok, sends hello-auth with the
+   * proof made from `secret` (null: no proof), as a dialer does (docs/design.md 2).
+   */
+  async hello(
+    nodeId: NodeId,
+    cluster = CLUSTER,
+    version = PROTOCOL_VERSION,
+    secret: Uint8Array | null = null,
+    listenerId = 'n2',
+  ): Promise<Envelope> {
+    const nonce = newNonce();
+    this.send('hello', {
+      version,
+      cluster,
+      nodeId,
+      addresses: { raft: 'x:1', http: '', sentinel: '' },
+      nonce,
+    });
     await waitFor('an answer to hello', () => this.received.length > 0 || this.isClosed);
     const answer = this.received[0];
     if (answer === undefined) throw new Error('closed without an answer');
+    if (answer.kind === 'hello-ok') {
+      const listenerNonce = String((answer.body as { nonce?: unknown }).nonce);
+      const transcript = { cluster, dialerId: nodeId, listenerId, dialerNonce: nonce, listenerNonce };
+      this.send('hello-auth', { proof: secret === null ? null : proofOf(secret, 'dialer', transcript) });
+    }
     return answer;
   }
 }

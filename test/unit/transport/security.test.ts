@@ -81,8 +81,8 @@ describe('peer border', () => {
   test('a peer of another protocol version gets hello-reject and is closed', async () => {
     const b = await node('n2');
     const peer = raw(b);
-    const answer = await peer.hello('n1', undefined, 2);
-    assert.deepEqual(answer, { kind: 'hello-reject', body: { reason: 'version-mismatch', version: 1 } });
+    const answer = await peer.hello('n1', undefined, 1);
+    assert.deepEqual(answer, { kind: 'hello-reject', body: { reason: 'version-mismatch', version: 2 } });
     await peer.closed;
     assert.ok(findLine(b.lines, { event: 'peer-rejected', reason: 'version-mismatch' }));
   });
@@ -152,7 +152,7 @@ describe('peer border', () => {
   test('before the handshake, frames are capped small', async () => {
     const b = await node('n2');
     const peer = raw(b);
-    peer.send('hello', { version: 1, cluster: 'test-cluster', nodeId: 'n1', pad: 'x'.repeat(100_000) });
+    peer.send('hello', { version: 2, cluster: 'test-cluster', nodeId: 'n1', pad: 'x'.repeat(100_000) });
     await peer.closed;
     assert.ok(
       b.lines.some((l) => l.event === 'peer-protocol-error' && /cap of 65536/.test(String(l.reason))),

@@ -103,7 +103,7 @@ describe('mutual TLS', () => {
   test('a plain TCP client is refused by a TLS listener', async () => {
     const b = await node('n2', n2Files);
     const peer = new RawPeer(Number(b.transport.address.split(':')[1]));
-    peer.send('hello', { version: 1, cluster: 'test-cluster', nodeId: 'n1', addresses: {} });
+    peer.send('hello', { version: 2, cluster: 'test-cluster', nodeId: 'n1', addresses: {} });
     await peer.closed;
     assert.deepEqual(peer.received, []);
   });

@@ -2,6 +2,8 @@
 // lease [ids...]    the leader's lease, and how many ticks ago the quorum-acknowledged heartbeat
 //                   it rests on was sent (the runtime times the same round in ms: src/runtime/lease.ts)
 // raft-log <id>     the node's log (in memory, including entries not yet persisted)
+// check-committed   State Machine Safety across the nodes: for every index two nodes both count
+//                   as committed, the same entry (same term); prints each disagreement
 // compact <id> <index>
 //   Compacts the node's log up to index (at most its applied index) into a snapshot of its
 //   state machine, persisted at once (as the runtime does), and prints the log left.
@@ -30,6 +32,26 @@ export function handleLease(env: InteractionEnv, d: TestData): void {
   }
 }
 
+export function handleCheckCommitted(env: InteractionEnv): void {
+  const ids = env.ids();
+  let bad = 0;
+  for (const [i, a] of ids.entries()) {
+    for (const b of ids.slice(i + 1)) {
+      const ca = env.node(a).core;
+      const cb = env.node(b).core;
+      const upTo = Math.min(ca.status().commit, cb.status().commit);
+      for (let index = 1; index <= upTo; index++) {
+        const ta = ca.termAt(index);
+        const tb = cb.termAt(index);
+        if (ta === undefined || tb === undefined || ta === tb) continue;
+        env.print(`VIOLATION index ${index} committed as ${ta}/${index} on ${a} and ${tb}/${index} on ${b}`);
+        bad++;
+      }
+    }
+  }
+  if (bad === 0) env.print('committed entries agree');
+}
+
 export function handleRaftLog(env: InteractionEnv, d: TestData): void {
   printLog(env, nodeIdArg(d));
 }
@@ -39,8 +61,7 @@ export function handleCompact(env: InteractionEnv, d: TestData): void {
   const index = toInt(d, positional(d)[1], 'an index');
   const n = env.node(id);
   const snapshot = n.core.compact(index, snapshotData(n, index));
-  n.storage.snapshot = snapshot;
-  n.storage.entries = n.storage.entries.filter((e) => e.index > index);
+  n.storage.save(null, [], snapshot);
   printLog(env, id);
 }
 
