@@ -2,6 +2,7 @@
 // topology, the observation table and the results of Redis operations, and carries out what the
 // engine asks (proposals through Raft, Redis commands). Observations flow from every node's
 // prober to the leader over the peer transport, on change and as a periodic digest.
+import { observationMaxAgeMs } from './rules.js';
 import type { RaftinelConfig } from '../config/index.js';
 import { readSecretFile } from '../config/index.js';
 import type { NodeId } from '../raft/types.js';
@@ -200,7 +201,7 @@ export class FailoverDriver {
 
   observationsOf(shard: string, node: string): RedisObservation | null {
     const settings = this.deps.topology().shards[shard]?.settings;
-    const maxAge = 2 * (settings?.downAfterMs ?? 5000);
+    const maxAge = observationMaxAgeMs(settings ?? { downAfterMs: 5000 });
     return (
       this.table.best(shard, node, this.deps.clock.now(), maxAge, this.deps.selfId) ??
       this.ownView(shard, node)
@@ -214,7 +215,7 @@ export class FailoverDriver {
    */
   sightings(shard: string, node: string): { observer: NodeId; sdown: boolean; unsure: boolean }[] {
     const settings = this.deps.topology().shards[shard]?.settings;
-    const maxAge = 2 * (settings?.downAfterMs ?? 5000);
+    const maxAge = observationMaxAgeMs(settings ?? { downAfterMs: 5000 });
     return this.table
       .fresh(shard, node, this.deps.clock.now(), maxAge)
       .map((s) => ({ observer: s.observer, sdown: s.obs.sdown, unsure: s.obs.unsure }));
