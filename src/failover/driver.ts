@@ -103,8 +103,6 @@ const DIGEST_MS = 500;
  * so a large fleet's digest goes in bounded pieces instead of as one message dropped whole.
  */
 export const OBSERVATIONS_PER_PIECE = 1000;
-/** The leader's own full observation list goes into its table at most this often. */
-const OWN_RECORD_MS = 100;
 
 export class FailoverDriver {
   private readonly engine: FailoverEngine;
@@ -118,7 +116,6 @@ export class FailoverDriver {
   private bootstrapProposed = false;
   private warnedConfigDiff = false;
   private updateQueued = false;
-  private ownRecordedAt = -Infinity;
   private stopped = false;
   /** The term this node leads in (no-op committed), or null: the engine's memory belongs to it. */
   private leadingTerm: number | null = null;
@@ -321,17 +318,10 @@ export class FailoverDriver {
     if (term !== null && term !== this.leadingTerm) {
       this.deps.logger.info({ event: '+elected-leader', term }, 'failover duties: this node leads');
     }
-    if (term !== this.leadingTerm) this.ownRecordedAt = -Infinity; // a new leader's table: at once
     this.leadingTerm = term;
     const input = this.input();
     if (input.leading) {
-      // Changes of meaning reach the table as they happen (shareObservations); the full list,
-      // for the numbers that move without one (offsets), at most every OWN_RECORD_MS: every
-      // update (40 a second) evaluated every probe, a cost that grew with the fleet (issue 12).
-      if (input.now - this.ownRecordedAt >= OWN_RECORD_MS || this.ownRecordedAt > input.now) {
-        this.ownRecordedAt = input.now;
-        this.table.record(this.deps.selfId, this.deps.prober.observations(), input.now);
-      }
+      this.table.record(this.deps.selfId, this.deps.prober.observations(), input.now);
       this.maybeBootstrap(input.topology);
     }
     for (const action of this.engine.update(input)) this.execute(action);
