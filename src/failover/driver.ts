@@ -2,6 +2,13 @@
 // topology, the observation table and the results of Redis operations, and carries out what the
 // engine asks (proposals through Raft, Redis commands). Observations flow from every node's
 // prober to the leader over the peer transport, on change and as a periodic digest.
+import {
+  engineEventMessage,
+  masterMessage,
+  replicaMessage,
+  selectedReplicaMessage,
+  switchMasterMessage,
+} from '../discovery/sentinel-events.js';
 import { observationMaxAgeMs } from './rules.js';
 import type { RaftinelConfig } from '../config/index.js';
 import { readSecretFile } from '../config/index.js';
@@ -140,7 +147,7 @@ export class FailoverDriver {
   /** `+switch-master <name> <old-ip> <old-port> <new-ip> <new-port>`, logged and published. */
   private announceSwitch(e: SwitchMaster): void {
     if (this.stopped) return;
-    const msg = `${e.shard} ${e.from?.host ?? '?'} ${e.from?.port ?? 0} ${e.to.host} ${e.to.port}`;
+    const msg = switchMasterMessage(e.shard, e.from, e.to);
     this.deps.logger.info(
       { event: '+switch-master', shard: e.shard, epoch: e.epoch, to: e.to.id },
       `+switch-master ${msg}`,
@@ -355,7 +362,7 @@ export class FailoverDriver {
         this.deps.publish?.(
           action.name,
           action.shard,
-          sentinelMessage(action.name, action.shard, action.detail, this.deps.topology()),
+          engineEventMessage(action.name, action.shard, action.detail, this.deps.topology()),
         );
         return;
       case 'switchover-done': {
@@ -396,11 +403,7 @@ export class FailoverDriver {
   private publishSwitchEarly(shardName: string, to: RedisNodeSpec): void {
     const shard = this.deps.topology().shards[shardName];
     const from = shard?.nodes.find((n) => n.id === shard.master);
-    this.deps.publish?.(
-      '+switch-master',
-      shardName,
-      `${shardName} ${from?.host ?? '?'} ${from?.port ?? 0} ${to.host} ${to.port}`,
-    );
+    this.deps.publish?.('+switch-master', shardName, switchMasterMessage(shardName, from, to));
   }
 
   private propose(command: TopologyCommand, failed?: () => void): void {
@@ -451,7 +454,7 @@ export class FailoverDriver {
     const publish = this.deps.publish;
     for (const e of events) {
       if (e.type === 'switch-master') {
-        const msg = `slave ${e.to.host}:${e.to.port} ${e.to.host} ${e.to.port} @ ${e.shard} ${e.from?.host ?? '?'} ${e.from?.port ?? 0}`;
+        const msg = replicaMessage(e.to, e.shard, e.from);
         this.deps.logger.info(
           { event: '+promoted-slave', shard: e.shard, epoch: e.epoch, to: e.to.id },
           `+promoted-slave ${msg}`,
@@ -470,19 +473,15 @@ export class FailoverDriver {
           `+try-failover ${e.shard}`,
         );
         publish?.('+new-epoch', e.shard, String(e.epoch));
-        publish?.('+try-failover', e.shard, `master ${e.shard}`);
-        publish?.(
-          '+selected-slave',
-          e.shard,
-          `slave ${e.to.host}:${e.to.port} ${e.to.host} ${e.to.port} @ ${e.shard}`,
-        );
+        publish?.('+try-failover', e.shard, masterMessage(e.shard));
+        publish?.('+selected-slave', e.shard, selectedReplicaMessage(e.to, e.shard));
       } else if (e.type === 'failover-ended') {
         const name = e.entry.result === 'ended' ? '+failover-end' : '-failover-abort';
         this.deps.logger.info(
           { event: name, shard: e.shard, epoch: e.epoch, history: e.entry },
           `${name} ${e.shard}`,
         );
-        publish?.(name, e.shard, `master ${e.shard}`);
+        publish?.(name, e.shard, masterMessage(e.shard));
         this.engine.switchoverApplied(e.entry, this.deps.clock.now());
       }
     }
@@ -563,21 +562,6 @@ export function shardsFromConfig(
     return creds;
   };
   return { specs, credentials };
-}
-
-/** Sentinel's message format for engine events: `<type> <name> <ip> <port> @ <master> <ip> <port>`. */
-function sentinelMessage(
-  name: string,
-  shard: string,
-  detail: Record<string, unknown>,
-  topo: Topology,
-): string {
-  const s = topo.shards[shard];
-  const m = s?.nodes.find((n) => n.id === s.master);
-  const at = m ? `${shard} ${m.host} ${m.port}` : shard;
-  if (typeof detail.host === 'string')
-    return `slave ${detail.host}:${String(detail.port)} ${detail.host} ${String(detail.port)} @ ${at}`;
-  return `master ${at}${name === '+odown' ? ` #quorum ${Array.isArray(detail.observers) ? detail.observers.length : 0}` : ''}`;
 }
 
 function isObservation(x: unknown): x is RedisObservation {
