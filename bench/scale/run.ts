@@ -194,6 +194,14 @@ interface Monitors {
   destroy(): Promise<void>;
 }
 
+/** BENCH_SCALE_LOGS=<dir>: keep each raftinel node's log (to read what a slow run did). */
+function keepLogs(cluster: RaftinelCluster, shards: number): void {
+  const keep = process.env.BENCH_SCALE_LOGS;
+  if (!keep) return;
+  mkdirSync(keep, { recursive: true });
+  for (const n of cluster.nodes) writeFileSync(join(keep, `${shards}-${n.id}.log`), n.tail(1_000_000));
+}
+
 async function raftinelMonitors(side: RedisSide, downAfterMs: number): Promise<Monitors> {
   const shards: ShardConfig[] = [
     {
@@ -218,7 +226,8 @@ async function raftinelMonitors(side: RedisSide, downAfterMs: number): Promise<M
     await waitFor(
       `raftinel: all ${shards.length} shards adopted`,
       async () => {
-        const r = await leader.get<{ state: string; master: unknown }[]>('/v1/shards', 10_000);
+        // ?stale=ok: the applied view without a ReadIndex round (readiness, not a read to trust).
+        const r = await leader.get<{ state: string; master: unknown }[]>('/v1/shards?stale=ok', 30_000);
         return r.status === 200 &&
           Array.isArray(r.body) &&
           r.body.length === shards.length &&
@@ -226,9 +235,10 @@ async function raftinelMonitors(side: RedisSide, downAfterMs: number): Promise<M
           ? true
           : undefined;
       },
-      { timeoutMs: 180_000, intervalMs: 1000 },
+      { timeoutMs: 300_000, intervalMs: 2000 },
     );
   } catch (err) {
+    keepLogs(cluster, shards.length);
     await cluster.destroy();
     throw err;
   }
