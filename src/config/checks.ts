@@ -2,7 +2,7 @@
 // (it may be the raw YAML, wrong in any way) and check only what is well-formed enough, so that
 // they run alongside the shape errors and every mistake is listed in one go.
 import { endpointKey, parseHostPort } from './address.js';
-import { DEFAULTS } from './defaults.js';
+import { DEFAULTS, FENCE_DOWN_FACTOR } from './defaults.js';
 
 export type IssuePath = (string | number)[];
 
@@ -70,7 +70,32 @@ export function crossCheck(value: unknown): CrossIssue[] {
       expected: `the id of a Redis node in shards (${shortList(redisIds)})`,
     });
   }
+  checkFence(root, sidecarRedis, issues);
   return issues;
+}
+
+/**
+ * A written sidecar.fenceAfterMs must let the fence engage before another master can be
+ * published: at most FENCE_DOWN_FACTOR x the downAfterMs of the sidecar's shard (defaults.ts).
+ */
+function checkFence(root: Raw, sidecarRedis: string | null, issues: CrossIssue[]): void {
+  const fence = int(record(root.sidecar)?.fenceAfterMs, 1);
+  if (sidecarRedis === null || fence === null) return;
+  const shard = list(root.shards)
+    .map(record)
+    .find((s) => list(s?.nodes).some((n) => text(record(n)?.id) === sidecarRedis));
+  if (!shard) return;
+  const down =
+    int(shard.downAfterMs, 1) ?? int(record(root.defaults)?.downAfterMs, 1) ?? DEFAULTS.shard.downAfterMs;
+  const limit = Math.floor(FENCE_DOWN_FACTOR * down);
+  if (fence <= limit) return;
+  issues.push({
+    path: ['sidecar', 'fenceAfterMs'],
+    expected:
+      `at most ${limit} (${FENCE_DOWN_FACTOR} x downAfterMs ${down} of shard ${text(shard.name) ?? '?'}): ` +
+      'the fence, checked every fenceAfterMs / 10, must engage before the majority can mark the master ' +
+      'down and publish another; or null for that default',
+  });
 }
 
 function checkPeers(root: Raw, issues: CrossIssue[]): void {

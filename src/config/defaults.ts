@@ -13,6 +13,15 @@ export const MAX_DURATION_MS = 2_147_483_647;
 /** `maxLinkDownMs: null` means this many times the shard's `downAfterMs`. */
 export const LINK_DOWN_FACTOR = 10;
 
+/**
+ * A sidecar's fence must engage before the majority can publish another master: it engages at
+ * most fenceAfterMs / 10 (one check) after fenceAfterMs, and no failover is published before
+ * downAfterMs. fenceAfterMs may be at most this times downAfterMs (the rest covers the check
+ * period and the CONFIG SET round trip), and defaults to it, capped at FENCE_MAX_DEFAULT_MS.
+ */
+export const FENCE_DOWN_FACTOR = 0.8;
+export const FENCE_MAX_DEFAULT_MS = 3000;
+
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -36,6 +45,9 @@ export const DEFAULTS = {
     failoverCooldownMs: 60000,
     failoverTimeoutMs: 30000,
     holistic: false,
+    // -- write safety on the master (sidecar-liveness) --
+    minReplicasToWrite: null as number | null,
+    minReplicasMaxLagMs: 10000,
   },
   listen: { sentinel: '127.0.0.1:26379', http: '127.0.0.1:26380', raft: '127.0.0.1:26381' },
   /** node.bootstrap: an empty data dir of a node listed in peers starts a new cluster. */
@@ -43,7 +55,8 @@ export const DEFAULTS = {
   /** node.dataDir when absent: `data/<node.id>`, relative to the config file's folder. */
   dataDirPrefix: './data/',
   redisNode: { priority: 100, noFailover: false },
-  sidecar: { redis: null as string | null, fenceAfterMs: 3000 },
+  /** fenceAfterMs null: FENCE_DOWN_FACTOR x the shard's downAfterMs, at most FENCE_MAX_DEFAULT_MS. */
+  sidecar: { redis: null as string | null, fenceAfterMs: null as number | null },
   hooks: { onSwitchMaster: null as string | null, onFailoverEnd: null as string | null, timeoutMs: 10000 },
   log: { level: 'info' as LogLevel },
 } as const;

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { RaftinelError } from '../util/errors.js';
 import { formatHostPort, parseHostPort } from './address.js';
-import { LINK_DOWN_FACTOR, type Quorum } from './defaults.js';
+import { FENCE_DOWN_FACTOR, FENCE_MAX_DEFAULT_MS, LINK_DOWN_FACTOR, type Quorum } from './defaults.js';
 import type { NodeConfig, RaftinelConfig, RedisNodeConfig, ShardConfig, ShardSettings } from './schema.js';
 
 export interface AdvertisedAddresses {
@@ -41,6 +41,19 @@ export function effectiveMaxLinkDownMs(
  */
 export function quorumSize(quorum: Quorum, voters: number): number {
   return quorum === 'majority' ? Math.floor(voters / 2) + 1 : quorum;
+}
+
+/**
+ * The sidecar's fenceAfterMs: as written, or FENCE_DOWN_FACTOR x the downAfterMs of its Redis
+ * node's shard, capped at FENCE_MAX_DEFAULT_MS (config checks.ts refuses a written value over
+ * the factor). Null without a sidecar.
+ */
+export function effectiveFenceAfterMs(config: Pick<RaftinelConfig, 'shards' | 'sidecar'>): number | null {
+  const redis = config.sidecar.redis;
+  const found = redis !== null ? findRedisNode(config, redis) : null;
+  if (!found) return null;
+  if (config.sidecar.fenceAfterMs !== null) return config.sidecar.fenceAfterMs;
+  return Math.max(1, Math.min(FENCE_MAX_DEFAULT_MS, Math.floor(FENCE_DOWN_FACTOR * found.shard.downAfterMs)));
 }
 
 /** The shard and node of a Redis node id (sidecar.redis names one). */

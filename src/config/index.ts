@@ -35,6 +35,7 @@ export { resolveConfigPaths, resolvePath } from './paths.js';
 export {
   advertisedAddresses,
   configWarnings,
+  effectiveFenceAfterMs,
   effectiveMaxLinkDownMs,
   findRedisNode,
   quorumSize,

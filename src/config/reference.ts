@@ -1,6 +1,13 @@
 // The config reference: every key with its type, default and one line of description. The
 // README's reference is generated from this; a unit test keeps it in step with the schema.
-import { DEFAULTS, LINK_DOWN_FACTOR, LOG_LEVELS, MAX_DURATION_MS } from './defaults.js';
+import {
+  DEFAULTS,
+  FENCE_DOWN_FACTOR,
+  FENCE_MAX_DEFAULT_MS,
+  LINK_DOWN_FACTOR,
+  LOG_LEVELS,
+  MAX_DURATION_MS,
+} from './defaults.js';
 
 export interface ConfigKeyDoc {
   /** Dotted path; `[]` marks a list element, as in `shards[].nodes[].port`. */
@@ -84,6 +91,18 @@ const shardSettingRows: Row[] = [
     'boolean',
     yaml(settings.holistic),
     'ODOWN also requires the replicas to report master_link_status:down',
+  ],
+  [
+    'minReplicasToWrite',
+    'integer >= 1 or null',
+    yaml(settings.minReplicasToWrite),
+    'set on the master as min-replicas-to-write, through every failover; null: not managed',
+  ],
+  [
+    'minReplicasMaxLagMs',
+    `integer ms 1000..${MAX_DURATION_MS}`,
+    yaml(settings.minReplicasMaxLagMs),
+    'min-replicas-max-lag on the master (rounded up to seconds), with minReplicasToWrite',
   ],
 ];
 
@@ -216,9 +235,9 @@ const rows: Row[] = [
   ],
   [
     'sidecar.fenceAfterMs',
-    ms,
+    `${ms}, or null`,
     yaml(DEFAULTS.sidecar.fenceAfterMs),
-    'without a Raft majority this long, a local master is write-paused',
+    `without a Raft majority this long, a local master refuses writes; at most ${FENCE_DOWN_FACTOR} x downAfterMs, null: that, capped at ${FENCE_MAX_DEFAULT_MS}`,
   ],
   ['hooks', 'mapping', '{}', 'executables run on events (no shell; a name on PATH or a path)'],
   [

@@ -68,6 +68,9 @@ export const shardSettingsSchema = block('shard settings', {
   failoverCooldownMs: durationMs(0),
   failoverTimeoutMs: durationMs(1),
   holistic: bool,
+  // -- write safety on the master (sidecar-liveness) --
+  minReplicasToWrite: atLeast(1, ', or null (not managed)').nullable(),
+  minReplicasMaxLagMs: durationMs(1000),
 });
 const settingOverrides = shardSettingsSchema.partial().shape;
 
@@ -228,7 +231,7 @@ const documentSchema = block('the config file', {
   peerAuth: block('peerAuth', { secretFile: filePath }).nullable().default(null),
   sidecar: block('sidecar', {
     redis: id.nullable().default(DEFAULTS.sidecar.redis),
-    fenceAfterMs: durationMs(1).default(DEFAULTS.sidecar.fenceAfterMs),
+    fenceAfterMs: durationMs(1, true).nullable().default(DEFAULTS.sidecar.fenceAfterMs),
   }).prefault({}),
   hooks: block('hooks', {
     onSwitchMaster: command.nullable().default(DEFAULTS.hooks.onSwitchMaster),

@@ -24,7 +24,46 @@ export type RedisOp =
       readonly killClients: boolean;
     }
   | { readonly kind: 'pause'; readonly ms: number }
-  | { readonly kind: 'unpause' };
+  | { readonly kind: 'unpause' }
+  | WriteSafetyOp;
+
+/**
+ * min-replicas-to-write and min-replicas-max-lag on a master (docs/design.md 4.6, 4.8): the
+ * sidecar's fence (`minReplicas` FENCE_MIN_REPLICAS: every write refused, and kept in the config
+ * file with `persist`, so the fence outlives the sidecar and a restart of Redis), the shard's
+ * `minReplicasToWrite`, or null: lift a fence only, an operator's own value left as it is.
+ */
+export interface WriteSafetyOp {
+  readonly kind: 'write-safety';
+  readonly minReplicas: number | null;
+  readonly maxLagS: number;
+  readonly persist: boolean;
+}
+
+/** min-replicas-to-write of a fenced master: no master ever has this many good replicas. */
+export const FENCE_MIN_REPLICAS = 1_000_000;
+
+/** Redis's own default of min-replicas-max-lag (seconds), when the shard does not manage it. */
+export const DEFAULT_MAX_LAG_S = 10;
+
+/** The write-safety operation that gives a master the shard's own settings (a fence lifted). */
+export function managedWriteSafety(
+  settings: { readonly minReplicasToWrite?: number | null; readonly minReplicasMaxLagMs?: number },
+  persist: boolean,
+): WriteSafetyOp {
+  return {
+    kind: 'write-safety',
+    minReplicas: settings.minReplicasToWrite ?? null,
+    maxLagS: maxLagSeconds(settings),
+    persist,
+  };
+}
+
+/** min-replicas-max-lag in seconds (Redis's unit), at least 1: 0 would turn the check off. */
+export function maxLagSeconds(settings: { readonly minReplicasMaxLagMs?: number }): number {
+  const ms = settings.minReplicasMaxLagMs;
+  return ms === undefined ? DEFAULT_MAX_LAG_S : Math.max(1, Math.ceil(ms / 1000));
+}
 
 export interface RedisOpResult {
   readonly ok: boolean;
@@ -117,7 +156,15 @@ export interface EngineCore {
   report(input: EngineInput, shard: ShardState, from: string | null): CandidateReport;
   /** The best current view of every node of the shard (null: no fresh reachable report). */
   views(input: EngineInput, shard: ShardState): Map<string, RedisObservation | null>;
+  /**
+   * The leader could not reach `node` to promote it (`now`, monotonic): it is not chosen again
+   * for a while (AVOID_MS), the reason shown in the candidate report.
+   */
+  avoid(shard: string, node: string, now: number, reason: string): void;
 }
+
+/** How long a candidate the leader could not reach is passed over, in downAfterMs. */
+export const AVOID_DOWN_FACTOR = 10;
 
 export type FailoverInFlight = NonNullable<ShardState['failover']>;
 

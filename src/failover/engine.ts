@@ -10,6 +10,8 @@ import type { NodeId } from '../raft/types.js';
 import type { FailoverBugs } from './bugs.js';
 import { detectOdown } from './detect.js';
 import {
+  AVOID_DOWN_FACTOR,
+  managedWriteSafety,
   OP_RETRY_MS,
   OP_TIMEOUT_MS,
   POLL_MS,
@@ -84,6 +86,10 @@ export class FailoverEngine {
   /** Answers to those REPLICAOFs, told at the next update (it has the clock). */
   private replicaofAnswers: { key: string; opId: number; ok: boolean }[] = [];
   private actions: EngineAction[] = [];
+  /** Per shard: the write-safety settings sent to the master (key), and the last one it took. */
+  private readonly writeSafety = new Map<string, { key: string; opId: number; done: string | null }>();
+  /** Per shard: candidates the leader could not reach when it tried to promote them, and when. */
+  private readonly avoided = new Map<string, Map<string, { at: number; reason: string }>>();
   /**
    * What one update() derives from the observation table, per shard. The table, the clock and
    * the topology stand still during an update, and the steps of one shard ask for the same
@@ -116,6 +122,12 @@ export class FailoverEngine {
       },
       report: (input, shard, from) => this.report(input, shard, from),
       views: (input, shard) => this.views(input, shard),
+      avoid: (shard, node, now, reason) => {
+        const per = this.avoided.get(shard) ?? new Map<string, { at: number; reason: string }>();
+        per.set(node, { at: now, reason });
+        this.avoided.set(shard, per);
+        this.forgetReports(shard);
+      },
     };
     this.switchovers = new Switchovers(core);
     this.promotion = new FailoverPromotion(core);
@@ -143,6 +155,8 @@ export class FailoverEngine {
     this.replicaofAnswers = [];
     this.promotion.reset();
     this.switchovers.reset();
+    this.avoided.clear();
+    this.writeSafety.clear();
   }
 
   requestSwitchover(
@@ -205,7 +219,35 @@ export class FailoverEngine {
     if (this.switchovers.step(input, shard)) return;
     if (this.adoptStaleHistory(input, shard)) return;
     this.reconcile(input, shard);
+    this.manageWriteSafety(input, shard);
     this.detect(input, shard);
+  }
+
+  /**
+   * minReplicasToWrite (docs/design.md 4.8): the committed master gets min-replicas-to-write and
+   * min-replicas-max-lag, once per master, run, epoch and setting, and again under each new
+   * leader (which knows nothing of what the last one sent). Unset: not managed here.
+   */
+  private manageWriteSafety(input: EngineInput, shard: ShardState): void {
+    const min = shard.settings.minReplicasToWrite ?? null;
+    const master = nodeOf(shard, shard.master);
+    const view = master ? this.views(input, shard).get(master.id) : null;
+    if (min === null || !master || !view?.reachable || view.role !== 'master') return;
+    const op = managedWriteSafety(shard.settings, true);
+    const key = `${master.id}|${view.runId ?? '?'}|${shard.epoch}|${min}|${op.maxLagS}`;
+    const state = this.writeSafety.get(shard.name);
+    if (state?.done === key) return;
+    if (state?.key === key) {
+      const st = this.ops.get(`${shard.name}/${master.id}`);
+      if (st?.opId === state.opId && st.result?.ok) {
+        this.writeSafety.set(shard.name, { ...state, done: key });
+        return;
+      }
+      if (st?.opId === state.opId && st.result === undefined) return; // in flight
+    }
+    if (this.redis(input, shard.name, master, op)) {
+      this.writeSafety.set(shard.name, { key, opId: this.nextOpId - 1, done: state?.done ?? null });
+    }
   }
 
   /**
@@ -346,12 +388,16 @@ export class FailoverEngine {
     }
     const verdict = detectOdown(shard, input.observations, input.now, input.voters, seen.at);
     if (!verdict.odown && !emptyRestart) {
-      if (this.detectedAt.delete(shard.name)) this.event('-odown', shard.name, {});
+      if (this.detectedAt.delete(shard.name)) {
+        this.forgetReports(shard.name);
+        this.event('-odown', shard.name, {});
+      }
       this.noCandidateLogged.delete(shard.name);
       return;
     }
     if (!this.detectedAt.has(shard.name)) {
       this.detectedAt.set(shard.name, { mono: input.now, wall: input.wallNow });
+      this.forgetReports(shard.name);
       this.event('+odown', shard.name, {
         reason: restartEvidence !== null ? 'master restarted empty' : verdict.reason,
         observers: verdict.sdownObservers,
@@ -550,16 +596,41 @@ export class FailoverEngine {
     // yet), and lag measured against the best replica instead would void maxLagBytes.
     const seen = from ? this.lastSeen.get(`${shard.name}/${from}`) : undefined;
     if (seen) offsets.push(seen.offset);
+    // The master went silent downAfterMs before this leader found it objectively down.
+    const detected = from === shard.master ? this.detectedAt.get(shard.name) : undefined;
+    const masterDownMs = detected ? input.now - detected.mono + shard.settings.downAfterMs : 0;
     const report = chooseCandidate({
       shard,
       from,
       views,
       masterOffset: offsets.length > 0 ? Math.max(...offsets) : null,
       maxLinkDownMs: shard.settings.maxLinkDownMs ?? 10 * shard.settings.downAfterMs,
+      masterDownMs,
+      avoid: this.avoiding(input, shard),
       skipReplIdCheck: this.bugs.skipReplIdCheck,
     });
     this.memo?.reports.set(memoKey, report);
     return report;
+  }
+
+  /** Drops this update's candidate reports of a shard: what they were chosen from (avoided candidates, the master's down time) changed. */
+  private forgetReports(shard: string): void {
+    const reports = this.memo?.reports;
+    if (!reports) return;
+    for (const k of reports.keys()) if (k.startsWith(`${shard}/`)) reports.delete(k);
+  }
+
+  /** The candidates passed over now (AVOID_DOWN_FACTOR x downAfterMs after the leader failed them). */
+  private avoiding(input: EngineInput, shard: ShardState): Map<string, string> {
+    const out = new Map<string, string>();
+    const per = this.avoided.get(shard.name);
+    if (!per) return out;
+    const forMs = AVOID_DOWN_FACTOR * shard.settings.downAfterMs;
+    for (const [node, a] of per) {
+      if (input.now - a.at < forMs) out.set(node, a.reason);
+      else per.delete(node);
+    }
+    return out;
   }
 
   private views(input: EngineInput, shard: ShardState): Map<string, RedisObservation | null> {

@@ -9,7 +9,13 @@
 // that fails either check is never published: its attempt is aborted and the next candidate
 // is tried at once. When no replica is left on the history, the restarted master is kept.
 // Pure: it acts through EngineCore.
-import { OP_RETRY_MS, type EngineCore, type EngineInput, type FailoverInFlight } from './engine-types.js';
+import {
+  managedWriteSafety,
+  OP_RETRY_MS,
+  type EngineCore,
+  type EngineInput,
+  type FailoverInFlight,
+} from './engine-types.js';
 import type {
   CandidateReport,
   RedisNodeSpec,
@@ -123,10 +129,21 @@ export function keepRestartedMaster(
   };
 }
 
+/** One attempt at promoting a candidate (one epoch), as the leader sees it (monotonic ms). */
+interface Attempt {
+  readonly epoch: number;
+  /** The first operation id of this attempt: only answers to later ones count. */
+  readonly since: number;
+  readonly startedAt: number;
+  /** When the candidate last answered an operation of this attempt. */
+  answeredAt: number;
+  /** When the leader first found the failover timed out. */
+  timedOutAt: number | null;
+}
+
 /** The promotion step of failovers (not switchovers), one attempt per epoch. */
 export class FailoverPromotion {
-  /** Per shard: the epoch being promoted, and the first operation id of this attempt. */
-  private readonly attempts = new Map<string, { epoch: number; since: number }>();
+  private readonly attempts = new Map<string, Attempt>();
 
   constructor(private readonly core: EngineCore) {}
 
@@ -136,32 +153,46 @@ export class FailoverPromotion {
 
   /**
    * FailoverStarted is committed: fresh INFO, REPLICAOF NO ONE, fresh INFO, Promoted. Only
-   * answers to operations of this attempt count (an older INFO may predate the resync).
+   * answers to operations of this attempt count (an older INFO may predate the resync). The
+   * failover timeout is judged on a fresh INFO taken after it ran out: a promotion that went
+   * through while the log could not commit Promoted (a Raft outage) is published, not undone.
+   * A candidate that has answered nothing for downAfterMs is given up at once, and the next
+   * one tried, rather than held until the timeout.
    */
   step(input: EngineInput, shard: ShardState, f: FailoverInFlight, to: RedisNodeSpec): void {
     const core = this.core;
-    if (input.wallNow - f.startedAt > shard.settings.failoverTimeoutMs) {
+    let attempt = this.attempts.get(shard.name);
+    if (!attempt || attempt.epoch !== f.epoch) {
+      attempt = {
+        epoch: f.epoch,
+        since: core.peekOpId(),
+        startedAt: input.now,
+        answeredAt: input.now,
+        timedOutAt: null,
+      };
+      this.attempts.set(shard.name, attempt);
+    }
+    const timedOut = input.wallNow - f.startedAt > shard.settings.failoverTimeoutMs;
+    if (timedOut) attempt.timedOutAt ??= input.now;
+    const st = core.lastOp(shard.name, to.id);
+    const mine = st && st.opId >= attempt.since ? st : undefined;
+    if (mine?.result?.ok) attempt.answeredAt = Math.max(attempt.answeredAt, mine.sentAt);
+    const view = mine?.op === 'inspect' && mine.result?.ok ? mine.result.view : undefined;
+    const abort = (reason: string, extra: { lostHistory?: string[] } = {}): void =>
       core.propose(input, shard.name, {
         type: 'failoverAborted',
         shard: shard.name,
         epoch: f.epoch,
-        reason: `promotion of ${to.id} timed out`,
+        reason,
         at: input.wallNow,
+        ...extra,
       });
-      return;
-    }
-    let attempt = this.attempts.get(shard.name);
-    if (!attempt || attempt.epoch !== f.epoch) {
-      this.attempts.set(shard.name, (attempt = { epoch: f.epoch, since: core.peekOpId() }));
-    }
-    const st = core.lastOp(shard.name, to.id);
-    const mine = st && st.opId >= attempt.since ? st : undefined;
-    const view = mine?.op === 'inspect' && mine.result?.ok ? mine.result.view : undefined;
     if (view) {
       const verify = !core.bugs.skipReplIdCheck && f.allowDataLoss !== true;
       const verdict = judgeCandidate(to.id, view, shard.replId, verify);
       switch (verdict.kind) {
         case 'promote':
+          if (timedOut) break; // the deadline passed: judged below, never promoted now
           core.redis(input, shard.name, to, { kind: 'promote' }, 0);
           return;
         case 'promoted':
@@ -172,20 +203,35 @@ export class FailoverPromotion {
             replId: verdict.replId,
             at: input.wallNow,
           });
+          // Whatever the node carried (a fence of its sidecar from an earlier time as master),
+          // it takes writes on the shard's own terms, in parallel with the commit.
+          core.redis(input, shard.name, to, managedWriteSafety(shard.settings, true), 0);
           return;
         case 'lost':
-          core.propose(input, shard.name, {
-            type: 'failoverAborted',
-            shard: shard.name,
-            epoch: f.epoch,
-            reason: verdict.reason,
-            at: input.wallNow,
-            lostHistory: [to.id],
-          });
+          abort(verdict.reason, { lostHistory: [to.id] });
           return;
         case 'unknown':
           break;
       }
+    }
+    if (attempt.timedOutAt !== null) {
+      // One INFO sent after the deadline decides: the node may have been promoted meanwhile.
+      const judged = mine?.op === 'inspect' && mine.result !== undefined && mine.sentAt >= attempt.timedOutAt;
+      if (judged) abort(`promotion of ${to.id} timed out`);
+      else core.redis(input, shard.name, to, { kind: 'inspect' }, 0);
+      return;
+    }
+    const silentMs = input.now - attempt.answeredAt;
+    if (silentMs > shard.settings.downAfterMs) {
+      const reason = `${to.id} unreachable from the leader for ${Math.round(silentMs)} ms`;
+      core.avoid(
+        shard.name,
+        to.id,
+        input.now,
+        `the leader could not reach it at the promotion of epoch ${f.epoch}`,
+      );
+      abort(`promotion of ${reason}; the next candidate is tried`);
+      return;
     }
     if (mine?.op === 'promote' && mine.result) {
       // Whether it worked or not, a fresh INFO says where the node stands now.

@@ -12,6 +12,13 @@ export interface CandidateInput {
   readonly masterOffset: number | null;
   /** maxLinkDownMs resolved (null in config means 10 x downAfterMs). */
   readonly maxLinkDownMs: number;
+  /**
+   * How long the master has been down (0 when it is not): a replica's link went down with it,
+   * so that time is allowed on top of maxLinkDownMs (Sentinel's rule, docs/design.md 4.3).
+   */
+  readonly masterDownMs?: number;
+  /** Replicas the leader could not reach at a promotion attempt, with the reason to show. */
+  readonly avoid?: ReadonlyMap<string, string>;
   /** Test-only bug switch (bugs.ts): ignore the replication history. */
   readonly skipReplIdCheck?: boolean;
 }
@@ -84,9 +91,15 @@ function rejection(
   if (!input.skipReplIdCheck && input.shard.replId !== null && v.replId === null) {
     return 'replication history not known yet (no INFO of this connection)';
   }
-  if (v.linkUp === false && (v.linkDownMs ?? Infinity) > input.maxLinkDownMs) {
-    return `link to the master down for ${v.linkDownMs ?? '?'} ms (limit ${input.maxLinkDownMs} ms)`;
+  const linkLimit = input.maxLinkDownMs + (input.masterDownMs ?? 0);
+  if (v.linkUp === false && (v.linkDownMs ?? Infinity) > linkLimit) {
+    return (
+      `link to the master down for ${v.linkDownMs ?? '?'} ms (limit ${linkLimit} ms: maxLinkDownMs ` +
+      `${input.maxLinkDownMs} plus ${input.masterDownMs ?? 0} ms the master has been down)`
+    );
   }
+  const avoided = input.avoid?.get(id);
+  if (avoided !== undefined) return avoided;
   if (v.offset === null) return 'offset unknown';
   if (s.maxLagBytes !== null && (lagBytes ?? Infinity) > s.maxLagBytes) {
     return `behind by ${lagBytes} bytes, over the budget maxLagBytes ${s.maxLagBytes}`;

@@ -220,11 +220,14 @@ function applyShardCommand(topo: Topology, cmd: TopologyCommand, term: number): 
         resynced: union(f.resynced ?? [], lost),
       };
       pushHistory(topo, entry);
-      // Cooldown holds back only automatic failovers, and starts from a finished one; not from
-      // an attempt whose target had lost the history: nothing was published, and the master
-      // that restarted empty takes writes until the next candidate is promoted.
+      // Cooldown holds back only automatic failovers, and starts from a published one (Promoted
+      // committed: clients moved). An attempt aborted before it (a candidate off the history,
+      // unreachable, or timed out) changed nothing for clients: the next candidate is tried at
+      // once, or the next detection decides.
       const cooldownUntil =
-        f.kind === 'failover' && lost.length === 0 ? cmd.at + s.settings.failoverCooldownMs : s.cooldownUntil;
+        f.kind === 'failover' && f.promotedAt !== null
+          ? cmd.at + s.settings.failoverCooldownMs
+          : s.cooldownUntil;
       set({ ...s, failover: null, cooldownUntil, lostHistory: union(s.lostHistory ?? [], lost) });
       return [{ type: 'failover-ended', shard: s.name, epoch: f.epoch, entry }];
     }

@@ -6,6 +6,7 @@
 // admin command goes out under the name the shard's renameCommands gives it.
 import type { Redis } from 'ioredis';
 import type { RedisOp, RedisOpResult } from '../failover/engine.js';
+import { FENCE_MIN_REPLICAS, type WriteSafetyOp } from '../failover/engine-types.js';
 import type { RedisObservation } from '../failover/types.js';
 import { classifyError, clean } from './classify.js';
 import type { ProbeTarget } from './connection.js';
@@ -47,6 +48,8 @@ export async function performOp(conn: Redis, target: ProbeTarget, op: RedisOp): 
       return simple(run('CLIENT', 'PAUSE', String(Math.max(0, Math.round(op.ms))), 'WRITE'));
     case 'unpause':
       return simple(run('CLIENT', 'UNPAUSE'));
+    case 'write-safety':
+      return writeSafety(conn, target, run, op);
   }
 }
 
@@ -56,6 +59,57 @@ class DisabledCommand extends Error {
   constructor(command: string) {
     super(`${command} is disabled on this node (renameCommands ${command}: "")`);
   }
+}
+
+/**
+ * min-replicas-max-lag, then min-replicas-to-write, in one MULTI (a master never runs with the
+ * new count and the old lag; both are CONFIG, so one refused at queue time means neither is
+ * set, which is the point), then CONFIG REWRITE on its own, best effort, when asked, so that a
+ * fence survives a restart of Redis (a warning where Redis runs without a config file). With
+ * `minReplicas` null the shard leaves the setting to the operator: only a fence
+ * (FENCE_MIN_REPLICAS) is replaced, by 0.
+ */
+async function writeSafety(
+  conn: Redis,
+  target: ProbeTarget,
+  run: Run,
+  op: WriteSafetyOp,
+): Promise<OpOutcome> {
+  const config = commandName(target, 'CONFIG');
+  if (config === null) return failed(new DisabledCommand('CONFIG').message);
+  let count = op.minReplicas;
+  if (count === null) {
+    let reply: unknown;
+    try {
+      reply = await run('CONFIG', 'GET', 'min-replicas-to-write');
+    } catch (err) {
+      if (classifyError(err).kind === 'transport') throw err;
+      return failed(`CONFIG GET min-replicas-to-write: ${classifyError(err).reason}`);
+    }
+    const current = Array.isArray(reply) ? Number(reply[1]) : Number.NaN;
+    if (current !== FENCE_MIN_REPLICAS) return { result: { ok: true }, warnings: [] };
+    count = 0;
+  }
+  const tx = conn
+    .multi()
+    .call(config, 'SET', 'min-replicas-max-lag', String(op.maxLagS))
+    .call(config, 'SET', 'min-replicas-to-write', String(count));
+  let replies: [Error | null, unknown][] | null;
+  try {
+    replies = await tx.exec();
+  } catch (err) {
+    if (classifyError(err).kind === 'transport') throw err;
+    return failed(`MULTI: ${clean(err instanceof Error ? err.message : String(err))}`);
+  }
+  if (replies === null) return failed('EXEC aborted');
+  const [lag, toWrite] = replies;
+  if (lag?.[0]) return failed(`CONFIG SET min-replicas-max-lag: ${clean(lag[0].message)}`);
+  if (toWrite?.[0]) return failed(`CONFIG SET min-replicas-to-write: ${clean(toWrite[0].message)}`);
+  if (!op.persist) return { result: { ok: true }, warnings: [] };
+  return {
+    result: { ok: true },
+    warnings: await bestEffort([['CONFIG REWRITE', () => run('CONFIG', 'REWRITE')]]),
+  };
 }
 
 /** REPLICAOF NO ONE; then, best effort: CONFIG REWRITE; CLIENT KILL TYPE normal; CLIENT KILL TYPE pubsub. */

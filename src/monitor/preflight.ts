@@ -49,6 +49,18 @@ const NEEDS: readonly Need[] = [
     without: 'replica-read-only is not enforced when it is repointed',
   },
   {
+    command: 'CONFIG',
+    args: ['SET', 'min-replicas-to-write', '0'],
+    severity: 'warn',
+    without: 'no sidecar fence and no write-safety settings (min-replicas-to-write)',
+  },
+  {
+    command: 'CONFIG',
+    args: ['GET', 'min-replicas-to-write'],
+    severity: 'warn',
+    without: 'a sidecar fence is not lifted where the shard leaves minReplicasToWrite unset',
+  },
+  {
     command: 'CLIENT',
     args: ['KILL', 'TYPE', 'normal'],
     severity: 'warn',
@@ -58,15 +70,15 @@ const NEEDS: readonly Need[] = [
     command: 'CLIENT',
     args: ['PAUSE', '1', 'WRITE'],
     severity: 'warn',
-    without: 'no write pause: no sidecar fence, no switchover pause',
+    without: 'no switchover write pause',
   },
 ];
 
 /** The commands whose absence (renamed away or disabled) the preflight reports. */
 const ADMIN_COMMANDS: readonly [string, PreflightSeverity, string][] = [
   ['REPLICAOF', 'error', 'it can be neither promoted nor repointed'],
-  ['CONFIG', 'warn', 'role changes are not saved and replica-read-only is not enforced'],
-  ['CLIENT', 'warn', 'no client kill on promotion and no write pause (sidecar fence, switchover)'],
+  ['CONFIG', 'warn', 'role changes are not saved, replica-read-only is not enforced, no sidecar fence'],
+  ['CLIENT', 'warn', 'no client kill on promotion and no switchover write pause'],
 ];
 
 export async function preflight(conn: Redis, target: ProbeTarget): Promise<PreflightResult> {
@@ -76,7 +88,7 @@ export async function preflight(conn: Redis, target: ProbeTarget): Promise<Prefl
   if (version !== null && older(version, [6, 2])) {
     problems.push({
       severity: 'warn',
-      message: `Redis ${version} is older than 6.2: CLIENT PAUSE ... WRITE is missing, so the sidecar fence and the switchover write pause do not work`,
+      message: `Redis ${version} is older than 6.2: CLIENT PAUSE ... WRITE is missing, so the switchover write pause does not work`,
     });
   }
   problems.push(...(await checkCommands(conn, target)));

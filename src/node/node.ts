@@ -3,7 +3,13 @@
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import { randomInt } from 'node:crypto';
-import { advertisedAddresses, parseHostPort, readSecretFile, type RaftinelConfig } from '../config/index.js';
+import {
+  advertisedAddresses,
+  effectiveFenceAfterMs,
+  parseHostPort,
+  readSecretFile,
+  type RaftinelConfig,
+} from '../config/index.js';
 import type { NodeId } from '../raft/types.js';
 import { RaftRuntime } from '../runtime/raft-runtime.js';
 import { systemClock } from '../runtime/system-clock.js';
@@ -27,6 +33,7 @@ import {
 } from './wiring.js';
 import { FailoverDriver, shardsFromConfig, type RedisExecutor } from '../failover/driver.js';
 import { HookRunner } from '../hooks/hook-runner.js';
+import { fileFenceStore } from '../sidecar/fence-store.js';
 import { Sidecar } from '../sidecar/sidecar.js';
 import { Prober, RedisAdmin } from '../monitor/index.js';
 import { PreflightRunner } from '../monitor/preflight-runner.js';
@@ -226,20 +233,26 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     router.on('GET', '/v1/openapi.json', () => ({ status: 200, body: openApi }));
     if (options.debugRoutes === true)
       router.on('GET', '/debug/routes', () => ({ status: 200, body: router.list() }));
-    const sidecar = config.sidecar?.redis
-      ? new Sidecar({
-          redisId: config.sidecar.redis,
-          fenceAfterMs: config.sidecar.fenceAfterMs,
-          clock: systemClock,
-          topology: () => state.topology(),
-          ownView: (shard, node) => driver.ownView(shard, node),
-          onObservation: (listener) => prober.onChange(listener),
-          msSinceMajorityContact: () => runtime.msSinceMajorityContact(),
-          admin: redisExecutor,
-          target: (shard, node) => driver.targetOf(shard, node),
-          logger: logger.child({ component: 'sidecar' }),
-        })
-      : null;
+    const fenceAfterMs = effectiveFenceAfterMs(config);
+    const sidecar =
+      config.sidecar.redis !== null && fenceAfterMs !== null
+        ? new Sidecar({
+            redisId: config.sidecar.redis,
+            fenceAfterMs,
+            clock: systemClock,
+            topology: () => state.topology(),
+            ownView: (shard, node) => driver.ownView(shard, node),
+            onObservation: (listener) => prober.onChange(listener),
+            msSinceMajorityContact: () => runtime.msSinceMajorityContact(),
+            admin: redisExecutor,
+            target: (shard, node) => driver.targetOf(shard, node),
+            logger: logger.child({ component: 'sidecar' }),
+            // No leader heard from lately: a ReadIndex would wait out the request timeout.
+            confirmApplied: (done) =>
+              runtime.hasFreshLeader() ? runtime.readIndex((err) => done(err === null)) : done(false),
+            fenceStore: fileFenceStore(config.node.dataDir, config.sidecar.redis, logger),
+          })
+        : null;
     if (sidecar) cleanup.push(() => sidecar.close());
     addSidecarRoutes(router, sidecar);
     const shardWatchers = new Set<(shard: string) => void>();

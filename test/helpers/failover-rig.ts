@@ -5,7 +5,7 @@
 // `raftinel node` processes whose outgoing connections come from 127.0.0.2, .3 and .4, optionally
 // with their raft listeners behind fault proxies too. Everything is started on free ports and
 // stopped by PID in destroy().
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CandidateReport, HistoryEntry } from '../../src/failover/types.js';
 import { decodeFrameAt } from '../../src/storage/record.js';
@@ -69,6 +69,8 @@ export class RigRedis {
     /** bind-source-addr of this node's outgoing (replication) connections, when proxied. */
     readonly sourceAddress: string | null,
     private readonly baseArgs: readonly string[],
+    /** The redis.conf it was started from (CONFIG REWRITE writes there), or null. */
+    readonly configFile: string | null = null,
     /** The working dir kept across restarts (RigOptions.keepRedisData), else null. */
     readonly dataDir: string | null = null,
   ) {}
@@ -108,6 +110,14 @@ export class RigRedis {
    */
   async restartEmpty(): Promise<void> {
     if (this.server.alive) throw new Error(`${this.id} (pid ${this.pid}) is still running`);
+    // CONFIG REWRITE wrote the last run's working dir, a temp dir removed with it; the new run
+    // gets its own (a Redis refuses a config file whose dir does not exist).
+    if (this.configFile) {
+      const kept = readFileSync(this.configFile, 'utf8')
+        .split('\n')
+        .filter((l) => !l.startsWith('dir '));
+      writeFileSync(this.configFile, kept.join('\n'));
+    }
     if (this.dataDir !== null) {
       rmSync(this.dataDir, { recursive: true, force: true });
       mkdirSync(this.dataDir, { recursive: true });
@@ -115,6 +125,7 @@ export class RigRedis {
     this.server = await RedisServer.start({
       port: this.server.port,
       args: this.baseArgs,
+      ...(this.configFile ? { configFile: this.configFile } : {}),
       ...(this.dataDir !== null ? { dir: this.dataDir } : {}),
     });
   }
@@ -122,12 +133,18 @@ export class RigRedis {
   /**
    * Starts redis-server again on the same port from the files in its kept working dir (with
    * `appendonly yes` among the rig's redisArgs: what it had written to its AOF), as a master: a
-   * Redis started without a config file forgets its REPLICAOF.
+   * Redis started without a config file forgets its REPLICAOF (with redisConfigDir, it reads back
+   * what CONFIG REWRITE saved).
    */
   async restartWithData(): Promise<void> {
     if (this.server.alive) throw new Error(`${this.id} (pid ${this.pid}) is still running`);
     if (this.dataDir === null) throw new Error(`${this.id}: the rig was created without keepRedisData`);
-    this.server = await RedisServer.start({ port: this.server.port, args: this.baseArgs, dir: this.dataDir });
+    this.server = await RedisServer.start({
+      port: this.server.port,
+      args: this.baseArgs,
+      dir: this.dataDir,
+      ...(this.configFile ? { configFile: this.configFile } : {}),
+    });
   }
 }
 
@@ -158,6 +175,11 @@ export interface RigOptions {
    * shipped default.
    */
   readonly sidecars?: { readonly fenceAfterMs?: number };
+  /**
+   * Each Redis node starts from its own (empty) redis.conf in this folder, so that CONFIG
+   * REWRITE works and a restart (restartEmpty) reads back what was rewritten.
+   */
+  readonly redisConfigDir?: string;
   /** Each Redis node works in a dir kept across restarts (RigRedis.restartWithData); removed in destroy(). */
   readonly keepRedisData?: boolean;
 }
@@ -194,11 +216,16 @@ export class FailoverRig {
             ...(options.redisArgs ?? []),
           ];
           const master = nodes[0];
+          const configFile = options.redisConfigDir
+            ? join(options.redisConfigDir, `${name}-r${i + 1}.conf`)
+            : null;
+          if (configFile) writeFileSync(configFile, '');
           const dataDir = redisDataRoot !== null ? join(redisDataRoot, `${name}-r${i + 1}`) : null;
           if (dataDir !== null) mkdirSync(dataDir, { recursive: true });
           const server = await RedisServer.start({
             args,
             ...(master ? { replicaOf: { host: master.host, port: master.port } } : {}),
+            ...(configFile ? { configFile } : {}),
             ...(dataDir !== null ? { dir: dataDir } : {}),
           });
           let proxy: FaultProxy | null = null;
@@ -208,7 +235,7 @@ export class FailoverRig {
           }
           const localId = `r${i + 1}`;
           const id = names.length > 1 ? `${name}-${localId}` : localId;
-          nodes.push(new RigRedis(name, id, localId, server, proxy, source, args, dataDir));
+          nodes.push(new RigRedis(name, id, localId, server, proxy, source, args, configFile, dataDir));
         }
         shards.push({ name, nodes });
       }

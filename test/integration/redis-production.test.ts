@@ -82,7 +82,8 @@ test(
     const denied = await lines(target(acl.port, { auth: { username: 'raftinel', password: 's3cret' } }));
     assert.deepEqual(
       denied.map((l) => l.replace(/:.*/, '') + ': ' + (/may not run ([A-Z]+ [A-Za-z-]+)/.exec(l)?.[1] ?? l)),
-      ['warn: CONFIG REWRITE', 'warn: CONFIG SET'],
+      // CONFIG SET twice: replica-read-only (repoint) and min-replicas-to-write (fence, write safety).
+      ['warn: CONFIG REWRITE', 'warn: CONFIG SET', 'warn: CONFIG SET', 'warn: CONFIG GET'],
     );
   },
 );

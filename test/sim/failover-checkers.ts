@@ -389,6 +389,8 @@ function describe(op: RedisOp): string {
       return `CLIENT PAUSE ${op.ms} WRITE`;
     case 'unpause':
       return 'CLIENT UNPAUSE';
+    case 'write-safety':
+      return `CONFIG SET min-replicas-to-write ${op.minReplicas ?? '(fence lifted)'}`;
     case 'inspect':
       return 'INFO';
   }

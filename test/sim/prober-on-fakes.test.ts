@@ -22,6 +22,8 @@ const settings: ShardSettings = {
   failoverCooldownMs: 0,
   failoverTimeoutMs: 5000,
   holistic: false,
+  minReplicasToWrite: null,
+  minReplicasMaxLagMs: 10_000,
 };
 
 function setup(): { sched: Scheduler; group: RedisGroup; prober: Prober; links: { cut: boolean } } {

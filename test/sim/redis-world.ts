@@ -163,6 +163,8 @@ export class RedisWorld {
         parallelSyncs: mix.parallelSyncs,
         failoverCooldownMs: mix.failoverCooldownMs,
         failoverTimeoutMs: mix.failoverTimeoutMs,
+        minReplicasToWrite: null,
+        minReplicasMaxLagMs: 10_000,
         holistic: mix.holistic,
       };
       const nodes: RedisNodeSpec[] = REDIS_IDS.map((id) => ({
@@ -290,6 +292,8 @@ export class RedisWorld {
       case 'unpause':
         r.pausedUntil = 0;
         return { ok: true };
+      case 'write-safety':
+        return { ok: true }; // not modelled: the simulated writers do not count replicas
       case 'inspect': {
         const info = parseInfo(g.info(r.id, now));
         if (!info.ok) return { ok: false, error: info.error.reason };

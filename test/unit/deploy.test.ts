@@ -1,7 +1,9 @@
-// deploy/ holds files that nothing here runs: no Docker engine, no cluster. This test is what
-// keeps them honest: every YAML parses, every embedded raftinel config passes the schema, the
-// ports, probes and names in the manifests agree with those configs, the Dockerfile has the
-// shape the README promises, and systemd-analyze verifies the unit. No network.
+// deploy/'s files, read without an engine or a cluster (the runs are
+// test/integration/containers.test.ts and deploy/local-base/compose-failover.sh). This test keeps
+// them honest: every YAML parses, every embedded raftinel config passes the schema, the ports,
+// probes and names in the manifests agree with those configs, Redis containers keep the role
+// raftinel gave them across a restart (a config file in the data volume, no replicaof), the
+// Dockerfile has the shape the README promises, and systemd-analyze verifies the unit. No network.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -227,7 +229,8 @@ interface Instruction {
 }
 
 /** Instructions grouped by stage; continuation lines joined, comments dropped. */
-function dockerStages(text: string): Instruction[][] {
+/** The build stages of a Dockerfile, and the ARGs declared before the first FROM (name → default). */
+function dockerStages(text: string): { globalArgs: Map<string, string>; stages: Instruction[][] } {
   const logical: string[] = [];
   let pending = '';
   for (const raw of text.split('\n')) {
@@ -242,15 +245,21 @@ function dockerStages(text: string): Instruction[][] {
     pending = '';
   }
   const stages: Instruction[][] = [];
+  const globalArgs = new Map<string, string>();
   for (const line of logical) {
     const m = /^(\S+)\s*(.*)$/.exec(line);
     assert.ok(m, `Dockerfile line: ${line}`);
     const instruction = { op: m[1].toUpperCase(), args: m[2].trim() };
+    if (instruction.op === 'ARG' && stages.length === 0) {
+      const [name, value = ''] = instruction.args.split('=');
+      globalArgs.set(name, value);
+      continue;
+    }
     if (instruction.op === 'FROM') stages.push([]);
     assert.ok(stages.length > 0, `Dockerfile: ${instruction.op} before the first FROM`);
     stages[stages.length - 1].push(instruction);
   }
-  return stages;
+  return { globalArgs, stages };
 }
 
 function execForm(args: string, what: string): string[] {
@@ -330,20 +339,62 @@ test('every embedded raftinel config passes the schema (compose, ConfigMap, syst
   assert.equal(own?.raft, advertisedAddresses(example.config.node).raft, 'systemd example: own peers entry');
 });
 
-test('docker-compose: 3 Redis + 3 sidecars whose configs, mounts, names and ports agree', () => {
+/**
+ * What a Redis container runs: a shell that creates its config file in the data volume on the
+ * first start (no replicaof) and then starts redis-server from that file. Returns the file's
+ * settings, the config path and the folder it lives in.
+ */
+function redisStartScript(
+  command: readonly string[],
+  what: string,
+): { settings: Map<string, string>; configPath: string } {
+  assert.deepEqual(
+    command.slice(0, 2).map((c) => c.replace(/^\/bin\//, '')),
+    ['sh', '-c'],
+    `${what}: a shell script`,
+  );
+  const script = command[2] ?? '';
+  const exec = /exec redis-server (\S+)\s*$/.exec(script);
+  assert.ok(exec, `${what}: ends with exec redis-server <config file>: ${script}`);
+  const configPath = exec[1];
+  assert.ok(script.includes(`[ -f ${configPath} ] ||`), `${what}: writes ${configPath} only when absent`);
+  const printf = /printf '([^']*)' > (\S+);/.exec(script);
+  assert.ok(printf && printf[2] === configPath, `${what}: the first start writes ${configPath}`);
+  const settings = new Map(
+    printf[1]
+      .split('\\n')
+      .filter((l) => l !== '')
+      .map((l) => {
+        const [key, ...rest] = l.split(' ');
+        return [key, rest.join(' ')] as [string, string];
+      }),
+  );
+  // The restart bug this guards: a fixed `replicaof` makes a restarted Redis follow the initial
+  // master whatever the current one is; raftinel sets the role and CONFIG REWRITE saves it.
+  assert.ok(!/replicaof|slaveof/i.test(command.join(' ')), `${what}: no replicaof in the command`);
+  return { settings, configPath };
+}
+
+test('docker-compose: 3 Redis + 3 sidecars on the host network; a restarted Redis keeps the role raftinel gave it', () => {
   const compose = rec(readYaml(COMPOSE_FILE)[0], 'docker-compose.yml');
   const services = rec(compose.services, 'services');
+  assert.equal(compose.networks, undefined, 'no networks: every container uses the host network');
   const configs = composeConfigs();
-  const redis = Object.keys(services).filter((n) =>
-    str(rec(services[n], n).image, `${n}.image`).startsWith('redis:'),
-  );
+  const redisImage = '${REDIS_IMAGE:-redis:7.0}';
+  const redis = Object.keys(services).filter((n) => rec(services[n], n).image === redisImage);
   const sidecars = Object.keys(services).filter((n) => !redis.includes(n));
-  assert.deepEqual(redis, ['r1', 'r2', 'r3']);
+  assert.deepEqual(redis, ['r1', 'r2', 'r3'], `Redis services run ${redisImage}`);
   assert.equal(sidecars.length, 3);
-  for (const name of redis) assert.equal(rec(services[name], name).image, 'redis:7.0', `${name}: image`);
+  for (const name of Object.keys(services)) {
+    const svc = rec(services[name], name);
+    assert.equal(svc.network_mode, 'host', `${name}: host network (no bridge, no private address)`);
+    assert.equal(svc.networks, undefined, `${name}: no networks`);
+    assert.equal(svc.ports, undefined, `${name}: nothing published (host network)`);
+    assert.equal(svc.restart, 'unless-stopped', `${name}: restarted by the engine`);
+  }
 
-  const networks = new Set<string>();
   const byService = new Map<string, RaftinelConfig>();
+  const hostPorts: number[] = [];
   for (const name of sidecars) {
     const svc = rec(services[name], name);
     assert.match(str(svc.image, `${name}.image`), /^raftinel:/, `${name}: the raftinel image`);
@@ -364,60 +415,74 @@ test('docker-compose: 3 Redis + 3 sidecars whose configs, mounts, names and port
       mounts.some((m) => m[1] === config.node.dataDir),
       `${name}: a volume at node.dataDir`,
     );
+    const listen = config.node.listen;
+    for (const which of ['sentinel', 'http', 'raft'] as const) {
+      assert.equal(parseHostPort(listen[which])?.host, '127.0.0.1', `${name}: listens on loopback only`);
+      hostPorts.push(portOf(listen[which], name));
+    }
+    assert.equal(config.node.announce.host, '127.0.0.1', `${name}: announces loopback`);
+    const env = rec(svc.environment, `${name}.environment`);
     assert.equal(
-      config.node.announce.host,
-      name,
-      `${name}: announces its service name, which the others resolve`,
+      env.RAFTINEL_HEALTH_URL,
+      `http://127.0.0.1:${portOf(listen.http, name)}/livez`,
+      `${name}: the image's health check asks this node's HTTP port`,
     );
 
     // Its Redis: a service of this file, started before it.
     const local = config.shards.flatMap((s) => s.nodes).find((n) => n.id === config.sidecar.redis);
-    assert.ok(local && redis.includes(local.host), `${name}: sidecar.redis names a Redis service`);
-    assert.ok(
-      strings(svc.depends_on, `${name}.depends_on`).includes(local.host),
-      `${name}: depends on ${local.host}`,
+    assert.ok(local, `${name}: sidecar.redis names a Redis node`);
+    assert.equal(
+      local.id.replace(/^r/, ''),
+      name.replace(/^n/, ''),
+      `${name}: sidecar of the Redis of its number`,
     );
-
-    // Published ports lead to the node's listeners.
-    const listen = [config.node.listen.sentinel, config.node.listen.http].map((a) => portOf(a, name));
-    for (const mapping of strings(svc.ports ?? [], `${name}.ports`)) {
-      const target = Number(mapping.split(':').at(-1));
-      assert.ok(listen.includes(target), `${name}: publishes ${mapping}, a port the node listens on`);
-    }
-    strings(svc.networks, `${name}.networks`).forEach((n) => networks.add(n));
+    assert.ok(
+      strings(svc.depends_on, `${name}.depends_on`).includes(local.id),
+      `${name}: depends on ${local.id}`,
+    );
   }
   assert.deepEqual([...byService.keys()].sort(), sidecars.sort());
 
-  // Redis: the initial master runs alone, the others replicate from it by the name raftinel uses
-  // for it (a replica counts as following only when ROLE names its master as the config does).
+  // Redis: each started from a config file kept in its data volume (so the role raftinel gave
+  // it survives a restart), on the loopback port the configs name.
   const shard = [...byService.values()][0].shards[0];
-  const master = shard.nodes.find((n) => n.id === shard.initialMaster);
-  assert.ok(master);
+  assert.deepEqual(
+    shard.nodes.map((n) => n.id).sort(),
+    [...redis].sort(),
+    'the Redis nodes are the services',
+  );
   for (const node of shard.nodes) {
-    assert.ok(redis.includes(node.host), `Redis node ${node.id}: host ${node.host} is a service`);
-    const command = strings(rec(services[node.host], node.host).command, `${node.host}.command`);
-    const port = command.includes('--port') ? Number(command[command.indexOf('--port') + 1]) : 6379;
-    assert.equal(port, node.port, `${node.host}: listens on the port the configs name`);
-    const at = command.indexOf('--replicaof');
-    if (node.id === master.id)
-      assert.equal(at, -1, `${node.host}: the initial master replicates from nobody`);
-    else
-      assert.deepEqual(
-        command.slice(at + 1, at + 3),
-        [master.host, String(master.port)],
-        `${node.host}: replicaof`,
-      );
-    strings(rec(services[node.host], node.host).networks, `${node.host}.networks`).forEach((n) =>
-      networks.add(n),
+    const svc = rec(services[node.id], node.id);
+    const { settings, configPath } = redisStartScript(strings(svc.command, `${node.id}.command`), node.id);
+    assert.equal(node.host, '127.0.0.1', `${node.id}: named by its loopback address`);
+    assert.equal(Number(settings.get('port')), node.port, `${node.id}: listens on the port the configs name`);
+    assert.equal(settings.get('bind'), '127.0.0.1', `${node.id}: loopback only`);
+    const volume = strings(svc.volumes, `${node.id}.volumes`)
+      .map((v) => v.split(':'))
+      .find((m) => configPath.startsWith(`${m[1]}/`));
+    assert.ok(
+      volume && isRec(compose.volumes) && volume[0] in compose.volumes,
+      `${node.id}: ${configPath} is in a named volume`,
     );
+    assert.equal(settings.get('dir'), volume[1], `${node.id}: data next to its config`);
+    hostPorts.push(node.port);
   }
-  assert.equal(networks.size, 1, 'every service on one network');
+  assert.equal(
+    new Set(hostPorts).size,
+    hostPorts.length,
+    `no two listeners share a host port: ${hostPorts.join(' ')}`,
+  );
 
   // The build the first sidecar names is deploy/Dockerfile, from the repository's top folder.
   const build = rec(rec(services[sidecars[0]], sidecars[0]).build, 'build');
   const context = resolve(DEPLOY, str(build.context, 'build.context'));
   assert.equal(context, resolve(ROOT), 'build context: the repository');
   assert.ok(existsSync(join(context, str(build.dockerfile, 'build.dockerfile'))), 'build.dockerfile exists');
+  assert.equal(
+    rec(build.args, 'build.args').BASE,
+    '${RAFTINEL_BASE:-node:20-bookworm-slim}',
+    'BASE: public default',
+  );
 });
 
 test('Kubernetes: StatefulSet, Services, PDB and ConfigMap agree with each other and the configs', () => {
@@ -520,6 +585,20 @@ test('Kubernetes: StatefulSet, Services, PDB and ConfigMap agree with each other
   assert.equal(promote[2], `http://127.0.0.1:${ports.http}`, 'preStop asks the local node (loopback admin)');
   assert.ok(script.includes(`http://127.0.0.1:${ports.http}/primary`), 'preStop first asks /primary');
   assert.match(preStopScript(redis), /redis-cli .*role/, 'Redis waits for the switchover before it stops');
+  const redisStart = redisStartScript(strings(redis.command, 'redis.command'), 'k8s redis');
+  assert.equal(
+    Number(redisStart.settings.get('port')),
+    namedPort(redis, 'redis'),
+    'Redis config: the container port',
+  );
+  const dataMount = list(redis.volumeMounts, 'redis.volumeMounts')
+    .map((m) => rec(m, 'volumeMount'))
+    .find((m) => redisStart.configPath.startsWith(`${str(m.mountPath, 'mountPath')}/`));
+  assert.ok(dataMount, `redis: ${redisStart.configPath} is on a mounted volume`);
+  const claims = list(spec.volumeClaimTemplates, 'volumeClaimTemplates').map(
+    (c) => meta(rec(c, 'claim')).name,
+  );
+  assert.ok(claims.includes(str(dataMount.name, 'mount name')), 'redis: its config survives the pod (a PVC)');
   const grace = int(pod.terminationGracePeriodSeconds, 'terminationGracePeriodSeconds');
   const longestStep = Math.max(...shards.map((s) => s.failoverTimeoutMs));
   assert.ok(grace * 1000 > longestStep, `grace ${grace} s > a switchover step (${longestStep} ms)`);
@@ -571,24 +650,40 @@ test('Kubernetes: StatefulSet, Services, PDB and ConfigMap agree with each other
   );
 });
 
-test('Dockerfile: multi-stage on Node 20, non-root runtime, the package binary, the listen ports', () => {
+test('Dockerfile: multi-stage on Node 20 (or a local BASE), non-root runtime, the package binary, the listen ports', () => {
   const dockerfile = join(DEPLOY, 'Dockerfile');
-  const stages = dockerStages(readFileSync(dockerfile, 'utf8'));
+  const { globalArgs, stages } = dockerStages(readFileSync(dockerfile, 'utf8'));
   assert.ok(stages.length >= 2, `multi-stage: ${stages.length} FROM`);
-  for (const stage of stages) assert.match(stage[0].args, /^node:20[-.\s]/, `FROM ${stage[0].args}: Node 20`);
+  // BASE defaults to the public Node 20 image; deploy/local-base/build-base.sh makes one for
+  // engines that cannot pull.
+  assert.match(globalArgs.get('BASE') ?? '', /^node:20[-.]/, 'ARG BASE defaults to a Node 20 image');
+  for (const stage of stages)
+    assert.match(stage[0].args, /^\$\{BASE\}\s/, `FROM ${stage[0].args}: the BASE image`);
+  const [build] = stages;
   const runtime = stages[stages.length - 1];
   const last = (op: string): string | undefined => runtime.filter((i) => i.op === op).at(-1)?.args;
   const user = last('USER');
   assert.ok(user && !/^(root|0)(:|$)/.test(user), `runtime USER ${user ?? '(none)'} is not root`);
   const runs = runtime.filter((i) => i.op === 'RUN').map((i) => i.args);
-  assert.ok(
-    runs.some((r) => /npm ci\b.*--omit=dev/.test(r)),
-    'runtime installs production dependencies only',
+  const buildRun = build
+    .filter((i) => i.op === 'RUN')
+    .map((i) => i.args)
+    .join('\n');
+  assert.match(
+    buildRun,
+    /npm ci\b[\s\S]*npm run build[\s\S]*npm prune --omit=dev/,
+    'the build keeps production dependencies only',
   );
-  assert.ok(
-    runtime.some((i) => i.op === 'COPY' && /--from=\S+\s+\S*dist\/src\s/.test(i.args)),
-    'runtime copies dist/src from the build stage',
+  assert.match(
+    buildRun,
+    /PREBUILT" = 1[\s\S]*dist\/src\/cli\/main\.js/,
+    'PREBUILT=1 checks the staged dist/src',
   );
+  for (const what of ['dist/src', 'node_modules'])
+    assert.ok(
+      runtime.some((i) => i.op === 'COPY' && new RegExp(`--from=\\S+\\s+\\S*${what}\\s`).test(i.args)),
+      `runtime copies ${what} from the build stage`,
+    );
 
   const pkg = rec(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')), 'package.json');
   const bin = str(rec(pkg.bin, 'bin').raftinel, 'bin.raftinel');
@@ -604,11 +699,9 @@ test('Dockerfile: multi-stage on Node 20, non-root runtime, the package binary, 
   );
 
   // The ports every config under deploy/ listens on are exposed; the health check hits /livez.
+  // (The compose nodes share the host's network, each on its own ports; they set the health URL.)
   const exposed = (last('EXPOSE') ?? '').split(/\s+/).map(Number).sort();
-  const configs = [
-    ...composeConfigs().values(),
-    checkConfig(readFileSync(SYSTEMD_CONFIG, 'utf8'), '/etc/raftinel', rel(SYSTEMD_CONFIG)),
-  ];
+  const configs = [checkConfig(readFileSync(SYSTEMD_CONFIG, 'utf8'), '/etc/raftinel', rel(SYSTEMD_CONFIG))];
   const ports = sharedListenPorts(configs);
   assert.deepEqual(exposed, [ports.sentinel, ports.http, ports.raft].sort());
   assert.deepEqual(
@@ -635,23 +728,22 @@ test('Dockerfile: multi-stage on Node 20, non-root runtime, the package binary, 
     : /http:\/\/\S+?livez/.exec(healthcheck)?.[0];
   assert.equal(url, `http://127.0.0.1:${ports.http}/livez`, 'health check URL');
 
-  // The ignore file next to the Dockerfile lets in everything the build stage copies.
+  // The ignore file next to the Dockerfile lets in what `npm ci` and `npm run build` read (the
+  // build stage copies the whole context) and nothing else.
   const ignore = readFileSync(`${dockerfile}.dockerignore`, 'utf8')
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'));
-  for (const stage of stages) {
-    for (const copy of stage.filter((i) => i.op === 'COPY' && !i.args.startsWith('--from'))) {
-      const sources = copy.args.split(/\s+/).slice(0, -1);
-      for (const source of sources) {
-        const path = source.replace(/^\.\//, '').replace(/\/$/, '');
-        assert.ok(existsSync(join(ROOT, path)), `COPY ${source}: exists in the repository`);
-        if (ignore[0] === '*')
-          assert.ok(ignore.includes(`!${path}`), `Dockerfile.dockerignore lets in ${path}`);
-        else assert.ok(!ignore.includes(path), `Dockerfile.dockerignore leaves out ${path}`);
-      }
-    }
+  assert.equal(ignore[0], '*', 'Dockerfile.dockerignore is an allow-list');
+  assert.ok(
+    build.some((i) => i.op === 'COPY' && /^\.\s+\.\/?$/.test(i.args)),
+    'the build stage copies the context',
+  );
+  for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'src', 'test', 'bench']) {
+    assert.ok(existsSync(join(ROOT, path)), `${path}: exists in the repository`);
+    assert.ok(ignore.includes(`!${path}`), `Dockerfile.dockerignore lets in ${path}`);
   }
+  for (const path of ['node_modules', 'dist']) assert.ok(!ignore.includes(`!${path}`), `${path} stays out`);
 });
 
 test('systemd unit: Type=exec, unprivileged, hardened, and systemd-analyze verify passes', (t) => {

@@ -16,7 +16,6 @@ export const SHARD = 'mymaster';
 /** Short enough for a demo, long enough that a busy machine does not fail over by mistake. */
 export const DOWN_AFTER_MS = 1000;
 const PING_INTERVAL_MS = 100;
-const FENCE_AFTER_MS = 2000;
 
 export interface DemoNode {
   readonly id: string;
@@ -84,7 +83,7 @@ export class DemoCluster {
             initialMaster: 'r1',
           },
         ],
-        sidecar: { redis: redis[i].id, fenceAfterMs: FENCE_AFTER_MS },
+        sidecar: { redis: redis[i].id }, // fenceAfterMs: 0.8 x downAfterMs
       };
       writeFileSync(configPath, stringify(config));
       const child = procs.spawn(a.id, process.execPath, [RAFTINEL_BIN, 'node', '--config', configPath], {

@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, formatConfigIssues, parseConfigText } from '../../../src/config/index.js';
+import {
+  ConfigError,
+  effectiveFenceAfterMs,
+  formatConfigIssues,
+  parseConfigText,
+} from '../../../src/config/index.js';
 import { RaftinelError } from '../../../src/util/errors.js';
 import { MINIMAL } from './fixtures.js';
 
@@ -185,4 +190,19 @@ test('unknown keys are errors at every level', () => {
     err.issues[2].expected,
     /a key of raft \(tickMs, electionTicks, heartbeatTicks, snapshotEntries\)/,
   );
+});
+
+test('a sidecar fenceAfterMs over 0.8 x the downAfterMs of its shard is refused with the rule; null derives it', () => {
+  const base = MINIMAL.replace('shards:', 'defaults: { downAfterMs: 1000 }\nshards:');
+  const err = refuse(`${base}sidecar: { redis: r1, fenceAfterMs: 2000 }\n`);
+  const issue = err.issues.find((i) => i.path === 'sidecar.fenceAfterMs');
+  assert.ok(issue, JSON.stringify(err.issues));
+  assert.match(issue.expected, /at most 800 \(0.8 x downAfterMs 1000 of shard mymaster\)/);
+  assert.match(issue.expected, /before the majority can mark the master down and publish another/);
+  const ok = parseConfigText(`${base}sidecar: { redis: r1, fenceAfterMs: 800 }\n`, '/etc/raftinel');
+  assert.equal(effectiveFenceAfterMs(ok), 800);
+  const derived = parseConfigText(`${base}sidecar: { redis: r1 }\n`, '/etc/raftinel');
+  assert.equal(effectiveFenceAfterMs(derived), 800);
+  const slow = parseConfigText(`${MINIMAL}sidecar: { redis: r1 }\n`, '/etc/raftinel');
+  assert.equal(effectiveFenceAfterMs(slow), 3000, 'downAfterMs 5000: the derived value is capped at 3000');
 });

@@ -28,6 +28,8 @@ defaults:                      # shard settings; each may be overridden inside a
   failoverCooldownMs: 60000
   failoverTimeoutMs: 30000
   holistic: false
+  minReplicasToWrite: null     # opt-in (4.8): min-replicas-to-write on the master, managed
+  minReplicasMaxLagMs: 10000   # min-replicas-max-lag with it (whole seconds in Redis)
 shards:                        # seeds the Raft log once, at bootstrap (section 1)
   - name: mymaster
     nodes:
@@ -42,7 +44,7 @@ shards:                        # seeds the Raft log once, at bootstrap (section 
 admin: { tokenFile: ./admin.token }                             # optional (section 5.2)
 clients: { auth: { username: null, passwordFile: ./clients.pass } }   # optional AUTH on the RESP port
 tls: { peer: {}, sentinel: {}, http: {} }                       # optional, each {ca, cert, key}
-sidecar: { redis: r1, fenceAfterMs: 3000 }                      # optional
+sidecar: { redis: r1, fenceAfterMs: 3000 }                      # optional; fenceAfterMs <= 0.8 x downAfterMs, null derives it
 hooks: { onSwitchMaster: ./on-switch.sh, onFailoverEnd: null, timeoutMs: 10000 }  # optional
 log: { level: info }
 `;

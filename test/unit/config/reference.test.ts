@@ -60,7 +60,7 @@ test('the documented defaults are the ones a minimal config gets', () => {
     assert.equal(rows.get(`raft.${key}`), String(value), key);
   for (const [key, value] of Object.entries(config.node.listen))
     assert.equal(rows.get(`node.listen.${key}`), value);
-  assert.equal(rows.get('sidecar.fenceAfterMs'), String(config.sidecar.fenceAfterMs));
+  assert.equal(rows.get('sidecar.fenceAfterMs'), JSON.stringify(config.sidecar.fenceAfterMs));
   assert.equal(rows.get('hooks.timeoutMs'), String(config.hooks.timeoutMs));
   assert.equal(rows.get('log.level'), config.log.level);
   assert.equal(rows.get('shards[].nodes[].priority'), String(DEFAULTS.redisNode.priority));

@@ -48,6 +48,8 @@ const SHARD_DEFAULTS = {
   failoverCooldownMs: 60000,
   failoverTimeoutMs: 30000,
   holistic: false,
+  minReplicasToWrite: null,
+  minReplicasMaxLagMs: 10000,
 };
 
 test('the example of DESIGN 6a parses, every shard setting resolved and the shard overrides winning', () => {
@@ -122,7 +124,7 @@ test('a minimal config (cluster, node, peers, shards) gets every shipped default
   assert.equal(config.peerAuth, null);
   assert.equal(config.clients, null);
   assert.deepEqual(config.tls, { peer: null, sentinel: null, http: null });
-  assert.deepEqual(config.sidecar, { redis: null, fenceAfterMs: 3000 });
+  assert.deepEqual(config.sidecar, { redis: null, fenceAfterMs: null });
   assert.deepEqual(config.hooks, { onSwitchMaster: null, onFailoverEnd: null, timeoutMs: 10000 });
   assert.deepEqual(config.log, { level: 'info' });
 });

@@ -14,6 +14,8 @@ export const settings: ShardSettings = {
   parallelSyncs: 1,
   failoverCooldownMs: 60_000,
   failoverTimeoutMs: 30_000,
+  minReplicasToWrite: null,
+  minReplicasMaxLagMs: 10_000,
   holistic: false,
 };
 

@@ -34,6 +34,14 @@ export class Harness {
   readonly refuse = new Map<string, string>();
   /** The engine's Sentinel events, with the harness time they were asked for. */
   readonly events: { name: string; detail: Record<string, unknown>; at: number }[] = [];
+  /** Nodes the leader's Redis operations cannot reach (the observers may still see them). */
+  readonly unreachable = new Set<string>();
+  /** Operations that fail as "node kind" (a node that refuses REPLICAOF NO ONE: "r3 promote"). */
+  readonly failing = new Set<string>();
+  /** Proposals are dropped unrecorded (the Raft log cannot commit: an outage). */
+  holdCommits = false;
+  /** Each round, the observers report the nodes' truth again (long runs keep reports fresh). */
+  refresh = false;
   /** False: proposals are recorded but not committed (lost to a leader change, or still on their way). */
   commitProposals = true;
   private nextHistory = 2;
@@ -61,6 +69,7 @@ export class Harness {
   run(rounds = 50): void {
     for (let i = 0; i < rounds; i++) {
       this.now += this.roundMs;
+      if (this.refresh) this.see(...this.truth.values());
       const actions = this.engine.update({
         now: this.now,
         wallNow: 1_000_000 + this.now,
@@ -83,6 +92,7 @@ export class Harness {
     if (a.type === 'switchover-done') this.switchoverResults.push(a.result);
     if (a.type === 'event') this.events.push({ name: a.name, detail: a.detail, at: this.now });
     if (a.type === 'propose') {
+      if (this.holdCommits) return;
       this.proposed.push(a.command.type);
       this.commands.push(a.command);
       if (!this.commitProposals) return;
@@ -95,6 +105,14 @@ export class Harness {
       this.sent.push(entry);
       this.sentAt.set(entry, this.now);
       this.beforeOp?.(a.node.id, a.op);
+      if (this.failing.has(`${a.node.id} ${a.op.kind}`)) {
+        this.engine.redisDone(a.opId, { ok: false, error: 'NOPERM this user has no permissions' });
+        return;
+      }
+      if (this.unreachable.has(a.node.id)) {
+        this.engine.redisDone(a.opId, { ok: false, error: 'connect ETIMEDOUT' });
+        return;
+      }
       const refused = a.op.kind === 'replicaof' ? this.refuse.get(a.node.id) : undefined;
       if (refused !== undefined) {
         this.engine.redisDone(a.opId, { ok: false, error: refused });

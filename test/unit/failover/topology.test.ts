@@ -54,12 +54,16 @@ test('an attempt aborted because its target lost the history starts no cooldown 
   assert.deepEqual(topo.shards.m.lostHistory, []);
 });
 
-test('any other abort of an automatic failover starts the cooldown, as before', () => {
+test('an abort starts the cooldown only once the failover was published (Promoted committed)', () => {
   const topo = topologyWithMaster();
   start(topo, 1, 'r3');
   applyTopologyCommand(topo, abort(1), 2);
-  assert.equal(topo.shards.m.cooldownUntil, 2000 + topo.shards.m.settings.failoverCooldownMs);
+  assert.equal(topo.shards.m.cooldownUntil, 0, 'nothing published: no cooldown');
   assert.deepEqual(topo.history.m[0].resynced, []);
+  start(topo, 2, 'r3');
+  applyTopologyCommand(topo, { type: 'promoted', shard: 'm', epoch: 2, replId: 'hist-2', at: 1500 }, 2);
+  applyTopologyCommand(topo, abort(2), 2);
+  assert.equal(topo.shards.m.cooldownUntil, 2000 + topo.shards.m.settings.failoverCooldownMs);
 });
 
 test('masterKept: its own epoch and history entry, the new history adopted, a note until ack', () => {

@@ -1,93 +1,13 @@
 // The sidecar's duty "keep a freshly restarted local Redis as a replica of the committed master
-// until the log says otherwise" (docs/design.md 4.6, src/sidecar/sidecar.ts), with fakes: the sidecar
-// of r2 in shard m (r1 the committed master), its checks run by hand, its Redis operations
-// answered by the test. The real-process side is test/integration/sidecar-health.test.ts.
+// until the log says otherwise" (docs/design.md 4.6, src/sidecar/sidecar.ts), with fakes
+// (harness.ts): the sidecar of r2 in shard m (r1 the committed master). A demotion follows a
+// ReadIndex round (h.confirm()). The fence: sidecar-fence.test.ts. The real-process side is
+// test/integration/sidecar-health.test.ts.
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { pino } from 'pino';
-import type { RedisOp, RedisOpResult } from '../../../src/failover/engine.js';
-import type { RedisObservation } from '../../../src/failover/types.js';
-import { applyTopologyCommand, type Topology } from '../../../src/failover/topology.js';
-import { Sidecar } from '../../../src/sidecar/sidecar.js';
-import { obs, settings, topologyWithMaster } from '../failover/fixtures.js';
-
-class Harness {
-  topo: Topology = topologyWithMaster();
-  /** This node's own view of each Redis node of shard m. */
-  readonly views = new Map([
-    ['r1', obs('r1')],
-    ['r2', obs('r2')],
-  ]);
-  readonly ops: RedisOp[] = [];
-  /** The result the next Redis operations get. */
-  result: RedisOpResult = { ok: true };
-  readonly logs: Record<string, unknown>[] = [];
-  private check: () => void = () => undefined;
-  private observed: (changed: readonly RedisObservation[]) => void = () => undefined;
-  readonly sidecar: Sidecar;
-
-  constructor() {
-    const sink = new Writable({
-      write: (chunk: Buffer, _enc, done) => {
-        this.logs.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-        done();
-      },
-    });
-    this.sidecar = new Sidecar({
-      redisId: 'r2',
-      fenceAfterMs: 3000,
-      clock: {
-        now: () => 0,
-        every: (_ms, fn) => {
-          this.check = fn;
-          return () => undefined;
-        },
-        after: () => () => undefined,
-        defer: (fn) => fn(),
-      },
-      topology: () => this.topo,
-      ownView: (_shard, node) => this.views.get(node) ?? null,
-      onObservation: (listener) => {
-        this.observed = listener;
-        return () => undefined;
-      },
-      msSinceMajorityContact: () => 0,
-      admin: {
-        execute: (_target, op, done) => {
-          this.ops.push(op);
-          done(this.result);
-        },
-      },
-      target: (shard, node) => ({
-        shard,
-        node: { id: node, host: `h-${node}`, port: 6379, priority: 100, noFailover: false },
-        settings,
-        auth: null,
-        tls: null,
-        isMaster: false,
-      }),
-      logger: pino({ level: 'info' }, sink),
-    });
-  }
-
-  /** One check of the sidecar, with its own view of r2 changed first. */
-  see(fields: Parameters<typeof obs>[1]): void {
-    this.views.set('r2', obs('r2', fields));
-    this.check();
-  }
-
-  /** This node's prober reports a changed view of r2, between two checks. */
-  report(fields: Parameters<typeof obs>[1]): void {
-    const o = obs('r2', fields);
-    this.views.set('r2', o);
-    this.observed([obs('r1'), o]);
-  }
-
-  conversions(): Record<string, unknown>[] {
-    return this.logs.filter((l) => l.event === '+convert-to-slave');
-  }
-}
+import type { RedisOp } from '../../../src/failover/engine.js';
+import { applyTopologyCommand } from '../../../src/failover/topology.js';
+import { Harness } from './harness.js';
 
 const demote: RedisOp = { kind: 'replicaof', host: 'h-r1', port: 6379, killClients: true };
 const restartedAsMaster = {
@@ -104,6 +24,8 @@ test('a restarted local Redis that answers as a master is made a replica of the 
   h.see({});
   assert.deepEqual(h.ops, []);
   h.see(restartedAsMaster);
+  assert.deepEqual(h.ops, [], 'not before the ReadIndex round');
+  h.confirm();
   assert.deepEqual(h.ops, [demote]);
   assert.deepEqual(
     h.conversions().map((l) => [l.node, l.master, l.msg]),
@@ -114,18 +36,24 @@ test('a restarted local Redis that answers as a master is made a replica of the 
   assert.equal(h.ops.length, 1, 'done once');
 });
 
-test('a local Redis first seen as a master is no restart: the sidecar leaves it to the leader', () => {
+test('a local Redis first seen as a master is no restart, but a master the log does not name: demoted all the same', () => {
   const h = new Harness();
   h.see(restartedAsMaster);
-  h.see(restartedAsMaster);
-  assert.deepEqual(h.ops, []);
+  h.confirm();
+  assert.deepEqual(h.ops, [demote]);
+  assert.deepEqual(
+    h.conversions().map((l) => l.msg),
+    ['local Redis is a master the log does not name: demoted'],
+  );
 });
 
 test('a run id reported between checks counts: a restart before the first check after start is still a restart', () => {
   const h = new Harness();
   h.report({}); // the prober's first INFO came in; no check has run yet
   h.see(restartedAsMaster);
+  h.confirm();
   assert.deepEqual(h.ops, [demote]);
+  assert.equal(h.conversions()[0]?.msg, 'restarted local Redis kept a replica');
 });
 
 test('a new run id seen before ROLE has answered: the restart is kept in mind until the role is known', () => {
@@ -133,7 +61,9 @@ test('a new run id seen before ROLE has answered: the restart is kept in mind un
   h.see({});
   h.see({ runId: 'run-r2-restarted', role: 'unknown', masterHost: null, masterPort: null, linkUp: null });
   assert.deepEqual(h.ops, []);
+  assert.equal(h.confirms.length, 0, 'a role not known is no reason to act');
   h.see(restartedAsMaster);
+  h.confirm();
   assert.deepEqual(h.ops, [demote]);
 });
 
@@ -142,14 +72,18 @@ test('a REPLICAOF that fails (-LOADING while a Redis with data loads it) is sent
   h.see({});
   h.result = { ok: false, error: 'LOADING Redis is loading the dataset in memory' };
   h.see(restartedAsMaster);
+  h.confirm();
   h.see(restartedAsMaster);
+  h.confirm();
   assert.equal(h.ops.length, 2);
   assert.equal(h.conversions().length, 0);
   h.result = { ok: true };
   h.see(restartedAsMaster);
+  h.confirm();
   assert.equal(h.ops.length, 3);
   assert.equal(h.conversions().length, 1);
   h.see(restartedAsMaster); // still reported a master by an older probe: nothing more
+  h.confirm();
   assert.equal(h.ops.length, 3);
 });
 
@@ -194,5 +128,6 @@ test('while a failover is in flight the sidecar waits; it acts on the master the
   );
   assert.equal(h.topo.shards.m.master, 'r3');
   h.see(restartedAsMaster);
+  h.confirm();
   assert.deepEqual(h.ops, [{ ...demote, host: 'h-r3' }]);
 });
