@@ -31,7 +31,9 @@ import {
   listenerTls,
   publishSdownEvents,
 } from './wiring.js';
-import { FailoverDriver, shardsFromConfig, type RedisExecutor } from '../failover/driver.js';
+import { shardsFromConfig } from '../failover/config-shards.js';
+import { FailoverDriver } from '../failover/driver.js';
+import type { RedisExecutor } from '../failover/ports.js';
 import { HookRunner } from '../hooks/hook-runner.js';
 import { fileFenceStore } from '../sidecar/fence-store.js';
 import { Sidecar } from '../sidecar/sidecar.js';

@@ -3,7 +3,9 @@
 // failover waits for a quorum of observations at the new one.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FailoverDriver, OBSERVATIONS_PER_PIECE, type ProbeSource } from '../../../src/failover/driver.js';
+import { FailoverDriver } from '../../../src/failover/driver.js';
+import { OBSERVATIONS_PER_PIECE } from '../../../src/failover/observation-sharing.js';
+import type { ProbeSource } from '../../../src/failover/ports.js';
 import { emptyTopology } from '../../../src/failover/topology.js';
 import type { RedisObservation } from '../../../src/failover/types.js';
 import type { RaftStatus } from '../../../src/raft/raft.js';
