@@ -9,6 +9,7 @@ import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import type { Logger } from '../util/log.js';
 import { errorReply, type HttpReply, type HttpRequest, type Router } from '../node/http-server.js';
 import { addAdminRoutes, admin } from './admin-routes.js';
+import { ChangeCache, ViewChanges } from './change-cache.js';
 import type { LiveDetail, LiveShardView } from './live-detail.js';
 import { shardView, type PreflightLine, type ShardView } from './shard-view.js';
 import { addUiRoute } from './ui/ui-route.js';
@@ -32,14 +33,27 @@ export interface DiscoveryDeps {
   readonly live?: LiveDetail;
   /** This node's preflight problems with a shard's Redis nodes. */
   readonly preflight?: (shard: string) => readonly PreflightLine[];
+  /** Changes of topology and observations: the shard views are rebuilt only after one. */
+  readonly changes?: ViewChanges;
 }
 
 export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
   const { runtime, topology, driver } = deps;
+  const viewOf = (shard: string, node: string) => driver.ownView(shard, node);
+  // Every shard's view, built once per change of topology or observations (change-cache.ts).
+  const views = new ChangeCache(deps.changes ?? new ViewChanges(), () => {
+    const topo = topology();
+    return new Map(
+      Object.values(topo.shards).map((s) => [s.name, shardView(topo, s, viewOf, deps.preflight)]),
+    );
+  });
   const view = (name: string): ShardView | LiveShardView | null => {
-    const s = topology().shards[name];
+    const topo = topology();
+    const s = Object.hasOwn(topo.shards, name) ? topo.shards[name] : undefined;
     if (!s) return null;
-    const v = shardView(topology(), s, (shard, node) => driver.ownView(shard, node), deps.preflight);
+    const cached = views.get().get(name);
+    // Applied but not yet counted as a change (the listeners run after this request): as of now.
+    const v = cached && cached.epoch === s.epoch ? cached : shardView(topo, s, viewOf, deps.preflight);
     return deps.live ? deps.live.decorate(v) : v;
   };
 

@@ -3,6 +3,7 @@
 import type { Topology, TopologyEvent } from '../failover/topology.js';
 import type { RedisObservation } from '../failover/types.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
+import { ChangeCache, ViewChanges } from './change-cache.js';
 import { ProcessMetrics } from './process-metrics.js';
 
 const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -17,6 +18,9 @@ export interface MetricsDeps {
   readonly runtime: RaftRuntime;
   readonly topology: () => Topology;
   readonly ownView: (shard: string, node: string) => RedisObservation | null;
+  /** Changes of topology and observations: the per-node series are rebuilt only after one. */
+  readonly changes?: ViewChanges;
+  readonly now?: () => number;
 }
 
 export class Metrics {
@@ -25,8 +29,10 @@ export class Metrics {
   private leaderChanges = 0;
   private lastLeader: string | null = null;
   private readonly process = new ProcessMetrics();
+  private readonly nodeSeries: ChangeCache<string[]>;
 
   constructor(private readonly deps: MetricsDeps) {
+    this.nodeSeries = new ChangeCache(deps.changes ?? new ViewChanges(), () => this.renderNodes(), deps.now);
     deps.runtime.onSoftState((s) => {
       if (s.leader !== this.lastLeader) {
         this.leaderChanges++;
@@ -128,6 +134,23 @@ export class Metrics {
       ),
     );
 
+    out.push(...this.nodeSeries.get());
+    out.push(...this.process.render());
+    return out.join('\n') + '\n';
+  }
+
+  /** How many times the per-node series were computed (a test counts them). */
+  get nodeSeriesComputations(): number {
+    return this.nodeSeries.computations;
+  }
+
+  /** The series per Redis node: the part that grows with the fleet, computed once per change. */
+  private renderNodes(): string[] {
+    const out: string[] = [];
+    const metric = (name: string, type: string, help: string, samples: string[]): void => {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples);
+    };
+    const shards = Object.values(this.deps.topology().shards);
     const lag: string[] = [];
     const up: string[] = [];
     const sdown: string[] = [];
@@ -170,8 +193,7 @@ export class Metrics {
       'Replication lag behind the master, in bytes, as this node sees it.',
       lag,
     );
-    out.push(...this.process.render());
-    return out.join('\n') + '\n';
+    return out;
   }
 }
 

@@ -8,6 +8,7 @@ import type { Topology } from '../failover/topology.js';
 import type { RedisNodeSpec, RedisObservation, ShardState } from '../failover/types.js';
 import type { MemberAddresses } from '../node/cluster-state.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
+import { ChangeCache, ViewChanges } from './change-cache.js';
 import type {
   SentinelClientAuth,
   SentinelPeer,
@@ -25,6 +26,8 @@ export interface SourceDeps {
   readonly driver: FailoverDriver;
   /** Runs a switchover wherever the leader is (followers forward), as the HTTP route does. */
   readonly switchover: (shard: string) => Promise<{ ok: boolean; error?: string }>;
+  /** Changes of topology and observations: the shard list is rebuilt only after one. */
+  readonly changes?: ViewChanges;
 }
 
 /** Sentinel's run ids are 40 hex characters; ours are derived from cluster and node id. */
@@ -36,15 +39,16 @@ export function createSentinelSource(deps: SourceDeps): SentinelSource {
   const { config, runtime } = deps;
   const myId = sentinelRunId(config.cluster, config.node.id);
   const electionMs = config.raft.electionTicks * config.raft.tickMs;
+  const shards = new ChangeCache(deps.changes ?? new ViewChanges(), () => {
+    const voters = runtime.status().conf.voters.length;
+    return Object.values(deps.topology().shards)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((s) => shardOf(s, (node) => deps.driver.ownView(s.name, node), voters));
+  });
   return {
     myId: () => myId,
     hasFreshLeader: () => runtime.hasFreshLeader(),
-    shards: () =>
-      Object.values(deps.topology().shards)
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-        .map((s) =>
-          shardOf(s, (node) => deps.driver.ownView(s.name, node), runtime.status().conf.voters.length),
-        ),
+    shards: () => shards.get(),
     masterAddress: (name) => {
       const shards = deps.topology().shards;
       // Own keys only: a client asking for `constructor` or `__proto__` gets "no such master".

@@ -1,6 +1,7 @@
 // Objective-down detection on the leader (docs/design.md 4.2): a quorum of raftinel nodes, each
 // with a fresh report, must see the master subjectively down; the leader's view alone never
 // suffices. Pure: the inputs are the observation table and the leader's monotonic now.
+import { observationMaxAgeMs } from './rules.js';
 import type { ObservationTable } from './observations.js';
 import type { ShardState } from './types.js';
 
@@ -26,7 +27,7 @@ export function detectOdown(
 ): OdownVerdict {
   const master = shard.master;
   if (master === null) return { odown: false, sdownObservers: [], freshObservers: 0, reason: 'no master' };
-  const maxAge = 2 * shard.settings.downAfterMs;
+  const maxAge = observationMaxAgeMs(shard.settings);
   const sightings = table.fresh(shard.name, master, now, maxAge).filter((s) => s.receivedAt > since);
   const sdown = sightings.filter((s) => s.obs.sdown && !s.obs.unsure).map((s) => s.observer);
   const needed = Math.max(quorumOf(shard, voters), Math.min(2, voters));

@@ -2,6 +2,7 @@
 // engine that works from a request: preflight, write pause, catch-up, the decision, and the
 // promotion step of a switchover (promote the target, demote the old master, then Promoted).
 // Pure like the engine it belongs to: it acts only through EngineCore's action list.
+import { observationMaxAgeMs } from './rules.js';
 import { detectOdown } from './detect.js';
 import {
   OP_RETRY_MS,
@@ -406,7 +407,7 @@ export class Switchovers {
           shard.name,
           shard.master,
           input.now,
-          2 * shard.settings.downAfterMs,
+          observationMaxAgeMs(shard.settings),
           this.core.selfId,
         )
       : null;

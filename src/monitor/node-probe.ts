@@ -8,6 +8,7 @@ import type { RedisObservation } from '../failover/types.js';
 import type { Logger } from '../util/log.js';
 import { classifyError } from './classify.js';
 import { connectionKey, probeTimeoutMs, type ConnectionOptions, type ProbeTarget } from './connection.js';
+import { roleIntervalMs } from './cadence.js';
 import {
   initialState,
   onConnected,
@@ -101,9 +102,22 @@ export class NodeProbe {
     this.conn?.retune(options.connectTimeoutMs, options.retryDelayMs);
   }
 
-  /** The INFO schedule changed (fast on or off). */
+  /** The INFO schedule changed (fast on or off); fast also brings ROLE back to pingIntervalMs. */
   rescheduleInfo(now: number): void {
     this.nextInfoAt = this.ctx.fast(this.target.shard) ? now : now + this.infoIntervalMs();
+    this.nextRoleAt = Math.min(this.nextRoleAt, now + this.roleIntervalMs(now));
+  }
+
+  /** The ROLE interval now (cadence.ts): relaxed for a healthy node of a quiet shard. */
+  roleIntervalMs(now: number): number {
+    const last = this.last;
+    const s = this.target.settings;
+    return roleIntervalMs({
+      settings: s,
+      healthy: last !== null && last.reachable && !last.sdown && !last.unsure && last.error === null,
+      fast: this.ctx.fast(this.target.shard),
+      newMaster: this.masterSince !== null && now - this.masterSince < s.downAfterMs,
+    });
   }
 
   close(): void {
@@ -207,7 +221,7 @@ export class NodeProbe {
   }
 
   private sendRole(now: number): void {
-    this.nextRoleAt = now + this.target.settings.pingIntervalMs;
+    this.nextRoleAt = now + this.roleIntervalMs(now);
     const conn = this.conn;
     if (!conn || !conn.ready || this.roleSentAt !== null) return;
     this.roleSentAt = now;
@@ -218,6 +232,8 @@ export class NodeProbe {
       this.roleSentAt = null;
       if (err !== null) {
         this.state = onProbeError(this.state, classifyError(err), at, now);
+        // An error is suspect: the next ROLE at the configured interval, not the relaxed one.
+        this.nextRoleAt = Math.min(this.nextRoleAt, at + this.target.settings.pingIntervalMs);
       } else {
         const before = this.state.role;
         this.state = onRoleReply(this.state, reply, at, now);

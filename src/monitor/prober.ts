@@ -15,6 +15,7 @@ import { NodeProbe } from './node-probe.js';
 import { meaningfullyDifferent, observe, stalledMs } from './observe.js';
 import type { RedisConnector } from './redis-port.js';
 import { STALL_FLOOR_MS, StallTracker } from './stall.js';
+import { ChangeSummary, type ChangeSummaryLine } from './change-summary.js';
 
 export type { ProbeTarget } from './connection.js';
 
@@ -44,6 +45,7 @@ export class Prober {
   private readonly log: Logger;
   private readonly sourceAddress: string | null;
   private readonly stalls: StallTracker;
+  private readonly changeSummary = new ChangeSummary();
   private tickMs = 25;
   private timer: Cancel | null = null;
   private closed = false;
@@ -90,6 +92,12 @@ export class Prober {
   observations(): RedisObservation[] {
     const now = this.now();
     return [...this.probes.values()].map((p) => this.evaluate(p, now));
+  }
+
+  /** One node's observation as of now (the others are not evaluated: O(1) per call). */
+  observation(shard: string, node: string): RedisObservation | null {
+    const probe = this.probes.get(`${shard}\u0000${node}`);
+    return probe ? this.evaluate(probe, this.now()) : null;
   }
 
   /** Calls `cb` with the observations whose meaning changed; returns the unsubscribe function. */
@@ -154,6 +162,7 @@ export class Prober {
     // the silence of a node leaves them all out (stalledMs).
     this.stalls.tick(now, STALL_FLOOR_MS, 2 * maxDown);
     for (const p of this.probes.values()) p.tick(now);
+    this.logSummary(this.changeSummary.due(now));
     this.schedule();
   }
 
@@ -167,7 +176,9 @@ export class Prober {
       isMaster: t.isMaster,
       masterSince: probe.masterSince,
       downAfterMs: t.settings.downAfterMs,
-      pingIntervalMs: t.settings.pingIntervalMs,
+      // The interval the node is probed at now (cadence.ts): a relaxed node is not "silent"
+      // between two of its probes.
+      pingIntervalMs: probe.roleIntervalMs(now),
       now,
       state: probe.state,
       stalls: this.stalls.recent(now),
@@ -176,15 +187,24 @@ export class Prober {
     if (meaningfullyDifferent(probe.last, obs) && this.probes.get(probe.key) === probe) {
       const { shard, node, sdown, unsure, reachable, role, linkUp, replId, replId2, runId, error } = obs;
       const connection = reachable ? undefined : (probe.lastTransportError ?? undefined);
-      this.log.info(
+      this.log.debug(
         { shard, node, sdown, unsure, reachable, role, linkUp, replId, replId2, runId, error, connection },
         'redis node observation changed',
       );
+      this.logSummary(this.changeSummary.noted(obs, now));
       this.pending.set(probe.key, obs);
       this.scheduleFlush();
     }
     probe.last = obs;
     return obs;
+  }
+
+  private logSummary(line: ChangeSummaryLine | null): void {
+    if (line)
+      this.log.info(
+        { event: 'observations-changed', ...line },
+        `${line.changes} redis node observations changed in ${line.overMs} ms (details at debug level)`,
+      );
   }
 
   private scheduleFlush(): void {

@@ -7,7 +7,7 @@ import type { NodeId } from '../raft/types.js';
 import type { Logger } from '../util/log.js';
 import { adminStamp, checkAdminStamp, type AdminStamp } from './admin-agreement.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
-import type { EnvelopeChannel } from '../failover/driver.js';
+import type { EnvelopeChannel } from '../failover/ports.js';
 import { errorReply, type HttpReply, type HttpRequest, type Router } from './http-server.js';
 
 const FORWARD_TIMEOUT_MS = 60_000;

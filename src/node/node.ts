@@ -19,6 +19,7 @@ import { MIN_SECRET_BYTES } from '../transport/peer-auth.js';
 import { RaftinelError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { addDiscoveryRoutes } from '../discovery/http-routes.js';
+import { ViewChanges } from '../discovery/change-cache.js';
 import { Metrics } from '../discovery/metrics.js';
 import { openApiDocument } from '../discovery/openapi.js';
 import { SentinelRespServer } from '../discovery/resp/index.js';
@@ -31,7 +32,9 @@ import {
   listenerTls,
   publishSdownEvents,
 } from './wiring.js';
-import { FailoverDriver, shardsFromConfig, type RedisExecutor } from '../failover/driver.js';
+import { shardsFromConfig } from '../failover/config-shards.js';
+import { FailoverDriver } from '../failover/driver.js';
+import type { RedisExecutor } from '../failover/ports.js';
 import { HookRunner } from '../hooks/hook-runner.js';
 import { fileFenceStore } from '../sidecar/fence-store.js';
 import { Sidecar } from '../sidecar/sidecar.js';
@@ -212,10 +215,15 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       logger,
     };
     addClusterRoutes(router, clusterRouteDeps);
+    // One change counter for every fleet-sized view (discovery/change-cache.ts, issue 12).
+    const viewChanges = new ViewChanges();
+    state.onTopology(() => viewChanges.changed());
+    prober.onChange(() => viewChanges.changed());
     const metrics = new Metrics({
       runtime,
       topology: () => state.topology(),
       ownView: (shard, node) => driver.ownView(shard, node),
+      changes: viewChanges,
     });
     cleanup.push(() => metrics.close());
     state.onTopology((events) => metrics.topologyApplied(events));
@@ -279,6 +287,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       () => live.close(),
     );
     addDiscoveryRoutes(router, {
+      changes: viewChanges,
       clusterView: () => clusterView(clusterRouteDeps),
       live,
       config,
@@ -302,6 +311,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
     const source = createSentinelSource({
+      changes: viewChanges,
       config,
       runtime,
       topology: () => state.topology(),

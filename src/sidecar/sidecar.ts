@@ -10,7 +10,7 @@
 // - demote a local master that the log does not name (after a ReadIndex round), a restarted one
 //   included;
 // - answer Patroni-style /primary and /replica?lag=N about the local Redis.
-import type { RedisExecutor, RedisTarget } from '../failover/driver.js';
+import type { RedisExecutor, RedisTarget } from '../failover/ports.js';
 import {
   FENCE_MIN_REPLICAS,
   managedWriteSafety,

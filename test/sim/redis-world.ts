@@ -4,7 +4,7 @@
 // Each raftinel node gets a Redis connector and a RedisExecutor from here: its production
 // Prober (src/monitor/prober.ts) probes the fake nodes over fake connections
 // (fake-connection.ts), and its failover driver runs unchanged on both.
-import type { RedisExecutor, RedisTarget } from '../../src/failover/driver.js';
+import type { RedisExecutor, RedisTarget } from '../../src/failover/ports.js';
 import type { RedisOp, RedisOpResult } from '../../src/failover/engine.js';
 import type { RedisNodeSpec, ShardSettings, ShardSpec, TopologyCommand } from '../../src/failover/types.js';
 import { viewOf } from '../../src/monitor/admin-ops.js';

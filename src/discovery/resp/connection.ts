@@ -4,8 +4,10 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../../util/log.js';
 import type { MasterAddressReplies } from './commands/address-reply.js';
+import { answerMasterAddr } from './commands/sentinel.js';
 import type { CommandContext, ServerFacts } from './commands/types.js';
 import { dispatch } from './dispatch.js';
+import type { KnownRequest, KnownRequests } from './known-requests.js';
 import { RequestParser, type ParserLimits } from './parser.js';
 import type { PubSubHub, Subscriber } from './pubsub-hub.js';
 import type { RecentNames } from './recent-names.js';
@@ -56,6 +58,7 @@ export interface ConnectionDeps {
   readonly limits: ConnectionLimits;
   readonly addressReplies: MasterAddressReplies;
   readonly shardNames: RecentNames;
+  readonly knownRequests: KnownRequests;
 }
 
 // Output above this pauses reading, so that a pipelining client that does not read its replies
@@ -82,6 +85,11 @@ export class RespConnection implements Subscriber {
   private paused = false;
   private drainScheduled = false;
   private authTimer: NodeJS.Timeout | null = null;
+  // Idleness, judged by the server's sweep (checkIdle) instead of socket.setTimeout: Node
+  // re-arms a socket's timer on every read and every write, a timer-list update per request
+  // that the hot command paid for. A flag costs nothing; the sweep reads it once a period.
+  private activeSinceSweep = true;
+  private idleSince = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -98,6 +106,7 @@ export class RespConnection implements Subscriber {
       maxSubscriptions: deps.limits.maxSubscriptions,
       addressReplies: deps.addressReplies,
       shardNames: deps.shardNames,
+      knownRequests: deps.knownRequests,
       reply: (reply) => this.send(reply),
       closeAfterReplies: () => this.endGracefully(),
     };
@@ -116,8 +125,10 @@ export class RespConnection implements Subscriber {
     };
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.updateFlow());
-    socket.on('timeout', () => this.onIdle());
+    socket.on('drain', () => {
+      this.activeSinceSweep = true;
+      this.updateFlow();
+    });
     socket.on('error', (err) =>
       deps.logger.debug({ clientId: session.id, err: err.message }, 'RESP client socket error'),
     );
@@ -125,8 +136,6 @@ export class RespConnection implements Subscriber {
       deps.hub.forget(this);
       this.setAuthDeadline(false);
     });
-    // Node resets this on any read or write, so it measures idleness in both directions.
-    socket.setTimeout(deps.limits.idleTimeoutMs);
     this.setAuthDeadline(!session.authenticated);
   }
 
@@ -145,8 +154,25 @@ export class RespConnection implements Subscriber {
     return this.session.authenticated ? this.authedLimits : this.preAuthLimits;
   }
 
+  /**
+   * Called by the server every sweep period with its clock: closes the connection once it has
+   * seen no read and no write for idleTimeoutMs (give or take one period), in both directions
+   * as Node's socket timeout measured it.
+   */
+  checkIdle(now: number): void {
+    const limit = this.deps.limits.idleTimeoutMs;
+    if (limit <= 0 || this.closing) return;
+    if (this.activeSinceSweep) {
+      this.activeSinceSweep = false;
+      this.idleSince = now;
+      return;
+    }
+    if (now - this.idleSince >= limit) this.onIdle();
+  }
+
   private onData(chunk: Buffer): void {
     if (this.closing) return;
+    this.activeSinceSweep = true;
     this.deps.server.stats.netInputBytes += chunk.length;
     this.parser.push(chunk);
     if (this.parser.bufferedBytes > this.deps.limits.maxInputBytes) {
@@ -160,6 +186,11 @@ export class RespConnection implements Subscriber {
     this.batching = true;
     try {
       while (!this.busy && !this.closing) {
+        const known = this.knownRequest();
+        if (known !== null) {
+          this.runKnown(known);
+          continue;
+        }
         const result = this.parser.next(this.limits());
         if (result.kind === 'incomplete') break;
         if (result.kind === 'error') return this.protocolFailure(result.message);
@@ -170,6 +201,32 @@ export class RespConnection implements Subscriber {
       this.writeBatch();
     }
     this.updateFlow();
+  }
+
+  /**
+   * A learned GET-MASTER-ADDR-BY-NAME at the start of the unparsed bytes, consumed; null when
+   * there is none or when the command would not simply be answered here (before AUTH, where
+   * dispatch answers NOAUTH; in subscribed mode, where it answers an error).
+   */
+  private knownRequest(): KnownRequest | null {
+    const known = this.deps.knownRequests;
+    if (known.size === 0 || !this.session.authenticated || this.session.subscriptions > 0) return null;
+    const at = this.parser.commandStart();
+    if (at < 0) return null;
+    const hit = known.match(this.parser.buffer, at);
+    if (hit !== null) this.parser.consume(hit.bytes.length);
+    return hit;
+  }
+
+  /** What dispatch would do for this request, without parsing it. */
+  private runKnown(known: KnownRequest): void {
+    this.deps.server.stats.commandsProcessed++;
+    try {
+      answerMasterAddr(this.ctx, known.name);
+    } catch (err) {
+      this.deps.logger.error({ err, clientId: this.session.id }, 'RESP command failed');
+      this.send(error('ERR internal error'));
+    }
   }
 
   private run(args: Buffer[]): void {
@@ -230,6 +287,7 @@ export class RespConnection implements Subscriber {
   }
 
   private write(bytes: Buffer): void {
+    this.activeSinceSweep = true;
     this.socket.write(bytes);
     if (this.socket.writableLength > this.deps.limits.maxOutputBytes) {
       this.deps.logger.warn(

@@ -53,6 +53,26 @@ export class RequestParser {
     return this.buf.length - this.pos + this.chunkBytes;
   }
 
+  /**
+   * Where the next command starts in `buffer`, when no command is half parsed (the connection
+   * matches known requests there); -1 otherwise. Whatever it uses is then consume()d.
+   */
+  commandStart(): number {
+    if (this.failed !== null || this.expectedArgs >= 0) return -1;
+    this.join();
+    return this.pos;
+  }
+
+  /** The received bytes (valid until the next push). */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  /** Drops `n` bytes at commandStart(): a whole command answered without parsing it. */
+  consume(n: number): void {
+    this.pos += n;
+  }
+
   push(chunk: Buffer): void {
     if (this.failed !== null || chunk.length === 0) return;
     this.chunks.push(chunk);

@@ -9,6 +9,7 @@ import type { Logger } from '../../util/log.js';
 import { MasterAddressReplies } from './commands/address-reply.js';
 import type { ServerFacts, ServerStats } from './commands/types.js';
 import { DEFAULT_LIMITS, RespConnection, type ConnectionLimits } from './connection.js';
+import { KnownRequests } from './known-requests.js';
 import { PubSubHub } from './pubsub-hub.js';
 import { RecentNames } from './recent-names.js';
 import { Session } from './session.js';
@@ -38,11 +39,14 @@ export interface SentinelRespServerOptions {
 
 export const DEFAULT_MAX_CLIENTS = 10_000;
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** The idle sweep runs every half idle timeout, at most this far apart. */
+const IDLE_SWEEP_MAX_MS = 1000;
 
 export class SentinelRespServer {
   private readonly hub = new PubSubHub();
   private readonly addressReplies = new MasterAddressReplies();
   private readonly shardNames = new RecentNames();
+  private readonly knownRequests = new KnownRequests();
   private readonly connections = new Set<RespConnection>();
   private readonly logger: Logger;
   private readonly limits: ConnectionLimits;
@@ -57,6 +61,7 @@ export class SentinelRespServer {
     netOutputBytes: 0,
   };
   private server: net.Server | null = null;
+  private idleSweep: NodeJS.Timeout | null = null;
   private nextClientId = 1;
   private boundPort = 0;
 
@@ -107,6 +112,7 @@ export class SentinelRespServer {
     });
     server.on('error', (err) => this.logger.error({ err: err.message }, 'RESP server error'));
     this.server = server;
+    this.startIdleSweep();
     this.boundPort = (server.address() as net.AddressInfo).port;
     this.logger.info(
       { host, port: this.boundPort, tls: this.options.tls !== undefined },
@@ -133,9 +139,23 @@ export class SentinelRespServer {
   async close(): Promise<void> {
     const server = this.server;
     this.server = null;
+    if (this.idleSweep) clearInterval(this.idleSweep);
+    this.idleSweep = null;
     for (const conn of this.connections) conn.destroy();
     this.connections.clear();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Idle connections are found by one timer for all (RespConnection.checkIdle), as Redis's clientsCron does. */
+  private startIdleSweep(): void {
+    const idleMs = this.limits.idleTimeoutMs;
+    if (idleMs <= 0) return;
+    const periodMs = Math.max(10, Math.min(IDLE_SWEEP_MAX_MS, Math.floor(idleMs / 2)));
+    this.idleSweep = setInterval(() => {
+      const now = performance.now();
+      for (const conn of this.connections) conn.checkIdle(now);
+    }, periodMs);
+    this.idleSweep.unref();
   }
 
   private createServer(): net.Server {
@@ -178,6 +198,7 @@ export class SentinelRespServer {
       limits: this.limits,
       addressReplies: this.addressReplies,
       shardNames: this.shardNames,
+      knownRequests: this.knownRequests,
     });
     this.connections.add(conn);
     socket.on('close', () => this.connections.delete(conn));

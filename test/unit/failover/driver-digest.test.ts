@@ -3,7 +3,9 @@
 // failover waits for a quorum of observations at the new one.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FailoverDriver, type ProbeSource } from '../../../src/failover/driver.js';
+import { FailoverDriver } from '../../../src/failover/driver.js';
+import { OBSERVATIONS_PER_PIECE } from '../../../src/failover/observation-sharing.js';
+import type { ProbeSource } from '../../../src/failover/ports.js';
 import { emptyTopology } from '../../../src/failover/topology.js';
 import type { RedisObservation } from '../../../src/failover/types.js';
 import type { RaftStatus } from '../../../src/raft/raft.js';
@@ -35,7 +37,10 @@ class StillClock implements Clock {
 }
 
 /** The follower n3, its Raft status set by the test; a soft-state change is told to the driver. */
-function follower() {
+function follower(
+  seen: RedisObservation[] = [down('r1'), obs('r2'), obs('r3')],
+  extra: Partial<ProbeSource> = {},
+) {
   let status = { id: 'n3', term: 2, role: 'follower', leader: 'n1', commit: 0 } as unknown as RaftStatus;
   const listeners: ((s: RaftStatus) => void)[] = [];
   const runtime = {
@@ -59,8 +64,12 @@ function follower() {
     },
   } as unknown as RaftRuntime;
   const sent: { to: string; observations: RedisObservation[] }[] = [];
-  const seen = [down('r1'), obs('r2'), obs('r3')];
-  const prober: ProbeSource = { setTargets: () => {}, observations: () => seen, onChange: () => {} };
+  const prober: ProbeSource = {
+    setTargets: () => {},
+    observations: () => seen,
+    onChange: () => {},
+    ...extra,
+  };
   const clock = new StillClock();
   const driver = new FailoverDriver({
     selfId: 'n3',
@@ -87,7 +96,7 @@ function follower() {
     status = { ...status, ...fields } as RaftStatus;
     for (const l of listeners) l(status);
   };
-  return { sent, clock, become, seen };
+  return { sent, clock, become, seen, driver };
 }
 
 test('a follower sends its whole view to a new leader as soon as it learns of it', () => {
@@ -123,4 +132,44 @@ test('a node that becomes leader itself sends nothing', () => {
   f.become({ term: 5, leader: 'n3', role: 'leader' });
   f.clock.flush();
   assert.equal(f.sent.length, 0);
+});
+
+// Issue 12: a receiver drops an envelope of more than 10 000 observations whole, so a large
+// fleet's digest must arrive in bounded pieces, every observation in one of them.
+test('a digest of 20 000 observations is sent in bounded pieces, none dropped', () => {
+  const many = Array.from({ length: 20_000 }, (_, i) => obs(`r${i + 1}`));
+  const f = follower(many);
+  f.become({ term: 6, leader: 'n2' });
+  f.clock.flush();
+  assert.equal(f.sent.length, 20_000 / OBSERVATIONS_PER_PIECE);
+  for (const piece of f.sent) {
+    assert.equal(piece.to, 'n2');
+    assert.ok(piece.observations.length <= OBSERVATIONS_PER_PIECE && piece.observations.length <= 10_000);
+  }
+  assert.deepEqual(
+    f.sent.flatMap((p) => p.observations),
+    many,
+  );
+});
+
+// Issue 12: discovery asks for one node at a time (SENTINEL MASTERS, /v1/shards, /metrics); a
+// full evaluation of every probe per node made a request quadratic in the fleet.
+test('ownView asks the prober for the one node, never for every observation', () => {
+  let full = 0;
+  const single: string[] = [];
+  const seen = [obs('r1'), obs('r2')];
+  const f = follower(seen, {
+    observations: () => {
+      full++;
+      return seen;
+    },
+    observation: (shard, node) => {
+      single.push(`${shard}/${node}`);
+      return seen.find((o) => o.shard === shard && o.node === node) ?? null;
+    },
+  });
+  for (let i = 0; i < 100; i++) assert.equal(f.driver.ownView('m', 'r2'), seen[1]);
+  assert.equal(f.driver.ownView('m', 'nope'), null);
+  assert.equal(full, 0);
+  assert.equal(single.length, 101);
 });

@@ -48,15 +48,25 @@ export const sentinels: Handler = (ctx, args) => {
 
 export const getMasterAddr: Handler = (ctx, args) => {
   const name = ctx.shardNames.decode(args[2]);
+  // The next identical request on any connection skips parsing and dispatch (known-requests.ts).
+  if (answerMasterAddr(ctx, name)) ctx.knownRequests.learn(args, name);
+};
+
+/** GET-MASTER-ADDR-BY-NAME's answer for a decoded name; false when no shard has that name. */
+export function answerMasterAddr(ctx: CommandContext, name: string): boolean {
   const master = ctx.source.masterAddress
     ? ctx.source.masterAddress(name)
     : masterOf(ctx.source.shards().find((s) => s.name === name));
   // Unknown name: a null array, as Sentinel (clients read it as "no such master").
-  if (master === undefined) return ctx.reply(NULL_ARRAY);
+  if (master === undefined) {
+    ctx.reply(NULL_ARRAY);
+    return false;
+  }
   // Sentinel's answer when it cannot vouch for the address; clients then ask the next node.
-  if (stale(ctx) || master === null) return ctx.reply(error(IDONTKNOW));
-  ctx.reply(ctx.addressReplies.reply(name, master));
-};
+  if (stale(ctx) || master === null) ctx.reply(error(IDONTKNOW));
+  else ctx.reply(ctx.addressReplies.reply(name, master));
+  return true;
+}
 
 export const myid: Handler = (ctx) => {
   ctx.reply(bulk(ctx.source.myId()));

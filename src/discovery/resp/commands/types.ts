@@ -3,6 +3,7 @@
 // answer with one frame per channel.
 import type { Logger } from '../../../util/log.js';
 import type { PubSubHub, Subscriber } from '../pubsub-hub.js';
+import type { KnownRequests } from '../known-requests.js';
 import type { RecentNames } from '../recent-names.js';
 import type { Reply } from '../reply.js';
 import type { Session } from '../session.js';
@@ -46,6 +47,8 @@ export interface CommandContext {
   readonly addressReplies: MasterAddressReplies;
   /** The server's decoded shard names (GET-MASTER-ADDR-BY-NAME). */
   readonly shardNames: RecentNames;
+  /** The server's learned GET-MASTER-ADDR-BY-NAME requests (answered without parsing). */
+  readonly knownRequests: KnownRequests;
   reply(reply: Reply): void;
   /** Close the connection once the replies written so far are flushed (QUIT). */
   closeAfterReplies(): void;

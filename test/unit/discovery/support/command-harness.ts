@@ -3,6 +3,7 @@
 import { MasterAddressReplies } from '../../../../src/discovery/resp/commands/address-reply.js';
 import type { CommandContext, ServerFacts } from '../../../../src/discovery/resp/commands/types.js';
 import { dispatch } from '../../../../src/discovery/resp/dispatch.js';
+import { KnownRequests } from '../../../../src/discovery/resp/known-requests.js';
 import { PubSubHub } from '../../../../src/discovery/resp/pubsub-hub.js';
 import { RecentNames } from '../../../../src/discovery/resp/recent-names.js';
 import { encode, type Reply } from '../../../../src/discovery/resp/reply.js';
@@ -26,6 +27,7 @@ export function commandHarness(source: SentinelSource, options: { maxSubscriptio
   const hub = new PubSubHub();
   const addressReplies = new MasterAddressReplies();
   const shardNames = new RecentNames();
+  const knownRequests = new KnownRequests();
   let nextId = 1;
   const facts: ServerFacts = {
     runId: 'f'.repeat(40),
@@ -59,6 +61,7 @@ export function commandHarness(source: SentinelSource, options: { maxSubscriptio
       maxSubscriptions: options.maxSubscriptions ?? 10000,
       addressReplies,
       shardNames,
+      knownRequests,
       reply: (r) => out.push(encode(r, session.proto)),
       closeAfterReplies: () => {
         state.closed = true;

@@ -1,0 +1,44 @@
+// Sentinel's event messages, in one place (issue 12 item 5): what a Sentinel client reads on
+// the pub/sub channels (+switch-master, +promoted-slave, +selected-slave, +odown, ...) and what
+// the logs show. Formats as Sentinel's sentinelEvent() writes them (docs/design.md 5.1).
+import type { Topology } from '../failover/topology.js';
+
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** `<name> <old-ip> <old-port> <new-ip> <new-port>` (`?` and 0 for an unknown old master). */
+export function switchMasterMessage(shard: string, from: Address | null | undefined, to: Address): string {
+  return `${shard} ${from?.host ?? '?'} ${from?.port ?? 0} ${to.host} ${to.port}`;
+}
+
+/** `slave <ip>:<port> <ip> <port> @ <name> <master-ip> <master-port>`. */
+export function replicaMessage(replica: Address, shard: string, master: Address | null | undefined): string {
+  return `slave ${replica.host}:${replica.port} ${replica.host} ${replica.port} @ ${shard} ${master?.host ?? '?'} ${master?.port ?? 0}`;
+}
+
+/** `slave <ip>:<port> <ip> <port> @ <name>` (the master's address is not told: +selected-slave). */
+export function selectedReplicaMessage(replica: Address, shard: string): string {
+  return `slave ${replica.host}:${replica.port} ${replica.host} ${replica.port} @ ${shard}`;
+}
+
+/** `master <name>` as in +try-failover, +failover-end, -failover-abort. */
+export function masterMessage(shard: string): string {
+  return `master ${shard}`;
+}
+
+/** An engine event: `slave ... @ <master>` with a node's address, else `master <name> <ip> <port>` (+odown adds `#quorum n`). */
+export function engineEventMessage(
+  name: string,
+  shard: string,
+  detail: Record<string, unknown>,
+  topo: Topology,
+): string {
+  const s = topo.shards[shard];
+  const m = s?.nodes.find((n) => n.id === s.master);
+  const at = m ? `${shard} ${m.host} ${m.port}` : shard;
+  if (typeof detail.host === 'string')
+    return `slave ${detail.host}:${String(detail.port)} ${detail.host} ${String(detail.port)} @ ${at}`;
+  return `master ${at}${name === '+odown' ? ` #quorum ${Array.isArray(detail.observers) ? detail.observers.length : 0}` : ''}`;
+}

@@ -1,0 +1,158 @@
+// Observation sharing (docs/design.md 4.2): every node's prober reports what it sees of each
+// Redis node to the Raft leader over the peer transport, on change and as a periodic digest, in
+// bounded pieces; the leader keeps them in its ObservationTable, which the engine reads. Split
+// from the failover driver by job (issue 12 item 5): this is the part that moves observations.
+import type { NodeId } from '../raft/types.js';
+import type { Cancel } from '../runtime/ports.js';
+import { ObservationTable } from './observations.js';
+import type { DriverDeps } from './ports.js';
+import { observationMaxAgeMs } from './rules.js';
+import type { RedisObservation, RunSeen } from './types.js';
+
+/** How often every node sends its whole view to the leader, changed or not. */
+export const DIGEST_MS = 500;
+/**
+ * Observations per envelope: a receiver drops a message of more than MAX_OBSERVATIONS_PER_MESSAGE,
+ * so a large fleet's digest goes in bounded pieces instead of as one message dropped whole.
+ */
+export const OBSERVATIONS_PER_PIECE = 1000;
+/** A message with more observations than this is dropped whole (a bound on a peer's demands). */
+export const MAX_OBSERVATIONS_PER_MESSAGE = 10_000;
+/** Freshness when a shard is unknown here (its settings not applied yet): the default downAfterMs. */
+const UNKNOWN_SHARD_SETTINGS = { downAfterMs: 5000 };
+
+export type SharingDeps = Pick<
+  DriverDeps,
+  'selfId' | 'runtime' | 'topology' | 'prober' | 'channel' | 'clock'
+> & {
+  /** Something new was recorded on the leader: the engine loop should run soon. */
+  readonly recorded: () => void;
+};
+
+export class ObservationSharing {
+  /** The leader's table of every node's reports (complete on the leader only). */
+  readonly table = new ObservationTable();
+  /** "term/leader" of the last leader sent a full digest on its arrival. */
+  private digestedLeader: string | null = null;
+  private stopped = false;
+
+  constructor(private readonly deps: SharingDeps) {}
+
+  /** Listens to the prober, the peers and Raft's soft state. */
+  listen(): void {
+    const { prober, channel, runtime } = this.deps;
+    prober.onChange((changed) => this.share(changed));
+    channel.onEnvelope('obs', (from, body) => this.receive(from, body));
+    runtime.onSoftState((s) => this.leaderKnown(s.leader, s.term));
+  }
+
+  /** The periodic digest of this node's whole view. */
+  startDigests(): Cancel {
+    return this.deps.clock.every(DIGEST_MS, () => this.share(this.deps.prober.observations()));
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** On the leader, in each loop: its own view goes into the table like everyone else's. */
+  recordOwn(now: number): void {
+    this.table.record(this.deps.selfId, this.deps.prober.observations(), now);
+  }
+
+  /** The best fresh report of a Redis node, this node's own first, else its own latest view. */
+  observationsOf(shard: string, node: string): RedisObservation | null {
+    const settings = this.deps.topology().shards[shard]?.settings;
+    const maxAge = observationMaxAgeMs(settings ?? UNKNOWN_SHARD_SETTINGS);
+    return (
+      this.table.best(shard, node, this.deps.clock.now(), maxAge, this.deps.selfId) ??
+      this.ownView(shard, node)
+    );
+  }
+
+  /**
+   * What each raftinel node last reported of a Redis node, when younger than 2 × downAfterMs
+   * (the detector's freshness rule). Complete on the leader only: followers send their reports
+   * to the leader, so elsewhere the table holds at most what this node heard while it led.
+   */
+  sightings(shard: string, node: string): { observer: NodeId; sdown: boolean; unsure: boolean }[] {
+    const settings = this.deps.topology().shards[shard]?.settings;
+    const maxAge = observationMaxAgeMs(settings ?? UNKNOWN_SHARD_SETTINGS);
+    return this.table
+      .fresh(shard, node, this.deps.clock.now(), maxAge)
+      .map((s) => ({ observer: s.observer, sdown: s.obs.sdown, unsure: s.obs.unsure }));
+  }
+
+  /** This node's own latest view of a Redis node (health routes answer from it). */
+  ownView(shard: string, node: string): RedisObservation | null {
+    const prober = this.deps.prober;
+    if (prober.observation) return prober.observation(shard, node);
+    return prober.observations().find((o) => o.shard === shard && o.node === node) ?? null;
+  }
+
+  private share(observations: RedisObservation[]): void {
+    if (this.stopped || observations.length === 0) return;
+    const s = this.deps.runtime.core;
+    if (s.role === 'leader') {
+      this.table.record(this.deps.selfId, observations, this.deps.clock.now());
+      this.deps.recorded();
+    } else if (s.leader !== null) {
+      for (let i = 0; i < observations.length; i += OBSERVATIONS_PER_PIECE)
+        this.deps.channel.sendEnvelope(s.leader, 'obs', {
+          observations: observations.slice(i, i + OBSERVATIONS_PER_PIECE),
+        });
+    }
+  }
+
+  /**
+   * A new leader has nothing from this node until its next change or digest, and the changes
+   * sent meanwhile went to the old leader (or nowhere): after the loss of the leader, the
+   * quorum of reports a failover needs would wait up to a digest interval. So a follower sends
+   * everything it sees as soon as it learns of a new leader (or of a new term of the same one,
+   * which may have restarted with an empty table).
+   */
+  private leaderKnown(leader: NodeId | null, term: number): void {
+    if (leader === null || leader === this.deps.selfId) return;
+    const key = `${term}/${leader}`;
+    if (key === this.digestedLeader) return;
+    this.digestedLeader = key;
+    // Not from inside the Raft runtime's step: on the clock, at once.
+    this.deps.clock.defer(() => this.share(this.deps.prober.observations()));
+  }
+
+  private receive(from: NodeId, body: unknown): void {
+    // Only members of the committed configuration vouch for a Redis node (the transport drops
+    // strangers already; a node removed since keeps no say either).
+    const conf = this.deps.runtime.status().conf;
+    if (!conf.voters.includes(from) && !conf.learners.includes(from)) return;
+    const list = (body as { observations?: unknown } | null)?.observations;
+    if (!Array.isArray(list) || list.length > MAX_OBSERVATIONS_PER_MESSAGE) return;
+    // A node of an older version sends no replId2 and no restartedFrom: none known.
+    const valid = list
+      .filter(isObservation)
+      .map((o) => ({ ...o, replId2: o.replId2 ?? null, restartedFrom: runSeenOf(o.restartedFrom) }));
+    this.table.record(from, valid, this.deps.clock.now());
+    this.deps.recorded();
+  }
+}
+
+function isObservation(x: unknown): x is RedisObservation {
+  if (typeof x !== 'object' || x === null) return false;
+  const o = x as Record<string, unknown>;
+  return (
+    typeof o.shard === 'string' &&
+    typeof o.node === 'string' &&
+    typeof o.sdown === 'boolean' &&
+    typeof o.reachable === 'boolean' &&
+    typeof o.unsure === 'boolean'
+  );
+}
+
+/** A peer's restartedFrom, checked field by field (absent or malformed: none known). */
+function runSeenOf(x: unknown): RunSeen | null {
+  if (typeof x !== 'object' || x === null) return null;
+  const r = x as Record<string, unknown>;
+  return typeof r.runId === 'string' && typeof r.offset === 'number' && Number.isFinite(r.offset)
+    ? { runId: r.runId, offset: r.offset }
+    : null;
+}
