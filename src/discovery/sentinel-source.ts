@@ -3,11 +3,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { parseHostPort, readSecretFile, type RaftinelConfig } from '../config/index.js';
 import { quorumOf } from '../failover/detect.js';
-import type { FailoverDriver } from '../failover/driver.js';
 import type { Topology } from '../failover/topology.js';
-import type { RedisNodeSpec, RedisObservation, ShardState } from '../failover/types.js';
+import type { ShardState } from '../failover/types.js';
 import type { MemberAddresses } from '../node/cluster-state.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
+import type { NodeState, ShardNodeStates } from './node-state.js';
+import type { ShardStates } from './shard-states.js';
 import type {
   SentinelClientAuth,
   SentinelPeer,
@@ -22,7 +23,8 @@ export interface SourceDeps {
   readonly topology: () => Topology;
   readonly members: () => Readonly<Record<string, MemberAddresses>>;
   readonly lastContactMs: (id: string) => number | null;
-  readonly driver: FailoverDriver;
+  /** Each Redis node's state (node-state.ts), the same records HTTP and /metrics read. */
+  readonly states: ShardStates;
   /** Runs a switchover wherever the leader is (followers forward), as the HTTP route does. */
   readonly switchover: (shard: string) => Promise<{ ok: boolean; error?: string }>;
 }
@@ -42,9 +44,10 @@ export function createSentinelSource(deps: SourceDeps): SentinelSource {
     shards: () =>
       Object.values(deps.topology().shards)
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-        .map((s) =>
-          shardOf(s, (node) => deps.driver.ownView(s.name, node), runtime.status().conf.voters.length),
-        ),
+        .flatMap((s) => {
+          const st = deps.states.of(s.name);
+          return st ? [shardOf(s, st, runtime.status().conf.voters.length)] : [];
+        }),
     masterAddress: (name) => {
       const shards = deps.topology().shards;
       // Own keys only: a client asking for `constructor` or `__proto__` gets "no such master".
@@ -92,46 +95,39 @@ function clientAuthOf(config: RaftinelConfig): SentinelClientAuth | null {
   return { username: auth.username, password: readSecretFile(auth.passwordFile) };
 }
 
-function shardOf(
-  s: ShardState,
-  view: (node: string) => RedisObservation | null,
-  voters: number,
-): SentinelShard {
-  const master = s.nodes.find((n) => n.id === s.master);
+function shardOf(s: ShardState, st: ShardNodeStates, voters: number): SentinelShard {
   return {
     name: s.name,
     epoch: s.epoch,
+    // Sentinel's `quorum` field is the configured quorum (the ODOWN rule adds its floor of two).
     quorum: quorumOf(s, voters),
     downAfterMs: s.settings.downAfterMs,
     failoverTimeoutMs: s.settings.failoverTimeoutMs,
     parallelSyncs: s.settings.parallelSyncs,
     failoverInProgress: s.failover !== null,
-    odown: s.failover?.kind === 'failover',
-    master: master ? redisNodeOf(master, view(master.id), 'master') : null,
-    replicas: s.nodes.filter((n) => n.id !== s.master).map((n) => redisNodeOf(n, view(n.id), 'slave')),
+    odown: st.odown,
+    master: st.master ? redisNodeOf(st.master) : null,
+    replicas: st.replicas.map(redisNodeOf),
   };
 }
 
-function redisNodeOf(
-  spec: RedisNodeSpec,
-  v: RedisObservation | null,
-  expected: 'master' | 'slave',
-): SentinelRedisNode {
-  const ago = v?.lastOkAgoMs ?? 0;
+function redisNodeOf(n: NodeState): SentinelRedisNode {
+  const ago = n.lastOkAgoMs ?? 0;
+  const expected = n.role === 'master' ? 'master' : 'slave';
   return {
-    host: spec.host,
-    port: spec.port,
-    runId: v?.runId ?? null,
-    sdown: v?.sdown ?? true,
-    disconnected: !(v?.reachable ?? false),
-    roleReported: v?.role === 'master' || v?.role === 'slave' ? v.role : expected,
+    host: n.host,
+    port: n.port,
+    runId: n.runId,
+    sdown: n.sdown,
+    disconnected: !n.reachable,
+    roleReported: n.reportedRole === 'unknown' ? expected : n.reportedRole,
     lastOkPingAgoMs: ago,
     infoRefreshAgoMs: ago,
-    masterHost: v?.masterHost ?? null,
-    masterPort: v?.masterPort ?? null,
-    linkUp: v?.linkUp ?? null,
-    linkDownMs: v?.linkUp === false ? (v.linkDownMs ?? 0) : 0,
-    priority: spec.priority,
-    replOffset: v?.offset ?? 0,
+    masterHost: n.masterHost,
+    masterPort: n.masterPort,
+    linkUp: n.linkUp,
+    linkDownMs: n.linkUp === false ? (n.linkDownMs ?? 0) : 0,
+    priority: n.priority,
+    replOffset: n.offset ?? 0,
   };
 }
