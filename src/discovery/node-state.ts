@@ -108,10 +108,25 @@ export function shardNodeStates(input: ShardStateInput): ShardNodeStates {
   const masterSpec = shard.nodes.find((n) => n.id === shard.master) ?? null;
   const masterObs = masterSpec ? input.own(masterSpec.id) : null;
   const masterOffset = masterObs?.offset ?? null;
-  const master = masterSpec ? nodeState(masterSpec, 'master', masterObs, null, input) : null;
+  // Holistic mode (4.2): no ODOWN while a replica still has its link to this master up; the
+  // detector asks every observer, this node knows its own probes of the replicas.
+  const replicaLinked =
+    masterSpec !== null &&
+    shard.nodes.some((n) => {
+      const o = n.id === masterSpec.id ? null : input.own(n.id);
+      return (
+        o?.reachable === true &&
+        o.role === 'slave' &&
+        o.linkUp === true &&
+        o.masterHost === masterSpec.host &&
+        o.masterPort === masterSpec.port
+      );
+    });
+  const odownAllowed = !shard.settings.holistic || !replicaLinked;
+  const master = masterSpec ? nodeState(masterSpec, 'master', masterObs, null, input, odownAllowed) : null;
   const replicas = shard.nodes
     .filter((n) => n.id !== shard.master)
-    .map((n) => nodeState(n, 'replica', input.own(n.id), masterOffset, input));
+    .map((n) => nodeState(n, 'replica', input.own(n.id), masterOffset, input, false));
   const cooldownUntil = shard.cooldownUntil > input.wallNow ? shard.cooldownUntil : null;
   const failoverBeforePromotion = shard.failover?.kind === 'failover' && shard.failover.step === 'started';
   return {
@@ -131,6 +146,7 @@ function nodeState(
   own: RedisObservation | null,
   masterOffset: number | null,
   input: ShardStateInput,
+  odownAllowed: boolean,
 ): NodeState {
   const reachable = own?.reachable ?? false;
   const sdown = own?.sdown ?? false;
@@ -140,7 +156,7 @@ function nodeState(
   const reported = input.sdownBy(spec.id) ?? [];
   const here = sdown && !unsure && !reported.includes(input.selfId);
   const sdownBy = here ? [...reported, input.selfId].sort() : reported;
-  const odown = role === 'master' && sdownBy.length >= input.quorum;
+  const odown = odownAllowed && sdownBy.length >= input.quorum;
   const status: NodeStatus = odown
     ? 'odown'
     : sdown || sdownBy.length > 0

@@ -168,8 +168,10 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
     assert.equal(rows[0].slice(s.get('NODE'), s.get('NODE') + 2), 'r1');
     assert.match(rows[0].slice(s.get('ROLE')), /^master /);
     assert.match(rows[0].slice(s.get('STATE')), /^ok /);
+    assert.match(rows[0].slice(s.get('STATUS')), /^up /);
     for (const row of rows.slice(1)) {
       assert.match(row.slice(s.get('ROLE')), /^replica /);
+      assert.match(row.slice(s.get('STATUS')), /^up /);
       assert.match(row.slice(s.get('LINK')), /^up$/);
       assert.match(row, / B {2}up$/, 'lag in bytes, right-aligned under LAG');
     }
@@ -189,11 +191,13 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
       [['mymaster', 'r1', 'ok']],
     );
     assert.deepEqual(Object.keys(doc.shards[0]).sort(), [
+      'cooldownUntil',
       'epoch',
       'master',
       'name',
       'observedBy',
       'paused',
+      'quorum',
       'replicas',
       'sdownBy',
       'state',

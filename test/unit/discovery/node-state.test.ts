@@ -92,6 +92,18 @@ test('the master through unreachable, sdown, odown', () => {
   assert.equal(quorum.master?.sdown, false, 'sdown stays this node own view');
 });
 
+test('holistic mode: no ODOWN while a replica still has its link to the master up', () => {
+  const holistic = shardOf({ settings: { ...shardOf().settings, holistic: true } });
+  const quorum = { shard: holistic, sdownBy: (node: string) => (node === 'r1' ? ['n2', 'n3'] : []) };
+  assert.equal(shardNodeStates(input(healthy(), quorum)).status, 'sdown');
+  const linksDown = {
+    r1: obs('r1'),
+    r2: obs('r2', { linkUp: false }),
+    r3: obs('r3', { reachable: false }),
+  };
+  assert.equal(shardNodeStates(input(linksDown, quorum)).status, 'odown');
+});
+
 test('an unsure observer (TILT) vouches for nothing', () => {
   const s = shardNodeStates(
     input({ ...healthy(), r1: obs('r1', { unsure: true, reachable: false }) }, { sdownBy: () => [] }),
