@@ -67,7 +67,14 @@ export function shardsTable(shards: readonly ShardAnswer[], color: boolean): str
       // null: the replica does not answer, so its link is not known (never its last answer).
       const link: Cell =
         r.linkUp === null ? '?' : { text: r.linkUp ? 'up' : 'down', style: r.linkUp ? null : 'red' };
-      nodes.push([r.id, 'replica', nodeStatusCell(s, r), `${r.host}:${r.port}`, formatBytes(r.lagBytes), link]);
+      nodes.push([
+        r.id,
+        'replica',
+        nodeStatusCell(s, r),
+        `${r.host}:${r.port}`,
+        formatBytes(r.lagBytes),
+        link,
+      ]);
     }
     nodes.forEach((n, i) => rows.push([...(i === 0 ? shardCells : blank), ...n]));
   }

@@ -147,7 +147,8 @@ export class Metrics {
         sdownObservers.push(`raftinel_redis_sdown_observers{${labels}} ${v.sdownBy.length}`);
         if (v.lastOkAgoMs != null)
           lastOk.push(`raftinel_redis_last_ok_age_seconds{${labels}} ${v.lastOkAgoMs / 1000}`);
-        if (v.probeRttMs != null) latency.push(`raftinel_probe_latency_seconds{${labels}} ${seconds(v.probeRttMs)}`);
+        if (v.probeRttMs != null)
+          latency.push(`raftinel_probe_latency_seconds{${labels}} ${seconds(v.probeRttMs)}`);
         if (v.lagBytes !== null) lag.push(`raftinel_replica_lag_bytes{${labels}} ${v.lagBytes}`);
       }
     }

@@ -59,7 +59,10 @@ const schemas: Record<string, Schema> = {
           ...nullable({ type: 'number' }),
           description: "seconds since the master first went past the replica's processed offset",
         },
-        linkUp: { ...nullable(bool), description: 'master_link_status; null while the replica does not answer' },
+        linkUp: {
+          ...nullable(bool),
+          description: 'master_link_status; null while the replica does not answer',
+        },
       }),
     ],
   },

@@ -200,7 +200,12 @@ test(
     );
     assert.equal(sw.status, 200, `switchover during the cooldown: ${JSON.stringify(sw.body)}`);
     assert.equal(sw.body.report.to, target.id);
-    v = await rig.waitView('mymaster', (x) => x.epoch === 2 && (x.state === 'ok' || x.state === 'cooldown'), 'switchover ended', 10_000);
+    v = await rig.waitView(
+      'mymaster',
+      (x) => x.epoch === 2 && (x.state === 'ok' || x.state === 'cooldown'),
+      'switchover ended',
+      10_000,
+    );
     assert.equal(v.master?.id, target.id);
 
     // Cooldown (started by the automatic failover, not reset by the switchover): a dead master waits.

@@ -176,7 +176,11 @@ test('ShardStates: the quorum floor, the digest, and the observers the JSON view
   const alone = states.of('m');
   assert.ok(alone);
   assert.equal(alone.quorum, 2);
-  assert.deepEqual(states.observersOf('m', alone), { observedBy: ['n1'], sdownBy: { r3: ['n1'] }, unsureBy: {} });
+  assert.deepEqual(states.observersOf('m', alone), {
+    observedBy: ['n1'],
+    sdownBy: { r3: ['n1'] },
+    unsureBy: {},
+  });
   digest = { r1: ['n2'], r3: ['n2', 'n3'] };
   const withDigest = states.of('m');
   assert.ok(withDigest);
