@@ -111,6 +111,7 @@ export function shardNodeStates(input: ShardStateInput): ShardNodeStates {
   // Holistic mode (4.2): no ODOWN while a replica still has its link to this master up; the
   // detector asks every observer, this node knows its own probes of the replicas.
   const replicaLinked =
+    shard.settings.holistic &&
     masterSpec !== null &&
     shard.nodes.some((n) => {
       const o = n.id === masterSpec.id ? null : input.own(n.id);
@@ -122,7 +123,7 @@ export function shardNodeStates(input: ShardStateInput): ShardNodeStates {
         o.masterPort === masterSpec.port
       );
     });
-  const odownAllowed = !shard.settings.holistic || !replicaLinked;
+  const odownAllowed = !replicaLinked;
   const master = masterSpec ? nodeState(masterSpec, 'master', masterObs, null, input, odownAllowed) : null;
   const replicas = shard.nodes
     .filter((n) => n.id !== shard.master)
