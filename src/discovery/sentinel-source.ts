@@ -95,7 +95,8 @@ function clientAuthOf(config: RaftinelConfig): SentinelClientAuth | null {
   return { username: auth.username, password: readSecretFile(auth.passwordFile) };
 }
 
-function shardOf(s: ShardState, st: ShardNodeStates, voters: number): SentinelShard {
+/** One shard as SENTINEL MASTERS and friends describe it (exported for its unit test). */
+export function shardOf(s: ShardState, st: ShardNodeStates, voters: number): SentinelShard {
   return {
     name: s.name,
     epoch: s.epoch,
@@ -105,6 +106,9 @@ function shardOf(s: ShardState, st: ShardNodeStates, voters: number): SentinelSh
     failoverTimeoutMs: s.settings.failoverTimeoutMs,
     parallelSyncs: s.settings.parallelSyncs,
     failoverInProgress: s.failover !== null,
+    // A quorum sees the master down, or its automatic failover has not promoted yet; cleared at
+    // Promoted: redis-py refuses a master flagged o_down (SentinelConnectionPool's
+    // check_master_state), so clients asking between Promoted and FailoverEnded would find none.
     odown: st.odown,
     master: st.master ? redisNodeOf(st.master) : null,
     replicas: st.replicas.map(redisNodeOf),
