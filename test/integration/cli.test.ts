@@ -444,7 +444,10 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
     assert.equal(r.code, 0, showResult(r));
     await cluster.waitShards(['cache']);
     r = await cli(['status']);
-    assert.match(r.stdout, new RegExp(`^cache +0 +ok +no +c1 +master +up +127\\.0\\.0\\.1:${spare.port} `, 'm'));
+    assert.match(
+      r.stdout,
+      new RegExp(`^cache +0 +ok +no +c1 +master +up +127\\.0\\.0\\.1:${spare.port} `, 'm'),
+    );
     r = await cli(['shard', 'set', 'cache', '--set', 'quorum=2']);
     assert.equal(r.code, 0, showResult(r));
     assert.match(r.stdout, /shard cache changed: quorum=2/);
