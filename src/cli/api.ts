@@ -3,9 +3,10 @@
 // server's modules at run time (each CLI call stays a quick process start).
 import type { DrillReport } from '../failover/engine.js';
 import type { CandidateReport, CandidateRow, HistoryEntry } from '../failover/types.js';
-import type { ShardView } from '../discovery/shard-view.js';
+import type { ShardObservers } from '../discovery/observer-digest.js';
+import type { NodeView, ShardView } from '../discovery/shard-view.js';
 
-export type { CandidateReport, CandidateRow, DrillReport, HistoryEntry, ShardView };
+export type { CandidateReport, CandidateRow, DrillReport, HistoryEntry, NodeView, ShardView };
 
 /** One member in GET /v1/cluster. */
 export interface ClusterMember {
@@ -31,7 +32,7 @@ export interface ClusterView {
 }
 
 /** A shard as GET /v1/shards answers it, marked when it is a node's applied view (?stale=ok). */
-export type ShardAnswer = ShardView & { readonly stale?: boolean };
+export type ShardAnswer = ShardView & Partial<ShardObservers> & { readonly stale?: boolean };
 
 /** POST /v1/shards/{name}/switchover with dryRun. */
 export interface DryRunReply {

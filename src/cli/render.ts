@@ -1,13 +1,22 @@
 // Tables shared by several commands: Raft members, shards with their Redis nodes, candidate
 // reports. Each returns text; colour only marks what needs a look (red: down or rejected,
 // yellow: a failover in progress, green: fine), and the words say the same without colour.
-import type { CandidateReport, ClusterView, ShardAnswer } from './api.js';
+import type { CandidateReport, ClusterView, NodeView, ShardAnswer } from './api.js';
 import { formatBytes, formatMs, renderTable, type Cell, type Style } from './table.js';
 
 export function stateStyle(state: string): Style | null {
   if (state === 'ok') return 'green';
-  if (state === 'failover' || state === 'switchover') return 'yellow';
+  if (state === 'failover' || state === 'switchover' || state === 'cooldown' || state === 'unreachable')
+    return 'yellow';
   return 'red';
+}
+
+/** A Redis node's status (docs/design.md 5.3), with how many observers see it down against the quorum. */
+function nodeStatusCell(s: ShardAnswer, n: NodeView): Cell {
+  const seen = s.sdownBy?.[n.id]?.length;
+  const count = (n.status === 'sdown' || n.status === 'odown') && seen ? ` ${seen}/${s.quorum}` : '';
+  const style: Style | null = n.status === 'up' ? null : n.status === 'unsure' ? 'yellow' : 'red';
+  return { text: n.status + count, style };
 }
 
 export function clusterLine(c: ClusterView): string {
@@ -48,22 +57,42 @@ export function shardsTable(shards: readonly ShardAnswer[], color: boolean): str
       nodes.push([
         { text: s.master.id, style: 'bold' },
         'master',
+        nodeStatusCell(s, s.master),
         `${s.master.host}:${s.master.port}`,
         '-',
         '-',
       ]);
-    else nodes.push(['-', { text: 'no master', style: 'red' }, '-', '-', '-']);
+    else nodes.push(['-', { text: 'no master', style: 'red' }, '-', '-', '-', '-']);
     for (const r of s.replicas) {
+      // null: the replica does not answer, so its link is not known (never its last answer).
       const link: Cell =
         r.linkUp === null ? '?' : { text: r.linkUp ? 'up' : 'down', style: r.linkUp ? null : 'red' };
-      nodes.push([r.id, 'replica', `${r.host}:${r.port}`, formatBytes(r.lagBytes), link]);
+      nodes.push([
+        r.id,
+        'replica',
+        nodeStatusCell(s, r),
+        `${r.host}:${r.port}`,
+        formatBytes(r.lagBytes),
+        link,
+      ]);
     }
     nodes.forEach((n, i) => rows.push([...(i === 0 ? shardCells : blank), ...n]));
   }
-  return renderTable(['SHARD', 'EPOCH', 'STATE', 'PAUSED', 'NODE', 'ROLE', 'ADDRESS', 'LAG', 'LINK'], rows, {
-    color,
-    right: [1, 7],
-  });
+  return renderTable(
+    ['SHARD', 'EPOCH', 'STATE', 'PAUSED', 'NODE', 'ROLE', 'STATUS', 'ADDRESS', 'LAG', 'LINK'],
+    rows,
+    { color, right: [1, 8] },
+  );
+}
+
+/** Shards whose automatic failovers wait out the cooldown after a failover, one line each. */
+export function cooldownLines(shards: readonly ShardAnswer[]): string[] {
+  return shards
+    .filter((s) => s.cooldownUntil != null)
+    .map(
+      (s) =>
+        `${s.name}: automatic failovers held back until ${new Date(s.cooldownUntil ?? 0).toISOString()} (cooldown after the last failover; \`raftinel ack ${s.name}\` ends it)`,
+    );
 }
 
 /** Each shard's problem, one line each (below the table): why it has no master, or what a kept master lost. */

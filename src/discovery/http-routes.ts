@@ -11,6 +11,7 @@ import { errorReply, type HttpReply, type HttpRequest, type Router } from '../no
 import { addAdminRoutes, admin } from './admin-routes.js';
 import { ChangeCache, ViewChanges } from './change-cache.js';
 import type { LiveDetail, LiveShardView } from './live-detail.js';
+import type { ShardStates } from './shard-states.js';
 import { shardView, type PreflightLine, type ShardView } from './shard-view.js';
 import { addUiRoute } from './ui/ui-route.js';
 import { addWatchRoutes } from './watch-routes.js';
@@ -29,6 +30,8 @@ export interface DiscoveryDeps {
   readonly forward: (req: HttpRequest) => Promise<HttpReply>;
   /** The body of GET /v1/cluster (the cluster watch stream sends it on every change). */
   readonly clusterView: () => unknown;
+  /** Each Redis node's state and the shard's (node-state.ts): every surface reads these. */
+  readonly states: ShardStates;
   /** Lag seconds and per-observer SDOWN for the JSON views (absent: the plain view). */
   readonly live?: LiveDetail;
   /** This node's preflight problems with a shard's Redis nodes. */
@@ -39,22 +42,32 @@ export interface DiscoveryDeps {
 
 export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
   const { runtime, topology, driver } = deps;
-  const viewOf = (shard: string, node: string) => driver.ownView(shard, node);
+  const { states } = deps;
   // Every shard's view, built once per change of topology or observations (change-cache.ts).
   const views = new ChangeCache(deps.changes ?? new ViewChanges(), () => {
-    const topo = topology();
-    return new Map(
-      Object.values(topo.shards).map((s) => [s.name, shardView(topo, s, viewOf, deps.preflight)]),
-    );
+    const built = new Map<string, { view: ShardView; observers: ReturnType<ShardStates['observersOf']> }>();
+    for (const s of Object.values(topology().shards)) {
+      const st = states.of(s.name);
+      if (st)
+        built.set(s.name, {
+          view: shardView(s, st, deps.preflight),
+          observers: states.observersOf(s.name, st),
+        });
+    }
+    return built;
   });
   const view = (name: string): ShardView | LiveShardView | null => {
     const topo = topology();
     const s = Object.hasOwn(topo.shards, name) ? topo.shards[name] : undefined;
     if (!s) return null;
-    const cached = views.get().get(name);
+    let cached = views.get().get(name);
     // Applied but not yet counted as a change (the listeners run after this request): as of now.
-    const v = cached && cached.epoch === s.epoch ? cached : shardView(topo, s, viewOf, deps.preflight);
-    return deps.live ? deps.live.decorate(v) : v;
+    if (!cached || cached.view.epoch !== s.epoch) {
+      const st = states.of(name);
+      if (!st) return null;
+      cached = { view: shardView(s, st, deps.preflight), observers: states.observersOf(name, st) };
+    }
+    return deps.live ? deps.live.decorate(cached.view, cached.observers) : cached.view;
   };
 
   router.on('GET', '/v1/shards', (req) =>
@@ -81,7 +94,8 @@ export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
           'no_master',
           `shard ${p.name} has no master: ${v.problem ?? 'not adopted yet'}`,
         );
-      return { status: 200, body: { ...v.master, epoch: v.epoch } };
+      const { id, host, port } = v.master;
+      return { status: 200, body: { id, host, port, epoch: v.epoch } };
     }),
   );
   addWatchRoutes(router, deps, view);
@@ -100,31 +114,25 @@ export function addDiscoveryRoutes(router: Router, deps: DiscoveryDeps): void {
   );
 
   router.on('GET', '/health/primary/{shard}/{node}', (_req, p) => {
-    const s = topology().shards[p.shard];
-    const own = driver.ownView(p.shard, p.node);
+    const m = states.of(p.shard)?.master;
     const ok =
-      !!s &&
-      s.master === p.node &&
+      !!m &&
+      m.id === p.node &&
       runtime.hasFreshLeader() &&
-      !!own &&
-      own.reachable &&
-      !own.sdown &&
-      own.role === 'master';
+      m.reachable &&
+      !m.sdown &&
+      m.reportedRole === 'master';
     return ok
       ? { status: 200, body: { role: 'master', node: p.node } }
       : errorReply(503, 'not_primary', `${p.node} is not the up master of ${p.shard}`);
   });
   router.on('GET', '/health/replica/{shard}/{node}', (req, p) => {
-    const s = topology().shards[p.shard];
-    const v = s ? view(p.shard) : null;
-    const r = v?.replicas.find((x) => x.id === p.node);
-    const own = driver.ownView(p.shard, p.node);
+    const r = states.of(p.shard)?.replicas.find((x) => x.id === p.node);
     const maxLag = req.query.has('maxLagBytes') ? Number(req.query.get('maxLagBytes')) : Infinity;
     const ok =
       !!r &&
-      !!own &&
-      own.reachable &&
-      own.role === 'slave' &&
+      r.reachable &&
+      r.reportedRole === 'slave' &&
       r.linkUp === true &&
       (r.lagBytes ?? Infinity) <= maxLag;
     return ok

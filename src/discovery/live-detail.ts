@@ -1,22 +1,19 @@
 // The detail the HTTP shard views carry beyond what RESP clients need (docs/design.md 5.2):
 // each replica's lag in seconds, and which raftinel nodes see each Redis node down. The status
 // page draws these; both come from observations, never from the page's guesses.
-import type { NodeId } from '../raft/types.js';
 import type { Topology } from '../failover/topology.js';
 import type { RedisObservation } from '../failover/types.js';
 import { LagClock } from './lag-clock.js';
-import type { ObserverDigest, ShardObservers } from './observer-digest.js';
+import type { ShardObservers } from './observer-digest.js';
 import type { ShardView } from './shard-view.js';
 
 const SAMPLE_MS = 250;
 const OWN_REUSE_MS = 50;
 
 export interface LiveDetailDeps {
-  readonly selfId: NodeId;
   readonly topology: () => Topology;
   /** This node's own latest observations of every Redis node. */
   readonly observations: () => readonly RedisObservation[];
-  readonly digest: ObserverDigest;
   /** Monotonic ms. */
   readonly now: () => number;
 }
@@ -40,8 +37,8 @@ export class LiveDetail {
     clearInterval(this.timer);
   }
 
-  /** The view with lag seconds and observers added. */
-  decorate(view: ShardView): LiveShardView {
+  /** The view with lag seconds and observers (ShardStates.observersOf) added. */
+  decorate(view: ShardView, observers: ShardObservers): LiveShardView {
     const own = this.ownByNode();
     const now = this.deps.now();
     const masterOffset = view.master ? (own.get(`${view.name}/${view.master.id}`)?.offset ?? null) : null;
@@ -53,19 +50,7 @@ export class LiveDetail {
           : null;
       return { ...r, lagSeconds };
     });
-    return { ...view, replicas, ...(this.deps.digest.of(view.name) ?? this.ownObservers(view.name, own)) };
-  }
-
-  /** Without a leader's digest, this node can speak for itself only. */
-  private ownObservers(shard: string, own: Map<string, RedisObservation>): ShardObservers {
-    const sdownBy: Record<string, NodeId[]> = {};
-    const unsureBy: Record<string, NodeId[]> = {};
-    for (const o of own.values()) {
-      if (o.shard !== shard) continue;
-      if (o.unsure) unsureBy[o.node] = [this.deps.selfId];
-      else if (o.sdown) sdownBy[o.node] = [this.deps.selfId];
-    }
-    return { observedBy: [this.deps.selfId], sdownBy, unsureBy };
+    return { ...view, replicas, ...observers };
   }
 
   /** This node's observations by `shard/node`, rebuilt at most every 50 ms (a list route decorates every shard). */

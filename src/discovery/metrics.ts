@@ -1,9 +1,9 @@
 // GET /metrics in the Prometheus text format (version 0.0.4), with conventional names and base
 // units (seconds, bytes). Counters live for the process; gauges are read when scraped.
 import type { Topology, TopologyEvent } from '../failover/topology.js';
-import type { RedisObservation } from '../failover/types.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import { ChangeCache, ViewChanges } from './change-cache.js';
+import type { ShardStates } from './shard-states.js';
 import { ProcessMetrics } from './process-metrics.js';
 
 const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -17,7 +17,8 @@ interface Histogram {
 export interface MetricsDeps {
   readonly runtime: RaftRuntime;
   readonly topology: () => Topology;
-  readonly ownView: (shard: string, node: string) => RedisObservation | null;
+  /** Each Redis node's state (node-state.ts), the same records HTTP and RESP read. */
+  readonly states: ShardStates;
   /** Changes of topology and observations: the per-node series are rebuilt only after one. */
   readonly changes?: ViewChanges;
   readonly now?: () => number;
@@ -154,27 +155,40 @@ export class Metrics {
     const lag: string[] = [];
     const up: string[] = [];
     const sdown: string[] = [];
+    const sdownObservers: string[] = [];
     const lastOk: string[] = [];
     const latency: string[] = [];
+    const shardState: string[] = [];
     for (const sh of shards) {
-      const masterOffset = sh.master ? this.deps.ownView(sh.name, sh.master)?.offset : null;
-      for (const n of sh.nodes) {
-        const v = this.deps.ownView(sh.name, n.id);
-        const labels = `shard="${esc(sh.name)}",node="${esc(n.id)}"`;
-        up.push(`raftinel_redis_up{${labels}} ${v?.reachable ? 1 : 0}`);
-        sdown.push(`raftinel_redis_sdown{${labels}} ${v?.sdown ? 1 : 0}`);
-        if (v?.lastOkAgoMs != null)
+      const st = this.deps.states.of(sh.name);
+      if (!st) continue;
+      shardState.push(`raftinel_shard_state{shard="${esc(sh.name)}",state="${st.status}"} 1`);
+      for (const v of [...(st.master ? [st.master] : []), ...st.replicas]) {
+        const labels = `shard="${esc(sh.name)}",node="${esc(v.id)}"`;
+        up.push(`raftinel_redis_up{${labels}} ${v.reachable ? 1 : 0}`);
+        sdown.push(`raftinel_redis_sdown{${labels}} ${v.sdown ? 1 : 0}`);
+        sdownObservers.push(`raftinel_redis_sdown_observers{${labels}} ${v.sdownBy.length}`);
+        if (v.lastOkAgoMs != null)
           lastOk.push(`raftinel_redis_last_ok_age_seconds{${labels}} ${v.lastOkAgoMs / 1000}`);
-        // Only while reachable: the round trip of a node that stopped answering is not current.
-        if (v?.reachable && v.probeRttMs != null)
+        if (v.probeRttMs != null)
           latency.push(`raftinel_probe_latency_seconds{${labels}} ${seconds(v.probeRttMs)}`);
-        if (n.id !== sh.master && masterOffset != null && v?.offset != null) {
-          lag.push(`raftinel_replica_lag_bytes{${labels}} ${Math.max(0, masterOffset - v.offset)}`);
-        }
+        if (v.lagBytes !== null) lag.push(`raftinel_replica_lag_bytes{${labels}} ${v.lagBytes}`);
       }
     }
+    metric(
+      'raftinel_shard_state',
+      'gauge',
+      'The shard state as every surface shows it (docs/design.md 5.3): 1 on its current state only.',
+      shardState,
+    );
     metric('raftinel_redis_up', 'gauge', '1 when this node gets valid replies from the Redis node.', up);
     metric('raftinel_redis_sdown', 'gauge', '1 when this node sees the Redis node subjectively down.', sdown);
+    metric(
+      'raftinel_redis_sdown_observers',
+      'gauge',
+      'raftinel nodes that see the Redis node subjectively down (the leader digest, else this node alone).',
+      sdownObservers,
+    );
     metric(
       'raftinel_redis_last_ok_age_seconds',
       'gauge',
@@ -190,7 +204,7 @@ export class Metrics {
     metric(
       'raftinel_replica_lag_bytes',
       'gauge',
-      'Replication lag behind the master, in bytes, as this node sees it.',
+      'Replication lag behind the master, in bytes, as this node sees it; absent while the replica does not answer.',
       lag,
     );
     return out;

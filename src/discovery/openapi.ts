@@ -2,6 +2,8 @@
 // test/integration/openapi.test.ts compares its paths and methods with the routes the node
 // really registers, so the two cannot drift apart.
 
+import { SHARD_STATUSES } from './node-state.js';
+
 type Schema = Record<string, unknown>;
 
 const str: Schema = { type: 'string' };
@@ -36,18 +38,34 @@ const schemas: Record<string, Schema> = {
     appliedIndex: int,
     members: { type: 'array', items: ref('Member') },
   }),
-  Address: obj({ id: str, host: str, port: int }),
-  Replica: obj({
+  RedisNodeState: obj({
     id: str,
     host: str,
     port: int,
-    lagBytes: nullable(int),
-    lagSeconds: {
-      ...nullable({ type: 'number' }),
-      description: "seconds since the master first went past the replica's processed offset",
+    status: {
+      enum: ['up', 'unsure', 'unreachable', 'sdown', 'odown'],
+      description: 'docs/design.md 5.3: worst first odown, sdown, unreachable, unsure, up',
     },
-    linkUp: bool,
+    reachable: { ...bool, description: 'the answering node got a valid reply within a few probe intervals' },
+    sdown: { ...bool, description: "SDOWN in the answering node's own view" },
+    reportedRole: { enum: ['master', 'slave', 'unknown'] },
   }),
+  Replica: {
+    allOf: [
+      ref('RedisNodeState'),
+      obj({
+        lagBytes: nullable(int),
+        lagSeconds: {
+          ...nullable({ type: 'number' }),
+          description: "seconds since the master first went past the replica's processed offset",
+        },
+        linkUp: {
+          ...nullable(bool),
+          description: 'master_link_status; null while the replica does not answer',
+        },
+      }),
+    ],
+  },
   ObserverMap: {
     type: 'object',
     description: 'Redis node id -> raftinel node ids (nodes seen up by every observer are absent)',
@@ -57,10 +75,15 @@ const schemas: Record<string, Schema> = {
     {
       name: str,
       epoch: int,
-      master: nullable(ref('Address')),
+      master: nullable(ref('RedisNodeState')),
       replicas: { type: 'array', items: ref('Replica') },
-      state: { enum: ['ok', 'sdown', 'odown', 'failover', 'switchover', 'no-master', 'ambiguous'] },
+      state: { enum: [...SHARD_STATUSES], description: 'docs/design.md 5.3, worst first' },
       paused: bool,
+      cooldownUntil: {
+        ...nullable(int),
+        description: 'wall-clock ms until which automatic failovers wait after the last failover',
+      },
+      quorum: { ...int, description: 'raftinel nodes that must see the master SDOWN for ODOWN' },
       observedBy: { type: 'array', items: str, description: 'raftinel nodes with a fresh report' },
       sdownBy: ref('ObserverMap'),
       unsureBy: ref('ObserverMap'),
@@ -73,7 +96,19 @@ const schemas: Record<string, Schema> = {
         items: obj({ node: str, severity: { enum: ['error', 'warn'] }, message: str }),
       },
     },
-    ['name', 'epoch', 'master', 'replicas', 'state', 'paused', 'observedBy', 'sdownBy', 'unsureBy'],
+    [
+      'name',
+      'epoch',
+      'master',
+      'replicas',
+      'state',
+      'paused',
+      'cooldownUntil',
+      'quorum',
+      'observedBy',
+      'sdownBy',
+      'unsureBy',
+    ],
   ),
   Master: obj({ id: str, host: str, port: int, epoch: int }),
   Switchover: obj({ to: str, dryRun: bool }, []),

@@ -3,12 +3,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { parseHostPort, readSecretFile, type RaftinelConfig } from '../config/index.js';
 import { quorumOf } from '../failover/detect.js';
-import type { FailoverDriver } from '../failover/driver.js';
 import type { Topology } from '../failover/topology.js';
-import type { RedisNodeSpec, RedisObservation, ShardState } from '../failover/types.js';
+import type { ShardState } from '../failover/types.js';
 import type { MemberAddresses } from '../node/cluster-state.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import { ChangeCache, ViewChanges } from './change-cache.js';
+import type { NodeState, ShardNodeStates } from './node-state.js';
+import type { ShardStates } from './shard-states.js';
 import type {
   SentinelClientAuth,
   SentinelPeer,
@@ -23,7 +24,8 @@ export interface SourceDeps {
   readonly topology: () => Topology;
   readonly members: () => Readonly<Record<string, MemberAddresses>>;
   readonly lastContactMs: (id: string) => number | null;
-  readonly driver: FailoverDriver;
+  /** Each Redis node's state (node-state.ts), the same records HTTP and /metrics read. */
+  readonly states: ShardStates;
   /** Runs a switchover wherever the leader is (followers forward), as the HTTP route does. */
   readonly switchover: (shard: string) => Promise<{ ok: boolean; error?: string }>;
   /** Changes of topology and observations: the shard list is rebuilt only after one. */
@@ -43,7 +45,10 @@ export function createSentinelSource(deps: SourceDeps): SentinelSource {
     const voters = runtime.status().conf.voters.length;
     return Object.values(deps.topology().shards)
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .map((s) => shardOf(s, (node) => deps.driver.ownView(s.name, node), voters));
+      .flatMap((s) => {
+        const st = deps.states.of(s.name);
+        return st ? [shardOf(s, st, voters)] : [];
+      });
   });
   return {
     myId: () => myId,
@@ -97,48 +102,42 @@ function clientAuthOf(config: RaftinelConfig): SentinelClientAuth | null {
 }
 
 /** One shard as SENTINEL MASTERS and friends describe it (exported for its unit test). */
-export function shardOf(
-  s: ShardState,
-  view: (node: string) => RedisObservation | null,
-  voters: number,
-): SentinelShard {
-  const master = s.nodes.find((n) => n.id === s.master);
+export function shardOf(s: ShardState, st: ShardNodeStates, voters: number): SentinelShard {
   return {
     name: s.name,
     epoch: s.epoch,
+    // Sentinel's `quorum` field is the configured quorum (the ODOWN rule adds its floor of two).
     quorum: quorumOf(s, voters),
     downAfterMs: s.settings.downAfterMs,
     failoverTimeoutMs: s.settings.failoverTimeoutMs,
     parallelSyncs: s.settings.parallelSyncs,
     failoverInProgress: s.failover !== null,
-    // Cleared at Promoted: the failed master is no longer the one clients are given, and redis-py
-    // refuses a master flagged o_down (SentinelConnectionPool's check_master_state).
-    odown: s.failover?.kind === 'failover' && s.failover.step === 'started',
-    master: master ? redisNodeOf(master, view(master.id), 'master') : null,
-    replicas: s.nodes.filter((n) => n.id !== s.master).map((n) => redisNodeOf(n, view(n.id), 'slave')),
+    // A quorum sees the master down, or its automatic failover has not promoted yet; cleared at
+    // Promoted: redis-py refuses a master flagged o_down (SentinelConnectionPool's
+    // check_master_state), so clients asking between Promoted and FailoverEnded would find none.
+    odown: st.odown,
+    master: st.master ? redisNodeOf(st.master) : null,
+    replicas: st.replicas.map(redisNodeOf),
   };
 }
 
-function redisNodeOf(
-  spec: RedisNodeSpec,
-  v: RedisObservation | null,
-  expected: 'master' | 'slave',
-): SentinelRedisNode {
-  const ago = v?.lastOkAgoMs ?? 0;
+function redisNodeOf(n: NodeState): SentinelRedisNode {
+  const ago = n.lastOkAgoMs ?? 0;
+  const expected = n.role === 'master' ? 'master' : 'slave';
   return {
-    host: spec.host,
-    port: spec.port,
-    runId: v?.runId ?? null,
-    sdown: v?.sdown ?? true,
-    disconnected: !(v?.reachable ?? false),
-    roleReported: v?.role === 'master' || v?.role === 'slave' ? v.role : expected,
+    host: n.host,
+    port: n.port,
+    runId: n.runId,
+    sdown: n.sdown,
+    disconnected: !n.reachable,
+    roleReported: n.reportedRole === 'unknown' ? expected : n.reportedRole,
     lastOkPingAgoMs: ago,
     infoRefreshAgoMs: ago,
-    masterHost: v?.masterHost ?? null,
-    masterPort: v?.masterPort ?? null,
-    linkUp: v?.linkUp ?? null,
-    linkDownMs: v?.linkUp === false ? (v.linkDownMs ?? 0) : 0,
-    priority: spec.priority,
-    replOffset: v?.offset ?? 0,
+    masterHost: n.masterHost,
+    masterPort: n.masterPort,
+    linkUp: n.linkUp,
+    linkDownMs: n.linkUp === false ? (n.linkDownMs ?? 0) : 0,
+    priority: n.priority,
+    replOffset: n.offset ?? 0,
   };
 }

@@ -1,24 +1,40 @@
-// What discovery tells clients about a shard, computed from applied state and this node's own
-// view of the Redis nodes: one function shared by HTTP JSON, health checks and the RESP replies.
+// What the JSON routes tell clients about a shard (GET /v1/shards, the watch streams, `raftinel
+// status`): the applied shard with each Redis node's state from node-state.ts, the one source
+// the RESP replies and /metrics read too (docs/design.md 5.3).
 import type { ShardState } from '../failover/types.js';
-import type { RedisObservation } from '../failover/types.js';
-import type { Topology } from '../failover/topology.js';
+import type { NodeState, NodeStatus, ShardNodeStates, ShardStatus } from './node-state.js';
 
-export type ShardStatus = 'ok' | 'sdown' | 'odown' | 'failover' | 'switchover' | 'no-master' | 'ambiguous';
+export type { NodeStatus, ShardStatus } from './node-state.js';
+
+/** A Redis node as the JSON views show it. */
+export interface NodeView {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly status: NodeStatus;
+  readonly reachable: boolean;
+  /** SDOWN in the answering node's own view. */
+  readonly sdown: boolean;
+  readonly reportedRole: 'master' | 'slave' | 'unknown';
+}
+
+export interface ReplicaView extends NodeView {
+  readonly lagBytes: number | null;
+  /** master_link_status as the replica answers now; null while it does not answer. */
+  readonly linkUp: boolean | null;
+}
 
 export interface ShardView {
   readonly name: string;
   readonly epoch: number;
-  readonly master: { readonly id: string; readonly host: string; readonly port: number } | null;
-  readonly replicas: readonly {
-    id: string;
-    host: string;
-    port: number;
-    lagBytes: number | null;
-    linkUp: boolean | null;
-  }[];
+  readonly master: NodeView | null;
+  readonly replicas: readonly ReplicaView[];
   readonly state: ShardStatus;
   readonly paused: boolean;
+  /** Wall-clock ms until which automatic failovers wait after the last one; null when none. */
+  readonly cooldownUntil: number | null;
+  /** raftinel nodes that must see the master SDOWN for ODOWN. */
+  readonly quorum: number;
   readonly problem?: string;
   /** This node's preflight problems with the shard's Redis nodes (docs/design.md 4.4); absent when none. */
   readonly preflight?: readonly PreflightLine[];
@@ -30,43 +46,34 @@ export interface PreflightLine {
   readonly message: string;
 }
 
-export type ViewOf = (shard: string, node: string) => RedisObservation | null;
-
 export function shardView(
-  topo: Topology,
   shard: ShardState,
-  viewOf: ViewOf,
+  states: ShardNodeStates,
   preflightOf: (shard: string) => readonly PreflightLine[] = () => [],
 ): ShardView {
   const preflight = preflightOf(shard.name);
-  const masterNode = shard.nodes.find((n) => n.id === shard.master) ?? null;
-  const masterView = masterNode ? viewOf(shard.name, masterNode.id) : null;
-  const replicas = shard.nodes
-    .filter((n) => n.id !== shard.master)
-    .map((n) => {
-      const v = viewOf(shard.name, n.id);
-      // A node this node cannot reach has no current offset: its last one would show false lag.
-      const lag =
-        masterView?.offset != null && v?.reachable && v.offset != null
-          ? Math.max(0, masterView.offset - v.offset)
-          : null;
-      return { id: n.id, host: n.host, port: n.port, lagBytes: lag, linkUp: v ? v.linkUp : null };
-    });
   return {
     name: shard.name,
     epoch: shard.epoch,
-    master: masterNode ? { id: masterNode.id, host: masterNode.host, port: masterNode.port } : null,
-    replicas,
-    state: statusOf(shard, masterView),
-    paused: shard.paused || topo.paused,
+    master: states.master ? nodeView(states.master) : null,
+    replicas: states.replicas.map((r) => ({ ...nodeView(r), lagBytes: r.lagBytes, linkUp: r.linkUp })),
+    state: states.status,
+    paused: states.paused,
+    cooldownUntil: states.cooldownUntil,
+    quorum: states.quorum,
     ...(shard.problem ? { problem: shard.problem } : {}),
     ...(preflight.length > 0 ? { preflight } : {}),
   };
 }
 
-function statusOf(shard: ShardState, masterView: RedisObservation | null): ShardStatus {
-  if (shard.failover) return shard.failover.kind;
-  if (shard.master === null) return shard.problem?.startsWith('ambiguous') ? 'ambiguous' : 'no-master';
-  if (masterView?.sdown) return 'sdown';
-  return 'ok';
+function nodeView(n: NodeState): NodeView {
+  return {
+    id: n.id,
+    host: n.host,
+    port: n.port,
+    status: n.status,
+    reachable: n.reachable,
+    sdown: n.sdown,
+    reportedRole: n.reportedRole,
+  };
 }

@@ -17,6 +17,11 @@ export function quorumOf(shard: ShardState, voters: number): number {
   return q === 'majority' ? Math.floor(voters / 2) + 1 : q;
 }
 
+/** Observers that must see the master SDOWN for ODOWN: the quorum, and never one alone in a cluster of 2+. */
+export function odownNeeded(shard: ShardState, voters: number): number {
+  return Math.max(quorumOf(shard, voters), Math.min(2, voters));
+}
+
 /** `since`: only reports received after this (monotonic) count, e.g. after the master changed. */
 export function detectOdown(
   shard: ShardState,
@@ -30,7 +35,7 @@ export function detectOdown(
   const maxAge = observationMaxAgeMs(shard.settings);
   const sightings = table.fresh(shard.name, master, now, maxAge).filter((s) => s.receivedAt > since);
   const sdown = sightings.filter((s) => s.obs.sdown && !s.obs.unsure).map((s) => s.observer);
-  const needed = Math.max(quorumOf(shard, voters), Math.min(2, voters));
+  const needed = odownNeeded(shard, voters);
   if (sdown.length < needed) {
     return {
       odown: false,

@@ -21,6 +21,7 @@ import { createLogger, type Logger } from '../util/log.js';
 import { addDiscoveryRoutes } from '../discovery/http-routes.js';
 import { ViewChanges } from '../discovery/change-cache.js';
 import { Metrics } from '../discovery/metrics.js';
+import { ShardStates } from '../discovery/shard-states.js';
 import { openApiDocument } from '../discovery/openapi.js';
 import { SentinelRespServer } from '../discovery/resp/index.js';
 import { createSentinelSource } from '../discovery/sentinel-source.js';
@@ -219,10 +220,29 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     const viewChanges = new ViewChanges();
     state.onTopology(() => viewChanges.changed());
     prober.onChange(() => viewChanges.changed());
+    // Who sees which Redis node down, as the leader's table says (followers: its digest).
+    const observerDigest = new ObserverDigest({
+      runtime,
+      topology: () => state.topology(),
+      sightings: (shard, node) => driver.sightings(shard, node),
+      sendEnvelope: (to, kind, body) => transport.sendEnvelope(to, kind, body),
+      onEnvelope: (kind, handler) => transport.onEnvelope(kind, handler),
+      now: () => performance.now(),
+    });
+    cleanup.push(() => observerDigest.close());
+    // The one source of every Redis node's and shard's state for HTTP, RESP and /metrics.
+    const shardStates = new ShardStates({
+      selfId: config.node.id,
+      topology: () => state.topology(),
+      ownView: (shard, node) => driver.ownView(shard, node),
+      observers: (shard) => observerDigest.of(shard),
+      voters: () => runtime.status().conf.voters.length,
+      wallNow: () => Date.now(),
+    });
     const metrics = new Metrics({
       runtime,
       topology: () => state.topology(),
-      ownView: (shard, node) => driver.ownView(shard, node),
+      states: shardStates,
       changes: viewChanges,
     });
     cleanup.push(() => metrics.close());
@@ -266,28 +286,16 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     const electionMs = config.raft.electionTicks * config.raft.tickMs;
     // Heard from within one election timeout: the rule for member removal and learner promotion.
     const memberLive = (id: NodeId): boolean => (health.lastContactMs(id) ?? Infinity) <= electionMs;
-    // Lag seconds and who sees which Redis node down, for the JSON views and the status page.
-    const observerDigest = new ObserverDigest({
-      runtime,
-      topology: () => state.topology(),
-      sightings: (shard, node) => driver.sightings(shard, node),
-      sendEnvelope: (to, kind, body) => transport.sendEnvelope(to, kind, body),
-      onEnvelope: (kind, handler) => transport.onEnvelope(kind, handler),
-      now: () => performance.now(),
-    });
+    // Lag seconds for the JSON views and the status page.
     const live = new LiveDetail({
-      selfId: config.node.id,
       topology: () => state.topology(),
       observations: () => prober.observations(),
-      digest: observerDigest,
       now: () => performance.now(),
     });
-    cleanup.push(
-      () => observerDigest.close(),
-      () => live.close(),
-    );
+    cleanup.push(() => live.close());
     addDiscoveryRoutes(router, {
       changes: viewChanges,
+      states: shardStates,
       clusterView: () => clusterView(clusterRouteDeps),
       live,
       config,
@@ -317,7 +325,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       topology: () => state.topology(),
       members: () => state.members(),
       lastContactMs: (id) => health.lastContactMs(id),
-      driver,
+      states: shardStates,
       switchover: async (shard) => {
         const reply = await router.handle(
           internalRequest('POST', `/v1/shards/${encodeURIComponent(shard)}/switchover`, {}),

@@ -108,7 +108,7 @@ async function disagreements(
   for (const v of views) {
     if (v.epoch !== epoch || v.master?.id !== master)
       problems.push(`a node says epoch ${v.epoch} master ${v.master?.id}`);
-    if (v.state !== 'ok') problems.push(`a node says state ${v.state}`);
+    if (v.state !== 'ok' && v.state !== 'cooldown') problems.push(`a node says state ${v.state}`);
   }
   if (master === null) {
     problems.push('no master');

@@ -164,8 +164,10 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
     assert.equal(rows[0].slice(s.get('NODE'), s.get('NODE') + 2), 'r1');
     assert.match(rows[0].slice(s.get('ROLE')), /^master /);
     assert.match(rows[0].slice(s.get('STATE')), /^ok /);
+    assert.match(rows[0].slice(s.get('STATUS')), /^up /);
     for (const row of rows.slice(1)) {
       assert.match(row.slice(s.get('ROLE')), /^replica /);
+      assert.match(row.slice(s.get('STATUS')), /^up /);
       assert.match(row.slice(s.get('LINK')), /^up$/);
       assert.match(row, / B {2}up$/, 'lag in bytes, right-aligned under LAG');
     }
@@ -185,11 +187,13 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
       [['mymaster', 'r1', 'ok']],
     );
     assert.deepEqual(Object.keys(doc.shards[0]).sort(), [
+      'cooldownUntil',
       'epoch',
       'master',
       'name',
       'observedBy',
       'paused',
+      'quorum',
       'replicas',
       'sdownBy',
       'state',
@@ -440,7 +444,10 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
     assert.equal(r.code, 0, showResult(r));
     await cluster.waitShards(['cache']);
     r = await cli(['status']);
-    assert.match(r.stdout, new RegExp(`^cache +0 +ok +no +c1 +master +127\\.0\\.0\\.1:${spare.port} `, 'm'));
+    assert.match(
+      r.stdout,
+      new RegExp(`^cache +0 +ok +no +c1 +master +up +127\\.0\\.0\\.1:${spare.port} `, 'm'),
+    );
     r = await cli(['shard', 'set', 'cache', '--set', 'quorum=2']);
     assert.equal(r.code, 0, showResult(r));
     assert.match(r.stdout, /shard cache changed: quorum=2/);

@@ -415,7 +415,8 @@ test('SIGKILL of the master: the cluster commits a new one', { timeout: 60_000 }
   killedAt = performance.now();
   const v = await rig.waitView(
     'mymaster',
-    (x: ShardView) => x.epoch >= 1 && !!x.master && x.master.id !== 'r1' && x.state === 'ok',
+    (x: ShardView) =>
+      x.epoch >= 1 && !!x.master && x.master.id !== 'r1' && (x.state === 'ok' || x.state === 'cooldown'),
     'a new master, failover ended',
     FAILOVER_GUARD_MS,
   );

@@ -159,7 +159,7 @@ test(
             r.body.epoch >= 1 &&
             r.body.master &&
             r.body.master.id !== 'r1' &&
-            r.body.state === 'ok'
+            (r.body.state === 'ok' || r.body.state === 'cooldown')
             ? r.body
             : undefined;
         },

@@ -64,7 +64,7 @@ test('watch: the current state first, then the failover with its new epoch', asy
 
   const events = watch(
     `${node.httpUrl}/v1/shards/mymaster/watch`,
-    (v) => v.epoch >= 1 && v.state === 'ok',
+    (v) => v.epoch >= 1 && (v.state === 'ok' || v.state === 'cooldown'),
     20_000,
   );
   await new Promise((r) => setTimeout(r, 200));

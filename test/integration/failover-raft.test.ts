@@ -79,7 +79,7 @@ test(
     );
     assert.equal(entry.result, 'ended');
     assert.equal(entry.to, 'r2');
-    assert.equal(v.state, 'ok');
+    assert.equal(v.state, 'cooldown', 'automatic failovers wait out the cooldown');
     assert.equal(v.master?.id, 'r2');
     assert.ok(replicaOf(await r3.role(), r2), 'r3 replicates from r2');
   },

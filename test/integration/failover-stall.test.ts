@@ -40,7 +40,7 @@ test(
     r1.server.pause();
     const v = await rig.waitView(
       'mymaster',
-      (x) => x.epoch === 1 && x.master?.id !== 'r1' && x.state === 'ok',
+      (x) => x.epoch === 1 && x.master?.id !== 'r1' && (x.state === 'ok' || x.state === 'cooldown'),
       'failover while r1 is stopped',
       10 * 3 * DOWN_AFTER_MS,
     );
@@ -114,7 +114,7 @@ async function sleepMaster(
   const until = performance.now() + sleepMs + 4 * DOWN_AFTER_MS;
   while (performance.now() < until) {
     const v = await rig.view().catch(() => null);
-    if (v?.state === 'sdown') sawSdown = true;
+    if (v?.state === 'sdown' || v?.state === 'odown') sawSdown = true;
     await sleep(50);
   }
   await sleeping;

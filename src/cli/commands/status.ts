@@ -4,7 +4,14 @@ import type { Argv } from 'yargs';
 import type { ShardAnswer } from '../api.js';
 import { httpError } from '../client.js';
 import { runCli, withCommon, type Ctx } from '../common.js';
-import { clusterLine, membersTable, preflightProblems, shardProblems, shardsTable } from '../render.js';
+import {
+  clusterLine,
+  cooldownLines,
+  membersTable,
+  preflightProblems,
+  shardProblems,
+  shardsTable,
+} from '../render.js';
 
 export const STATUS_EXAMPLE: [string, string] = [
   '$0 status --endpoint http://10.0.0.1:26380,http://10.0.0.2:26380',
@@ -45,6 +52,7 @@ async function status(ctx: Ctx): Promise<number> {
   out.line();
   out.line(shards.length > 0 ? shardsTable(shards, out.color) : 'no shards');
   for (const p of shardProblems(shards)) out.line(out.paint(p, 'red'));
+  for (const c of cooldownLines(shards)) out.line(out.paint(c, 'yellow'));
   for (const p of preflightProblems(shards)) out.line(out.paint(p.line, p.error ? 'red' : 'yellow'));
   if (stale)
     out.warn(

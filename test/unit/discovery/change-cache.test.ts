@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ChangeCache, ViewChanges } from '../../../src/discovery/change-cache.js';
 import { Metrics } from '../../../src/discovery/metrics.js';
+import { ShardStates } from '../../../src/discovery/shard-states.js';
 import type { RaftRuntime } from '../../../src/runtime/raft-runtime.js';
 import { obs, topologyWithMaster } from '../failover/fixtures.js';
 
@@ -49,10 +50,17 @@ test('/metrics asks for each Redis node once per change, however often it is scr
   const metrics = new Metrics({
     runtime,
     topology: () => topo,
-    ownView: (shard, node) => {
-      asked++;
-      return obs(node, { shard });
-    },
+    states: new ShardStates({
+      selfId: 'n1',
+      topology: () => topo,
+      ownView: (shard, node) => {
+        asked++;
+        return obs(node, { shard });
+      },
+      observers: () => null,
+      voters: () => 1,
+      wallNow: () => 0,
+    }),
     changes,
     now: () => 0,
   });

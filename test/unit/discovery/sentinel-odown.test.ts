@@ -3,6 +3,7 @@
 // between Promoted and FailoverEnded would find no master).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { shardNodeStates } from '../../../src/discovery/node-state.js';
 import { masterRecord } from '../../../src/discovery/resp/records.js';
 import { shardOf } from '../../../src/discovery/sentinel-source.js';
 import type { InFlight, ShardState } from '../../../src/failover/types.js';
@@ -26,7 +27,16 @@ function inFlight(step: InFlight['step'], kind: InFlight['kind'] = 'failover'): 
 }
 
 function flags(shard: ShardState): string {
-  const s = shardOf(shard, (node) => obs(node), 3);
+  const states = shardNodeStates({
+    shard,
+    pausedAll: false,
+    own: (node) => obs(node),
+    sdownBy: () => null,
+    quorum: 2,
+    selfId: 'n1',
+    wallNow: 0,
+  });
+  const s = shardOf(shard, states, 3);
   const record = masterRecord(s, 2, false);
   return String(record.find(([k]) => k === 'flags')?.[1]);
 }
