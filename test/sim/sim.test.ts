@@ -117,6 +117,13 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       'committed in term 7 (checkers.ts)',
   },
   { seed: 908441, cause: 'the same false alarm: a term-7 leader elected after term 8 committed' },
+  {
+    seed: 7009644,
+    cause:
+      'a leader took a report sent to it as leader of term 2 (queued while it was down) and kept it ' +
+      'into term 7: a replica 4.5 s off the history was chosen (driver.ts startLeading, ' +
+      'receiveObservations; driver-digest.test.ts)',
+  },
 ];
 
 function replay(seed: number, bug?: string): string {
