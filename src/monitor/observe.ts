@@ -207,6 +207,13 @@ function consistentInfo(s: ProbeState): InfoReply | null {
   if (info.role !== role.role) return null;
   if (role.role === 'slave' && (info.masterHost !== role.masterHost || info.masterPort !== role.masterPort))
     return null;
+  // The INFO saw the replica's link down and a ROLE has seen it up since: it synced in between,
+  // and a sync may change its history (a full sync takes the master's, a PSYNC continues it), so
+  // master_replid is unknown until the INFO that roleMoved() asks for. Reported as the old one,
+  // it made a replica that had just copied the shard's history look resynced from an empty
+  // master (simulator seed 2001625, docs/design.md 4.5).
+  if (role.role === 'slave' && info.masterLinkUp === false && (s.linkUpSeenAt ?? -Infinity) > s.infoAt)
+    return null;
   return info;
 }
 

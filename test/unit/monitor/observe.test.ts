@@ -210,6 +210,24 @@ describe('observe: consistency between ROLE and INFO', () => {
     assert.equal(o.replId2, '838b3928e0b0aaed61c9ea4d12c5651fab8b4665');
   });
 
+  test('an INFO that saw the link down names no history once ROLE has seen the link up: it synced since', () => {
+    let s = connected(sample.linkDownInfo, sample.linkDownRole, 10);
+    assert.equal(view(s, 20).replId, '838b3928e0b0aaed61c9ea4d12c5651fab8b4665');
+    const before = s.role;
+    s = onRoleReply(s, sample.replicaRole, 100);
+    assert.equal(roleMoved(before, s.role), true, 'a fresh INFO is asked for');
+    let o = view(s, 110);
+    assert.equal(o.linkUp, true);
+    assert.equal(o.offset, 338, 'the offset comes from ROLE');
+    assert.equal(o.replId, null, 'a full sync may have replaced the history the INFO named');
+    s = onInfoReply(s, sample.replicaInfo, 120);
+    o = view(s, 130);
+    assert.notEqual(o.replId, null);
+    // Seen up by INFO too, a later ROLE up changes nothing.
+    s = onRoleReply(s, sample.replicaRole, 200);
+    assert.equal(view(s, 210).replId, o.replId);
+  });
+
   test('a new connection forgets the old one’s ROLE and INFO (the node may have restarted)', () => {
     const s = onConnected(onDisconnected(connected(sample.masterInfo, sample.masterRole, 10)));
     const o = view(s, 20);
