@@ -38,7 +38,14 @@ class StillClock implements Clock {
 /** The follower n3, its Raft status set by the test; a soft-state change is told to the driver. */
 function follower() {
   const conf = { voters: ['n1', 'n2', 'n3'], learners: [] };
-  let status = { id: 'n3', term: 2, role: 'follower', leader: 'n1', commit: 0, conf } as unknown as RaftStatus;
+  let status = {
+    id: 'n3',
+    term: 2,
+    role: 'follower',
+    leader: 'n1',
+    commit: 0,
+    conf,
+  } as unknown as RaftStatus;
   const listeners: ((s: RaftStatus) => void)[] = [];
   const runtime = {
     status: () => status,
