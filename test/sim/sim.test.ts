@@ -120,9 +120,9 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
   {
     seed: 7009644,
     cause:
-      'a leader took a report sent to it as leader of term 2 (queued while it was down) and kept it ' +
-      'into term 7: a replica 4.5 s off the history was chosen (driver.ts startLeading, ' +
-      'receiveObservations; driver-digest.test.ts)',
+      'a report sent to n2 as leader of term 2 reached it after its pause and restart, while it led ' +
+      'term 5, and was kept into term 7: a replica 4.5 s off the history was chosen (driver.ts ' +
+      'startLeading, receiveObservations; driver-digest.test.ts)',
   },
   {
     seed: 8005117,
@@ -131,6 +131,7 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       "leader's INFO of it predated its sync from the master (link up and down again between two " +
       'ROLE probes) and named an older history (promotion.ts resyncedReplicas; kept-master.test.ts)',
   },
+  { seed: 8010886, cause: 'the same: the leader’s INFO of a replica following the master predated its sync' },
 ];
 
 function replay(seed: number, bug?: string): string {
