@@ -34,6 +34,8 @@ export class ObservationSharing {
   readonly table = new ObservationTable();
   /** "term/leader" of the last leader sent a full digest on its arrival. */
   private digestedLeader: string | null = null;
+  /** "term/self" of the last term this node started leading: its observation table restarts then. */
+  private ledTerm: string | null = null;
   private stopped = false;
 
   constructor(private readonly deps: SharingDeps) {}
@@ -100,6 +102,7 @@ export class ObservationSharing {
       for (let i = 0; i < observations.length; i += OBSERVATIONS_PER_PIECE)
         this.deps.channel.sendEnvelope(s.leader, 'obs', {
           observations: observations.slice(i, i + OBSERVATIONS_PER_PIECE),
+          term: s.term,
         });
     }
   }
@@ -112,12 +115,31 @@ export class ObservationSharing {
    * which may have restarted with an empty table).
    */
   private leaderKnown(leader: NodeId | null, term: number): void {
-    if (leader === null || leader === this.deps.selfId) return;
+    if (leader === null) return;
     const key = `${term}/${leader}`;
+    if (leader === this.deps.selfId) {
+      this.startLeading(key);
+      return;
+    }
     if (key === this.digestedLeader) return;
     this.digestedLeader = key;
     // Not from inside the Raft runtime's step: on the clock, at once.
     this.deps.clock.defer(() => this.share(this.deps.prober.observations()));
+  }
+
+  /**
+   * A report is taken as current for 2 x downAfterMs because its observer tells the leader of
+   * every change; that holds only for the term it was sent in. Reports this node got while it
+   * led an earlier term are stale as soon as it lost that term: their observers told the
+   * changes since to another leader, or to none. So a new term of leadership starts from this
+   * node's own view alone, and the followers' digests (sent on learning of the new leader)
+   * refill the table within a round trip. A node that kept the reports of its earlier term once
+   * promoted a replica on a history 4.5 s out of date (sim seed 7009644).
+   */
+  private startLeading(key: string): void {
+    if (key === this.ledTerm) return;
+    this.ledTerm = key;
+    this.table.keepOnly(this.deps.selfId);
   }
 
   private receive(from: NodeId, body: unknown): void {
@@ -125,8 +147,12 @@ export class ObservationSharing {
     // strangers already; a node removed since keeps no say either).
     const conf = this.deps.runtime.status().conf;
     if (!conf.voters.includes(from) && !conf.learners.includes(from)) return;
-    const list = (body as { observations?: unknown } | null)?.observations;
+    const { observations: list, term } = (body ?? {}) as { observations?: unknown; term?: unknown };
     if (!Array.isArray(list) || list.length > MAX_OBSERVATIONS_PER_MESSAGE) return;
+    // Sent to this node as the leader of another term (delayed in the network, or sent before
+    // this node lost and won again): its observer has told the changes since elsewhere. A node
+    // of an older version names no term.
+    if (typeof term === 'number' && term !== this.deps.runtime.core.term) return;
     // A node of an older version sends no replId2 and no restartedFrom: none known.
     const valid = list
       .filter(isObservation)

@@ -23,6 +23,11 @@ export class ObservationTable {
     this.byObserver.delete(observer);
   }
 
+  /** Drops every other observer's reports (a new term of leadership starts: see the driver). */
+  keepOnly(observer: NodeId): void {
+    for (const o of [...this.byObserver.keys()]) if (o !== observer) this.byObserver.delete(o);
+  }
+
   /** Every observer's latest report on a node, if younger than maxAgeMs. */
   fresh(shard: string, node: string, now: number, maxAgeMs: number): Sighting[] {
     const out: Sighting[] = [];

@@ -12,6 +12,7 @@
 import {
   managedWriteSafety,
   OP_RETRY_MS,
+  pointsAt,
   type EngineCore,
   type EngineInput,
   type FailoverInFlight,
@@ -70,8 +71,18 @@ export function judgeCandidate(
 
 /**
  * Replicas known off the shard's history: found so at promotion (lostHistory), or, when the
- * master restarted empty (`restarted`), reported on another history (they resynced from it;
- * a replication id never comes back to a history its master left).
+ * master restarted empty (`restarted`), reported on the restarted master's new history (they
+ * copied it; a replication id never comes back to a history its master left), or on another
+ * history while they follow some other node.
+ *
+ * A replica that follows the restarted master but is reported on neither history is not
+ * known off it: its INFO may predate a sync from that master before the restart (a full sync,
+ * or a PSYNC that continued the history from its parent: the INFO of a replica repointed by a
+ * failover shows the previous history until its link comes up), so it may hold the shard's
+ * history now. It syncs from the restarted master within about a second (Redis'
+ * replicationCron), and its next INFO shows which: a candidate, or a copy of the master.
+ * (Simulator seed 1203512 kept an empty master while such a replica, reported on the parent
+ * history with its link down, held the shard's history.)
  */
 export function resyncedReplicas(
   shard: ShardState,
@@ -79,12 +90,15 @@ export function resyncedReplicas(
   restarted: boolean,
 ): string[] {
   const lost = new Set(shard.lostHistory ?? []);
+  const master = shard.nodes.find((n) => n.id === shard.master);
+  const masterHistory = master ? (views.get(master.id)?.replId ?? null) : null;
   return shard.nodes
     .filter((n) => n.id !== shard.master)
     .filter((n) => {
       if (lost.has(n.id)) return true;
       const v = views.get(n.id);
-      return restarted && shard.replId !== null && !!v?.replId && v.replId !== shard.replId;
+      if (!restarted || shard.replId === null || !v?.replId || v.replId === shard.replId) return false;
+      return v.replId === masterHistory || !master || !pointsAt(v, master);
     })
     .map((n) => n.id);
 }

@@ -88,9 +88,10 @@ function rejection(
     return `on another replication history (replid ${v.replId}, the shard's is ${input.shard.replId})`;
   }
   // A node just reconnected (restarted, or answered -LOADING to its first INFO) may answer ROLE
-  // before any INFO has named its history: it cannot be vetted yet, and is, an INFO later.
+  // before any INFO has named its history, and one whose link came up since its last INFO may
+  // have synced to another (observe.ts): it cannot be vetted yet, and is, an INFO later.
   if (!input.skipReplIdCheck && input.shard.replId !== null && v.replId === null) {
-    return 'replication history not known yet (no INFO of this connection)';
+    return 'replication history not known yet (no INFO since it reconnected or its link came up)';
   }
   const linkLimit = input.maxLinkDownMs + (input.masterDownMs ?? 0);
   if (v.linkUp === false && (v.linkDownMs ?? Infinity) > linkLimit) {

@@ -18,6 +18,7 @@ import {
   onProbeError,
   onRoleReply,
   roleMoved,
+  syncedSinceInfo,
   type ProbeState,
 } from './observe.js';
 import type { RedisConnection, RedisConnector } from './redis-port.js';
@@ -241,7 +242,7 @@ export class NodeProbe {
         // as the node answers, not an infoIntervalMs later (the leader may choose a candidate
         // from this observation meanwhile).
         const noInfo = this.state.info === null && this.state.infoError === null;
-        if (roleMoved(before, this.state.role) || noInfo) this.infoNow(at);
+        if (roleMoved(before, this.state.role) || noInfo || syncedSinceInfo(this.state)) this.infoNow(at);
       }
       this.ctx.onEvent(this, at);
     });

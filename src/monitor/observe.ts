@@ -209,7 +209,24 @@ function consistentInfo(s: ProbeState): InfoReply | null {
   if (info.role !== role.role) return null;
   if (role.role === 'slave' && (info.masterHost !== role.masterHost || info.masterPort !== role.masterPort))
     return null;
+  if (syncedSinceInfo(s)) return null;
   return info;
+}
+
+/**
+ * The INFO saw the replica's link down and a ROLE has seen it up since: it synced in between,
+ * and a sync may change its history (a full sync takes the master's, a PSYNC continues it), so
+ * master_replid is unknown until the next INFO (the prober asks for one at once). Reported as
+ * the old one, it made a replica that had just copied the shard's history look resynced from
+ * an empty master (simulator seed 2001625, docs/design.md 4.5).
+ */
+export function syncedSinceInfo(s: ProbeState): boolean {
+  return (
+    s.role?.role === 'slave' &&
+    s.info?.masterLinkUp === false &&
+    s.infoAt !== null &&
+    (s.linkUpSeenAt ?? -Infinity) > s.infoAt
+  );
 }
 
 /** TILT (docs/design.md 4.2): a loop stall over downAfterMs / 2 makes the observer unsure for downAfterMs. */

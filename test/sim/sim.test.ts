@@ -117,6 +117,21 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       'committed in term 7 (checkers.ts)',
   },
   { seed: 908441, cause: 'the same false alarm: a term-7 leader elected after term 8 committed' },
+  {
+    seed: 7009644,
+    cause:
+      'a report sent to n2 as leader of term 2 reached it after its pause and restart, while it led ' +
+      'term 5, and was kept into term 7: a replica 4.5 s off the history was chosen (driver.ts ' +
+      'startLeading, receiveObservations; driver-digest.test.ts)',
+  },
+  {
+    seed: 8005117,
+    cause:
+      'an empty master kept (masterKept) while a replica still held the shard history: the ' +
+      "leader's INFO of it predated its sync from the master (link up and down again between two " +
+      'ROLE probes) and named an older history (promotion.ts resyncedReplicas; kept-master.test.ts)',
+  },
+  { seed: 8010886, cause: 'the same: the leader’s INFO of a replica following the master predated its sync' },
 ];
 
 function replay(seed: number, bug?: string): string {

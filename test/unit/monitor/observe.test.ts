@@ -13,6 +13,7 @@ import {
   onProbeError,
   onRoleReply,
   roleMoved,
+  syncedSinceInfo,
   type ObserveInput,
   type ProbeState,
   type Stall,
@@ -208,6 +209,27 @@ describe('observe: consistency between ROLE and INFO', () => {
     assert.equal(o.replId, 'd049e5b22cca1f74bc954afb1ca7fb7aa8ab6e25');
     // The history it continued: what the failover checks after REPLICAOF NO ONE.
     assert.equal(o.replId2, '838b3928e0b0aaed61c9ea4d12c5651fab8b4665');
+  });
+
+  test('an INFO that saw the link down names no history once ROLE has seen the link up: it synced since', () => {
+    let s = connected(sample.linkDownInfo, sample.linkDownRole, 10);
+    assert.equal(view(s, 20).replId, '838b3928e0b0aaed61c9ea4d12c5651fab8b4665');
+    const before = s.role;
+    assert.equal(syncedSinceInfo(s), false);
+    s = onRoleReply(s, sample.replicaRole, 100);
+    assert.equal(roleMoved(before, s.role), true);
+    assert.equal(syncedSinceInfo(s), true, 'the prober asks for a fresh INFO (also after a first ROLE)');
+    let o = view(s, 110);
+    assert.equal(o.linkUp, true);
+    assert.equal(o.offset, 338, 'the offset comes from ROLE');
+    assert.equal(o.replId, null, 'a full sync may have replaced the history the INFO named');
+    s = onInfoReply(s, sample.replicaInfo, 120);
+    assert.equal(syncedSinceInfo(s), false);
+    o = view(s, 130);
+    assert.notEqual(o.replId, null);
+    // Seen up by INFO too, a later ROLE up changes nothing.
+    s = onRoleReply(s, sample.replicaRole, 200);
+    assert.equal(view(s, 210).replId, o.replId);
   });
 
   test('a new connection forgets the old one’s ROLE and INFO (the node may have restarted)', () => {

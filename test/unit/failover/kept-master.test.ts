@@ -1,0 +1,86 @@
+// A master that restarted empty is kept (masterKept) only when no replica may still hold the
+// shard's history (promotion.ts resyncedReplicas). The case of simulator seed 1203512: a
+// switchover made r1 master on a new history; r3, repointed to r1, was reported on the history
+// before it (its INFO taken before its link came up), then continued r1's history by PSYNC; r1
+// restarted empty; the leader took r3's stale report for a resync and kept r1, and r3's data
+// went with its next full sync. Here hist-1 is the shard's history, hist-0 the one it
+// continued, hist-x the restarted master's new one.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { keepRestartedMaster, resyncedReplicas } from '../../../src/failover/promotion.js';
+import type { CandidateReport, RedisObservation, TopologyCommand } from '../../../src/failover/types.js';
+import { obs, topologyWithMaster } from './fixtures.js';
+import { Harness } from './harness.js';
+
+/** r1's new run after the empty restart; an observer saw it begin below the last one. */
+const restarted = obs('r1', {
+  runId: 'run-b',
+  replId: 'hist-x',
+  offset: 7,
+  restartedFrom: { runId: 'run-a', offset: 96 },
+});
+/** r2 copied the restarted master: on its history, link up. */
+const copied = obs('r2', { replId: 'hist-x', offset: 7 });
+/** r3 as the leader's INFO last showed it: following r1, link down, on the history before the shard's. */
+const midSync = obs('r3', { replId: 'hist-0', offset: 87, linkUp: false, linkDownMs: 300 });
+
+const report: CandidateReport = { selection: 'least-lag', masterOffset: null, chosen: null, rows: [] };
+const views = (r3: RedisObservation): Map<string, RedisObservation | null> =>
+  new Map([
+    ['r1', restarted],
+    ['r2', copied],
+    ['r3', r3],
+  ]);
+
+describe('resyncedReplicas after an empty restart', () => {
+  const shard = topologyWithMaster().shards.m;
+
+  test('a replica following the restarted master on an older history is not taken for a copy of it', () => {
+    assert.deepEqual(resyncedReplicas(shard, views(midSync), true), ['r2']);
+    assert.equal(keepRestartedMaster(shard, views(midSync), report, 2, 1), null, 'r3 may hold the data');
+  });
+
+  test('once its INFO shows the restarted master’s history, the master is kept', () => {
+    const r3 = obs('r3', { replId: 'hist-x', offset: 7 });
+    assert.deepEqual(resyncedReplicas(shard, views(r3), true), ['r2', 'r3']);
+    assert.deepEqual(keepRestartedMaster(shard, views(r3), report, 2, 1)?.resynced, ['r2', 'r3']);
+  });
+
+  test('a replica on another history that follows another node copied nothing of the shard’s since', () => {
+    const r3 = obs('r3', { replId: 'hist-0', masterHost: 'h-r2' });
+    assert.deepEqual(resyncedReplicas(shard, views(r3), true), ['r2', 'r3']);
+  });
+});
+
+describe('the engine through the same race', () => {
+  function race(): Harness {
+    const h = new Harness(topologyWithMaster());
+    h.see(restarted, copied, midSync);
+    // The truth: r3 continued the shard's history before r1 restarted (PSYNC from hist-0).
+    h.change('r3', { replId: 'hist-1', offset: 96 });
+    h.run(20);
+    assert.deepEqual(h.proposed, [], 'no decision while r3 may hold the shard’s history');
+    assert.ok(!h.ops().some((op) => op.includes('replicaof h-r1')), 'and nobody is pointed at r1');
+    return h;
+  }
+
+  test('r3’s next INFO shows the shard’s history: it is promoted, the empty master is not kept', () => {
+    const h = race();
+    h.see(obs('r3', { replId: 'hist-1', offset: 96, linkUp: false, linkDownMs: 500 }));
+    h.run();
+    const started = h.commands.find(
+      (c): c is Extract<TopologyCommand, { type: 'failoverStarted' }> => c.type === 'failoverStarted',
+    );
+    assert.equal(started?.to, 'r3');
+    assert.ok(!h.proposed.includes('masterKept'));
+    assert.equal(h.topo.shards.m.master, 'r3');
+  });
+
+  test('r3’s next INFO shows it copied the restarted master: then the master is kept', () => {
+    const h = race();
+    h.see(obs('r3', { replId: 'hist-x', offset: 7 }));
+    h.run();
+    assert.deepEqual(h.proposed, ['masterKept']);
+    assert.equal(h.topo.shards.m.replId, 'hist-x');
+  });
+});
