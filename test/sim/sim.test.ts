@@ -117,6 +117,13 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       'committed in term 7 (checkers.ts)',
   },
   { seed: 908441, cause: 'the same false alarm: a term-7 leader elected after term 8 committed' },
+  {
+    seed: 7015736,
+    cause:
+      'a switchover whose leader was lost before it demoted the old master went forward, past twice ' +
+      'the timeout, because the old master was down (stalled): it had taken 69 writes after its pause ' +
+      'ran out, which the target lacked (switchover.ts promoteStep; switchover.test.ts)',
+  },
 ];
 
 function replay(seed: number, bug?: string): string {
