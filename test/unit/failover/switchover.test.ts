@@ -130,3 +130,67 @@ test('past twice the timeout, a down old master never seen demoted aborts the sw
   const next = h.commands.find((c) => c.type === 'failoverStarted' && c.epoch === 2);
   assert.equal(next?.type === 'failoverStarted' && `${next.kind} ${next.to}`, 'failover r3');
 });
+
+test('the write pause is short and renewed by the leader while the target catches up', () => {
+  const h = new Harness(topologyWithMaster());
+  h.roundMs = 10;
+  h.see(obs('r1', { offset: 1000 }), obs('r2', { offset: 900 }), obs('r3', { offset: 900 }));
+  h.engine.requestSwitchover(1, 'm', 'r2', h.now, 30_000);
+  h.run(100); // a second: r2 still behind
+  const pauses = h.sent.filter((x) => x.node === 'r1' && x.op.kind === 'pause');
+  assert.ok(pauses.length >= 4, `${pauses.length} pauses in a second`);
+  assert.ok(
+    pauses.every((x) => x.op.kind === 'pause' && x.op.ms === 1000),
+    'each pause lasts 1 s',
+  );
+  const at = pauses.map((x) => h.sentAt.get(x) ?? 0);
+  for (let i = 1; i < at.length; i++) {
+    assert.ok(at[i] - at[i - 1] <= 300, `renewal ${i} came ${at[i] - at[i - 1]} ms after the last`);
+  }
+  h.change('r2', { offset: 1000 });
+  for (let round = 0; round < 100 && h.switchoverResults.length === 0; round++) h.run(1);
+  assert.equal(h.switchoverResults[0]?.ok, true, JSON.stringify(h.switchoverResults[0]?.error));
+  const ops = h.ops();
+  assert.ok(ops.lastIndexOf('r1 pause') < ops.indexOf('r1 replicaof h-r2'), 'no renewal after the demotion');
+});
+
+test('a renewal acknowledged too late (a stalled master) aborts the catch-up: nothing is promoted', () => {
+  const h = new Harness(topologyWithMaster());
+  h.roundMs = 10;
+  h.see(obs('r1', { offset: 1000 }), obs('r2', { offset: 900 }), obs('r3', { offset: 900 }));
+  h.engine.requestSwitchover(1, 'm', 'r2', h.now, 30_000);
+  h.run(30);
+  h.holdAnswers.add('r1 pause'); // the next renewal reaches r1 but its answer waits
+  h.run(100);
+  h.change('r2', { offset: 1000 }); // caught up, but the pause may have lapsed in between
+  h.releaseAnswers();
+  h.run(50);
+  const [result] = h.switchoverResults;
+  assert.equal(result?.error?.code, 'pause_lost');
+  assert.match(result?.error?.message ?? '', /did not hold \(the write pause ran out/);
+  assert.ok(!h.proposed.includes('failoverStarted'));
+  assert.ok(!h.ops().includes('r2 promote'));
+});
+
+test('the pause lost after the target was promoted, before the old master was demoted: aborted, never Promoted', () => {
+  const h = new Harness(topologyWithMaster());
+  h.roundMs = 10;
+  h.see(obs('r1', { offset: 1000 }), obs('r2', { offset: 1000 }), obs('r3', { offset: 1000 }));
+  h.holdAnswers.add('r2 promote'); // REPLICAOF NO ONE runs, its answer is slow
+  h.engine.requestSwitchover(1, 'm', 'r2', h.now, 30_000);
+  for (let round = 0; round < 50 && !h.ops().includes('r2 promote'); round++) h.run(1);
+  assert.ok(h.proposed.includes('failoverStarted'));
+  h.holdAnswers.add('r1 pause');
+  h.run(150); // the renewal in flight outlives the pause
+  h.releaseAnswers();
+  h.holdAnswers.clear();
+  h.run(400); // the renewal is given up after OP_TIMEOUT_MS; a fresh INFO shows r1 a master
+  assert.ok(!h.proposed.includes('promoted'), h.proposed.join(', '));
+  assert.ok(!h.ops().includes('r1 replicaof h-r2'), 'the old master was never demoted');
+  const aborted = h.commands.find((c) => c.type === 'failoverAborted');
+  assert.match(
+    aborted?.type === 'failoverAborted' ? aborted.reason : '',
+    /write pause on r1 is not held any more/,
+  );
+  assert.equal(h.switchoverResults[0]?.ok, false);
+});
