@@ -8,6 +8,7 @@ import { CANDIDATES_EXAMPLE, candidatesCommand } from './commands/candidates.js'
 import { CONFIG_EXAMPLE, configCommand } from './commands/config-check.js';
 import { FAILOVER_EXAMPLE, failoverCommand } from './commands/failover.js';
 import { HISTORY_EXAMPLE, historyCommand } from './commands/history.js';
+import { IMPORT_EXAMPLE, importSentinelCommand } from './commands/import-sentinel.js';
 import { MEMBERS_EXAMPLE, membersCommand } from './commands/members.js';
 import { ACK_EXAMPLE, PAUSE_EXAMPLE, RESUME_EXAMPLE, pauseCommands } from './commands/pause.js';
 import { PROMOTE_EXAMPLE, promoteCommand } from './commands/promote.js';
@@ -64,6 +65,7 @@ for (const add of [
   shardCommand,
   membersCommand,
   configCommand,
+  importSentinelCommand,
 ]) {
   add(cli);
 }
@@ -83,6 +85,7 @@ await cli
   .example(...SHARD_EXAMPLE)
   .example(...MEMBERS_EXAMPLE)
   .example(...CONFIG_EXAMPLE)
+  .example(...IMPORT_EXAMPLE)
   .epilog(
     'Every operator command takes --endpoint URL[,URL...] (default $RAFTINEL_ENDPOINT, else http://127.0.0.1:26380) ' +
       'and the admin token from --token-file or $RAFTINEL_TOKEN. Exit codes: 0 ok, 1 failed, 2 usage.',

@@ -92,7 +92,8 @@ function clientAuthOf(config: RaftinelConfig): SentinelClientAuth | null {
   return { username: auth.username, password: readSecretFile(auth.passwordFile) };
 }
 
-function shardOf(
+/** One shard as SENTINEL MASTERS and friends describe it (exported for its unit test). */
+export function shardOf(
   s: ShardState,
   view: (node: string) => RedisObservation | null,
   voters: number,
@@ -106,7 +107,9 @@ function shardOf(
     failoverTimeoutMs: s.settings.failoverTimeoutMs,
     parallelSyncs: s.settings.parallelSyncs,
     failoverInProgress: s.failover !== null,
-    odown: s.failover?.kind === 'failover',
+    // Cleared at Promoted: the failed master is no longer the one clients are given, and redis-py
+    // refuses a master flagged o_down (SentinelConnectionPool's check_master_state).
+    odown: s.failover?.kind === 'failover' && s.failover.step === 'started',
     master: master ? redisNodeOf(master, view(master.id), 'master') : null,
     replicas: s.nodes.filter((n) => n.id !== s.master).map((n) => redisNodeOf(n, view(n.id), 'slave')),
   };

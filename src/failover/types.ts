@@ -160,6 +160,11 @@ export interface RedisObservation {
   readonly lastOkAgoMs: number | null;
   /** Round trip (ms) of the last probe with a valid reply on the current connection; null before one. */
   readonly probeRttMs: number | null;
+  /**
+   * The replica's own replica-priority from its INFO (0 = never promote, as Sentinel honours it);
+   * null or absent when unknown (a master, no INFO yet, a report from an older version).
+   */
+  readonly replicaPriority?: number | null;
 }
 
 export interface ObservationReport {

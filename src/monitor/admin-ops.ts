@@ -211,6 +211,7 @@ export function viewOf(target: ProbeTarget, info: InfoReply): RedisObservation {
     error: null,
     lastOkAgoMs: 0,
     probeRttMs: null,
+    replicaPriority: info.replicaPriority ?? null,
   };
 }
 

@@ -254,6 +254,7 @@ export function observe(input: ObserveInput): RedisObservation {
     error: s.error ?? s.infoError,
     lastOkAgoMs: s.lastOkAt === null ? null : Math.max(0, Math.round(silentMs)),
     probeRttMs: s.lastRttMs,
+    replicaPriority: info?.replicaPriority ?? null,
   };
 }
 
@@ -294,6 +295,7 @@ export function meaningfullyDifferent(a: RedisObservation | null, b: RedisObserv
     a.replId2 !== b.replId2 ||
     a.runId !== b.runId ||
     (a.restartedFrom?.runId ?? null) !== (b.restartedFrom?.runId ?? null) ||
+    (a.replicaPriority ?? null) !== (b.replicaPriority ?? null) ||
     a.error !== b.error
   );
 }

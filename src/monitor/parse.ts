@@ -57,6 +57,11 @@ export interface InfoReply {
   readonly masterLinkDownSinceSeconds: number | null;
   readonly slaveReplOffset: number | null;
   readonly slaveReadReplOffset: number | null;
+  /**
+   * A replica's own replica-priority (INFO `slave_priority`, `replica_priority` where a server
+   * names it so; 0 = never promote, as Sentinel honours it); null on a master or when absent.
+   */
+  readonly replicaPriority?: number | null;
 }
 
 /**
@@ -269,7 +274,8 @@ function parseReplicaInfo(
   const downSince = optional('master_link_down_since_seconds', -1);
   const processed = optional('slave_repl_offset', 0);
   const read = optional('slave_read_repl_offset', 0);
-  for (const p of [downSince, processed, read]) if (!p.ok) return garbage(p.error.reason);
+  const priority = optional(f.has('replica_priority') ? 'replica_priority' : 'slave_priority', 0);
+  for (const p of [downSince, processed, read, priority]) if (!p.ok) return garbage(p.error.reason);
   const value = (p: Parsed<number | null>): number | null => (p.ok ? p.value : null);
   const since = value(downSince);
   return ok({
@@ -281,5 +287,6 @@ function parseReplicaInfo(
     masterLinkDownSinceSeconds: status === 'down' && since !== null && since >= 0 ? since : null,
     slaveReplOffset: value(processed),
     slaveReadReplOffset: value(read),
+    replicaPriority: value(priority),
   });
 }

@@ -23,6 +23,7 @@ import { Metrics } from '../discovery/metrics.js';
 import { openApiDocument } from '../discovery/openapi.js';
 import { SentinelRespServer } from '../discovery/resp/index.js';
 import { createSentinelSource } from '../discovery/sentinel-source.js';
+import { publishParityEvents } from '../discovery/parity-events.js';
 import {
   addSidecarRoutes,
   internalRequest,
@@ -323,6 +324,19 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     const respServer = resp;
     cleanup.push(() => respServer.close());
     publishSdownEvents(prober, state, (name, message) => respServer.publish(name, message));
+    // +slave, +sentinel, +tilt/-tilt, +odown on followers, +elected-leader (docs/design.md 5.1).
+    cleanup.push(
+      publishParityEvents({
+        prober,
+        onTopology: (cb) => state.onTopology(cb),
+        topology: () => state.topology(),
+        quorum: (name) => source.shards().find((s) => s.name === name)?.quorum ?? 0,
+        leading: () => runtime.leaseValid(),
+        sentinels: () => source.sentinels(),
+        publish: (name, message) => respServer.publish(name, message),
+        logger,
+      }),
+    );
     server.closeIdleConnections?.();
 
     const hooks = new HookRunner({

@@ -119,11 +119,24 @@ export function quorumSize(voters: number): number {
   return Math.floor(voters / 2) + 1;
 }
 
-/** The highest index that a majority of voters have matched. */
+/**
+ * The highest index that a majority of voters have matched: the quorum-th largest match, the
+ * largest value that at least a quorum of matches reach. Counted rather than sorted: it runs on
+ * every acknowledgment and lease check, and a copy and a sort per call were most of its cost.
+ */
 export function majorityMatch(matches: readonly number[]): number {
-  if (matches.length === 0) return 0;
-  const sorted = [...matches].sort((a, b) => b - a);
-  return sorted[quorumSize(sorted.length) - 1];
+  const n = matches.length;
+  if (n === 0) return 0;
+  const quorum = quorumSize(n);
+  let best = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const m = matches[i];
+    if (m <= best) continue;
+    let reached = 0;
+    for (let j = 0; j < n; j++) if (matches[j] >= m) reached++;
+    if (reached >= quorum) best = m;
+  }
+  return best;
 }
 
 export type VoteResult = 'won' | 'lost' | 'pending';

@@ -92,6 +92,18 @@ export interface Op {
 
 export type Profile = 'all' | 'safe' | 'ci';
 
+/** The kinds of the 'safe' and 'ci' profiles, in the order the schedule draws from. */
+const SAFE_KINDS: readonly FaultKind[] = [
+  'kill-redis',
+  'stop-redis',
+  'kill-raftinel',
+  'stop-raftinel',
+  'stall-raftinel',
+  'isolate-raftinel',
+  'cut-redis',
+  'latency',
+];
+
 /**
  * The kinds of a profile: 'safe' only faults whose promise is 'none-lost'; 'ci' (the short
  * campaign in CI) the same kinds, except that a killed Redis node may be the master, so that the
@@ -110,26 +122,8 @@ export const PROFILE_KINDS: Readonly<Record<Profile, readonly FaultKind[]>> = {
     'isolate-pod',
     'latency',
   ],
-  safe: [
-    'kill-redis',
-    'stop-redis',
-    'kill-raftinel',
-    'stop-raftinel',
-    'stall-raftinel',
-    'isolate-raftinel',
-    'cut-redis',
-    'latency',
-  ],
-  ci: [
-    'kill-redis',
-    'stop-redis',
-    'kill-raftinel',
-    'stop-raftinel',
-    'stall-raftinel',
-    'isolate-raftinel',
-    'cut-redis',
-    'latency',
-  ],
+  safe: SAFE_KINDS,
+  ci: SAFE_KINDS,
 };
 
 export interface ScheduleOptions {

@@ -5,6 +5,7 @@
 // stays as it is; everything is killed by PID in destroy().
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { getJson } from './http.js';
 import { freePort } from './ports.js';
 import {
@@ -214,4 +215,33 @@ export class CliCluster {
       })
       .join('\n');
   }
+}
+
+/**
+ * For the calling describe block: before its tests, three Redis servers (startRedisGroup) and a
+ * three-node CliCluster monitoring them as shard `mymaster` (downAfterMs 1000, `adminToken`);
+ * after them, both stopped. `cluster` can be read from the first test on.
+ */
+export function cliClusterForSuite(adminToken: string): { readonly cluster: CliCluster } {
+  let group: RedisGroup | undefined;
+  let cluster: CliCluster | undefined;
+  before(async () => {
+    group = await startRedisGroup(3);
+    cluster = await CliCluster.start({
+      shards: [group.shard('mymaster')],
+      defaults: { downAfterMs: 1000 },
+      adminToken,
+    });
+    await cluster.waitShards(['mymaster']);
+  });
+  after(async () => {
+    await cluster?.destroy();
+    await group?.stop();
+  });
+  return {
+    get cluster(): CliCluster {
+      if (cluster === undefined) throw new Error('the suite cluster is read before it started');
+      return cluster;
+    },
+  };
 }

@@ -109,6 +109,20 @@ export interface LogEvent {
   readonly [key: string]: unknown;
 }
 
+/** The lines that parse as JSON log records; a non-JSON line (a crash trace) stays out. */
+export function logEvents(lines: readonly string[]): LogEvent[] {
+  const out: LogEvent[] = [];
+  for (const line of lines) {
+    try {
+      const parsed: unknown = JSON.parse(line);
+      if (typeof parsed === 'object' && parsed !== null) out.push(parsed as LogEvent);
+    } catch {
+      // not a log record
+    }
+  }
+  return out;
+}
+
 // Children still running, killed when the test process exits however it exits, so that a
 // failed assertion or a crash never leaves raftinel nodes behind on a shared machine.
 const live = new Map<number, ChildProcess>();
@@ -339,16 +353,7 @@ export class RaftinelProcess {
 
   /** The stdout lines (from line index `from` on) that parse as JSON log records. */
   events(from = 0): LogEvent[] {
-    const out: LogEvent[] = [];
-    for (const line of this.lines.slice(from)) {
-      try {
-        const parsed: unknown = JSON.parse(line);
-        if (typeof parsed === 'object' && parsed !== null) out.push(parsed as LogEvent);
-      } catch {
-        // a non-JSON line (a crash trace) is still in `lines` for failure messages
-      }
-    }
-    return out;
+    return logEvents(this.lines.slice(from));
   }
 
   /** The last lines of output, for assertion messages. */

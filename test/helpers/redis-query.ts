@@ -114,6 +114,11 @@ export async function redisInfo(
   return out;
 }
 
+/** A replica's processed replication offset (INFO slave_repl_offset). */
+export async function replicaOffset(port: number): Promise<number> {
+  return Number((await redisInfo(port)).get('slave_repl_offset'));
+}
+
 export interface RoleView {
   readonly role: 'master' | 'slave' | 'sentinel';
   /** A master's master_repl_offset, a replica's processed offset. */

@@ -1,7 +1,7 @@
 // Runs the raftinel binary to completion (for commands that should exit by themselves) with a
 // hang guard that kills the child by PID.
 import { spawn } from 'node:child_process';
-import { RAFTINEL_BIN, trackChild } from './raftinel-process.js';
+import { RAFTINEL_BIN, trackChild, type RaftinelProcess } from './raftinel-process.js';
 
 export interface CliResult {
   readonly code: number | null;
@@ -43,5 +43,22 @@ export function runRaftinel(
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, elapsedMs: performance.now() - started });
     });
+  });
+}
+
+/** A run's exit code and both outputs, for assertion messages. */
+export function showResult(r: CliResult): string {
+  return `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+}
+
+/** Runs `raftinel <args> --endpoint <the nodes' HTTP URLs>` with `adminToken` in RAFTINEL_TOKEN. */
+export function runRaftinelAt(
+  args: readonly string[],
+  nodes: readonly RaftinelProcess[],
+  adminToken: string,
+): Promise<CliResult> {
+  return runRaftinel([...args, '--endpoint', nodes.map((n) => n.httpUrl).join(',')], {
+    env: { ...process.env, RAFTINEL_TOKEN: adminToken },
+    timeoutMs: 30_000,
   });
 }

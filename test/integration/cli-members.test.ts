@@ -8,11 +8,11 @@
 // The tests run in order and share the cluster: each starts from the membership the previous
 // one left (3 voters, then 4, then 3 with one stopped, then 2).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { ClusterView, ClusterMember } from '../../src/cli/api.js';
-import { CliCluster, startRedisGroup, type RedisGroup } from '../helpers/cli-cluster.js';
+import { cliClusterForSuite } from '../helpers/cli-cluster.js';
 import type { RaftinelProcess } from '../helpers/raftinel-process.js';
-import { runRaftinel, type CliResult } from '../helpers/run-cli.js';
+import { runRaftinelAt, showResult, type CliResult } from '../helpers/run-cli.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 const TOKEN = 'members-test-token';
@@ -35,14 +35,10 @@ interface Status {
   readonly shards: readonly Shard[];
 }
 
-function show(r: CliResult): string {
-  return `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
-}
-
 /** stdout as exactly one JSON document, with nothing on stderr (docs/design.md 6, --json). */
 function oneJson<T>(r: CliResult): T {
-  assert.equal(r.code, 0, show(r));
-  assert.equal(r.stderr, '', `--json keeps stderr empty; ${show(r)}`);
+  assert.equal(r.code, 0, showResult(r));
+  assert.equal(r.stderr, '', `--json keeps stderr empty; ${showResult(r)}`);
   return JSON.parse(r.stdout) as T;
 }
 
@@ -58,21 +54,13 @@ function committedShape(s: Shard): unknown {
 }
 
 describe('raftinel members add/remove against a real cluster', { timeout: 120_000 }, () => {
-  let group: RedisGroup;
-  let cluster: CliCluster;
+  const suite = cliClusterForSuite(TOKEN);
   const cli = (args: string[], endpoints?: readonly RaftinelProcess[]): Promise<CliResult> =>
-    runRaftinel(
-      [
-        ...args,
-        '--endpoint',
-        (endpoints ?? cluster.nodes.filter((n) => n.running)).map((n) => n.httpUrl).join(','),
-      ],
-      { env: { ...process.env, RAFTINEL_TOKEN: TOKEN }, timeoutMs: 30_000 },
-    );
+    runRaftinelAt(args, endpoints ?? suite.cluster.nodes.filter((n) => n.running), TOKEN);
   const membersList = async (endpoints?: readonly RaftinelProcess[]): Promise<ClusterView> =>
     oneJson<ClusterView>(await cli(['members', 'list', '--json'], endpoints));
   const failWithDump = (err: unknown): never =>
-    assert.fail(`${err instanceof Error ? err.message : String(err)}\n${cluster.dump()}`);
+    assert.fail(`${err instanceof Error ? err.message : String(err)}\n${suite.cluster.dump()}`);
   const member = (view: ClusterView, id: string): ClusterMember | undefined =>
     view.members.find((m) => m.id === id);
   /** `members list --json` until it shows what a committed change leads to (a follower applies it a heartbeat later). */
@@ -91,31 +79,16 @@ describe('raftinel members add/remove against a real cluster', { timeout: 120_00
     ).catch(failWithDump);
   const leaderOf = async (): Promise<RaftinelProcess> => {
     const view = await membersList();
-    const leader = cluster.nodes.find((n) => n.id === view.leader);
+    const leader = suite.cluster.nodes.find((n) => n.id === view.leader);
     assert.ok(leader?.running, `a running leader: ${JSON.stringify(view)}`);
     return leader;
   };
 
-  before(async () => {
-    group = await startRedisGroup(3);
-    cluster = await CliCluster.start({
-      shards: [group.shard('mymaster')],
-      defaults: { downAfterMs: 1000 },
-      adminToken: TOKEN,
-    });
-    await cluster.waitShards(['mymaster']);
-  });
-
-  after(async () => {
-    await cluster?.destroy();
-    await group?.stop();
-  });
-
   test('members add: a new node joins as a learner, catches up, becomes a voter by itself and applies the same state', async (t) => {
-    const n4 = await cluster.joiningNode('n4');
-    const bootstrap = cluster.nodes.filter((n) => n !== n4);
+    const n4 = await suite.cluster.joiningNode('n4');
+    const bootstrap = suite.cluster.nodes.filter((n) => n !== n4);
     let r = await cli(['members', 'add', 'n4', n4.options.node.raft], bootstrap);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     assert.match(r.stdout, /n4 added as a learner at 127\.0\.0\.1:\d+/);
 
     // Not started yet: a learner that has copied nothing must stay a learner, or the cluster
@@ -141,8 +114,8 @@ describe('raftinel members add/remove against a real cluster', { timeout: 120_00
     await waitMembers('n4 a voter', (v) => member(v, 'n4')?.role === 'voter', bootstrap);
     const promotedMs = performance.now() - startedAt;
     assert.ok(
-      cluster.nodes.some((n) => n.events().some((e) => e.event === 'member-promoted' && e.id === 'n4')),
-      `a leader logged member-promoted for n4\n${cluster.dump()}`,
+      suite.cluster.nodes.some((n) => n.events().some((e) => e.event === 'member-promoted' && e.id === 'n4')),
+      `a leader logged member-promoted for n4\n${suite.cluster.dump()}`,
     );
     // Healthy in a follower's view once the leader's next health digest names it, and listed
     // with the addresses n4 advertises in its handshake, which the leader commits (docs/design.md 1).
@@ -155,7 +128,7 @@ describe('raftinel members add/remove against a real cluster', { timeout: 120_00
     assert.equal(member(listed, 'n4')?.raft, n4.options.node.raft);
     assert.equal(member(listed, 'n4')?.http, n4.options.node.http);
     assert.equal(member(listed, 'n4')?.sentinel, n4.options.node.sentinel);
-    const leader = cluster.nodes.find((n) => n.id === listed.leader);
+    const leader = suite.cluster.nodes.find((n) => n.id === listed.leader);
     assert.ok(leader?.running, JSON.stringify(listed));
 
     // n4 itself: same leader and term, itself a voter, and everything committed applied.
@@ -188,7 +161,7 @@ describe('raftinel members add/remove against a real cluster', { timeout: 120_00
       `n4 a voter ${Math.round(promotedMs)} ms after its process started (the promoter checks every ${PROMOTER_CHECK_MS} ms); commit index ${n4View.lead.commitIndex}, n4 applied ${n4View.own.appliedIndex}`,
     );
     r = await cli(['members', 'list'], [n4]);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     assert.match(r.stdout, /^n4 +voter +(leader|follower) +yes /m, r.stdout);
   });
 
@@ -202,15 +175,15 @@ describe('raftinel members add/remove against a real cluster', { timeout: 120_00
       ['n1', 'n2', 'n3', 'n4'],
     );
     // A bootstrap voter that is not the leader: n4 now carries the quorum like the others.
-    const gone = cluster.nodes.find((n) => n.id !== before.leader && n.id !== 'n4');
+    const gone = suite.cluster.nodes.find((n) => n.id !== before.leader && n.id !== 'n4');
     assert.ok(gone);
     const r = await cli(['members', 'remove', gone.id, '--yes']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     assert.match(r.stdout, new RegExp(`${gone.id} removed from the membership`));
     const after = await waitMembers(
       `${gone.id} gone`,
       (v) => member(v, gone.id) === undefined,
-      cluster.nodes.filter((n) => n !== gone),
+      suite.cluster.nodes.filter((n) => n !== gone),
     );
     assert.equal(after.members.filter((m) => m.role === 'voter').length, 3);
     await gone.stop(); // what the CLI says to do next
@@ -220,7 +193,9 @@ describe('raftinel members add/remove against a real cluster', { timeout: 120_00
     const leader = await leaderOf();
     const voters = (await membersList()).members.filter((m) => m.role === 'voter').map((m) => m.id);
     assert.equal(voters.length, 3, JSON.stringify(voters));
-    const [live, stopped] = cluster.nodes.filter((n) => n.running && n !== leader && voters.includes(n.id));
+    const [live, stopped] = suite.cluster.nodes.filter(
+      (n) => n.running && n !== leader && voters.includes(n.id),
+    );
     assert.ok(live && stopped, `two followers among ${voters.join(',')}`);
     await stopped.kill();
     // The leader decides with its own view: wait until it no longer counts the stopped node live.
@@ -235,10 +210,10 @@ describe('raftinel members add/remove against a real cluster', { timeout: 120_00
 
     // Removing a live voter would leave the live leader and the stopped node: 1 live of 2.
     let r = await cli(['members', 'remove', live.id, '--yes']);
-    assert.equal(r.code, 1, show(r));
+    assert.equal(r.code, 1, showResult(r));
     // The table it prints before confirming names the stopped node unhealthy; no removal line.
-    assert.match(r.stdout, new RegExp(`^${stopped.id} +voter +follower +no `, 'm'), show(r));
-    assert.doesNotMatch(r.stdout, /removed from the membership/, show(r));
+    assert.match(r.stdout, new RegExp(`^${stopped.id} +voter +follower +no `, 'm'), showResult(r));
+    assert.doesNotMatch(r.stdout, /removed from the membership/, showResult(r));
     assert.match(
       r.stderr,
       new RegExp(
@@ -246,8 +221,8 @@ describe('raftinel members add/remove against a real cluster', { timeout: 120_00
       ),
     );
     const refusedJson = await cli(['members', 'remove', live.id, '--yes', '--json']);
-    assert.equal(refusedJson.code, 1, show(refusedJson));
-    assert.equal(refusedJson.stderr, '', show(refusedJson));
+    assert.equal(refusedJson.code, 1, showResult(refusedJson));
+    assert.equal(refusedJson.stderr, '', showResult(refusedJson));
     assert.equal(
       (JSON.parse(refusedJson.stdout) as { error: { code: string } }).error.code,
       'would_lose_quorum',
@@ -262,7 +237,7 @@ describe('raftinel members add/remove against a real cluster', { timeout: 120_00
     // Removing the stopped voter leaves two live voters of two: accepted, and the cluster still
     // commits (the removal itself was committed by the two live ones).
     r = await cli(['members', 'remove', stopped.id, '--yes']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     const left = await waitMembers(
       `${stopped.id} gone, the others healthy`,
       (v) => member(v, stopped.id) === undefined && v.members.every((m) => m.healthy),
@@ -275,8 +250,8 @@ describe('raftinel members add/remove against a real cluster', { timeout: 120_00
       ].sort(),
     );
     r = await cli(['pause', 'mymaster']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     r = await cli(['resume', 'mymaster']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
   });
 });

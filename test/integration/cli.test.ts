@@ -15,7 +15,7 @@ import { getJson } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { RAFTINEL_BIN, trackChild } from '../helpers/raftinel-process.js';
-import { runRaftinel, type CliResult } from '../helpers/run-cli.js';
+import { runRaftinel, showResult, type CliResult } from '../helpers/run-cli.js';
 import { waitFor } from '../helpers/wait.js';
 
 const TOKEN = 'cli-test-token';
@@ -38,13 +38,9 @@ function cliEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return env;
 }
 
-function show(r: CliResult): string {
-  return `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
-}
-
 /** Parses stdout as exactly one JSON document (JSON.parse refuses anything after it). */
 function oneJson<T>(r: CliResult): T {
-  assert.equal(r.stderr, '', `--json keeps stderr empty; ${show(r)}`);
+  assert.equal(r.stderr, '', `--json keeps stderr empty; ${showResult(r)}`);
   return JSON.parse(r.stdout) as T;
 }
 
@@ -142,7 +138,7 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
 
   test('status: aligned tables of members and shards, no colour, empty stderr', async () => {
     const r = await cli(['status']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     assert.equal(r.stderr, '');
     assert.ok(!r.stdout.includes('\x1b['), 'no escape codes when stdout is not a TTY');
     const lines = r.stdout.split('\n');
@@ -177,7 +173,7 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
 
   test('status --json is exactly {cluster: GET /v1/cluster, shards: GET /v1/shards}', async () => {
     const r = await cli(['status', '--json']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     const doc = oneJson<{ cluster: Record<string, unknown>; shards: Shard[] }>(r);
     assert.deepEqual(Object.keys(doc), ['cluster', 'shards']);
     const direct = await getJson<Record<string, unknown>>(`${cluster.endpoints[0]}/v1/cluster`);
@@ -203,7 +199,7 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
 
   test('candidates: a table with the best replica marked, and --json', async () => {
     const r = await cli(['candidates', 'mymaster']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     assert.match(r.stdout, /^NODE +ELIGIBLE +OFFSET +LAG +PRIORITY +REASON$/m);
     assert.match(r.stdout, /^r[23] \* +yes +\d+ +\d+ B +100 +rank 1/m);
     assert.match(r.stdout, /^selection least-lag, master offset \d+, best candidate r[23]$/m);
@@ -214,29 +210,29 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
 
   test('the admin token: missing (exit 1, says how to give it), from --token-file, bad file (exit 2)', async () => {
     const r = await cli(['candidates', 'mymaster'], { RAFTINEL_TOKEN: '' });
-    assert.equal(r.code, 1, show(r));
+    assert.equal(r.code, 1, showResult(r));
     assert.match(r.stderr, /admin token.*--token-file or RAFTINEL_TOKEN/);
     const file = join(cluster.dir, 'cli.token');
     writeFileSync(file, `${TOKEN}\n`);
     const ok = await cli(['candidates', 'mymaster', '--token-file', file], { RAFTINEL_TOKEN: '' });
-    assert.equal(ok.code, 0, show(ok));
+    assert.equal(ok.code, 0, showResult(ok));
     const bad = await cli(['candidates', 'mymaster', '--token-file', join(cluster.dir, 'none')]);
-    assert.equal(bad.code, 2, show(bad));
+    assert.equal(bad.code, 2, showResult(bad));
     assert.match(bad.stderr, /cannot read --token-file .*none \(ENOENT\)/);
   });
 
   test('on a terminal: colour unless NO_COLOR; a failover prompt answered "n" aborts (exit 1)', async () => {
     const coloured = await inTerminal(['status'], '', env);
-    assert.equal(coloured.code, 0, show(coloured));
+    assert.equal(coloured.code, 0, showResult(coloured));
     assert.ok(coloured.stdout.includes('\x1b['), 'colour on a terminal');
     const plain = await inTerminal(['status'], '', { ...env, NO_COLOR: '1' });
-    assert.equal(plain.code, 0, show(plain));
+    assert.equal(plain.code, 0, showResult(plain));
     assert.ok(
       !plain.stdout.includes('\x1b[3') && !plain.stdout.includes('\x1b[1m'),
       `no colour with NO_COLOR: ${JSON.stringify(plain.stdout)}`,
     );
     const no = await inTerminal(['failover', 'mymaster', '--to', 'r2'], 'n\n', env);
-    assert.equal(no.code, 1, show(no));
+    assert.equal(no.code, 1, showResult(no));
     assert.match(no.stdout, /Fail over mymaster to r2, demoting r1\? \[y\/N\]/);
     assert.match(no.stdout, /aborted: did not fail over mymaster to r2/);
     assert.equal((await shard()).master?.id, 'r1');
@@ -244,7 +240,7 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
 
   test('promote --dry-run: the preflight report, nothing changes', async () => {
     const r = await cli(['promote', 'mymaster', '--dry-run', '--to', 'r3']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     assert.match(r.stdout, /^preflight: mymaster, master r1, epoch 0, state ok/m);
     assert.match(r.stdout, /^r3 \* +yes /m, 'the requested target is marked');
     assert.match(
@@ -253,17 +249,17 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
     );
     assert.equal((await shard()).master?.id, 'r1');
     const bad = await cli(['promote', 'mymaster', '--dry-run', '--to', 'r9']);
-    assert.equal(bad.code, 1, show(bad));
+    assert.equal(bad.code, 1, showResult(bad));
     assert.match(bad.stderr, /r9 is not a replica of mymaster/);
     const self = await cli(['promote', 'mymaster', '--dry-run', '--to', 'r1', '--json']);
-    assert.equal(self.code, 1, show(self));
+    assert.equal(self.code, 1, showResult(self));
     const doc = oneJson<{ ok: boolean; problem: string; from: string }>(self);
     assert.deepEqual([doc.ok, doc.problem, doc.from], [false, 'r1 is already the master', 'r1']);
   });
 
   test('promote without a TTY and without --force is refused before anything runs', async () => {
     const r = await cli(['promote', 'mymaster', '--to', 'r2']);
-    assert.equal(r.code, 2, show(r));
+    assert.equal(r.code, 2, showResult(r));
     assert.match(r.stderr, /--force/);
     assert.equal(r.stdout, '');
     assert.equal((await shard()).master?.id, 'r1');
@@ -271,7 +267,7 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
 
   test('promote --to r2 --force: progress, the drill report, exit 0, r2 is the master', async () => {
     const r = await cli(['promote', 'mymaster', '--to', 'r2', '--force']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     assert.equal(r.stderr, '');
     assert.match(r.stdout, /^\[ +[\d.]+s\] switchover of mymaster requested: r1 -> r2/m);
     assert.match(
@@ -297,7 +293,7 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
 
   test('promote --json: one document with the drill report', async () => {
     const r = await cli(['promote', 'mymaster', '--to', 'r1', '--yes', '--json']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     const doc = oneJson<{
       ok: boolean;
       report: {
@@ -318,7 +314,7 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
 
   test('failover without a TTY and without --force is refused and says to use --force', async () => {
     const r = await cli(['failover', 'mymaster', '--to', 'r2']);
-    assert.ok(r.code === 1 || r.code === 2, show(r));
+    assert.ok(r.code === 1 || r.code === 2, showResult(r));
     assert.match(r.stderr, /--force/);
     assert.equal(r.stderr.trim().split('\n').length, 1, 'one line');
     assert.equal((await shard()).master?.id, 'r1');
@@ -326,14 +322,14 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
 
   test('failover --force while the master answers: the server refuses, exit 1, points to promote', async () => {
     const r = await cli(['failover', 'mymaster', '--to', 'r2', '--force']);
-    assert.equal(r.code, 1, show(r));
+    assert.equal(r.code, 1, showResult(r));
     assert.match(r.stderr, /master r1 is up.*raftinel promote.*\(master_up\)/);
     assert.equal((await shard()).master?.id, 'r1');
   });
 
   test('history: both switchovers, newest last, and --json', async () => {
     const r = await cli(['history', 'mymaster']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     assert.match(r.stdout, /^EPOCH +KIND +FROM +TO +RESULT +AT +PROMOTED +ENDED +REPOINTED +REASON$/m);
     assert.match(
       r.stdout,
@@ -348,30 +344,30 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
       [2],
     );
     const missing = await cli(['history', 'nope']);
-    assert.equal(missing.code, 1, show(missing));
+    assert.equal(missing.code, 1, showResult(missing));
     assert.match(missing.stderr, /no shard named nope \(shard_not_found\)/);
   });
 
   test('pause, resume (a shard and --all) and ack', async () => {
     let r = await cli(['pause', 'mymaster']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     assert.match(r.stdout, /automatic failover paused for mymaster/);
     assert.equal((await shard()).paused, true);
     r = await cli(['resume', 'mymaster']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     assert.equal((await shard()).paused, false);
     r = await cli(['pause', '--all', '--json']);
     assert.deepEqual(oneJson(r), { ok: true, action: 'pause all' });
     assert.equal((await shard()).paused, true);
     r = await cli(['resume', '--all']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     assert.equal((await shard()).paused, false);
     r = await cli(['ack', 'mymaster']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     assert.match(r.stdout, /mymaster: last failover acknowledged/);
     for (const bad of [['pause'], ['resume', 'mymaster', '--all']]) {
       const u = await cli(bad);
-      assert.equal(u.code, 2, show(u));
+      assert.equal(u.code, 2, showResult(u));
       assert.match(u.stderr, /name a shard or give --all/);
     }
   });
@@ -385,7 +381,7 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
       n.events().filter((e) => e.event === 'audit' && e.path === '/v1/shards/mymaster/ack').length;
     const [leaderBefore, followerBefore] = [audited(leader), audited(follower)];
     const r = await cli(['ack', 'mymaster', '--endpoint', follower.httpUrl]);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     await waitFor('the audit line on the leader', () => (audited(leader) > leaderBefore ? true : undefined), {
       timeoutMs: 5000,
     });
@@ -394,7 +390,7 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
 
   test('members list: the three voters and the leader; --json is GET /v1/cluster', async () => {
     const r = await cli(['members', 'list']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     assert.match(r.stdout, /^MEMBER +ROLE +STATE +HEALTHY +LAST CONTACT +RAFT +HTTP +SENTINEL$/m);
     assert.equal(r.stdout.match(/^n\d +voter +(leader|follower) +yes /gm)?.length, 3, r.stdout);
     const j = oneJson<{ leader: string; members: { id: string }[] }>(
@@ -409,7 +405,7 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
   test('members add and remove (a learner that never starts)', async () => {
     const raft = `127.0.0.1:${await freePort()}`;
     let r = await cli(['members', 'add', 'n9', raft]);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     assert.match(r.stdout, /n9 added as a learner/);
     await waitFor(
       'n9 listed as a learner',
@@ -417,10 +413,10 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
       { timeoutMs: 10_000, intervalMs: 200 },
     );
     r = await cli(['members', 'remove', 'n9']);
-    assert.equal(r.code, 2, show(r));
+    assert.equal(r.code, 2, showResult(r));
     assert.match(r.stderr, /refusing to remove member n9 .*--force/);
     r = await cli(['members', 'remove', 'n9', '--yes']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     await waitFor(
       'n9 gone',
       async () => (!/^n9 /m.test((await cli(['members', 'list'])).stdout) ? true : undefined),
@@ -441,22 +437,22 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
       '--set',
       'downAfterMs=2000',
     ]);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     await cluster.waitShards(['cache']);
     r = await cli(['status']);
     assert.match(r.stdout, new RegExp(`^cache +0 +ok +no +c1 +master +127\\.0\\.0\\.1:${spare.port} `, 'm'));
     r = await cli(['shard', 'set', 'cache', '--set', 'quorum=2']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     assert.match(r.stdout, /shard cache changed: quorum=2/);
     r = await cli(['shard', 'set', 'cache', '--set', 'bogus=1']);
-    assert.equal(r.code, 2, show(r));
+    assert.equal(r.code, 2, showResult(r));
     r = await cli(['shard', 'add', 'again', '--node', `x1=127.0.0.1:${spare.port}`]);
-    assert.equal(r.code, 1, show(r));
+    assert.equal(r.code, 1, showResult(r));
     assert.match(r.stderr, /already in shard cache/);
     r = await cli(['shard', 'remove', 'cache']);
-    assert.equal(r.code, 2, show(r));
+    assert.equal(r.code, 2, showResult(r));
     r = await cli(['shard', 'remove', 'cache', '--force']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     const left = oneJson<{ shards: Shard[] }>(await cli(['status', '--json']));
     assert.deepEqual(
       left.shards.map((s) => s.name),
@@ -467,7 +463,7 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
   test('an unreachable endpoint: exit 1 and one line naming the address and what to check', async () => {
     const port = await freePort();
     const r = await cli(['status', '--endpoint', `http://127.0.0.1:${port}`]);
-    assert.equal(r.code, 1, show(r));
+    assert.equal(r.code, 1, showResult(r));
     assert.equal(r.stdout, '');
     const lines = r.stderr.trimEnd().split('\n');
     assert.equal(lines.length, 1, r.stderr);
@@ -484,7 +480,7 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
 
   test('--help lists an example for every command', async () => {
     const r = await cli(['--help']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     const examples = r.stdout.slice(r.stdout.indexOf('Examples:'));
     for (const cmd of [
       'node',
@@ -504,7 +500,7 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
     }
     for (const cmd of [['promote'], ['failover'], ['status'], ['shard', 'add'], ['members', 'remove']]) {
       const h = await cli([...cmd, '--help']);
-      assert.equal(h.code, 0, show(h));
+      assert.equal(h.code, 0, showResult(h));
       assert.match(
         h.stdout,
         new RegExp(`Examples:\\n +raftinel ${cmd.join(' ')}`),
@@ -523,7 +519,7 @@ describe('raftinel CLI against a real cluster', { timeout: 300_000 }, () => {
       [],
     ]) {
       const r = await cli(args);
-      assert.equal(r.code, 2, `${args.join(' ')}: ${show(r)}`);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${showResult(r)}`);
       assert.notEqual(r.stderr, '', args.join(' '));
     }
     const j = await cli(['status', '--json', '--bogus']);
@@ -589,7 +585,7 @@ describe('raftinel CLI: admin requests fall back to the live node', () => {
     const posts: string[] = [];
     const live = await liveNode(leader, posts);
     const r = await runRaftinel(['pause', 'mymaster', '--endpoint', `http://${live}`], { env: cliEnv({}) });
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     assert.deepEqual(leaderSaw, ['POST /v1/shards/mymaster/pause']);
     assert.deepEqual(posts, ['POST /v1/shards/mymaster/pause']);
   });
@@ -598,7 +594,7 @@ describe('raftinel CLI: admin requests fall back to the live node', () => {
     const posts: string[] = [];
     const live = await liveNode(`127.0.0.1:${await freePort()}`, posts);
     const r = await runRaftinel(['pause', 'mymaster', '--endpoint', `http://${live}`], { env: cliEnv({}) });
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     assert.deepEqual(posts, ['POST /v1/shards/mymaster/pause']);
   });
 
@@ -607,7 +603,7 @@ describe('raftinel CLI: admin requests fall back to the live node', () => {
       res.writeHead(404).end('nope');
     });
     const r = await runRaftinel(['status', '--endpoint', `http://${other}`], { env: cliEnv({}) });
-    assert.equal(r.code, 1, show(r));
+    assert.equal(r.code, 1, showResult(r));
     assert.equal(r.stderr.trimEnd().split('\n').length, 1);
     assert.match(
       r.stderr,

@@ -5,9 +5,9 @@
 // go up (a lost write would make a later INCR answer a value already acknowledged), and the
 // final value on the master is the last acknowledged one.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { CliCluster, startRedisGroup, type RedisGroup } from '../helpers/cli-cluster.js';
+import { cliClusterForSuite } from '../helpers/cli-cluster.js';
 import { getJson } from '../helpers/http.js';
 import { runRaftinel } from '../helpers/run-cli.js';
 import { sleep, waitFor } from '../helpers/wait.js';
@@ -62,29 +62,14 @@ class Writer {
 }
 
 describe(`zero-loss switchover drills (${DRILLS})`, { timeout: 120_000 + DRILLS * 10_000 }, () => {
-  let group: RedisGroup;
-  let cluster: CliCluster;
   let redis: Redis;
-
-  before(async () => {
-    group = await startRedisGroup(3);
-    cluster = await CliCluster.start({
-      shards: [group.shard('mymaster')],
-      defaults: { downAfterMs: 1000 },
-      adminToken: TOKEN,
-    });
-    await cluster.waitShards(['mymaster']);
-  });
-
-  after(async () => {
-    redis?.disconnect();
-    await cluster?.destroy();
-    await group?.stop();
-  });
+  // Registered first, so it runs first: the client goes before the cluster does.
+  after(() => redis?.disconnect());
+  const suite = cliClusterForSuite(TOKEN);
 
   test(`${DRILLS} switchovers back and forth under acknowledged INCRs lose no acknowledged write`, async (t) => {
     redis = new Redis({
-      sentinels: cluster.sentinelPorts.map((port) => ({ host: '127.0.0.1', port })),
+      sentinels: suite.cluster.sentinelPorts.map((port) => ({ host: '127.0.0.1', port })),
       name: 'mymaster',
       // +switch-master moves the client at once; a killed connection re-resolves the master.
       failoverDetector: true,
@@ -99,7 +84,11 @@ describe(`zero-loss switchover drills (${DRILLS})`, { timeout: 120_000 + DRILLS 
     await redis.del(KEY);
     const writer = new Writer(redis);
     writer.start();
-    const env = { ...process.env, RAFTINEL_ENDPOINT: cluster.endpoints.join(','), RAFTINEL_TOKEN: TOKEN };
+    const env = {
+      ...process.env,
+      RAFTINEL_ENDPOINT: suite.cluster.endpoints.join(','),
+      RAFTINEL_TOKEN: TOKEN,
+    };
     const pauses: number[] = [];
     const started = performance.now();
     try {
@@ -121,7 +110,7 @@ describe(`zero-loss switchover drills (${DRILLS})`, { timeout: 120_000 + DRILLS 
         assert.equal(
           r.code,
           0,
-          `drill ${i + 1} (to ${to}): exit ${r.code}\n${r.stdout}\n${r.stderr}\n${cluster.dump(40)}`,
+          `drill ${i + 1} (to ${to}): exit ${r.code}\n${r.stdout}\n${r.stderr}\n${suite.cluster.dump(40)}`,
         );
         const doc = JSON.parse(r.stdout) as {
           ok: boolean;
@@ -151,7 +140,7 @@ describe(`zero-loss switchover drills (${DRILLS})`, { timeout: 120_000 + DRILLS 
     }
     // The master holds exactly the last acknowledged value.
     const m = await getJson<{ id: string; host: string; port: number }>(
-      `${cluster.endpoints[0]}/v1/shards/mymaster/master`,
+      `${suite.cluster.endpoints[0]}/v1/shards/mymaster/master`,
     );
     assert.equal(m.status, 200, JSON.stringify(m.body));
     assert.equal(m.body.id, DRILLS % 2 === 1 ? 'r2' : 'r1');

@@ -3,10 +3,10 @@
 // (j) the master's Redis and the Raft leader killed at the same instant (a whole pod lost).
 // Deadlines are hang guards (ten times the expected time or more); figures go to t.diagnostic.
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { after, test, type TestContext } from 'node:test';
 import { ELECTION_MS, FailoverRig, replicaOf } from '../helpers/failover-rig.js';
 import type { LogEvent, RaftinelProcess } from '../helpers/raftinel-process.js';
-import { redisGetNumber, redisInfo } from '../helpers/redis-query.js';
+import { redisGetNumber, redisInfo, replicaOffset } from '../helpers/redis-query.js';
 import { stopAllRedis } from '../helpers/redis-server.js';
 import { duplicateAcks, IncrWriter } from '../helpers/redis-writer.js';
 import { sleep, waitFor } from '../helpers/wait.js';
@@ -36,22 +36,26 @@ function stepsAfter(
   return `${sdown.join(', ')}; ${newLeader.id} leads at ${ms(leads)}, +odown at ${ms(odown)}`;
 }
 
-async function replicaOffset(port: number): Promise<number> {
-  const info = await redisInfo(port);
-  return Number(info.get('slave_repl_offset'));
+/** A started rig and a writer of INCRs to its master, `acks` of them acknowledged; both go after the test. */
+async function rigUnderWrites(
+  t: TestContext,
+  acks: number,
+): Promise<{ rig: FailoverRig; writer: IncrWriter }> {
+  const rig = await FailoverRig.create();
+  t.after(() => rig.destroy());
+  await rig.start();
+  const writer = new IncrWriter({ key: KEY, target: () => rig.masterAddress() }).start();
+  t.after(() => writer.stop());
+  await writer.waitAcks(acks);
+  return { rig, writer };
 }
 
 test(
   '(a) SIGKILL of the master under a writer: the least-lagged replica wins, nothing acknowledged is lost, the old master returns as a replica',
   { timeout: 90_000 },
   async (t) => {
-    const rig = await FailoverRig.create();
-    t.after(() => rig.destroy());
-    await rig.start();
+    const { rig, writer } = await rigUnderWrites(t, 200);
     const [r1, r2, r3] = rig.shard().nodes;
-    const writer = new IncrWriter({ key: KEY, target: () => rig.masterAddress() }).start();
-    t.after(() => writer.stop());
-    await writer.waitAcks(200);
 
     const before = { r2: await replicaOffset(r2.realPort), r3: await replicaOffset(r3.realPort) };
     const killedAt = performance.now();
@@ -138,13 +142,8 @@ test(
   '(f) the master restarts empty inside downAfterMs: failed over at once to a replica that kept the history, never followed (or kept when every replica resynced)',
   { timeout: 90_000 },
   async (t) => {
-    const rig = await FailoverRig.create();
-    t.after(() => rig.destroy());
-    await rig.start();
+    const { rig, writer } = await rigUnderWrites(t, 200);
     const [r1, r2, r3] = rig.shard().nodes;
-    const writer = new IncrWriter({ key: KEY, target: () => rig.masterAddress() }).start();
-    t.after(() => writer.stop());
-    await writer.waitAcks(200);
     const offsetsBefore = { r2: await replicaOffset(r2.realPort), r3: await replicaOffset(r3.realPort) };
 
     const killedAt = performance.now();
@@ -263,14 +262,9 @@ test(
   '(j) the master and the Raft leader killed at the same instant: the failover completes',
   { timeout: 90_000 },
   async (t) => {
-    const rig = await FailoverRig.create();
-    t.after(() => rig.destroy());
-    await rig.start();
+    const { rig, writer } = await rigUnderWrites(t, 100);
     const leader = await rig.leader();
     const [r1] = rig.shard().nodes;
-    const writer = new IncrWriter({ key: KEY, target: () => rig.masterAddress() }).start();
-    t.after(() => writer.stop());
-    await writer.waitAcks(100);
 
     const killedAt = performance.now();
     const killedWall = Date.now();

@@ -10,10 +10,10 @@
 // Redis 7.0 replica whose blocked master client is freed (the master died) does not cache it: it
 // reports offset 1 (ROLE -1) and a new replid afterwards, which skews the lag being tested.
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { after, test, type TestContext } from 'node:test';
 import { FailoverRig, replicaOf, type CandidateReport, type RigRedis } from '../helpers/failover-rig.js';
 import { duplicateKeys } from '../helpers/json-keys.js';
-import { redisGetNumber, redisInfo } from '../helpers/redis-query.js';
+import { redisGetNumber, replicaOffset } from '../helpers/redis-query.js';
 import { stopAllRedis } from '../helpers/redis-server.js';
 import { IncrWriter } from '../helpers/redis-writer.js';
 import { sleep, waitFor } from '../helpers/wait.js';
@@ -31,24 +31,34 @@ function holdReplication(master: RigRedis, replica: RigRedis): void {
   master.proxy.cut('blackhole', [replica.sourceAddress]);
 }
 
-async function processedOffset(port: number): Promise<number> {
-  return Number((await redisInfo(port)).get('slave_repl_offset'));
+/**
+ * A started rig of proxied Redis nodes and a writer of INCRs straight to r1 (not following the
+ * master), `acks` of them acknowledged; both go after the test.
+ */
+async function proxiedRigUnderWrites(
+  t: TestContext,
+  acks: number,
+  defaults: Record<string, unknown> = {},
+): Promise<{ rig: FailoverRig; writer: IncrWriter }> {
+  const rig = await FailoverRig.create({ defaults, proxied: true });
+  t.after(() => rig.destroy());
+  await rig.start();
+  const [r1] = rig.shard().nodes;
+  const writer = new IncrWriter({
+    key: KEY,
+    target: async () => ({ host: r1.host, port: r1.realPort }),
+  }).start();
+  t.after(() => writer.stop());
+  await writer.waitAcks(acks);
+  return { rig, writer };
 }
 
 test(
   '(d) replicas at different lag: the least-lagged one wins (not the tie-break favourite)',
   { timeout: 90_000 },
   async (t) => {
-    const rig = await FailoverRig.create({ proxied: true });
-    t.after(() => rig.destroy());
-    await rig.start();
+    const { rig, writer } = await proxiedRigUnderWrites(t, 100);
     const [r1, r2, r3] = rig.shard().nodes;
-    const writer = new IncrWriter({
-      key: KEY,
-      target: async () => ({ host: r1.host, port: r1.realPort }),
-    }).start();
-    t.after(() => writer.stop());
-    await writer.waitAcks(100);
     // r2 would win a tie (same priority, lower id): hold its stream back so that it lags.
     holdReplication(r1, r2);
     await writer.waitAcks(200);
@@ -63,7 +73,7 @@ test(
       },
       { timeoutMs: 10_000 },
     );
-    const offsets = { r2: await processedOffset(r2.realPort), r3: await processedOffset(r3.realPort) };
+    const offsets = { r2: await replicaOffset(r2.realPort), r3: await replicaOffset(r3.realPort) };
     await r1.kill();
     const entry = await rig.waitHistory('mymaster', 1, 10_000);
     t.diagnostic(
@@ -100,16 +110,8 @@ test(
   { timeout: 90_000 },
   async (t) => {
     const maxLagBytes = 1000;
-    const rig = await FailoverRig.create({ defaults: { maxLagBytes }, proxied: true });
-    t.after(() => rig.destroy());
-    await rig.start();
+    const { rig, writer } = await proxiedRigUnderWrites(t, 50, { maxLagBytes });
     const [r1, r2, r3] = rig.shard().nodes;
-    const writer = new IncrWriter({
-      key: KEY,
-      target: async () => ({ host: r1.host, port: r1.realPort }),
-    }).start();
-    t.after(() => writer.stop());
-    await writer.waitAcks(50);
     holdReplication(r1, r3);
     await writer.waitAcks(100);
     holdReplication(r1, r2);
@@ -124,7 +126,7 @@ test(
       { timeoutMs: 10_000 },
     );
     const leader = await rig.leader();
-    const offsets = { r2: await processedOffset(r2.realPort), r3: await processedOffset(r3.realPort) };
+    const offsets = { r2: await replicaOffset(r2.realPort), r3: await replicaOffset(r3.realPort) };
     await r1.kill();
     const killedAt = performance.now();
     t.diagnostic(`offsets at the kill: r2=${offsets.r2} r3=${offsets.r3}`);

@@ -8,36 +8,17 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { Redis } from 'ioredis';
-import { DEFAULTS } from '../../src/config/defaults.js';
-import type { ShardSettings } from '../../src/failover/types.js';
-import { RedisAdmin, type ProbeTarget } from '../../src/monitor/index.js';
+import { RedisAdmin } from '../../src/monitor/index.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { freePort } from '../helpers/ports.js';
+import { probeTarget } from '../helpers/probe-target.js';
 import { RedisServer, stopAllRedis } from '../helpers/redis-server.js';
 import { makeTempDir, removeDir } from '../helpers/temp.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
-const SETTINGS: ShardSettings = {
-  ...DEFAULTS.shard,
-  downAfterMs: 500,
-  pingIntervalMs: 100,
-  infoIntervalMs: 1000,
-};
 const GUARD_MS = 10_000;
 
 after(() => stopAllRedis());
-
-function target(id: string, port: number, extra: Partial<ProbeTarget> = {}): ProbeTarget {
-  return {
-    shard: 'cache',
-    node: { id, host: '127.0.0.1', port, priority: 100, noFailover: false },
-    settings: SETTINGS,
-    auth: null,
-    tls: null,
-    isMaster: false,
-    ...extra,
-  };
-}
 
 function admin(t: TestContext, timeoutMs = 2000): RedisAdmin {
   const a = new RedisAdmin({ timeoutMs });
@@ -106,8 +87,8 @@ describe('RedisAdmin: inspect', () => {
   test('master and replica: role, offsets, one history, link, run ids', async (t) => {
     const { master, replica } = await pair(t);
     const a = admin(t);
-    const m = await a.execute(target('m', master.port), { kind: 'inspect' });
-    const r = await a.execute(target('r', replica.port), { kind: 'inspect' });
+    const m = await a.execute(probeTarget('m', master.port), { kind: 'inspect' });
+    const r = await a.execute(probeTarget('r', replica.port), { kind: 'inspect' });
     assert.ok(m.ok && m.view && r.ok && r.view, JSON.stringify({ m, r }));
     assert.equal(m.view.role, 'master');
     assert.equal(r.view.role, 'slave');
@@ -128,7 +109,7 @@ describe('RedisAdmin: inspect through an empty restart of the master', () => {
   test("a replica that full-synced from its master restarted empty reports the empty master's history, and carries it once promoted", async (t) => {
     const { master, replica } = await pair(t);
     const a = admin(t);
-    const before = await a.execute(target('r', replica.port), { kind: 'inspect' });
+    const before = await a.execute(probeTarget('r', replica.port), { kind: 'inspect' });
     const history = before.view?.replId;
     assert.ok(history);
     await master.stop();
@@ -138,17 +119,17 @@ describe('RedisAdmin: inspect through an empty restart of the master', () => {
     const resynced = await waitFor(
       'the replica full-synced from the empty master',
       async () => {
-        const r = await a.execute(target('r', replica.port), { kind: 'inspect' });
+        const r = await a.execute(probeTarget('r', replica.port), { kind: 'inspect' });
         return r.view?.linkUp === true && r.view.replId !== history ? r.view : undefined;
       },
       { timeoutMs: GUARD_MS },
     );
-    const m = await a.execute(target('m', empty.port), { kind: 'inspect' });
+    const m = await a.execute(probeTarget('m', empty.port), { kind: 'inspect' });
     assert.equal(resynced.replId, m.view?.replId, "the empty master's history");
     assert.equal(resynced.replId2, null, 'a full sync keeps nothing of the old history');
     assert.equal(await client(t, replica).dbsize(), 0, 'and its data is gone');
-    await a.execute(target('r', replica.port), { kind: 'promote' });
-    const after = await a.execute(target('r', replica.port), { kind: 'inspect' });
+    await a.execute(probeTarget('r', replica.port), { kind: 'promote' });
+    const after = await a.execute(probeTarget('r', replica.port), { kind: 'inspect' });
     assert.equal(after.view?.role, 'master');
     assert.equal(
       after.view?.replId2,
@@ -162,15 +143,15 @@ describe('RedisAdmin: promote and repoint', () => {
   test('promote: the replica becomes master; CONFIG REWRITE without a config file is not a failure', async (t) => {
     const { master, replica } = await pair(t);
     const a = admin(t);
-    const before = await a.execute(target('r', replica.port), { kind: 'inspect' });
+    const before = await a.execute(probeTarget('r', replica.port), { kind: 'inspect' });
     const app = client(t, replica, 'app');
     await app.get('key:1');
     const appClosed = closed(app);
-    const res = await a.execute(target('r', replica.port), { kind: 'promote' });
+    const res = await a.execute(probeTarget('r', replica.port), { kind: 'promote' });
     assert.deepEqual(res, { ok: true });
     const r = await role(replica);
     assert.equal(r[0], 'master');
-    const after = await a.execute(target('r', replica.port), { kind: 'inspect' });
+    const after = await a.execute(probeTarget('r', replica.port), { kind: 'inspect' });
     assert.equal(after.view?.role, 'master');
     assert.notEqual(after.view?.replId, before.view?.replId, 'a promoted replica starts a new history');
     // The history it continued: what the failover verifies after REPLICAOF NO ONE (promotion.ts).
@@ -188,25 +169,25 @@ describe('RedisAdmin: promote and repoint', () => {
   test('CLIENT KILL TYPE normal spares the admin connection itself (SKIPME yes by default)', async (t) => {
     const { replica } = await pair(t);
     const a = admin(t);
-    await a.execute(target('r', replica.port), { kind: 'inspect' });
+    await a.execute(probeTarget('r', replica.port), { kind: 'inspect' });
     const id = await adminClientId(replica);
     assert.ok(id);
-    assert.deepEqual(await a.execute(target('r', replica.port), { kind: 'promote' }), { ok: true });
+    assert.deepEqual(await a.execute(probeTarget('r', replica.port), { kind: 'promote' }), { ok: true });
     assert.equal(await adminClientId(replica), id, 'same admin connection after the kill');
-    assert.equal((await a.execute(target('r', replica.port), { kind: 'inspect' })).ok, true);
+    assert.equal((await a.execute(probeTarget('r', replica.port), { kind: 'inspect' })).ok, true);
     assert.equal(await adminClientId(replica), id);
   });
 
   test('replicaof: demote a master to a replica of another, read-only, clients dropped, and back', async (t) => {
     const { master, replica } = await pair(t);
     const a = admin(t);
-    assert.deepEqual(await a.execute(target('r', replica.port), { kind: 'promote' }), { ok: true });
+    assert.deepEqual(await a.execute(probeTarget('r', replica.port), { kind: 'promote' }), { ok: true });
     // Now two masters: demote the old one under the new one, as after a failover (4.5).
     const writer = client(t, master, 'writer2');
     await writer.set('before-demotion', '1');
     const writerClosed = closed(writer);
     const id = await adminClientId(master);
-    const res = await a.execute(target('m', master.port), {
+    const res = await a.execute(probeTarget('m', master.port), {
       kind: 'replicaof',
       host: '127.0.0.1',
       port: replica.port,
@@ -218,7 +199,7 @@ describe('RedisAdmin: promote and repoint', () => {
     const view = await waitFor(
       'old master following the new one',
       async () => {
-        const v = await a.execute(target('m', master.port), { kind: 'inspect' });
+        const v = await a.execute(probeTarget('m', master.port), { kind: 'inspect' });
         return v.view?.role === 'slave' && v.view.linkUp === true ? v.view : undefined;
       },
       { timeoutMs: GUARD_MS },
@@ -229,9 +210,9 @@ describe('RedisAdmin: promote and repoint', () => {
     assert.deepEqual(await direct.call('CONFIG', 'GET', 'replica-read-only'), ['replica-read-only', 'yes']);
     await assert.rejects(direct.set('x', '1'), /READONLY/);
     // And back: the original topology.
-    assert.deepEqual(await a.execute(target('m', master.port), { kind: 'promote' }), { ok: true });
+    assert.deepEqual(await a.execute(probeTarget('m', master.port), { kind: 'promote' }), { ok: true });
     assert.deepEqual(
-      await a.execute(target('r', replica.port), {
+      await a.execute(probeTarget('r', replica.port), {
         kind: 'replicaof',
         host: '127.0.0.1',
         port: master.port,
@@ -254,10 +235,10 @@ describe('RedisAdmin: promote and repoint', () => {
     const replica = await RedisServer.start({ configFile: conf });
     t.after(() => replica.stop());
     const a = admin(t);
-    assert.deepEqual(await a.execute(target('r', replica.port), { kind: 'promote' }), { ok: true });
+    assert.deepEqual(await a.execute(probeTarget('r', replica.port), { kind: 'promote' }), { ok: true });
     assert.doesNotMatch(readFileSync(conf, 'utf8'), /^replicaof /m);
     assert.deepEqual(
-      await a.execute(target('r', replica.port), {
+      await a.execute(probeTarget('r', replica.port), {
         kind: 'replicaof',
         host: '127.0.0.1',
         port: master.port,
@@ -277,7 +258,9 @@ describe('RedisAdmin: pause and unpause', () => {
     const app = client(t, master);
     const reader = client(t, master, 'reader');
     await app.set('k', 'before');
-    assert.deepEqual(await a.execute(target('m', master.port), { kind: 'pause', ms: 10_000 }), { ok: true });
+    assert.deepEqual(await a.execute(probeTarget('m', master.port), { kind: 'pause', ms: 10_000 }), {
+      ok: true,
+    });
     let done = false;
     const write = app.set('k', 'after').then(() => {
       done = true;
@@ -286,7 +269,7 @@ describe('RedisAdmin: pause and unpause', () => {
     await sleep(300);
     assert.equal(done, false, 'the write waits while paused');
     const released = performance.now();
-    assert.deepEqual(await a.execute(target('m', master.port), { kind: 'unpause' }), { ok: true });
+    assert.deepEqual(await a.execute(probeTarget('m', master.port), { kind: 'unpause' }), { ok: true });
     await write;
     t.diagnostic(`write completed ${Math.round(performance.now() - released)} ms after unpause`);
     assert.equal(await reader.get('k'), 'after');
@@ -298,7 +281,7 @@ describe('RedisAdmin: failures are results, never throws', () => {
     const port = await freePort();
     const a = admin(t, 500);
     const started = performance.now();
-    const res = await a.execute(target('x', port), { kind: 'promote' });
+    const res = await a.execute(probeTarget('x', port), { kind: 'promote' });
     assert.equal(res.ok, false);
     assert.match(res.error ?? '', /not connected within 500 ms.*ECONNREFUSED/);
     assert.ok(performance.now() - started < GUARD_MS);
@@ -308,16 +291,16 @@ describe('RedisAdmin: failures are results, never throws', () => {
     const master = await RedisServer.start();
     t.after(() => master.stop());
     const a = admin(t, 400);
-    assert.equal((await a.execute(target('m', master.port), { kind: 'inspect' })).ok, true);
+    assert.equal((await a.execute(probeTarget('m', master.port), { kind: 'inspect' })).ok, true);
     master.pause();
     t.after(() => master.resume());
-    const res = await a.execute(target('m', master.port), { kind: 'inspect' });
+    const res = await a.execute(probeTarget('m', master.port), { kind: 'inspect' });
     assert.deepEqual(res, { ok: false, error: 'no answer within 400 ms' });
     master.resume();
     const again = await waitFor(
       'admin works again',
       async () => {
-        const r = await a.execute(target('m', master.port), { kind: 'inspect' });
+        const r = await a.execute(probeTarget('m', master.port), { kind: 'inspect' });
         return r.ok ? r : undefined;
       },
       { timeoutMs: GUARD_MS },
@@ -334,7 +317,7 @@ describe('RedisAdmin: failures are results, never throws', () => {
     t.after(() => proxy.close());
     const a = admin(t, 400);
     proxy.cut('drop');
-    const res = await a.execute(target('m', proxy.port), { kind: 'inspect' });
+    const res = await a.execute(probeTarget('m', proxy.port), { kind: 'inspect' });
     assert.equal(res.ok, false);
     proxy.heal();
     let tries = 0;
@@ -342,7 +325,7 @@ describe('RedisAdmin: failures are results, never throws', () => {
       'admin works again',
       async () => {
         tries++;
-        const r = await a.execute(target('m', proxy.port), { kind: 'inspect' });
+        const r = await a.execute(probeTarget('m', proxy.port), { kind: 'inspect' });
         return r.ok ? r : undefined;
       },
       { timeoutMs: GUARD_MS },
@@ -368,20 +351,20 @@ describe('RedisAdmin: failures are results, never throws', () => {
     const locked = await RedisServer.start({ requirePass: 'sesame' });
     t.after(() => locked.stop());
     const a = admin(t, 1000);
-    const junk = await a.execute(target('j', port), { kind: 'inspect' });
+    const junk = await a.execute(probeTarget('j', port), { kind: 'inspect' });
     assert.equal(junk.ok, false);
     assert.match(junk.error ?? '', /garbage INFO/);
-    const pause = await a.execute(target('j', port), { kind: 'pause', ms: 100 });
+    const pause = await a.execute(probeTarget('j', port), { kind: 'pause', ms: 100 });
     assert.deepEqual(pause, { ok: false, error: 'unexpected reply HELLO WORLD' });
     const wrong = await a.execute(
-      target('l', locked.port, { auth: { username: null, password: 'open barley' } }),
+      probeTarget('l', locked.port, { auth: { username: null, password: 'open barley' } }),
       { kind: 'promote' },
     );
     assert.equal(wrong.ok, false);
     assert.match(wrong.error ?? '', /^AUTH refused: WRONGPASS/);
     assert.doesNotMatch(wrong.error ?? '', /barley/);
     const right = await a.execute(
-      target('l', locked.port, { auth: { username: null, password: 'sesame' } }),
+      probeTarget('l', locked.port, { auth: { username: null, password: 'sesame' } }),
       { kind: 'inspect' },
     );
     assert.equal(right.ok, true, right.error);
@@ -394,11 +377,13 @@ describe('RedisAdmin: failures are results, never throws', () => {
     const replica = await RedisServer.start({ replicaOf: master.address, args });
     t.after(() => replica.stop());
     const a = admin(t);
-    const res = await a.execute(target('r', replica.port), { kind: 'promote' });
+    const res = await a.execute(probeTarget('r', replica.port), { kind: 'promote' });
     assert.equal(res.ok, false);
     assert.match(res.error ?? '', /REPLICAOF NO ONE: .*unknown command 'REPLICAOF'/);
     assert.equal((await role(replica))[0], 'slave', 'REPLICAOF NO ONE did not run');
-    const renamed = target('r', replica.port, { renameCommands: { REPLICAOF: 'MYREPLICAOF', CONFIG: '' } });
+    const renamed = probeTarget('r', replica.port, {
+      renameCommands: { REPLICAOF: 'MYREPLICAOF', CONFIG: '' },
+    });
     assert.deepEqual(await a.execute(renamed, { kind: 'promote' }), { ok: true });
     assert.equal((await role(replica))[0], 'master');
   });

@@ -9,36 +9,18 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { Redis } from 'ioredis';
-import { DEFAULTS } from '../../src/config/defaults.js';
-import type { RedisObservation, ShardSettings } from '../../src/failover/types.js';
+import type { RedisObservation } from '../../src/failover/types.js';
 import { Prober, type ProbeTarget } from '../../src/monitor/index.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { freePort } from '../helpers/ports.js';
+import { PROBE_SETTINGS, probeTarget } from '../helpers/probe-target.js';
 import { RedisServer, stopAllRedis } from '../helpers/redis-server.js';
 import { makeTempDir, removeDir } from '../helpers/temp.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
-const SETTINGS: ShardSettings = {
-  ...DEFAULTS.shard,
-  downAfterMs: 500,
-  pingIntervalMs: 100,
-  infoIntervalMs: 1000,
-};
 const GUARD_MS = 10_000;
 
 after(() => stopAllRedis());
-
-function target(id: string, port: number, extra: Partial<ProbeTarget> = {}): ProbeTarget {
-  return {
-    shard: 'cache',
-    node: { id, host: '127.0.0.1', port, priority: 100, noFailover: false },
-    settings: SETTINGS,
-    auth: null,
-    tls: null,
-    isMaster: false,
-    ...extra,
-  };
-}
 
 function prober(t: TestContext, targets: ProbeTarget[], sourceAddress: string | null = null): Prober {
   const p = new Prober({ sourceAddress });
@@ -113,7 +95,7 @@ async function junkServer(t: TestContext, reply: string): Promise<number> {
 describe('prober: a healthy master and replica', () => {
   test('roles, offsets, one replication history, link up', async (t) => {
     const { master, replica } = await pair(t);
-    const p = prober(t, [target('m', master.port, { isMaster: true }), target('r', replica.port)]);
+    const p = prober(t, [probeTarget('m', master.port, { isMaster: true }), probeTarget('r', replica.port)]);
     const m = await until(
       p,
       'm',
@@ -143,7 +125,7 @@ describe('prober: a healthy master and replica', () => {
 
   test('offsets move without change events; a change of meaning is reported', async (t) => {
     const { master, replica } = await pair(t);
-    const p = prober(t, [target('m', master.port, { isMaster: true }), target('r', replica.port)]);
+    const p = prober(t, [probeTarget('m', master.port, { isMaster: true }), probeTarget('r', replica.port)]);
     await until(p, 'r', 'replica link up', (o) => o.linkUp === true && o.replId !== null);
     await until(p, 'm', 'master known', (o) => o.replId !== null);
     await sleep(300);
@@ -158,8 +140,8 @@ describe('prober: a healthy master and replica', () => {
     await until(p, 'r', 'replica offset moved', (o) => (o.offset ?? 0) > before);
     assert.equal(events.length, 0, `offset changes alone must not be reported: ${JSON.stringify(events)}`);
     p.setTargets([
-      target('m', master.port, { isMaster: true }),
-      target('r', replica.port, { isMaster: true }),
+      probeTarget('m', master.port, { isMaster: true }),
+      probeTarget('r', replica.port, { isMaster: true }),
     ]);
     await waitFor(
       'a change event for r',
@@ -171,7 +153,7 @@ describe('prober: a healthy master and replica', () => {
   test('outgoing connections use the source address, named raftinel-probe; removal closes them', async (t) => {
     const master = await RedisServer.start();
     t.after(() => master.stop());
-    const p = prober(t, [target('m', master.port)], '127.0.0.2');
+    const p = prober(t, [probeTarget('m', master.port)], '127.0.0.2');
     await until(p, 'm', 'reachable', (o) => o.reachable);
     const c = client(t, master);
     const list = String(await c.call('CLIENT', 'LIST'));
@@ -190,7 +172,7 @@ describe('prober: a healthy master and replica', () => {
   test('fastInfo makes INFO as frequent as ROLE, and back', async (t) => {
     const master = await RedisServer.start();
     t.after(() => master.stop());
-    const p = prober(t, [target('m', master.port)]);
+    const p = prober(t, [probeTarget('m', master.port)]);
     await until(p, 'm', 'reachable', (o) => o.reachable && o.replId !== null);
     const c = client(t, master);
     const infoCalls = async (): Promise<number> => {
@@ -214,15 +196,18 @@ describe('prober: a healthy master and replica', () => {
 describe('prober: faults', () => {
   test('SIGSTOP of the master: sdown after downAfterMs, back after SIGCONT', async (t) => {
     const { master, replica } = await pair(t);
-    const p = prober(t, [target('m', master.port, { isMaster: true }), target('r', replica.port)]);
+    const p = prober(t, [probeTarget('m', master.port, { isMaster: true }), probeTarget('r', replica.port)]);
     const before = await until(p, 'm', 'master known', (o) => o.reachable && o.runId !== null);
     master.pause();
     const stoppedAt = performance.now();
     await until(p, 'm', 'unreachable', (o) => !o.reachable);
     const down = await until(p, 'm', 'sdown', (o) => o.sdown);
     const elapsed = performance.now() - stoppedAt;
-    t.diagnostic(`sdown ${Math.round(elapsed)} ms after SIGSTOP (downAfterMs ${SETTINGS.downAfterMs})`);
-    assert.ok(elapsed >= SETTINGS.downAfterMs - SETTINGS.pingIntervalMs, `sdown too early: ${elapsed} ms`);
+    t.diagnostic(`sdown ${Math.round(elapsed)} ms after SIGSTOP (downAfterMs ${PROBE_SETTINGS.downAfterMs})`);
+    assert.ok(
+      elapsed >= PROBE_SETTINGS.downAfterMs - PROBE_SETTINGS.pingIntervalMs,
+      `sdown too early: ${elapsed} ms`,
+    );
     assert.equal(down.role, 'master', 'the last known role is kept');
     assert.equal(down.offset, before.offset);
     master.resume();
@@ -235,18 +220,18 @@ describe('prober: faults', () => {
     // Regression: a reconnect whose CLIENT SETNAME timed out left the ioredis client "ready" on a
     // closed stream for good, so the node stayed down for this observer after it woke.
     const { master } = await pair(t);
-    const p = prober(t, [target('m', master.port, { isMaster: true })]);
+    const p = prober(t, [probeTarget('m', master.port, { isMaster: true })]);
     const before = await until(p, 'm', 'master known', (o) => o.reachable && o.runId !== null);
     master.pause();
     await until(p, 'm', 'sdown', (o) => o.sdown);
-    await sleep(3 * SETTINGS.downAfterMs);
+    await sleep(3 * PROBE_SETTINGS.downAfterMs);
     master.resume();
     const contAt = performance.now();
     const back = await until(p, 'm', 'back', (o) => !o.sdown && o.reachable && o.runId !== null);
     const ms = performance.now() - contAt;
     t.diagnostic(`back ${Math.round(ms)} ms after SIGCONT`);
     assert.equal(back.runId, before.runId);
-    assert.ok(ms < 10 * SETTINGS.pingIntervalMs, `back ${Math.round(ms)} ms after SIGCONT`);
+    assert.ok(ms < 10 * PROBE_SETTINGS.pingIntervalMs, `back ${Math.round(ms)} ms after SIGCONT`);
   });
 
   test('a path that accepts and drops connections (a proxy with a dead backend): back at once when it heals', async (t) => {
@@ -257,7 +242,7 @@ describe('prober: faults', () => {
     // proxy in this same process, an immediate reset can beat the client's own connect event).
     const proxy = await FaultProxy.start({ target: master.address, resetDelayMs: 20 });
     t.after(() => proxy.close());
-    const p = prober(t, [target('m', proxy.port, { isMaster: true })]);
+    const p = prober(t, [probeTarget('m', proxy.port, { isMaster: true })]);
     await until(p, 'm', 'master known', (o) => o.reachable && o.runId !== null);
     proxy.cut('drop');
     await until(p, 'm', 'sdown', (o) => o.sdown);
@@ -270,12 +255,12 @@ describe('prober: faults', () => {
       `back ${Math.round(ms)} ms after the heal; ${stats?.refused ?? 0} connections reset while cut`,
     );
     assert.ok((stats?.refused ?? 0) > 1, 'the prober kept reconnecting while the path dropped it');
-    assert.ok(ms < 10 * SETTINGS.pingIntervalMs, `back ${Math.round(ms)} ms after the heal`);
+    assert.ok(ms < 10 * PROBE_SETTINGS.pingIntervalMs, `back ${Math.round(ms)} ms after the heal`);
   });
 
   test('SIGKILL: unreachable at once, sdown after downAfterMs; a restart is a new run id with an empty offset', async (t) => {
     const { master, replica } = await pair(t);
-    const p = prober(t, [target('m', master.port, { isMaster: true }), target('r', replica.port)]);
+    const p = prober(t, [probeTarget('m', master.port, { isMaster: true }), probeTarget('r', replica.port)]);
     await until(
       p,
       'r',
@@ -324,10 +309,10 @@ describe('prober: faults', () => {
     const master = await RedisServer.start();
     t.after(() => master.stop());
     const p = prober(t, [
-      target('hello', hello),
-      target('huge', huge),
-      target('http', http),
-      target('m', master.port),
+      probeTarget('hello', hello),
+      probeTarget('huge', huge),
+      probeTarget('http', http),
+      probeTarget('m', master.port),
     ]);
     const a = await until(p, 'hello', 'garbage error', (o) => o.error !== null);
     // Whichever of INFO and ROLE got the junk first: both refuse it.
@@ -353,10 +338,10 @@ describe('prober: faults', () => {
     const server = await RedisServer.start({ requirePass: 'correct horse' });
     t.after(() => server.stop());
     const p = prober(t, [
-      target('wrong', server.port, { auth: { username: null, password: 'battery staple' } }),
-      target('none', server.port),
-      target('acl', server.port, { auth: { username: 'default', password: 'correct horse' } }),
-      target('right', server.port, { auth: { username: null, password: 'correct horse' } }),
+      probeTarget('wrong', server.port, { auth: { username: null, password: 'battery staple' } }),
+      probeTarget('none', server.port),
+      probeTarget('acl', server.port, { auth: { username: 'default', password: 'correct horse' } }),
+      probeTarget('right', server.port, { auth: { username: null, password: 'correct horse' } }),
     ]);
     const wrong = await until(p, 'wrong', 'AUTH error', (o) => o.error !== null);
     assert.match(wrong.error ?? '', /^AUTH refused: WRONGPASS/);
@@ -374,7 +359,7 @@ describe('prober: faults', () => {
   test('TILT: a stall of the observer’s own loop makes it unsure, never sdown', async (t) => {
     const master = await RedisServer.start();
     t.after(() => master.stop());
-    const p = prober(t, [target('m', master.port, { isMaster: true })]);
+    const p = prober(t, [probeTarget('m', master.port, { isMaster: true })]);
     await until(p, 'm', 'reachable', (o) => o.reachable);
     const events: RedisObservation[] = [];
     p.onChange((changed) => events.push(...changed));
@@ -450,9 +435,9 @@ describe('prober: TLS', () => {
     t.after(() => server.stop());
     const port = server.port;
     const p = prober(t, [
-      target('tls', port, { tls: { ca: file('ca.crt') } }),
-      target('no-tls', port),
-      target('missing-ca', port, { tls: { ca: file('nope.crt') } }),
+      probeTarget('tls', port, { tls: { ca: file('ca.crt') } }),
+      probeTarget('no-tls', port),
+      probeTarget('missing-ca', port, { tls: { ca: file('nope.crt') } }),
     ]);
     const o = await until(p, 'tls', 'master over TLS', (x) => x.role === 'master' && x.replId !== null);
     assert.equal(o.error, null);

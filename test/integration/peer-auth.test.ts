@@ -57,10 +57,10 @@ test(
       );
 
     // (a) A forwarded `failover --to r2 --allow-data-loss` from an id that is no member.
-    const intruder = await RawPeer.open({ address, cluster, nodeId: 'intruder', listenerId: leader.id });
+    const intruder = new RawPeer({ address, cluster, listenerId: leader.id });
     t.after(() => intruder.close());
     assert.equal(
-      (await intruder.handshake()).kind,
+      (await intruder.hello('intruder')).kind,
       'hello-ok',
       'loopback without a secret: the handshake itself passes',
     );
@@ -74,14 +74,15 @@ test(
     await dropped('intruder', 'fwd');
 
     // (b) Two made-up observers report the healthy master down, for 3 x downAfterMs.
-    const fakes = await Promise.all(
-      ['fake1', 'fake2'].map((nodeId) => RawPeer.open({ address, cluster, nodeId, listenerId: leader.id })),
-    );
-    t.after(() => fakes.forEach((f) => f.close()));
-    for (const f of fakes) assert.equal((await f.handshake()).kind, 'hello-ok');
+    const fakes = ['fake1', 'fake2'].map((nodeId) => ({
+      nodeId,
+      peer: new RawPeer({ address, cluster, listenerId: leader.id }),
+    }));
+    t.after(() => fakes.forEach((f) => f.peer.close()));
+    for (const f of fakes) assert.equal((await f.peer.hello(f.nodeId)).kind, 'hello-ok');
     const until = performance.now() + 3 * DOWN_AFTER_MS;
     while (performance.now() < until) {
-      for (const f of fakes) f.send('obs', { observations: [sdownReport('r1')] });
+      for (const f of fakes) f.peer.send('obs', { observations: [sdownReport('r1')] });
       await sleep(100);
     }
     await dropped('fake1', 'obs');
@@ -105,25 +106,21 @@ test(
     const { leader } = await c.waitLeader();
     assert.equal((await leader.propose('with-secret')).status, 200, 'the cluster commits');
     const victim = c.others(leader)[0];
-    const base = {
-      address: leader.options.node.raft,
-      cluster: c.name,
-      nodeId: victim.id,
-      listenerId: leader.id,
-    };
-    const outsider = await RawPeer.open(base);
+    const target = { address: leader.options.node.raft, cluster: c.name, listenerId: leader.id };
+    const outsider = new RawPeer(target);
     t.after(() => outsider.close());
-    assert.equal((await outsider.handshake()).kind, 'hello-ok');
-    await waitFor('the refusal', () => (outsider.closed ? true : undefined), { timeoutMs: 5000 });
+    assert.equal((await outsider.hello(victim.id)).kind, 'hello-ok');
+    await waitFor('the refusal', () => (outsider.isClosed ? true : undefined), { timeoutMs: 5000 });
     assert.equal(outsider.received[1]?.kind, 'hello-reject');
     await leader.waitForLog(
       'the refusal logged',
       (e) => e.event === 'peer-rejected' && e.reason === 'auth-mismatch' && e.claimed === victim.id,
     );
-    const holder = await RawPeer.open({ ...base, secret });
+    const holder = new RawPeer(target);
     t.after(() => holder.close());
+    await holder.hello(victim.id, { secret: Buffer.from(secret) });
     await sleep(300);
-    assert.equal(holder.closed, false, 'a holder of the secret is accepted');
+    assert.equal(holder.isClosed, false, 'a holder of the secret is accepted');
     assert.ok(!leader.lines.some((l) => l.includes(secret)), 'the secret is never logged');
   },
 );

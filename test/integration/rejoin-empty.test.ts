@@ -10,41 +10,23 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import type { ClusterView } from '../../src/cli/api.js';
 import { REJOIN_MARKER } from '../../src/node/rejoin-marker.js';
-import { CliCluster, startRedisGroup, type RedisGroup } from '../helpers/cli-cluster.js';
+import { cliClusterForSuite } from '../helpers/cli-cluster.js';
 import type { RaftinelProcess } from '../helpers/raftinel-process.js';
-import { runRaftinel, type CliResult } from '../helpers/run-cli.js';
+import { runRaftinelAt, showResult, type CliResult } from '../helpers/run-cli.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 const TOKEN = 'rejoin-test-token';
 /** The shipped raft timing (tickMs 50 x electionTicks 10). */
 const ELECTION_MS = 500;
 
-function show(r: CliResult): string {
-  return `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
-}
-
 describe('an emptied voter comes back only as a learner', { timeout: 120_000 }, () => {
-  let group: RedisGroup;
-  let cluster: CliCluster;
-  const live = (): RaftinelProcess[] => cluster.nodes.filter((n) => n.running);
-  const cli = (args: string[]): Promise<CliResult> =>
-    runRaftinel(
-      [
-        ...args,
-        '--endpoint',
-        live()
-          .map((n) => n.httpUrl)
-          .join(','),
-      ],
-      {
-        env: { ...process.env, RAFTINEL_TOKEN: TOKEN },
-        timeoutMs: 30_000,
-      },
-    );
+  const suite = cliClusterForSuite(TOKEN);
+  const live = (): RaftinelProcess[] => suite.cluster.nodes.filter((n) => n.running);
+  const cli = (args: string[]): Promise<CliResult> => runRaftinelAt(args, live(), TOKEN);
   const view = async (n: RaftinelProcess): Promise<ClusterView | null> => {
     try {
       return await n.cluster();
@@ -57,26 +39,11 @@ describe('an emptied voter comes back only as a learner', { timeout: 120_000 }, 
     return undefined;
   };
   const dump = (err: unknown): never =>
-    assert.fail(`${err instanceof Error ? err.message : String(err)}\n${cluster.dump()}`);
-
-  before(async () => {
-    group = await startRedisGroup(3);
-    cluster = await CliCluster.start({
-      shards: [group.shard('mymaster')],
-      defaults: { downAfterMs: 1000 },
-      adminToken: TOKEN,
-    });
-    await cluster.waitShards(['mymaster']);
-  });
-
-  after(async () => {
-    await cluster?.destroy();
-    await group?.stop();
-  });
+    assert.fail(`${err instanceof Error ? err.message : String(err)}\n${suite.cluster.dump()}`);
 
   test('restarted empty with node.bootstrap: existing, it abstains until removed and added back', async (t) => {
-    const leader = await waitFor('a leader', () => leaderAmong(cluster.nodes), { timeoutMs: 10_000 });
-    const [emptied, other] = cluster.nodes.filter((n) => n !== leader);
+    const leader = await waitFor('a leader', () => leaderAmong(suite.cluster.nodes), { timeoutMs: 10_000 });
+    const [emptied, other] = suite.cluster.nodes.filter((n) => n !== leader);
     await emptied.stop();
     rmSync(emptied.dataDir, { recursive: true, force: true });
     const config = parse(readFileSync(emptied.configPath, 'utf8')) as { node: Record<string, unknown> };
@@ -107,14 +74,14 @@ describe('an emptied voter comes back only as a learner', { timeout: 120_000 }, 
       timeoutMs: 20_000,
     }).catch(dump);
     let r = await cli(['members', 'remove', emptied.id, '--yes']);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     await waitFor(
       `${emptied.id} removed`,
       async () => ((await view(back))?.members.some((m) => m.id === emptied.id) === false ? true : undefined),
       { timeoutMs: 10_000, intervalMs: 100 },
     ).catch(dump);
     r = await cli(['members', 'add', emptied.id, emptied.options.node.raft]);
-    assert.equal(r.code, 0, show(r));
+    assert.equal(r.code, 0, showResult(r));
     await emptied
       .waitForLog('promoted after rejoining', (e) => e.event === 'rejoined-as-voter', 30_000)
       .catch(dump);

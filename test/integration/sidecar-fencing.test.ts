@@ -19,6 +19,7 @@ import { after, test } from 'node:test';
 import { FAST_RAFT } from '../helpers/failover-rig.js';
 import { freePort } from '../helpers/ports.js';
 import {
+  logEvents,
   RAFTINEL_BIN,
   RaftinelProcess,
   trackChild,
@@ -160,16 +161,7 @@ class NsProcess {
   }
 
   events(): LogEvent[] {
-    const out: LogEvent[] = [];
-    for (const l of this.lines) {
-      try {
-        const v: unknown = JSON.parse(l);
-        if (typeof v === 'object' && v !== null) out.push(v as LogEvent);
-      } catch {
-        // not a log record
-      }
-    }
-    return out;
+    return logEvents(this.lines);
   }
 
   tail(n = 30): string {

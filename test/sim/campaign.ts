@@ -14,6 +14,8 @@ export interface CampaignOptions {
   readonly failoverBug?: FailoverBugName;
   readonly verbose: boolean;
   readonly trace: boolean;
+  /** Print each seed's run fingerprint (SimResult.fingerprint), in seed order. */
+  readonly fingerprint?: boolean;
 }
 
 /** One seed's result as a worker sends it back (plain data). */
@@ -23,6 +25,7 @@ export interface SeedReport {
   readonly failure?: string;
   readonly caughtBy?: string;
   readonly mix: string;
+  readonly fingerprint: string;
   readonly stats: SimResult['stats'];
   /** Wall-clock and CPU (user + system) milliseconds of this seed's run. */
   readonly ms: number;
@@ -45,6 +48,7 @@ export function runReport(seed: number, opts: Omit<CampaignOptions, 'from' | 'se
     failure: r.failure,
     caughtBy: r.caughtBy,
     mix: r.mix,
+    fingerprint: r.fingerprint,
     stats: r.stats,
     ms: performance.now() - t0,
     cpuMs: (cpu.user + cpu.system) / 1000,
@@ -95,6 +99,8 @@ export class CampaignPrinter {
     this.slowest = Math.max(this.slowest, r.ms);
     this.cpuMs += r.cpuMs;
     for (const k of raceKeys) this.race[k] += r.stats[k];
+    if (this.opts.fingerprint)
+      console.log(`seed ${r.seed} fingerprint ${r.fingerprint} events ${r.stats.events}`);
     if (this.opts.verbose)
       console.log(
         `seed ${r.seed}: ${r.ok ? 'ok' : 'FAIL'} ${r.ms.toFixed(0)} ms ${JSON.stringify(r.stats)}\n  mix: ${r.mix}`,
@@ -157,7 +163,7 @@ export async function runWithWorkers(
     return { seeds };
   };
   const bug = opts.raftBug ?? opts.failoverBug;
-  const args = ['--worker', ...(bug ? ['--bug', bug] : [])];
+  const args = ['--worker', ...(bug ? ['--bug', bug] : []), ...(opts.verbose ? ['--verbose'] : [])];
   const runs = Array.from({ length: Math.min(workers, opts.seeds) }, () => {
     const child: ChildProcess = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     return new Promise<void>((resolve, reject) => {

@@ -3,6 +3,7 @@
 // Redis groups (redis-world.ts), under Raft and Redis faults, with the checkers after every
 // event and at every Redis command. Safety mode injects faults; liveness mode heals everything
 // and demands convergence of the Raft log and of the Redis topology.
+import { createHash } from 'node:crypto';
 import type { FailoverBugs } from '../../src/failover/bugs.js';
 import { FailoverDriver } from '../../src/failover/driver.js';
 import { Prober } from '../../src/monitor/prober.js';
@@ -52,6 +53,12 @@ export interface SimResult {
   readonly caughtBy?: string;
   /** The seed's fault mix, for replays and for reading a failure. */
   readonly mix: string;
+  /**
+   * A digest of the whole run (events scheduled and run, checks made, each node's final Raft
+   * and state machine state, the stats, the failure without its stack): two builds that run a
+   * seed identically print the same one (`--fingerprint`), for changes that must not alter runs.
+   */
+  readonly fingerprint: string;
   readonly stats: {
     events: number;
     writes: number;
@@ -170,6 +177,9 @@ function describeMix(m: FaultMix): string {
 
 const TICK_MS = 50;
 
+/** The workload's write: one more on the production state machine's debug counter. */
+const DEBUG_WRITE = JSON.stringify({ type: 'debugAppend', value: 'w' } satisfies ClusterCommand);
+
 /** One silent logger for every simulated part: a pino instance per node start costs time. */
 const QUIET = silentLogger();
 
@@ -201,6 +211,8 @@ export class SimCluster {
   private readonly leaseChecker = new LeaseChecker();
   private readonly timerFaults: TimerFaults;
   private readonly nodes = new Map<NodeId, SimNode>();
+  /** The same nodes in the same (insertion) order, to loop over without an iterator. */
+  private readonly nodeList: SimNode[] = [];
   private readonly blocked = new Set<string>(); // "from>to"
   private readonly clogged = new Map<string, number>(); // "from>to" -> until
   private faultsOn = true;
@@ -291,37 +303,63 @@ export class SimCluster {
   }
 
   private result(ok: boolean, failure?: string, caughtBy?: string): SimResult {
+    const stats = this.stats();
     return {
       seed: this.opts.seed,
       ok,
       failure,
       caughtBy,
+      fingerprint: this.fingerprint(stats, failure, caughtBy),
       mix: `${describeMix(this.mix)}\n  ${describeRedisMix(this.world.mix)}\n  ${this.timerFaults.describe()}\n  ${describeStorageMix(this.storageMix)}`,
-      stats: {
-        events: this.events,
-        writes: this.model.writesAcked,
-        reads: this.model.reads,
-        elections: this.elections,
-        crashes: this.crashes,
-        snapshots: [...this.nodes.values()].filter((n) => n.storage.snapshot !== null).length,
-        redisWrites: this.world.stats.writesAcked,
-        redisFaults: this.world.stats.faults,
-        redisCommands: this.world.stats.commands,
-        failovers: Object.values(this.fchk.committedTopology().history).reduce(
-          (n, h) => n + h.filter((x) => x.result === 'ended').length,
-          0,
-        ),
-        promotions: this.fchk.stats.promotions,
-        switchoversJudged: this.fchk.stats.switchoversJudged,
-        lostHistoryBefore: this.historyCount(/left the replication history before REPLICAOF NO ONE/),
-        lostHistoryAfter: this.historyCount(/was promoted from another replication history/),
-        mastersKept: this.historyCount(/^no replica keeps the replication history/),
-        promotionsJudged: this.fchk.stats.promotionsJudged,
-        leaderLossesAfterEmptyRestart: this.world.stats.leaderLossesAfterEmptyRestart,
-        historiesAdopted: this.historyCount(/^every replica follows \S+ on its replication history/),
-        crashesInSave: [...this.nodes.values()].reduce((n, x) => n + x.storage.crashesInSave, 0),
-        diskFullDeaths: this.diskFullDeaths,
-      },
+      stats,
+    };
+  }
+
+  private fingerprint(stats: SimResult['stats'], failure?: string, caughtBy?: string): string {
+    const h = createHash('sha256');
+    const line = (...xs: unknown[]): void => {
+      h.update(xs.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ') + '\n');
+    };
+    // A crash's stack names source lines, which move with any edit: only its first line counts.
+    line('failure', caughtBy ?? '-', (failure ?? '-').split('\n')[0]);
+    line('sched', this.sched.scheduled, this.sched.now, this.events, this.leaseChecker.checks);
+    line('stats', stats);
+    for (const n of this.nodes.values()) {
+      const st = n.runtime?.status() ?? null;
+      const snap = n.storage.snapshot;
+      line('node', n.id, n.incarnation, n.pausedUntil, st, n.storage.hardState);
+      line('disk', snap?.meta ?? null, n.storage.termAt(snap?.meta.index ?? 0));
+      line('sm', n.sm.snapshot());
+    }
+    for (const p of [this.prng, this.faults, this.redisPrng, this.storagePrng]) line('prng', p.float());
+    return h.digest('hex').slice(0, 16);
+  }
+
+  private stats(): SimResult['stats'] {
+    return {
+      events: this.events,
+      writes: this.model.writesAcked,
+      reads: this.model.reads,
+      elections: this.elections,
+      crashes: this.crashes,
+      snapshots: [...this.nodes.values()].filter((n) => n.storage.snapshot !== null).length,
+      redisWrites: this.world.stats.writesAcked,
+      redisFaults: this.world.stats.faults,
+      redisCommands: this.world.stats.commands,
+      failovers: Object.values(this.fchk.committedTopology().history).reduce(
+        (n, h) => n + h.filter((x) => x.result === 'ended').length,
+        0,
+      ),
+      promotions: this.fchk.stats.promotions,
+      switchoversJudged: this.fchk.stats.switchoversJudged,
+      lostHistoryBefore: this.historyCount(/left the replication history before REPLICAOF NO ONE/),
+      lostHistoryAfter: this.historyCount(/was promoted from another replication history/),
+      mastersKept: this.historyCount(/^no replica keeps the replication history/),
+      promotionsJudged: this.fchk.stats.promotionsJudged,
+      leaderLossesAfterEmptyRestart: this.world.stats.leaderLossesAfterEmptyRestart,
+      historiesAdopted: this.historyCount(/^every replica follows \S+ on its replication history/),
+      crashesInSave: [...this.nodes.values()].reduce((n, x) => n + x.storage.crashesInSave, 0),
+      diskFullDeaths: this.diskFullDeaths,
     };
   }
 
@@ -357,6 +395,7 @@ export class SimCluster {
       pausedUntil: 0,
     };
     this.nodes.set(id, node);
+    this.nodeList.push(node);
     this.world.knownObservers.add(id);
     return node;
   }
@@ -435,7 +474,8 @@ export class SimCluster {
         },
       },
     });
-    this.checkers.restarted(id, node.storage.snapshot?.meta.index ?? 0);
+    // The snapshot the runtime just loaded (storage.snapshot would load and copy the whole log again).
+    this.checkers.restarted(id, runtime.core.snapshotIndex());
     if (incarnation > 1) this.trace(`${id} restarts`);
     node.runtime = runtime;
     runtime.onSoftState((s) => {
@@ -566,13 +606,16 @@ export class SimCluster {
   }
 
   private live(): SimNode[] {
-    return [...this.nodes.values()].filter((n) => n.runtime !== null);
+    const live: SimNode[] = [];
+    for (const n of this.nodeList) if (n.runtime !== null) live.push(n);
+    return live;
   }
 
   private leader(): SimNode | undefined {
     let best: SimNode | undefined;
-    for (const n of this.live()) {
-      const s = (n.runtime as RaftRuntime).core;
+    for (const n of this.nodeList) {
+      if (n.runtime === null) continue;
+      const s = n.runtime.core;
       if (s.role === 'leader' && (!best || s.term > (best.runtime as RaftRuntime).core.term)) best = n;
     }
     return best;
@@ -666,22 +709,21 @@ export class SimCluster {
       const target = leaders.length > 0 ? this.prng.pick(leaders) : this.prng.pick(live);
       this.model.writeIssued();
       // The counter is the production state machine's debug counter (what --debug-routes commits).
-      const write: ClusterCommand = { type: 'debugAppend', value: 'w' };
-      (target.runtime as RaftRuntime).propose(JSON.stringify(write), (err, result) => {
+      (target.runtime as RaftRuntime).propose(DEBUG_WRITE, (err, result) => {
         if (err) return;
         const { count } = result as { count: number };
         this.model.writeAcked(count);
-        this.trace(`${target.id} write acked: ${count}`);
+        if (this.opts.trace) this.trace(`${target.id} write acked: ${count}`);
       });
     } else if (roll < 0.95) {
       const target = this.prng.pick(live);
       const runtime = target.runtime as RaftRuntime;
       const check = this.model.readIssued();
-      this.trace(`${target.id} read issued`);
+      if (this.opts.trace) this.trace(`${target.id} read issued`);
       runtime.readIndex((err, index) => {
         if (err || target.runtime !== runtime) return;
         const { count } = target.sm.debug();
-        this.trace(`${target.id} read at index ${String(index)}: ${count}`);
+        if (this.opts.trace) this.trace(`${target.id} read at index ${String(index)}: ${count}`);
         check(count);
       });
     } else if (roll < 0.975) {
@@ -1013,10 +1055,31 @@ export class SimCluster {
     }
   }
 
+  /** The running nodes' runtimes and cores, in node order: rebuilt only when that set changed. */
+  private runningNow: { cores: CoreView[]; runtimes: RaftRuntime[] } = { cores: [], runtimes: [] };
+
+  /** What afterEvent checks, after nearly every event: allocates nothing while no node started or stopped. */
+  private running(): { cores: CoreView[]; runtimes: RaftRuntime[] } {
+    const { runtimes } = this.runningNow;
+    let i = 0;
+    let same = true;
+    for (const n of this.nodeList) {
+      if (n.runtime === null) continue;
+      if (runtimes[i] !== n.runtime) {
+        same = false;
+        break;
+      }
+      i++;
+    }
+    if (same && i === runtimes.length) return this.runningNow;
+    const now = this.live().map((n) => n.runtime as RaftRuntime);
+    this.runningNow = { cores: now.map((r) => r.core), runtimes: now };
+    return this.runningNow;
+  }
+
   private afterEvent(): void {
     this.events++;
-    const cores: CoreView[] = [];
-    for (const n of this.nodes.values()) if (n.runtime !== null) cores.push(n.runtime.core);
+    const { cores, runtimes } = this.running();
     this.watchLeaders(cores);
     if (this.opts.trace) {
       for (const c of cores) {
@@ -1030,10 +1093,8 @@ export class SimCluster {
         );
       }
     }
-    this.leaseChecker.check(
-      this.sched.now,
-      this.live().map((n) => ({ id: n.id, runtime: n.runtime as RaftRuntime })),
-    );
+    // watchLeaders and the trace start or stop no node: `runtimes` is still the running set.
+    this.leaseChecker.check(this.sched.now, runtimes);
     this.checkers.checkCores(cores);
   }
 

@@ -7,55 +7,61 @@
 //   reaches fenceAfterMs (src/sidecar), so an understated age is a fence that lifts too early,
 //   whatever fenceAfterMs is. The age is read on the node's own clock, so the bound allows for
 //   a slow clock (MAX_CLOCK_DRIFT).
-import type { NodeId } from '../../src/raft/types.js';
 import { MAX_CLOCK_DRIFT } from '../../src/runtime/lease.js';
 import type { RaftRuntime } from '../../src/runtime/raft-runtime.js';
 import { InvariantViolation } from './checkers.js';
 
 export class LeaseChecker {
-  /** Term -> sim ms at which a leader of it was first seen. */
-  private readonly electedAt = new Map<number, number>();
+  /**
+   * The terms that had a leader, in the order first seen, with when: sim time never goes back,
+   * so the first leader of the terms above T is the earliest of them in this list.
+   */
+  private readonly electedTerms: number[] = [];
+  private readonly electedTimes: number[] = [];
+  private readonly elected = new Set<number>();
   private maxLeaderTerm = 0;
   checks = 0;
 
-  check(now: number, nodes: readonly { readonly id: NodeId; readonly runtime: RaftRuntime }[]): void {
+  /** After every event, over the running nodes. Allocates nothing unless a check fails. */
+  check(now: number, runtimes: readonly RaftRuntime[]): void {
     this.checks++;
-    const views = nodes.map(({ id, runtime }) => {
+    for (const runtime of runtimes) {
       const s = runtime.core;
-      return { id, term: s.term, role: s.role, runtime };
-    });
-    for (const v of views) {
-      if (v.role !== 'leader' || this.electedAt.has(v.term)) continue;
-      this.electedAt.set(v.term, now);
-      this.maxLeaderTerm = Math.max(this.maxLeaderTerm, v.term);
+      if (s.role !== 'leader' || this.elected.has(s.term)) continue;
+      this.elected.add(s.term);
+      this.electedTerms.push(s.term);
+      this.electedTimes.push(now);
+      this.maxLeaderTerm = Math.max(this.maxLeaderTerm, s.term);
     }
-    for (const v of views) {
-      if (v.term >= this.maxLeaderTerm) continue;
-      const laterSince = this.firstElectedAfter(v.term);
-      if (v.runtime.leaseValid()) {
+    for (const runtime of runtimes) {
+      const s = runtime.core;
+      const term = s.term;
+      if (term >= this.maxLeaderTerm) continue;
+      if (runtime.leaseValid()) {
         throw new InvariantViolation(
           'Lease',
-          `${v.id} (${v.role}, term ${v.term}) reports a valid lease ${now - laterSince} ms after ` +
+          `${runtime.id} (${s.role}, term ${term}) reports a valid lease ${now - this.firstElectedAfter(term)} ms after ` +
             `a leader of a later term was elected (term ${this.maxLeaderTerm} has a leader)`,
         );
       }
-      if (v.role !== 'leader') continue;
-      const age = v.runtime.msSinceMajorityContact();
+      if (s.role !== 'leader') continue;
+      const age = runtime.msSinceMajorityContact();
+      const laterSince = this.firstElectedAfter(term);
       const atLeast = (now - laterSince) * (1 - MAX_CLOCK_DRIFT);
       if (age < atLeast) {
         throw new InvariantViolation(
           'Contact Age',
-          `${v.id} (leader of term ${v.term}) dates its last majority contact ${age.toFixed(1)} ms ago, ` +
+          `${runtime.id} (leader of term ${term}) dates its last majority contact ${age.toFixed(1)} ms ago, ` +
             `but a later term's leader was elected ${now - laterSince} ms ago`,
         );
       }
     }
   }
 
-  /** When the first leader of a term above `term` was seen. */
+  /** When the first leader of a term above `term` was seen (the list is in time order). */
   private firstElectedAfter(term: number): number {
-    let first = Infinity;
-    for (const [t, at] of this.electedAt) if (t > term) first = Math.min(first, at);
-    return first;
+    for (let i = 0; i < this.electedTerms.length; i++)
+      if (this.electedTerms[i] > term) return this.electedTimes[i];
+    return Infinity;
   }
 }

@@ -16,6 +16,11 @@ export class Scheduler {
   private seq = 0;
   private heap: Event[] = [];
 
+  /** Events scheduled so far (for the run's fingerprint). */
+  get scheduled(): number {
+    return this.seq;
+  }
+
   at(time: number, run: () => void, quiet = false): Cancel {
     const ev: Event = { at: Math.max(time, this.now), seq: this.seq++, run, quiet, cancelled: false };
     this.push(ev);

@@ -17,9 +17,51 @@ export class SimulatedCrash extends Error {
 type PendingWrite = { readonly kind: 'write'; readonly pos: number; readonly bytes: Uint8Array };
 type PendingOp = PendingWrite | { readonly kind: 'truncate'; readonly length: number };
 
+/**
+ * A file's bytes, with room to grow: the WAL only appends, and copying the whole file on every
+ * append (and again on every fsync) was a tenth of the simulator's time. Past `length` the
+ * buffer holds zeros, so a write beyond the end leaves a zero-filled hole as a file does.
+ */
+class FileBytes {
+  constructor(
+    private buf: Uint8Array = new Uint8Array(0),
+    public length = buf.length,
+  ) {}
+
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+
+  copy(): FileBytes {
+    return new FileBytes(this.buf.slice(0, this.length));
+  }
+
+  write(pos: number, bytes: Uint8Array): void {
+    const end = pos + bytes.length;
+    if (end > this.buf.length) this.grow(end);
+    this.buf.set(bytes, pos);
+    if (end > this.length) this.length = end;
+  }
+
+  /** Cut or zero-extend to `length` bytes. */
+  truncate(length: number): void {
+    if (length < this.length) this.buf.fill(0, length, this.length);
+    else if (length > this.buf.length) this.grow(length);
+    this.length = length;
+  }
+
+  private grow(atLeast: number): void {
+    // A file written whole (a snapshot) gets its size; one appended to (the WAL) doubles.
+    const out = new Uint8Array(Math.max(atLeast, 2 * this.buf.length));
+    out.set(this.view());
+    this.buf = out;
+  }
+}
+
 class Inode {
-  data: Uint8Array = new Uint8Array(0);
-  durable: Uint8Array = new Uint8Array(0);
+  data = new FileBytes();
+  /** What a crash keeps before the pending ops; `data` is always durable + pending. */
+  durable = new FileBytes();
   pending: PendingOp[] = [];
 }
 
@@ -27,18 +69,6 @@ type NameOp = { readonly dir: string; readonly path: string; readonly inode: Ino
 
 function fsError(code: string, what: string): Error {
   return Object.assign(new Error(`${code}: ${what}`), { code });
-}
-
-function writeAt(data: Uint8Array, pos: number, bytes: Uint8Array): Uint8Array {
-  const out = pos + bytes.length > data.length ? resize(data, pos + bytes.length) : data;
-  out.set(bytes, pos);
-  return out;
-}
-
-function resize(data: Uint8Array, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  out.set(data.subarray(0, Math.min(length, data.length)));
-  return out;
 }
 
 export class SimFs implements StorageFs {
@@ -87,11 +117,11 @@ export class SimFs implements StorageFs {
   readFile(path: string): Buffer {
     const inode = this.live.get(path);
     if (!inode) throw fsError(this.dirs.has(path) ? 'EISDIR' : 'ENOENT', path);
-    return Buffer.from(inode.data);
+    return Buffer.from(inode.data.view());
   }
 
   read(fd: number, into: Uint8Array, position: number): number {
-    const data = this.file(fd).data;
+    const data = this.file(fd).data.view();
     const n = Math.max(0, Math.min(into.length, data.length - position));
     into.set(data.subarray(position, position + n));
     return n;
@@ -117,9 +147,9 @@ export class SimFs implements StorageFs {
       if (!inode) throw fsError('ENOENT', path);
       return this.newFd(inode, path);
     }
-    this.step(`open ${path}`);
+    this.step('open', path);
     if (inode) {
-      inode.data = new Uint8Array(0);
+      inode.data.truncate(0);
       inode.pending.push({ kind: 'truncate', length: 0 });
     } else {
       inode = new Inode();
@@ -131,11 +161,11 @@ export class SimFs implements StorageFs {
 
   write(fd: number, data: Uint8Array, position: number): number {
     const inode = this.file(fd);
-    this.step(`write ${this.fds.get(fd)?.path}`);
+    this.step('write', fd);
     const n = this.full ? Math.floor(this.random() * data.length) : data.length;
     if (n > 0) {
       const bytes = data.slice(0, n);
-      inode.data = writeAt(inode.data, position, bytes);
+      inode.data.write(position, bytes);
       inode.pending.push({ kind: 'write', pos: position, bytes });
     }
     if (this.full) throw fsError('ENOSPC', 'no space left on device');
@@ -144,15 +174,15 @@ export class SimFs implements StorageFs {
 
   truncate(fd: number, length: number): void {
     const inode = this.file(fd);
-    this.step(`truncate ${this.fds.get(fd)?.path}`);
-    inode.data = resize(inode.data, length);
+    this.step('truncate', fd);
+    inode.data.truncate(length);
     inode.pending.push({ kind: 'truncate', length });
   }
 
   fsync(fd: number): void {
     const f = this.fds.get(fd);
     if (!f) throw fsError('EBADF', String(fd));
-    this.step(`fsync ${f.path}`);
+    this.step('fsync', fd);
     if (f.inode === null) {
       // A directory: its pending name changes become durable, in order.
       const mine = this.pendingNames.filter((op) => op.dir === f.path);
@@ -161,7 +191,12 @@ export class SimFs implements StorageFs {
       this.afterFsync(`fsync ${f.path}`);
       return;
     }
-    f.inode.durable = f.inode.data.slice();
+    // The pending ops are what changed since the last fsync: replay them rather than copy the file.
+    const durable = f.inode.durable;
+    for (const op of f.inode.pending) {
+      if (op.kind === 'truncate') durable.truncate(op.length);
+      else durable.write(op.pos, op.bytes);
+    }
     f.inode.pending = [];
     this.afterFsync(`fsync ${f.path}`);
   }
@@ -177,7 +212,7 @@ export class SimFs implements StorageFs {
   rename(from: string, to: string): void {
     const inode = this.live.get(from);
     if (!inode) throw fsError('ENOENT', from);
-    this.step(`rename ${from}`);
+    this.step('rename', from);
     this.live.delete(from);
     this.live.set(to, inode);
     this.pendingNames.push({ dir: dirname(from), path: from, inode: null });
@@ -186,7 +221,7 @@ export class SimFs implements StorageFs {
 
   unlink(path: string): void {
     if (!this.live.has(path)) throw fsError('ENOENT', path);
-    this.step(`unlink ${path}`);
+    this.step('unlink', path);
     this.live.delete(path);
     this.pendingNames.push({ dir: dirname(path), path, inode: null });
   }
@@ -206,17 +241,17 @@ export class SimFs implements StorageFs {
     this.pendingNames = [];
     const inodes = new Set(this.durableNames.values());
     for (const inode of inodes) {
-      let data: Uint8Array = inode.durable;
+      const data = inode.durable;
       for (const op of inode.pending) {
         if (unsynced === 'lost' || this.random() < 0.5) continue; // never reached the disk
-        if (op.kind === 'truncate') data = resize(data, op.length);
+        if (op.kind === 'truncate') data.truncate(op.length);
         else {
           const torn = this.random() < 0.3 ? Math.floor(this.random() * op.bytes.length) : op.bytes.length;
-          data = writeAt(data, op.pos, op.bytes.subarray(0, torn));
+          data.write(op.pos, op.bytes.subarray(0, torn));
         }
       }
       inode.data = data;
-      inode.durable = data.slice();
+      inode.durable = data.copy();
       inode.pending = [];
     }
     this.live = new Map(this.durableNames);
@@ -233,11 +268,13 @@ export class SimFs implements StorageFs {
     else this.durableNames.set(op.path, op.inode);
   }
 
-  private step(what: string): void {
+  /** Counts a mutating call; `target` is a path or an fd, named only when the crash point fires. */
+  private step(call: string, target: string | number): void {
     this.ops++;
     if (this.crashBeforeOp !== null && this.ops >= this.crashBeforeOp) {
       this.crashBeforeOp = null;
-      this.fired = new SimulatedCrash(what);
+      const path = typeof target === 'number' ? this.fds.get(target)?.path : target;
+      this.fired = new SimulatedCrash(`${call} ${path}`);
       throw this.fired;
     }
   }

@@ -9,6 +9,9 @@ export const WRONGPASS = 'WRONGPASS invalid username-password pair or user is di
 export const AUTH_WITHOUT_PASSWORD =
   'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?';
 export const SYNTAX_ERROR = 'ERR syntax error';
+export const NOT_AN_INTEGER = 'ERR value is not an integer or out of range';
+export const SENTINEL_CONFIG_USAGE =
+  'ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.';
 export const NO_SUCH_MASTER = 'ERR No such master with that name';
 export const IDONTKNOW = 'IDONTKNOW I have not enough information to reply. Please ask another Sentinel.';
 export const BAD_CLIENT_NAME = 'ERR Client names cannot contain spaces, newlines or special characters.';

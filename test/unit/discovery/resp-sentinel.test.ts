@@ -161,11 +161,9 @@ describe('SENTINEL subcommand dispatch', () => {
       ],
       [['MONITOR', 'm', '127.0.0.1', '6379', '2'], /'raftinel shard add/],
       [['REMOVE', 'mymaster'], /'raftinel shard remove <shard>'/],
-      [['RESET', '*'], /'raftinel shard set/],
       [['FLUSHCONFIG'], /'raftinel status'/],
       [['SIMULATE-FAILURE', 'crash-after-election'], /'raftinel promote <shard> --dry-run'/],
       [['DEBUG'], /'raftinel status'/],
-      [['IS-MASTER-DOWN-BY-ADDR', '127.0.0.1', '6379', '0', '*'], /'raftinel candidates <shard>'/],
       [['INFO-CACHE', 'mymaster'], /'raftinel status'/],
       [
         ['CONFIG', 'SET', 'resolve-hostnames', 'yes'],

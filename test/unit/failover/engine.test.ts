@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyTopologyCommand } from '../../../src/failover/topology.js';
-import { down, obs, topologyWithMaster } from './fixtures.js';
+import { down, failoverEnded, failoverStarted, obs, promoted, topologyWithMaster } from './fixtures.js';
 import { Harness } from './harness.js';
 
 test('a master down for a quorum is failed over to the least-lagged replica, step by step', () => {
@@ -34,21 +34,7 @@ test('a master down for a quorum is failed over to the least-lagged replica, ste
 test('a failover committed in an older term is resumed first by the new leader', () => {
   const h = new Harness(topologyWithMaster());
   h.see(down('r1'), obs('r2'), obs('r3', { offset: 1001 }));
-  applyTopologyCommand(
-    h.topo,
-    {
-      type: 'failoverStarted',
-      shard: 'm',
-      epoch: 1,
-      kind: 'failover',
-      from: 'r1',
-      to: 'r3',
-      report: { selection: 'least-lag', masterOffset: null, chosen: 'r3', rows: [] },
-      at: 1_000_000,
-      detectedAt: 1_000_000,
-    },
-    1,
-  );
+  applyTopologyCommand(h.topo, failoverStarted('r3'), 1);
   h.run(1);
   assert.deepEqual(h.proposed, ['failoverResumed']);
   assert.equal(h.sent.length, 0, 'no Redis command before FailoverResumed is committed');
@@ -148,28 +134,9 @@ test('reports from before the master changed do not make the new master objectiv
   // Both observers last saw r2 as a replica: once r2 is the committed master, that reads as down.
   h.table.record('n1', [{ ...obs('r2'), sdown: true }], h.now);
   h.table.record('n2', [{ ...obs('r2'), sdown: true }], h.now);
-  const report = { selection: 'least-lag' as const, masterOffset: null, chosen: 'r2', rows: [] };
-  applyTopologyCommand(
-    h.topo,
-    {
-      type: 'failoverStarted',
-      shard: 'm',
-      epoch: 1,
-      kind: 'switchover',
-      from: 'r1',
-      to: 'r2',
-      report,
-      at: 0,
-      detectedAt: 0,
-    },
-    2,
-  );
-  applyTopologyCommand(h.topo, { type: 'promoted', shard: 'm', epoch: 1, replId: 'hist-2', at: 0 }, 2);
-  applyTopologyCommand(
-    h.topo,
-    { type: 'failoverEnded', shard: 'm', epoch: 1, repointed: [], timeline: {}, at: 0 },
-    2,
-  );
+  applyTopologyCommand(h.topo, failoverStarted('r2', { kind: 'switchover', at: 0, detectedAt: 0 }), 2);
+  applyTopologyCommand(h.topo, promoted({ at: 0 }), 2);
+  applyTopologyCommand(h.topo, failoverEnded({ at: 0 }), 2);
   h.proposed.length = 0;
   h.run(3);
   assert.deepEqual(

@@ -1,7 +1,8 @@
-// Small builders for failover unit tests: a shard, observations, and a topology.
+// Small builders for failover unit tests: a shard, observations, a topology, and the commands of a
+// failover (started, promoted, ended).
 import type { ShardSettings } from '../../../src/config/index.js';
 import { applyTopologyCommand, emptyTopology, type Topology } from '../../../src/failover/topology.js';
-import type { RedisObservation, ShardSpec } from '../../../src/failover/types.js';
+import type { RedisObservation, ShardSpec, TopologyCommand } from '../../../src/failover/types.js';
 
 export const settings: ShardSettings = {
   downAfterMs: 1000,
@@ -75,3 +76,46 @@ export const down = (node: string): RedisObservation =>
     linkUp: null,
     lastOkAgoMs: 5000,
   });
+
+export type FailoverStarted = Extract<TopologyCommand, { type: 'failoverStarted' }>;
+
+/**
+ * The start of an automatic failover of shard m away from r1 (the master of
+ * topologyWithMaster) to `to`, epoch 1, at 1_000_000, its report choosing `to`; `fields`
+ * overrides any of these.
+ */
+export function failoverStarted(to: string, fields: Partial<FailoverStarted> = {}): FailoverStarted {
+  return {
+    type: 'failoverStarted',
+    shard: 'm',
+    epoch: 1,
+    kind: 'failover',
+    from: 'r1',
+    to,
+    report: { selection: 'least-lag', masterOffset: null, chosen: to, rows: [] },
+    at: 1_000_000,
+    detectedAt: 1_000_000,
+    ...fields,
+  };
+}
+
+type Promoted = Extract<TopologyCommand, { type: 'promoted' }>;
+type FailoverEnded = Extract<TopologyCommand, { type: 'failoverEnded' }>;
+
+/** The promotion of epoch 1's target in shard m, replication id hist-2, at 1_000_100. */
+export function promoted(fields: Partial<Promoted> = {}): Promoted {
+  return { type: 'promoted', shard: 'm', epoch: 1, replId: 'hist-2', at: 1_000_100, ...fields };
+}
+
+/** The end of epoch 1's failover in shard m at 1_000_200, no replica repointed. */
+export function failoverEnded(fields: Partial<FailoverEnded> = {}): FailoverEnded {
+  return {
+    type: 'failoverEnded',
+    shard: 'm',
+    epoch: 1,
+    repointed: [],
+    timeline: {},
+    at: 1_000_200,
+    ...fields,
+  };
+}

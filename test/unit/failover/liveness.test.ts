@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { chooseCandidate } from '../../../src/failover/select.js';
 import { applyTopologyCommand } from '../../../src/failover/topology.js';
 import type { RedisObservation } from '../../../src/failover/types.js';
-import { down, obs, topologyWithMaster } from './fixtures.js';
+import { down, failoverEnded, failoverStarted, obs, promoted, topologyWithMaster } from './fixtures.js';
 import { Harness } from './harness.js';
 
 test('timeout: a promotion that went through while the log could not commit is published, not aborted and demoted', () => {
@@ -78,23 +78,8 @@ test('unreachable candidate: the leader gives it up after downAfterMs and promot
 
 test('cooldown: an aborted failover (nothing published) does not start it; an ended one does', () => {
   const topo = topologyWithMaster({ failoverCooldownMs: 60_000 });
-  const report = { selection: 'least-lag' as const, masterOffset: null, chosen: 'r2', rows: [] };
   const start = (epoch: number, at: number) =>
-    applyTopologyCommand(
-      topo,
-      {
-        type: 'failoverStarted',
-        shard: 'm',
-        epoch,
-        kind: 'failover',
-        from: 'r1',
-        to: 'r2',
-        report,
-        at,
-        detectedAt: at,
-      },
-      2,
-    );
+    applyTopologyCommand(topo, failoverStarted('r2', { epoch, at, detectedAt: at }), 2);
   start(1, 1000);
   applyTopologyCommand(
     topo,
@@ -117,31 +102,9 @@ test('link-down limit: a new master that dies soon after a failover leaves its r
   const h = new Harness(topologyWithMaster({ failoverCooldownMs: 60_000 }));
   const linkDown = (node: string, ms: number): RedisObservation =>
     obs(node, { role: 'slave', masterHost: 'h-r2', masterPort: 6379, linkUp: false, linkDownMs: ms });
-  applyTopologyCommand(
-    h.topo,
-    {
-      type: 'failoverStarted',
-      shard: 'm',
-      epoch: 1,
-      kind: 'failover',
-      from: 'r1',
-      to: 'r2',
-      report: { selection: 'least-lag', masterOffset: null, chosen: 'r2', rows: [] },
-      at: 1_000_000,
-      detectedAt: 1_000_000,
-    },
-    2,
-  );
-  applyTopologyCommand(
-    h.topo,
-    { type: 'promoted', shard: 'm', epoch: 1, replId: 'hist-1', at: 1_000_000 },
-    2,
-  );
-  applyTopologyCommand(
-    h.topo,
-    { type: 'failoverEnded', shard: 'm', epoch: 1, repointed: [], timeline: {}, at: 1_000_000 },
-    2,
-  );
+  applyTopologyCommand(h.topo, failoverStarted('r2'), 2);
+  applyTopologyCommand(h.topo, promoted({ replId: 'hist-1', at: 1_000_000 }), 2);
+  applyTopologyCommand(h.topo, failoverEnded({ at: 1_000_000 }), 2);
   // r2 dies at +5 s; the leader watches it down until the cooldown ends at +60 s.
   h.now = 5000;
   let t = 5000;

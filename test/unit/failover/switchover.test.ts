@@ -5,28 +5,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyTopologyCommand } from '../../../src/failover/topology.js';
 import type { CandidateReport } from '../../../src/failover/types.js';
-import { down, obs, topologyWithMaster } from './fixtures.js';
+import { down, failoverStarted, obs, topologyWithMaster } from './fixtures.js';
 import { Harness } from './harness.js';
 
 const report: CandidateReport = { selection: 'least-lag', masterOffset: null, chosen: 'r2', rows: [] };
 
 /** An automatic failover r1 -> r2, proposed before the request, committed only now. */
 function commitAutomaticFailover(h: Harness): void {
-  applyTopologyCommand(
-    h.topo,
-    {
-      type: 'failoverStarted',
-      shard: 'm',
-      epoch: 1,
-      kind: 'failover',
-      from: 'r1',
-      to: 'r2',
-      report,
-      at: 1_000_000 + h.now,
-      detectedAt: 1_000_000 + h.now,
-    },
-    h.term,
-  );
+  const at = 1_000_000 + h.now;
+  applyTopologyCommand(h.topo, failoverStarted('r2', { report, at, detectedAt: at }), h.term);
 }
 
 test('a switchover that paused the master before another failover committed fails as stale once that one ends', () => {
@@ -80,21 +67,8 @@ test("another failover that takes the epoch a switchover proposed is not reporte
 
 /** A switchover r1 -> r2 committed by the previous leader (term 2), resumed by this one (term 3). */
 function commitSwitchoverOfPreviousLeader(h: Harness): void {
-  applyTopologyCommand(
-    h.topo,
-    {
-      type: 'failoverStarted',
-      shard: 'm',
-      epoch: 1,
-      kind: 'switchover',
-      from: 'r1',
-      to: 'r2',
-      report,
-      at: 1_000_000 + h.now,
-      detectedAt: 1_000_000 + h.now,
-    },
-    2,
-  );
+  const at = 1_000_000 + h.now;
+  applyTopologyCommand(h.topo, failoverStarted('r2', { kind: 'switchover', report, at, detectedAt: at }), 2);
   h.term = 3;
 }
 

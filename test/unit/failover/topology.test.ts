@@ -4,27 +4,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyTopologyCommand, type Topology } from '../../../src/failover/topology.js';
 import type { TopologyCommand } from '../../../src/failover/types.js';
-import { topologyWithMaster } from './fixtures.js';
+import { failoverStarted, topologyWithMaster } from './fixtures.js';
 
 const report = { selection: 'least-lag' as const, masterOffset: null, chosen: 'r3', rows: [] };
 
 function start(topo: Topology, epoch: number, to: string, resynced: string[] = []): void {
-  applyTopologyCommand(
-    topo,
-    {
-      type: 'failoverStarted',
-      shard: 'm',
-      epoch,
-      kind: 'failover',
-      from: 'r1',
-      to,
-      report,
-      at: 1000,
-      detectedAt: 900,
-      resynced,
-    },
-    2,
-  );
+  applyTopologyCommand(topo, failoverStarted(to, { epoch, report, at: 1000, detectedAt: 900, resynced }), 2);
 }
 
 const abort = (epoch: number, lostHistory?: string[]): TopologyCommand => ({

@@ -7,26 +7,14 @@ import { applyTopologyCommand } from '../../../src/failover/topology.js';
 import type { TopologyCommand } from '../../../src/failover/types.js';
 import { HookRunner } from '../../../src/hooks/hook-runner.js';
 import { silentLogger } from '../../../src/util/log.js';
-import { topologyWithMaster } from '../failover/fixtures.js';
-
-const report = { selection: 'least-lag' as const, masterOffset: null, chosen: 'r2', rows: [] };
+import { failoverStarted, topologyWithMaster } from '../failover/fixtures.js';
 
 /** Epoch 1 of shard m started, then ended or aborted. */
 function topology(end: 'ended' | 'aborted') {
   const topo = topologyWithMaster();
   const at = Date.now();
   const commands: TopologyCommand[] = [
-    {
-      type: 'failoverStarted',
-      shard: 'm',
-      epoch: 1,
-      kind: 'failover',
-      from: 'r1',
-      to: 'r2',
-      report,
-      at,
-      detectedAt: at,
-    },
+    failoverStarted('r2', { at, detectedAt: at }),
     end === 'ended'
       ? { type: 'promoted', shard: 'm', epoch: 1, replId: 'hist-2', at }
       : {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FENCE_MIN_REPLICAS, type RedisOp } from '../../../src/failover/engine-types.js';
 import { applyTopologyCommand } from '../../../src/failover/topology.js';
+import { failoverEnded, failoverStarted, promoted } from '../failover/fixtures.js';
 import { Harness } from './harness.js';
 
 const fence = (persist: boolean): RedisOp => ({
@@ -33,32 +34,10 @@ function fencedMaster(): Harness {
 }
 
 function failOverTo(h: Harness, to: string, end: boolean): void {
-  applyTopologyCommand(
-    h.topo,
-    {
-      type: 'failoverStarted',
-      shard: 'm',
-      epoch: 1,
-      kind: 'failover',
-      from: 'r1',
-      to,
-      report: { selection: 'least-lag', masterOffset: null, chosen: to, rows: [] },
-      at: 1_000_000,
-      detectedAt: 1_000_000,
-    },
-    2,
-  );
+  applyTopologyCommand(h.topo, failoverStarted(to), 2);
   if (!end) return;
-  applyTopologyCommand(
-    h.topo,
-    { type: 'promoted', shard: 'm', epoch: 1, replId: 'hist-2', at: 1_000_100 },
-    2,
-  );
-  applyTopologyCommand(
-    h.topo,
-    { type: 'failoverEnded', shard: 'm', epoch: 1, repointed: [], timeline: {}, at: 1_000_200 },
-    2,
-  );
+  applyTopologyCommand(h.topo, promoted(), 2);
+  applyTopologyCommand(h.topo, failoverEnded(), 2);
 }
 
 test('fence: a master without a majority for fenceAfterMs refuses writes by a persisted min-replicas-to-write, renewed at every check', () => {
@@ -180,11 +159,7 @@ test('stray master: once Promoted is committed, while the others are still being
   const h = new Harness('r2');
   h.see({});
   failOverTo(h, 'r3', false);
-  applyTopologyCommand(
-    h.topo,
-    { type: 'promoted', shard: 'm', epoch: 1, replId: 'hist-2', at: 1_000_100 },
-    2,
-  );
+  applyTopologyCommand(h.topo, promoted(), 2);
   h.see({ role: 'master', masterHost: null, masterPort: null, linkUp: null });
   h.confirm();
   assert.deepEqual(h.ops, [demoteTo('h-r3')]);

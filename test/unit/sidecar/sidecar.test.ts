@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RedisOp } from '../../../src/failover/engine.js';
 import { applyTopologyCommand } from '../../../src/failover/topology.js';
+import { failoverEnded, failoverStarted, promoted } from '../failover/fixtures.js';
 import { Harness } from './harness.js';
 
 const demote: RedisOp = { kind: 'replicaof', host: 'h-r1', port: 6379, killClients: true };
@@ -99,33 +100,11 @@ test('when the log makes the local node the master, a restart is left alone', ()
 test('while a failover is in flight the sidecar waits; it acts on the master the log names afterwards', () => {
   const h = new Harness();
   h.see({});
-  applyTopologyCommand(
-    h.topo,
-    {
-      type: 'failoverStarted',
-      shard: 'm',
-      epoch: 1,
-      kind: 'failover',
-      from: 'r1',
-      to: 'r3',
-      report: { selection: 'least-lag', masterOffset: null, chosen: 'r3', rows: [] },
-      at: 1_000_000,
-      detectedAt: 1_000_000,
-    },
-    1,
-  );
+  applyTopologyCommand(h.topo, failoverStarted('r3'), 1);
   h.see(restartedAsMaster);
   assert.deepEqual(h.ops, []);
-  applyTopologyCommand(
-    h.topo,
-    { type: 'promoted', shard: 'm', epoch: 1, replId: 'hist-2', at: 1_000_100 },
-    1,
-  );
-  applyTopologyCommand(
-    h.topo,
-    { type: 'failoverEnded', shard: 'm', epoch: 1, repointed: [], timeline: {}, at: 1_000_200 },
-    1,
-  );
+  applyTopologyCommand(h.topo, promoted(), 1);
+  applyTopologyCommand(h.topo, failoverEnded(), 1);
   assert.equal(h.topo.shards.m.master, 'r3');
   h.see(restartedAsMaster);
   h.confirm();

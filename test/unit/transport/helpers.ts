@@ -1,14 +1,12 @@
-// Shared pieces of the transport tests: transports on loopback with a captured log, a raw
-// socket that speaks (or breaks) the protocol, and polling with a hang guard.
-import { connect, createServer, type Socket } from 'node:net';
+// Shared pieces of the transport tests: transports on loopback with a captured log, raw sockets
+// (test/helpers/raw-peer.ts) that speak or break the protocol, and polling with a hang guard.
+import { createServer } from 'node:net';
+import { afterEach } from 'node:test';
 import type { Message, NodeId } from '../../../src/raft/types.js';
 import { createTcpTransport, type TcpTransport } from '../../../src/transport/index.js';
-import { encodeEnvelopeFrame, decodeEnvelope, type Envelope } from '../../../src/transport/envelope.js';
-import { FrameDecoder } from '../../../src/transport/frame.js';
-import { PROTOCOL_VERSION } from '../../../src/transport/handshake.js';
-import { newNonce, proofOf } from '../../../src/transport/peer-auth.js';
 import type { TcpTransportOptions } from '../../../src/transport/options.js';
 import { createLogger } from '../../../src/util/log.js';
+import { RawPeer } from '../../helpers/raw-peer.js';
 
 export type LogLine = Record<string, unknown>;
 
@@ -62,6 +60,40 @@ export async function startNode(
   return { id, transport, inbox, lines };
 }
 
+type NodeOverrides = Parameters<typeof startNode>[1];
+
+/**
+ * Starts transports (`node`, as startNode) and dials them with raw sockets (`raw`), and closes
+ * all of them after each test of the calling file (it registers the afterEach hook).
+ */
+export function closedAfterEachTest(): {
+  node: (id: NodeId, overrides?: NodeOverrides) => Promise<TestNode>;
+  raw: (target: TestNode) => RawPeer;
+} {
+  const transports: TcpTransport[] = [];
+  const raws: RawPeer[] = [];
+  afterEach(async () => {
+    for (const peer of raws.splice(0)) peer.close();
+    await Promise.all(transports.splice(0).map((t) => t.close()));
+  });
+  return {
+    node: async (id, overrides = {}) => {
+      const started = await startNode(id, overrides);
+      transports.push(started.transport);
+      return started;
+    },
+    raw: (target) => {
+      const peer = new RawPeer({
+        address: target.transport.address,
+        cluster: CLUSTER,
+        listenerId: target.id,
+      });
+      raws.push(peer);
+      return peer;
+    },
+  };
+}
+
 /** Gives every node the same membership: each node's id mapped to its listen address. */
 export function connectAll(nodes: readonly TestNode[]): void {
   const members = new Map(nodes.map((node) => [node.id, node.transport.address]));
@@ -91,6 +123,15 @@ export async function sendUntil(
   );
 }
 
+/** Sends heartbeats from `from` to `to` until `to` has received a message. */
+export async function untilDelivered(what: string, from: TestNode, to: TestNode, term = 1): Promise<void> {
+  await sendUntil(
+    what,
+    () => from.transport.send(heartbeat(from.id, to.id, term)),
+    () => to.inbox.length > 0,
+  );
+}
+
 /** A port that was free a moment ago (for restarting a node on the same port). */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -99,72 +140,4 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
-}
-
-/** A hand-driven client: sends bytes or envelopes, records what it gets back and when it closes. */
-export class RawPeer {
-  readonly socket: Socket;
-  readonly received: Envelope[] = [];
-  readonly closed: Promise<void>;
-  #isClosed = false;
-  readonly #decoder = new FrameDecoder();
-
-  constructor(port: number, localAddress?: string) {
-    this.socket = connect({ host: '127.0.0.1', port, localAddress });
-    this.socket.on('data', (chunk: Uint8Array) => {
-      for (const frame of this.#decoder.push(chunk).frames) {
-        const envelope = decodeEnvelope(frame);
-        if (envelope.ok) this.received.push(envelope.value);
-      }
-    });
-    this.socket.on('error', () => undefined);
-    this.closed = new Promise((resolve) =>
-      this.socket.once('close', () => {
-        this.#isClosed = true;
-        resolve();
-      }),
-    );
-  }
-
-  get isClosed(): boolean {
-    return this.#isClosed;
-  }
-
-  send(kind: string, body: unknown): void {
-    this.socket.write(encodeEnvelopeFrame(kind, body));
-  }
-
-  sendBytes(bytes: Uint8Array): void {
-    this.socket.write(bytes);
-  }
-
-  /**
-   * Says hello as `nodeId` and waits for the answer; after a hello-ok, sends hello-auth with the
-   * proof made from `secret` (null: no proof), as a dialer does (docs/design.md 2).
-   */
-  async hello(
-    nodeId: NodeId,
-    cluster = CLUSTER,
-    version = PROTOCOL_VERSION,
-    secret: Uint8Array | null = null,
-    listenerId = 'n2',
-  ): Promise<Envelope> {
-    const nonce = newNonce();
-    this.send('hello', {
-      version,
-      cluster,
-      nodeId,
-      addresses: { raft: 'x:1', http: '', sentinel: '' },
-      nonce,
-    });
-    await waitFor('an answer to hello', () => this.received.length > 0 || this.isClosed);
-    const answer = this.received[0];
-    if (answer === undefined) throw new Error('closed without an answer');
-    if (answer.kind === 'hello-ok') {
-      const listenerNonce = String((answer.body as { nonce?: unknown }).nonce);
-      const transcript = { cluster, dialerId: nodeId, listenerId, dialerNonce: nonce, listenerNonce };
-      this.send('hello-auth', { proof: secret === null ? null : proofOf(secret, 'dialer', transcript) });
-    }
-    return answer;
-  }
 }

@@ -2,15 +2,15 @@
 // only from a holder of the cluster secret; both sides prove it, proofs bind both nonces, both
 // ids and the direction, and a node with a secret and one without refuse each other.
 import assert from 'node:assert/strict';
-import { afterEach, describe, test } from 'node:test';
-import type { TcpTransport } from '../../../src/transport/index.js';
+import { describe, test } from 'node:test';
 import { judgeProof, proofOf, type Transcript } from '../../../src/transport/peer-auth.js';
 import {
+  closedAfterEachTest,
   connectAll,
   findLine,
   heartbeat,
-  RawPeer,
   sendUntil,
+  untilDelivered,
   startNode,
   waitFor,
   type TestNode,
@@ -19,33 +19,16 @@ import {
 const SECRET = Buffer.from('correct horse battery staple 42');
 const OTHER = Buffer.from('another cluster secret, 32 byte');
 
-const open: TcpTransport[] = [];
-const raws: RawPeer[] = [];
-async function node(id: string, secret: Uint8Array | null): Promise<TestNode> {
-  const started = await startNode(id, { secret, allowUnknown: () => true });
-  open.push(started.transport);
-  return started;
-}
-function raw(target: TestNode): RawPeer {
-  const peer = new RawPeer(Number(target.transport.address.split(':')[1]));
-  raws.push(peer);
-  return peer;
-}
-
-afterEach(async () => {
-  for (const peer of raws.splice(0)) peer.socket.destroy();
-  await Promise.all(open.splice(0).map((t) => t.close()));
-});
+const opened = closedAfterEachTest();
+const node = (id: string, secret: Uint8Array | null): Promise<TestNode> =>
+  opened.node(id, { secret, allowUnknown: () => true });
+const raw = opened.raw;
 
 describe('peer authentication with a cluster secret', () => {
   test('two holders of the secret talk', async () => {
     const [a, b] = [await node('n1', SECRET), await node('n2', SECRET)];
     connectAll([a, b]);
-    await sendUntil(
-      'delivery',
-      () => a.transport.send(heartbeat('n1', 'n2')),
-      () => b.inbox.length > 0,
-    );
+    await untilDelivered('delivery', a, b);
     const secretText = SECRET.toString();
     for (const line of [...a.lines, ...b.lines]) assert.ok(!JSON.stringify(line).includes(secretText));
     assert.equal(findLine(a.lines, { event: 'listening' })?.peerAuth, 'secret');
@@ -81,7 +64,7 @@ describe('peer authentication with a cluster secret', () => {
     b.transport.onEnvelope('fwd', (_from, body) => got.push(body));
     for (const proof of [null, OTHER]) {
       const peer = raw(b);
-      const answer = await peer.hello('n1', undefined, undefined, proof);
+      const answer = await peer.hello('n1', { secret: proof });
       assert.equal(answer.kind, 'hello-ok', 'the listener proves itself first');
       peer.send('fwd', { id: 1 });
       peer.send('raft', heartbeat('n1', 'n2'));
@@ -98,7 +81,7 @@ describe('peer authentication with a cluster secret', () => {
     const b = await node('n2', SECRET);
     b.transport.setMembers(new Map([['n1', '127.0.0.1:1']]));
     const peer = raw(b);
-    assert.equal((await peer.hello('n1', undefined, undefined, SECRET)).kind, 'hello-ok');
+    assert.equal((await peer.hello('n1', { secret: SECRET })).kind, 'hello-ok');
     peer.send('raft', heartbeat('n1', 'n2', 3));
     await waitFor('the heartbeat', () => b.inbox.length === 1);
   });
@@ -142,11 +125,7 @@ describe('membership gate for non-Raft kinds', () => {
     a.transport.setMembers(new Map([['n2', b.transport.address]]));
     const got: unknown[] = [];
     b.transport.onEnvelope('obs', (_from, body) => got.push(body));
-    await sendUntil(
-      'raft from the stranger',
-      () => a.transport.send(heartbeat('n1', 'n2')),
-      () => b.inbox.length > 0,
-    );
+    await untilDelivered('raft from the stranger', a, b);
     await sendUntil(
       'the obs drop to be logged',
       () => a.transport.sendEnvelope('n2', 'obs', { observations: [] }),

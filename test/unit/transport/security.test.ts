@@ -2,48 +2,28 @@
 // Each case closes (or ignores) one connection while a good peer keeps being served.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { afterEach, describe, test } from 'node:test';
-import type { TcpTransport } from '../../../src/transport/index.js';
+import { describe, test } from 'node:test';
 import { createTcpTransport } from '../../../src/transport/index.js';
+import type { RawPeer } from '../../helpers/raw-peer.js';
 import {
   captureLog,
+  closedAfterEachTest,
   connectAll,
   findLine,
   heartbeat,
-  RawPeer,
   sendUntil,
-  startNode,
+  untilDelivered,
   waitFor,
   type TestNode,
 } from './helpers.js';
 
-const open: TcpTransport[] = [];
-const raws: RawPeer[] = [];
-async function node(id: string, overrides: Parameters<typeof startNode>[1] = {}): Promise<TestNode> {
-  const started = await startNode(id, overrides);
-  open.push(started.transport);
-  return started;
-}
-function raw(target: TestNode): RawPeer {
-  const peer = new RawPeer(Number(target.transport.address.split(':')[1]));
-  raws.push(peer);
-  return peer;
-}
-
-afterEach(async () => {
-  for (const peer of raws.splice(0)) peer.socket.destroy();
-  await Promise.all(open.splice(0).map((t) => t.close()));
-});
+const { node, raw } = closedAfterEachTest();
 
 /** n1 and n2 connected and exchanging; the node under attack is n2. */
 async function goodPair(): Promise<[TestNode, TestNode]> {
   const [a, b] = [await node('n1'), await node('n2')];
   connectAll([a, b]);
-  await sendUntil(
-    'warm-up delivery',
-    () => a.transport.send(heartbeat('n1', 'n2')),
-    () => b.inbox.length > 0,
-  );
+  await untilDelivered('warm-up delivery', a, b);
   b.inbox.length = 0;
   return [a, b];
 }
@@ -81,7 +61,7 @@ describe('peer border', () => {
   test('a peer of another protocol version gets hello-reject and is closed', async () => {
     const b = await node('n2');
     const peer = raw(b);
-    const answer = await peer.hello('n1', undefined, 1);
+    const answer = await peer.hello('n1', { version: 1 });
     assert.deepEqual(answer, { kind: 'hello-reject', body: { reason: 'version-mismatch', version: 2 } });
     await peer.closed;
     assert.ok(findLine(b.lines, { event: 'peer-rejected', reason: 'version-mismatch' }));
@@ -100,11 +80,7 @@ describe('peer border', () => {
     assert.equal(b.transport.peers().get('n1')?.member, false, 'a connected stranger is listed as such');
 
     b.transport.setMembers(new Map([['n1', a.transport.address]]));
-    await sendUntil(
-      'delivery once a member',
-      () => a.transport.send(heartbeat('n1', 'n2', 2)),
-      () => b.inbox.length > 0,
-    );
+    await untilDelivered('delivery once a member', a, b, 2);
     assert.equal(b.inbox[0]?.term, 2);
   });
 
@@ -112,11 +88,7 @@ describe('peer border', () => {
     const a = await node('n1');
     const b = await node('n2', { allowUnknown: (id) => id === 'n1' });
     a.transport.setMembers(new Map([['n2', b.transport.address]]));
-    await sendUntil(
-      'delivery',
-      () => a.transport.send(heartbeat('n1', 'n2')),
-      () => b.inbox.length > 0,
-    );
+    await untilDelivered('delivery', a, b);
   });
 
   test('garbage bytes close that connection only', async () => {

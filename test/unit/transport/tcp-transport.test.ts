@@ -1,29 +1,19 @@
 // Transports talking over real loopback TCP: delivery both ways, reconnects, peer info.
 import assert from 'node:assert/strict';
-import { afterEach, describe, test } from 'node:test';
-import type { TcpTransport } from '../../../src/transport/index.js';
+import { describe, test } from 'node:test';
 import type { PeerHello } from '../../../src/transport/index.js';
 import {
+  closedAfterEachTest,
   connectAll,
   findLine,
   freePort,
   heartbeat,
   sendUntil,
-  startNode,
+  untilDelivered,
   waitFor,
-  type TestNode,
 } from './helpers.js';
 
-const open: TcpTransport[] = [];
-async function node(id: string, overrides: Parameters<typeof startNode>[1] = {}): Promise<TestNode> {
-  const started = await startNode(id, overrides);
-  open.push(started.transport);
-  return started;
-}
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((t) => t.close()));
-});
+const { node } = closedAfterEachTest();
 
 describe('TcpTransport', () => {
   test('two nodes exchange Raft messages both ways', async () => {
@@ -81,11 +71,7 @@ describe('TcpTransport', () => {
     const a = await node('n1');
     let b = await node('n2', { listen: `127.0.0.1:${port}` });
     connectAll([a, b]);
-    await sendUntil(
-      'first delivery',
-      () => a.transport.send(heartbeat('n1', 'n2', 1)),
-      () => b.inbox.length > 0,
-    );
+    await untilDelivered('first delivery', a, b);
 
     await b.transport.close();
     await waitFor('n1 to notice', () => a.transport.peers().get('n2')?.connected === false);
@@ -151,11 +137,7 @@ describe('TcpTransport', () => {
       entries,
     });
     assert.ok(findLine(a.lines, { event: 'frame-too-large', peer: 'n2' }));
-    await sendUntil(
-      'a normal message',
-      () => a.transport.send(heartbeat('n1', 'n2')),
-      () => b.inbox.length > 0,
-    );
+    await untilDelivered('a normal message', a, b);
     assert.equal(b.inbox[0]?.type, 'Heartbeat');
   });
 
@@ -193,17 +175,9 @@ describe('TcpTransport', () => {
     b.transport.setMembers(new Map([['n1', a.transport.address]]));
     c.transport.setMembers(new Map([['n1', a.transport.address]]));
     a.transport.setMembers(new Map([['n2', b.transport.address]]));
-    await sendUntil(
-      'delivery to the first n2',
-      () => a.transport.send(heartbeat('n1', 'n2')),
-      () => b.inbox.length > 0,
-    );
+    await untilDelivered('delivery to the first n2', a, b);
     a.transport.setMembers(new Map([['n2', c.transport.address]]));
-    await sendUntil(
-      'delivery to the moved n2',
-      () => a.transport.send(heartbeat('n1', 'n2')),
-      () => c.inbox.length > 0,
-    );
+    await untilDelivered('delivery to the moved n2', a, c);
   });
 
   test('close() is idempotent and silences the transport', async () => {

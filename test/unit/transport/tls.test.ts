@@ -3,17 +3,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
-import type { TcpTransport, TlsFiles } from '../../../src/transport/index.js';
+import { after, before, describe, test } from 'node:test';
+import type { TlsFiles } from '../../../src/transport/index.js';
 import { createTcpTransport } from '../../../src/transport/index.js';
 import { CertMaker } from '../../helpers/certs.js';
 import {
   captureLog,
+  closedAfterEachTest,
   connectAll,
   heartbeat,
-  RawPeer,
-  sendUntil,
-  startNode,
+  untilDelivered,
   waitFor,
   type TestNode,
 } from './helpers.js';
@@ -38,30 +37,15 @@ before(() => {
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const open: TcpTransport[] = [];
-async function node(id: string, tls: TlsFiles): Promise<TestNode> {
-  const started = await startNode(id, { tls });
-  open.push(started.transport);
-  return started;
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((t) => t.close()));
-});
+const opened = closedAfterEachTest();
+const node = (id: string, tls: TlsFiles): Promise<TestNode> => opened.node(id, { tls });
 
 describe('mutual TLS', () => {
   test('two nodes with certificates of the cluster CA exchange messages', async () => {
     const [a, b] = [await node('n1', n1Files), await node('n2', n2Files)];
     connectAll([a, b]);
-    await sendUntil(
-      'n1 -> n2',
-      () => a.transport.send(heartbeat('n1', 'n2')),
-      () => b.inbox.length > 0,
-    );
-    await sendUntil(
-      'n2 -> n1',
-      () => b.transport.send(heartbeat('n2', 'n1')),
-      () => a.inbox.length > 0,
-    );
+    await untilDelivered('n1 -> n2', a, b);
+    await untilDelivered('n2 -> n1', b, a);
   });
 
   test('PEM text works as well as file paths', async () => {
@@ -72,11 +56,7 @@ describe('mutual TLS', () => {
     };
     const [a, b] = [await node('n1', inline), await node('n2', n2Files)];
     connectAll([a, b]);
-    await sendUntil(
-      'n1 -> n2',
-      () => a.transport.send(heartbeat('n1', 'n2')),
-      () => b.inbox.length > 0,
-    );
+    await untilDelivered('n1 -> n2', a, b);
   });
 
   test('a client whose certificate comes from another CA is refused', async () => {
@@ -102,7 +82,7 @@ describe('mutual TLS', () => {
 
   test('a plain TCP client is refused by a TLS listener', async () => {
     const b = await node('n2', n2Files);
-    const peer = new RawPeer(Number(b.transport.address.split(':')[1]));
+    const peer = opened.raw(b);
     peer.send('hello', { version: 2, cluster: 'test-cluster', nodeId: 'n1', addresses: {} });
     await peer.closed;
     assert.deepEqual(peer.received, []);

@@ -10,7 +10,7 @@ import {
   FAILOVER_NEEDS_ADMIN,
   IDONTKNOW,
   NO_SUCH_MASTER,
-  SYNTAX_ERROR,
+  SENTINEL_CONFIG_USAGE,
   unsupportedSentinel,
 } from '../texts.js';
 import { helpLines } from './spec.js';
@@ -131,7 +131,7 @@ export const config: Handler = (ctx, args) => {
       ),
     );
   }
-  if (action !== 'get' || args.length !== 4) return ctx.reply(error(SYNTAX_ERROR));
+  if (action !== 'get' || args.length !== 4) return ctx.reply(error(SENTINEL_CONFIG_USAGE));
   const pattern = arg(args, 3);
   ctx.reply(bulkMap(CONFIG_VALUES.filter(([name]) => globMatch(pattern, name))));
 };
@@ -145,13 +145,9 @@ export const UNSUPPORTED: Readonly<Record<string, string>> = {
   set: "shard settings change through the Raft log: use 'raftinel shard set <shard> ...'",
   monitor: "shards are added through the Raft log: use 'raftinel shard add <shard> ...'",
   remove: "shards are removed through the Raft log: use 'raftinel shard remove <shard>'",
-  reset:
-    "raftinel lists the committed topology, there is nothing to forget: change nodes with 'raftinel shard set <shard> ...'",
   flushconfig: "the topology lives in the Raft log, there is nothing to flush: see 'raftinel status'",
   'simulate-failure': "for drills use 'raftinel promote <shard> --dry-run' or 'raftinel promote <shard>'",
   debug: "see timings and state with 'raftinel status'",
-  'is-master-down-by-addr':
-    "raftinel nodes agree through Raft, not Sentinel votes: see 'raftinel candidates <shard>'",
   'info-cache': "see the nodes' state with 'raftinel status'",
 };
 
@@ -175,7 +171,7 @@ const HELP = [
   '    Show a list of the other raftinel nodes and their state.',
   'CONFIG GET <param>',
   '    Get a global Sentinel configuration parameter.',
-  'Changes (SET, MONITOR, REMOVE, RESET, CONFIG SET, ...) go through the raftinel CLI.',
+  'Changes (SET, MONITOR, REMOVE, CONFIG SET, ...) go through the raftinel CLI.',
   'HELP',
   '    Prints this help.',
 ];

@@ -4,6 +4,7 @@ import * as conn from './connection.js';
 import { commandSpec } from './introspection.js';
 import * as pubsub from './pubsub.js';
 import * as sentinel from './sentinel.js';
+import * as compat from './sentinel-compat.js';
 import * as server from './server.js';
 import { CONNECTION, help, NO_AUTH, PUBSUB, SENTINEL, spec } from './spec.js';
 import type { CommandSpec, Handler } from './types.js';
@@ -26,6 +27,8 @@ function sentinelSubcommands(): CommandSpec[] {
     read('failover', 3, sentinel.failover, 'Starts a planned switchover (admin connections only).'),
     read('pending-scripts', 2, sentinel.pendingScripts, 'Returns information about pending scripts.'),
     read('config', -3, sentinel.config, 'Returns the configuration (read-only in raftinel).'),
+    read('reset', 3, compat.reset, 'Resets masters by name pattern (nothing to forget in raftinel).'),
+    read('is-master-down-by-addr', 6, compat.isMasterDownByAddr, 'Whether this node sees a master down.'),
     spec('help', 2, {
       ...SENTINEL,
       flags: ['loading', 'stale'],
@@ -38,11 +41,9 @@ function sentinelSubcommands(): CommandSpec[] {
     set: -5,
     monitor: 6,
     remove: 3,
-    reset: 3,
     flushconfig: 2,
     'simulate-failure': -3,
     debug: -2,
-    'is-master-down-by-addr': 6,
     'info-cache': -3,
   };
   for (const [name, instead] of Object.entries(sentinel.UNSUPPORTED)) {
