@@ -222,7 +222,7 @@ export class FailoverPromotion {
       return;
     }
     const silentMs = input.now - attempt.answeredAt;
-    if (silentMs > shard.settings.downAfterMs) {
+    if (silentMs > shard.settings.downAfterMs && !stillHeard(input, shard, to.id, core.selfId)) {
       const reason = `${to.id} unreachable from the leader for ${Math.round(silentMs)} ms`;
       core.avoid(
         shard.name,
@@ -242,4 +242,18 @@ export class FailoverPromotion {
     // The first look of this attempt, or the last one failed or was inconclusive: (again) INFO.
     core.redis(input, shard.name, to, { kind: 'inspect' }, mine ? OP_RETRY_MS : 0);
   }
+}
+
+/**
+ * The leader's own prober still hears from the node (its latest report says not SDOWN): the
+ * node is slow, not unreachable. Over a slow link a promotion takes several round trips (INFO,
+ * REPLICAOF NO ONE and its best-effort steps, INFO again), and a leader whose loop stalled
+ * reads their answers late; the prober judges reachability with both in mind (docs/design.md
+ * 4.1), so a candidate it hears is not given up before the failover timeout.
+ */
+function stillHeard(input: EngineInput, shard: ShardState, node: string, self: string): boolean {
+  const own = input.observations
+    .fresh(shard.name, node, input.now, 2 * shard.settings.downAfterMs)
+    .find((s) => s.observer === self);
+  return own !== undefined && !own.obs.sdown;
 }

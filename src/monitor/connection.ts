@@ -174,9 +174,15 @@ export function readyOnClosedStream(conn: Redis): boolean {
   return conn.status === 'ready' && (conn.stream === undefined || conn.stream.destroyed);
 }
 
-/** Per-command timeout of probes: a hung node must not hold a probe for long. */
-export function probeTimeoutMs(s: Pick<ShardSettings, 'downAfterMs' | 'pingIntervalMs'>): number {
-  return Math.max(50, Math.min(s.downAfterMs / 2, 10 * s.pingIntervalMs));
+/**
+ * How long a probe (or a connection's handshake) may wait for its reply before the connection is
+ * replaced: downAfterMs, by when the node is SDOWN to this observer anyway (a reply pending that
+ * long means no valid reply for as long). A shorter timeout turned a slow link into a false SDOWN:
+ * the late reply was thrown away with the connection, and a new connection needs two round trips
+ * (CLIENT SETNAME, then the probe) before it answers (docs/design.md 4.1).
+ */
+export function probeTimeoutMs(s: Pick<ShardSettings, 'downAfterMs'>): number {
+  return Math.max(50, s.downAfterMs);
 }
 
 export function connectionOptionsFor(
@@ -191,7 +197,9 @@ export function connectionOptionsFor(
     auth: target.auth,
     tls: target.tls,
     sourceAddress,
-    connectTimeoutMs: Math.max(100, Math.round(s.downAfterMs / 2)),
+    // As probeTimeoutMs: a connect is given up when the node would be SDOWN anyway. A slow
+    // link (SYN-ACK late as every other reply) must not turn into connects that never finish.
+    connectTimeoutMs: Math.max(100, Math.round(s.downAfterMs)),
     retryDelayMs: Math.max(10, Math.min(s.pingIntervalMs, 200)),
     name,
   };

@@ -28,6 +28,8 @@ export interface NodeProbeContext {
   /** INFO as often as ROLE for this shard (a failover is running). */
   readonly fast: (shard: string) => boolean;
   readonly onEvent: (probe: NodeProbe, now: number) => void;
+  /** How long of [from, to] this process's event loop stood still (observe.ts, stalledMs). */
+  readonly stalledMs: (from: number, to: number) => number;
 }
 
 export class NodeProbe {
@@ -118,9 +120,13 @@ export class NodeProbe {
       this.infoSentAt ?? Infinity,
       this.handshakeSince ?? Infinity,
     );
-    if (now - since > timeout && this.conn) {
-      // As Sentinel does: a reply pending longer than the timeout means a hung node or a
-      // half-open connection; a fresh connection recovers at once when either comes back.
+    // Waited in this process's running time: a timer that runs late after a stall of the loop
+    // must not give up on replies that wait, unread, in the socket's buffer.
+    const waitedMs = since === Infinity ? 0 : now - since - this.ctx.stalledMs(since, now);
+    if (waitedMs > timeout && this.conn) {
+      // A reply pending longer than the timeout means a hung node or a half-open connection; a
+      // fresh connection recovers at once when either comes back. Never earlier: a slow link's
+      // replies still arrive on this connection, and a new one costs two round trips more.
       // A new connection object: ioredis's disconnect(true) would close this one during its
       // handshake and leave the client "ready" on a closed stream (readyOnClosedStream).
       this.ctx.log.debug({ ...this.where(), timeoutMs: timeout }, 'probe timed out; reconnecting');

@@ -61,6 +61,8 @@ export interface ObserveInput {
   readonly state: ProbeState;
   /** Recent stalls of the observer's loop, including one in progress. */
   readonly stalls: readonly Stall[];
+  /** Lateness of the loop up to this is jitter, not a stall (stall.ts, STALL_FLOOR_MS). */
+  readonly stallFloorMs?: number;
 }
 
 export function initialState(now: number): ProbeState {
@@ -215,6 +217,24 @@ export function isUnsure(stalls: readonly Stall[], now: number, downAfterMs: num
   return stalls.some((st) => st.ms > downAfterMs / 2 && now - st.endedAt < downAfterMs);
 }
 
+/**
+ * How long of [from, to] the observer's loop was stalled (beyond `floorMs` of each stall). A reply
+ * that arrived while the loop stood still is read only when it runs again: that time says nothing
+ * about the node, and counting it as the node's silence made a healthy but slow node SDOWN to an
+ * observer stalled for under downAfterMs / 2 (docs/design.md 4.1).
+ */
+export function stalledMs(stalls: readonly Stall[], from: number, to: number, floorMs: number): number {
+  let total = 0;
+  for (const st of stalls) {
+    const counted = st.ms - floorMs;
+    if (counted <= 0) continue;
+    const start = Math.max(from, st.endedAt - counted);
+    const end = Math.min(to, st.endedAt);
+    if (end > start) total += end - start;
+  }
+  return total;
+}
+
 /** How recent the last valid reply must be to call the node reachable now. */
 export function reachableWindowMs(downAfterMs: number, pingIntervalMs: number): number {
   return Math.min(downAfterMs, Math.max(3 * pingIntervalMs, 250));
@@ -224,7 +244,9 @@ export function observe(input: ObserveInput): RedisObservation {
   const { state: s, now } = input;
   const role = s.role;
   const info = consistentInfo(s);
-  const silentMs = now - (s.lastOkAt ?? s.startedAt);
+  const quietSince = s.lastOkAt ?? s.startedAt;
+  // Silence is counted in the observer's running time only (stalledMs).
+  const silentMs = now - quietSince - stalledMs(input.stalls, quietSince, now, input.stallFloorMs ?? 0);
   const unsure = isUnsure(input.stalls, now, input.downAfterMs);
   const fresh = input.masterSince == null || (s.lastOkAt ?? -Infinity) > input.masterSince;
   const demoted = input.isMaster && role?.role === 'slave' && fresh;
@@ -252,7 +274,7 @@ export function observe(input: ObserveInput): RedisObservation {
     // Only once this connection's INFO has named the run the evidence is about.
     restartedFrom: s.info !== null && s.run?.runId === s.info.runId ? s.restartedFrom : null,
     error: s.error ?? s.infoError,
-    lastOkAgoMs: s.lastOkAt === null ? null : Math.max(0, Math.round(silentMs)),
+    lastOkAgoMs: s.lastOkAt === null ? null : Math.max(0, Math.round(now - s.lastOkAt)),
     probeRttMs: s.lastRttMs,
     replicaPriority: info?.replicaPriority ?? null,
   };

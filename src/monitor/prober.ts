@@ -12,9 +12,9 @@ import { silentLogger, type Logger } from '../util/log.js';
 import { connectionKey, connectionOptionsFor, type ProbeTarget } from './connection.js';
 import { ioredisConnector } from './ioredis-connection.js';
 import { NodeProbe } from './node-probe.js';
-import { meaningfullyDifferent, observe } from './observe.js';
+import { meaningfullyDifferent, observe, stalledMs } from './observe.js';
 import type { RedisConnector } from './redis-port.js';
-import { StallTracker } from './stall.js';
+import { STALL_FLOOR_MS, StallTracker } from './stall.js';
 
 export type { ProbeTarget } from './connection.js';
 
@@ -72,6 +72,7 @@ export class Prober {
       connector: this.connector,
       fast: (shard: string) => this.fastShards.has(shard),
       onEvent: (probe: NodeProbe, at: number) => void this.evaluate(probe, at),
+      stalledMs: (from: number, to: number) => stalledMs(this.stalls.recent(to), from, to, STALL_FLOOR_MS),
     };
     for (const [key, t] of wanted) {
       const probe = this.probes.get(key);
@@ -146,14 +147,12 @@ export class Prober {
     this.timer = null;
     if (this.closed) return;
     const now = this.now();
-    let minDown = Infinity;
     let maxDown = 0;
-    for (const p of this.probes.values()) {
-      minDown = Math.min(minDown, p.target.settings.downAfterMs);
-      maxDown = Math.max(maxDown, p.target.settings.downAfterMs);
-    }
-    // Stalls first: every evaluation below must already know about one that just ended.
-    this.stalls.tick(now, Number.isFinite(minDown) ? minDown / 2 : Infinity, 2 * maxDown);
+    for (const p of this.probes.values()) maxDown = Math.max(maxDown, p.target.settings.downAfterMs);
+    // Stalls first: every evaluation below must already know about one that just ended. Every
+    // stall over the floor is kept: TILT (observe.ts, isUnsure) looks at those over downAfterMs / 2,
+    // the silence of a node leaves them all out (stalledMs).
+    this.stalls.tick(now, STALL_FLOOR_MS, 2 * maxDown);
     for (const p of this.probes.values()) p.tick(now);
     this.schedule();
   }
@@ -172,6 +171,7 @@ export class Prober {
       now,
       state: probe.state,
       stalls: this.stalls.recent(now),
+      stallFloorMs: STALL_FLOOR_MS,
     });
     if (meaningfullyDifferent(probe.last, obs) && this.probes.get(probe.key) === probe) {
       const { shard, node, sdown, unsure, reachable, role, linkUp, replId, replId2, runId, error } = obs;

@@ -4,7 +4,13 @@
 // caller passes monotonic time in.
 import type { Stall } from './observe.js';
 
-const MAX_STALLS = 32;
+const MAX_STALLS = 64;
+
+/**
+ * Lateness up to this is the ordinary jitter of a busy event loop; beyond it the observer was not
+ * running, and the excess is not counted as a node's silence (observe.ts, stalledMs).
+ */
+export const STALL_FLOOR_MS = 50;
 
 export class StallTracker {
   private lastTickAt: number;

@@ -75,8 +75,17 @@ class Pair {
   private closed = false;
   private held = false;
   private upstreamConnected = false;
-  /** When the last delayed chunk of each direction is due: a later chunk never overtakes it. */
-  private readonly lastDue = { up: 0, down: 0 };
+  /**
+   * Delayed chunks of each direction, in arrival order, each with the time it is due; one timer
+   * per direction writes them out in that order. (One setTimeout per chunk did not keep the
+   * order: Node measures a timer from the loop's cached time, so a chunk that arrived later in
+   * the same loop turn with an equal due time could fire first, and the client read the replies
+   * of two commands swapped.)
+   */
+  private readonly delayed = { up: [] as DelayedChunk[], down: [] as DelayedChunk[] };
+  private readonly delayTimer: Record<Direction, NodeJS.Timeout | null> = { up: null, down: null };
+  /** Which directions a stall or blackhole holds now. */
+  private holding: Record<Direction, boolean> = { up: false, down: false };
 
   constructor(
     readonly source: string,
@@ -121,6 +130,7 @@ class Pair {
     const holdUp = stalled || (rule?.mode === 'blackhole' && rule.direction !== 'down');
     const holdDown = stalled || (rule?.mode === 'blackhole' && rule.direction !== 'up');
     this.held = holdUp || holdDown;
+    this.holding = { up: holdUp, down: holdDown };
     if (!this.held && (this.client.destroyed || this.upstream.destroyed)) {
       this.close(false); // one side went away while held
       return;
@@ -130,11 +140,20 @@ class Pair {
     else this.client.resume();
     if (holdDown) this.upstream.pause();
     else if (this.upstreamConnected) this.upstream.resume();
+    // Chunks that were waiting out a delay wait out the hold too; they go on now if released.
+    if (!holdUp) this.flushDelayed(this.upstream, 'up');
+    if (!holdDown) this.flushDelayed(this.client, 'down');
   }
 
   close(reset: boolean): void {
     if (this.closed) return;
     this.closed = true;
+    for (const dir of ['up', 'down'] as const) {
+      const timer = this.delayTimer[dir];
+      if (timer !== null) clearTimeout(timer);
+      this.delayTimer[dir] = null;
+      this.delayed[dir].length = 0;
+    }
     for (const s of [this.client, this.upstream]) {
       if (s.destroyed) continue;
       try {
@@ -157,14 +176,19 @@ class Pair {
       if (dir === 'up') stats.bytesUp += chunk.length;
       else stats.bytesDown += chunk.length;
       const rule = this.proxy.ruleFor(this.source);
+      const queue = this.delayed[dir];
       if (rule?.mode === 'delay' && (rule.direction === undefined || rule.direction === dir)) {
         const now = performance.now();
         const jitter = rule.jitterMs > 0 ? (Math.random() * 2 - 1) * rule.jitterMs : 0;
-        const due = Math.max(now + Math.max(0, rule.ms + jitter), this.lastDue[dir]);
-        this.lastDue[dir] = due;
-        setTimeout(() => {
-          if (!this.closed && !to.destroyed) to.write(chunk);
-        }, due - now);
+        const last = queue.length > 0 ? queue[queue.length - 1].due : 0;
+        queue.push({ chunk, due: Math.max(now + Math.max(0, rule.ms + jitter), last) });
+        this.flushDelayed(to, dir);
+        return;
+      }
+      if (queue.length > 0) {
+        // The rule changed while chunks still wait: this one goes after them.
+        queue.push({ chunk, due: queue[queue.length - 1].due });
+        this.flushDelayed(to, dir);
         return;
       }
       if (!to.destroyed && !to.write(chunk)) {
@@ -175,6 +199,31 @@ class Pair {
       }
     });
   }
+
+  /** Writes the due chunks of one direction in order and arms the timer for the next one. */
+  private flushDelayed(to: net.Socket, dir: Direction): void {
+    if (this.delayTimer[dir] !== null || this.holding[dir]) return;
+    const queue = this.delayed[dir];
+    const now = performance.now();
+    while (queue.length > 0 && queue[0].due <= now) {
+      const { chunk } = queue.shift() as DelayedChunk;
+      if (!this.closed && !to.destroyed) to.write(chunk);
+    }
+    if (queue.length === 0 || this.closed) return;
+    this.delayTimer[dir] = setTimeout(
+      () => {
+        this.delayTimer[dir] = null;
+        this.flushDelayed(to, dir);
+      },
+      Math.max(1, Math.ceil(queue[0].due - now)),
+    );
+  }
+}
+
+interface DelayedChunk {
+  readonly chunk: Buffer;
+  /** performance.now() at which it may be written. */
+  readonly due: number;
 }
 
 export class FaultProxy {

@@ -26,11 +26,6 @@ test(
   'chaos, seed 1, profile ci: no acknowledged write lost where none may be, the invariants hold',
   {
     timeout: 180_000,
-    // Known bug, open (the one test/integration/no-false-failover.test.ts shows): under fault #1,
-    // round trips 200 ± 100 ms longer with link stalls, two observers may judge the healthy master
-    // SDOWN and a false failover loses the writes the old master took (14 in one run of three,
-    // 2026-12-07). The campaign still runs and prints its report on every run.
-    todo: 'a false failover under latency with link stalls (probe timeout and late-tick judgement)',
   },
   async (t) => {
     const r = await runCampaign({

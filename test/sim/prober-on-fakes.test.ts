@@ -26,17 +26,40 @@ const settings: ShardSettings = {
   minReplicasMaxLagMs: 10_000,
 };
 
-function setup(): { sched: Scheduler; group: RedisGroup; prober: Prober; links: { cut: boolean } } {
+interface Rig {
+  sched: Scheduler;
+  group: RedisGroup;
+  prober: Prober;
+  links: { cut: boolean };
+  /** Connections opened so far. */
+  opened: () => number;
+}
+
+/**
+ * `delayMs`: one-way delay of each packet (drawn per packet); `pausedUntil`: the observer runs
+ * nothing (timers, replies) before then, and on resuming its late timers fire before the
+ * replies that waited are read, as Node's loop runs them after a SIGSTOP.
+ */
+function setup(delayMs: () => number = () => 2, pausedUntil: () => number = () => 0): Rig {
   const sched = new Scheduler();
   const group = new RedisGroup('alpha', ['r1', 'r2'], new Prng(1), 500);
   const state = { cut: false };
-  const links: FakeLinks = { sched, cut: () => state.cut, delay: () => 2 };
+  const links: FakeLinks = { sched, cut: () => state.cut, delay: delayMs };
+  let opened = 0;
+  const inbox = (fn: () => void): void => {
+    const held = (): void => {
+      if (sched.now < pausedUntil()) sched.at(pausedUntil(), held);
+      else fn();
+    };
+    held();
+  };
   const prober = new Prober({
-    clock: sched.clockFor(() => true),
+    clock: sched.clockFor(() => true, 1, false, pausedUntil),
     logger: silentLogger(),
     connector: (options, events) => {
+      opened++;
       const node = group.byHost(options.host) as FakeRedis;
-      return new FakeConnection(links, `n1>alpha/${node.id}`, group, node, options, events, (fn) => fn());
+      return new FakeConnection(links, `n1>alpha/${node.id}`, group, node, options, events, inbox);
     },
   });
   const targets: ProbeTarget[] = [...group.nodes.values()].map((n) => ({
@@ -48,7 +71,7 @@ function setup(): { sched: Scheduler; group: RedisGroup; prober: Prober; links: 
     isMaster: n.role === 'master',
   }));
   prober.setTargets(targets);
-  return { sched, group, prober, links: state };
+  return { sched, group, prober, links: state, opened: () => opened };
 }
 
 function observation(prober: Prober, node: string): RedisObservation {
@@ -88,10 +111,88 @@ test('a cut link leaves the connection half-open until the probe timeout replace
   const cut = observation(prober, 'r1');
   assert.equal(cut.reachable, false);
   assert.equal(cut.sdown, true);
+  // Replaced once a probe waited for the probe timeout (downAfterMs); the new connection fails
+  // while the cut lasts and is retried.
+  run(settings.downAfterMs);
   links.cut = false;
-  // Replaced after the probe timeout (min(downAfter/2, 10 pings) = 500 ms), reconnected since.
   run(300);
   const back = observation(prober, 'r1');
   assert.equal(back.reachable, true);
   assert.equal(back.sdown, false);
+});
+
+/** Runs `ms` of virtual time; returns the longest stretch r1 was SDOWN in it (0: never). */
+function watchSdown(rig: Rig, node: string, ms: number): number {
+  let since: number | null = null;
+  let longest = 0;
+  rig.sched.runUntil(rig.sched.now + ms, () => {
+    const o = observation(rig.prober, node);
+    if (o.sdown) since ??= rig.sched.now;
+    else since = null;
+    if (since !== null) longest = Math.max(longest, rig.sched.now - since + 1);
+  });
+  return longest;
+}
+
+test('a slow link (round trips 400-600 ms) keeps its connection and never makes the node SDOWN', () => {
+  // Regression (issue 11 item 8): the probe timeout was min(downAfterMs / 2, 10 pings) = 500 ms;
+  // a reply later than that was thrown away with its connection, and the new one needed two
+  // more round trips (CLIENT SETNAME, then ROLE) before the node answered: SDOWN.
+  const prng = new Prng(7);
+  const rig = setup(() => 200 + prng.int(0, 100));
+  rig.sched.runUntil(rig.sched.now + 5000, () => {});
+  const before = rig.opened();
+  assert.equal(watchSdown(rig, 'r1', 20_000), 0, 'never SDOWN');
+  assert.equal(rig.opened(), before, 'no connection replaced');
+  // A real failure still is: SIGKILL of r1.
+  const killedAt = rig.sched.now;
+  rig.group.node('r1').crash(killedAt);
+  let seenAt: number | null = null;
+  rig.sched.runUntil(rig.sched.now + 3 * settings.downAfterMs, () => {
+    if (seenAt === null && observation(rig.prober, 'r1').sdown) seenAt = rig.sched.now;
+  });
+  assert.ok(seenAt !== null, 'the crashed node is SDOWN');
+  assert.ok(seenAt - killedAt <= settings.downAfterMs + 100, `SDOWN ${seenAt - killedAt} ms after the crash`);
+});
+
+test('observer stalls under downAfterMs / 2 on a slow link: replies read after the stall count, no SDOWN', () => {
+  // Regression (issue 11 item 8): after a stall the late timer ran before the replies waiting in
+  // the socket were read; it counted the stall as the node's silence and gave up on the probe.
+  const prng = new Prng(11);
+  let pausedUntil = 0;
+  const rig = setup(
+    () => 200 + prng.int(0, 100),
+    () => pausedUntil,
+  );
+  rig.sched.runUntil(rig.sched.now + 5000, () => {});
+  const before = rig.opened();
+  let longest = 0;
+  for (let i = 0; i < 40; i++) {
+    pausedUntil = rig.sched.now + settings.downAfterMs / 2 - 10;
+    longest = Math.max(longest, watchSdown(rig, 'r1', 500 + prng.int(0, 700)));
+  }
+  assert.equal(longest, 0, 'never SDOWN');
+  assert.equal(rig.opened(), before, 'no connection replaced');
+  // Still detected: r1 stopped for good while the stalls go on.
+  const stoppedAt = rig.sched.now;
+  rig.group.node('r1').crash(stoppedAt);
+  let seenAt: number | null = null;
+  let paused = 0;
+  for (let i = 0; i < 10 && seenAt === null; i++) {
+    const stall = settings.downAfterMs / 2 - 10;
+    pausedUntil = rig.sched.now + stall;
+    rig.sched.runUntil(rig.sched.now + stall + 500 + prng.int(0, 700), () => {
+      if (seenAt === null && observation(rig.prober, 'r1').sdown) seenAt = rig.sched.now;
+    });
+    paused += stall;
+  }
+  assert.ok(seenAt !== null, 'the crashed node is SDOWN');
+  // Its silence is counted in running time only: the time stalled adds to the detection time,
+  // and nothing else does.
+  const took = seenAt - stoppedAt;
+  assert.ok(took > settings.downAfterMs, `SDOWN ${took} ms after the crash`);
+  assert.ok(
+    took <= settings.downAfterMs + paused + 100,
+    `SDOWN ${took} ms after the crash, ${paused} ms stalled`,
+  );
 });

@@ -34,8 +34,14 @@ export class Harness {
   readonly refuse = new Map<string, string>();
   /** The engine's Sentinel events, with the harness time they were asked for. */
   readonly events: { name: string; detail: Record<string, unknown>; at: number }[] = [];
-  /** Nodes the leader's Redis operations cannot reach (the observers may still see them). */
+  /**
+   * Nodes the leader cannot reach: its Redis operations get no answer and its own prober (n1)
+   * reports them SDOWN; the other observer (n2) still sees them.
+   */
   readonly unreachable = new Set<string>();
+  /** Nodes on a slow link: each Redis operation sent to one is carried out this many ms later. */
+  readonly slowMs = new Map<string, number>();
+  private readonly delayed: { at: number; action: EngineAction }[] = [];
   /** Operations that fail as "node kind" (a node that refuses REPLICAOF NO ONE: "r3 promote"). */
   readonly failing = new Set<string>();
   /**
@@ -62,7 +68,10 @@ export class Harness {
   /** Both observers report these, and they are the nodes' truth. */
   see(...list: RedisObservation[]): void {
     for (const o of list) this.truth.set(o.node, o);
-    this.table.record('n1', list, this.now);
+    const fromLeader = list.map((o) =>
+      this.unreachable.has(o.node) ? { ...o, sdown: true, reachable: false } : o,
+    );
+    this.table.record('n1', fromLeader, this.now);
     this.table.record('n2', list, this.now);
   }
 
@@ -75,6 +84,9 @@ export class Harness {
   run(rounds = 50): void {
     for (let i = 0; i < rounds; i++) {
       this.now += this.roundMs;
+      const due = this.delayed.filter((d) => d.at <= this.now);
+      this.delayed.splice(0, due.length);
+      for (const d of due) this.carryOut(d.action);
       if (this.refresh) this.see(...this.truth.values());
       const actions = this.engine.update({
         now: this.now,
@@ -117,6 +129,15 @@ export class Harness {
       const entry = { node: a.node.id, op: a.op };
       this.sent.push(entry);
       this.sentAt.set(entry, this.now);
+      const slow = this.slowMs.get(a.node.id);
+      if (slow !== undefined) this.delayed.push({ at: this.now + slow, action: a });
+      else this.carryOut(a);
+    }
+  }
+
+  /** A Redis operation reaches its node and is answered. */
+  private carryOut(a: EngineAction): void {
+    if (a.type === 'redis') {
       this.beforeOp?.(a.node.id, a.op);
       if (this.failing.has(`${a.node.id} ${a.op.kind}`)) {
         this.engine.redisDone(a.opId, { ok: false, error: 'NOPERM this user has no permissions' });

@@ -59,7 +59,7 @@ test('unreachable candidate: the leader gives it up after downAfterMs and promot
   const h = new Harness(topologyWithMaster({ failoverTimeoutMs: 30_000, failoverCooldownMs: 60_000 }));
   h.see(down('r1'), obs('r2', { offset: 900 }), obs('r3', { offset: 990 }));
   h.refresh = true;
-  h.unreachable.add('r3'); // the observers see r3; the leader's commands do not reach it
+  h.unreachable.add('r3'); // n2 sees r3; the leader's commands and its prober do not reach it
   h.run(Math.ceil(4000 / h.roundMs));
   const s = h.topo.shards.m;
   assert.equal(
@@ -133,4 +133,23 @@ test('link-down limit (select): the allowance is maxLinkDownMs plus how long the
   const base = { shard, from: 'r1', views, masterOffset: 1000, maxLinkDownMs: 10_000 };
   assert.equal(chooseCandidate({ ...base, masterDownMs: 0 }).chosen, null);
   assert.equal(chooseCandidate({ ...base, masterDownMs: 25_000 }).chosen, 'r2');
+});
+
+test('slow candidate: one whose answers take longer than downAfterMs, but whom the leader still hears, is promoted', () => {
+  // Regression (issue 11 item 8): over a link with 500 ms round trips, INFO and REPLICAOF NO ONE
+  // with its best-effort steps took over downAfterMs (1000 ms), the candidate was given up as
+  // unreachable and so was the next: the failover never ended.
+  const h = new Harness(topologyWithMaster({ failoverTimeoutMs: 30_000 }));
+  h.see(down('r1'), obs('r2', { offset: 900 }), obs('r3', { offset: 990 }));
+  h.refresh = true;
+  h.slowMs.set('r2', 1200);
+  h.slowMs.set('r3', 1200);
+  h.run(Math.ceil(10_000 / h.roundMs));
+  const s = h.topo.shards.m;
+  assert.equal(
+    s.master,
+    'r3',
+    `history ${JSON.stringify(h.topo.history.m?.map((e) => [e.to, e.result, e.reason]))}`,
+  );
+  assert.ok(!h.topo.history.m.some((e) => e.result === 'aborted'), 'no attempt given up');
 });

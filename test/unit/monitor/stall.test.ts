@@ -33,7 +33,7 @@ describe('StallTracker', () => {
       now += 10 + 50;
       t.tick(now, 20, 1_000_000);
     }
-    assert.equal(t.recent(now).length, 32);
+    assert.equal(t.recent(now).length, 64);
     t.tick(now + 2_000_000, 20, 1000);
     assert.equal(t.recent(now + 2_000_000).length, 1);
   });
