@@ -5,7 +5,6 @@
 import { detectOdown } from './detect.js';
 import {
   OP_RETRY_MS,
-  OP_TIMEOUT_MS,
   POLL_MS,
   type DrillReport,
   type EngineCore,
@@ -15,7 +14,6 @@ import {
 } from './engine-types.js';
 import { nodeOf } from './topology.js';
 import type { CandidateReport, HistoryEntry, RedisNodeSpec, ShardState } from './types.js';
-import { WritePause, writePauseTiming } from './write-pause.js';
 
 /** How long a switchover's preflight waits for replicas' reports to settle before refusing. */
 const SETTLE_MS = 3000;
@@ -35,8 +33,7 @@ export interface SwitchoverRequest {
   phase: 'forcing' | 'pausing' | 'catching-up' | 'committing';
   target: string | null;
   from: string | null;
-  /** The old master's write pause, renewed while the switchover needs it (write-pause.ts). */
-  pause: WritePause | null;
+  pausedAt: number | null;
   masterOffset: number | null;
   targetOffset: number | null;
   /** The replication ids of the paused master and the target, from the catch-up INFOs. */
@@ -114,7 +111,7 @@ export class Switchovers {
       phase: forced ? 'forcing' : 'pausing',
       target: null,
       from: null,
-      pause: null,
+      pausedAt: null,
       masterOffset: null,
       targetOffset: null,
       masterReplId: null,
@@ -132,21 +129,14 @@ export class Switchovers {
    * with Redis' own FAILOVER), and only then proposes Promoted: Promoted may commit long after it
    * was proposed (a partition, then a later leader commits it with its no-op), by when the pause
    * has run out and the old master, still the committed master, has taken writes the target
-   * lacks (the simulator found 72 acknowledged writes lost that way, seed 690). The leader keeps
-   * renewing the pause meanwhile, and sends the demotion only with half a pause still provably
-   * held (write-pause.ts): a demotion that lands after the pause ran out would discard the writes
-   * taken in between.
+   * lacks (the simulator found 72 acknowledged writes lost that way, seed 690).
    * Once the old master is a replica the switchover only goes forward, whoever leads: aborting
    * would leave the committed master a replica of a master nobody knows (seeds 403, 231). Without the
    * pause (the request timed out, the pause ran out, a new leader) it is aborted, but only on a
    * fresh INFO that shows the old master still a master: a promotion sent before the pause ran
    * out may land after the abort (seed 833), and reconciliation then demotes that target again.
-   * Past twice the timeout the observers settle it: an old master they see demoted counts as
-   * demoted, and the switchover goes forward even to a target that is not master; one they see
-   * as a master, or down, is not known to be demoted: it may have taken writes after its pause
-   * ran out, which the target lacks (seed 7015736 lost 69 when a down old master counted as
-   * demoted), so the switchover is aborted and, the old master being down, detect() fails it
-   * over to the replica that has those writes.
+   * Past twice the timeout the observers settle it: an old master they see down or demoted
+   * counts as demoted, and the switchover goes forward even to a target that is not master.
    */
   promoteStep(
     input: EngineInput,
@@ -155,23 +145,20 @@ export class Switchovers {
     from: RedisNodeSpec,
     to: RedisNodeSpec,
   ): void {
-    const own = this.requests.get(shard.name);
-    const pause = own && own.epoch === f.epoch ? own.pause : null;
-    if (pause) this.notePause(input, shard, pause, from);
     const ts = this.core.lastOp(shard.name, to.id);
     const fs = this.core.lastOp(shard.name, from.id);
     const toView = ts?.op === 'inspect' && ts.result?.ok ? ts.result.view : undefined;
     const fromView = fs?.op === 'inspect' && fs.result?.ok ? fs.result.view : undefined;
     const elapsed = input.wallNow - f.startedAt;
     const timeoutMs = shard.settings.failoverTimeoutMs;
-    // Past twice the timeout, what the observers see settles it when no INFO of ours can.
+    // Past twice the timeout, what the observers see settles it when no INFO of ours can: a
+    // demotion happened within the first timeout, and a dead old master is objectively down.
     const late = elapsed > 2 * timeoutMs;
     const seen = late ? this.core.views(input, shard).get(from.id) : null;
     const demoted =
       (fs?.op === 'replicaof' && fs.result?.ok === true) ||
       fromView?.role === 'slave' ||
       (late && fromView === undefined && seen?.role === 'slave');
-    if (demoted && pause) pause.done = true; // a replica refuses writes: no renewal needed
     const abort = (reason: string): void => {
       this.core.redis(input, shard.name, from, { kind: 'unpause' }, 0); // whatever paused it, release it
       this.core.propose(input, shard.name, {
@@ -192,16 +179,10 @@ export class Switchovers {
       });
       return;
     }
-    // A demotion on its way when the pause broke: wait for its answer before judging the rest.
-    const demoting =
-      fs?.op === 'replicaof' && fs.result === undefined && input.now - fs.sentAt < OP_TIMEOUT_MS;
-    if (elapsed <= timeoutMs && pause && (pause.holds(input.now) || demoting)) {
-      this.renewPause(input, shard, pause, from);
+    if (elapsed <= timeoutMs && this.writePauseHeld(input, shard, f.epoch)) {
       if (ts?.op === 'promote' && ts.result?.ok) {
         this.core.redis(input, shard.name, to, { kind: 'inspect' }, 0);
       } else if (toView?.role === 'master') {
-        // Demote only with half a pause left: the pause must outlast the REPLICAOF's way there.
-        if (!pause.holds(input.now, pause.timing.demoteLeftMs)) return;
         const retry = fs?.op === 'replicaof' && fs.result !== undefined;
         this.core.redis(
           input,
@@ -221,7 +202,7 @@ export class Switchovers {
       abort(
         elapsed > timeoutMs
           ? `promotion of ${to.id} timed out`
-          : `the write pause on ${from.id} is not held any more (${pause?.broken ?? 'the switchover timed out, or leadership changed'})`,
+          : `the write pause on ${from.id} is not held any more (the switchover timed out, or leadership changed)`,
       );
       return;
     }
@@ -240,10 +221,10 @@ export class Switchovers {
       this.core.redis(input, shard.name, from, { kind: 'inspect' }, POLL_MS); // where does the old master stand?
       return;
     }
-    // The old master refuses writes: forward once the target shows as master. A target still
-    // not one past twice the timeout is committed all the same, its history unknown: it is then
-    // down like any failed master and detect() fails it over to the best replica (the demoted
-    // old master among them), where an abort would leave no master at all.
+    // The old master refuses writes (or is gone): forward once the target shows as master. A
+    // target still not one past twice the timeout is committed all the same, its history
+    // unknown: it is then down like any failed master and detect() fails it over to the best
+    // replica (the demoted old master among them), where an abort would leave no master at all.
     if (late && ts?.op === 'inspect' && ts.result) {
       this.core.propose(input, shard.name, {
         type: 'promoted',
@@ -257,35 +238,22 @@ export class Switchovers {
     }
   }
 
-  /**
-   * The answer to the pause in flight, if any, and the passing of time (write-pause.ts). Called
-   * before anything else is sent to the old master in an update: one operation per node is
-   * remembered, and the next one would hide the answer.
-   */
-  private notePause(input: EngineInput, shard: ShardState, pause: WritePause, from: RedisNodeSpec): void {
-    const pending = pause.pendingOpId;
-    if (pending !== null) {
-      const st = this.core.lastOp(shard.name, from.id);
-      if (st?.opId !== pending) pause.answered(false, 'the pause operation was lost', input.now);
-      else if (st.result) pause.answered(st.result.ok, st.result.error, input.now);
-      else if (input.now - st.sentAt >= OP_TIMEOUT_MS) pause.answered(false, 'no answer', input.now);
-    }
-    pause.check(input.now);
-  }
-
-  /** Sends the next CLIENT PAUSE of the chain when one is due and the old master is free. */
-  private renewPause(input: EngineInput, shard: ShardState, pause: WritePause, from: RedisNodeSpec): void {
-    if (!pause.renewDue(input.now)) return;
-    const opId = this.core.peekOpId();
-    if (this.core.redis(input, shard.name, from, { kind: 'pause', ms: pause.timing.pauseMs }, 0))
-      pause.sent(opId, input.now);
+  /** This leader paused the old master for this switchover, and the pause has not run out. */
+  private writePauseHeld(input: EngineInput, shard: ShardState, epoch: number): boolean {
+    const r = this.requests.get(shard.name);
+    return (
+      r !== undefined &&
+      r.epoch === epoch &&
+      r.pausedAt !== null &&
+      input.now < r.pausedAt + shard.settings.failoverTimeoutMs
+    );
   }
 
   /** A switchover paused the old master's writers: release them (their writes now fail over). */
   releasePausedMaster(input: EngineInput, shard: ShardState, f: FailoverInFlight): boolean {
     const sw = this.requests.get(shard.name);
     const from = nodeOf(shard, f.from);
-    if (!sw || sw.epoch !== f.epoch || !sw.pause || sw.pause.startedAt === null || !from) return true;
+    if (!sw || sw.epoch !== f.epoch || sw.pausedAt === null || !from) return true;
     const st = this.core.lastOp(shard.name, from.id);
     if (st?.op === 'unpause' && st.result) return true;
     this.core.redis(input, shard.name, from, { kind: 'unpause' }, 0);
@@ -345,40 +313,26 @@ export class Switchovers {
         input.now - r.requestedAt < (r.deadline - r.requestedAt) / 2
       )
         return;
-      if (r.pause === null) {
-        const pause = new WritePause(writePauseTiming(shard.settings.failoverTimeoutMs));
-        const opId = this.core.peekOpId();
-        if (this.core.redis(input, shard.name, master, { kind: 'pause', ms: pause.timing.pauseMs }, 0)) {
-          pause.sent(opId, input.now);
-          r.pause = pause;
-        }
-        return;
-      }
-      this.notePause(input, shard, r.pause, master);
-      if (r.pause.broken !== null) {
-        this.abortSwitchover(input, shard, r, 'redis_error', `${master.id}: ${r.pause.broken}`);
-      } else if (r.pause.startedAt !== null) {
-        r.steps.preflight = Math.round(r.pause.startedAt - r.requestedAt);
+      const st = this.core.lastOp(shard.name, master.id);
+      if (st?.op === 'pause' && st.result?.ok) {
+        r.pausedAt = st.sentAt;
+        r.steps.preflight = Math.round(st.sentAt - r.requestedAt);
         r.phase = 'catching-up';
+      } else if (st?.op === 'pause' && st.result && !st.result.ok) {
+        this.finishSwitchover(
+          r,
+          this.fail(r, 'redis_error', `CLIENT PAUSE on ${master.id} failed: ${st.result.error}`),
+        );
+      } else if (st?.op !== 'pause') {
+        this.core.redis(
+          input,
+          shard.name,
+          master,
+          { kind: 'pause', ms: shard.settings.failoverTimeoutMs },
+          0,
+        );
       }
       return;
-    }
-    if (r.forced) return; // its FailoverStarted is proposed; the topology takes it from here
-    // From here on the master is paused: every reading counts only while the pause holds, and
-    // the pause is renewed before anything else is sent to the master (write-pause.ts).
-    const pause = r.pause as WritePause;
-    if (r.phase === 'catching-up' || r.phase === 'committing') {
-      this.notePause(input, shard, pause, master);
-      if (pause.broken !== null) {
-        this.abortSwitchover(
-          input,
-          shard,
-          r,
-          'pause_lost',
-          `the write pause on ${master.id} did not hold (${pause.broken}); nothing was promoted`,
-        );
-        return;
-      }
     }
     if (r.phase === 'catching-up') {
       const target = nodeOf(shard, r.target) as RedisNodeSpec;
@@ -394,11 +348,10 @@ export class Switchovers {
       const sameHistory = r.targetReplId !== null && r.targetReplId === r.masterReplId;
       const caughtUp =
         sameHistory && r.masterOffset !== null && r.targetOffset !== null && r.targetOffset >= r.masterOffset;
-      const pausedAt = pause.startedAt as number;
-      if ((caughtUp && pause.holds(input.now)) || this.core.bugs.switchoverSkipsCatchUp) {
-        r.steps.catchUp = Math.round(input.now - pausedAt);
+      if (caughtUp || this.core.bugs.switchoverSkipsCatchUp) {
+        r.steps.catchUp = Math.round(input.now - (r.pausedAt ?? input.now));
         r.phase = 'committing';
-      } else if (input.now - pausedAt > catchUpLimitMs(shard)) {
+      } else if (input.now - (r.pausedAt ?? input.now) > catchUpLimitMs(shard)) {
         this.abortSwitchover(
           input,
           shard,
@@ -411,14 +364,13 @@ export class Switchovers {
         );
         return;
       } else {
-        this.renewPause(input, shard, pause, master);
         this.core.redis(input, shard.name, master, { kind: 'inspect' }, ms?.op === 'inspect' ? POLL_MS : 0);
         this.core.redis(input, shard.name, target, { kind: 'inspect' }, ts?.op === 'inspect' ? POLL_MS : 0);
         return;
       }
     }
     if (r.phase === 'committing') {
-      this.renewPause(input, shard, pause, master);
+      if (r.forced) return; // proposed once; the topology takes it from here
       r.epoch = shard.epoch + 1;
       this.core.propose(input, shard.name, {
         type: 'failoverStarted',
@@ -530,10 +482,7 @@ export class Switchovers {
     const report: DrillReport = {
       ...this.drillReport(r),
       repointed: entry.repointed,
-      writePauseMs:
-        r.pause?.startedAt !== null && r.pause?.startedAt !== undefined
-          ? Math.round(now - r.pause.startedAt)
-          : null,
+      writePauseMs: r.pausedAt !== null ? Math.round(now - r.pausedAt) : null,
     };
     this.finishSwitchover(
       r,
@@ -551,7 +500,7 @@ export class Switchovers {
     message: string,
   ): void {
     // The node this request paused, which a failover since may have demoted.
-    const paused = r.pause !== null ? nodeOf(shard, r.from) : undefined;
+    const paused = r.pausedAt !== null ? nodeOf(shard, r.from) : undefined;
     if (paused) this.core.redis(input, shard.name, paused, { kind: 'unpause' }, 0);
     this.finishSwitchover(r, this.fail(r, code, message));
   }

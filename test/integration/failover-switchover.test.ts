@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { FailoverRig, replicaOf } from '../helpers/failover-rig.js';
-import { redisGetNumber, redisQuery } from '../helpers/redis-query.js';
+import { redisGetNumber } from '../helpers/redis-query.js';
 import { stopAllRedis } from '../helpers/redis-server.js';
 import { duplicateAcks, IncrWriter } from '../helpers/redis-writer.js';
 import { waitFor } from '../helpers/wait.js';
@@ -83,63 +83,5 @@ test(
         { timeoutMs: 10_000 },
       );
     }
-  },
-);
-
-/** True when a write to this Redis does not answer within `ms` (CLIENT PAUSE WRITE holds it). */
-async function writesPaused(port: number, ms: number): Promise<boolean> {
-  try {
-    await redisQuery(port, ['SET', 'pause-probe', '1'], { timeoutMs: ms });
-    return false;
-  } catch (err) {
-    if (err instanceof Error && /no reply within/.test(err.message)) return true;
-    throw err;
-  }
-}
-
-test(
-  'the Raft leader killed mid-switchover: the old master takes writes again within about a pause, not failoverTimeoutMs',
-  { timeout: 90_000 },
-  async (t) => {
-    // The shard keeps the default failoverTimeoutMs (30 s), the write pause of one switchover
-    // before the pause was renewed (docs/design.md 4.7).
-    const rig = await FailoverRig.create();
-    t.after(() => rig.destroy());
-    await rig.start();
-    const leader = await rig.leader();
-    const master = rig.redis('r1');
-    const target = rig.redis('r2');
-    // The target hangs (SIGSTOP), so the catch-up waits with the master paused; the request
-    // goes out at once, before the observers' probes find the target down.
-    target.server.pause();
-    t.after(() => target.server.resume());
-    const drill = leader.post('/v1/shards/mymaster/switchover', { to: 'r2' }, 20_000).catch(() => null);
-    await waitFor(
-      'writes paused on r1',
-      async () => ((await writesPaused(master.realPort, 150)) ? true : undefined),
-      {
-        timeoutMs: 10_000,
-      },
-    );
-    const killedAt = performance.now();
-    await leader.kill();
-    // The INCR waits in the pause and runs as soon as it ends; nobody unpauses (the leader is
-    // dead, and the next one knows nothing of this switchover).
-    const reply = await redisQuery(master.realPort, ['INCR', 'after-kill'], { timeoutMs: 40_000 });
-    const pausedMs = performance.now() - killedAt;
-    t.diagnostic(`r1 took a write ${Math.round(pausedMs)} ms after the leader was killed`);
-    assert.equal(reply, 1);
-    // One pause is 1 s and the last renewal went out at most a quarter pause before the kill;
-    // the bound leaves room for a loaded machine and stays far below the old 30 s.
-    assert.ok(pausedMs < 5000, `the write waited ${Math.round(pausedMs)} ms`);
-    await drill;
-    target.server.resume();
-    // Nothing was promoted: r1 is still the master of epoch 0, and the target follows it again.
-    const v = await rig.view();
-    assert.equal(v.master?.id, 'r1');
-    assert.equal(v.epoch, 0);
-    await waitFor('r2 follows r1', async () => (replicaOf(await target.role(), master) ? true : undefined), {
-      timeoutMs: 10_000,
-    });
   },
 );

@@ -27,12 +27,8 @@ export class FailoverCheckers {
   private maxLeaderTerm = 0;
   /** "shard/epoch" -> the node REPLICAOF NO ONE was sent to. */
   private readonly promotedTo = new Map<string, string>();
-  /**
-   * "shard/node" -> sim time the write pause began: the first CLIENT PAUSE of a chain of renewals,
-   * and when that chain (as sent, whatever became of the node) ends.
-   */
+  /** "shard/node" -> sim time the last CLIENT PAUSE reached it. */
   private readonly pauseArrived = new Map<string, number>();
-  private readonly pauseEnds = new Map<string, number>();
   /** Counts, for the run's summary. */
   readonly stats = {
     promotions: 0,
@@ -195,18 +191,9 @@ export class FailoverCheckers {
     this.stats.repoints++;
   }
 
-  /**
-   * A command reaches the fake Redis node, just before it runs there. A pause that renews one
-   * still running as sent (write-pause.ts) continues it: the pause began with the first, and a
-   * crash or restart since then (which ends a pause) excuses the switchover from judgement.
-   */
+  /** A command reaches the fake Redis node, just before it runs there. */
   commandArrived(shard: string, node: string, op: RedisOp): void {
-    const key = `${shard}/${node}`;
-    if (op.kind === 'unpause') this.pauseEnds.delete(key);
-    if (op.kind !== 'pause') return;
-    const now = this.now();
-    if (now > (this.pauseEnds.get(key) ?? -Infinity)) this.pauseArrived.set(key, now);
-    this.pauseEnds.set(key, Math.max(this.pauseEnds.get(key) ?? -Infinity, now + op.ms));
+    if (op.kind === 'pause') this.pauseArrived.set(`${shard}/${node}`, this.now());
   }
 
   /**

@@ -287,7 +287,7 @@ export class RedisWorld {
         return { ok: true };
       }
       case 'pause':
-        r.pausedUntil = Math.max(r.pausedUntil, now + op.ms); // Redis never shortens a running pause
+        r.pausedUntil = now + op.ms;
         return { ok: true };
       case 'unpause':
         r.pausedUntil = 0;

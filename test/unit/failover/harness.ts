@@ -44,12 +44,6 @@ export class Harness {
   private readonly delayed: { at: number; action: EngineAction }[] = [];
   /** Operations that fail as "node kind" (a node that refuses REPLICAOF NO ONE: "r3 promote"). */
   readonly failing = new Set<string>();
-  /**
-   * Operations ("node kind", e.g. "r1 pause") that reach their node but whose answers wait in
-   * `heldAnswers` until `releaseAnswers()` (a slow link, a stalled node).
-   */
-  readonly holdAnswers = new Set<string>();
-  private heldAnswers: (() => void)[] = [];
   /** Proposals are dropped unrecorded (the Raft log cannot commit: an outage). */
   holdCommits = false;
   /** Each round, the observers report the nodes' truth again (long runs keep reports fresh). */
@@ -99,13 +93,6 @@ export class Harness {
       });
       for (const a of actions) this.execute(a);
     }
-  }
-
-  /** The held answers arrive now. */
-  releaseAnswers(): void {
-    const answers = this.heldAnswers;
-    this.heldAnswers = [];
-    for (const answer of answers) answer();
   }
 
   /** The Redis operations sent, as "node op" (replicaof with its target host). */
@@ -179,12 +166,7 @@ export class Harness {
           replId: masterView?.replId ?? v.replId,
         });
       }
-      const result = { ok: true, view: this.truth.get(a.node.id) };
-      if (this.holdAnswers.has(`${a.node.id} ${a.op.kind}`)) {
-        this.heldAnswers.push(() => this.engine.redisDone(a.opId, result));
-        return;
-      }
-      this.engine.redisDone(a.opId, result);
+      this.engine.redisDone(a.opId, { ok: true, view: this.truth.get(a.node.id) });
     }
   }
 }
