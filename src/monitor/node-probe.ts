@@ -109,6 +109,11 @@ export class NodeProbe {
     this.nextRoleAt = Math.min(this.nextRoleAt, now + this.roleIntervalMs(now));
   }
 
+  /** When the ROLE still unanswered was sent, or null (observe.ts counts silence from it). */
+  get rolePendingSince(): number | null {
+    return this.roleSentAt;
+  }
+
   /** The ROLE interval now (cadence.ts): relaxed for a healthy node of a quiet shard. */
   roleIntervalMs(now: number): number {
     const last = this.last;

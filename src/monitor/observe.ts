@@ -63,6 +63,8 @@ export interface ObserveInput {
   readonly stalls: readonly Stall[];
   /** Lateness of the loop up to this is jitter, not a stall (stall.ts, STALL_FLOOR_MS). */
   readonly stallFloorMs?: number;
+  /** When the ROLE still unanswered on the open connection was sent; null when none is. */
+  readonly pendingSince?: number | null;
 }
 
 export function initialState(now: number): ProbeState {
@@ -261,8 +263,13 @@ export function observe(input: ObserveInput): RedisObservation {
   const { state: s, now } = input;
   const role = s.role;
   const info = consistentInfo(s);
-  const quietSince = s.lastOkAt ?? s.startedAt;
-  // Silence is counted in the observer's running time only (stalledMs).
+  const lastHeard = s.lastOkAt ?? s.startedAt;
+  // Sentinel's rule (sentinel.c, sentinelCheckSubjectivelyDown): on an open connection silence
+  // counts from the send time of the oldest unanswered probe, not from the last reply, so the
+  // gap between two probes (a quarter of downAfterMs on the relaxed cadence) is not silence;
+  // on a closed one, from the last reply. Counted in the observer's running time only (stalledMs).
+  const quietSince =
+    s.connected && input.pendingSince != null ? Math.max(lastHeard, input.pendingSince) : lastHeard;
   const silentMs = now - quietSince - stalledMs(input.stalls, quietSince, now, input.stallFloorMs ?? 0);
   const unsure = isUnsure(input.stalls, now, input.downAfterMs);
   const fresh = input.masterSince == null || (s.lastOkAt ?? -Infinity) > input.masterSince;

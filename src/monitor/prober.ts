@@ -183,6 +183,7 @@ export class Prober {
       state: probe.state,
       stalls: this.stalls.recent(now),
       stallFloorMs: STALL_FLOOR_MS,
+      pendingSince: probe.rolePendingSince,
     });
     if (meaningfullyDifferent(probe.last, obs) && this.probes.get(probe.key) === probe) {
       const { shard, node, sdown, unsure, reachable, role, linkUp, replId, replId2, runId, error } = obs;

@@ -1,5 +1,6 @@
 // The production Prober on the simulator's fakes alone (virtual clock, fake connections, one fake
 // Redis group): scenarios of the prober itself, replayed exactly, with no real Redis.
+import { roleIntervalMs } from '../../src/monitor/cadence.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RedisObservation, ShardSettings } from '../../src/failover/types.js';
@@ -107,13 +108,15 @@ test('a cut link leaves the connection half-open until the probe timeout replace
   run(500);
   assert.equal(observation(prober, 'r1').reachable, true);
   links.cut = true;
-  run(settings.downAfterMs + 100);
+  // Silence counts from the first probe left unanswered, sent up to one relaxed interval later.
+  const relaxed = roleIntervalMs({ settings, healthy: true, fast: false, newMaster: false });
+  run(settings.downAfterMs + relaxed + 100);
   const cut = observation(prober, 'r1');
   assert.equal(cut.reachable, false);
   assert.equal(cut.sdown, true);
   // Replaced once a probe waited for the probe timeout (downAfterMs); the new connection fails
   // while the cut lasts and is retried.
-  run(settings.downAfterMs);
+  run(settings.downAfterMs - relaxed);
   links.cut = false;
   run(300);
   const back = observation(prober, 'r1');
@@ -188,9 +191,11 @@ test('observer stalls under downAfterMs / 2 on a slow link: replies read after t
   }
   assert.ok(seenAt !== null, 'the crashed node is SDOWN');
   // Its silence is counted in running time only: the time stalled adds to the detection time,
-  // and nothing else does.
+  // and nothing else does. Silence counts from the last reply, which a healthy node on the
+  // relaxed cadence (cadence.ts) gave up to one relaxed interval before the crash.
   const took = seenAt - stoppedAt;
-  assert.ok(took > settings.downAfterMs, `SDOWN ${took} ms after the crash`);
+  const relaxed = roleIntervalMs({ settings, healthy: true, fast: false, newMaster: false });
+  assert.ok(took > settings.downAfterMs - relaxed, `SDOWN ${took} ms after the crash`);
   assert.ok(
     took <= settings.downAfterMs + paused + 100,
     `SDOWN ${took} ms after the crash, ${paused} ms stalled`,
