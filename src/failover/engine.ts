@@ -363,7 +363,12 @@ export class FailoverEngine {
     const views = this.views(input, shard);
     // The committed master answers as a replica (a switchover that demoted it, then failed):
     // it is down (detect() fails it over); making its master follow it would close a loop.
-    if (views.get(shard.master as string)?.role === 'slave') return;
+    const committed = nodeOf(shard, shard.master) as RedisNodeSpec;
+    const committedView = views.get(committed.id);
+    if (committedView?.role === 'slave') {
+      this.undoLateDemotion(input, shard, committed, committedView);
+      return;
+    }
     for (const node of shard.nodes) {
       if (node.id === master.id) continue;
       const v = views.get(node.id);
@@ -375,6 +380,35 @@ export class FailoverEngine {
       }
       const demote = v.role === 'master';
       this.replicaof(input, shard, node, master, demote, demote ? '+convert-to-slave' : null, v);
+    }
+  }
+
+  /**
+   * An aborted attempt's REPLICAOF can reach the old master after the abort: a leader aborts a
+   * switchover on an INFO showing the old master still master, while a REPLICAOF sent earlier by
+   * a previous leader (or a previous run of this one) waits on another connection of a stopped
+   * Redis, which runs it when it resumes (seed 9204817). The committed master then follows the
+   * aborted target, and a failover cannot mend it: its replicas, resynced through that target,
+   * are off the shard's history. The mirror of demoting a promotion that landed late: the
+   * committed master is made master again (it holds everything it had, and the target's stream
+   * on top), the target is demoted by reconcile(), and adoptStaleHistory() commits the new
+   * history once every replica follows.
+   */
+  private undoLateDemotion(
+    input: EngineInput,
+    shard: ShardState,
+    master: RedisNodeSpec,
+    view: RedisObservation,
+  ): void {
+    const since = input.topology.history[shard.name] ?? [];
+    let lastEnded = since.length - 1;
+    while (lastEnded >= 0 && since[lastEnded].result !== 'ended') lastEnded--;
+    const aborted = since
+      .slice(lastEnded + 1)
+      .some((h) => h.from === master.id && pointsAt(view, nodeOf(shard, h.to) as RedisNodeSpec));
+    if (!aborted) return;
+    if (this.redis(input, shard.name, master, { kind: 'promote' })) {
+      this.event('-demotion-undone', shard.name, { node: master.id, host: master.host, port: master.port });
     }
   }
 
