@@ -24,7 +24,7 @@ import {
   type RedisOp,
   type RedisOpResult,
 } from './engine-types.js';
-import { FailoverPromotion, keepRestartedMaster, resyncedReplicas } from './promotion.js';
+import { FailoverPromotion, judgeCandidate, keepRestartedMaster, resyncedReplicas } from './promotion.js';
 import { RepointRetries, type NodeLook } from './repoint-retry.js';
 import { adoptFollowedHistory, emptyRestartEvidence } from './restart.js';
 import { chooseCandidate } from './select.js';
@@ -32,6 +32,7 @@ import { Switchovers, type SwitchoverRequest } from './switchover.js';
 import { nodeOf } from './topology.js';
 import type {
   CandidateReport,
+  CandidateRow,
   HistoryEntry,
   RedisNodeSpec,
   RedisObservation,
@@ -218,6 +219,7 @@ export class FailoverEngine {
     this.watchSeen(input, shard);
     if (this.switchovers.step(input, shard)) return;
     if (this.adoptStaleHistory(input, shard)) return;
+    if (this.completeLateDemotion(input, shard)) return;
     this.reconcile(input, shard);
     this.manageWriteSafety(input, shard);
     this.detect(input, shard);
@@ -363,12 +365,7 @@ export class FailoverEngine {
     const views = this.views(input, shard);
     // The committed master answers as a replica (a switchover that demoted it, then failed):
     // it is down (detect() fails it over); making its master follow it would close a loop.
-    const committed = nodeOf(shard, shard.master) as RedisNodeSpec;
-    const committedView = views.get(committed.id);
-    if (committedView?.role === 'slave') {
-      this.undoLateDemotion(input, shard, committed, committedView);
-      return;
-    }
+    if (views.get(shard.master as string)?.role === 'slave') return;
     for (const node of shard.nodes) {
       if (node.id === master.id) continue;
       const v = views.get(node.id);
@@ -384,32 +381,64 @@ export class FailoverEngine {
   }
 
   /**
-   * An aborted attempt's REPLICAOF can reach the old master after the abort: a leader aborts a
-   * switchover on an INFO showing the old master still master, while a REPLICAOF sent earlier by
-   * a previous leader (or a previous run of this one) waits on another connection of a stopped
-   * Redis, which runs it when it resumes (seed 9204817). The committed master then follows the
-   * aborted target, and a failover cannot mend it: its replicas, resynced through that target,
-   * are off the shard's history. The mirror of demoting a promotion that landed late: the
-   * committed master is made master again (it holds everything it had, and the target's stream
-   * on top), the target is demoted by reconcile(), and adoptStaleHistory() commits the new
-   * history once every replica follows.
+   * An aborted switchover's REPLICAOF can reach the old master after the abort: a leader aborts
+   * on an INFO showing the old master still master, while a REPLICAOF sent earlier by a previous
+   * leader (or a previous run of this one) waits on another connection of a stopped Redis, which
+   * runs it when it resumes (seed 9204817). The committed master then follows the aborted
+   * target, and detect() cannot mend it: its replicas, resynced through that target, are off
+   * the shard's history. The switchover goes forward instead, as a committed one does once the
+   * old master is a replica: a failover to that target, if it is master on a history continuing
+   * the shard's (promotion.ts verifies it again, and commits Promoted without REPLICAOF NO ONE).
    */
-  private undoLateDemotion(
-    input: EngineInput,
-    shard: ShardState,
-    master: RedisNodeSpec,
-    view: RedisObservation,
-  ): void {
-    const since = input.topology.history[shard.name] ?? [];
-    let lastEnded = since.length - 1;
-    while (lastEnded >= 0 && since[lastEnded].result !== 'ended') lastEnded--;
-    const aborted = since
+  private completeLateDemotion(input: EngineInput, shard: ShardState): boolean {
+    const committed = nodeOf(shard, shard.master) as RedisNodeSpec;
+    const views = this.views(input, shard);
+    const cv = views.get(committed.id);
+    if (cv?.role !== 'slave' || this.restartedEmpty(input, shard) !== null) return false;
+    if (input.topology.paused || shard.paused || input.wallNow < shard.cooldownUntil) return false;
+    const history = input.topology.history[shard.name] ?? [];
+    let lastEnded = history.length - 1;
+    while (lastEnded >= 0 && history[lastEnded].result !== 'ended') lastEnded--;
+    const target = history
       .slice(lastEnded + 1)
-      .some((h) => h.from === master.id && pointsAt(view, nodeOf(shard, h.to) as RedisNodeSpec));
-    if (!aborted) return;
-    if (this.redis(input, shard.name, master, { kind: 'promote' })) {
-      this.event('-demotion-undone', shard.name, { node: master.id, host: master.host, port: master.port });
+      .map((h) => (h.from === committed.id ? nodeOf(shard, h.to) : null))
+      .find((n): n is RedisNodeSpec => n !== null && pointsAt(cv, n));
+    const tv = target ? views.get(target.id) : null;
+    if (
+      !target ||
+      !tv ||
+      tv.sdown ||
+      target.priority === 0 ||
+      target.noFailover ||
+      tv.replicaPriority === 0
+    ) {
+      return false;
     }
+    if (judgeCandidate(target.id, tv, shard.replId, true).kind !== 'promoted') return false;
+    const report = this.report(input, shard, shard.master);
+    const row: CandidateRow = {
+      id: target.id,
+      eligible: true,
+      reason:
+        `master since the aborted switchover to it, on a history continuing the shard's ` +
+        `(master_replid2 ${tv.replId2}); the committed master ${committed.id} replicates from it`,
+      offset: tv.offset,
+      lagBytes: 0,
+      priority: target.priority,
+    };
+    this.propose(input, shard.name, {
+      type: 'failoverStarted',
+      shard: shard.name,
+      epoch: shard.epoch + 1,
+      kind: 'failover',
+      from: shard.master,
+      to: target.id,
+      report: { ...report, chosen: target.id, rows: [...report.rows.filter((r) => r.id !== target.id), row] },
+      at: input.wallNow,
+      detectedAt: input.wallNow,
+      resynced: [],
+    });
+    return true;
   }
 
   private detect(input: EngineInput, shard: ShardState): void {
