@@ -159,9 +159,7 @@ export class Switchovers {
     const demoted =
       (fs?.op === 'replicaof' && fs.result?.ok === true) ||
       fromView?.role === 'slave' ||
-      (late &&
-        fromView === undefined &&
-        (seen?.role === 'slave' || detectOdown(shard, input.observations, input.now, input.voters).odown));
+      (late && fromView === undefined && seen?.role === 'slave');
     const abort = (reason: string): void => {
       this.core.redis(input, shard.name, from, { kind: 'unpause' }, 0); // whatever paused it, release it
       this.core.propose(input, shard.name, {
@@ -206,6 +204,17 @@ export class Switchovers {
         elapsed > timeoutMs
           ? `promotion of ${to.id} timed out`
           : `the write pause on ${from.id} is not held any more (the switchover timed out, or leadership changed)`,
+      );
+      return;
+    }
+    if (
+      late &&
+      !demoted &&
+      fromView === undefined &&
+      detectOdown(shard, input.observations, input.now, input.voters).odown
+    ) {
+      abort(
+        `${from.id} is down and was never seen demoted: it may have taken writes after its pause ran out, which ${to.id} lacks`,
       );
       return;
     }

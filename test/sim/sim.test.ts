@@ -121,7 +121,7 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
     seed: 7009644,
     cause:
       'a report sent to n2 as leader of term 2 reached it after its pause and restart, while it led ' +
-      'term 5, and was kept into term 7: a replica 4.5 s off the history was chosen (driver.ts ' +
+      'term 5, and was kept into term 7: a replica 4.5 s off the history was chosen (observation-sharing.ts ' +
       'startLeading, receiveObservations; driver-digest.test.ts)',
   },
   {
@@ -131,7 +131,14 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       "leader's INFO of it predated its sync from the master (link up and down again between two " +
       'ROLE probes) and named an older history (promotion.ts resyncedReplicas; kept-master.test.ts)',
   },
-  { seed: 8010886, cause: 'the same: the leader’s INFO of a replica following the master predated its sync' },
+  { seed: 8010886, cause: "the same: the leader's INFO of a replica following the master predated its sync" },
+  {
+    seed: 7015736,
+    cause:
+      'a switchover whose leader was lost before it demoted the old master went forward, past twice ' +
+      'the timeout, because the old master was down (stalled): it had taken 69 writes after its pause ' +
+      'ran out, which the target lacked (switchover.ts promoteStep; switchover.test.ts)',
+  },
 ];
 
 function replay(seed: number, bug?: string): string {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyTopologyCommand } from '../../../src/failover/topology.js';
 import type { CandidateReport } from '../../../src/failover/types.js';
-import { failoverStarted, obs, topologyWithMaster } from './fixtures.js';
+import { down, failoverStarted, obs, topologyWithMaster } from './fixtures.js';
 import { Harness } from './harness.js';
 
 const report: CandidateReport = { selection: 'least-lag', masterOffset: null, chosen: 'r2', rows: [] };
@@ -63,4 +63,44 @@ test("another failover that takes the epoch a switchover proposed is not reporte
   const [result] = h.switchoverResults;
   assert.equal(result?.ok, false, 'r2 promoted by an automatic failover is not the switchover to r3');
   assert.equal(result?.error?.code, 'busy');
+});
+
+/** A switchover r1 -> r2 committed by the previous leader (term 2), resumed by this one (term 3). */
+function commitSwitchoverOfPreviousLeader(h: Harness): void {
+  const at = 1_000_000 + h.now;
+  applyTopologyCommand(h.topo, failoverStarted('r2', { kind: 'switchover', report, at, detectedAt: at }), 2);
+  h.term = 3;
+}
+
+test('past twice the timeout, a down old master never seen demoted aborts the switchover (seed 7015736)', () => {
+  const h = new Harness(topologyWithMaster({ failoverTimeoutMs: 3000 }));
+  h.roundMs = 100;
+  commitSwitchoverOfPreviousLeader(h);
+  // The promotion of r2 landed late; r1, never demoted, took writes once its pause ran out (r3
+  // copied them), then stalled: the observers see it down, this leader cannot reach it.
+  h.see(
+    obs('r2', {
+      role: 'master',
+      masterHost: null,
+      masterPort: null,
+      linkUp: null,
+      replId: 'hist-2',
+      replId2: 'hist-1',
+    }),
+    down('r1'),
+    obs('r3', { offset: 1300 }),
+  );
+  h.unreachable.add('r1');
+  h.refresh = true;
+  h.run(80); // 8 s, past twice the 3 s timeout
+  const ours = h.commands.filter((c) => 'epoch' in c && c.epoch === 1).map((c) => c.type);
+  assert.ok(!ours.includes('promoted'), `r2 lacks r1's last writes, yet: ${ours.join(', ')}`);
+  const aborted = h.commands.find((c) => c.type === 'failoverAborted' && c.epoch === 1);
+  assert.match(
+    aborted?.type === 'failoverAborted' ? aborted.reason : '',
+    /r1 is down and was never seen demoted: it may have taken writes after its pause ran out/,
+  );
+  // The old master being down, the next failover takes the replica that has its writes.
+  const next = h.commands.find((c) => c.type === 'failoverStarted' && c.epoch === 2);
+  assert.equal(next?.type === 'failoverStarted' && `${next.kind} ${next.to}`, 'failover r3');
 });

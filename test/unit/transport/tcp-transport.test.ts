@@ -156,6 +156,12 @@ describe('TcpTransport', () => {
     connectAll([a, b]);
     await waitFor('n1 -> n2 open', () => a.transport.peers().get('n2')?.connected === true);
     await waitFor('n2 sees n1 connected', () => b.transport.peers().get('n1')?.lastContactMs != null);
+    // n2's own dial to n1 too: without it n1 would not know n2 at all after the removal.
+    await waitFor('n2 -> n1 open', () => b.transport.peers().get('n1')?.connected === true);
+    await waitFor(
+      'n1 heard n2 on its inbound link',
+      () => a.transport.peers().get('n2')?.lastContactMs != null,
+    );
     a.transport.setMembers(new Map([['n1', a.transport.address]]));
     // n2 still dials n1, so it shows up as a connected stranger, no longer as a member.
     assert.deepEqual(
