@@ -24,7 +24,7 @@ import {
   type RedisOp,
   type RedisOpResult,
 } from './engine-types.js';
-import { FailoverPromotion, keepRestartedMaster, resyncedReplicas } from './promotion.js';
+import { FailoverPromotion, judgeCandidate, keepRestartedMaster, resyncedReplicas } from './promotion.js';
 import { RepointRetries, type NodeLook } from './repoint-retry.js';
 import { adoptFollowedHistory, emptyRestartEvidence } from './restart.js';
 import { chooseCandidate } from './select.js';
@@ -32,6 +32,7 @@ import { Switchovers, type SwitchoverRequest } from './switchover.js';
 import { nodeOf } from './topology.js';
 import type {
   CandidateReport,
+  CandidateRow,
   HistoryEntry,
   RedisNodeSpec,
   RedisObservation,
@@ -218,6 +219,7 @@ export class FailoverEngine {
     this.watchSeen(input, shard);
     if (this.switchovers.step(input, shard)) return;
     if (this.adoptStaleHistory(input, shard)) return;
+    if (this.completeLateDemotion(input, shard)) return;
     this.reconcile(input, shard);
     this.manageWriteSafety(input, shard);
     this.detect(input, shard);
@@ -376,6 +378,67 @@ export class FailoverEngine {
       const demote = v.role === 'master';
       this.replicaof(input, shard, node, master, demote, demote ? '+convert-to-slave' : null, v);
     }
+  }
+
+  /**
+   * An aborted switchover's REPLICAOF can reach the old master after the abort: a leader aborts
+   * on an INFO showing the old master still master, while a REPLICAOF sent earlier by a previous
+   * leader (or a previous run of this one) waits on another connection of a stopped Redis, which
+   * runs it when it resumes (seed 9204817). The committed master then follows the aborted
+   * target, and detect() cannot mend it: its replicas, resynced through that target, are off
+   * the shard's history. The switchover goes forward instead, as a committed one does once the
+   * old master is a replica: a failover to that target, if it is master on a history continuing
+   * the shard's (promotion.ts verifies it again, and commits Promoted without REPLICAOF NO ONE).
+   */
+  private completeLateDemotion(input: EngineInput, shard: ShardState): boolean {
+    const committed = nodeOf(shard, shard.master) as RedisNodeSpec;
+    const views = this.views(input, shard);
+    const cv = views.get(committed.id);
+    if (cv?.role !== 'slave' || this.restartedEmpty(input, shard) !== null) return false;
+    if (input.topology.paused || shard.paused || input.wallNow < shard.cooldownUntil) return false;
+    const history = input.topology.history[shard.name] ?? [];
+    let lastEnded = history.length - 1;
+    while (lastEnded >= 0 && history[lastEnded].result !== 'ended') lastEnded--;
+    const target = history
+      .slice(lastEnded + 1)
+      .map((h) => (h.from === committed.id ? nodeOf(shard, h.to) : null))
+      .find((n): n is RedisNodeSpec => n !== null && pointsAt(cv, n));
+    const tv = target ? views.get(target.id) : null;
+    if (
+      !target ||
+      !tv ||
+      tv.sdown ||
+      target.priority === 0 ||
+      target.noFailover ||
+      tv.replicaPriority === 0
+    ) {
+      return false;
+    }
+    if (judgeCandidate(target.id, tv, shard.replId, true).kind !== 'promoted') return false;
+    const report = this.report(input, shard, shard.master);
+    const row: CandidateRow = {
+      id: target.id,
+      eligible: true,
+      reason:
+        `master since the aborted switchover to it, on a history continuing the shard's ` +
+        `(master_replid2 ${tv.replId2}); the committed master ${committed.id} replicates from it`,
+      offset: tv.offset,
+      lagBytes: 0,
+      priority: target.priority,
+    };
+    this.propose(input, shard.name, {
+      type: 'failoverStarted',
+      shard: shard.name,
+      epoch: shard.epoch + 1,
+      kind: 'failover',
+      from: shard.master,
+      to: target.id,
+      report: { ...report, chosen: target.id, rows: [...report.rows.filter((r) => r.id !== target.id), row] },
+      at: input.wallNow,
+      detectedAt: input.wallNow,
+      resynced: [],
+    });
+    return true;
   }
 
   private detect(input: EngineInput, shard: ShardState): void {

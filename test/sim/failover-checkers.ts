@@ -256,6 +256,9 @@ export class FailoverCheckers {
     const g = this.groups.get(c.shard);
     const target: FakeRedis | undefined = g?.nodes.get(c.to);
     if (!target || before.replId === null) return;
+    // A master promoted from the shard's history continues it (an aborted switchover's target
+    // that the committed master ended up following, engine.ts completeLateDemotion).
+    if (target.role === 'master' && target.replId2 === before.replId) return;
     const decidedAt = c.at - this.wallOffset;
     const window = 2 * before.settings.downAfterMs + before.settings.infoIntervalMs + 1000;
     if (target.replId !== before.replId && target.replIdChangedAt < decidedAt - window) {

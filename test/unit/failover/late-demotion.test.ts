@@ -1,0 +1,79 @@
+// A switchover's REPLICAOF that reaches the old master after the switchover was aborted (seed
+// 9204817): a stopped Redis ran it when it resumed, after the leader had aborted on an INFO
+// showing it still master. The committed master then follows the aborted target.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { applyTopologyCommand } from '../../../src/failover/topology.js';
+import { failoverStarted, obs, topologyWithMaster } from './fixtures.js';
+import { Harness } from './harness.js';
+
+/**
+ * Epoch 1: a switchover r1 -> r3, aborted; r3's promotion and r1's demotion both landed late.
+ * Epoch 2: the failover detect() started toward r2, aborted because r2, chained below r1, had
+ * left the history.
+ */
+function afterLateDemotion(targetReplId2: string): Harness {
+  const h = new Harness(topologyWithMaster());
+  applyTopologyCommand(h.topo, failoverStarted('r3', { kind: 'switchover' }), 2);
+  const aborted = { type: 'failoverAborted', shard: 'm', at: 1_000_500 } as const;
+  applyTopologyCommand(h.topo, { ...aborted, epoch: 1, reason: 'promotion of r3 timed out' }, 2);
+  applyTopologyCommand(h.topo, failoverStarted('r2', { epoch: 2 }), 2);
+  applyTopologyCommand(
+    h.topo,
+    { ...aborted, epoch: 2, reason: 'r2 left the history', lostHistory: ['r2'] },
+    2,
+  );
+  // r3 took a new history at REPLICAOF NO ONE; r1 resynced from it, r2 from r1.
+  h.see(
+    obs('r1', { role: 'slave', masterHost: 'h-r3', masterPort: 6379, linkUp: true, replId: 'hist-9' }),
+    obs('r2', { replId: 'hist-9' }),
+    obs('r3', {
+      role: 'master',
+      masterHost: null,
+      masterPort: null,
+      linkUp: null,
+      replId: 'hist-9',
+      replId2: targetReplId2,
+    }),
+  );
+  return h;
+}
+
+test('a committed master demoted toward an aborted switchover target: the switchover goes forward, and the shard converges', () => {
+  const h = afterLateDemotion('hist-1');
+  h.run(40);
+  assert.deepEqual(h.proposed, ['failoverStarted', 'promoted', 'failoverEnded']);
+  const shard = h.topo.shards.m;
+  assert.equal(shard.master, 'r3');
+  assert.equal(shard.epoch, 3);
+  assert.equal(shard.replId, 'hist-9', "r3's history, which continues the shard's");
+  assert.equal(shard.failover, null);
+  assert.equal(
+    h.sent.filter((x) => x.op.kind === 'promote').length,
+    0,
+    'no REPLICAOF NO ONE: r3 is master already',
+  );
+  for (const id of ['r1', 'r2']) {
+    const v = h.truth.get(id);
+    assert.equal(v?.role, 'slave', `${id} is a replica`);
+    assert.equal(v?.masterHost, 'h-r3', `${id} follows the committed master`);
+  }
+});
+
+test('the aborted target on another history is not committed', () => {
+  const h = afterLateDemotion('hist-other');
+  h.run(10);
+  assert.deepEqual(h.proposed, []);
+  assert.equal(h.topo.shards.m.master, 'r1');
+});
+
+test('a committed master that follows a node no aborted attempt targeted is left to detect()', () => {
+  const h = new Harness(topologyWithMaster());
+  h.see(
+    obs('r1', { role: 'slave', masterHost: 'h-r3', masterPort: 6379, linkUp: true }),
+    obs('r2'),
+    obs('r3', { role: 'master', masterHost: null, masterPort: null, linkUp: null, replId2: 'hist-1' }),
+  );
+  h.run(10);
+  assert.deepEqual(h.proposed, []);
+});
