@@ -9,7 +9,7 @@ import { shardNodeStates, type ShardStateInput } from '../../../src/discovery/no
 import { ShardStates } from '../../../src/discovery/shard-states.js';
 import { shardView } from '../../../src/discovery/shard-view.js';
 import type { RedisObservation, ShardState } from '../../../src/failover/types.js';
-import { down, obs, topologyWithMaster } from '../failover/fixtures.js';
+import { down, inFlight, obs, topologyWithMaster } from '../failover/fixtures.js';
 
 const WALL = 1_000_000;
 
@@ -113,25 +113,11 @@ test('an unsure observer (TILT) vouches for nothing', () => {
 });
 
 test('failover in flight, then cooldown, then ok; odown outranks cooldown', () => {
-  const inFlight = (step: 'started' | 'promoted') =>
-    shardOf({
-      failover: {
-        epoch: 1,
-        kind: 'failover',
-        from: 'r1',
-        to: 'r2',
-        step,
-        term: 1,
-        detectedAt: 0,
-        startedAt: 0,
-        promotedAt: step === 'promoted' ? 1 : null,
-        report: { selection: 'least-lag', masterOffset: null, chosen: 'r2', rows: [] },
-      },
-    });
-  const started = shardNodeStates(input(healthy(), { shard: inFlight('started') }));
+  const inFlightShard = (step: 'started' | 'promoted') => shardOf({ failover: inFlight(step) });
+  const started = shardNodeStates(input(healthy(), { shard: inFlightShard('started') }));
   assert.equal(started.status, 'failover');
   assert.equal(started.odown, true, 'o_down until the new master is promoted');
-  const promoted = shardNodeStates(input(healthy(), { shard: inFlight('promoted') }));
+  const promoted = shardNodeStates(input(healthy(), { shard: inFlightShard('promoted') }));
   assert.equal(promoted.status, 'failover');
   assert.equal(promoted.odown, false, 'o_down cleared at Promoted');
 

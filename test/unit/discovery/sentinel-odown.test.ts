@@ -6,25 +6,10 @@ import { test } from 'node:test';
 import { shardNodeStates } from '../../../src/discovery/node-state.js';
 import { masterRecord } from '../../../src/discovery/resp/records.js';
 import { shardOf } from '../../../src/discovery/sentinel-source.js';
-import type { InFlight, ShardState } from '../../../src/failover/types.js';
-import { obs, topologyWithMaster } from '../failover/fixtures.js';
+import type { ShardState } from '../../../src/failover/types.js';
+import { inFlight, obs, topologyWithMaster } from '../failover/fixtures.js';
 
 const base = topologyWithMaster().shards.m;
-
-function inFlight(step: InFlight['step'], kind: InFlight['kind'] = 'failover'): InFlight {
-  return {
-    epoch: 2,
-    kind,
-    from: 'r1',
-    to: 'r2',
-    step,
-    term: 1,
-    detectedAt: 0,
-    startedAt: 0,
-    promotedAt: step === 'promoted' ? 1 : null,
-    report: { selection: 'least-lag', masterOffset: null, chosen: 'r2', rows: [] },
-  };
-}
 
 function flags(shard: ShardState): string {
   const states = shardNodeStates({
@@ -43,8 +28,17 @@ function flags(shard: ShardState): string {
 
 test('o_down from FailoverStarted of an automatic failover until Promoted, never for a switchover', () => {
   assert.equal(flags(base), 'master');
-  assert.match(flags({ ...base, failover: inFlight('started') }), /o_down/);
-  assert.doesNotMatch(flags({ ...base, master: 'r2', failover: inFlight('promoted') }), /o_down/);
-  assert.match(flags({ ...base, master: 'r2', failover: inFlight('promoted') }), /failover_in_progress/);
-  assert.doesNotMatch(flags({ ...base, failover: inFlight('started', 'switchover') }), /o_down/);
+  assert.match(flags({ ...base, failover: inFlight('started', { epoch: 2 }) }), /o_down/);
+  assert.doesNotMatch(
+    flags({ ...base, master: 'r2', failover: inFlight('promoted', { epoch: 2 }) }),
+    /o_down/,
+  );
+  assert.match(
+    flags({ ...base, master: 'r2', failover: inFlight('promoted', { epoch: 2 }) }),
+    /failover_in_progress/,
+  );
+  assert.doesNotMatch(
+    flags({ ...base, failover: inFlight('started', { epoch: 2, kind: 'switchover' }) }),
+    /o_down/,
+  );
 });

@@ -2,7 +2,7 @@
 // failover (started, promoted, ended).
 import type { ShardSettings } from '../../../src/config/index.js';
 import { applyTopologyCommand, emptyTopology, type Topology } from '../../../src/failover/topology.js';
-import type { RedisObservation, ShardSpec, TopologyCommand } from '../../../src/failover/types.js';
+import type { InFlight, RedisObservation, ShardSpec, TopologyCommand } from '../../../src/failover/types.js';
 
 export const settings: ShardSettings = {
   downAfterMs: 1000,
@@ -116,6 +116,23 @@ export function failoverEnded(fields: Partial<FailoverEnded> = {}): FailoverEnde
     repointed: [],
     timeline: {},
     at: 1_000_200,
+    ...fields,
+  };
+}
+
+/** A failover of r1 -> r2 in flight (the shard's `failover` field), at the given step. */
+export function inFlight(step: InFlight['step'], fields: Partial<InFlight> = {}): InFlight {
+  return {
+    epoch: 1,
+    kind: 'failover',
+    from: 'r1',
+    to: 'r2',
+    step,
+    term: 1,
+    detectedAt: 0,
+    startedAt: 0,
+    promotedAt: step === 'promoted' ? 1 : null,
+    report: { selection: 'least-lag', masterOffset: null, chosen: 'r2', rows: [] },
     ...fields,
   };
 }
