@@ -137,6 +137,18 @@ test('usage errors exit 2 with one line; an unreachable Sentinel is a failure (1
   assert.match(refused.stderr, /cannot read the Sentinel at 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
 });
 
+/** import-sentinel's --listen-* flags: the written config's listeners on free loopback ports. */
+function listenFlags(sentinel: number, http: number, raft: number): string[] {
+  return [
+    '--listen-sentinel',
+    `127.0.0.1:${sentinel}`,
+    '--listen-http',
+    `127.0.0.1:${http}`,
+    '--listen-raft',
+    `127.0.0.1:${raft}`,
+  ];
+}
+
 describe('import-sentinel against a real redis-sentinel', () => {
   test('--from a running Sentinel: raftinel started from the written config publishes the same master', async () => {
     const dir = tempDir();
@@ -150,12 +162,7 @@ describe('import-sentinel against a real redis-sentinel', () => {
       `127.0.0.1:${sentinel.port}`,
       '--out',
       out,
-      '--listen-sentinel',
-      `127.0.0.1:${listenSentinel}`,
-      '--listen-http',
-      `127.0.0.1:${listenHttp}`,
-      '--listen-raft',
-      `127.0.0.1:${listenRaft}`,
+      ...listenFlags(listenSentinel, listenHttp, listenRaft),
     ]);
     assert.equal(imported.code, 0, imported.stderr);
     assert.match(
@@ -192,12 +199,7 @@ describe('import-sentinel against a real redis-sentinel', () => {
       sentinel.conf,
       '--out',
       out,
-      '--listen-sentinel',
-      `127.0.0.1:${listenSentinel}`,
-      '--listen-http',
-      `127.0.0.1:${listenHttp}`,
-      '--listen-raft',
-      `127.0.0.1:${listenRaft}`,
+      ...listenFlags(listenSentinel, listenHttp, listenRaft),
     ];
     const imported = await runRaftinel(args);
     assert.equal(imported.code, 0, imported.stderr);
