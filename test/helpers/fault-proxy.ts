@@ -299,12 +299,28 @@ export class FaultProxy {
     for (const s of sources ?? [ALL])
       this.stalledUntil.set(s, Math.max(until, this.stalledUntil.get(s) ?? 0));
     for (const p of [...this.pairs]) p.apply();
-    const timer = setTimeout(() => {
-      this.stallTimers.delete(timer);
-      const now = performance.now();
-      for (const [s, u] of [...this.stalledUntil]) if (u <= now) this.stalledUntil.delete(s);
-      for (const p of [...this.pairs]) p.apply();
-    }, ms);
+    this.endStallAt(until);
+  }
+
+  /**
+   * Lifts the stalls due by `until`. A timer may fire before performance.now() reaches its due
+   * time (Node measures it from the loop's cached time): then it is armed again for the rest, or
+   * the link would stay held until some later stall or heal re-read the rules.
+   */
+  private endStallAt(until: number): void {
+    const timer = setTimeout(
+      () => {
+        this.stallTimers.delete(timer);
+        const now = performance.now();
+        if (now < until) {
+          this.endStallAt(until);
+          return;
+        }
+        for (const [s, u] of [...this.stalledUntil]) if (u <= now) this.stalledUntil.delete(s);
+        for (const p of [...this.pairs]) p.apply();
+      },
+      Math.max(1, Math.ceil(until - performance.now())),
+    );
     this.stallTimers.add(timer);
   }
 
