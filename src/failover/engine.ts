@@ -416,6 +416,11 @@ export class FailoverEngine {
     }
     if (judgeCandidate(target.id, tv, shard.replId, true).kind !== 'promoted') return false;
     const report = this.report(input, shard, shard.master);
+    // A replica still on the shard's history past the target's offset holds writes the committed
+    // master took after the target was promoted (seed 9300143): going forward would drop them.
+    // The committed master answers as a replica, so detect() fails over to the least lagged.
+    const ahead = report.rows.some((r) => r.eligible && (r.offset ?? -1) > (tv.offset ?? -1));
+    if (ahead) return false;
     const row: CandidateRow = {
       id: target.id,
       eligible: true,

@@ -139,6 +139,19 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       'the timeout, because the old master was down (stalled): it had taken 69 writes after its pause ' +
       'ran out, which the target lacked (switchover.ts promoteStep; switchover.test.ts)',
   },
+  {
+    seed: 9204817,
+    cause:
+      "an aborted switchover's REPLICAOF reached the stalled old master after the abort: the committed " +
+      'master followed the aborted target and its replicas left the history (engine.ts ' +
+      'completeLateDemotion; late-demotion.test.ts)',
+  },
+  {
+    seed: 9300143,
+    cause:
+      'completeLateDemotion went forward to the aborted target while a replica still on the history ' +
+      'held 21 more bytes the committed master took after that target was promoted (late-demotion.test.ts)',
+  },
 ];
 
 function replay(seed: number, bug?: string): string {

@@ -77,3 +77,42 @@ test('a committed master that follows a node no aborted attempt targeted is left
   h.run(10);
   assert.deepEqual(h.proposed, []);
 });
+
+test('a replica still on the shard history and ahead of the aborted target is promoted instead (seed 9300143)', () => {
+  const h = new Harness(topologyWithMaster());
+  applyTopologyCommand(h.topo, failoverStarted('r3', { kind: 'switchover' }), 2);
+  applyTopologyCommand(
+    h.topo,
+    { type: 'failoverAborted', shard: 'm', epoch: 1, at: 1_000_500, reason: 'the write pause ran out' },
+    2,
+  );
+  // r3 was promoted at offset 300 and r1 demoted toward it late; r1 had taken writes up to 500
+  // after r3's promotion, which r2, still replicating the shard's history, holds.
+  h.see(
+    obs('r1', {
+      role: 'slave',
+      masterHost: 'h-r3',
+      masterPort: 6379,
+      linkUp: true,
+      replId: 'hist-9',
+      sdown: true,
+    }),
+    obs('r2', { offset: 500, linkUp: false, linkDownMs: 100 }),
+    obs('r3', {
+      role: 'master',
+      masterHost: null,
+      masterPort: null,
+      linkUp: null,
+      offset: 300,
+      replId: 'hist-9',
+      replId2: 'hist-1',
+    }),
+  );
+  h.run(10);
+  const started = h.commands.find((c) => c.type === 'failoverStarted');
+  assert.equal(
+    started?.type === 'failoverStarted' ? started.to : null,
+    'r2',
+    'the replica with the most of the history',
+  );
+});
