@@ -3,16 +3,24 @@
 import type { Topology, TopologyEvent } from '../failover/topology.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import { ChangeCache, ViewChanges } from './change-cache.js';
+import { Histogram } from './histogram.js';
 import type { ShardStates } from './shard-states.js';
 import { ProcessMetrics } from './process-metrics.js';
 
 const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Probe round trips on a LAN or loopback are well under a millisecond; a slow link, seconds. */
+export const PROBE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-interface Histogram {
-  buckets: number[];
-  sum: number;
-  count: number;
-}
+/**
+ * The steps of a failover as its history entry's timeline marks them (ms from detection), each
+ * from the mark before it: decide (detection to FailoverStarted committed), promote (to Promoted
+ * committed: REPLICAOF NO ONE, its check, the commit that publishes it), repoint (to the end).
+ */
+const STEPS = [
+  ['decide', 'committed'],
+  ['promote', 'published'],
+  ['repoint', 'ended'],
+] as const;
 
 export interface MetricsDeps {
   readonly runtime: RaftRuntime;
@@ -22,11 +30,14 @@ export interface MetricsDeps {
   /** Changes of topology and observations: the per-node series are rebuilt only after one. */
   readonly changes?: ViewChanges;
   readonly now?: () => number;
+  /** Every probe's round trip (the prober observes into it), in seconds. */
+  readonly probeLatency?: Histogram;
 }
 
 export class Metrics {
   private readonly failovers = new Map<string, number>();
-  private readonly durations = new Map<string, Histogram>();
+  private readonly durations = new Histogram(DURATION_BUCKETS);
+  private readonly steps = new Histogram(DURATION_BUCKETS);
   private leaderChanges = 0;
   private lastLeader: string | null = null;
   private readonly process = new ProcessMetrics();
@@ -52,15 +63,15 @@ export class Metrics {
       if (e.type !== 'failover-ended') continue;
       const labels = `shard="${esc(e.shard)}",kind="${e.entry.kind}",result="${e.entry.result}"`;
       this.failovers.set(labels, (this.failovers.get(labels) ?? 0) + 1);
-      const seconds = (e.entry.timeline.ended ?? 0) / 1000;
-      const key = `shard="${esc(e.shard)}",kind="${e.entry.kind}"`;
-      const h = this.durations.get(key) ?? { buckets: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 };
-      DURATION_BUCKETS.forEach((b, i) => {
-        if (seconds <= b) h.buckets[i]++;
-      });
-      h.sum += seconds;
-      h.count++;
-      this.durations.set(key, h);
+      const shardKind = `shard="${esc(e.shard)}",kind="${e.entry.kind}"`;
+      this.durations.observe((e.entry.timeline.ended ?? 0) / 1000, shardKind);
+      let mark = 0;
+      for (const [step, at] of STEPS) {
+        const ms = e.entry.timeline[at];
+        if (ms === undefined) continue;
+        this.steps.observe(Math.max(0, ms - mark) / 1000, `${shardKind},step="${step}"`);
+        mark = ms;
+      }
     }
   }
 
@@ -103,22 +114,23 @@ export class Metrics {
       'Failovers and switchovers finished, by kind and result.',
       [...failovers].map(([l, v]) => `raftinel_failovers_total{${l}} ${v}`),
     );
-    const hist: string[] = [];
-    for (const [labels, h] of this.durations) {
-      DURATION_BUCKETS.forEach((b, i) =>
-        hist.push(`raftinel_failover_duration_seconds_bucket{${labels},le="${b}"} ${h.buckets[i]}`),
-      );
-      hist.push(`raftinel_failover_duration_seconds_bucket{${labels},le="+Inf"} ${h.count}`);
-      hist.push(
-        `raftinel_failover_duration_seconds_sum{${labels}} ${h.sum}`,
-        `raftinel_failover_duration_seconds_count{${labels}} ${h.count}`,
-      );
-    }
     metric(
       'raftinel_failover_duration_seconds',
       'histogram',
       'Time from detection to the end of a failover or switchover.',
-      hist,
+      this.durations.samples('raftinel_failover_duration_seconds'),
+    );
+    metric(
+      'raftinel_failover_step_seconds',
+      'histogram',
+      'Time each step of a finished failover took: decide, promote (to Promoted committed), repoint.',
+      this.steps.samples('raftinel_failover_step_seconds'),
+    );
+    metric(
+      'raftinel_probe_duration_seconds',
+      'histogram',
+      'Round trip of every probe (ROLE) answered by a Redis node, all nodes together.',
+      this.deps.probeLatency?.samples('raftinel_probe_duration_seconds') ?? [],
     );
     metric(
       'raftinel_shard_epoch',

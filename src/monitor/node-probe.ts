@@ -32,6 +32,8 @@ export interface NodeProbeContext {
   readonly onEvent: (probe: NodeProbe, now: number) => void;
   /** How long of [from, to] this process's event loop stood still (observe.ts, stalledMs). */
   readonly stalledMs: (from: number, to: number) => number;
+  /** Each ROLE answered (a reply or a Redis error), with its round trip in ms (for /metrics). */
+  readonly onRoundTrip?: (ms: number) => void;
 }
 
 export class NodeProbe {
@@ -236,8 +238,10 @@ export class NodeProbe {
       if (this.epoch !== epoch || this.conn !== conn) return;
       const at = this.ctx.now();
       this.roleSentAt = null;
-      if (err !== null) {
-        this.state = onProbeError(this.state, classifyError(err), at, now);
+      const failure = err === null ? null : classifyError(err);
+      if (failure === null || failure.kind === 'alive') this.ctx.onRoundTrip?.(at - now);
+      if (failure !== null) {
+        this.state = onProbeError(this.state, failure, at, now);
         // An error is suspect: the next ROLE at the configured interval, not the relaxed one.
         this.nextRoleAt = Math.min(this.nextRoleAt, at + this.target.settings.pingIntervalMs);
       } else {

@@ -27,6 +27,8 @@ export interface ProberOptions {
   readonly clock?: Clock;
   /** How connections are opened; ioredis unless the simulator injects its fake Redis. */
   readonly connector?: RedisConnector;
+  /** Each ROLE answered, with its round trip in ms (the metrics' histogram). */
+  readonly onRoundTrip?: (ms: number) => void;
 }
 
 type ChangeListener = (changed: RedisObservation[]) => void;
@@ -44,6 +46,7 @@ export class Prober {
   private readonly connector: RedisConnector;
   private readonly log: Logger;
   private readonly sourceAddress: string | null;
+  private readonly onRoundTrip: ((ms: number) => void) | undefined;
   private readonly stalls: StallTracker;
   private readonly changeSummary = new ChangeSummary();
   private tickMs = 25;
@@ -56,6 +59,7 @@ export class Prober {
     this.connector = options.connector ?? ioredisConnector;
     this.log = (options.logger ?? silentLogger()).child({ component: 'prober' });
     this.sourceAddress = options.sourceAddress ?? null;
+    this.onRoundTrip = options.onRoundTrip;
     this.stalls = new StallTracker(this.tickMs, this.now());
   }
 
@@ -75,6 +79,7 @@ export class Prober {
       fast: (shard: string) => this.fastShards.has(shard),
       onEvent: (probe: NodeProbe, at: number) => void this.evaluate(probe, at),
       stalledMs: (from: number, to: number) => stalledMs(this.stalls.recent(to), from, to, STALL_FLOOR_MS),
+      onRoundTrip: this.onRoundTrip,
     };
     for (const [key, t] of wanted) {
       const probe = this.probes.get(key);

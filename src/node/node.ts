@@ -20,7 +20,8 @@ import { RaftinelError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { addDiscoveryRoutes } from '../discovery/http-routes.js';
 import { ViewChanges } from '../discovery/change-cache.js';
-import { Metrics } from '../discovery/metrics.js';
+import { Histogram } from '../discovery/histogram.js';
+import { Metrics, PROBE_BUCKETS } from '../discovery/metrics.js';
 import { ShardStates } from '../discovery/shard-states.js';
 import { openApiDocument } from '../discovery/openapi.js';
 import { SentinelRespServer } from '../discovery/resp/index.js';
@@ -153,9 +154,11 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
 
     let resp: SentinelRespServer | null = null;
     // Each module names its own component on the logger it is given (one `component` key per line).
+    const probeLatency = new Histogram(PROBE_BUCKETS);
     const prober = new Prober({
       logger,
       sourceAddress: config.node.sourceAddress,
+      onRoundTrip: (ms) => probeLatency.observe(ms / 1000),
     });
     const admin = new RedisAdmin({
       logger,
@@ -244,6 +247,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       topology: () => state.topology(),
       states: shardStates,
       changes: viewChanges,
+      probeLatency,
     });
     cleanup.push(() => metrics.close());
     state.onTopology((events) => metrics.topologyApplied(events));

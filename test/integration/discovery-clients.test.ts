@@ -7,7 +7,8 @@
 // d. every raftinel node publishes +switch-master once, naming the old and the new master;
 // e. HAProxy (Debian) with `option httpchk` on /health/primary/{shard}/{node} routes a TCP frontend
 //    to the master, then to the new one;
-// f. `promtool check metrics` (Debian prometheus) accepts /metrics, raftinel_failovers_total moves,
+// f. `promtool check metrics` (Debian prometheus) accepts /metrics (its histograms of probe round
+//    trips and failover steps count), raftinel_failovers_total moves,
 //    raftinel_probe_latency_seconds has a plausible round trip for each live Redis node;
 // g. redis_exporter's view of INFO: redis_mode:sentinel and parseable masterN: lines.
 import assert from 'node:assert/strict';
@@ -586,7 +587,7 @@ test(
 );
 
 test(
-  'f. promtool accepts /metrics, raftinel_failovers_total moved, live nodes have a probe latency',
+  'f. promtool accepts /metrics, raftinel_failovers_total moved, live nodes have a probe latency, the histograms count',
   { skip: !PROMTOOL && 'promtool not installed (Debian prometheus; make deps installs it)', timeout: 60_000 },
   async (t) => {
     const counts: string[] = [];
@@ -606,6 +607,18 @@ test(
       // The dead r1 has no current round trip; the two live nodes have one.
       const seen = probeLatencies(text);
       assertPlausibleLatencies(n.id, seen, ['r2', 'r3']);
+      // The histograms: every probe's round trip, and the steps of the failover that ended.
+      const probes = text.match(/^raftinel_probe_duration_seconds_count (\d+)$/m);
+      assert.ok(probes && Number(probes[1]) > 0, `${n.id}: probe round trips counted`);
+      for (const step of ['decide', 'promote', 'repoint'])
+        assert.match(
+          text,
+          new RegExp(
+            `^raftinel_failover_step_seconds_count\\{shard="mymaster",kind="failover",step="${step}"\\} [1-9]`,
+            'm',
+          ),
+          `${n.id}: step ${step} of the failover counted`,
+        );
       latencies.push(`${n.id} ${[...seen].map(([id, v]) => `${id} ${(v * 1000).toFixed(2)}`).join(' ')}`);
     }
     t.diagnostic(
