@@ -10,6 +10,7 @@ import { FAILOVER_EXAMPLE, failoverCommand } from './commands/failover.js';
 import { HISTORY_EXAMPLE, historyCommand } from './commands/history.js';
 import { IMPORT_EXAMPLE, importSentinelCommand } from './commands/import-sentinel.js';
 import { MEMBERS_EXAMPLE, membersCommand } from './commands/members.js';
+import { MAINTENANCE_EXAMPLE, maintenanceCommand } from './commands/maintenance.js';
 import { ACK_EXAMPLE, PAUSE_EXAMPLE, RESUME_EXAMPLE, pauseCommands } from './commands/pause.js';
 import { PROMOTE_EXAMPLE, promoteCommand } from './commands/promote.js';
 import { SHARD_EXAMPLE, shardCommand } from './commands/shard.js';
@@ -62,6 +63,7 @@ for (const add of [
   candidatesCommand,
   historyCommand,
   pauseCommands,
+  maintenanceCommand,
   shardCommand,
   membersCommand,
   configCommand,
@@ -82,6 +84,7 @@ await cli
   .example(...PAUSE_EXAMPLE)
   .example(...RESUME_EXAMPLE)
   .example(...ACK_EXAMPLE)
+  .example(...MAINTENANCE_EXAMPLE)
   .example(...SHARD_EXAMPLE)
   .example(...MEMBERS_EXAMPLE)
   .example(...CONFIG_EXAMPLE)

@@ -16,7 +16,8 @@ function nodeStatusCell(s: ShardAnswer, n: NodeView): Cell {
   const seen = s.sdownBy?.[n.id]?.length;
   const count = (n.status === 'sdown' || n.status === 'odown') && seen ? ` ${seen}/${s.quorum}` : '';
   const style: Style | null = n.status === 'up' ? null : n.status === 'unsure' ? 'yellow' : 'red';
-  return { text: n.status + count, style };
+  const maintenance = n.maintenance ? ', maintenance' : '';
+  return { text: n.status + count + maintenance, style: style ?? (n.maintenance ? 'yellow' : null) };
 }
 
 export function clusterLine(c: ClusterView): string {

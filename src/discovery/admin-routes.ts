@@ -45,6 +45,26 @@ export function addAdminRoutes(router: Router, deps: DiscoveryDeps): void {
     '/v1/shards/{name}/ack',
     command((p) => ({ type: 'ack', shard: p.name }), 'ack'),
   );
+  // Maintenance of one Redis node: POST starts it, DELETE ends it (docs/design.md 5.2).
+  for (const [method, on] of [
+    ['POST', true],
+    ['DELETE', false],
+  ] as const) {
+    router.on(method, '/v1/shards/{name}/nodes/{node}/maintenance', (req, p) =>
+      admin(deps, req, () => {
+        const shard = topology().shards[p.name];
+        if (!shard) return notFound(p.name);
+        if (!shard.nodes.some((n) => n.id === p.node))
+          return errorReply(404, 'node_not_found', `no Redis node ${p.node} in shard ${p.name}`);
+        return propose(
+          runtime,
+          { type: 'maintenance', shard: p.name, node: p.node, on },
+          `maintenance ${on ? 'on' : 'off'} ${p.name}/${p.node}`,
+          deps.logger,
+        );
+      }),
+    );
+  }
   router.on(
     'POST',
     '/v1/pause',

@@ -43,6 +43,8 @@ export interface NodeState {
   readonly host: string;
   readonly port: number;
   readonly priority: number;
+  /** An operator put it in maintenance (`raftinel maintenance on`): never promoted. */
+  readonly maintenance: boolean;
   /** The committed role: the shard's master, or one of its replicas. */
   readonly role: 'master' | 'replica';
   /** The role the node itself last reported to this node (ROLE), `unknown` before a reply. */
@@ -178,6 +180,7 @@ function nodeState(
     host: spec.host,
     port: spec.port,
     priority: spec.priority,
+    maintenance: input.shard.maintenance?.includes(spec.id) ?? false,
     role,
     reportedRole: own?.role ?? 'unknown',
     status,

@@ -49,6 +49,11 @@ const schemas: Record<string, Schema> = {
     reachable: { ...bool, description: 'the answering node got a valid reply within a few probe intervals' },
     sdown: { ...bool, description: "SDOWN in the answering node's own view" },
     reportedRole: { enum: ['master', 'slave', 'unknown'] },
+    maintenance: {
+      ...bool,
+      description:
+        'in maintenance (`raftinel maintenance on`): never promoted; a master in maintenance holds back automatic failover',
+    },
   }),
   Replica: {
     allOf: [
@@ -229,6 +234,17 @@ const routes: Record<string, { params?: Record<string, string>; ops: Record<stri
   '/v1/shards/{name}/ack': {
     params: shard,
     ops: { post: { summary: "end the cooldown and clear the shard's problem", admin: true } },
+  },
+  '/v1/shards/{name}/nodes/{node}/maintenance': {
+    params: { ...shard, node: 'Redis node id' },
+    ops: {
+      post: {
+        summary:
+          'put a Redis node in maintenance: never promoted; while it is the master, no automatic failover',
+        admin: true,
+      },
+      delete: { summary: 'end the maintenance of a Redis node', admin: true },
+    },
   },
   '/v1/pause': { ops: { post: { summary: 'hold automatic failovers of every shard', admin: true } } },
   '/v1/resume': { ops: { post: { summary: 'allow automatic failovers of every shard', admin: true } } },

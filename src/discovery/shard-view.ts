@@ -16,6 +16,8 @@ export interface NodeView {
   /** SDOWN in the answering node's own view. */
   readonly sdown: boolean;
   readonly reportedRole: 'master' | 'slave' | 'unknown';
+  /** In maintenance (`raftinel maintenance on`): never promoted. */
+  readonly maintenance: boolean;
 }
 
 export interface ReplicaView extends NodeView {
@@ -75,5 +77,6 @@ function nodeView(n: NodeState): NodeView {
     reachable: n.reachable,
     sdown: n.sdown,
     reportedRole: n.reportedRole,
+    maintenance: n.maintenance,
   };
 }

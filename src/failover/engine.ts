@@ -473,6 +473,9 @@ export class FailoverEngine {
       });
     }
     if (input.topology.paused || shard.paused || input.wallNow < shard.cooldownUntil) return;
+    // A master in maintenance may be down on purpose; one that came back empty is still failed
+    // over, since its replicas would resync to nothing.
+    if (!emptyRestart && shard.master !== null && shard.maintenance?.includes(shard.master)) return;
     const report = this.report(input, shard, shard.master);
     const detected = this.detectedAt.get(shard.name) as { mono: number; wall: number };
     if (!report.chosen) {

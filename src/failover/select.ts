@@ -73,6 +73,7 @@ function rejection(
   if (v.sdown) return 'subjectively down';
   if (priority === 0) return 'priority 0 (never promoted)';
   if (noFailover) return 'noFailover is set';
+  if (input.shard.maintenance?.includes(id)) return 'in maintenance (raftinel maintenance off ends it)';
   if (v.replicaPriority === 0) return 'replica-priority 0 in its own INFO (never promoted, as Sentinel)';
   if (v.role !== 'slave') return `reports role ${v.role}, not a replica`;
   // Found off the history by a fresh INFO at promotion time, whatever older reports still say.

@@ -97,8 +97,22 @@ export function applyTopologyCommand(topo: Topology, cmd: TopologyCommand, term:
     case 'setShard': {
       const s = topo.shards[cmd.name];
       if (!s) return [];
-      set({ ...s, settings: { ...s.settings, ...cmd.settings }, nodes: cmd.nodes ?? s.nodes });
+      const nodes = cmd.nodes ?? s.nodes;
+      const maintenance = s.maintenance?.filter((id) => nodes.some((n) => n.id === id));
+      set({
+        ...s,
+        settings: { ...s.settings, ...cmd.settings },
+        nodes,
+        ...(maintenance !== undefined ? { maintenance } : {}),
+      });
       return [{ type: 'shard-changed', shard: cmd.name }];
+    }
+    case 'maintenance': {
+      const s = topo.shards[cmd.shard];
+      if (!s || !nodeOf(s, cmd.node)) return [];
+      const others = (s.maintenance ?? []).filter((id) => id !== cmd.node);
+      set({ ...s, maintenance: cmd.on ? [...others, cmd.node].sort() : others });
+      return [{ type: 'shard-changed', shard: cmd.shard }];
     }
     case 'removeShard':
       if (!topo.shards[cmd.name]) return [];

@@ -56,6 +56,11 @@ export interface ShardState {
   readonly lostHistory?: readonly RedisNodeId[];
   readonly failover: InFlight | null;
   readonly paused: boolean;
+  /**
+   * Nodes an operator put in maintenance (`raftinel maintenance on`): never promoted, and while
+   * the master is one of them no automatic failover of the shard starts. Absent: none.
+   */
+  readonly maintenance?: readonly RedisNodeId[];
   /** Wall-clock ms (leader's clock, committed) until which automatic failovers wait, unless acked. */
   readonly cooldownUntil: number;
   /**
@@ -261,6 +266,7 @@ export type TopologyCommand =
       readonly attempts: number;
       readonly at: number;
     }
+  | { readonly type: 'maintenance'; readonly shard: string; readonly node: RedisNodeId; readonly on: boolean }
   | { readonly type: 'pause'; readonly shard: string | null }
   | { readonly type: 'resume'; readonly shard: string | null }
   | { readonly type: 'ack'; readonly shard: string };

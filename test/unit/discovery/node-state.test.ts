@@ -210,5 +210,6 @@ test('every surface says the same of a killed replica and a killed master', () =
     reachable: false,
     sdown: true,
     reportedRole: 'unknown',
+    maintenance: false,
   });
 });
