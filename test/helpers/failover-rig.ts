@@ -38,6 +38,7 @@ export interface ShardView {
     readonly port: number;
     readonly lagBytes: number | null;
     readonly linkUp: boolean | null;
+    readonly maintenance?: boolean;
   }[];
   readonly state: string;
   readonly paused: boolean;

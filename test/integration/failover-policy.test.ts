@@ -1,7 +1,7 @@
 // Which replica wins and when a failover may run (docs/design.md 4.3, 4.5), with real redis-server and
 // raftinel processes: (d) replicas at different lag: the least-lagged wins, and with maxLagBytes
 // below both lags there is no failover and the candidate report says why; (h) pause, resume,
-// cooldown, ack, and a switchover during the cooldown.
+// cooldown, ack, and a switchover during the cooldown; (i) maintenance of one node through the CLI.
 //
 // Lag is made with the fault proxy: every Redis address is a proxy, the replicas replicate through
 // the master's proxy from their own source address, and blackholing one replica's source holds its
@@ -14,6 +14,7 @@ import { after, test, type TestContext } from 'node:test';
 import { FailoverRig, replicaOf, type CandidateReport, type RigRedis } from '../helpers/failover-rig.js';
 import { duplicateKeys } from '../helpers/json-keys.js';
 import { redisGetNumber, replicaOffset } from '../helpers/redis-query.js';
+import { runRaftinel, showResult } from '../helpers/run-cli.js';
 import { stopAllRedis } from '../helpers/redis-server.js';
 import { IncrWriter } from '../helpers/redis-writer.js';
 import { sleep, waitFor } from '../helpers/wait.js';
@@ -236,5 +237,57 @@ test(
       ['1:failover', '2:switchover', '3:failover'],
     );
     assert.notEqual(v.master?.id, target.id);
+  },
+);
+
+test(
+  '(i) maintenance through the CLI: the node is marked, never chosen, a switchover to it is refused; a master in maintenance is not failed over until it is off',
+  { timeout: 90_000 },
+  async (t) => {
+    const rig = await FailoverRig.create({});
+    t.after(() => rig.destroy());
+    await rig.start();
+    const cli = async (...args: string[]): Promise<string> => {
+      const r = await runRaftinel([...args, '--endpoint', rig.nodes.map((n) => n.httpUrl).join(',')]);
+      assert.equal(r.code, 0, showResult(r));
+      return r.stdout;
+    };
+    assert.match(await cli('maintenance', 'on', 'mymaster', 'r2'), /r2 in maintenance/);
+    const status = await cli('status');
+    assert.match(status, /r2 .*maintenance/, status);
+    let v = await rig.view();
+    assert.equal(v.replicas.find((r) => r.id === 'r2')?.maintenance, true);
+
+    const sw = await rig.post<{ error?: { message: string } }>('/v1/shards/mymaster/switchover', {
+      to: 'r2',
+    });
+    assert.notEqual(sw.status, 200, 'a switchover to a node in maintenance is refused');
+    assert.match(JSON.stringify(sw.body), /maintenance/);
+    assert.equal((await rig.view()).epoch, 0);
+
+    // The master in maintenance: killed, it stays the master.
+    await cli('maintenance', 'on', 'mymaster', 'r1');
+    await rig.redis('r1').kill();
+    await sleep(6 * DOWN_AFTER_MS);
+    v = await rig.view();
+    assert.equal(v.epoch, 0, 'no failover of a master in maintenance');
+    assert.equal(v.master?.id, 'r1');
+
+    // Off: it fails over, to r3 (r2 is still in maintenance).
+    const offAt = performance.now();
+    await cli('maintenance', 'off', 'mymaster', 'r1');
+    v = await rig.waitView(
+      'mymaster',
+      (x) => x.epoch === 1 && (x.state === 'ok' || x.state === 'cooldown'),
+      'failover once maintenance is off',
+      20_000,
+    );
+    assert.equal(v.master?.id, 'r3');
+    const [entry] = await rig.history();
+    const r2row = entry.report.rows.find((r) => r.id === 'r2');
+    assert.match(r2row?.reason ?? '', /maintenance/);
+    t.diagnostic(
+      `switchover to r2 refused (${sw.status}); failover to r3 ${Math.round(performance.now() - offAt)} ms after maintenance off; r2: ${r2row?.reason}`,
+    );
   },
 );
