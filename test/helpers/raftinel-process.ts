@@ -224,7 +224,10 @@ export class RaftinelProcess {
     if (this.running) throw new Error(`${this.id} is already running (pid ${this.pid})`);
     const args = [RAFTINEL_BIN, 'node', '--config', this.configPath];
     if (this.options.debugRoutes !== false) args.push('--debug-routes');
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // RAFTINEL_NODE_EXEC_ARGS: Node flags for every node process (e.g. --cpu-prof, which
+    // NODE_OPTIONS does not allow), to profile a bench or a test.
+    const execArgs = (process.env.RAFTINEL_NODE_EXEC_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...execArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.exited = false;
     this.stderr = '';
