@@ -93,7 +93,7 @@ function requireCertWithKey(value: CertKey, ctx: z.core.$RefinementCtx<CertKey>)
 // TLS to Redis: `{}` turns TLS on with the system's CAs; a client cert is optional.
 const redisTls = block('tls', tlsFiles).superRefine(requireCertWithKey);
 
-// A listener's TLS: `{}` (as the example in DESIGN 6a writes it) means off, since a server
+// A listener's TLS: `{}` (as the example in docs/design.md 6a writes it) means off, since a server
 // cannot speak TLS without a cert; any file set turns it on and then cert and key are needed.
 const listenerTls = block('tls', tlsFiles)
   .superRefine((value, ctx) => {
@@ -118,12 +118,17 @@ const clientAuth = block('auth', {
   passwordFile: filePath,
 });
 
+/** Another address of a Redis node (NAT, a proxy, a pod network): {host, port}. */
+const otherAddress = block('an address', { host, port }).nullable().default(null);
+
 export const redisNodeSchema = block('Redis node', {
   id,
   host,
   port,
   priority: atLeast(0, ' (0 = never promote)').default(DEFAULTS.redisNode.priority),
   noFailover: bool.default(DEFAULTS.redisNode.noFailover),
+  announce: otherAddress,
+  replicationAddress: otherAddress,
 });
 
 // ---- renamed Redis commands (docs/design.md 4.4), as Sentinel's rename-command ----

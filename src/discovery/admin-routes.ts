@@ -11,7 +11,8 @@ import {
   type RaftinelConfig,
   type ShardSettings,
 } from '../config/index.js';
-import type { CandidateReport, RedisNodeSpec, ShardSpec, TopologyCommand } from '../failover/types.js';
+import { nodeSpecOf } from '../failover/config-shards.js';
+import type { CandidateReport, ShardSpec, TopologyCommand } from '../failover/types.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import type { Logger } from '../util/log.js';
 import { errorReply, type HttpReply, type HttpRequest, type Router } from '../node/http-server.js';
@@ -114,7 +115,7 @@ export function addAdminRoutes(router: Router, deps: DiscoveryDeps): void {
       const settings = { ...deps.config.defaults, ...body.settings } as ShardSettings;
       const spec: ShardSpec = {
         name: body.name,
-        nodes: body.nodes as RedisNodeSpec[],
+        nodes: body.nodes.map(nodeSpecOf),
         settings,
         initialMaster: body.initialMaster ?? null,
       };
@@ -132,7 +133,7 @@ export function addAdminRoutes(router: Router, deps: DiscoveryDeps): void {
         type: 'setShard',
         name: p.name,
         settings: body.settings as Partial<ShardSettings> | undefined,
-        nodes: body.nodes as RedisNodeSpec[] | undefined,
+        nodes: body.nodes?.map(nodeSpecOf),
       };
       return propose(runtime, cmd, `change shard ${p.name}`, deps.logger);
     }),

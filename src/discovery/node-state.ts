@@ -4,7 +4,13 @@
 // "up" while another shows it down. Pure: the inputs are the applied shard, this node's own
 // observations, the quorum's sightings and the wall clock.
 import type { NodeId } from '../raft/types.js';
-import type { RedisNodeSpec, RedisObservation, ShardState } from '../failover/types.js';
+import { pointsAt } from '../failover/engine-types.js';
+import {
+  clientAddressOf,
+  type RedisNodeSpec,
+  type RedisObservation,
+  type ShardState,
+} from '../failover/types.js';
 
 /**
  * A Redis node's state, worst first: `odown` (a quorum of raftinel nodes sees the master down),
@@ -117,13 +123,7 @@ export function shardNodeStates(input: ShardStateInput): ShardNodeStates {
     masterSpec !== null &&
     shard.nodes.some((n) => {
       const o = n.id === masterSpec.id ? null : input.own(n.id);
-      return (
-        o?.reachable === true &&
-        o.role === 'slave' &&
-        o.linkUp === true &&
-        o.masterHost === masterSpec.host &&
-        o.masterPort === masterSpec.port
-      );
+      return o?.reachable === true && o.linkUp === true && pointsAt(o, masterSpec);
     });
   const odownAllowed = !replicaLinked;
   const master = masterSpec ? nodeState(masterSpec, 'master', masterObs, null, input, odownAllowed) : null;
@@ -177,8 +177,9 @@ function nodeState(
       : null;
   return {
     id: spec.id,
-    host: spec.host,
-    port: spec.port,
+    // What clients are told: every surface that reads this gives out the announce address.
+    host: clientAddressOf(spec).host,
+    port: clientAddressOf(spec).port,
     priority: spec.priority,
     maintenance: input.shard.maintenance?.includes(spec.id) ?? false,
     role,

@@ -2,25 +2,34 @@
 // the pub/sub channels (+switch-master, +promoted-slave, +selected-slave, +odown, ...) and what
 // the logs show. Formats as Sentinel's sentinelEvent() writes them (docs/design.md 5.1).
 import type { Topology } from '../failover/topology.js';
+import type { HostPort } from '../failover/types.js';
 
-export interface Address {
-  readonly host: string;
-  readonly port: number;
+/** A node's address; one with an announce address is told to clients by that one. */
+export interface Address extends HostPort {
+  readonly announce?: HostPort;
+}
+
+/** The address clients are told (announce, else the node's own). */
+export function told(a: Address): HostPort {
+  return a.announce ?? a;
 }
 
 /** `<name> <old-ip> <old-port> <new-ip> <new-port>` (`?` and 0 for an unknown old master). */
 export function switchMasterMessage(shard: string, from: Address | null | undefined, to: Address): string {
-  return `${shard} ${from?.host ?? '?'} ${from?.port ?? 0} ${to.host} ${to.port}`;
+  const [f, t] = [from ? told(from) : null, told(to)];
+  return `${shard} ${f?.host ?? '?'} ${f?.port ?? 0} ${t.host} ${t.port}`;
 }
 
 /** `slave <ip>:<port> <ip> <port> @ <name> <master-ip> <master-port>`. */
 export function replicaMessage(replica: Address, shard: string, master: Address | null | undefined): string {
-  return `slave ${replica.host}:${replica.port} ${replica.host} ${replica.port} @ ${shard} ${master?.host ?? '?'} ${master?.port ?? 0}`;
+  const m = master ? told(master) : null;
+  return `${selectedReplicaMessage(replica, shard)} ${m?.host ?? '?'} ${m?.port ?? 0}`;
 }
 
 /** `slave <ip>:<port> <ip> <port> @ <name>` (the master's address is not told: +selected-slave). */
 export function selectedReplicaMessage(replica: Address, shard: string): string {
-  return `slave ${replica.host}:${replica.port} ${replica.host} ${replica.port} @ ${shard}`;
+  const { host, port } = told(replica);
+  return `slave ${host}:${port} ${host} ${port} @ ${shard}`;
 }
 
 /** `master <name>` as in +try-failover, +failover-end, -failover-abort. */
@@ -36,8 +45,11 @@ export function engineEventMessage(
   topo: Topology,
 ): string {
   const s = topo.shards[shard];
-  const m = s?.nodes.find((n) => n.id === s.master);
+  const master = s?.nodes.find((n) => n.id === s.master);
+  const m = master ? told(master) : null;
   const at = m ? `${shard} ${m.host} ${m.port}` : shard;
+  const node = typeof detail.node === 'string' ? s?.nodes.find((n) => n.id === detail.node) : undefined;
+  if (node) return `${selectedReplicaMessage(node, shard)}${m ? ` ${m.host} ${m.port}` : ''}`;
   if (typeof detail.host === 'string')
     return `slave ${detail.host}:${String(detail.port)} ${detail.host} ${String(detail.port)} @ ${at}`;
   return `master ${at}${name === '+odown' ? ` #quorum ${Array.isArray(detail.observers) ? detail.observers.length : 0}` : ''}`;

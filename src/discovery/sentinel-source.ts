@@ -4,7 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { parseHostPort, readSecretFile, type RaftinelConfig } from '../config/index.js';
 import { quorumOf } from '../failover/detect.js';
 import type { Topology } from '../failover/topology.js';
-import type { ShardState } from '../failover/types.js';
+import { clientAddressOf, type ShardState } from '../failover/types.js';
 import type { MemberAddresses } from '../node/cluster-state.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import { ChangeCache, ViewChanges } from './change-cache.js';
@@ -59,8 +59,9 @@ export function createSentinelSource(deps: SourceDeps): SentinelSource {
       // Own keys only: a client asking for `constructor` or `__proto__` gets "no such master".
       const s = Object.hasOwn(shards, name) ? shards[name] : undefined;
       if (!s) return undefined;
-      // The applied node spec itself: the RESP side keeps its encoded address per object.
-      return s.nodes.find((n) => n.id === s.master) ?? null;
+      // The applied node spec itself (or its announce address): no copy on this hot path.
+      const master = s.nodes.find((n) => n.id === s.master);
+      return master ? clientAddressOf(master) : null;
     },
     sentinels: () => {
       const out: SentinelPeer[] = [];

@@ -5,7 +5,20 @@ import type { RaftinelConfig } from '../config/index.js';
 import { readSecretFile } from '../config/index.js';
 import type { Logger } from '../util/log.js';
 import type { RedisCredentials, RedisTarget } from './ports.js';
-import type { ShardSpec } from './types.js';
+import type { RedisNodeSpec, ShardSpec } from './types.js';
+
+/** A Redis node of a config (or of an admin request), as the log records it: no null addresses. */
+export function nodeSpecOf(n: RaftinelConfig['shards'][number]['nodes'][number]): RedisNodeSpec {
+  return {
+    id: n.id,
+    host: n.host,
+    port: n.port,
+    priority: n.priority,
+    noFailover: n.noFailover,
+    ...(n.announce ? { announce: n.announce } : {}),
+    ...(n.replicationAddress ? { replicationAddress: n.replicationAddress } : {}),
+  };
+}
 
 /** The shard specs and credentials of a node's config, for the driver. */
 export function shardsFromConfig(
@@ -16,13 +29,7 @@ export function shardsFromConfig(
     const { name, nodes, initialMaster, auth: _auth, tls: _tls, renameCommands: _renamed, ...settings } = s;
     return {
       name,
-      nodes: nodes.map((n) => ({
-        id: n.id,
-        host: n.host,
-        port: n.port,
-        priority: n.priority,
-        noFailover: n.noFailover,
-      })),
+      nodes: nodes.map(nodeSpecOf),
       settings,
       initialMaster,
     };

@@ -1,6 +1,7 @@
 // Objective-down detection on the leader (docs/design.md 4.2): a quorum of raftinel nodes, each
 // with a fresh report, must see the master subjectively down; the leader's view alone never
 // suffices. Pure: the inputs are the observation table and the leader's monotonic now.
+import { pointsAt } from './engine-types.js';
 import { observationMaxAgeMs } from './rules.js';
 import type { ObservationTable } from './observations.js';
 import type { ShardState } from './types.js';
@@ -56,13 +57,7 @@ export function detectOdown(
       if (node.id === master) continue;
       const views = table
         .fresh(shard.name, node.id, now, maxAge)
-        .filter(
-          (s) =>
-            s.obs.reachable &&
-            s.obs.role === 'slave' &&
-            s.obs.masterHost === m?.host &&
-            s.obs.masterPort === m?.port,
-        );
+        .filter((s) => s.obs.reachable && m !== undefined && pointsAt(s.obs, m));
       if (views.some((s) => s.obs.linkUp === true)) {
         return {
           odown: false,

@@ -72,7 +72,7 @@ export class FailoverDriver {
     this.switchoverWaiters.clear();
   }
 
-  /** A planned switchover (DESIGN 4.7); the leader only. Resolves when it ended or failed. */
+  /** A planned switchover (docs/design.md 4.7); the leader only. Resolves when it ended or failed. */
   switchover(shard: string, to: string | null, timeoutMs: number): Promise<SwitchoverResult> {
     const requestId = this.nextRequestId++;
     return new Promise((resolve) => {
@@ -82,7 +82,7 @@ export class FailoverDriver {
     });
   }
 
-  /** An operator's failover to a named node (DESIGN 5.2 POST /v1/shards/{name}/failover). */
+  /** An operator's failover to a named node (docs/design.md 5.2 POST /v1/shards/{name}/failover). */
   failover(shard: string, to: string, allowDataLoss: boolean, timeoutMs: number): Promise<SwitchoverResult> {
     const requestId = this.nextRequestId++;
     return new Promise((resolve) => {
@@ -238,7 +238,7 @@ export class FailoverDriver {
     });
   }
 
-  /** The first leader of an empty log proposes the shards of its own config (DESIGN 1). */
+  /** The first leader of an empty log proposes the shards of its own config (docs/design.md 1). */
   private maybeBootstrap(topo: Topology): void {
     const configured = this.deps.configuredShards;
     if (Object.keys(topo.shards).length === 0) {

@@ -6,12 +6,13 @@ import type { NodeId } from '../raft/types.js';
 import type { FailoverBugs } from './bugs.js';
 import type { ObservationTable } from './observations.js';
 import type { Topology } from './topology.js';
-import type {
-  CandidateReport,
-  RedisNodeSpec,
-  RedisObservation,
-  ShardState,
-  TopologyCommand,
+import {
+  replicationAddressOf,
+  type CandidateReport,
+  type RedisNodeSpec,
+  type RedisObservation,
+  type ShardState,
+  type TopologyCommand,
 } from './types.js';
 
 export type RedisOp =
@@ -170,5 +171,6 @@ export type FailoverInFlight = NonNullable<ShardState['failover']>;
 
 /** Whether a view shows a replica of this master. */
 export function pointsAt(v: RedisObservation | null | undefined, master: RedisNodeSpec): boolean {
-  return !!v && v.role === 'slave' && v.masterHost === master.host && v.masterPort === master.port;
+  const at = replicationAddressOf(master);
+  return !!v && v.role === 'slave' && v.masterHost === at.host && v.masterPort === at.port;
 }

@@ -30,15 +30,16 @@ import { adoptFollowedHistory, emptyRestartEvidence } from './restart.js';
 import { chooseCandidate } from './select.js';
 import { Switchovers, type SwitchoverRequest } from './switchover.js';
 import { nodeOf } from './topology.js';
-import type {
-  CandidateReport,
-  CandidateRow,
-  HistoryEntry,
-  RedisNodeSpec,
-  RedisObservation,
-  ShardState,
-  TimelineMs,
-  TopologyCommand,
+import {
+  replicationAddressOf,
+  type CandidateReport,
+  type CandidateRow,
+  type HistoryEntry,
+  type RedisNodeSpec,
+  type RedisObservation,
+  type ShardState,
+  type TimelineMs,
+  type TopologyCommand,
 } from './types.js';
 
 export type {
@@ -605,10 +606,11 @@ export class FailoverEngine {
     minGapMs = OP_RETRY_MS,
   ): 'sent' | 'busy' | 'backing-off' {
     const key = `${shard.name}/${node.id}`;
-    const target = `${master.host}:${master.port}`;
+    const at = replicationAddressOf(master);
+    const target = `${at.host}:${at.port}`;
     const look = this.lookOf(input, shard, node, view);
     if (!this.retries.due(key, target, look, input.now)) return 'backing-off';
-    const op: RedisOp = { kind: 'replicaof', host: master.host, port: master.port, killClients };
+    const op: RedisOp = { kind: 'replicaof', host: at.host, port: at.port, killClients };
     if (!this.redis(input, shard.name, node, op, minGapMs)) return 'busy';
     this.retries.sent(key, target, look);
     this.replicaofSent.set(key, { opId: this.nextOpId - 1, shard: shard.name, node, event });

@@ -6,6 +6,7 @@
 // evidence also comes from what survives a leader change: each observer's own consecutive
 // probes (RedisObservation.restartedFrom) and the replicas still on the committed history.
 // And a shard already in that state adopts its master's current history. Pure.
+import { pointsAt } from './engine-types.js';
 import type { Sighting } from './observations.js';
 import type { RedisObservation, RunSeen, ShardState, TopologyCommand, CandidateReport } from './types.js';
 
@@ -76,11 +77,7 @@ export function adoptFollowedHistory(
   if (replicas.length === 0) return null;
   for (const node of replicas) {
     const v = views.get(node.id);
-    const follows =
-      v?.role === 'slave' &&
-      v.masterHost === master.host &&
-      v.masterPort === master.port &&
-      v.linkUp === true;
+    const follows = pointsAt(v, master) && v?.linkUp === true;
     if (!follows || v.replId !== mv.replId) return null;
   }
   const ids = replicas.map((n) => n.id).join(', ');

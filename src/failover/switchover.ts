@@ -14,7 +14,13 @@ import {
   type SwitchoverResult,
 } from './engine-types.js';
 import { nodeOf } from './topology.js';
-import type { CandidateReport, HistoryEntry, RedisNodeSpec, ShardState } from './types.js';
+import {
+  replicationAddressOf,
+  type CandidateReport,
+  type HistoryEntry,
+  type RedisNodeSpec,
+  type ShardState,
+} from './types.js';
 
 /** How long a switchover's preflight waits for replicas' reports to settle before refusing. */
 const SETTLE_MS = 3000;
@@ -189,7 +195,12 @@ export class Switchovers {
           input,
           shard.name,
           from,
-          { kind: 'replicaof', host: to.host, port: to.port, killClients: true },
+          {
+            kind: 'replicaof',
+            host: replicationAddressOf(to).host,
+            port: replicationAddressOf(to).port,
+            killClients: true,
+          },
           retry ? OP_RETRY_MS : 0,
         );
       } else if (ts?.op === 'inspect' && ts.result?.ok) {

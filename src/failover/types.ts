@@ -6,6 +6,15 @@ import type { NodeId } from '../raft/types.js';
 export type { ShardSettings } from '../config/index.js';
 export type RedisNodeId = string;
 
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * A Redis node. `host:port` is where raftinel probes and commands it; a node behind NAT, a proxy
+ * or a pod network may be reached by its replicas and by clients at other addresses.
+ */
 export interface RedisNodeSpec {
   readonly id: RedisNodeId;
   readonly host: string;
@@ -13,6 +22,20 @@ export interface RedisNodeSpec {
   /** Lower wins under priority-first; 0 means never promote. */
   readonly priority: number;
   readonly noFailover: boolean;
+  /** Where its replicas reach it: the REPLICAOF address, and how they name their master. Absent: host:port. */
+  readonly replicationAddress?: HostPort;
+  /** What clients are told (discovery answers, Sentinel events), as Sentinel's announce-ip/-port. Absent: host:port. */
+  readonly announce?: HostPort;
+}
+
+/** The address replicas of this node use (REPLICAOF, and master_host/master_port in their INFO). */
+export function replicationAddressOf(n: RedisNodeSpec): HostPort {
+  return n.replicationAddress ?? n;
+}
+
+/** The address clients are given for this node. */
+export function clientAddressOf(n: RedisNodeSpec): HostPort {
+  return n.announce ?? n;
 }
 
 export type FailoverKind = 'failover' | 'switchover';

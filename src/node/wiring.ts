@@ -63,7 +63,7 @@ export function publishSdownEvents(
   });
 }
 
-/** Patroni-compatible /primary and /replica?lag=N about the sidecar's own Redis (DESIGN 5.2). */
+/** Patroni-compatible /primary and /replica?lag=N about the sidecar's own Redis (docs/design.md 5.2). */
 export function addSidecarRoutes(router: Router, sidecar: Sidecar | null): void {
   const notSidecar = () =>
     errorReply(

@@ -19,7 +19,12 @@ import {
   type WriteSafetyOp,
 } from '../failover/engine-types.js';
 import { nodeOf, type Topology } from '../failover/topology.js';
-import type { RedisNodeSpec, RedisObservation, ShardState } from '../failover/types.js';
+import {
+  replicationAddressOf,
+  type RedisNodeSpec,
+  type RedisObservation,
+  type ShardState,
+} from '../failover/types.js';
 import type { Clock, Cancel } from '../runtime/ports.js';
 import type { Logger } from '../util/log.js';
 
@@ -250,7 +255,8 @@ export class Sidecar {
     why: string,
     then: () => void,
   ): void {
-    const op = { kind: 'replicaof', host: master.host, port: master.port, killClients: true } as const;
+    const at = replicationAddressOf(master);
+    const op = { kind: 'replicaof', host: at.host, port: at.port, killClients: true } as const;
     this.run(target, op, () => {
       this.knownRole = 'slave';
       this.demotedRun = this.lastRunId;

@@ -1,4 +1,4 @@
-// GET /v1/shards/{name}/watch (DESIGN 5.2): Server-Sent Events with the current state first,
+// GET /v1/shards/{name}/watch (docs/design.md 5.2): Server-Sent Events with the current state first,
 // then every change with its epoch — here, the failover after a SIGKILL of the master.
 import assert from 'node:assert/strict';
 import http from 'node:http';

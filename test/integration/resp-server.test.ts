@@ -1,5 +1,5 @@
 // The RESP server over real sockets with raw bytes: framing, protocol errors, caps and limits
-// (DESIGN 8), request ordering around an awaited FAILOVER, pub/sub delivery, TLS, listen errors.
+// (docs/design.md 8), request ordering around an awaited FAILOVER, pub/sub delivery, TLS, listen errors.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { SentinelRespServer } from '../../src/discovery/resp/server.js';

@@ -1,7 +1,7 @@
 // `raftinel shard add|set|remove`: topology changes committed through the Raft log (after
-// bootstrap the config's `shards` no longer matter). Nodes are given as
-// `ID=HOST:PORT[,priority=N][,noFailover]`, settings as `--set key=value` with the keys of the
-// config's shard settings; the server validates both again with the config's schema.
+// bootstrap the config's `shards` no longer matter). Nodes are given as `ID=HOST:PORT` with
+// optional parts (NODE_FORM), settings as `--set key=value` with the keys of the config's shard
+// settings; the server validates both again with the config's schema.
 import type { Argv } from 'yargs';
 import { DEFAULTS } from '../../config/defaults.js';
 import type { ActionReply } from '../api.js';
@@ -20,6 +20,8 @@ interface NodeSpec {
   readonly port: number;
   readonly priority?: number;
   readonly noFailover?: boolean;
+  readonly announce?: { readonly host: string; readonly port: number };
+  readonly replicationAddress?: { readonly host: string; readonly port: number };
 }
 
 type SettingValue = string | number | boolean | null;
@@ -86,7 +88,7 @@ function nodeAndSet<T>(c: Argv<T>) {
     .option('node', {
       type: 'string',
       requiresArg: true,
-      describe: 'a Redis node, ID=HOST:PORT[,priority=N][,noFailover] (repeat for each)',
+      describe: `a Redis node, ${NODE_FORM} (repeat for each)`,
     })
     .option('set', {
       type: 'string',
@@ -99,22 +101,44 @@ function list(value: string | string[] | undefined): string[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
-/** `r1=10.0.0.1:6379,priority=50,noFailover` (IPv6 hosts in brackets: `r1=[::1]:6379`). */
+const NODE_FORM =
+  'ID=HOST:PORT[,priority=N][,noFailover][,announce=HOST:PORT][,replicationAddress=HOST:PORT]';
+
+/**
+ * `r1=10.0.0.1:6379,priority=50,noFailover,announce=redis-1.example.com:6379` (IPv6 hosts in
+ * brackets: `r1=[::1]:6379`).
+ */
 export function parseNode(text: string): NodeSpec {
   const [head, ...extras] = text.split(',');
-  const m = /^([^=]+)=(\[[^\]]+\]|[^:]+):(\d+)$/.exec(head.trim());
-  if (!m) throw usage(`--node ${text}: expected ID=HOST:PORT[,priority=N][,noFailover]`);
-  const port = Number(m[3]);
-  if (port < 1 || port > 65535) throw usage(`--node ${text}: port ${m[3]} is not 1..65535`);
-  let spec: NodeSpec = { id: m[1].trim(), host: m[2].replace(/^\[|\]$/g, ''), port };
+  const m = /^([^=]+)=(.+)$/.exec(head.trim());
+  const address = m ? hostPort(m[2], text) : null;
+  if (!m || !address) throw usage(`--node ${text}: expected ${NODE_FORM}`);
+  let spec: NodeSpec = { id: m[1].trim(), ...address };
   for (const extra of extras.map((e) => e.trim())) {
     const p = /^priority=(\d+)$/.exec(extra);
+    const other = /^(announce|replicationAddress)=(.+)$/.exec(extra);
     if (p) spec = { ...spec, priority: Number(p[1]) };
     else if (extra === 'noFailover' || extra === 'noFailover=true') spec = { ...spec, noFailover: true };
     else if (extra === 'noFailover=false') spec = { ...spec, noFailover: false };
-    else throw usage(`--node ${text}: unknown part "${extra}" (expected priority=N or noFailover)`);
+    else if (other) {
+      const at = hostPort(other[2], text);
+      if (!at) throw usage(`--node ${text}: ${other[1]} expects HOST:PORT`);
+      spec = { ...spec, [other[1]]: at };
+    } else
+      throw usage(
+        `--node ${text}: unknown part "${extra}" (expected priority=N, noFailover, announce= or replicationAddress=)`,
+      );
   }
   return spec;
+}
+
+/** `HOST:PORT` or `[IPv6]:PORT`; null when it is neither; a usage error for a port out of range. */
+function hostPort(text: string, whole: string): { host: string; port: number } | null {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(text.trim());
+  if (!m) return null;
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) throw usage(`--node ${whole}: port ${m[2]} is not 1..65535`);
+  return { host: m[1].replace(/^\[|\]$/g, ''), port };
 }
 
 /** `downAfterMs=3000`, `maxLagBytes=null`, `holistic=true`, `quorum=majority`. */

@@ -1,4 +1,4 @@
-// The Sentinel-compatible RESP endpoint (DESIGN 5.1): the server, the data source it reads,
+// The Sentinel-compatible RESP endpoint (docs/design.md 5.1): the server, the data source it reads,
 // and the event names and formats for what it publishes.
 export { SentinelRespServer, DEFAULT_MAX_CLIENTS } from './server.js';
 export type { SentinelRespServerOptions, RespTlsOptions } from './server.js';

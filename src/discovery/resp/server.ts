@@ -1,4 +1,4 @@
-// The Sentinel-compatible RESP listener (DESIGN 5.1): accepts clients (plain TCP or TLS), caps
+// The Sentinel-compatible RESP listener (docs/design.md 5.1): accepts clients (plain TCP or TLS), caps
 // their number, and publishes Sentinel events to subscribers. It reads everything it answers
 // from a SentinelSource, so it depends on nothing else in raftinel.
 import { randomBytes } from 'node:crypto';
@@ -130,7 +130,7 @@ export class SentinelRespServer {
   }
 
   /** Publishes a Sentinel event (`+switch-master`, ...) to subscribers; returns how many got it.
-   * The caller formats the message as Sentinel does (DESIGN 5.1). */
+   * The caller formats the message as Sentinel does (docs/design.md 5.1). */
   publish(channel: string, message: string): number {
     return this.hub.publish(channel, message);
   }

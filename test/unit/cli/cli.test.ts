@@ -100,7 +100,7 @@ describe('options', () => {
     }
   });
 
-  test('--node ID=HOST:PORT[,priority=N][,noFailover]', () => {
+  test('--node ID=HOST:PORT[,priority=N][,noFailover][,announce=HOST:PORT][,replicationAddress=HOST:PORT]', () => {
     assert.deepEqual(parseNode('r1=10.0.0.1:6379'), { id: 'r1', host: '10.0.0.1', port: 6379 });
     assert.deepEqual(parseNode('r3=redis-3.svc:6380,priority=0,noFailover'), {
       id: 'r3',
@@ -110,7 +110,25 @@ describe('options', () => {
       noFailover: true,
     });
     assert.deepEqual(parseNode('r6=[::1]:6379'), { id: 'r6', host: '::1', port: 6379 });
-    for (const bad of ['r1', 'r1=host', 'r1=host:0', 'r1=host:70000', 'r1=h:1,weight=3']) {
+    assert.deepEqual(
+      parseNode('r7=10.0.0.7:6379,announce=redis-7.example.com:16379,replicationAddress=[fd00::7]:6379'),
+      {
+        id: 'r7',
+        host: '10.0.0.7',
+        port: 6379,
+        announce: { host: 'redis-7.example.com', port: 16379 },
+        replicationAddress: { host: 'fd00::7', port: 6379 },
+      },
+    );
+    for (const bad of [
+      'r1',
+      'r1=host',
+      'r1=host:0',
+      'r1=host:70000',
+      'r1=h:1,weight=3',
+      'r1=h:1,announce=h',
+      'r1=h:1,announce=h:0',
+    ]) {
       assert.throws(
         () => parseNode(bad),
         (e: unknown) => e instanceof CliError && e.exitCode === 2,

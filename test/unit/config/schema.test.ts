@@ -52,7 +52,7 @@ const SHARD_DEFAULTS = {
   minReplicasMaxLagMs: 10000,
 };
 
-test('the example of DESIGN 6a parses, every shard setting resolved and the shard overrides winning', () => {
+test('the example of docs/design.md 6a parses, every shard setting resolved and the shard overrides winning', () => {
   const config = parse(DESIGN_EXAMPLE);
   assert.equal(config.cluster, 'demo');
   assert.equal(config.node.id, 'n1');
@@ -110,8 +110,24 @@ test('a minimal config (cluster, node, peers, shards) gets every shipped default
     {
       name: 'mymaster',
       nodes: [
-        { id: 'r1', host: '127.0.0.1', port: 6379, priority: 100, noFailover: false },
-        { id: 'r2', host: '127.0.0.1', port: 6380, priority: 100, noFailover: false },
+        {
+          id: 'r1',
+          host: '127.0.0.1',
+          port: 6379,
+          priority: 100,
+          noFailover: false,
+          announce: null,
+          replicationAddress: null,
+        },
+        {
+          id: 'r2',
+          host: '127.0.0.1',
+          port: 6380,
+          priority: 100,
+          noFailover: false,
+          announce: null,
+          replicationAddress: null,
+        },
       ],
       initialMaster: null,
       auth: null,
@@ -199,6 +215,29 @@ peerAuth: { secretFile: ./cluster.secret }`,
   }
   const ip = issuesOf(MINIMAL.replace('node: { id: n1 }', 'node: { id: n1, sourceAddress: localhost }'));
   assert.match(issueAt(ip, 'node.sourceAddress').expected, /IP address/);
+});
+
+test('a Redis node may have an announce and a replication address; each mistake in them is listed', () => {
+  const good = parse(
+    MINIMAL.replace(
+      '- { id: r2, host: 127.0.0.1, port: 6380 }',
+      '- { id: r2, host: 10.0.0.2, port: 6380, announce: { host: redis-2.example.com, port: 16380 }, replicationAddress: { host: "fd00::2", port: 6380 } }',
+    ),
+  );
+  const [r1, r2] = good.shards[0].nodes;
+  assert.equal(r1.announce, null);
+  assert.equal(r1.replicationAddress, null);
+  assert.deepEqual(r2.announce, { host: 'redis-2.example.com', port: 16380 });
+  assert.deepEqual(r2.replicationAddress, { host: 'fd00::2', port: 6380 });
+  const issues = issuesOf(
+    MINIMAL.replace(
+      '- { id: r2, host: 127.0.0.1, port: 6380 }',
+      '- { id: r2, host: 127.0.0.1, port: 6380, announce: { host: "a b", port: 0 }, replicationAddress: "x:1" }',
+    ),
+  );
+  issueAt(issues, 'shards[0].nodes[1].announce.host');
+  issueAt(issues, 'shards[0].nodes[1].announce.port');
+  issueAt(issues, 'shards[0].nodes[1].replicationAddress');
 });
 
 test('ids are non-empty [A-Za-z0-9_.-]', () => {

@@ -12,7 +12,7 @@ import {
 const m = { host: '127.0.0.1', port: 16379 };
 const r = { host: '127.0.0.1', port: 16380 };
 
-test("the event names are DESIGN 5.1's list, each once", () => {
+test("the event names are docs/design.md 5.1's list, each once", () => {
   assert.equal(new Set(SENTINEL_EVENTS).size, SENTINEL_EVENTS.length);
   assert.equal(SENTINEL_EVENTS.length, 19);
   for (const name of SENTINEL_EVENTS) assert.match(name, /^[+-][a-z-]+$/);

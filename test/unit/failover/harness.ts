@@ -154,7 +154,10 @@ export class Harness {
       }
       if (a.op.kind === 'replicaof') {
         const host = a.op.host;
-        const masterView = [...this.truth.values()].find((x) => `h-${x.node}` === host);
+        // A node's address is h-<id>, or repl-<id> where a test gives it a replication address.
+        const masterView = [...this.truth.values()].find(
+          (x) => host === `h-${x.node}` || host === `repl-${x.node}`,
+        );
         this.see({
           ...v,
           role: 'slave',
