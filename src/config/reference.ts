@@ -195,7 +195,7 @@ const rows: Row[] = [
     'shards[].nodes[].replicationAddress',
     '{host, port} | null',
     'null',
-    "where replicas reach this node (REPLICAOF; how they name their master, as replica-announce-ip); null: host:port",
+    'where replicas reach this node (REPLICAOF; how they name their master, as replica-announce-ip); null: host:port',
   ],
   ['shards[].nodes[].replicationAddress.host', 'host', REQUIRED, 'host its replicas connect to'],
   ['shards[].nodes[].replicationAddress.port', 'integer 1..65535', REQUIRED, 'port its replicas connect to'],

@@ -42,7 +42,8 @@ async function settledView(rig: FailoverRig, r1: RigRedis): Promise<ShardView> {
     if (v.master === null || !(v.state === 'ok' || v.state === 'cooldown') || v.paused) return undefined;
     const role = await r1.role().catch(() => undefined);
     const master = rig.redis(v.master.id);
-    const fits = v.master.id === 'r1' ? typeof role === 'object' && role.role === 'master' : replicaOf(role, master);
+    const fits =
+      v.master.id === 'r1' ? typeof role === 'object' && role.role === 'master' : replicaOf(role, master);
     return fits ? v : undefined;
   };
   return waitFor(
