@@ -24,7 +24,13 @@ import {
   type RedisOp,
   type RedisOpResult,
 } from './engine-types.js';
-import { FailoverPromotion, judgeCandidate, keepRestartedMaster, resyncedReplicas } from './promotion.js';
+import {
+  FailoverPromotion,
+  judgeCandidate,
+  keepRestartedMaster,
+  resyncedReplicas,
+  withRegainedHistory,
+} from './promotion.js';
 import { RepointRetries, type NodeLook } from './repoint-retry.js';
 import { adoptFollowedHistory, emptyRestartEvidence } from './restart.js';
 import { chooseCandidate } from './select.js';
@@ -481,7 +487,15 @@ export class FailoverEngine {
     const detected = this.detectedAt.get(shard.name) as { mono: number; wall: number };
     if (!report.chosen) {
       const views = emptyRestart ? this.views(input, shard) : null;
-      const kept = views ? keepRestartedMaster(shard, views, report, input.wallNow, detected.wall) : null;
+      const kept = views
+        ? keepRestartedMaster(
+            this.withRegainedHistory(input, shard),
+            views,
+            report,
+            input.wallNow,
+            detected.wall,
+          )
+        : null;
       if (kept) {
         this.propose(input, shard.name, kept);
         return;
@@ -502,7 +516,11 @@ export class FailoverEngine {
       report,
       at: input.wallNow,
       detectedAt: detected.wall,
-      resynced: resyncedReplicas(shard, this.views(input, shard), emptyRestart),
+      resynced: resyncedReplicas(
+        this.withRegainedHistory(input, shard),
+        this.views(input, shard),
+        emptyRestart,
+      ),
     });
     if (this.bugs.replicaofBeforeCommit) {
       this.redis(input, shard.name, nodeOf(shard, report.chosen) as RedisNodeSpec, { kind: 'promote' }, 0);
@@ -673,7 +691,7 @@ export class FailoverEngine {
     const detected = from === shard.master ? this.detectedAt.get(shard.name) : undefined;
     const masterDownMs = detected ? input.now - detected.mono + shard.settings.downAfterMs : 0;
     const report = chooseCandidate({
-      shard,
+      shard: this.withRegainedHistory(input, shard),
       from,
       views,
       masterOffset: offsets.length > 0 ? Math.max(...offsets) : null,
@@ -684,6 +702,17 @@ export class FailoverEngine {
     });
     this.memo?.reports.set(memoKey, report);
     return report;
+  }
+
+  /** The shard without the lostHistory entries that fresh reports show back on the history. */
+  private withRegainedHistory(input: EngineInput, shard: ShardState): ShardState {
+    const maxAge = 2 * shard.settings.downAfterMs;
+    return withRegainedHistory(
+      shard,
+      (id) => input.observations.fresh(shard.name, id, input.now, maxAge),
+      input.now,
+      input.wallNow,
+    );
   }
 
   /** Drops this update's candidate reports of a shard: what they were chosen from (avoided candidates, the master's down time) changed. */

@@ -17,6 +17,7 @@ import {
   type EngineInput,
   type FailoverInFlight,
 } from './engine-types.js';
+import type { Sighting } from './observations.js';
 import type {
   CandidateReport,
   RedisNodeSpec,
@@ -67,6 +68,34 @@ export function judgeCandidate(
       `${node} left the replication history before REPLICAOF NO ONE: its master_replid is ` +
       `${view.replId ?? 'unknown'}, not the shard's ${history} (it full-synced${from})`,
   };
+}
+
+/**
+ * The shard without the `lostHistory` entries that regained the history: a replica found off it
+ * at a promotion can full-sync from the committed master later (repointed to it, or restarted
+ * empty), and then holds the history again (seed 9319631: such a replica, the only one with the
+ * data, was counted as resynced and the empty master kept). Only reports whose INFO was surely
+ * taken after the finding count (`skewMs` covers the clocks of the two leaders); an older report
+ * may show the history it had before it left.
+ */
+export function withRegainedHistory(
+  shard: ShardState,
+  sightings: (node: string) => readonly Sighting[],
+  now: number,
+  wallNow: number,
+): ShardState {
+  const lost = shard.lostHistory ?? [];
+  if (lost.length === 0 || shard.replId === null || shard.lostHistoryAt === undefined) return shard;
+  const skewMs = Math.max(1000, shard.settings.downAfterMs);
+  const after = shard.lostHistoryAt + skewMs;
+  const regained = (id: string): boolean =>
+    sightings(id).some((s) => {
+      const infoAtLeast =
+        wallNow - (now - s.receivedAt) - (s.obs.lastOkAgoMs ?? 0) - shard.settings.infoIntervalMs;
+      return s.obs.reachable && s.obs.replId === shard.replId && infoAtLeast > after;
+    });
+  const still = lost.filter((id) => !regained(id));
+  return still.length === lost.length ? shard : { ...shard, lostHistory: still };
 }
 
 /**

@@ -242,7 +242,13 @@ function applyShardCommand(topo: Topology, cmd: TopologyCommand, term: number): 
         f.kind === 'failover' && f.promotedAt !== null
           ? cmd.at + s.settings.failoverCooldownMs
           : s.cooldownUntil;
-      set({ ...s, failover: null, cooldownUntil, lostHistory: union(s.lostHistory ?? [], lost) });
+      set({
+        ...s,
+        failover: null,
+        cooldownUntil,
+        lostHistory: union(s.lostHistory ?? [], lost),
+        ...(lost.length > 0 ? { lostHistoryAt: cmd.at } : {}),
+      });
       return [{ type: 'failover-ended', shard: s.name, epoch: f.epoch, entry }];
     }
     case 'masterKept': {

@@ -77,6 +77,8 @@ export interface ShardState {
    * `replId` changes. Absent in state written before it existed.
    */
   readonly lostHistory?: readonly RedisNodeId[];
+  /** Wall-clock ms (committed) of the latest addition to `lostHistory`; absent before one. */
+  readonly lostHistoryAt?: number;
   readonly failover: InFlight | null;
   readonly paused: boolean;
   /**

@@ -152,6 +152,13 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       'completeLateDemotion went forward to the aborted target while a replica still on the history ' +
       'held 21 more bytes the committed master took after that target was promoted (late-demotion.test.ts)',
   },
+  {
+    seed: 9319631,
+    cause:
+      'a replica found off the history at a promotion full-synced from the committed master later; ' +
+      'it stayed excluded, was counted as resynced and the empty master kept, though it alone held ' +
+      'the data (promotion.ts withRegainedHistory; kept-master.test.ts)',
+  },
 ];
 
 function replay(seed: number, bug?: string): string {

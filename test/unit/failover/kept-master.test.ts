@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { keepRestartedMaster, resyncedReplicas } from '../../../src/failover/promotion.js';
 import type { CandidateReport, RedisObservation, TopologyCommand } from '../../../src/failover/types.js';
-import { obs, topologyWithMaster } from './fixtures.js';
+import { applyTopologyCommand } from '../../../src/failover/topology.js';
+import { failoverStarted, obs, topologyWithMaster } from './fixtures.js';
 import { Harness } from './harness.js';
 
 /** r1's new run after the empty restart; an observer saw it begin below the last one. */
@@ -84,3 +85,49 @@ describe('the engine through the same race', () => {
     assert.equal(h.topo.shards.m.replId, 'hist-x');
   });
 });
+
+describe('a replica found off the history at a promotion that regained it since (seed 9319631)', () => {
+  /** r2 was found off the history at wall 1_000_500; r1 restarted empty later; r3 copied it. */
+  function afterRegain(): Harness {
+    const h = new Harness(topologyWithMaster());
+    applyTopologyCommand(h.topo, failoverStarted('r2'), 2);
+    applyTopologyCommand(
+      h.topo,
+      {
+        type: 'failoverAborted',
+        shard: 'm',
+        epoch: 1,
+        at: 1_000_500,
+        reason: 'r2 off the history',
+        lostHistory: ['r2'],
+      },
+      2,
+    );
+    return h;
+  }
+
+  test('reports taken well after the finding show it on the history: it is the candidate, the empty master is not kept', () => {
+    const h = afterRegain();
+    h.now = 10_000; // wall 1_010_000: every report below is newer than the finding
+    h.refresh = true;
+    h.see(restarted, obs('r2', { replId: 'hist-1', offset: 200 }), copied3());
+    h.run(20);
+    const started = h.commands.find((c) => c.type === 'failoverStarted' && c.epoch === 2);
+    assert.equal(started?.type === 'failoverStarted' ? started.to : null, 'r2');
+    assert.ok(!h.proposed.includes('masterKept'));
+  });
+
+  test('a report that may predate the finding does not clear it: the master is kept', () => {
+    const h = afterRegain();
+    h.now = 500; // wall 1_000_500: as old as the finding
+    h.see(restarted, obs('r2', { replId: 'hist-1', offset: 200 }), copied3());
+    h.run(4);
+    assert.ok(!h.commands.some((c) => c.type === 'failoverStarted' && c.epoch === 2));
+    assert.ok(h.proposed.includes('masterKept'));
+  });
+});
+
+/** r3 copied the restarted master. */
+function copied3(): RedisObservation {
+  return obs('r3', { replId: 'hist-x', offset: 7 });
+}
