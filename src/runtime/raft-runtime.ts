@@ -220,14 +220,17 @@ export class RaftRuntime {
   }
 
   /**
-   * Elections are open only to voters of this node's committed configuration, so that a removed
-   * node cannot disrupt the cluster. Replication is heard from anyone of the cluster: a node
-   * that lags may not know a newer member yet, and terms only grow through elections anyway.
+   * Elections are open to members of this node's configuration only, so that a removed node
+   * cannot disrupt the cluster (pre-vote and the check-quorum lease guard against the rest). A
+   * learner of this node's configuration counts: this node may lag behind its promotion, and
+   * refusing it deadlocked seed 9324085 (the only up-to-date voters were a promoted learner and
+   * a node that needed a lagging one's vote). Replication is heard from anyone of the cluster:
+   * a node that lags may not know a newer member yet, and terms only grow through elections.
    */
   private accepts(m: Message): boolean {
     if (m.type !== 'PreVote' && m.type !== 'Vote' && m.type !== 'TimeoutNow') return true;
-    const voters = this.core.conf.voters;
-    return voters.length === 0 || voters.includes(m.from);
+    const { voters, learners } = this.core.conf;
+    return voters.length === 0 || voters.includes(m.from) || learners.includes(m.from);
   }
 
   // ---- requests -----------------------------------------------------------------------------

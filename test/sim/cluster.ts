@@ -1101,7 +1101,15 @@ export class SimCluster {
   /** Liveness: after healing, one leader, and every member has applied the same log. */
   private checkConverged(): void {
     const leader = this.leader();
-    if (!leader) throw new InvariantViolation('Liveness', 'no leader after healing');
+    if (!leader) {
+      const states = [...this.nodes.values()].map((n) => {
+        const c = n.runtime?.core as RaftCore | undefined;
+        if (!c) return `${n.id} down`;
+        const st = c.status();
+        return `${n.id} ${c.role} t${c.term} last ${st.lastIndex}@${st.lastTerm} commit ${c.commitIndex()} voters ${st.conf.voters.join(',')} learners ${st.conf.learners.join(',')}`;
+      });
+      throw new InvariantViolation('Liveness', `no leader after healing: ${states.join('; ')}`);
+    }
     const ls = (leader.runtime as RaftRuntime).status();
     for (const id of [...ls.conf.voters, ...ls.conf.learners]) {
       const s = this.nodes.get(id)?.runtime?.status();

@@ -1,0 +1,78 @@
+// Regression for a deadlock the simulator found (seed 9324085): after a membership change, the
+// only voters with up-to-date logs were a learner promoted to voter and a node that needed the
+// vote of a lagging node, which still knew the promoted one as a learner and dropped its vote
+// requests as coming from a non-voter: no leader for good. A node answers (pre-)vote requests
+// from every member of its configuration, learners included; from a non-member, nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Message } from '../../src/raft/types.js';
+import { RaftRuntime } from '../../src/runtime/raft-runtime.js';
+import { silentLogger } from '../../src/util/log.js';
+import { Prng } from './prng.js';
+import { Scheduler } from './scheduler.js';
+import { SimStorage } from './sim-storage.js';
+
+test('a lagging node answers the pre-vote of a member it knows as a learner, and ignores a non-member', () => {
+  const sched = new Scheduler();
+  const sent: Message[] = [];
+  let handler: ((m: Message) => void) | null = null;
+  const random = new Prng(11);
+  const runtime = new RaftRuntime({
+    id: 'n1',
+    timing: { tickMs: 50, electionTicks: 10, heartbeatTicks: 1, snapshotEntries: 1000 },
+    storage: new SimStorage(),
+    transport: {
+      send: (m) => sent.push(m),
+      onMessage: (h) => {
+        handler = h;
+      },
+      setMembers: () => {},
+      close: async () => {},
+    },
+    clock: sched.clockFor(() => true),
+    stateMachine: { apply: () => undefined, snapshot: () => '', restore: () => {} },
+    random: () => random.float(),
+    logger: silentLogger(),
+    bootstrap: { voters: ['n1', 'n2', 'n3'] },
+  });
+  runtime.start();
+  const deliver = (m: Message): void => {
+    handler?.(m);
+    sched.runUntil(sched.now + 1, () => {});
+  };
+  // n2 leads term 2 and adds s1 as a learner; n1 applies it, then hears from nobody.
+  deliver({
+    type: 'App',
+    from: 'n2',
+    to: 'n1',
+    term: 2,
+    prevIndex: 1,
+    prevTerm: 1,
+    entries: [
+      { index: 2, term: 2, kind: 'noop', data: '' },
+      { index: 3, term: 2, kind: 'conf', data: JSON.stringify({ type: 'addLearner', id: 's1' }) },
+    ],
+    commit: 3,
+  });
+  deliver({ type: 'App', from: 'n2', to: 'n1', term: 2, prevIndex: 3, prevTerm: 2, entries: [], commit: 3 });
+  assert.deepEqual(runtime.status().conf, { voters: ['n1', 'n2', 'n3'], learners: ['s1'] });
+  // Past the check-quorum lease (no leader contact for an election timeout), well before n1's
+  // own randomized timeout would let it campaign: pre-vote requests arrive.
+  sched.runUntil(sched.now + 600, () => {});
+  const from = sent.length;
+  const preVote = (who: string): Message => ({
+    type: 'PreVote',
+    from: who,
+    to: 'n1',
+    term: 3,
+    lastIndex: 9,
+    lastTerm: 2,
+  });
+  deliver(preVote('s1'));
+  deliver(preVote('x9'));
+  const answers = sent.slice(from).filter((m) => m.type === 'PreVoteResp');
+  assert.deepEqual(
+    answers.map((m) => `${m.to} ${m.type === 'PreVoteResp' && m.reject ? 'rejected' : 'granted'}`),
+    ['s1 granted'],
+  );
+});
