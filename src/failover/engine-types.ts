@@ -6,13 +6,13 @@ import type { NodeId } from '../raft/types.js';
 import type { FailoverBugs } from './bugs.js';
 import type { ObservationTable } from './observations.js';
 import type { Topology } from './topology.js';
-import {
-  replicationAddressOf,
-  type CandidateReport,
-  type RedisNodeSpec,
-  type RedisObservation,
-  type ShardState,
-  type TopologyCommand,
+import type {
+  CandidateReport,
+  HostPort,
+  RedisNodeSpec,
+  RedisObservation,
+  ShardState,
+  TopologyCommand,
 } from './types.js';
 
 export type RedisOp =
@@ -169,8 +169,13 @@ export const AVOID_DOWN_FACTOR = 10;
 
 export type FailoverInFlight = NonNullable<ShardState['failover']>;
 
-/** Whether a view shows a replica of this master. */
+/**
+ * Whether a view shows a replica of this master: one that names it by any of its addresses (a
+ * replica set up by hand may use the probe or the announce address; raftinel's REPLICAOF uses
+ * the replication address).
+ */
 export function pointsAt(v: RedisObservation | null | undefined, master: RedisNodeSpec): boolean {
-  const at = replicationAddressOf(master);
-  return !!v && v.role === 'slave' && v.masterHost === at.host && v.masterPort === at.port;
+  if (!v || v.role !== 'slave') return false;
+  const named = (a: HostPort | undefined): boolean => a?.host === v.masterHost && a.port === v.masterPort;
+  return named(master) || named(master.replicationAddress) || named(master.announce);
 }

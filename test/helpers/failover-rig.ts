@@ -161,7 +161,7 @@ export interface RigOptions {
   /** Merged over FAST_DEFAULTS. */
   readonly defaults?: Readonly<Record<string, unknown>>;
   /** Per Redis node extras in the config (priority, noFailover). */
-  readonly nodeExtras?: (shard: string, id: string) => { priority?: number; noFailover?: boolean };
+  readonly nodeExtras?: (shard: string, id: string) => Readonly<Record<string, unknown>>;
   /** Redis addresses through fault proxies (raftinel's probes and the replication links alike). */
   readonly proxied?: boolean;
   /** Raft listeners through fault proxies (each node's peers dial its proxy). */
