@@ -5,41 +5,12 @@
 // got its shards.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Message } from '../../src/raft/types.js';
-import { RaftRuntime } from '../../src/runtime/raft-runtime.js';
-import { silentLogger } from '../../src/util/log.js';
-import { Prng } from './prng.js';
-import { Scheduler } from './scheduler.js';
-import { SimStorage } from './sim-storage.js';
+import { loneNode } from './lone-runtime.js';
 
 test('a proposal truncated before it committed is failed when its index is proposed again', () => {
-  const sched = new Scheduler();
-  const sent: Message[] = [];
-  let handler: ((m: Message) => void) | null = null;
-  const random = new Prng(7);
-  const runtime = new RaftRuntime({
-    id: 'n1',
-    timing: { tickMs: 50, electionTicks: 10, heartbeatTicks: 1, snapshotEntries: 1000 },
-    storage: new SimStorage(),
-    transport: {
-      send: (m) => sent.push(m),
-      onMessage: (h) => {
-        handler = h;
-      },
-      setMembers: () => {},
-      close: async () => {},
-    },
-    clock: sched.clockFor(() => true),
-    stateMachine: { apply: () => undefined, snapshot: () => '', restore: () => {} },
-    random: () => random.float(),
-    logger: silentLogger(),
-    bootstrap: { voters: ['n1', 'n2', 'n3'] },
-  });
-  runtime.start();
-  const deliver = (m: Message): void => {
-    handler?.(m);
-    sched.runUntil(sched.now + 1, () => {});
-  };
+  const node = loneNode('n1', 7);
+  const { sched, sent, deliver } = node;
+  const runtime = node.start();
   /** n1 times out and n2 grants whatever it asks (pre-vote, then vote) until n1 leads. */
   let answered = 0;
   const elect = (): void => {

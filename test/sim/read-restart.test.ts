@@ -5,50 +5,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Message, ReadIndexRequest } from '../../src/raft/types.js';
-import { RaftRuntime } from '../../src/runtime/raft-runtime.js';
-import { silentLogger } from '../../src/util/log.js';
-import { Prng } from './prng.js';
-import { Scheduler } from './scheduler.js';
-import { SimStorage } from './sim-storage.js';
+import { loneNode } from './lone-runtime.js';
 
 test('a read index answered to the previous process does not release a read after a restart', () => {
-  const sched = new Scheduler();
-  const storage = new SimStorage();
-  const sent: Message[] = [];
-  let handler: ((m: Message) => void) | null = null;
-  let incarnation = 0;
-
   // Each process gets its own randomness, as each real process does.
-  const startProcess = (): RaftRuntime => {
-    const mine = ++incarnation;
-    const random = new Prng(1000 + mine);
-    const runtime = new RaftRuntime({
-      id: 'n2',
-      timing: { tickMs: 50, electionTicks: 10, heartbeatTicks: 1, snapshotEntries: 1000 },
-      storage,
-      transport: {
-        send: (m) => sent.push(m),
-        onMessage: (h) => {
-          handler = h;
-        },
-        setMembers: () => {},
-        close: async () => {},
-      },
-      clock: sched.clockFor(() => incarnation === mine),
-      stateMachine: { apply: () => undefined, snapshot: () => '', restore: () => {} },
-      random: () => random.float(),
-      logger: silentLogger(),
-      bootstrap: { voters: ['n1', 'n2', 'n3'] },
-    });
-    runtime.start();
-    return runtime;
-  };
+  const node = loneNode('n2', 1001);
+  const { sched, sent, deliver } = node;
+  const startProcess = node.start;
   // Lets the runtime's deferred work (its drain) run.
   const settle = (): void => sched.runUntil(sched.now + 1, () => {});
-  const deliver = (m: Message): void => {
-    handler?.(m);
-    settle();
-  };
   const heartbeat: Message = {
     type: 'Heartbeat',
     from: 'n1',

@@ -6,40 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Message } from '../../src/raft/types.js';
-import { RaftRuntime } from '../../src/runtime/raft-runtime.js';
-import { silentLogger } from '../../src/util/log.js';
-import { Prng } from './prng.js';
-import { Scheduler } from './scheduler.js';
-import { SimStorage } from './sim-storage.js';
+import { loneNode } from './lone-runtime.js';
 
 test('a lagging node answers the pre-vote of a member it knows as a learner, and ignores a non-member', () => {
-  const sched = new Scheduler();
-  const sent: Message[] = [];
-  let handler: ((m: Message) => void) | null = null;
-  const random = new Prng(11);
-  const runtime = new RaftRuntime({
-    id: 'n1',
-    timing: { tickMs: 50, electionTicks: 10, heartbeatTicks: 1, snapshotEntries: 1000 },
-    storage: new SimStorage(),
-    transport: {
-      send: (m) => sent.push(m),
-      onMessage: (h) => {
-        handler = h;
-      },
-      setMembers: () => {},
-      close: async () => {},
-    },
-    clock: sched.clockFor(() => true),
-    stateMachine: { apply: () => undefined, snapshot: () => '', restore: () => {} },
-    random: () => random.float(),
-    logger: silentLogger(),
-    bootstrap: { voters: ['n1', 'n2', 'n3'] },
-  });
-  runtime.start();
-  const deliver = (m: Message): void => {
-    handler?.(m);
-    sched.runUntil(sched.now + 1, () => {});
-  };
+  const node = loneNode('n1', 11);
+  const { sched, sent, deliver } = node;
+  const runtime = node.start();
   // n2 leads term 2 and adds s1 as a learner; n1 applies it, then hears from nobody.
   deliver({
     type: 'App',

@@ -4,9 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ChangeCache, ViewChanges } from '../../../src/discovery/change-cache.js';
 import { Metrics } from '../../../src/discovery/metrics.js';
-import { ShardStates } from '../../../src/discovery/shard-states.js';
-import type { RaftRuntime } from '../../../src/runtime/raft-runtime.js';
 import { obs, topologyWithMaster } from '../failover/fixtures.js';
+import { leaderRuntime, statesOf } from './support/node-state-surfaces.js';
 
 test('a cached view is computed again only after a change or when older than its max age', () => {
   const changes = new ViewChanges();
@@ -30,16 +29,6 @@ test('a cached view is computed again only after a change or when older than its
 });
 
 test('/metrics asks for each Redis node once per change, however often it is scraped', () => {
-  const runtime = {
-    onSoftState: () => {},
-    status: () => ({
-      term: 1,
-      commit: 1,
-      applied: 1,
-      role: 'leader',
-      conf: { voters: ['n1'], learners: [] },
-    }),
-  } as unknown as RaftRuntime;
   const topo = topologyWithMaster();
   const nodes = Object.values(topo.shards).flatMap((s) =>
     s.nodes.map((n) => ({ shard: s.name, node: n.id })),
@@ -48,18 +37,11 @@ test('/metrics asks for each Redis node once per change, however often it is scr
   let asked = 0;
   const changes = new ViewChanges();
   const metrics = new Metrics({
-    runtime,
+    runtime: leaderRuntime,
     topology: () => topo,
-    states: new ShardStates({
-      selfId: 'n1',
-      topology: () => topo,
-      ownView: (shard, node) => {
-        asked++;
-        return obs(node, { shard });
-      },
-      observers: () => null,
-      voters: () => 1,
-      wallNow: () => 0,
+    states: statesOf(topo, (shard, node) => {
+      asked++;
+      return obs(node, { shard });
     }),
     changes,
     now: () => 0,

@@ -4,10 +4,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Histogram } from '../../../src/discovery/histogram.js';
 import { Metrics, PROBE_BUCKETS } from '../../../src/discovery/metrics.js';
-import { ShardStates } from '../../../src/discovery/shard-states.js';
 import type { HistoryEntry } from '../../../src/failover/types.js';
-import type { RaftRuntime } from '../../../src/runtime/raft-runtime.js';
 import { obs, topologyWithMaster } from '../failover/fixtures.js';
+import { leaderRuntime, statesOf } from './support/node-state-surfaces.js';
 
 function sample(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -31,29 +30,12 @@ test('a histogram counts each observation in every bucket at or above it, with s
 });
 
 test('/metrics: each finished failover adds its steps, from one timeline mark to the next; probes their round trips', () => {
-  const runtime = {
-    onSoftState: () => {},
-    status: () => ({
-      term: 1,
-      commit: 1,
-      applied: 1,
-      role: 'leader',
-      conf: { voters: ['n1'], learners: [] },
-    }),
-  } as unknown as RaftRuntime;
   const topo = topologyWithMaster();
   const probeLatency = new Histogram(PROBE_BUCKETS);
   const metrics = new Metrics({
-    runtime,
+    runtime: leaderRuntime,
     topology: () => topo,
-    states: new ShardStates({
-      selfId: 'n1',
-      topology: () => topo,
-      ownView: (shard, node) => obs(node, { shard }),
-      observers: () => null,
-      voters: () => 1,
-      wallNow: () => 0,
-    }),
+    states: statesOf(topo, (shard, node) => obs(node, { shard })),
     probeLatency,
   });
   try {
