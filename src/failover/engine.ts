@@ -485,17 +485,10 @@ export class FailoverEngine {
     if (!emptyRestart && shard.master !== null && shard.maintenance?.includes(shard.master)) return;
     const report = this.report(input, shard, shard.master);
     const detected = this.detectedAt.get(shard.name) as { mono: number; wall: number };
+    const judged = this.withRegainedHistory(input, shard);
     if (!report.chosen) {
       const views = emptyRestart ? this.views(input, shard) : null;
-      const kept = views
-        ? keepRestartedMaster(
-            this.withRegainedHistory(input, shard),
-            views,
-            report,
-            input.wallNow,
-            detected.wall,
-          )
-        : null;
+      const kept = views ? keepRestartedMaster(judged, views, report, input.wallNow, detected.wall) : null;
       if (kept) {
         this.propose(input, shard.name, kept);
         return;
@@ -516,11 +509,7 @@ export class FailoverEngine {
       report,
       at: input.wallNow,
       detectedAt: detected.wall,
-      resynced: resyncedReplicas(
-        this.withRegainedHistory(input, shard),
-        this.views(input, shard),
-        emptyRestart,
-      ),
+      resynced: resyncedReplicas(judged, this.views(input, shard), emptyRestart),
     });
     if (this.bugs.replicaofBeforeCommit) {
       this.redis(input, shard.name, nodeOf(shard, report.chosen) as RedisNodeSpec, { kind: 'promote' }, 0);
