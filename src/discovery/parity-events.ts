@@ -8,15 +8,15 @@
 import type { Topology, TopologyEvent } from '../failover/topology.js';
 import type { RedisObservation } from '../failover/types.js';
 import type { Logger } from '../util/log.js';
+import type { SentinelEvent } from './resp/events.js';
 import {
   masterDetails,
   odownMessage,
-  replicaDetails,
+  replicaMessage,
   sentinelDetails,
   TILT_ENTERED,
   TILT_EXITED,
-  type SentinelEvent,
-} from './resp/events.js';
+} from './sentinel-events.js';
 import type { SentinelPeer } from './resp/source.js';
 
 export interface PublishedEvent {
@@ -69,7 +69,7 @@ export class ParityEvents {
       const master = shard?.nodes.find((n) => n.id === shard.master);
       if (!shard || !node || !master || node.id === master.id) continue;
       this.replicasSeen.add(key);
-      out.push({ name: '+slave', message: replicaDetails(node, shard.name, master) });
+      out.push({ name: '+slave', message: replicaMessage(node, shard.name, master) });
     }
     return out;
   }

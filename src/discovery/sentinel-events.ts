@@ -1,6 +1,7 @@
 // Sentinel's event messages, in one place (issue 12 item 5): what a Sentinel client reads on
-// the pub/sub channels (+switch-master, +promoted-slave, +selected-slave, +odown, ...) and what
-// the logs show. Formats as Sentinel's sentinelEvent() writes them (docs/design.md 5.1).
+// the pub/sub channels (+switch-master, +promoted-slave, +selected-slave, +odown, +slave,
+// +sentinel, +tilt, ...) and what the logs show. Formats as Sentinel's sentinelEvent() writes them
+// (docs/design.md 5.1); Redis nodes are named by the address clients are told (announce).
 import type { Topology } from '../failover/topology.js';
 import type { HostPort } from '../failover/types.js';
 
@@ -31,6 +32,27 @@ export function selectedReplicaMessage(replica: Address, shard: string): string 
   const { host, port } = told(replica);
   return `slave ${host}:${port} ${host} ${port} @ ${shard}`;
 }
+
+/** `master <name> <ip> <port>`: %@ for a master (+elected-leader, +odown). */
+export function masterDetails(name: string, master: Address): string {
+  const m = told(master);
+  return `master ${name} ${m.host} ${m.port}`;
+}
+
+/** `sentinel <runid> <ip> <port> @ <master-name> <master-ip> <master-port>`: %@ for a peer. */
+export function sentinelDetails(runId: string, peer: HostPort, masterName: string, master: Address): string {
+  const m = told(master);
+  return `sentinel ${runId} ${peer.host} ${peer.port} @ ${masterName} ${m.host} ${m.port}`;
+}
+
+/** `+odown`'s message: `%@ #quorum <votes>/<quorum>`. */
+export function odownMessage(name: string, master: Address, votes: number, quorum: number): string {
+  return `${masterDetails(name, master)} #quorum ${votes}/${quorum}`;
+}
+
+/** `+tilt` / `-tilt` messages. */
+export const TILT_ENTERED = '#tilt mode entered';
+export const TILT_EXITED = '#tilt mode exited';
 
 /** `master <name>` as in +try-failover, +failover-end, -failover-abort. */
 export function masterMessage(shard: string): string {

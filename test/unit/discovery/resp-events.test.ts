@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import {
   masterDetails,
   odownMessage,
-  replicaDetails,
+  replicaMessage,
   SENTINEL_EVENTS,
   sentinelDetails,
   switchMasterMessage,
@@ -21,7 +21,7 @@ test("the event names are docs/design.md 5.1's list, each once", () => {
 test("messages in Sentinel's formats (as captured from redis-sentinel 7.0)", () => {
   assert.equal(masterDetails('mymaster', m), 'master mymaster 127.0.0.1 16379');
   assert.equal(
-    replicaDetails(r, 'mymaster', m),
+    replicaMessage(r, 'mymaster', m),
     'slave 127.0.0.1:16380 127.0.0.1 16380 @ mymaster 127.0.0.1 16379',
   );
   assert.equal(
