@@ -32,6 +32,7 @@ import {
   withRegainedHistory,
 } from './promotion.js';
 import { RepointRetries, type NodeLook } from './repoint-retry.js';
+import { linkDownLimitMs, observationMaxAgeMs } from './rules.js';
 import { adoptFollowedHistory, emptyRestartEvidence } from './restart.js';
 import { chooseCandidate } from './select.js';
 import { Switchovers, type SwitchoverRequest } from './switchover.js';
@@ -323,7 +324,13 @@ export class FailoverEngine {
   /** Tracks run id and offset of the master, to catch an empty restart (4.5). */
   private watchSeen(input: EngineInput, shard: ShardState): void {
     const m = shard.master as string;
-    const v = input.observations.best(shard.name, m, input.now, 2 * shard.settings.downAfterMs, this.selfId);
+    const v = input.observations.best(
+      shard.name,
+      m,
+      input.now,
+      observationMaxAgeMs(shard.settings),
+      this.selfId,
+    );
     if (!v || v.runId === null || v.offset === null) return;
     const k = `${shard.name}/${m}`;
     const prev = this.lastSeen.get(k);
@@ -344,7 +351,7 @@ export class FailoverEngine {
     const known = this.memo?.restarted.get(shard.name);
     if (known !== undefined) return known;
     const m = shard.master as string;
-    const maxAge = 2 * shard.settings.downAfterMs;
+    const maxAge = observationMaxAgeMs(shard.settings);
     const evidence = emptyRestartEvidence({
       shard,
       master: input.observations.best(shard.name, m, input.now, maxAge, this.selfId),
@@ -650,7 +657,7 @@ export class FailoverEngine {
     // This leader's own probe, not the best report: its commands go over its own links, so a
     // node it reaches again is tried at once even when other observers saw no change.
     const own = input.observations
-      .fresh(shard.name, node.id, input.now, 2 * shard.settings.downAfterMs)
+      .fresh(shard.name, node.id, input.now, observationMaxAgeMs(shard.settings))
       .find((s) => s.observer === this.selfId);
     return {
       reachable: own?.obs.reachable === true,
@@ -668,7 +675,7 @@ export class FailoverEngine {
     const known = this.memo?.reports.get(memoKey);
     if (known) return known;
     const views = this.views(input, shard);
-    const maxAge = 2 * shard.settings.downAfterMs;
+    const maxAge = observationMaxAgeMs(shard.settings);
     const masterSightings = from ? input.observations.fresh(shard.name, from, input.now, 10 * maxAge) : [];
     const offsets = masterSightings.map((s) => s.obs.offset).filter((o): o is number => o !== null && o >= 0);
     // Also the highest offset seen of the master's current run (watchSeen): the latest reports
@@ -684,7 +691,7 @@ export class FailoverEngine {
       from,
       views,
       masterOffset: offsets.length > 0 ? Math.max(...offsets) : null,
-      maxLinkDownMs: shard.settings.maxLinkDownMs ?? 10 * shard.settings.downAfterMs,
+      maxLinkDownMs: linkDownLimitMs(shard.settings),
       masterDownMs,
       avoid: this.avoiding(input, shard),
       skipReplIdCheck: this.bugs.skipReplIdCheck,
@@ -695,7 +702,7 @@ export class FailoverEngine {
 
   /** The shard without the lostHistory entries that fresh reports show back on the history. */
   private withRegainedHistory(input: EngineInput, shard: ShardState): ShardState {
-    const maxAge = 2 * shard.settings.downAfterMs;
+    const maxAge = observationMaxAgeMs(shard.settings);
     return withRegainedHistory(
       shard,
       (id) => input.observations.fresh(shard.name, id, input.now, maxAge),
@@ -727,7 +734,7 @@ export class FailoverEngine {
   private views(input: EngineInput, shard: ShardState): Map<string, RedisObservation | null> {
     const known = this.memo?.views.get(shard.name);
     if (known) return known;
-    const maxAge = 2 * shard.settings.downAfterMs;
+    const maxAge = observationMaxAgeMs(shard.settings);
     const views = new Map(
       shard.nodes.map((n) => [
         n.id,

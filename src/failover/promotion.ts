@@ -18,6 +18,7 @@ import {
   type FailoverInFlight,
 } from './engine-types.js';
 import type { Sighting } from './observations.js';
+import { observationMaxAgeMs } from './rules.js';
 import type {
   CandidateReport,
   RedisNodeSpec,
@@ -296,7 +297,7 @@ export class FailoverPromotion {
  */
 function stillHeard(input: EngineInput, shard: ShardState, node: string, self: string): boolean {
   const own = input.observations
-    .fresh(shard.name, node, input.now, 2 * shard.settings.downAfterMs)
+    .fresh(shard.name, node, input.now, observationMaxAgeMs(shard.settings))
     .find((s) => s.observer === self);
   return own !== undefined && !own.obs.sdown;
 }
