@@ -1,6 +1,7 @@
 // Objective-down detection on the leader (docs/design.md 4.2): a quorum of raftinel nodes, each
 // with a fresh report, must see the master subjectively down; the leader's view alone never
 // suffices. Pure: the inputs are the observation table and the leader's monotonic now.
+import { quorumSize } from '../config/index.js';
 import { pointsAt } from './engine-types.js';
 import { observationMaxAgeMs } from './rules.js';
 import type { ObservationTable } from './observations.js';
@@ -14,8 +15,7 @@ export interface OdownVerdict {
 }
 
 export function quorumOf(shard: ShardState, voters: number): number {
-  const q = shard.settings.quorum;
-  return q === 'majority' ? Math.floor(voters / 2) + 1 : q;
+  return quorumSize(shard.settings.quorum, voters);
 }
 
 /** Observers that must see the master SDOWN for ODOWN: the quorum, and never one alone in a cluster of 2+. */
