@@ -94,8 +94,8 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       logger,
       now: () => performance.now(),
       // Any node that passed the cluster handshake is heard on Raft (a fresh node learns its
-      // membership from the log); the runtime opens elections only to voters of the committed
-      // configuration (see RaftRuntime.accepts), other kinds come from members only.
+      // membership from the log, a lagging one may not know a newer member: RaftRuntime.accepts);
+      // other kinds come from members only.
       allowUnknown: () => true,
     });
     cleanup.push(() => transport.close());

@@ -220,15 +220,16 @@ export class RaftRuntime {
   }
 
   /**
-   * Elections are open to members of this node's configuration only, so that a removed node
-   * cannot disrupt the cluster (pre-vote and the check-quorum lease guard against the rest). A
-   * learner of this node's configuration counts: this node may lag behind its promotion, and
-   * refusing it deadlocked seed 9324085 (the only up-to-date voters were a promoted learner and
-   * a node that needed a lagging one's vote). Replication is heard from anyone of the cluster:
-   * a node that lags may not know a newer member yet, and terms only grow through elections.
+   * Votes and replication are heard from anyone of the cluster (the transport admits only peers
+   * that passed the cluster handshake), as etcd's raft does: a node that lags may not know a
+   * newer member yet, or know it only as a learner, and refusing its vote requests deadlocked
+   * seeds 9324085 and 9349014 (the only up-to-date voters needed a lagging node's vote). A
+   * removed node cannot disrupt the cluster for all that: pre-vote, the check-quorum lease and
+   * the log check refuse it, and it never campaigns once it applied its removal. TimeoutNow,
+   * which skips those, is taken from members of this node's configuration only.
    */
   private accepts(m: Message): boolean {
-    if (m.type !== 'PreVote' && m.type !== 'Vote' && m.type !== 'TimeoutNow') return true;
+    if (m.type !== 'TimeoutNow') return true;
     const { voters, learners } = this.core.conf;
     return voters.length === 0 || voters.includes(m.from) || learners.includes(m.from);
   }

@@ -947,7 +947,9 @@ export class SimCluster {
           leader && this.faults.chance(0.6) ? leader : live.length > 0 ? this.faults.pick(live) : undefined;
         if (!victim) return;
         const ms = this.faults.int(200, 3000);
-        victim.pausedUntil = this.sched.now + ms;
+        // A pause never shortens one under way: its timers stay due at the later end while
+        // messages would flow again, which no process does (seed 9350236: a lease alarm).
+        victim.pausedUntil = Math.max(victim.pausedUntil, this.sched.now + ms);
         this.trace(`${victim.id} pauses for ${ms} ms`);
         return;
       }

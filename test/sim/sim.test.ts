@@ -166,6 +166,17 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       'member it still knew as a learner, whose vote the up-to-date voters needed (raft-runtime.ts ' +
       'accepts; vote-from-learner.test.ts)',
   },
+  {
+    seed: 9349014,
+    cause: 'the same deadlock, the candidate unknown to the lagging node (not even a learner)',
+  },
+  {
+    seed: 9350236,
+    cause:
+      'simulator: a pause shortened one under way, so a node handled messages while its timers waited ' +
+      'for the first end; its catch-up ticks counted time from before a heartbeat, and it campaigned ' +
+      "inside the leader's lease (cluster.ts pause fault; a false Lease alarm)",
+  },
 ];
 
 function replay(seed: number, bug?: string): string {

@@ -1,14 +1,14 @@
-// Regression for a deadlock the simulator found (seed 9324085): after a membership change, the
-// only voters with up-to-date logs were a learner promoted to voter and a node that needed the
-// vote of a lagging node, which still knew the promoted one as a learner and dropped its vote
-// requests as coming from a non-voter: no leader for good. A node answers (pre-)vote requests
-// from every member of its configuration, learners included; from a non-member, nothing.
+// Regression for deadlocks the simulator found (seeds 9324085, 9349014): after membership changes,
+// the only voters with up-to-date logs needed the vote of a lagging node, which knew the
+// candidate only as a learner (9324085) or not at all (9349014) and dropped its vote requests:
+// no leader for good. A node answers (pre-)vote requests from anyone of the cluster, as etcd's
+// raft does; TimeoutNow, which skips the lease, only from a member of its configuration.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Message } from '../../src/raft/types.js';
 import { loneNode } from './lone-runtime.js';
 
-test('a lagging node answers the pre-vote of a member it knows as a learner, and ignores a non-member', () => {
+test('a lagging node answers the pre-votes of a learner and of a node it does not know; a stranger’s TimeoutNow is ignored', () => {
   const node = loneNode('n1', 11);
   const { sched, sent, deliver } = node;
   const runtime = node.start();
@@ -45,6 +45,11 @@ test('a lagging node answers the pre-vote of a member it knows as a learner, and
   const answers = sent.slice(from).filter((m) => m.type === 'PreVoteResp');
   assert.deepEqual(
     answers.map((m) => `${m.to} ${m.type === 'PreVoteResp' && m.reject ? 'rejected' : 'granted'}`),
-    ['s1 granted'],
+    ['s1 granted', 'x9 granted'],
   );
+  const term = runtime.status().term;
+  deliver({ type: 'TimeoutNow', from: 'x9', to: 'n1', term });
+  sched.runUntil(sched.now + 10, () => {});
+  assert.equal(runtime.status().role, 'follower', 'no campaign on a stranger’s TimeoutNow');
+  assert.ok(!sent.slice(from).some((m) => m.type === 'Vote'));
 });
