@@ -136,7 +136,14 @@ export class FailoverDriver {
     // Leadership is a lease, not a fence (research: etcd locks, Jepsen): a deposed leader that
     // does not know it yet must not touch Redis, so the engine acts only under a valid lease
     // (timed in ms on the monotonic clock: a process that stalled finds it run out when it wakes).
-    const leading = this.leaderTerm() !== null && this.deps.runtime.leaseValid();
+    // It acts on the applied topology: only once that holds this term's first entry, so that
+    // nothing a previous leader committed (a failover it started) is unknown to it (seed 9422193:
+    // a new leader whose commit ran ahead of its applied state repointed a node toward the master
+    // of the epoch before the one in flight).
+    const leading =
+      this.leaderTerm() !== null &&
+      core.termAt(core.appliedIndex()) === core.term &&
+      this.deps.runtime.leaseValid();
     return {
       now: this.deps.clock.now(),
       wallNow: (this.deps.wallNow ?? Date.now)(),

@@ -177,6 +177,13 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       'for the first end; its catch-up ticks counted time from before a heartbeat, and it campaigned ' +
       "inside the leader's lease (cluster.ts pause fault; a false Lease alarm)",
   },
+  {
+    seed: 9422193,
+    cause:
+      'a new leader acted on its applied topology before it held the entries a previous leader ' +
+      'committed: epoch 2 was in flight, and it repointed a node toward the master of epoch 1 ' +
+      "(driver.ts: the engine leads only once this term's first entry is applied)",
+  },
 ];
 
 function replay(seed: number, bug?: string): string {
