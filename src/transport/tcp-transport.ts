@@ -1,6 +1,7 @@
 // The peer transport of a raftinel node: RaftTransport over TCP (optionally mutual TLS), plus
 // a generic envelope channel for other kinds of peer traffic (probe observations, forwarded
-// admin requests). Frames from ids outside the committed membership are dropped (docs/design.md 2).
+// admin requests). Envelopes from ids outside the committed membership are dropped; Raft frames
+// from them are delivered when allowUnknown says so (the node: always; docs/design.md 2).
 import type { AddressInfo, Server, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Message, NodeId } from '../raft/types.js';
