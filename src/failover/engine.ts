@@ -445,18 +445,8 @@ export class FailoverEngine {
       lagBytes: 0,
       priority: target.priority,
     };
-    this.propose(input, shard.name, {
-      type: 'failoverStarted',
-      shard: shard.name,
-      epoch: shard.epoch + 1,
-      kind: 'failover',
-      from: shard.master,
-      to: target.id,
-      report: { ...report, chosen: target.id, rows: [...report.rows.filter((r) => r.id !== target.id), row] },
-      at: input.wallNow,
-      detectedAt: input.wallNow,
-      resynced: [],
-    });
+    const rows = [...report.rows.filter((r) => r.id !== target.id), row];
+    this.startFailover(input, shard, { ...report, chosen: target.id, rows }, input.wallNow, []);
     return true;
   }
 
@@ -506,21 +496,38 @@ export class FailoverEngine {
       }
       return;
     }
+    this.startFailover(
+      input,
+      shard,
+      report,
+      detected.wall,
+      resyncedReplicas(judged, this.views(input, shard), emptyRestart),
+    );
+    if (this.bugs.replicaofBeforeCommit) {
+      this.redis(input, shard.name, nodeOf(shard, report.chosen) as RedisNodeSpec, { kind: 'promote' }, 0);
+    }
+  }
+
+  /** Proposes an automatic failover of the shard's master to the report's chosen node. */
+  private startFailover(
+    input: EngineInput,
+    shard: ShardState,
+    report: CandidateReport,
+    detectedAt: number,
+    resynced: string[],
+  ): void {
     this.propose(input, shard.name, {
       type: 'failoverStarted',
       shard: shard.name,
       epoch: shard.epoch + 1,
       kind: 'failover',
       from: shard.master,
-      to: report.chosen,
+      to: report.chosen as string,
       report,
       at: input.wallNow,
-      detectedAt: detected.wall,
-      resynced: resyncedReplicas(judged, this.views(input, shard), emptyRestart),
+      detectedAt,
+      resynced,
     });
-    if (this.bugs.replicaofBeforeCommit) {
-      this.redis(input, shard.name, nodeOf(shard, report.chosen) as RedisNodeSpec, { kind: 'promote' }, 0);
-    }
   }
 
   /** FailoverStarted is committed: promote (switchover.ts, promotion.ts), then commit Promoted. */

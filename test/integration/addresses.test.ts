@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import { FailoverRig, type RigRedis } from '../helpers/failover-rig.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { freePorts } from '../helpers/ports.js';
+import { sentinelClient } from '../helpers/sentinel-client.js';
 import { redisQuery } from '../helpers/redis-query.js';
 import { stopAllRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -67,15 +68,7 @@ test(
       'replicas by announce address',
     );
 
-    const client = new Redis({
-      sentinels,
-      name: 'mymaster',
-      lazyConnect: true,
-      commandTimeout: 1000,
-      retryStrategy: () => 50,
-      sentinelRetryStrategy: () => 50,
-    });
-    client.on('error', () => undefined);
+    const client = sentinelClient(sentinels);
     t.after(() => client.disconnect());
     await client.connect();
     const r1 = rig.redis('r1');

@@ -17,6 +17,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
+import { sentinelClient } from '../helpers/sentinel-client.js';
 import { createSentinel } from 'redis';
 import { FailoverRig, type ShardView } from '../helpers/failover-rig.js';
 import { freePort } from '../helpers/ports.js';
@@ -226,31 +227,14 @@ before(async () => {
   await rig.start();
   const sentinels = rig.nodes.map(sentinelAddress);
 
-  ioredis = new Redis({
-    sentinels,
-    name: 'mymaster',
-    failoverDetector: true,
-    lazyConnect: true,
-    commandTimeout: 1000,
-    retryStrategy: () => 50,
-    sentinelRetryStrategy: () => 50,
-  });
-  ioredis.on('error', () => undefined);
+  ioredis = sentinelClient(sentinels, { failoverDetector: true });
   ioredis.on('reconnecting', () => {
     if (killedAt > 0) ioReconnects++;
   });
   await ioredis.connect();
   ioWriter = new ClientWriter('ioredis (failoverDetector)', () => ioredis.incr('raftinel:ioredis')).start();
   // The same without the detector: it relies on the dropped connection and asks the sentinels again.
-  ioPlain = new Redis({
-    sentinels,
-    name: 'mymaster',
-    lazyConnect: true,
-    commandTimeout: 1000,
-    retryStrategy: () => 50,
-    sentinelRetryStrategy: () => 50,
-  });
-  ioPlain.on('error', () => undefined);
+  ioPlain = sentinelClient(sentinels);
   await ioPlain.connect();
   for (const n of rig.nodes) {
     const sub = new Redis({ ...sentinelAddress(n), lazyConnect: true });
