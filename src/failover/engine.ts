@@ -236,13 +236,16 @@ export class FailoverEngine {
   /**
    * minReplicasToWrite (docs/design.md 4.8): the committed master gets min-replicas-to-write and
    * min-replicas-max-lag, once per master, run, epoch and setting, and again under each new
-   * leader (which knows nothing of what the last one sent). Unset: not managed here.
+   * leader (which knows nothing of what the last one sent). Unset: not managed here, except that
+   * a master some switchover moved away from gets a switchover's fence lifted (an aborted one
+   * left it fenced; a demoted one promoted since may still be).
    */
   private manageWriteSafety(input: EngineInput, shard: ShardState): void {
     const min = shard.settings.minReplicasToWrite ?? null;
     const master = nodeOf(shard, shard.master);
     const view = master ? this.views(input, shard).get(master.id) : null;
-    if (min === null || !master || !view?.reachable || view.role !== 'master') return;
+    if (!master || !view?.reachable || view.role !== 'master') return;
+    if (min === null && !this.switchedAwayFrom(input, shard.name, master.id)) return;
     const op = managedWriteSafety(shard.settings, true);
     const key = `${master.id}|${view.runId ?? '?'}|${shard.epoch}|${min}|${op.maxLagS}`;
     const state = this.writeSafety.get(shard.name);
@@ -258,6 +261,11 @@ export class FailoverEngine {
     if (this.redis(input, shard.name, master, op)) {
       this.writeSafety.set(shard.name, { key, opId: this.nextOpId - 1, done: state?.done ?? null });
     }
+  }
+
+  /** Whether a switchover of the shard's recorded history moved the master away from `node`. */
+  private switchedAwayFrom(input: EngineInput, shard: string, node: string): boolean {
+    return (input.topology.history[shard] ?? []).some((e) => e.kind === 'switchover' && e.from === node);
   }
 
   /**

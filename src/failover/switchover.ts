@@ -5,6 +5,8 @@
 import { observationMaxAgeMs } from './rules.js';
 import { detectOdown } from './detect.js';
 import {
+  FENCE_MIN_REPLICAS,
+  managedWriteSafety,
   OP_RETRY_MS,
   POLL_MS,
   type DrillReport,
@@ -22,6 +24,8 @@ import {
   type ShardState,
 } from './types.js';
 
+/** Refusals of the fence that retrying cannot cure: the command is disabled, renamed away or denied. */
+const CANNOT_FENCE = /disabled|NOPERM|unknown command/i;
 /** How long a switchover's preflight waits for replicas' reports to settle before refusing. */
 const SETTLE_MS = 3000;
 /** A switchover target further behind than this is waited for before writes are paused. */
@@ -49,6 +53,17 @@ export interface SwitchoverRequest {
   steps: Record<string, number>;
   epoch: number | null;
   report: CandidateReport | null;
+  /**
+   * The switchover's fence on the old master (min-replicas-to-write at FENCE_MIN_REPLICAS): when
+   * it was acknowledged, the old master's offset and history read after it, and whether the
+   * target has reached that offset. The pause ends by itself, the fence does not.
+   */
+  fence: {
+    ackedAt: number | null;
+    offset: number | null;
+    replId: string | null;
+    verified: boolean;
+  };
   /**
    * The shard's epoch when the request first ran. Its from, target, pause and offsets describe
    * that topology only: after another failover of the shard they are stale.
@@ -126,6 +141,7 @@ export class Switchovers {
       steps: {},
       epoch: null,
       report: null,
+      fence: { ackedAt: null, offset: null, replId: null, verified: false },
       shardEpoch: null,
     });
   }
@@ -187,6 +203,7 @@ export class Switchovers {
       return;
     }
     if (elapsed <= timeoutMs && this.writePauseHeld(input, shard, f.epoch)) {
+      if (!this.fencedAndCaughtUp(input, shard, from, to)) return;
       if (ts?.op === 'promote' && ts.result?.ok) {
         this.core.redis(input, shard.name, to, { kind: 'inspect' }, 0);
       } else if (toView?.role === 'master') {
@@ -248,6 +265,59 @@ export class Switchovers {
     } else {
       this.core.redis(input, shard.name, to, { kind: 'inspect' }, POLL_MS);
     }
+  }
+
+  /**
+   * Before the target is promoted, the old master is fenced (every write refused, with no time
+   * limit) and the target shown to hold everything it had once fenced. The pause alone is not
+   * enough: a master stalled past its pause's end (SIGSTOP, a slow disk) wakes up unpaused and
+   * acknowledges writes before the demotion reaches it, writes the promoted target lacks
+   * (simulator seed 9433346 lost 33). A fence that lands late only means waiting for the target
+   * to catch up with what slipped in. An abort leaves the fence for the leader to lift
+   * (manageWriteSafety); a later promotion of the old master lifts it too (admin-ops promote).
+   */
+  private fencedAndCaughtUp(
+    input: EngineInput,
+    shard: ShardState,
+    from: RedisNodeSpec,
+    to: RedisNodeSpec,
+  ): boolean {
+    const r = this.requests.get(shard.name) as SwitchoverRequest;
+    const fence = r.fence;
+    if (fence.verified || this.core.bugs.switchoverSkipsCatchUp) return true;
+    const fs = this.core.lastOp(shard.name, from.id);
+    if (fence.ackedAt === null) {
+      if (fs?.op === 'write-safety' && fs.result?.ok) {
+        fence.ackedAt = input.now;
+      } else if (fs?.op === 'write-safety' && CANNOT_FENCE.test(fs.result?.error ?? '')) {
+        // CONFIG disabled or denied on this node (preflight says so): the pause alone, as before.
+        fence.verified = true;
+        return true;
+      } else {
+        const op = { ...managedWriteSafety(shard.settings, true), minReplicas: FENCE_MIN_REPLICAS };
+        this.core.redis(input, shard.name, from, op, fs?.op === 'write-safety' ? OP_RETRY_MS : 0);
+        return false;
+      }
+    }
+    if (fence.offset === null) {
+      const view = fs?.op === 'inspect' && fs.sentAt >= fence.ackedAt ? fs.result?.view : undefined;
+      if (view?.offset == null) {
+        this.core.redis(input, shard.name, from, { kind: 'inspect' }, fs?.op === 'inspect' ? POLL_MS : 0);
+        return false;
+      }
+      fence.offset = view.offset;
+      fence.replId = view.replId;
+    }
+    const ts = this.core.lastOp(shard.name, to.id);
+    const toView = ts?.op === 'inspect' ? ts.result?.view : undefined;
+    if (toView?.replId === fence.replId && toView?.offset != null && toView.offset >= fence.offset) {
+      fence.verified = true;
+      r.masterOffset = fence.offset;
+      r.targetOffset = toView.offset;
+      return true;
+    }
+    this.core.redis(input, shard.name, to, { kind: 'inspect' }, ts?.op === 'inspect' ? POLL_MS : 0);
+    return false;
   }
 
   /** This leader paused the old master for this switchover, and the pause has not run out. */

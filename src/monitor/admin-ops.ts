@@ -112,13 +112,17 @@ async function writeSafety(
   };
 }
 
-/** REPLICAOF NO ONE; then, best effort: CONFIG REWRITE; CLIENT KILL TYPE normal; CLIENT KILL TYPE pubsub. */
+/**
+ * REPLICAOF NO ONE; then, best effort: a fence lifted (a node demoted by a switchover keeps the
+ * one that switchover set); CONFIG REWRITE; CLIENT KILL TYPE normal; CLIENT KILL TYPE pubsub.
+ */
 async function promote(run: Run): Promise<OpOutcome> {
   const essential = await step(run('REPLICAOF', 'NO', 'ONE'));
   if (essential !== null) return failed(`REPLICAOF NO ONE: ${essential}`);
   return {
     result: { ok: true },
     warnings: await bestEffort([
+      ['lift a write fence (min-replicas-to-write)', () => liftFence(run)],
       ['CONFIG REWRITE', () => run('CONFIG', 'REWRITE')],
       ['CLIENT KILL TYPE normal', () => run('CLIENT', 'KILL', 'TYPE', 'normal')],
       ['CLIENT KILL TYPE pubsub', () => run('CLIENT', 'KILL', 'TYPE', 'pubsub')],
@@ -142,6 +146,13 @@ async function replicaOf(run: Run, host: string, port: number, killClients: bool
   if (killClients)
     afterSteps.push(['CLIENT KILL TYPE normal', () => run('CLIENT', 'KILL', 'TYPE', 'normal')]);
   return { result: { ok: true }, warnings: [...before, ...(await bestEffort(afterSteps))] };
+}
+
+/** min-replicas-to-write back to 0 when it holds the fence value; any other value is the operator's. */
+async function liftFence(run: Run): Promise<unknown> {
+  const reply = await run('CONFIG', 'GET', 'min-replicas-to-write');
+  if (!Array.isArray(reply) || Number(reply[1]) !== FENCE_MIN_REPLICAS) return null;
+  return run('CONFIG', 'SET', 'min-replicas-to-write', '0');
 }
 
 /** The error text of a refused command, or null when it ran; a transport failure rejects. */

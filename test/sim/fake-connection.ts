@@ -229,8 +229,8 @@ export class FakeConnection implements RedisConnection {
         if (!this.node.alive || this.node.incarnation !== this.incarnation) return;
         const now = this.links.sched.now;
         // SIGSTOP: the command waits in the socket; the process runs it when it resumes.
-        if (now < this.node.stalledUntil) {
-          this.links.sched.at(this.node.stalledUntil, run, true);
+        if (this.node.mustWait(now)) {
+          this.node.whenAnswering(this.links.sched, run);
           return;
         }
         const answer = this.group.answer(this.node.id, args, now);

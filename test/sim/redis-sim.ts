@@ -12,6 +12,7 @@
 // fake connections (fake-connection.ts), so the simulated raftinel nodes run the production
 // prober of src/monitor.
 import type { Prng } from './prng.js';
+import type { Scheduler } from './scheduler.js';
 
 /** A client connection to a node: the node's crash closes it. */
 export interface ServerSideConnection {
@@ -40,6 +41,12 @@ export class FakeRedis {
   /** Where this node's replicationCron ticks fall within its period, as a fraction of it. */
   readonly cronPhase: number;
   pausedUntil = 0;
+  /**
+   * min-replicas-to-write at the fence value (a switchover's or a sidecar's): every write is
+   * refused, with no time limit; `fencePersisted` when CONFIG REWRITE saved it, so a restart keeps it.
+   */
+  fenced = false;
+  fencePersisted = false;
   /** Full resyncs this node went through (data it had was replaced). */
   fullSyncs = 0;
   /** Sim time of the last crash or restart (faults the checkers must know about). */
@@ -53,6 +60,8 @@ export class FakeRedis {
   linkedIncarnation = -1;
   /** Until then a restarted process is loading its data and answers probes with -LOADING. */
   loadingUntil = 0;
+  /** Commands that reached the process while it was stopped, in arrival order. */
+  private readonly stalledWork: (() => void)[] = [];
   /** Client connections open to this process (the probers'). */
   readonly connections = new Set<ServerSideConnection>();
 
@@ -92,6 +101,10 @@ export class FakeRedis {
     this.role = 'master';
     this.masterId = null;
     this.acked = [];
+    // The promotion lifts a fence the node kept from an earlier switchover away from it, and
+    // saves that with its role (admin-ops.ts promote).
+    this.fenced = false;
+    this.fencePersisted = false;
     this.replId2 = this.replId;
     this.replId = newId(this.rng);
     this.replIdChangedAt = now;
@@ -122,6 +135,36 @@ export class FakeRedis {
   }
 
   /**
+   * Runs `fn` (a command reaching the process) once the process answers: at once, or when its
+   * stall ends, after everything that reached it before. SIGCONT runs the socket backlog at
+   * once and in order; a stall ended early (the simulator's heal) must too, or a REPLICAOF
+   * queued during it lands after later commands that saw the process answer (seed 9455777).
+   */
+  whenAnswering(sched: Scheduler, fn: () => void): void {
+    if (!this.mustWait(sched.now)) {
+      fn();
+      return;
+    }
+    this.stalledWork.push(fn);
+    if (this.stalledWork.length === 1) sched.at(this.stalledUntil, () => this.resume(sched), true);
+  }
+
+  /** A command reaching the process now waits: it is stopped, or commands queued before still wait. */
+  mustWait(now: number): boolean {
+    return now < this.stalledUntil || this.stalledWork.length > 0;
+  }
+
+  /** The stall is over (or was cut short): the commands that waited run, in arrival order. */
+  resume(sched: Scheduler): void {
+    if (this.stalledWork.length === 0) return;
+    if (sched.now < this.stalledUntil) {
+      sched.at(this.stalledUntil, () => this.resume(sched), true);
+      return;
+    }
+    for (const fn of this.stalledWork.splice(0)) fn();
+  }
+
+  /**
    * A restart keeps the role of the config file (CONFIG REWRITE saved it), with its data
    * (persistence) or empty (no persistence: offset 0 and a new history).
    */
@@ -129,6 +172,7 @@ export class FakeRedis {
     this.alive = true;
     this.stalledUntil = 0;
     this.pausedUntil = 0;
+    if (!this.fencePersisted) this.fenced = false;
     this.runId = newId(this.rng);
     this.linkUp = false;
     this.linkDownSince = now;
@@ -190,10 +234,10 @@ export class RedisGroup {
     return undefined;
   }
 
-  /** A client write to a node: acknowledged only by an answering, unpaused master. */
+  /** A client write to a node: acknowledged only by an answering, unpaused, unfenced master. */
   write(id: string, now: number): number | null {
     const n = this.nodes.get(id);
-    if (!n || !n.answers(now) || n.role !== 'master' || now < n.pausedUntil || now < n.loadingUntil)
+    if (!n || !n.answers(now) || n.role !== 'master' || n.fenced || now < n.pausedUntil || now < n.loadingUntil)
       return null;
     const value = this.nextWrite++;
     n.writes.push(value);

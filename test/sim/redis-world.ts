@@ -6,6 +6,7 @@
 // (fake-connection.ts), and its failover driver runs unchanged on both.
 import type { RedisExecutor, RedisTarget } from '../../src/failover/ports.js';
 import type { RedisOp, RedisOpResult } from '../../src/failover/engine.js';
+import { FENCE_MIN_REPLICAS } from '../../src/failover/engine-types.js';
 import type { RedisNodeSpec, ShardSettings, ShardSpec, TopologyCommand } from '../../src/failover/types.js';
 import { viewOf } from '../../src/monitor/admin-ops.js';
 import { parseInfo } from '../../src/monitor/parse.js';
@@ -261,8 +262,8 @@ export class RedisWorld {
       }
       // SIGSTOP: the command waits in the socket and runs when the process resumes, even if
       // the sender has given up on it by then.
-      if (now < r.stalledUntil) {
-        this.at(r.stalledUntil, arrive);
+      if (r.mustWait(now)) {
+        r.whenAnswering(this.sched, arrive);
         return;
       }
       this.hooks.commandArrived(shard, id, op);
@@ -293,7 +294,16 @@ export class RedisWorld {
         r.pausedUntil = 0;
         return { ok: true };
       case 'write-safety':
-        return { ok: true }; // not modelled: the simulated writers do not count replicas
+        // Only the fence is modelled (the simulated writers do not count replicas): set, or
+        // lifted by any other value (null lifts only a fence).
+        if (op.minReplicas === FENCE_MIN_REPLICAS) {
+          r.fenced = true;
+          if (op.persist) r.fencePersisted = true;
+        } else if (op.minReplicas !== null || r.fenced) {
+          r.fenced = false;
+          if (op.persist) r.fencePersisted = false;
+        }
+        return { ok: true };
       case 'inspect': {
         const info = parseInfo(g.info(r.id, now));
         if (!info.ok) return { ok: false, error: info.error.reason };
@@ -515,6 +525,7 @@ export class RedisWorld {
     for (const g of this.groups.values()) {
       for (const r of g.nodes.values()) {
         r.stalledUntil = 0;
+        r.resume(this.sched);
         if (!r.alive) r.restart(this.sched.now, false);
       }
     }

@@ -184,6 +184,19 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       'committed: epoch 2 was in flight, and it repointed a node toward the master of epoch 1 ' +
       "(driver.ts: the engine leads only once this term's first entry is applied)",
   },
+  {
+    seed: 9433346,
+    cause:
+      'a switchover lost 33 writes: its old master, stalled past its pause, woke unpaused and took ' +
+      'writes before the demotion ran (switchover.ts fencedAndCaughtUp; switchover-fence.test.ts)',
+  },
+  {
+    seed: 9455777,
+    cause:
+      'simulator fault: a stall cut short by the heal left the REPLICAOF queued in it to run ' +
+      'after a later promotion (redis-sim.ts whenAnswering)',
+  },
+  { seed: 9420488, cause: 'a switchover aborted though its old master was demoted (not analysed to its root)' },
 ];
 
 function replay(seed: number, bug?: string): string {
