@@ -25,7 +25,7 @@ import {
 } from './types.js';
 
 /** Refusals of the fence that retrying cannot cure: the command is disabled, renamed away or denied. */
-const CANNOT_FENCE = /disabled|NOPERM|unknown command/i;
+const CANNOT_FENCE = /disabled|NOPERM|unknown command|EXECABORT/i;
 /** How long a switchover's preflight waits for replicas' reports to settle before refusing. */
 const SETTLE_MS = 3000;
 /** A switchover target further behind than this is waited for before writes are paused. */

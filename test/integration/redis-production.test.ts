@@ -89,7 +89,7 @@ test(
 );
 
 test(
-  'a failover promotes on Redis nodes without CONFIG, and /v1/shards shows the preflight',
+  'a switchover and a failover promote on Redis nodes without CONFIG, and /v1/shards shows the preflight',
   { timeout: 90_000 },
   async (t) => {
     const rig = await FailoverRig.create({ redisArgs: ['--rename-command', 'CONFIG', ''] });
@@ -105,10 +105,15 @@ test(
       shown.preflight?.every((p) => /CONFIG is not a command/.test(p.message)),
       JSON.stringify(shown.preflight),
     );
-    await rig.redis('r1').kill();
+    // No fence without CONFIG: the switchover runs on the write pause alone, as the preflight says.
+    const sw = await rig.post<{ ok: boolean; error?: unknown }>('/v1/shards/mymaster/switchover', { to: 'r2' });
+    assert.equal(sw.status, 200, JSON.stringify(sw.body));
+    assert.equal(sw.body.ok, true, JSON.stringify(sw.body));
+    assert.equal((await redisRole(rig.redis('r2').realPort)).role, 'master');
+    await rig.redis('r2').kill();
     const v = await rig.waitView(
       'mymaster',
-      (x) => x.epoch > 0 && x.master?.id !== 'r1' && (x.state === 'ok' || x.state === 'cooldown'),
+      (x) => x.epoch > 1 && x.master?.id !== 'r2' && (x.state === 'ok' || x.state === 'cooldown'),
       'the failover done',
       30_000,
     );
