@@ -8,6 +8,7 @@ import {
   FENCE_MIN_REPLICAS,
   managedWriteSafety,
   OP_RETRY_MS,
+  OP_TIMEOUT_MS,
   POLL_MS,
   type DrillReport,
   type EngineCore,
@@ -26,6 +27,14 @@ import {
 
 /** Refusals of the fence that retrying cannot cure: the command is disabled, renamed away or denied. */
 const CANNOT_FENCE = /disabled|NOPERM|unknown command|EXECABORT/i;
+/**
+ * A switchover pauses writes in slices this long, renewed by the leader while it needs them:
+ * if the leader dies, the pause ends by itself about one to two election timeouts later
+ * (10 ticks of 50 ms, randomised up to twice that), not at the end of the failover timeout.
+ */
+const PAUSE_SLICE_MS = 1000;
+/** A slice is renewed when less than this much of it is left. */
+const PAUSE_RENEW_BEFORE_MS = (2 * PAUSE_SLICE_MS) / 3;
 /** How long a switchover's preflight waits for replicas' reports to settle before refusing. */
 const SETTLE_MS = 3000;
 /** A switchover target further behind than this is waited for before writes are paused. */
@@ -45,6 +54,13 @@ export interface SwitchoverRequest {
   target: string | null;
   from: string | null;
   pausedAt: number | null;
+  /**
+   * Until when the pause surely holds: the send time of the last acknowledged CLIENT PAUSE plus
+   * its length (it started no earlier than it was sent).
+   */
+  pauseHeldUntil: number;
+  /** The length of the last CLIENT PAUSE sent, to date its acknowledgement. */
+  pauseMs: number;
   masterOffset: number | null;
   targetOffset: number | null;
   /** The replication ids of the paused master and the target, from the catch-up INFOs. */
@@ -134,6 +150,8 @@ export class Switchovers {
       target: null,
       from: null,
       pausedAt: null,
+      pauseHeldUntil: 0,
+      pauseMs: 0,
       masterOffset: null,
       targetOffset: null,
       masterReplId: null,
@@ -202,6 +220,8 @@ export class Switchovers {
       });
       return;
     }
+    const r = this.requests.get(shard.name);
+    if (r?.epoch === f.epoch && !demoted && this.keepPaused(input, shard, r, from)) return;
     if (elapsed <= timeoutMs && this.writePauseHeld(input, shard, f.epoch)) {
       if (!this.fencedAndCaughtUp(input, shard, from, to)) return;
       if (ts?.op === 'promote' && ts.result?.ok) {
@@ -320,6 +340,24 @@ export class Switchovers {
     return false;
   }
 
+  /**
+   * Keeps the write pause on `node` while the request needs it: notes an acknowledged CLIENT
+   * PAUSE, and sends the next slice when the current one runs low, never past failoverTimeoutMs
+   * from the first. True when a renewal is on its way (the node's one operation slot is taken).
+   */
+  private keepPaused(input: EngineInput, shard: ShardState, r: SwitchoverRequest, node: RedisNodeSpec): boolean {
+    if (r.pausedAt === null) return false;
+    const st = this.core.lastOp(shard.name, node.id);
+    if (st?.op === 'pause' && st.result?.ok) r.pauseHeldUntil = Math.max(r.pauseHeldUntil, st.sentAt + r.pauseMs);
+    const end = r.pausedAt + shard.settings.failoverTimeoutMs;
+    const ms = Math.min(PAUSE_SLICE_MS, end - input.now);
+    if (r.pauseHeldUntil - input.now > PAUSE_RENEW_BEFORE_MS || r.pauseHeldUntil >= end || ms <= 0) return false;
+    if (st?.op === 'pause' && st.result === undefined && input.now - st.sentAt < OP_TIMEOUT_MS) return true;
+    if (!this.core.redis(input, shard.name, node, { kind: 'pause', ms }, 0)) return false;
+    r.pauseMs = ms;
+    return true;
+  }
+
   /** This leader paused the old master for this switchover, and the pause has not run out. */
   private writePauseHeld(input: EngineInput, shard: ShardState, epoch: number): boolean {
     const r = this.requests.get(shard.name);
@@ -327,7 +365,7 @@ export class Switchovers {
       r !== undefined &&
       r.epoch === epoch &&
       r.pausedAt !== null &&
-      input.now < r.pausedAt + shard.settings.failoverTimeoutMs
+      input.now < r.pauseHeldUntil
     );
   }
 
@@ -398,6 +436,7 @@ export class Switchovers {
       const st = this.core.lastOp(shard.name, master.id);
       if (st?.op === 'pause' && st.result?.ok) {
         r.pausedAt = st.sentAt;
+        r.pauseHeldUntil = st.sentAt + r.pauseMs;
         r.steps.preflight = Math.round(st.sentAt - r.requestedAt);
         r.phase = 'catching-up';
       } else if (st?.op === 'pause' && st.result && !st.result.ok) {
@@ -406,16 +445,12 @@ export class Switchovers {
           this.fail(r, 'redis_error', `CLIENT PAUSE on ${master.id} failed: ${st.result.error}`),
         );
       } else if (st?.op !== 'pause') {
-        this.core.redis(
-          input,
-          shard.name,
-          master,
-          { kind: 'pause', ms: shard.settings.failoverTimeoutMs },
-          0,
-        );
+        const ms = Math.min(PAUSE_SLICE_MS, shard.settings.failoverTimeoutMs);
+        if (this.core.redis(input, shard.name, master, { kind: 'pause', ms }, 0)) r.pauseMs = ms;
       }
       return;
     }
+    if (this.keepPaused(input, shard, r, master)) return;
     if (r.phase === 'catching-up') {
       const target = nodeOf(shard, r.target) as RedisNodeSpec;
       const ms = this.core.lastOp(shard.name, master.id);

@@ -1,7 +1,8 @@
-// A switchover fences the old master before it promotes the target (simulator seed 9433346): the
-// write pause ends by itself, so a master stalled past its end wakes up unpaused and takes writes
-// before the demotion reaches it. The fence (min-replicas-to-write at FENCE_MIN_REPLICAS) has no
-// time limit; the target is promoted only once it holds what the master had when fenced.
+// A switchover's write pause and fence (docs/design.md 4.7). The pause comes in short slices the
+// leader renews, so it ends by itself soon after the leader dies. It ends by itself, so a master
+// stalled past its end wakes up unpaused and takes writes before the demotion reaches it
+// (simulator seed 9433346): the old master is fenced (min-replicas-to-write at FENCE_MIN_REPLICAS,
+// no time limit) and the target promoted only once it holds what the master had when fenced.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FENCE_MIN_REPLICAS } from '../../../src/failover/engine-types.js';
@@ -54,4 +55,39 @@ test('a switchover that cannot verify the fenced offset in time aborts, and the 
     (s, i) => i > fenceAt && s.node === 'r1' && s.op.kind === 'write-safety' && s.op.minReplicas === null,
   );
   assert.ok(fenceAt >= 0 && lift > fenceAt, `the fence is lifted after the abort: ${h.ops().join(', ')}`);
+});
+
+test('the write pause comes in slices renewed before each ends, and ends by itself within a slice once the leader is gone', () => {
+  const h = new Harness(topologyWithMaster({ failoverTimeoutMs: 10_000 }));
+  h.roundMs = 50;
+  h.refresh = true;
+  // r2 lags: the catch-up holds the pause for a while.
+  h.see(obs('r1', { offset: 1000 }), obs('r2', { offset: 990 }), obs('r3', { offset: 900 }));
+  h.engine.requestSwitchover(9, 'm', 'r2', h.now, 30_000);
+  h.run(60); // 3 s
+  const pauses = h.sent.filter((s) => s.node === 'r1' && s.op.kind === 'pause');
+  assert.ok(pauses.length >= 3, `renewed: ${pauses.length} CLIENT PAUSE sent`);
+  const at = pauses.map((p) => h.sentAt.get(p) as number);
+  for (const [i, p] of pauses.entries()) {
+    const ms = p.op.kind === 'pause' ? p.op.ms : Infinity;
+    assert.ok(ms <= 1000, `slice ${i} is ${ms} ms`);
+    if (i > 0) assert.ok(at[i] - at[i - 1] < ms, `slice ${i} sent ${at[i] - at[i - 1]} ms after the previous one`);
+  }
+  // Leadership is lost: the request fails, nothing renews the pause, which ends by itself.
+  const lostAt = h.now;
+  h.engine.reset(); // what the driver does when the term ends
+  const actions = h.engine.update({
+    now: h.now,
+    wallNow: 1_000_000 + h.now,
+    term: h.term + 1,
+    leading: false,
+    voters: 3,
+    topology: h.topo,
+    observations: h.table,
+  });
+  const done = actions.find((a) => a.type === 'switchover-done');
+  assert.equal(done?.type === 'switchover-done' ? done.result.error?.code : null, 'not_leader');
+  const last = pauses.at(-1) as (typeof pauses)[number];
+  const endsAt = (h.sentAt.get(last) as number) + (last.op.kind === 'pause' ? last.op.ms : 0);
+  assert.ok(endsAt - lostAt <= 1000, `the pause ends ${endsAt - lostAt} ms after the leader is gone`);
 });
