@@ -197,12 +197,31 @@ export class FailoverDriver {
       case 'event':
         this.publisher.engineEvent(action);
         return;
+      case 'hand-over':
+        this.handOver(action);
+        return;
       case 'switchover-done': {
         const done = this.switchoverWaiters.get(action.requestId);
         this.switchoverWaiters.delete(action.requestId);
         done?.(action.result);
         return;
       }
+    }
+  }
+
+  /** Moves leadership to the first voter among the observers that reach a node this leader cannot. */
+  private handOver(action: Extract<EngineAction, { type: 'hand-over' }>): void {
+    const status = this.deps.runtime.status();
+    const to = action.to.find((id) => id !== this.deps.selfId && status.conf.voters.includes(id));
+    if (to === undefined) return;
+    this.deps.logger.warn(
+      { event: 'leadership-transfer', shard: action.shard, to, reason: action.reason },
+      `moving leadership to ${to}: ${action.reason}`,
+    );
+    try {
+      this.deps.runtime.transferLeadership(to);
+    } catch {
+      // Leadership ended meanwhile: the next leader decides for itself.
     }
   }
 

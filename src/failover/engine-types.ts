@@ -88,7 +88,12 @@ export type EngineAction =
       readonly shard: string;
       readonly detail: Record<string, unknown>;
     }
-  | { readonly type: 'switchover-done'; readonly requestId: number; readonly result: SwitchoverResult };
+  | { readonly type: 'switchover-done'; readonly requestId: number; readonly result: SwitchoverResult }
+  /**
+   * Leadership should move to one of `to` (observers that reach a node this leader cannot, best
+   * first): the driver picks the first voter among them and transfers leadership to it.
+   */
+  | { readonly type: 'hand-over'; readonly shard: string; readonly to: readonly string[]; readonly reason: string };
 
 export interface EngineInput {
   /** Leader's monotonic ms, and wall-clock ms (only for what is committed and shown). */
@@ -162,6 +167,8 @@ export interface EngineCore {
    * for a while (AVOID_MS), the reason shown in the candidate report.
    */
   avoid(shard: string, node: string, now: number, reason: string): void;
+  /** Asks for leadership to move to one of `to` (docs/design.md 4.4): see EngineAction 'hand-over'. */
+  handOver(shard: string, to: readonly string[], reason: string): void;
 }
 
 /** How long a candidate the leader could not reach is passed over, in downAfterMs. */

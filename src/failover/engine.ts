@@ -137,6 +137,9 @@ export class FailoverEngine {
         this.avoided.set(shard, per);
         this.forgetReports(shard);
       },
+      handOver: (shard, to, reason) => {
+        this.actions.push({ type: 'hand-over', shard, to, reason });
+      },
     };
     this.switchovers = new Switchovers(core);
     this.promotion = new FailoverPromotion(core);

@@ -183,6 +183,8 @@ interface Attempt {
   answeredAt: number;
   /** When the leader first found the failover timed out. */
   timedOutAt: number | null;
+  /** Leadership was offered to an observer that reaches the candidate (once per attempt). */
+  handedOver: boolean;
 }
 
 /** The promotion step of failovers (not switchovers), one attempt per epoch. */
@@ -213,6 +215,7 @@ export class FailoverPromotion {
         startedAt: input.now,
         answeredAt: input.now,
         timedOutAt: null,
+        handedOver: false,
       };
       this.attempts.set(shard.name, attempt);
     }
@@ -268,6 +271,14 @@ export class FailoverPromotion {
     const silentMs = input.now - attempt.answeredAt;
     if (silentMs > shard.settings.downAfterMs && !stillHeard(input, shard, to.id, core.selfId)) {
       const reason = `${to.id} unreachable from the leader for ${Math.round(silentMs)} ms`;
+      // The best candidate is cut from this leader only: a node that reaches it leads instead,
+      // rather than a candidate with less data being promoted (it resumes this attempt).
+      const via = attempt.handedOver ? [] : reachedBy(input, shard, to.id, core.selfId);
+      if (via.length > 0) {
+        attempt.handedOver = true;
+        core.handOver(shard.name, via, `${reason}; ${via.join(', ')} reach it`);
+        return;
+      }
       core.avoid(
         shard.name,
         to.id,
@@ -286,6 +297,15 @@ export class FailoverPromotion {
     // The first look of this attempt, or the last one failed or was inconclusive: (again) INFO.
     core.redis(input, shard.name, to, { kind: 'inspect' }, mine ? OP_RETRY_MS : 0);
   }
+}
+
+/** The other observers whose fresh reports say they reach the node, freshest first. */
+function reachedBy(input: EngineInput, shard: ShardState, node: string, self: string): string[] {
+  return input.observations
+    .fresh(shard.name, node, input.now, observationMaxAgeMs(shard.settings))
+    .filter((s) => s.observer !== self && s.obs.reachable && !s.obs.sdown && !s.obs.unsure)
+    .sort((a, b) => b.receivedAt - a.receivedAt)
+    .map((s) => s.observer);
 }
 
 /**

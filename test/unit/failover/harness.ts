@@ -32,6 +32,8 @@ export class Harness {
   beforeOp: ((node: string, op: RedisOp) => void) | null = null;
   /** Nodes that refuse REPLICAOF (the leader cannot command them), and why. */
   readonly refuse = new Map<string, string>();
+  /** Leadership hand-overs the engine asked for (the harness keeps this node the leader). */
+  readonly handOvers: { to: readonly string[]; reason: string; at: number }[] = [];
   /** The engine's Sentinel events, with the harness time they were asked for. */
   readonly events: { name: string; detail: Record<string, unknown>; at: number }[] = [];
   /**
@@ -103,6 +105,7 @@ export class Harness {
   private execute(a: EngineAction): void {
     if (a.type === 'switchover-done') this.switchoverResults.push(a.result);
     if (a.type === 'event') this.events.push({ name: a.name, detail: a.detail, at: this.now });
+    if (a.type === 'hand-over') this.handOvers.push({ to: a.to, reason: a.reason, at: this.now });
     if (a.type === 'propose') {
       if (this.holdCommits) return;
       this.proposed.push(a.command.type);

@@ -55,7 +55,7 @@ test('timeout: a promotion that did not happen by the deadline is aborted after 
   );
 });
 
-test('unreachable candidate: the leader gives it up after downAfterMs and promotes the next one, no cooldown', () => {
+test('unreachable candidate: the leader offers leadership to an observer that reaches it, then gives it up and promotes the next one, no cooldown', () => {
   const h = new Harness(topologyWithMaster({ failoverTimeoutMs: 30_000, failoverCooldownMs: 60_000 }));
   h.see(down('r1'), obs('r2', { offset: 900 }), obs('r3', { offset: 990 }));
   h.refresh = true;
@@ -74,6 +74,11 @@ test('unreachable candidate: the leader gives it up after downAfterMs and promot
   assert.ok(second?.type === 'failoverStarted');
   assert.match(second.report.rows.find((r) => r.id === 'r3')?.reason ?? '', /could not reach it/);
   assert.equal(h.topo.shards.m.cooldownUntil, 0, 'nothing published by the attempt on r3');
+  // Before giving r3 up, leadership was offered once to n2, which reaches it (here no one takes
+  // it: the harness keeps n1 the leader, as when the transfer fails).
+  assert.equal(h.handOvers.length, 1, JSON.stringify(h.handOvers));
+  assert.deepEqual(h.handOvers[0].to, ['n2']);
+  assert.match(h.handOvers[0].reason, /r3 unreachable from the leader .*; n2 reach/);
 });
 
 test('cooldown: an aborted failover (nothing published) does not start it; an ended one does', () => {
