@@ -93,6 +93,11 @@ export class Switchovers {
 
   constructor(private readonly core: EngineCore) {}
 
+  /** Whether any request is under way. */
+  pending(): boolean {
+    return this.requests.size > 0;
+  }
+
   /** Leadership was lost: every request fails (the next leader knows nothing of them). */
   reset(): void {
     for (const r of this.requests.values()) {
