@@ -1,6 +1,13 @@
 // Candidate choice (docs/design.md 4.3): every replica is either rejected with a reason or ranked;
 // the whole report is committed with the decision so that an operator can see why.
-import type { CandidateReport, CandidateRow, RedisObservation, ShardState } from './types.js';
+import type { CandidateReport, CandidateRow, RedisObservation, RejectionCode, ShardState } from './types.js';
+
+interface Rejection {
+  readonly code: RejectionCode;
+  readonly reason: string;
+}
+
+const no = (code: RejectionCode, reason: string): Rejection => ({ code, reason });
 
 export interface CandidateInput {
   readonly shard: ShardState;
@@ -39,7 +46,8 @@ export function chooseCandidate(input: CandidateInput): CandidateReport {
     rows.push({
       id: node.id,
       eligible: reject === null,
-      reason: reject ?? 'eligible',
+      rejected: reject?.code ?? null,
+      reason: reject?.reason ?? 'eligible',
       offset,
       lagBytes,
       priority: node.priority,
@@ -66,19 +74,22 @@ function rejection(
   noFailover: boolean,
   v: RedisObservation | null,
   lagBytes: number | null,
-): string | null {
+): Rejection | null {
   const s = input.shard.settings;
-  if (!v) return 'unreachable: no fresh report from any raftinel node';
-  if (v.error) return `unusable: ${v.error}`;
-  if (v.sdown) return 'subjectively down';
-  if (priority === 0) return 'priority 0 (never promoted)';
-  if (noFailover) return 'noFailover is set';
-  if (input.shard.maintenance?.includes(id)) return 'in maintenance (raftinel maintenance off ends it)';
-  if (v.replicaPriority === 0) return 'replica-priority 0 in its own INFO (never promoted, as Sentinel)';
-  if (v.role !== 'slave') return `reports role ${v.role}, not a replica`;
+  if (!v) return no('unreachable', 'unreachable: no fresh report from any raftinel node');
+  if (v.error) return no('unusable', `unusable: ${v.error}`);
+  if (v.sdown) return no('sdown', 'subjectively down');
+  if (priority === 0) return no('priority-zero', 'priority 0 (never promoted)');
+  if (noFailover) return no('no-failover', 'noFailover is set');
+  if (input.shard.maintenance?.includes(id)) return no('maintenance', 'in maintenance (raftinel maintenance off ends it)');
+  if (v.replicaPriority === 0) return no('replica-priority-zero', 'replica-priority 0 in its own INFO (never promoted, as Sentinel)');
+  if (v.role !== 'slave') return no('not-a-replica', `reports role ${v.role}, not a replica`);
   // Found off the history by a fresh INFO at promotion time, whatever older reports still say.
   if (!input.skipReplIdCheck && input.shard.lostHistory?.includes(id)) {
-    return `on another replication history (a fresh INFO showed it resynced from another master; the shard's is ${input.shard.replId})`;
+    return no(
+      'off-history',
+      `on another replication history (a fresh INFO showed it resynced from another master; the shard's is ${input.shard.replId})`,
+    );
   }
   if (
     !input.skipReplIdCheck &&
@@ -86,26 +97,30 @@ function rejection(
     v.replId !== null &&
     v.replId !== input.shard.replId
   ) {
-    return `on another replication history (replid ${v.replId}, the shard's is ${input.shard.replId})`;
+    return no('off-history', `on another replication history (replid ${v.replId}, the shard's is ${input.shard.replId})`);
   }
   // A node just reconnected (restarted, or answered -LOADING to its first INFO) may answer ROLE
   // before any INFO has named its history, and one whose link came up since its last INFO may
   // have synced to another (observe.ts): it cannot be vetted yet, and is, an INFO later.
   if (!input.skipReplIdCheck && input.shard.replId !== null && v.replId === null) {
-    return 'replication history not known yet (no INFO since it reconnected or its link came up)';
+    return no(
+      'history-unknown',
+      'replication history not known yet (no INFO since it reconnected or its link came up)',
+    );
   }
   const linkLimit = input.maxLinkDownMs + (input.masterDownMs ?? 0);
   if (v.linkUp === false && (v.linkDownMs ?? Infinity) > linkLimit) {
-    return (
+    return no(
+      'link-down',
       `link to the master down for ${v.linkDownMs ?? '?'} ms (limit ${linkLimit} ms: maxLinkDownMs ` +
-      `${input.maxLinkDownMs} plus ${input.masterDownMs ?? 0} ms the master has been down)`
+        `${input.maxLinkDownMs} plus ${input.masterDownMs ?? 0} ms the master has been down)`,
     );
   }
   const avoided = input.avoid?.get(id);
-  if (avoided !== undefined) return avoided;
-  if (v.offset === null) return 'offset unknown';
+  if (avoided !== undefined) return no('avoided', avoided);
+  if (v.offset === null) return no('offset-unknown', 'offset unknown');
   if (s.maxLagBytes !== null && (lagBytes ?? Infinity) > s.maxLagBytes) {
-    return `behind by ${lagBytes} bytes, over the budget maxLagBytes ${s.maxLagBytes}`;
+    return no('too-far-behind', `behind by ${lagBytes} bytes, over the budget maxLagBytes ${s.maxLagBytes}`);
   }
   return null;
 }

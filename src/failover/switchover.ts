@@ -22,9 +22,21 @@ import {
   type CandidateReport,
   type HistoryEntry,
   type RedisNodeSpec,
+  type RejectionCode,
   type ShardState,
 } from './types.js';
 
+/** Rejections that right after a failover or switchover are often the replicas' reports lagging. */
+const SETTLING: ReadonlySet<RejectionCode> = new Set([
+  'unreachable',
+  'off-history',
+  'history-unknown',
+  'link-down',
+  'offset-unknown',
+  'sdown',
+]);
+/** Rejections an operator's failover may override by allowing data loss. */
+const LOSSY: ReadonlySet<RejectionCode> = new Set(['too-far-behind', 'off-history', 'link-down']);
 /** Refusals of the fence that retrying cannot cure: the command is disabled, renamed away or denied. */
 const CANNOT_FENCE = /disabled|NOPERM|unknown command|EXECABORT/i;
 /**
@@ -418,11 +430,7 @@ export class Switchovers {
       if (!target || !row?.eligible) {
         // Right after a failover or switchover the replicas' reports lag behind (a resync, the
         // probes dropped by CLIENT KILL, an INFO not yet refreshed): give them a moment first.
-        const settling =
-          !!row &&
-          /unreachable|replication history|link to the master|offset unknown|subjectively down/.test(
-            row.reason,
-          );
+        const settling = !!row?.rejected && SETTLING.has(row.rejected);
         if (settling && input.now - r.requestedAt < SETTLE_MS) return;
         const why = target
           ? `${target} is not eligible: ${row?.reason ?? 'not a node of this shard'}`
@@ -525,9 +533,7 @@ export class Switchovers {
       );
       return;
     }
-    const lossy =
-      /behind|another replication history|link to the master down/.test(row.reason) ||
-      (row.lagBytes ?? 0) > 0;
+    const lossy = (!!row.rejected && LOSSY.has(row.rejected)) || (row.lagBytes ?? 0) > 0;
     if (!row.eligible && !(allow && lossy)) {
       this.finishSwitchover(r, this.fail(r, 'no_candidate', `${row.id} is not eligible: ${row.reason}`));
       return;

@@ -129,9 +129,28 @@ export interface HistoryEntry {
   readonly resynced?: readonly RedisNodeId[];
 }
 
+/** Why a replica is rejected as a candidate, as a code to act on (the reason says it in words). */
+export type RejectionCode =
+  | 'unreachable'
+  | 'unusable'
+  | 'sdown'
+  | 'priority-zero'
+  | 'no-failover'
+  | 'maintenance'
+  | 'replica-priority-zero'
+  | 'not-a-replica'
+  | 'off-history'
+  | 'history-unknown'
+  | 'link-down'
+  | 'avoided'
+  | 'offset-unknown'
+  | 'too-far-behind';
+
 export interface CandidateRow {
   readonly id: RedisNodeId;
   readonly eligible: boolean;
+  /** Why it was rejected (null when eligible); absent in reports committed before it existed. */
+  readonly rejected?: RejectionCode | null;
   /** Why it was rejected, or why it ranks where it does. */
   readonly reason: string;
   readonly offset: number | null;

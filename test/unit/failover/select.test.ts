@@ -113,3 +113,24 @@ test('a replica whose history no INFO has named yet waits, however far ahead it 
   const alone = choose({ r2: null, r3: obs('r3', { replId: null }) });
   assert.equal(alone.chosen, null, 'no candidate: the failover waits for the INFO');
 });
+
+test('each rejection carries a code beside its words; an eligible row none', () => {
+  const report = choose({
+    r2: obs('r2', { offset: 990, replId: 'another-history' }),
+    r3: null,
+  });
+  const code = (id: string) => report.rows.find((r) => r.id === id)?.rejected;
+  assert.equal(code('r2'), 'off-history');
+  assert.equal(code('r3'), 'unreachable');
+  const linkDown = choose({ r2: obs('r2', { linkUp: false, linkDownMs: 60_000 }), r3: obs('r3', { sdown: true }) });
+  assert.equal(linkDown.rows.find((r) => r.id === 'r2')?.rejected, 'link-down');
+  assert.equal(linkDown.rows.find((r) => r.id === 'r3')?.rejected, 'sdown');
+  const fine = choose({ r2: obs('r2', { offset: 1000 }), r3: obs('r3', { offset: 1000 }) });
+  assert.deepEqual(
+    fine.rows.map((r) => [r.id, r.eligible, r.rejected]),
+    [
+      ['r2', true, null],
+      ['r3', true, null],
+    ],
+  );
+});
