@@ -8,7 +8,7 @@
 // verified promotion step of a failover); they act through EngineCore (engine-types.ts).
 import type { NodeId } from '../raft/types.js';
 import type { FailoverBugs } from './bugs.js';
-import { detectOdown } from './detect.js';
+import { detectOdown, quorumOf } from './detect.js';
 import {
   AVOID_DOWN_FACTOR,
   managedWriteSafety,
@@ -95,6 +95,8 @@ export class FailoverEngine {
   /** Answers to those REPLICAOFs, told at the next update (it has the clock). */
   private replicaofAnswers: { key: string; opId: number; ok: boolean }[] = [];
   private actions: EngineAction[] = [];
+  /** Per shard without a master yet: when the leader first found nodes nobody has seen. */
+  private readonly adoptWaitSince = new Map<string, number>();
   /** Per shard: the write-safety settings sent to the master (key), and the last one it took. */
   private readonly writeSafety = new Map<string, { key: string; opId: number; done: string | null }>();
   /** Per shard: candidates the leader could not reach when it tried to promote them, and when. */
@@ -169,6 +171,7 @@ export class FailoverEngine {
     this.switchovers.reset();
     this.avoided.clear();
     this.writeSafety.clear();
+    this.adoptWaitSince.clear();
   }
 
   /**
@@ -277,6 +280,40 @@ export class FailoverEngine {
     }
   }
 
+  /**
+   * Bootstrap with nodes nobody has seen (a replica down, a host not up yet): after a grace of
+   * 2 x downAfterMs, the one master seen is adopted when a quorum of observers reports it master
+   * and every replica seen follows it, at least one with its link up. Waiting for every node
+   * would leave the shard without a published master for as long as one replica is down.
+   */
+  private adoptWithout(
+    input: EngineInput,
+    shard: ShardState,
+    views: Map<string, RedisObservation | null>,
+    missing: readonly RedisNodeSpec[],
+  ): void {
+    const since = this.adoptWaitSince.get(shard.name) ?? input.now;
+    this.adoptWaitSince.set(shard.name, since);
+    if (input.now - since < 2 * shard.settings.downAfterMs) return;
+    const seen = shard.nodes.filter((n) => !missing.includes(n));
+    const masters = seen.filter((n) => views.get(n.id)?.role === 'master');
+    if (masters.length !== 1) return;
+    const m = masters[0];
+    const replicas = seen.filter((n) => n !== m);
+    const follow = replicas.every((r) => views.get(r.id)?.role === 'slave' && pointsAt(views.get(r.id), m));
+    const linked = replicas.some((r) => views.get(r.id)?.linkUp === true);
+    const agree = input.observations
+      .fresh(shard.name, m.id, input.now, observationMaxAgeMs(shard.settings))
+      .filter((s) => s.obs.reachable && !s.obs.sdown && s.obs.role === 'master').length;
+    if (!follow || !linked || agree < quorumOf(shard, input.voters)) return;
+    this.propose(input, shard.name, {
+      type: 'masterAdopted',
+      shard: shard.name,
+      master: m.id,
+      replId: views.get(m.id)?.replId ?? null,
+    });
+  }
+
   /** Whether a switchover of the shard's recorded history moved the master away from `node`. */
   private switchedAwayFrom(input: EngineInput, shard: string, node: string): boolean {
     return (input.topology.history[shard] ?? []).some((e) => e.kind === 'switchover' && e.from === node);
@@ -301,7 +338,11 @@ export class FailoverEngine {
   private adoptMaster(input: EngineInput, shard: ShardState): void {
     const views = this.views(input, shard);
     const missing = shard.nodes.filter((n) => !views.get(n.id));
-    if (missing.length > 0) return; // wait until every node has been seen
+    if (missing.length > 0) {
+      this.adoptWithout(input, shard, views, missing);
+      return;
+    }
+    this.adoptWaitSince.delete(shard.name);
     const masters = shard.nodes.filter((n) => views.get(n.id)?.role === 'master');
     const replicas = shard.nodes.filter((n) => views.get(n.id)?.role === 'slave');
     if (masters.length === 1) {

@@ -238,3 +238,36 @@ test('switchovers back to back: each repoints the other replica at once, not aft
     assert.ok(gap <= 100, `switchover ${id}: r3 repointed ${gap} ms after the promotion`);
   }
 });
+
+test('bootstrap with a replica nobody sees: the master a quorum reports is adopted after 2 x downAfterMs, not before', () => {
+  const h = new Harness(topologyWithMaster({ downAfterMs: 1000 }));
+  delete (h.topo.shards as Record<string, unknown>).m;
+  applyTopologyCommand(
+    h.topo,
+    { type: 'bootstrapShards', shards: [{ ...topologyWithMaster({ downAfterMs: 1000 }).shards.m, initialMaster: null }] },
+    1,
+  );
+  h.roundMs = 100;
+  h.refresh = true;
+  h.see(obs('r1'), obs('r2')); // r3 is down: no report of it from anyone
+  h.run(15); // 1.5 s
+  assert.equal(h.topo.shards.m.master, null, 'within the grace, the leader waits for every node');
+  h.run(10); // 2.5 s
+  assert.equal(h.topo.shards.m.master, 'r1', 'the master both observers report is adopted');
+
+  // Only one observer reports the master (under the quorum of 2): still waiting.
+  const lone = new Harness(topologyWithMaster({ downAfterMs: 1000 }));
+  delete (lone.topo.shards as Record<string, unknown>).m;
+  applyTopologyCommand(
+    lone.topo,
+    { type: 'bootstrapShards', shards: [{ ...topologyWithMaster({ downAfterMs: 1000 }).shards.m, initialMaster: null }] },
+    1,
+  );
+  lone.roundMs = 100;
+  lone.table.record('n1', [obs('r1'), obs('r2')], 0);
+  for (let i = 0; i < 40; i++) {
+    lone.table.record('n1', [obs('r1'), obs('r2')], lone.now);
+    lone.run(1);
+  }
+  assert.equal(lone.topo.shards.m.master, null, 'one observer is not a quorum');
+});
