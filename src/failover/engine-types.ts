@@ -186,3 +186,21 @@ export function pointsAt(v: RedisObservation | null | undefined, master: RedisNo
   const named = (a: HostPort | undefined): boolean => a?.host === v.masterHost && a.port === v.masterPort;
   return named(master) || named(master.replicationAddress) || named(master.announce);
 }
+
+/**
+ * Whether a view shows a replica of this master: it names the master by one of its addresses, or
+ * it names an address the shard does not list (NAT, a proxy, a host name raftinel was not given)
+ * and its link is up on the master's own replication id (`masterReplId`), so the stream it
+ * copies is the master's whatever its address is called. A replica naming another node of the
+ * shard (a chained replica) follows that node, not this one.
+ */
+export function follows(
+  v: RedisObservation | null | undefined,
+  master: RedisNodeSpec,
+  nodes: readonly RedisNodeSpec[],
+  masterReplId: string | null | undefined,
+): boolean {
+  if (pointsAt(v, master)) return true;
+  if (!v || v.role !== 'slave' || v.linkUp !== true || !masterReplId || v.replId !== masterReplId) return false;
+  return !nodes.some((n) => n.id !== v.node && pointsAt(v, n));
+}

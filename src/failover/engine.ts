@@ -15,6 +15,7 @@ import {
   OP_RETRY_MS,
   OP_TIMEOUT_MS,
   POLL_MS,
+  follows,
   pointsAt,
   type EngineAction,
   type EngineCore,
@@ -300,7 +301,8 @@ export class FailoverEngine {
     if (masters.length !== 1) return;
     const m = masters[0];
     const replicas = seen.filter((n) => n !== m);
-    const follow = replicas.every((r) => views.get(r.id)?.role === 'slave' && pointsAt(views.get(r.id), m));
+    const masterReplId = views.get(m.id)?.replId;
+    const follow = replicas.every((r) => follows(views.get(r.id), m, shard.nodes, masterReplId));
     const linked = replicas.some((r) => views.get(r.id)?.linkUp === true);
     const agree = input.observations
       .fresh(shard.name, m.id, input.now, observationMaxAgeMs(shard.settings))
@@ -347,7 +349,7 @@ export class FailoverEngine {
     const replicas = shard.nodes.filter((n) => views.get(n.id)?.role === 'slave');
     if (masters.length === 1) {
       const m = masters[0];
-      const following = replicas.every((r) => pointsAt(views.get(r.id), m));
+      const following = replicas.every((r) => follows(views.get(r.id), m, shard.nodes, views.get(m.id)?.replId));
       if (following && masters.length + replicas.length === shard.nodes.length) {
         this.propose(input, shard.name, {
           type: 'masterAdopted',
@@ -447,7 +449,9 @@ export class FailoverEngine {
       if (node.id === master.id) continue;
       const v = views.get(node.id);
       if (!v) continue;
-      const wrong = v.role === 'master' || (v.role === 'slave' && !pointsAt(v, master));
+      const wrong =
+        v.role === 'master' ||
+        (v.role === 'slave' && !follows(v, master, shard.nodes, views.get(master.id)?.replId));
       if (!wrong) {
         this.retries.settled(`${shard.name}/${node.id}`);
         continue;

@@ -77,3 +77,27 @@ test('clients are told the announce address: shard states and Sentinel event mes
     'slave c-r2:8000 c-r2 8000 @ m c-r1 8000',
   );
 });
+
+test('who follows whom, behind an address the shard does not list: judged by replication id and link', () => {
+  const h = new Harness(natTopology());
+  h.refresh = true;
+  // r2 names a NAT address raftinel was never given, its link up on r1's replication id: it
+  // follows r1. r3 names another unknown address, but copies another history: it is repointed.
+  h.see(
+    obs('r1'),
+    obs('r2', { masterHost: '10.9.9.9', masterPort: 6400 }),
+    obs('r3', { masterHost: '10.9.9.8', masterPort: 6400, replId: 'hist-other' }),
+  );
+  h.run(20);
+  assert.deepEqual(
+    h.ops().filter((x) => x.endsWith('replicaof repl-r1')),
+    ['r3 replicaof repl-r1'],
+    h.ops().join(', '),
+  );
+  // The same unknown address with the link down says nothing of whom it follows: repointed.
+  const linkDown = new Harness(natTopology());
+  linkDown.refresh = true;
+  linkDown.see(obs('r1'), viaRepl('r3', 'r1'), obs('r2', { masterHost: '10.9.9.9', masterPort: 6400, linkUp: false }));
+  linkDown.run(20);
+  assert.ok(linkDown.ops().includes('r2 replicaof repl-r1'), linkDown.ops().join(', '));
+});
