@@ -93,7 +93,12 @@ export type EngineAction =
    * Leadership should move to one of `to` (observers that reach a node this leader cannot, best
    * first): the driver picks the first voter among them and transfers leadership to it.
    */
-  | { readonly type: 'hand-over'; readonly shard: string; readonly to: readonly string[]; readonly reason: string };
+  | {
+      readonly type: 'hand-over';
+      readonly shard: string;
+      readonly to: readonly string[];
+      readonly reason: string;
+    };
 
 export interface EngineInput {
   /** Leader's monotonic ms, and wall-clock ms (only for what is committed and shown). */
@@ -201,6 +206,7 @@ export function follows(
   masterReplId: string | null | undefined,
 ): boolean {
   if (pointsAt(v, master)) return true;
-  if (!v || v.role !== 'slave' || v.linkUp !== true || !masterReplId || v.replId !== masterReplId) return false;
+  if (!v || v.role !== 'slave' || v.linkUp !== true || !masterReplId || v.replId !== masterReplId)
+    return false;
   return !nodes.some((n) => n.id !== v.node && pointsAt(v, n));
 }

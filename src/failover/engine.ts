@@ -349,7 +349,9 @@ export class FailoverEngine {
     const replicas = shard.nodes.filter((n) => views.get(n.id)?.role === 'slave');
     if (masters.length === 1) {
       const m = masters[0];
-      const following = replicas.every((r) => follows(views.get(r.id), m, shard.nodes, views.get(m.id)?.replId));
+      const following = replicas.every((r) =>
+        follows(views.get(r.id), m, shard.nodes, views.get(m.id)?.replId),
+      );
       if (following && masters.length + replicas.length === shard.nodes.length) {
         this.propose(input, shard.name, {
           type: 'masterAdopted',

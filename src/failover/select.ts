@@ -81,8 +81,10 @@ function rejection(
   if (v.sdown) return no('sdown', 'subjectively down');
   if (priority === 0) return no('priority-zero', 'priority 0 (never promoted)');
   if (noFailover) return no('no-failover', 'noFailover is set');
-  if (input.shard.maintenance?.includes(id)) return no('maintenance', 'in maintenance (raftinel maintenance off ends it)');
-  if (v.replicaPriority === 0) return no('replica-priority-zero', 'replica-priority 0 in its own INFO (never promoted, as Sentinel)');
+  if (input.shard.maintenance?.includes(id))
+    return no('maintenance', 'in maintenance (raftinel maintenance off ends it)');
+  if (v.replicaPriority === 0)
+    return no('replica-priority-zero', 'replica-priority 0 in its own INFO (never promoted, as Sentinel)');
   if (v.role !== 'slave') return no('not-a-replica', `reports role ${v.role}, not a replica`);
   // Found off the history by a fresh INFO at promotion time, whatever older reports still say.
   if (!input.skipReplIdCheck && input.shard.lostHistory?.includes(id)) {
@@ -97,7 +99,10 @@ function rejection(
     v.replId !== null &&
     v.replId !== input.shard.replId
   ) {
-    return no('off-history', `on another replication history (replid ${v.replId}, the shard's is ${input.shard.replId})`);
+    return no(
+      'off-history',
+      `on another replication history (replid ${v.replId}, the shard's is ${input.shard.replId})`,
+    );
   }
   // A node just reconnected (restarted, or answered -LOADING to its first INFO) may answer ROLE
   // before any INFO has named its history, and one whose link came up since its last INFO may

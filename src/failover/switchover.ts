@@ -362,13 +362,20 @@ export class Switchovers {
    * PAUSE, and sends the next slice when the current one runs low, never past failoverTimeoutMs
    * from the first. True when a renewal is on its way (the node's one operation slot is taken).
    */
-  private keepPaused(input: EngineInput, shard: ShardState, r: SwitchoverRequest, node: RedisNodeSpec): boolean {
+  private keepPaused(
+    input: EngineInput,
+    shard: ShardState,
+    r: SwitchoverRequest,
+    node: RedisNodeSpec,
+  ): boolean {
     if (r.pausedAt === null) return false;
     const st = this.core.lastOp(shard.name, node.id);
-    if (st?.op === 'pause' && st.result?.ok) r.pauseHeldUntil = Math.max(r.pauseHeldUntil, st.sentAt + r.pauseMs);
+    if (st?.op === 'pause' && st.result?.ok)
+      r.pauseHeldUntil = Math.max(r.pauseHeldUntil, st.sentAt + r.pauseMs);
     const end = r.pausedAt + shard.settings.failoverTimeoutMs;
     const ms = Math.min(PAUSE_SLICE_MS, end - input.now);
-    if (r.pauseHeldUntil - input.now > PAUSE_RENEW_BEFORE_MS || r.pauseHeldUntil >= end || ms <= 0) return false;
+    if (r.pauseHeldUntil - input.now > PAUSE_RENEW_BEFORE_MS || r.pauseHeldUntil >= end || ms <= 0)
+      return false;
     if (st?.op === 'pause' && st.result === undefined && input.now - st.sentAt < OP_TIMEOUT_MS) return true;
     if (!this.core.redis(input, shard.name, node, { kind: 'pause', ms }, 0)) return false;
     r.pauseMs = ms;
@@ -378,12 +385,7 @@ export class Switchovers {
   /** This leader paused the old master for this switchover, and the pause has not run out. */
   private writePauseHeld(input: EngineInput, shard: ShardState, epoch: number): boolean {
     const r = this.requests.get(shard.name);
-    return (
-      r !== undefined &&
-      r.epoch === epoch &&
-      r.pausedAt !== null &&
-      input.now < r.pauseHeldUntil
-    );
+    return r !== undefined && r.epoch === epoch && r.pausedAt !== null && input.now < r.pauseHeldUntil;
   }
 
   /** A switchover paused the old master's writers: release them (their writes now fail over). */

@@ -14,24 +14,28 @@ after(async () => {
   await stopAllRedis();
 });
 
-test('a replica down at bootstrap does not hold back the master the quorum agrees on', { timeout: 120_000 }, async (t) => {
-  const rig = await FailoverRig.create({ defaults: { downAfterMs: DOWN_AFTER_MS } });
-  t.after(() => rig.destroy());
-  await rig.redis('r3').kill();
-  const startedAt = performance.now();
-  await rig.cluster.start();
-  await rig.cluster.waitLeader({ timeoutMs: 20_000 });
-  const v = await rig
-    .waitView('mymaster', (x) => x.master !== null, 'a master published', 30_000)
-    .catch(async (err: unknown) => assert.fail(`${String(err)}\n${await rig.dump()}`));
-  const publishedMs = Math.round(performance.now() - startedAt);
-  assert.equal(v.master?.id, 'r1');
-  assert.equal(v.epoch, 0, 'adopted, not failed over');
-  const addr = await redisQuery(Number(rig.nodes[0].options.node.sentinel.split(':')[1]), [
-    'SENTINEL',
-    'GET-MASTER-ADDR-BY-NAME',
-    'mymaster',
-  ]);
-  assert.ok(Array.isArray(addr) && Number(addr[1]) === rig.redis('r1').port, JSON.stringify(addr));
-  t.diagnostic(`master r1 published ${publishedMs} ms after the nodes started, r3 never seen`);
-});
+test(
+  'a replica down at bootstrap does not hold back the master the quorum agrees on',
+  { timeout: 120_000 },
+  async (t) => {
+    const rig = await FailoverRig.create({ defaults: { downAfterMs: DOWN_AFTER_MS } });
+    t.after(() => rig.destroy());
+    await rig.redis('r3').kill();
+    const startedAt = performance.now();
+    await rig.cluster.start();
+    await rig.cluster.waitLeader({ timeoutMs: 20_000 });
+    const v = await rig
+      .waitView('mymaster', (x) => x.master !== null, 'a master published', 30_000)
+      .catch(async (err: unknown) => assert.fail(`${String(err)}\n${await rig.dump()}`));
+    const publishedMs = Math.round(performance.now() - startedAt);
+    assert.equal(v.master?.id, 'r1');
+    assert.equal(v.epoch, 0, 'adopted, not failed over');
+    const addr = await redisQuery(Number(rig.nodes[0].options.node.sentinel.split(':')[1]), [
+      'SENTINEL',
+      'GET-MASTER-ADDR-BY-NAME',
+      'mymaster',
+    ]);
+    assert.ok(Array.isArray(addr) && Number(addr[1]) === rig.redis('r1').port, JSON.stringify(addr));
+    t.diagnostic(`master r1 published ${publishedMs} ms after the nodes started, r3 never seen`);
+  },
+);

@@ -32,7 +32,12 @@ test(
     try {
       await rig.redis('r1').kill();
       const v = await rig
-        .waitView('mymaster', (x) => x.epoch >= 1 && x.master !== null && x.master.id !== 'r1', 'the failover', 40_000)
+        .waitView(
+          'mymaster',
+          (x) => x.epoch >= 1 && x.master !== null && x.master.id !== 'r1',
+          'the failover',
+          40_000,
+        )
         .catch(async (err: unknown) => assert.fail(`${String(err)}\n${await rig.dump()}`));
       const transfers = leader.events(0).filter((e) => e.event === 'leadership-transfer');
       t.diagnostic(

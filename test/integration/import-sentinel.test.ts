@@ -3,26 +3,25 @@
 // its rewritten sentinel.conf with auth-pass, --config) starts a raftinel node that publishes
 // the same master on its Sentinel port. Every process is started and stopped by PID.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { freePorts } from '../helpers/ports.js';
-import { RAFTINEL_BIN, trackChild } from '../helpers/raftinel-process.js';
+import { RAFTINEL_BIN } from '../helpers/raftinel-process.js';
 import { redisQuery } from '../helpers/redis-query.js';
 import { startRedis, stopAllRedis, type RedisServer } from '../helpers/redis-server.js';
 import { runRaftinel } from '../helpers/run-cli.js';
 import { makeTempDir, removeDir } from '../helpers/temp.js';
+import { killTracked, spawnTracked, stopTracked } from '../helpers/tracked-spawn.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SENTINEL_BIN = process.env.REDIS_SENTINEL_BIN ?? '/usr/bin/redis-sentinel';
 const PASSWORD = 'import-test-secret';
 
 const dirs: string[] = [];
-const children: ChildProcess[] = [];
 after(async () => {
-  for (const c of children)
-    if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
+  killTracked();
   await stopAllRedis();
   for (const d of dirs) removeDir(d);
 });
@@ -31,27 +30,6 @@ function tempDir(): string {
   const d = makeTempDir('raftinel-import-');
   dirs.push(d);
   return d;
-}
-
-function spawnTracked(
-  command: string,
-  args: string[],
-  cwd: string,
-): { child: ChildProcess; output: () => string } {
-  const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  trackChild(child);
-  children.push(child);
-  let out = '';
-  child.stdout?.setEncoding('utf8').on('data', (c: string) => (out = (out + c).slice(-8000)));
-  child.stderr?.setEncoding('utf8').on('data', (c: string) => (out = (out + c).slice(-8000)));
-  return { child, output: () => out };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  process.kill(child.pid, 'SIGTERM');
-  await exited;
 }
 
 /** A master and two replicas, optionally with a password. */
@@ -182,15 +160,15 @@ describe('import-sentinel against a real redis-sentinel', () => {
       replicas.map((r) => (Array.isArray(r) ? Number(r[r.indexOf('port') + 1]) : 0)).sort(),
       [r2.port, r3.port].sort(),
     );
-    await stop(node);
-    await stop(sentinel.child);
+    await stopTracked(node);
+    await stopTracked(sentinel.child);
   });
 
   test('--config of the rewritten sentinel.conf with auth-pass: the secret is written 0600 and never printed', async () => {
     const dir = tempDir();
     const [master] = await redisGroup(PASSWORD);
     const sentinel = await startSentinel(dir, master, PASSWORD);
-    await stop(sentinel.child); // the migration reads the file Sentinel left behind
+    await stopTracked(sentinel.child); // the migration reads the file Sentinel left behind
     const [listenSentinel, listenHttp, listenRaft] = await freePorts(3);
     const out = join(dir, 'raftinel', 'raftinel.yaml');
     const args = [
@@ -226,6 +204,6 @@ describe('import-sentinel against a real redis-sentinel', () => {
     assert.ok(!json.stdout.includes(PASSWORD));
 
     const node = await raftinelPublishes(out, listenSentinel, master);
-    await stop(node);
+    await stopTracked(node);
   });
 });

@@ -106,7 +106,9 @@ test(
       JSON.stringify(shown.preflight),
     );
     // No fence without CONFIG: the switchover runs on the write pause alone, as the preflight says.
-    const sw = await rig.post<{ ok: boolean; error?: unknown }>('/v1/shards/mymaster/switchover', { to: 'r2' });
+    const sw = await rig.post<{ ok: boolean; error?: unknown }>('/v1/shards/mymaster/switchover', {
+      to: 'r2',
+    });
     assert.equal(sw.status, 200, JSON.stringify(sw.body));
     assert.equal(sw.body.ok, true, JSON.stringify(sw.body));
     assert.equal((await redisRole(rig.redis('r2').realPort)).role, 'master');

@@ -6,49 +6,30 @@
 // reconfigured, keeps writing; then a switchover through raftinel moves the master and the client
 // follows it. Every acknowledged INCR must be in the final value: 0 acknowledged writes lost.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { requestJson } from '../helpers/http.js';
 import { freePorts } from '../helpers/ports.js';
-import { RAFTINEL_BIN, trackChild } from '../helpers/raftinel-process.js';
+import { RAFTINEL_BIN } from '../helpers/raftinel-process.js';
 import { redisQuery } from '../helpers/redis-query.js';
 import { startRedis, stopAllRedis, type RedisServer } from '../helpers/redis-server.js';
 import { runRaftinel } from '../helpers/run-cli.js';
 import { sentinelClient } from '../helpers/sentinel-client.js';
 import { makeTempDir, removeDir } from '../helpers/temp.js';
+import { killTracked, spawnTracked, stopTracked } from '../helpers/tracked-spawn.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 const SENTINEL_BIN = process.env.REDIS_SENTINEL_BIN ?? '/usr/bin/redis-sentinel';
 const KEY = 'cutover:counter';
 
 const dirs: string[] = [];
-const children: ChildProcess[] = [];
 after(async () => {
-  for (const c of children)
-    if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
+  killTracked();
   await stopAllRedis();
   for (const d of dirs) removeDir(d);
 });
-
-function spawnTracked(command: string, args: string[], cwd: string): { child: ChildProcess; output: () => string } {
-  const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  trackChild(child);
-  children.push(child);
-  let out = '';
-  child.stdout?.setEncoding('utf8').on('data', (c: string) => (out = (out + c).slice(-8000)));
-  child.stderr?.setEncoding('utf8').on('data', (c: string) => (out = (out + c).slice(-8000)));
-  return { child, output: () => out };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  process.kill(child.pid, 'SIGTERM');
-  await exited;
-}
 
 /** INCRs through the Sentinel endpoints until stopped; every acknowledged value is kept. */
 class SentinelWriter {
@@ -84,10 +65,14 @@ class SentinelWriter {
 
   async acksAfter(count: number, timeoutMs: number): Promise<void> {
     const target = this.acked.length + count;
-    await waitFor(`${count} more acknowledged writes`, () => (this.acked.length >= target ? true : undefined), {
-      timeoutMs,
-      intervalMs: 20,
-    });
+    await waitFor(
+      `${count} more acknowledged writes`,
+      () => (this.acked.length >= target ? true : undefined),
+      {
+        timeoutMs,
+        intervalMs: 20,
+      },
+    );
   }
 }
 
@@ -179,7 +164,7 @@ test(
     // Steps 3 and 4: stop every Sentinel, then start raftinel on their ports.
     const cutAt = performance.now();
     const acksBefore = writer.acked.length;
-    for (const s of sentinels) await stop(s.child);
+    for (const s of sentinels) await stopTracked(s.child);
     const nodes = configs.map((c) =>
       spawnTracked(process.execPath, [RAFTINEL_BIN, 'node', '--config', c], join(c, '..')),
     );
@@ -229,6 +214,6 @@ test(
     assert.equal(lost, 0, 'no acknowledged write lost');
     assert.ok(final >= maxAcked);
     assert.ok((writer.byMaster.get(masterPort) ?? 0) > 0, 'the client wrote to the new master');
-    for (const n of nodes) await stop(n.child);
+    for (const n of nodes) await stopTracked(n.child);
   },
 );

@@ -237,7 +237,14 @@ export class RedisGroup {
   /** A client write to a node: acknowledged only by an answering, unpaused, unfenced master. */
   write(id: string, now: number): number | null {
     const n = this.nodes.get(id);
-    if (!n || !n.answers(now) || n.role !== 'master' || n.fenced || now < n.pausedUntil || now < n.loadingUntil)
+    if (
+      !n ||
+      !n.answers(now) ||
+      n.role !== 'master' ||
+      n.fenced ||
+      now < n.pausedUntil ||
+      now < n.loadingUntil
+    )
       return null;
     const value = this.nextWrite++;
     n.writes.push(value);

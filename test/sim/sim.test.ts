@@ -196,7 +196,10 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       'simulator fault: a stall cut short by the heal left the REPLICAOF queued in it to run ' +
       'after a later promotion (redis-sim.ts whenAnswering)',
   },
-  { seed: 9420488, cause: 'a switchover aborted though its old master was demoted (not analysed to its root)' },
+  {
+    seed: 9420488,
+    cause: 'a switchover aborted though its old master was demoted (not analysed to its root)',
+  },
 ];
 
 function replay(seed: number, bug?: string): string {

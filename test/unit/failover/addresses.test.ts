@@ -97,7 +97,11 @@ test('who follows whom, behind an address the shard does not list: judged by rep
   // The same unknown address with the link down says nothing of whom it follows: repointed.
   const linkDown = new Harness(natTopology());
   linkDown.refresh = true;
-  linkDown.see(obs('r1'), viaRepl('r3', 'r1'), obs('r2', { masterHost: '10.9.9.9', masterPort: 6400, linkUp: false }));
+  linkDown.see(
+    obs('r1'),
+    viaRepl('r3', 'r1'),
+    obs('r2', { masterHost: '10.9.9.9', masterPort: 6400, linkUp: false }),
+  );
   linkDown.run(20);
   assert.ok(linkDown.ops().includes('r2 replicaof repl-r1'), linkDown.ops().join(', '));
 });

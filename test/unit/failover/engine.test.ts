@@ -239,15 +239,18 @@ test('switchovers back to back: each repoints the other replica at once, not aft
   }
 });
 
-test('bootstrap with a replica nobody sees: the master a quorum reports is adopted after 2 x downAfterMs, not before', () => {
+/** A leader right after bootstrap of shard m (downAfterMs 1000), no master adopted yet. */
+function bootstrapping(): Harness {
   const h = new Harness(topologyWithMaster({ downAfterMs: 1000 }));
   delete (h.topo.shards as Record<string, unknown>).m;
-  applyTopologyCommand(
-    h.topo,
-    { type: 'bootstrapShards', shards: [{ ...topologyWithMaster({ downAfterMs: 1000 }).shards.m, initialMaster: null }] },
-    1,
-  );
+  const shard = { ...topologyWithMaster({ downAfterMs: 1000 }).shards.m, initialMaster: null };
+  applyTopologyCommand(h.topo, { type: 'bootstrapShards', shards: [shard] }, 1);
   h.roundMs = 100;
+  return h;
+}
+
+test('bootstrap with a replica nobody sees: the master a quorum reports is adopted after 2 x downAfterMs, not before', () => {
+  const h = bootstrapping();
   h.refresh = true;
   h.see(obs('r1'), obs('r2')); // r3 is down: no report of it from anyone
   h.run(15); // 1.5 s
@@ -256,14 +259,7 @@ test('bootstrap with a replica nobody sees: the master a quorum reports is adopt
   assert.equal(h.topo.shards.m.master, 'r1', 'the master both observers report is adopted');
 
   // Only one observer reports the master (under the quorum of 2): still waiting.
-  const lone = new Harness(topologyWithMaster({ downAfterMs: 1000 }));
-  delete (lone.topo.shards as Record<string, unknown>).m;
-  applyTopologyCommand(
-    lone.topo,
-    { type: 'bootstrapShards', shards: [{ ...topologyWithMaster({ downAfterMs: 1000 }).shards.m, initialMaster: null }] },
-    1,
-  );
-  lone.roundMs = 100;
+  const lone = bootstrapping();
   lone.table.record('n1', [obs('r1'), obs('r2')], 0);
   for (let i = 0; i < 40; i++) {
     lone.table.record('n1', [obs('r1'), obs('r2')], lone.now);

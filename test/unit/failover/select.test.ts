@@ -122,7 +122,10 @@ test('each rejection carries a code beside its words; an eligible row none', () 
   const code = (id: string) => report.rows.find((r) => r.id === id)?.rejected;
   assert.equal(code('r2'), 'off-history');
   assert.equal(code('r3'), 'unreachable');
-  const linkDown = choose({ r2: obs('r2', { linkUp: false, linkDownMs: 60_000 }), r3: obs('r3', { sdown: true }) });
+  const linkDown = choose({
+    r2: obs('r2', { linkUp: false, linkDownMs: 60_000 }),
+    r3: obs('r3', { sdown: true }),
+  });
   assert.equal(linkDown.rows.find((r) => r.id === 'r2')?.rejected, 'link-down');
   assert.equal(linkDown.rows.find((r) => r.id === 'r3')?.rejected, 'sdown');
   const fine = choose({ r2: obs('r2', { offset: 1000 }), r3: obs('r3', { offset: 1000 }) });

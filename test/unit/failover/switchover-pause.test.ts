@@ -71,7 +71,8 @@ test('the write pause comes in slices renewed before each ends, and ends by itse
   for (const [i, p] of pauses.entries()) {
     const ms = p.op.kind === 'pause' ? p.op.ms : Infinity;
     assert.ok(ms <= 1000, `slice ${i} is ${ms} ms`);
-    if (i > 0) assert.ok(at[i] - at[i - 1] < ms, `slice ${i} sent ${at[i] - at[i - 1]} ms after the previous one`);
+    if (i > 0)
+      assert.ok(at[i] - at[i - 1] < ms, `slice ${i} sent ${at[i] - at[i - 1]} ms after the previous one`);
   }
   // Leadership is lost: the request fails, nothing renews the pause, which ends by itself.
   const lostAt = h.now;
