@@ -21,14 +21,8 @@ import { failed as failedSwitchover } from './switchover.js';
 import type { Topology, TopologyEvent } from './topology.js';
 import type { CandidateReport, RedisNodeSpec, RedisObservation, TopologyCommand } from './types.js';
 
-/**
- * How often the engine loop runs without a cause (observations, results and topology changes
- * also queue a run): often while a failover, a switchover or a Redis operation is under way
- * (their polls and retries wait on time), seldom when all is quiet, which is most of the time
- * and most of an idle node's CPU (issue 12).
- */
-const BUSY_UPDATE_MS = 25;
-const IDLE_UPDATE_MS = 100;
+/** How often the engine loop runs without a cause (observations and results also queue a run). */
+const UPDATE_MS = 25;
 
 export class FailoverDriver {
   private readonly engine: FailoverEngine;
@@ -42,8 +36,6 @@ export class FailoverDriver {
   private bootstrapProposed = false;
   private warnedConfigDiff = false;
   private updateQueued = false;
-  private cancelUpdate: Cancel | null = null;
-  private updateEveryMs = IDLE_UPDATE_MS;
   private stopped = false;
   /** The term this node leads in (no-op committed), or null: the engine's memory belongs to it. */
   private leadingTerm: number | null = null;
@@ -65,7 +57,7 @@ export class FailoverDriver {
     this.sharing.listen();
     this.deps.onTopology((events) => this.topologyApplied(events));
     this.refreshTargets();
-    this.scheduleUpdate(IDLE_UPDATE_MS);
+    this.timers.push(this.deps.clock.every(UPDATE_MS, () => this.update()));
     this.timers.push(this.sharing.startDigests());
   }
 
@@ -73,7 +65,6 @@ export class FailoverDriver {
     this.stopped = true;
     this.sharing.stop();
     for (const cancel of this.timers) cancel();
-    this.cancelUpdate?.();
     this.publisher.stop();
     for (const done of this.switchoverWaiters.values()) {
       done(failedSwitchover('', 'stopping', 'the node is stopping'));
@@ -124,16 +115,6 @@ export class FailoverDriver {
 
   // ---- the loop -----------------------------------------------------------------------------
 
-  /** The periodic run: every BUSY_UPDATE_MS while the engine has work in flight, else IDLE_UPDATE_MS. */
-  private scheduleUpdate(ms: number): void {
-    this.cancelUpdate?.();
-    this.updateEveryMs = ms;
-    this.cancelUpdate = this.deps.clock.after(ms, () => {
-      this.cancelUpdate = null;
-      this.update();
-    });
-  }
-
   private queueUpdate(): void {
     if (this.updateQueued || this.stopped) return;
     this.updateQueued = true;
@@ -145,7 +126,7 @@ export class FailoverDriver {
 
   /** The term in which this node leads and has committed its no-op, or null. */
   private leaderTerm(): number | null {
-    // From the core's fields: this runs on every engine run, and status() builds a whole object.
+    // From the core's fields: this runs every UPDATE_MS, and status() builds a whole object.
     const core = this.deps.runtime.core;
     return core.role === 'leader' && core.termAt(core.commitIndex()) === core.term ? core.term : null;
   }
@@ -190,11 +171,11 @@ export class FailoverDriver {
       this.sharing.recordOwn(input.now);
       this.maybeBootstrap(input.topology);
     }
-    for (const action of this.engine.update(input)) this.execute(action);
-    if (this.stopped) return;
-    const every = this.engine.busy(input.topology) ? BUSY_UPDATE_MS : IDLE_UPDATE_MS;
-    // A queued run leaves the periodic one in place, unless the cadence changed.
-    if (this.cancelUpdate === null || every !== this.updateEveryMs) this.scheduleUpdate(every);
+    const actions = this.engine.update(input);
+    // A hand-over gives the lease up (TimeoutNow): everything else this run decided goes out
+    // first, under the lease it was decided with (simulator seed 9518252).
+    for (const action of actions) if (action.type !== 'hand-over') this.execute(action);
+    for (const action of actions) if (action.type === 'hand-over') this.execute(action);
   }
 
   private execute(action: EngineAction): void {

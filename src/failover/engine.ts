@@ -37,7 +37,7 @@ import { linkDownLimitMs, observationMaxAgeMs } from './rules.js';
 import { adoptFollowedHistory, emptyRestartEvidence } from './restart.js';
 import { chooseCandidate } from './select.js';
 import { Switchovers, type SwitchoverRequest } from './switchover.js';
-import { nodeOf, type Topology } from './topology.js';
+import { nodeOf } from './topology.js';
 import {
   replicationAddressOf,
   type CandidateReport,
@@ -173,17 +173,6 @@ export class FailoverEngine {
     this.avoided.clear();
     this.writeSafety.clear();
     this.adoptWaitSince.clear();
-  }
-
-  /**
-   * Work whose next step waits on time rather than on an event: a failover in flight, a
-   * switchover request, a Redis operation not answered yet, a repoint under way.
-   */
-  busy(topology: Topology): boolean {
-    if (this.switchovers.pending() || this.repointing.size > 0) return true;
-    for (const st of this.ops.values()) if (st.result === undefined) return true;
-    for (const shard of Object.values(topology.shards)) if (shard.failover !== null) return true;
-    return false;
   }
 
   requestSwitchover(

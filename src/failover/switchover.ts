@@ -22,6 +22,7 @@ import {
   type CandidateReport,
   type HistoryEntry,
   type RedisNodeSpec,
+  type RedisObservation,
   type RejectionCode,
   type ShardState,
 } from './types.js';
@@ -73,6 +74,8 @@ export interface SwitchoverRequest {
   pauseHeldUntil: number;
   /** The length of the last CLIENT PAUSE sent, to date its acknowledgement. */
   pauseMs: number;
+  /** A slice was acknowledged after the one before had run out: the pause may have lapsed. */
+  pauseGap: boolean;
   masterOffset: number | null;
   targetOffset: number | null;
   /** The replication ids of the paused master and the target, from the catch-up INFOs. */
@@ -87,6 +90,8 @@ export interface SwitchoverRequest {
    * target has reached that offset. The pause ends by itself, the fence does not.
    */
   fence: {
+    /** CONFIG is disabled or denied on the old master: the pause alone guards the switchover. */
+    unavailable: boolean;
     ackedAt: number | null;
     offset: number | null;
     replId: string | null;
@@ -104,11 +109,6 @@ export class Switchovers {
   private readonly requests = new Map<string, SwitchoverRequest>();
 
   constructor(private readonly core: EngineCore) {}
-
-  /** Whether any request is under way. */
-  pending(): boolean {
-    return this.requests.size > 0;
-  }
 
   /** Leadership was lost: every request fails (the next leader knows nothing of them). */
   reset(): void {
@@ -169,6 +169,7 @@ export class Switchovers {
       pausedAt: null,
       pauseHeldUntil: 0,
       pauseMs: 0,
+      pauseGap: false,
       masterOffset: null,
       targetOffset: null,
       masterReplId: null,
@@ -176,7 +177,7 @@ export class Switchovers {
       steps: {},
       epoch: null,
       report: null,
-      fence: { ackedAt: null, offset: null, replId: null, verified: false },
+      fence: { unavailable: false, ackedAt: null, offset: null, replId: null, verified: false },
       shardEpoch: null,
     });
   }
@@ -238,12 +239,22 @@ export class Switchovers {
       return;
     }
     const r = this.requests.get(shard.name);
-    if (r?.epoch === f.epoch && !demoted && this.keepPaused(input, shard, r, from)) return;
-    if (elapsed <= timeoutMs && this.writePauseHeld(input, shard, f.epoch)) {
-      if (!this.fencedAndCaughtUp(input, shard, from, to)) return;
+    const mine = r?.epoch === f.epoch ? r : undefined;
+    if (mine && !demoted) {
+      // What the old master answered is read before a renewal of the pause takes its place.
+      this.noteFence(input, shard, mine, from);
+      if (this.keepPaused(input, shard, mine, from)) return;
+    }
+    if (mine && elapsed <= timeoutMs && this.holdsWrites(input, mine)) {
+      if (!this.fencedAndCaughtUp(input, shard, mine, from, to)) return;
       if (ts?.op === 'promote' && ts.result?.ok) {
         this.core.redis(input, shard.name, to, { kind: 'inspect' }, 0);
       } else if (toView?.role === 'master') {
+        const lost = this.promotedWithout(mine, to, toView, shard);
+        if (lost !== null) {
+          abort(lost);
+          return;
+        }
         const retry = fs?.op === 'replicaof' && fs.result !== undefined;
         this.core.redis(
           input,
@@ -316,34 +327,26 @@ export class Switchovers {
   private fencedAndCaughtUp(
     input: EngineInput,
     shard: ShardState,
+    r: SwitchoverRequest,
     from: RedisNodeSpec,
     to: RedisNodeSpec,
   ): boolean {
-    const r = this.requests.get(shard.name) as SwitchoverRequest;
     const fence = r.fence;
     if (fence.verified || this.core.bugs.switchoverSkipsCatchUp) return true;
     const fs = this.core.lastOp(shard.name, from.id);
+    if (fence.unavailable) {
+      // CONFIG disabled or denied on this node (preflight says so): the pause alone, as before.
+      fence.verified = true;
+      return true;
+    }
     if (fence.ackedAt === null) {
-      if (fs?.op === 'write-safety' && fs.result?.ok) {
-        fence.ackedAt = input.now;
-      } else if (fs?.op === 'write-safety' && CANNOT_FENCE.test(fs.result?.error ?? '')) {
-        // CONFIG disabled or denied on this node (preflight says so): the pause alone, as before.
-        fence.verified = true;
-        return true;
-      } else {
-        const op = { ...managedWriteSafety(shard.settings, true), minReplicas: FENCE_MIN_REPLICAS };
-        this.core.redis(input, shard.name, from, op, fs?.op === 'write-safety' ? OP_RETRY_MS : 0);
-        return false;
-      }
+      const op = { ...managedWriteSafety(shard.settings, true), minReplicas: FENCE_MIN_REPLICAS };
+      this.core.redis(input, shard.name, from, op, fs?.op === 'write-safety' ? OP_RETRY_MS : 0);
+      return false;
     }
     if (fence.offset === null) {
-      const view = fs?.op === 'inspect' && fs.sentAt >= fence.ackedAt ? fs.result?.view : undefined;
-      if (view?.offset == null) {
-        this.core.redis(input, shard.name, from, { kind: 'inspect' }, fs?.op === 'inspect' ? POLL_MS : 0);
-        return false;
-      }
-      fence.offset = view.offset;
-      fence.replId = view.replId;
+      this.core.redis(input, shard.name, from, { kind: 'inspect' }, fs?.op === 'inspect' ? POLL_MS : 0);
+      return false;
     }
     const ts = this.core.lastOp(shard.name, to.id);
     const toView = ts?.op === 'inspect' ? ts.result?.view : undefined;
@@ -355,6 +358,60 @@ export class Switchovers {
     }
     this.core.redis(input, shard.name, to, { kind: 'inspect' }, ts?.op === 'inspect' ? POLL_MS : 0);
     return false;
+  }
+
+  /** Records the old master's answers to the fence and to the INFO sent after it. */
+  private noteFence(input: EngineInput, shard: ShardState, r: SwitchoverRequest, from: RedisNodeSpec): void {
+    const fence = r.fence;
+    const fs = this.core.lastOp(shard.name, from.id);
+    if (fence.ackedAt === null && fs?.op === 'write-safety' && fs.result) {
+      if (fs.result.ok) fence.ackedAt = input.now;
+      else if (CANNOT_FENCE.test(fs.result.error ?? '')) fence.unavailable = true;
+    }
+    if (
+      fence.ackedAt !== null &&
+      fence.offset === null &&
+      fs?.op === 'inspect' &&
+      fs.sentAt >= fence.ackedAt
+    ) {
+      const view = fs.result?.view;
+      if (view?.offset != null) {
+        fence.offset = view.offset;
+        fence.replId = view.replId;
+      }
+    }
+  }
+
+  /**
+   * Why the promoted target must not replace the old master, or null: it came back on another
+   * history (it restarted empty after it was found caught up, simulator seeds 9524300, 9526904),
+   * or behind what the old master had once fenced (a restart that kept only part of its data).
+   * Checked before the old master is demoted: an abort then loses nothing.
+   */
+  private promotedWithout(
+    r: SwitchoverRequest,
+    to: RedisNodeSpec,
+    view: RedisObservation,
+    shard: ShardState,
+  ): string | null {
+    if (this.core.bugs.switchoverSkipsCatchUp) return null;
+    const history = r.fence.replId ?? r.masterReplId ?? shard.replId;
+    const offset = r.fence.offset ?? r.masterOffset;
+    if (history !== null && view.replId2 !== history)
+      return `${to.id} was promoted from another replication history (master_replid2 ${view.replId2 ?? 'unset'}, not ${history}): it lost its data after it caught up`;
+    if (offset !== null && view.offset !== null && view.offset < offset)
+      return `${to.id} was promoted at offset ${view.offset}, behind the ${offset} the old master held`;
+    return null;
+  }
+
+  /**
+   * Writes are held on the old master for this request: it is fenced and the target verified
+   * (no time limit), or the pause holds and never lapsed (without a fence, writes taken in a
+   * gap between two slices are in no check).
+   */
+  private holdsWrites(input: EngineInput, r: SwitchoverRequest): boolean {
+    if (r.fence.ackedAt !== null && r.fence.verified) return true;
+    return r.pausedAt !== null && input.now < r.pauseHeldUntil && !(r.pauseGap && r.fence.ackedAt === null);
   }
 
   /**
@@ -370,8 +427,11 @@ export class Switchovers {
   ): boolean {
     if (r.pausedAt === null) return false;
     const st = this.core.lastOp(shard.name, node.id);
-    if (st?.op === 'pause' && st.result?.ok)
-      r.pauseHeldUntil = Math.max(r.pauseHeldUntil, st.sentAt + r.pauseMs);
+    if (st?.op === 'pause' && st.result?.ok && st.sentAt + r.pauseMs > r.pauseHeldUntil) {
+      // Answered after the slice before it ran out: the pause may have lapsed in between.
+      if (input.now > r.pauseHeldUntil) r.pauseGap = true;
+      r.pauseHeldUntil = st.sentAt + r.pauseMs;
+    }
     const end = r.pausedAt + shard.settings.failoverTimeoutMs;
     const ms = Math.min(PAUSE_SLICE_MS, end - input.now);
     if (r.pauseHeldUntil - input.now > PAUSE_RENEW_BEFORE_MS || r.pauseHeldUntil >= end || ms <= 0)
@@ -380,12 +440,6 @@ export class Switchovers {
     if (!this.core.redis(input, shard.name, node, { kind: 'pause', ms }, 0)) return false;
     r.pauseMs = ms;
     return true;
-  }
-
-  /** This leader paused the old master for this switchover, and the pause has not run out. */
-  private writePauseHeld(input: EngineInput, shard: ShardState, epoch: number): boolean {
-    const r = this.requests.get(shard.name);
-    return r !== undefined && r.epoch === epoch && r.pausedAt !== null && input.now < r.pauseHeldUntil;
   }
 
   /** A switchover paused the old master's writers: release them (their writes now fail over). */
@@ -465,7 +519,6 @@ export class Switchovers {
       }
       return;
     }
-    if (this.keepPaused(input, shard, r, master)) return;
     if (r.phase === 'catching-up') {
       const target = nodeOf(shard, r.target) as RedisNodeSpec;
       const ms = this.core.lastOp(shard.name, master.id);
@@ -474,6 +527,8 @@ export class Switchovers {
       if (ts?.op === 'inspect' && ts.result?.view?.offset != null) r.targetOffset = ts.result.view.offset;
       if (ms?.op === 'inspect' && ms.result?.view) r.masterReplId = ms.result.view.replId;
       if (ts?.op === 'inspect' && ts.result?.view) r.targetReplId = ts.result.view.replId;
+      // The answers are kept above before a renewal of the pause takes the master's slot.
+      if (this.keepPaused(input, shard, r, master)) return;
       // Offsets compare only within one history: a master that restarted empty unnoticed (a
       // leadership change lost the evidence) counts from 0 again, and a replica its replication
       // cron has not brought back yet holds the old history at a higher offset.
@@ -503,6 +558,7 @@ export class Switchovers {
     }
     if (r.phase === 'committing') {
       if (r.forced) return; // proposed once; the topology takes it from here
+      if (this.keepPaused(input, shard, r, master)) return;
       r.epoch = shard.epoch + 1;
       this.core.propose(input, shard.name, {
         type: 'failoverStarted',

@@ -200,6 +200,19 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
     seed: 9420488,
     cause: 'a switchover aborted though its old master was demoted (not analysed to its root)',
   },
+  {
+    seed: 9518252,
+    cause:
+      'a leadership hand-over gave the lease up (TimeoutNow) before the rest of that engine run went ' +
+      'out: a CLIENT PAUSE sent without the lease (driver.ts: hand-overs last)',
+  },
+  {
+    seed: 9526904,
+    cause:
+      'a switchover target restarted empty after it was found caught up, was promoted at offset 0 and ' +
+      'the old master demoted onto it (switchover.ts promotedWithout; switchover-pause.test.ts)',
+  },
+  { seed: 9524300, cause: 'the same empty target, switchover epoch 5 of alpha, 60 writes' },
 ];
 
 function replay(seed: number, bug?: string): string {

@@ -92,3 +92,44 @@ test('the write pause comes in slices renewed before each ends, and ends by itse
   const endsAt = (h.sentAt.get(last) as number) + (last.op.kind === 'pause' ? last.op.ms : 0);
   assert.ok(endsAt - lostAt <= 1000, `the pause ends ${endsAt - lostAt} ms after the leader is gone`);
 });
+
+test('a target that lost its data after it caught up is not promoted over the old master: the switchover aborts, the old master kept', () => {
+  const h = new Harness(topologyWithMaster());
+  h.roundMs = 10;
+  h.see(obs('r1', { offset: 1000 }), obs('r2', { offset: 1000 }), obs('r3', { offset: 900 }));
+  // r2 restarts empty right as it is promoted (simulator seeds 9524300, 9526904): REPLICAOF NO
+  // ONE finds it on a new history at offset 0.
+  h.beforeOp = (node, op) => {
+    if (node === 'r2' && op.kind === 'promote') h.change('r2', { offset: 0, replId: 'empty-run' });
+  };
+  h.engine.requestSwitchover(10, 'm', 'r2', h.now, 30_000);
+  h.run(80);
+  assert.ok(h.ops().includes('r2 promote'), h.ops().join(', '));
+  assert.ok(!h.ops().includes('r1 replicaof h-r2'), `the old master is never demoted: ${h.ops().join(', ')}`);
+  assert.equal(h.topo.shards.m.master, 'r1');
+  const last = h.topo.history.m.at(-1);
+  assert.equal(last?.result, 'aborted');
+  assert.match(last?.reason ?? '', /r2 was promoted from another replication history/);
+});
+
+test('without a fence (CONFIG denied), a pause that lapsed between two slices aborts the switchover', () => {
+  const h = new Harness(topologyWithMaster({ failoverTimeoutMs: 10_000 }));
+  h.roundMs = 50;
+  h.refresh = true;
+  h.failing.add('r1 write-safety'); // NOPERM: no fence on r1
+  h.see(obs('r1', { offset: 1000 }), obs('r2', { offset: 990 }), obs('r3', { offset: 900 }));
+  h.engine.requestSwitchover(11, 'm', 'r2', h.now, 30_000);
+  h.run(2);
+  const pauses = () => h.sent.filter((x) => x.node === 'r1' && x.op.kind === 'pause').length;
+  // One renewal crawls: answered 1.2 s later, after the slice before it ran out.
+  h.slowMs.set('r1', 1200);
+  const before = pauses();
+  while (pauses() === before && h.now < 5000) h.run(1);
+  h.slowMs.delete('r1');
+  h.run(40);
+  assert.ok(pauses() >= before + 2, 'the pause is renewed again on time after the slow one');
+  h.change('r2', { offset: 1000 });
+  h.run(150);
+  assert.ok(!h.ops().includes('r1 replicaof h-r2'), `r1 never demoted: ${h.ops().join(', ')}`);
+  assert.equal(h.topo.shards.m.master, 'r1');
+});
