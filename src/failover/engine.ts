@@ -96,6 +96,8 @@ export class FailoverEngine {
   /** Answers to those REPLICAOFs, told at the next update (it has the clock). */
   private replicaofAnswers: { key: string; opId: number; ok: boolean }[] = [];
   private actions: EngineAction[] = [];
+  /** Per shard: the replication history this leader last saw committed, and since when. */
+  private readonly historySeen = new Map<string, { replId: string | null; at: number }>();
   /** Per shard without a master yet: when the leader first found nodes nobody has seen. */
   private readonly adoptWaitSince = new Map<string, number>();
   /** Per shard: the write-safety settings sent to the master (key), and the last one it took. */
@@ -173,6 +175,7 @@ export class FailoverEngine {
     this.avoided.clear();
     this.writeSafety.clear();
     this.adoptWaitSince.clear();
+    this.historySeen.clear();
   }
 
   requestSwitchover(
@@ -321,8 +324,27 @@ export class FailoverEngine {
     const views = this.views(input, shard);
     const kept = adoptFollowedHistory(shard, views, this.report(input, shard, shard.master), input.wallNow);
     if (!kept) return false;
+    // Only reports received since the shard's history last changed may say that no node holds
+    // it: older ones can show the history it had before (simulator seed 9821862 went back to
+    // it, from views that predated the master's empty restart the last change had adopted).
+    const since = this.historySince(input, shard);
+    const maxAge = observationMaxAgeMs(shard.settings);
+    const current = shard.nodes.every((n) =>
+      input.observations
+        .fresh(shard.name, n.id, input.now, maxAge)
+        .some((s) => s.receivedAt > since && s.obs.reachable && s.obs.replId === kept.replId),
+    );
+    if (!current) return false;
     this.propose(input, shard.name, kept);
     return true;
+  }
+
+  /** When this leader first saw the shard on its current replication history (monotonic). */
+  private historySince(input: EngineInput, shard: ShardState): number {
+    const seen = this.historySeen.get(shard.name);
+    if (seen?.replId === shard.replId) return seen.at;
+    this.historySeen.set(shard.name, { replId: shard.replId, at: input.now });
+    return input.now;
   }
 
   /** First leader after bootstrap: adopt the running topology, or apply initialMaster (6a). */

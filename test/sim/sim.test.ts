@@ -213,6 +213,12 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       'the old master demoted onto it (switchover.ts promotedWithout; switchover-pause.test.ts)',
   },
   { seed: 9524300, cause: 'the same empty target, switchover epoch 5 of alpha, 60 writes' },
+  {
+    seed: 9821862,
+    cause:
+      'the leader went back to an older history on reports that predated the change it had just ' +
+      'committed (engine.ts adoptStaleHistory; restart.test.ts)',
+  },
 ];
 
 function replay(seed: number, bug?: string): string {

@@ -104,6 +104,10 @@ test('every replica follows the master on a history that is not the shard’s: i
   );
   assert.equal(report?.chosen, null);
   assert.ok(report?.rows.every((r) => /another replication history/.test(r.reason)));
+  // Adopted on reports received after the leader saw the shard's current history: a round later.
+  h.refresh = true;
+  h.run(1);
+  assert.deepEqual(h.proposed, [], 'not on reports older than the history the leader knows');
   h.run(1);
   assert.deepEqual(h.proposed, ['masterKept']);
   const s = h.topo.shards.m;
@@ -129,7 +133,8 @@ test('a paused shard adopts the history too (it moves no Redis node)', () => {
   const h = new Harness(topologyWithMaster());
   applyTopologyCommand(h.topo, { type: 'pause', shard: 'm' }, h.term);
   h.see(restarted({ offset: 40 }), following('r2', { offset: 40 }), following('r3', { offset: 40 }));
-  h.run(1);
+  h.refresh = true;
+  h.run(2);
   assert.deepEqual(h.proposed, ['masterKept']);
 });
 
@@ -140,7 +145,8 @@ test('a history that continues the shard’s (a restart with its data under a ne
     following('r2', { offset: 5000 }),
     following('r3', { offset: 5000 }),
   );
-  h.run(1);
+  h.refresh = true;
+  h.run(2);
   const kept = h.commands.find((c) => c.type === 'masterKept');
   assert.ok(kept?.type === 'masterKept');
   assert.deepEqual(kept.resynced, []);
