@@ -388,6 +388,20 @@ export class FailoverRig {
     );
   }
 
+  /** Waits until the shard has failed over away from `from`; on timeout the rig's dump says why. */
+  async waitFailoverFrom(from: string, timeoutMs: number, shard = 'mymaster'): Promise<ShardView> {
+    try {
+      return await this.waitView(
+        shard,
+        (x) => x.epoch >= 1 && x.master !== null && x.master.id !== from,
+        'the failover',
+        timeoutMs,
+      );
+    } catch (err) {
+      throw new Error(`${String(err)}\n${await this.dump(shard)}`);
+    }
+  }
+
   /** Waits for a history entry of the given epoch and returns it. */
   async waitHistory(shard: string, epoch: number, timeoutMs: number): Promise<HistoryEntry> {
     return waitFor(

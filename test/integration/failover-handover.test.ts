@@ -31,14 +31,7 @@ test(
     r3.proxy?.cut('drop', [rig.sourceOf(leader)]);
     try {
       await rig.redis('r1').kill();
-      const v = await rig
-        .waitView(
-          'mymaster',
-          (x) => x.epoch >= 1 && x.master !== null && x.master.id !== 'r1',
-          'the failover',
-          40_000,
-        )
-        .catch(async (err: unknown) => assert.fail(`${String(err)}\n${await rig.dump()}`));
+      const v = await rig.waitFailoverFrom('r1', 40_000);
       const transfers = leader.events(0).filter((e) => e.event === 'leadership-transfer');
       t.diagnostic(
         `old leader ${leader.id}; promoted ${v.master?.id} at epoch ${v.epoch}; transfers asked: ${transfers.map((e) => String(e.to)).join(', ')}`,

@@ -25,14 +25,7 @@ test('nodes named by host name: adopted, failed over, repointed by name', { time
   const before = await rig.view();
   assert.equal(before.master?.host, 'localhost');
   await rig.redis('r1').kill();
-  const v = await rig
-    .waitView(
-      'mymaster',
-      (x) => x.epoch >= 1 && x.master !== null && x.master.id !== 'r1',
-      'the failover',
-      30_000,
-    )
-    .catch(async (err: unknown) => assert.fail(`${String(err)}\n${await rig.dump()}`));
+  const v = await rig.waitFailoverFrom('r1', 30_000);
   assert.equal(v.master?.host, 'localhost');
   const promoted = rig.redis(v.master?.id ?? '?');
   const other = rig.redis(v.master?.id === 'r2' ? 'r3' : 'r2');
