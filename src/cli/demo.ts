@@ -43,13 +43,18 @@ export async function runDemo(): Promise<number> {
     procs.fail(`${signal}`);
     procs.killAllNow();
     void (async () => {
-      await run.stopWriter();
-      await procs.waitAllExited(3000);
-      procs.removeDir();
+      // The exit code tells the signal whatever the cleanup meets; what it could not do is said.
+      let trouble = '';
+      try {
+        await run.stopWriter();
+        await procs.waitAllExited(3000);
+        procs.removeDir();
+      } catch (err) {
+        trouble = `; cleanup failed: ${err instanceof Error ? err.message : String(err)}`;
+      }
       out.unmute();
-      out.line(
-        `${signal}: stopped every process the demo started${pids.length > 0 ? ` (pids ${pids.join(' ')})` : ''} and removed ${procs.dir}`,
-      );
+      const stopped = `${signal}: stopped every process the demo started${pids.length > 0 ? ` (pids ${pids.join(' ')})` : ''}`;
+      out.line(trouble === '' ? `${stopped} and removed ${procs.dir}` : `${stopped}${trouble}`);
       process.exit(SIGNAL_EXIT[signal] ?? 1);
     })();
   };
@@ -68,6 +73,8 @@ export async function runDemo(): Promise<number> {
   );
   try {
     await run.all();
+    // A signal during the last steps: the handler is stopping everything and exits with its code.
+    if (signalled !== null) return new Promise<number>(() => undefined);
     return 0;
   } catch (err) {
     if (signalled !== null) return new Promise<number>(() => undefined); // the handler exits

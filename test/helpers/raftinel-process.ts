@@ -354,6 +354,28 @@ export class RaftinelProcess {
     return waitFor(what, () => this.events().find(match), { timeoutMs, intervalMs: 50 });
   }
 
+  /**
+   * The log records since line `from` that match, once there is at least one. A Redis command's
+   * effect is visible before the node's line about it reaches us through the pipe.
+   */
+  waitForEvents(
+    what: string,
+    from: number,
+    match: (e: LogEvent) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<LogEvent[]> {
+    return waitFor(
+      what,
+      () => {
+        const found = this.events(from).filter(match);
+        return found.length > 0 ? found : undefined;
+      },
+      { timeoutMs, intervalMs: 20 },
+    ).catch((err: unknown) => {
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${this.tail(40)}`);
+    });
+  }
+
   /** The stdout lines (from line index `from` on) that parse as JSON log records. */
   events(from = 0): LogEvent[] {
     return logEvents(this.lines.slice(from));

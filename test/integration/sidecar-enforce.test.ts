@@ -109,9 +109,11 @@ test(
         async () => (replicaOf(await r1.role(), master) ? performance.now() : undefined),
         { timeoutMs: 15_000, intervalMs: 20 },
       ).catch(async (err: unknown) => assert.fail(`${String(err)}\n${await rig.dump()}`));
-      const demotions = n1
-        .events(from)
-        .filter((e) => e.event === '+convert-to-slave' && e.component === 'sidecar' && e.node === 'r1');
+      const demotions = await n1.waitForEvents(
+        "n1's sidecar logs the demotion of r1",
+        from,
+        (e) => e.event === '+convert-to-slave' && e.component === 'sidecar' && e.node === 'r1',
+      );
       assert.equal(demotions.length, 1, `n1's sidecar demoted r1\n${n1.tail(40)}`);
       assert.equal(demotions[0].msg, 'local Redis is a master the log does not name: demoted');
       assert.match(await write(r1.realPort), /^READONLY/);

@@ -245,10 +245,18 @@ describe('sidecar mode: health routes and a restarted local Redis', { timeout: 1
     ).catch(failWithDump);
     const replicaAfterMs = Math.round(performance.now() - restartedAt);
     // Someone demoted it (it came back a master): the leader's reconciliation (4.5) or r3's sidecar (4.6).
-    const byNode = rig.nodes
-      .map((n) => ({ id: n.id, lines: conversions(n, r3, from.get(n.id) ?? 0) }))
-      .filter((x) => x.lines.length > 0);
-    assert.ok(byNode.length > 0, `a +convert-to-slave for r3 was logged\n${await rig.dump()}`);
+    const logged = (): { id: string; lines: LogEvent[] }[] =>
+      rig.nodes
+        .map((n) => ({ id: n.id, lines: conversions(n, r3, from.get(n.id) ?? 0) }))
+        .filter((x) => x.lines.length > 0);
+    const byNode = await waitFor(
+      'a +convert-to-slave for r3 logged',
+      () => {
+        const found = logged();
+        return found.length > 0 ? found : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 20 },
+    ).catch(failWithDump);
     await assertNoFailover();
     t.diagnostic(
       `r3 a linked replica of r1 ${replicaAfterMs} ms after its restart; +convert-to-slave logged by ${byNode
@@ -296,7 +304,11 @@ describe('sidecar mode: health routes and a restarted local Redis', { timeout: 1
         ),
       );
       const replicaAfterMs = Math.round(performance.now() - restartedAt);
-      const bySidecar = conversions(sidecar, target, from.get(sidecar.id) ?? 0);
+      const bySidecar = await sidecar.waitForEvents(
+        `${sidecar.id} logs the demotion of ${target.id}`,
+        from.get(sidecar.id) ?? 0,
+        (e) => e.event === '+convert-to-slave' && e.node === target.id,
+      );
       assert.equal(bySidecar.length, 1, `${sidecar.id} logs one +convert-to-slave\n${sidecar.tail(40)}`);
       assert.equal(bySidecar[0].component, 'sidecar');
       assert.equal(bySidecar[0].msg, 'restarted local Redis kept a replica');
