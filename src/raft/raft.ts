@@ -118,6 +118,11 @@ export class RaftCore {
   private leaseUntilTick = -1;
   /** The term in which this node sent TimeoutNow: its lease is void for the rest of that term. */
   private leaseVoidInTerm = -1;
+  /**
+   * The last message from a leader (App, Heartbeat, Snap): who, in which term, at which tick.
+   * Unlike `leader` it survives a change of term: see heardLeaderRecently.
+   */
+  private leaderHeard: { readonly id: NodeId; readonly term: number; readonly tick: number } | null = null;
 
   private msgs: Message[] = [];
   private readStates: ReadState[] = [];
@@ -228,6 +233,7 @@ export class RaftCore {
         if (this.role !== 'follower') this.becomeFollower(this.term, m.from);
         this.electionElapsed = 0;
         this.leader = m.from;
+        this.leaderHeard = { id: m.from, term: this.term, tick: this.ticks };
         if (m.type === 'App') this.handleAppend(m);
         else if (m.type === 'Heartbeat') this.handleHeartbeat(m);
         else this.handleSnapshot(m);
@@ -443,6 +449,9 @@ export class RaftCore {
     this.heartbeatSentAt.clear();
     this.role = 'leader';
     this.leader = this.id;
+    // Elected within an election timeout of the previous leader's message only by a transfer it
+    // started (TimeoutNow), which gave its lease up: the promise to it is void.
+    this.leaderHeard = null;
     const last = this.log.lastIndex();
     for (const id of [...this.conf.voters, ...this.conf.learners]) {
       const pr = new Progress(last + 1, this.conf.learners.includes(id));
@@ -538,7 +547,21 @@ export class RaftCore {
     // gave its lease up when it sent TimeoutNow. A stale TimeoutNow cannot depose a later leader.
     if (m.transfer !== undefined && m.transfer === this.leader && m.term === this.term + 1) return false;
     if (this.ticks < this.electionTicks) return true;
-    return this.leader !== null && this.electionElapsed < this.electionTicks;
+    if (this.leader !== null && this.electionElapsed < this.electionTicks) return true;
+    return this.heardLeaderRecently(m);
+  }
+
+  /**
+   * A leader's message arrived less than an election timeout ago. A higher term that names no
+   * leader (a candidate rejecting our pre-vote) makes this node forget that leader, but not the
+   * promise its acknowledgement made to the leader's lease: no vote for anyone in that window
+   * (simulator seed 9960949: a vote 3 ms after an echoed heartbeat, in the term a rejection
+   * had just brought). A transfer the leader itself started is the one exception.
+   */
+  private heardLeaderRecently(m: VoteRequest): boolean {
+    const heard = this.leaderHeard;
+    if (heard === null || this.ticks - heard.tick >= this.electionTicks) return false;
+    return !(m.transfer !== undefined && m.transfer === heard.id && m.term === heard.term + 1);
   }
 
   /**
@@ -572,8 +595,8 @@ export class RaftCore {
     const canVote =
       !this.abstaining &&
       (this.vote === m.from ||
-        (this.vote === null && this.leader === null) ||
-        (pre && m.term > this.term) ||
+        (!this.heardLeaderRecently(m) &&
+          ((this.vote === null && this.leader === null) || (pre && m.term > this.term))) ||
         (!pre && this.bugs.doubleVote === true && this.leader === null));
     const upToDate =
       (pre && this.bugs.preVoteSkipsLogCheck === true) || this.log.isUpToDate(m.lastIndex, m.lastTerm);

@@ -226,6 +226,12 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       '90 ms after acknowledging it (raft-runtime.ts catchUp before each message; tick-catch-up.test.ts)',
   },
   { seed: 9701422, cause: 'Lease, the same (found on a build with a 100 ms idle driver loop)' },
+  {
+    seed: 9960949,
+    cause:
+      'Lease: a candidate rejecting a pre-vote moved a follower to its term with no leader, and the ' +
+      "follower voted 3 ms after echoing the old leader's heartbeat (raft.ts heardLeaderRecently; vote-window.test.ts)",
+  },
 ];
 
 function replay(seed: number, bug?: string): string {

@@ -5,62 +5,16 @@
 // after the acknowledged heartbeat, while the old leader still held its lease).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Message, NodeId } from '../../src/raft/types.js';
-import type { Cancel, Clock } from '../../src/runtime/ports.js';
-import { RaftRuntime } from '../../src/runtime/raft-runtime.js';
-import { silentLogger } from '../../src/util/log.js';
-import { SimStorage } from './sim-storage.js';
-
-/** A clock whose periodic timer fires only when the test says so. */
-class HandClock implements Clock {
-  t = 0;
-  private ticking: (() => void) | null = null;
-  now(): number {
-    return this.t;
-  }
-  every(_ms: number, fn: () => void): Cancel {
-    this.ticking = fn;
-    return () => (this.ticking = null);
-  }
-  after(): Cancel {
-    return () => {};
-  }
-  defer(fn: () => void): void {
-    fn();
-  }
-  fire(): void {
-    this.ticking?.();
-  }
-}
+import { handNode } from './hand-runtime.js';
 
 test('ticks owed when a heartbeat arrives are counted before it: no vote inside the lease window', () => {
-  const clock = new HandClock();
-  const sent: Message[] = [];
-  let deliver: (m: Message) => void = () => {};
-  const runtime = new RaftRuntime({
-    id: 'n3',
-    timing: { tickMs: 50, electionTicks: 10, heartbeatTicks: 1, snapshotEntries: 1000 },
-    storage: new SimStorage(),
-    transport: {
-      send: (m) => sent.push(m),
-      onMessage: (h) => (deliver = h),
-      setMembers: () => {},
-      close: async () => {},
-    },
-    clock,
-    stateMachine: { apply: () => undefined, snapshot: () => '', restore: () => {} },
-    random: () => 0.99,
-    logger: silentLogger(),
-    bootstrap: { voters: ['n1', 'n2', 'n3'] as NodeId[] },
-  });
-  runtime.start();
+  const { runtime, clock, sent, deliver, tick } = handNode('n3', ['n1', 'n2', 'n3']);
   let seq = 0;
   const heartbeat = (): void =>
     deliver({ type: 'Heartbeat', from: 'n1', to: 'n3', term: 1, commit: 0, readCtx: 0, seq: ++seq });
   // n3 follows n1 in term 1, its timer on time.
   for (let i = 0; i < 30; i++) {
-    clock.t += 50;
-    clock.fire();
+    tick();
     heartbeat();
   }
   assert.equal(runtime.status().leader, 'n1');
