@@ -174,9 +174,16 @@ function applyShardCommand(topo: Topology, cmd: TopologyCommand, term: number): 
       // A failover to the master itself is a proposal from a stale view (a switchover that
       // outlived another failover proposed r2 -> r2): refused, whoever proposed it.
       if (s.failover || cmd.epoch !== s.epoch + 1 || !to || cmd.to === s.master) return [];
+      // The leader chose the target on a fresh INFO showing the shard's history: if it was
+      // found off it before, it regained it (full-synced from the master since). Kept in
+      // lostHistory, it would count as resynced once unseen, and an empty master could be kept
+      // while it holds the data (simulator seed 9958887). A forced promotion judged nothing.
+      const lostHistory =
+        cmd.allowDataLoss === true ? s.lostHistory : s.lostHistory?.filter((id) => id !== cmd.to);
       set({
         ...s,
         epoch: cmd.epoch,
+        ...(lostHistory !== undefined ? { lostHistory } : {}),
         failover: {
           epoch: cmd.epoch,
           kind: cmd.kind,

@@ -39,6 +39,26 @@ test('an attempt aborted because its target lost the history starts no cooldown 
   assert.deepEqual(topo.shards.m.lostHistory, []);
 });
 
+test('a failover to a node once found off the history takes it off lostHistory (it was judged back on it); a forced one does not', () => {
+  const topo = topologyWithMaster();
+  start(topo, 1, 'r3');
+  applyTopologyCommand(topo, abort(1, ['r3', 'r2']), 2);
+  assert.deepEqual(topo.shards.m.lostHistory, ['r3', 'r2']);
+  // r3 full-synced from the master since, and the leader chose it on a fresh INFO showing so.
+  start(topo, 2, 'r3');
+  assert.deepEqual(topo.shards.m.lostHistory, ['r2']);
+  // Unreachable at the promotion: aborted with no finding, so r3 stays a node with the data
+  // (simulator seed 9958887 kept an empty master, counting r3 as resynced while it held the history).
+  applyTopologyCommand(topo, abort(2), 2);
+  assert.deepEqual(topo.shards.m.lostHistory, ['r2']);
+  applyTopologyCommand(
+    topo,
+    failoverStarted('r2', { epoch: 3, report, at: 1000, detectedAt: 900, allowDataLoss: true }),
+    2,
+  );
+  assert.deepEqual(topo.shards.m.lostHistory, ['r2'], 'a promotion forced with allowDataLoss judged nothing');
+});
+
 test('an abort starts the cooldown only once the failover was published (Promoted committed)', () => {
   const topo = topologyWithMaster();
   start(topo, 1, 'r3');
