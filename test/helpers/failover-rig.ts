@@ -97,7 +97,7 @@ export class RigRedis {
   }
 
   role(timeoutMs = 1000): Promise<RoleView> {
-    return redisRole(this.realPort, timeoutMs);
+    return redisRole(this.realPort, timeoutMs, this.server.host);
   }
 
   /** SIGKILL and wait for the exit. */
@@ -107,9 +107,10 @@ export class RigRedis {
 
   /**
    * Starts redis-server again on the same port with no data and no REPLICAOF (a crashed Redis
-   * without persistence comes back as an empty master).
+   * without persistence comes back as an empty master), listening on `bind` (a moved node) or
+   * where it listened before.
    */
-  async restartEmpty(): Promise<void> {
+  async restartEmpty(bind = this.server.host): Promise<void> {
     if (this.server.alive) throw new Error(`${this.id} (pid ${this.pid}) is still running`);
     // CONFIG REWRITE wrote the last run's working dir, a temp dir removed with it; the new run
     // gets its own (a Redis refuses a config file whose dir does not exist).
@@ -125,6 +126,7 @@ export class RigRedis {
     }
     this.server = await RedisServer.start({
       port: this.server.port,
+      bind,
       args: this.baseArgs,
       ...(this.configFile ? { configFile: this.configFile } : {}),
       ...(this.dataDir !== null ? { dir: this.dataDir } : {}),
@@ -183,6 +185,8 @@ export interface RigOptions {
   readonly redisConfigDir?: string;
   /** Each Redis node works in a dir kept across restarts (RigRedis.restartWithData); removed in destroy(). */
   readonly keepRedisData?: boolean;
+  /** Every raftinel node sees this file as its /etc/hosts (ClusterOptions.hostsFile). */
+  readonly hostsFile?: string;
 }
 
 export class FailoverRig {
@@ -271,6 +275,7 @@ export class FailoverRig {
         defaults: { ...FAST_DEFAULTS, ...options.defaults },
         sourceAddresses: true,
         logLevel: options.logLevel,
+        hostsFile: options.hostsFile,
         sidecarOf: options.sidecars
           ? (i) => ({ ...options.sidecars, redis: shards[0].nodes[i - 1].id })
           : undefined,

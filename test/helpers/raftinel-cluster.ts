@@ -36,6 +36,8 @@ export interface ClusterOptions {
   readonly peerSecret?: string;
   /** The admin token of node i (from 1), written to its own file; undefined: no admin block. */
   readonly adminTokenOf?: (index: number) => string | undefined;
+  /** Every node sees this file as its /etc/hosts (RaftinelProcessOptions.hostsFile). */
+  readonly hostsFile?: string;
 }
 
 /** The source address node `n<i>` gets with `sourceAddresses: true`. */
@@ -100,6 +102,7 @@ export class RaftinelCluster {
             redisPort,
             debugRoutes: options.debugRoutes ?? true,
             logLevel: options.logLevel,
+            hostsFile: options.hostsFile,
             shards: options.shards,
             defaults: options.defaults,
             sourceAddress: options.sourceAddresses ? sourceAddressOf(i + 1) : undefined,

@@ -94,6 +94,12 @@ export interface RaftinelProcessOptions {
   readonly tls?: Readonly<
     Partial<Record<'peer' | 'sentinel' | 'http', { ca?: string; cert?: string; key?: string }>>
   >;
+  /**
+   * The node runs in a mount namespace of its own where this file is /etc/hosts: host names
+   * that a test points at another address by rewriting the file in place (as DNS would move a
+   * pod's name). Needs root (unshare, mount).
+   */
+  readonly hostsFile?: string;
 }
 
 export interface ExitStatus {
@@ -227,7 +233,23 @@ export class RaftinelProcess {
     // RAFTINEL_NODE_EXEC_ARGS: Node flags for every node process (e.g. --cpu-prof, which
     // NODE_OPTIONS does not allow), to profile a bench or a test.
     const execArgs = (process.env.RAFTINEL_NODE_EXEC_ARGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...execArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const command = [process.execPath, ...execArgs, ...args];
+    // unshare and sh exec the next command: the PID is the node's own, as tests expect.
+    const hosts = this.options.hostsFile;
+    const wrapped = hosts
+      ? [
+          'unshare',
+          '--mount',
+          '--propagation',
+          'private',
+          'sh',
+          '-c',
+          'mount --bind "$0" /etc/hosts && exec "$@"',
+          hosts,
+          ...command,
+        ]
+      : command;
+    const child = spawn(wrapped[0], wrapped.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.exited = false;
     this.stderr = '';

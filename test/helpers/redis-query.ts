@@ -129,8 +129,8 @@ export interface RoleView {
   readonly state: string | null;
 }
 
-export async function redisRole(port: number, timeoutMs = 1000): Promise<RoleView> {
-  const r = await redisQuery(port, ['ROLE'], { timeoutMs });
+export async function redisRole(port: number, timeoutMs = 1000, host = '127.0.0.1'): Promise<RoleView> {
+  const r = await redisQuery(port, ['ROLE'], { timeoutMs, host });
   if (!Array.isArray(r)) throw new Error(`ROLE on ${port}: ${JSON.stringify(r)}`);
   if (r[0] === 'master')
     return { role: 'master', offset: Number(r[1]), masterHost: null, masterPort: null, state: null };

@@ -27,6 +27,8 @@ export interface RedisServerOptions {
    * absent: a fresh temp dir, removed when the process exits.
    */
   readonly dir?: string;
+  /** The one loopback address it listens on (127.0.0.1 when absent). */
+  readonly bind?: string;
 }
 
 const running = new Set<RedisServer>();
@@ -45,7 +47,6 @@ function installExitHook(): void {
 }
 
 export class RedisServer {
-  readonly host = '127.0.0.1';
   private readonly output: string[] = [];
   private exitCode: number | null = null;
   private exitSignal: NodeJS.Signals | null = null;
@@ -59,6 +60,8 @@ export class RedisServer {
     readonly dir: string,
     readonly secure: boolean,
     readonly ownsDir: boolean,
+    /** The address it listens on. */
+    readonly host: string,
   ) {
     const keep = (chunk: Buffer): void => {
       this.output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
@@ -101,7 +104,7 @@ export class RedisServer {
           ]
         : ['--port', String(port)]),
       '--bind',
-      '127.0.0.1',
+      options.bind ?? '127.0.0.1',
       // Tests connect from 127.0.0.2, 127.0.0.3 ... (source addresses), which protected mode refuses.
       '--protected-mode',
       'no',
@@ -129,6 +132,7 @@ export class RedisServer {
       dir,
       options.tls !== undefined,
       options.dir === undefined,
+      options.bind ?? '127.0.0.1',
     );
     running.add(server);
     try {
