@@ -29,6 +29,7 @@ import {
   FailoverPromotion,
   judgeCandidate,
   keepRestartedMaster,
+  reinstateInPlace,
   resyncedReplicas,
   withRegainedHistory,
 } from './promotion.js';
@@ -456,7 +457,8 @@ export class FailoverEngine {
     if (this.restartedEmpty(input, shard) !== null) return; // detect() fails it over; follow nothing of it
     const views = this.views(input, shard);
     // The committed master answers as a replica (a switchover that demoted it, then failed):
-    // it is down (detect() fails it over); making its master follow it would close a loop.
+    // it is down (detect() fails it over, or promotes it again in place: reinstateMaster);
+    // making its master follow it would close a loop.
     if (views.get(shard.master as string)?.role === 'slave') return;
     for (const node of shard.nodes) {
       if (node.id === master.id) continue;
@@ -568,6 +570,16 @@ export class FailoverEngine {
       const kept = views ? keepRestartedMaster(judged, views, report, input.wallNow, detected.wall) : null;
       if (kept) {
         this.propose(input, shard.name, kept);
+        return;
+      }
+      const again = emptyRestart
+        ? null
+        : reinstateInPlace(shard, this.views(input, shard), report, input.wallNow, detected.wall);
+      if (again) {
+        this.propose(input, shard.name, {
+          ...again,
+          resynced: resyncedReplicas(judged, this.views(input, shard), false),
+        });
         return;
       }
       if (!this.noCandidateLogged.has(shard.name)) {

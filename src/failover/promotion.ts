@@ -21,6 +21,7 @@ import type { Sighting } from './observations.js';
 import { observationMaxAgeMs } from './rules.js';
 import type {
   CandidateReport,
+  CandidateRow,
   RedisNodeSpec,
   RedisObservation,
   ShardState,
@@ -131,6 +132,57 @@ export function resyncedReplicas(
       return v.replId === masterHistory || !master || !pointsAt(v, master);
     })
     .map((n) => n.id);
+}
+
+/**
+ * The committed master answers as a replica of another node while it still holds the shard's
+ * history (its master_replid is the shard's: it has not synced from that node), and no replica
+ * is eligible: a REPLICAOF of an earlier epoch reached it late. Sent by a leader of before over
+ * a slow link, it landed after a later epoch had made the node master again (simulator seed
+ * 9955418: epoch 3's demotion of r1 toward r2 landed 1.8 s after it was sent, 0.5 s after
+ * epoch 4 promoted r1; r2 and r3 were down). Nothing else mends that: reconcile() leaves a
+ * committed master that is a replica alone, completeLateDemotion() goes forward only to an
+ * aborted attempt's target on the history, and no replica is a candidate. The shard would wait
+ * on a read-only node until the node it follows answered (there, restarted empty) and it
+ * full-synced from it, the history gone from every node. It is the best candidate there is,
+ * so it is promoted again where it is: a failover from it to itself (`inPlace`), verified as
+ * any (INFO, REPLICAOF NO ONE, INFO with master_replid2 the shard's), after which reconcile()
+ * demotes or repoints whatever it followed. Null when that does not apply.
+ */
+export function reinstateInPlace(
+  shard: ShardState,
+  views: ReadonlyMap<string, RedisObservation | null>,
+  report: CandidateReport,
+  wallNow: number,
+  detectedAt: number,
+): Extract<TopologyCommand, { type: 'failoverStarted' }> | null {
+  const master = shard.nodes.find((n) => n.id === shard.master);
+  const v = master ? views.get(master.id) : null;
+  if (!master || v?.role !== 'slave') return null;
+  if (master.priority === 0 || master.noFailover || v.replicaPriority === 0) return null;
+  if (judgeCandidate(master.id, v, shard.replId, true).kind !== 'promote') return null;
+  const row: CandidateRow = {
+    id: master.id,
+    eligible: true,
+    reason:
+      `the committed master, a replica of ${v.masterHost}:${v.masterPort} while it still holds the shard's ` +
+      `history ${shard.replId ?? '(unknown)'} at offset ${v.offset ?? '?'}; no replica is eligible: promoted again in place`,
+    offset: v.offset,
+    lagBytes: 0,
+    priority: master.priority,
+  };
+  return {
+    type: 'failoverStarted',
+    shard: shard.name,
+    epoch: shard.epoch + 1,
+    kind: 'failover',
+    from: master.id,
+    to: master.id,
+    inPlace: true,
+    report: { ...report, chosen: master.id, rows: [...report.rows, row] },
+    at: wallNow,
+    detectedAt,
+  };
 }
 
 /**

@@ -251,6 +251,12 @@ export type TopologyCommand =
       readonly detectedAt: number;
       /** An operator's failover that accepted data loss (no history verification). */
       readonly allowDataLoss?: boolean;
+      /**
+       * The committed master promoted again where it is (from = to = the master): it answers as
+       * a replica of another node while it still holds the shard's history, and no replica is
+       * eligible (engine.ts reinstateMaster). Any other failover to the master is refused.
+       */
+      readonly inPlace?: boolean;
       /** Replicas known to have resynced from the failed master, for the history entry. */
       readonly resynced?: readonly RedisNodeId[];
     }

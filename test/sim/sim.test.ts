@@ -239,6 +239,13 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       'on it again; unreachable at the promotion, it counted as resynced and the empty master was kept ' +
       '(topology.ts failoverStarted; topology.test.ts)',
   },
+  {
+    seed: 9955418,
+    cause:
+      "Failover Convergence: an old leader's REPLICAOF landed 1.8 s late, after a later epoch had made its " +
+      'target the master; with no replica eligible nothing promoted the committed master again, and it ' +
+      'resynced from a master restarted empty (engine.ts reinstateMaster; reinstate-master.test.ts)',
+  },
 ];
 
 function replay(seed: number, bug?: string): string {
