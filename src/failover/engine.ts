@@ -457,7 +457,7 @@ export class FailoverEngine {
     if (this.restartedEmpty(input, shard) !== null) return; // detect() fails it over; follow nothing of it
     const views = this.views(input, shard);
     // The committed master answers as a replica (a switchover that demoted it, then failed):
-    // it is down (detect() fails it over, or promotes it again in place: reinstateMaster);
+    // it is down (detect() fails it over, or promotes it again in place: reinstateInPlace);
     // making its master follow it would close a loop.
     if (views.get(shard.master as string)?.role === 'slave') return;
     for (const node of shard.nodes) {

@@ -173,7 +173,7 @@ function applyShardCommand(topo: Topology, cmd: TopologyCommand, term: number): 
       const to = nodeOf(s, cmd.to);
       // A failover to the master itself is a proposal from a stale view (a switchover that
       // outlived another failover proposed r2 -> r2): refused, whoever proposed it, unless it
-      // says so: the committed master promoted again in place (engine.ts reinstateMaster).
+      // says so: the committed master promoted again in place (promotion.ts reinstateInPlace).
       const inPlace = cmd.inPlace === true && cmd.kind === 'failover' && cmd.from === s.master;
       if (s.failover || cmd.epoch !== s.epoch + 1 || !to || (cmd.to === s.master && !inPlace)) return [];
       // The leader chose the target on a fresh INFO showing the shard's history: if it was

@@ -254,7 +254,7 @@ export type TopologyCommand =
       /**
        * The committed master promoted again where it is (from = to = the master): it answers as
        * a replica of another node while it still holds the shard's history, and no replica is
-       * eligible (engine.ts reinstateMaster). Any other failover to the master is refused.
+       * eligible (promotion.ts reinstateInPlace). Any other failover to the master is refused.
        */
       readonly inPlace?: boolean;
       /** Replicas known to have resynced from the failed master, for the history entry. */

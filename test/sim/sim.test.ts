@@ -244,7 +244,7 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
     cause:
       "Failover Convergence: an old leader's REPLICAOF landed 1.8 s late, after a later epoch had made its " +
       'target the master; with no replica eligible nothing promoted the committed master again, and it ' +
-      'resynced from a master restarted empty (engine.ts reinstateMaster; reinstate-master.test.ts)',
+      'resynced from a master restarted empty (promotion.ts reinstateInPlace; reinstate-master.test.ts)',
   },
 ];
 
