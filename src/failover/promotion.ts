@@ -207,6 +207,16 @@ export function keepRestartedMaster(
   const replicas = shard.nodes.filter((n) => n.id !== master).map((n) => n.id);
   const resynced = resyncedReplicas(shard, views, true);
   if (replicas.length === 0 || resynced.length !== replicas.length) return null;
+  // A node found off the history at a promotion (lostHistory) may have full-synced from the
+  // master since; a regain is proven only by an INFO surely taken after the finding
+  // (withRegainedHistory), and in that gap an empty master was kept while such a node held the
+  // data (seed 10229309). Keeping the master loses writes: it waits for a report of every
+  // replica on another history.
+  const mayHoldHistory = (id: string): boolean => {
+    const v = views.get(id);
+    return !v?.replId || v.replId === shard.replId;
+  };
+  if (replicas.some(mayHoldHistory)) return null;
   return {
     type: 'masterKept',
     shard: shard.name,

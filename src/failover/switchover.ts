@@ -250,12 +250,19 @@ export class Switchovers {
       if (ts?.op === 'promote' && ts.result?.ok) {
         this.core.redis(input, shard.name, to, { kind: 'inspect' }, 0);
       } else if (toView?.role === 'master') {
+        const retry = fs?.op === 'replicaof' && fs.result !== undefined;
+        if (retry && ts !== undefined && ts.sentAt < fs.sentAt) {
+          // The demotion failed (the old master was down): the target is looked at again before
+          // the next try, since it may have lost its data meanwhile (seed 10236059: it restarted
+          // empty between the check and a retry 2.2 s later, and Promoted followed).
+          this.core.redis(input, shard.name, to, { kind: 'inspect' }, 0);
+          return;
+        }
         const lost = this.promotedWithout(mine, to, toView, shard);
         if (lost !== null) {
           abort(lost);
           return;
         }
-        const retry = fs?.op === 'replicaof' && fs.result !== undefined;
         this.core.redis(
           input,
           shard.name,

@@ -246,6 +246,20 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       'target the master; with no replica eligible nothing promoted the committed master again, and it ' +
       'resynced from a master restarted empty (promotion.ts reinstateInPlace; reinstate-master.test.ts)',
   },
+  {
+    seed: 10229309,
+    cause:
+      'Candidate History: a replica found off the history that had full-synced from the master since ' +
+      'still counted as resynced (its regain not yet provable), and an empty master was kept while it ' +
+      'held the data (promotion.ts keepRestartedMaster; kept-master.test.ts, promotion.test.ts)',
+  },
+  {
+    seed: 10236059,
+    cause:
+      "Switchover Loses Nothing: the old master's demotion failed, the target restarted empty, and the " +
+      'retry 2.2 s later and Promoted went on the old look at the target (switchover.ts promoteStep; ' +
+      'switchover-pause.test.ts)',
+  },
 ];
 
 function replay(seed: number, bug?: string): string {

@@ -133,3 +133,30 @@ test('without a fence (CONFIG denied), a pause that lapsed between two slices ab
   assert.ok(!h.ops().includes('r1 replicaof h-r2'), `r1 never demoted: ${h.ops().join(', ')}`);
   assert.equal(h.topo.shards.m.master, 'r1');
 });
+
+test('a demotion of the old master that failed is tried again only after a fresh look at the target: one that lost its data meanwhile is not promoted', () => {
+  const h = new Harness(topologyWithMaster());
+  h.roundMs = 10;
+  h.see(obs('r1', { offset: 1000 }), obs('r2', { offset: 1000 }), obs('r3', { offset: 900 }));
+  // The first demotion of r1 fails (it is down for a moment); meanwhile r2, verified as promoted
+  // on the shard's history, restarts empty (simulator seed 10236059: the retry came 2.2 s later
+  // and Promoted followed on the old look at r2).
+  let restarted = false;
+  h.failing.add('r1 replicaof');
+  h.beforeOp = (node, op) => {
+    if (node !== 'r1' || op.kind !== 'replicaof' || restarted) return;
+    restarted = true;
+    h.change('r2', { offset: 0, replId: 'empty-run', replId2: null, runId: 'run-new' });
+  };
+  h.engine.requestSwitchover(12, 'm', 'r2', h.now, 30_000);
+  while (!restarted && h.now < 5000) h.run(1);
+  assert.ok(restarted, `the demotion was tried: ${h.ops().join(', ')}`);
+  h.failing.delete('r1 replicaof');
+  h.run(80);
+  assert.ok(!h.proposed.includes('promoted'), `no Promoted: ${h.proposed.join(', ')}`);
+  assert.equal(h.topo.shards.m.master, 'r1');
+  assert.equal(h.truth.get('r1')?.role, 'master', 'r1 was never made a replica of the empty r2');
+  const last = h.topo.history.m.at(-1);
+  assert.equal(last?.result, 'aborted');
+  assert.match(last?.reason ?? '', /r2 was promoted from another replication history/);
+});
