@@ -22,11 +22,13 @@ test(
   async (t) => {
     const rig = await FailoverRig.create({ defaults: { downAfterMs: DOWN_AFTER_MS } });
     t.after(() => rig.destroy());
-    await rig.start();
     const r1 = rig.redis('r1');
     const r2 = rig.redis('r2');
     const nat = await FaultProxy.start({ target: { host: '127.0.0.1', port: r1.realPort }, name: 'nat' });
     t.after(() => nat.close());
+    // Set up before raftinel starts, as an operator's NAT would be: a REPLICAOF issued while
+    // raftinel runs shows the link down for its first moments, and a link down at an unlisted
+    // address is repointed at once (docs/design.md 4.9), so the setup would race the leader.
     await redisQuery(r2.realPort, ['REPLICAOF', '127.0.0.1', String(nat.port)]);
     await waitFor(
       'r2 linked to r1 through the unlisted address',
@@ -38,11 +40,11 @@ test(
       },
       { timeoutMs: 20_000, intervalMs: 50 },
     );
-    const from = rig.nodes.map((n) => n.lines.length);
+    await rig.start();
     await sleep(10 * DOWN_AFTER_MS);
     const role = await r2.role();
-    const repoints = rig.nodes.flatMap((n, i) =>
-      n.events(from[i]).filter((e) => e.event === 'redis-op' && e.node === 'r2' && e.op === 'replicaof'),
+    const repoints = rig.nodes.flatMap((n) =>
+      n.events().filter((e) => e.event === 'redis-op' && e.node === 'r2' && e.op === 'replicaof'),
     );
     t.diagnostic(
       `r2 after ${10 * DOWN_AFTER_MS} ms: master port ${role.masterPort} (nat ${nat.port}); REPLICAOF sent to r2: ${repoints.length}`,
