@@ -52,6 +52,12 @@ const PAUSE_RENEW_BEFORE_MS = (2 * PAUSE_SLICE_MS) / 3;
 const SETTLE_MS = 3000;
 /** A switchover target further behind than this is waited for before writes are paused. */
 const PRE_PAUSE_LAG_BYTES = 1 << 20;
+/**
+ * The old master is demoted only on an INFO of the promoted target sent this recently: it
+ * narrows, but cannot close, the window in which the target may lose its data before the
+ * demotion reaches the old master (a restart within one round trip is not seen).
+ */
+const FRESH_LOOK_MS = 100;
 /** How long writes may stay paused while the target catches up, at most. */
 const catchUpLimitMs = (shard: ShardState): number => Math.min(5000, shard.settings.failoverTimeoutMs / 2);
 
@@ -251,10 +257,15 @@ export class Switchovers {
         this.core.redis(input, shard.name, to, { kind: 'inspect' }, 0);
       } else if (toView?.role === 'master') {
         const retry = fs?.op === 'replicaof' && fs.result !== undefined;
-        if (retry && ts !== undefined && ts.sentAt < fs.sentAt) {
-          // The demotion failed (the old master was down): the target is looked at again before
-          // the next try, since it may have lost its data meanwhile (seed 10236059: it restarted
-          // empty between the check and a retry 2.2 s later, and Promoted followed).
+        const stale =
+          ts === undefined ||
+          input.now - ts.sentAt > FRESH_LOOK_MS ||
+          (retry && fs !== undefined && ts.sentAt < fs.sentAt);
+        if (stale) {
+          // The demotion goes out on a look at the target taken just before it: the target may
+          // have lost its data since an older one (seed 10236059: it restarted empty between the
+          // check and a retry of a failed demotion 2.2 s later; seed 10314464: the INFO's reply
+          // came 600 ms late over a slow link, and the target restarted empty meanwhile).
           this.core.redis(input, shard.name, to, { kind: 'inspect' }, 0);
           return;
         }

@@ -260,6 +260,13 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       'retry 2.2 s later and Promoted went on the old look at the target (switchover.ts promoteStep; ' +
       'switchover-pause.test.ts)',
   },
+  {
+    seed: 10314464,
+    cause:
+      'Switchover Loses Nothing: the INFO that verified the promoted target was answered 600 ms late over a ' +
+      'slow link; the target restarted empty meanwhile and the old master was demoted onto it (switchover.ts ' +
+      'FRESH_LOOK_MS)',
+  },
 ];
 
 function replay(seed: number, bug?: string): string {
