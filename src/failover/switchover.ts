@@ -57,7 +57,7 @@ const PRE_PAUSE_LAG_BYTES = 1 << 20;
  * narrows, but cannot close, the window in which the target may lose its data before the
  * demotion reaches the old master (a restart within one round trip is not seen).
  */
-const FRESH_LOOK_MS = 100;
+const FRESH_LOOK_MS = 300;
 /** How long writes may stay paused while the target catches up, at most. */
 const catchUpLimitMs = (shard: ShardState): number => Math.min(5000, shard.settings.failoverTimeoutMs / 2);
 
