@@ -27,6 +27,7 @@ import {
 } from './engine-types.js';
 import {
   FailoverPromotion,
+  historyGone,
   judgeCandidate,
   keepRestartedMaster,
   reinstateInPlace,
@@ -484,7 +485,8 @@ export class FailoverEngine {
    * target, and detect() cannot mend it: its replicas, resynced through that target, are off
    * the shard's history. The switchover goes forward instead, as a committed one does once the
    * old master is a replica: a failover to that target, if it is master on a history continuing
-   * the shard's (promotion.ts verifies it again, and commits Promoted without REPLICAOF NO ONE).
+   * the shard's (promotion.ts verifies it again, and commits Promoted without REPLICAOF NO ONE),
+   * or on the history that replaced the shard's once no node holds that (`adoptHistory`).
    */
   private completeLateDemotion(input: EngineInput, shard: ShardState): boolean {
     const committed = nodeOf(shard, shard.master) as RedisNodeSpec;
@@ -510,7 +512,12 @@ export class FailoverEngine {
     ) {
       return false;
     }
-    if (judgeCandidate(target.id, tv, shard.replId, true).kind !== 'promoted') return false;
+    // The target lost its data after it was promoted (restarted empty, seed 10443929) and the
+    // committed master full-synced from it: once no node holds the shard's history, the
+    // target's is the best there is, and going forward is the one way to a master.
+    const continues = judgeCandidate(target.id, tv, shard.replId, true).kind === 'promoted';
+    const adopt = !continues && tv.role === 'master' && historyGone(shard, views);
+    if (!continues && !adopt) return false;
     const report = this.report(input, shard, shard.master);
     // A replica still on the shard's history past the target's offset holds writes the committed
     // master took after the target was promoted (seed 9300143): going forward would drop them.
@@ -520,15 +527,17 @@ export class FailoverEngine {
     const row: CandidateRow = {
       id: target.id,
       eligible: true,
-      reason:
-        `master since the aborted switchover to it, on a history continuing the shard's ` +
-        `(master_replid2 ${tv.replId2}); the committed master ${committed.id} replicates from it`,
+      reason: adopt
+        ? `master since the aborted switchover to it, on a new history ${tv.replId} (it lost its data); ` +
+          `the committed master ${committed.id} replicates from it and no node holds the shard's history ${shard.replId}`
+        : `master since the aborted switchover to it, on a history continuing the shard's ` +
+          `(master_replid2 ${tv.replId2}); the committed master ${committed.id} replicates from it`,
       offset: tv.offset,
       lagBytes: 0,
       priority: target.priority,
     };
     const rows = [...report.rows.filter((r) => r.id !== target.id), row];
-    this.startFailover(input, shard, { ...report, chosen: target.id, rows }, input.wallNow, []);
+    this.startFailover(input, shard, { ...report, chosen: target.id, rows }, input.wallNow, [], adopt);
     return true;
   }
 
@@ -607,6 +616,7 @@ export class FailoverEngine {
     report: CandidateReport,
     detectedAt: number,
     resynced: string[],
+    adoptHistory = false,
   ): void {
     this.propose(input, shard.name, {
       type: 'failoverStarted',
@@ -619,6 +629,7 @@ export class FailoverEngine {
       at: input.wallNow,
       detectedAt,
       resynced,
+      ...(adoptHistory ? { adoptHistory: true } : {}),
     });
   }
 

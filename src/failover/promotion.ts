@@ -186,6 +186,21 @@ export function reinstateInPlace(
 }
 
 /**
+ * No node of the shard holds its replication history any more: every node's current report is
+ * on another history (neither its master_replid nor its master_replid2 is the shard's). A node
+ * with no report may hold it, so then false. Nothing is left to lose, and a master on the
+ * history that replaced it is the best there is.
+ */
+export function historyGone(shard: ShardState, views: ReadonlyMap<string, RedisObservation | null>): boolean {
+  const history = shard.replId;
+  if (history === null) return false;
+  return shard.nodes.every((n) => {
+    const v = views.get(n.id);
+    return !!v?.replId && v.replId !== history && v.replId2 !== history;
+  });
+}
+
+/**
  * The master restarted empty and no replica is eligible. When every other node is known off
  * the history, none holds more than the restarted master does (they copied it), so it stays
  * master and its new history becomes the shard's, rather than leave the shard without a master

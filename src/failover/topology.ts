@@ -180,8 +180,8 @@ function applyShardCommand(topo: Topology, cmd: TopologyCommand, term: number): 
       // found off it before, it regained it (full-synced from the master since). Kept in
       // lostHistory, it would count as resynced once unseen, and an empty master could be kept
       // while it holds the data (simulator seed 9958887). A forced promotion judged nothing.
-      const lostHistory =
-        cmd.allowDataLoss === true ? s.lostHistory : s.lostHistory?.filter((id) => id !== cmd.to);
+      const unverified = cmd.allowDataLoss === true || cmd.adoptHistory === true;
+      const lostHistory = unverified ? s.lostHistory : s.lostHistory?.filter((id) => id !== cmd.to);
       set({
         ...s,
         epoch: cmd.epoch,
@@ -197,7 +197,7 @@ function applyShardCommand(topo: Topology, cmd: TopologyCommand, term: number): 
           startedAt: cmd.at,
           promotedAt: null,
           report: cmd.report,
-          ...(cmd.allowDataLoss === true ? { allowDataLoss: true } : {}),
+          ...(unverified ? { allowDataLoss: true } : {}),
           resynced: cmd.resynced ?? [],
         },
       });

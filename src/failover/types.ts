@@ -55,7 +55,10 @@ export interface InFlight {
   readonly startedAt: number;
   readonly promotedAt: number | null;
   readonly report: CandidateReport;
-  /** An operator's failover that accepted data loss: the target's history is not verified. */
+  /**
+   * The target's history is not verified: an operator's failover that accepted data loss, or
+   * one that adopts the history that replaced a lost one (FailoverStarted `adoptHistory`).
+   */
   readonly allowDataLoss?: boolean;
   /** Replicas known at the decision to have resynced from the failed master (see HistoryEntry). */
   readonly resynced?: readonly RedisNodeId[];
@@ -251,6 +254,12 @@ export type TopologyCommand =
       readonly detectedAt: number;
       /** An operator's failover that accepted data loss (no history verification). */
       readonly allowDataLoss?: boolean;
+      /**
+       * No node holds the shard's history any more, and the target is master on the one that
+       * replaced it, which becomes the shard's (engine.ts completeLateDemotion; no history
+       * verification: there is nothing left to lose).
+       */
+      readonly adoptHistory?: boolean;
       /**
        * The committed master promoted again where it is (from = to = the master): it answers as
        * a replica of another node while it still holds the shard's history, and no replica is

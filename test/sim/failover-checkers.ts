@@ -37,6 +37,8 @@ export class FailoverCheckers {
     /** Promoted of failovers judged against the fake's history (checkPromotedHistory). */
     promotionsJudged: 0,
     mastersKeptJudged: 0,
+    /** FailoverStarted that adopted a lost history's successor (adoptHistory), judged. */
+    adoptionsJudged: 0,
     repoints: 0,
   };
 
@@ -256,6 +258,22 @@ export class FailoverCheckers {
     const g = this.groups.get(c.shard);
     const target: FakeRedis | undefined = g?.nodes.get(c.to);
     if (!target || before.replId === null) return;
+    if (c.adoptHistory === true) {
+      // Right only if no node holds the shard's history (as for a kept master, the truth at
+      // commit time is the truth at decision time: a history is never regained from nowhere).
+      const holder = [...(g as RedisGroup).nodes.values()].find(
+        (r) => r.replId === before.replId || (r.role === 'master' && r.replId2 === before.replId),
+      );
+      if (holder) {
+        throw new InvariantViolation(
+          'Candidate History',
+          `${what} adopting its new history, but ${holder.id} still holds the shard's history ` +
+            `${before.replId.slice(0, 8)} (offset ${holder.offset}, ${holder.alive ? 'alive' : 'down'})`,
+        );
+      }
+      this.stats.adoptionsJudged++;
+      return;
+    }
     // A master promoted from the shard's history continues it (an aborted switchover's target
     // that the committed master ended up following, engine.ts completeLateDemotion).
     if (target.role === 'master' && target.replId2 === before.replId) return;

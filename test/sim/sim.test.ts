@@ -267,6 +267,13 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       'slow link; the target restarted empty meanwhile and the old master was demoted onto it (switchover.ts ' +
       'FRESH_LOOK_MS)',
   },
+  {
+    seed: 10443929,
+    cause:
+      'Failover Convergence: the promoted target of a switchover restarted empty after the old master was ' +
+      'demoted onto it; the attempt was aborted, the committed master full-synced from the empty target, and ' +
+      'no node held the history any more (engine.ts completeLateDemotion adoptHistory; late-demotion.test.ts)',
+  },
 ];
 
 function replay(seed: number, bug?: string): string {

@@ -12,7 +12,7 @@ import { Harness } from './harness.js';
  * Epoch 2: the failover detect() started toward r2, aborted because r2, chained below r1, had
  * left the history.
  */
-function afterLateDemotion(targetReplId2: string): Harness {
+function afterLateDemotion(targetReplId2: string, r2ReplId = 'hist-9'): Harness {
   const h = new Harness(topologyWithMaster());
   applyTopologyCommand(h.topo, failoverStarted('r3', { kind: 'switchover' }), 2);
   const aborted = { type: 'failoverAborted', shard: 'm', at: 1_000_500 } as const;
@@ -26,7 +26,7 @@ function afterLateDemotion(targetReplId2: string): Harness {
   // r3 took a new history at REPLICAOF NO ONE; r1 resynced from it, r2 from r1.
   h.see(
     obs('r1', { role: 'slave', masterHost: 'h-r3', masterPort: 6379, linkUp: true, replId: 'hist-9' }),
-    obs('r2', { replId: 'hist-9' }),
+    obs('r2', { replId: r2ReplId }),
     obs('r3', {
       role: 'master',
       masterHost: null,
@@ -60,11 +60,24 @@ test('a committed master demoted toward an aborted switchover target: the switch
   }
 });
 
-test('the aborted target on another history is not committed', () => {
-  const h = afterLateDemotion('hist-other');
+test('the aborted target on another history is not committed while a node may still hold the shard history', () => {
+  const h = afterLateDemotion('hist-other', 'hist-1');
   h.run(10);
   assert.deepEqual(h.proposed, []);
   assert.equal(h.topo.shards.m.master, 'r1');
+});
+
+test('the aborted target lost its data and no node holds the shard history: its new history is adopted (seed 10443929)', () => {
+  // r3 restarted empty after its promotion; r1, demoted toward it, full-synced from it, r2 below r1.
+  const h = afterLateDemotion('hist-other');
+  h.run(40);
+  assert.deepEqual(h.proposed, ['failoverStarted', 'promoted', 'failoverEnded']);
+  const started = h.commands.find((c) => c.type === 'failoverStarted');
+  assert.equal(started?.type === 'failoverStarted' ? started.adoptHistory : null, true);
+  const shard = h.topo.shards.m;
+  assert.equal(shard.master, 'r3');
+  assert.equal(shard.replId, 'hist-9', "r3's history becomes the shard's");
+  assert.equal(shard.failover, null);
 });
 
 test('a committed master that follows a node no aborted attempt targeted is left to detect()', () => {
