@@ -145,6 +145,8 @@ export interface OpState {
   readonly op: RedisOp['kind'];
   readonly sentAt: number;
   result?: RedisOpResult;
+  /** When the leader's engine first acted on `result` (monotonic ms): the answer came before. */
+  answeredAt?: number;
 }
 
 /** What the engine's parts may do: everything goes through the engine's one action list. */

@@ -97,6 +97,8 @@ export class FailoverEngine {
   >();
   /** Answers to those REPLICAOFs, told at the next update (it has the clock). */
   private replicaofAnswers: { key: string; opId: number; ok: boolean }[] = [];
+  /** Operations answered since the last update(), which stamps their answeredAt. */
+  private unstamped: OpState[] = [];
   private actions: EngineAction[] = [];
   /** Per shard: the replication history this leader last saw committed, and since when. */
   private readonly historySeen = new Map<string, { replId: string | null; at: number }>();
@@ -158,7 +160,10 @@ export class FailoverEngine {
     if (k === undefined) return;
     this.opIndex.delete(opId);
     const st = this.ops.get(k);
-    if (st && st.opId === opId) st.result = result;
+    if (st && st.opId === opId) {
+      st.result = result;
+      this.unstamped.push(st);
+    }
     if (this.replicaofSent.get(k)?.opId === opId) this.replicaofAnswers.push({ key: k, opId, ok: result.ok });
   }
 
@@ -166,6 +171,7 @@ export class FailoverEngine {
   reset(): void {
     this.ops.clear();
     this.opIndex.clear();
+    this.unstamped = [];
     this.proposals.clear();
     this.detectedAt.clear();
     this.repointing.clear();
@@ -199,6 +205,7 @@ export class FailoverEngine {
   }
 
   update(input: EngineInput): EngineAction[] {
+    for (const st of this.unstamped.splice(0)) st.answeredAt ??= input.now;
     if (input.leading) {
       this.memo = { views: new Map(), restarted: new Map(), reports: new Map() };
       try {
@@ -518,6 +525,12 @@ export class FailoverEngine {
     const continues = judgeCandidate(target.id, tv, shard.replId, true).kind === 'promoted';
     const adopt = !continues && tv.role === 'master' && historyGone(shard, views);
     if (!continues && !adopt) return false;
+    // This leader may have demoted the target itself since that INFO (reconcile() demotes a
+    // master that is not the committed one, as soon as the committed master is unseen): the
+    // view of it as master is then stale. Simulator seed 10464868: an INFO of r3 as master,
+    // then the leader's REPLICAOF to r3, then an INFO of r1 following r3, and a failover to r3
+    // decided 6 ms after r3 was made a replica of r1 (a loop; promotion.ts aborted it).
+    if (this.mayPredateOwnReplicaof(input, shard, target.id, tv)) return false;
     const report = this.report(input, shard, shard.master);
     // A replica still on the shard's history past the target's offset holds writes the committed
     // master took after the target was promoted (seed 9300143): going forward would drop them.
@@ -539,6 +552,29 @@ export class FailoverEngine {
     const rows = [...report.rows.filter((r) => r.id !== target.id), row];
     this.startFailover(input, shard, { ...report, chosen: target.id, rows }, input.wallNow, [], adopt);
     return true;
+  }
+
+  /**
+   * Whether the view of `node` may come from an INFO taken before a REPLICAOF this leader sent
+   * it could have landed: in flight, it may land at any time up to OP_TIMEOUT_MS after it was
+   * sent; answered, before the answer. Only an INFO surely taken after that (the report's
+   * arrival, less the age of the last valid reply and an INFO interval) shows what it did.
+   */
+  private mayPredateOwnReplicaof(
+    input: EngineInput,
+    shard: ShardState,
+    node: string,
+    view: RedisObservation,
+  ): boolean {
+    const st = this.ops.get(`${shard.name}/${node}`);
+    if (st?.op !== 'replicaof') return false;
+    const landedBy = st.result !== undefined ? (st.answeredAt ?? input.now) : st.sentAt + OP_TIMEOUT_MS;
+    const sighting = input.observations
+      .fresh(shard.name, node, input.now, observationMaxAgeMs(shard.settings))
+      .find((s) => s.obs === view);
+    if (!sighting) return true;
+    const infoAtLeast = sighting.receivedAt - (view.lastOkAgoMs ?? 0) - shard.settings.infoIntervalMs;
+    return infoAtLeast <= landedBy;
   }
 
   private detect(input: EngineInput, shard: ShardState): void {

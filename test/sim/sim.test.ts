@@ -274,6 +274,13 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       'demoted onto it; the attempt was aborted, the committed master full-synced from the empty target, and ' +
       'no node held the history any more (engine.ts completeLateDemotion adoptHistory; late-demotion.test.ts)',
   },
+  {
+    seed: 10464868,
+    cause:
+      'Candidate History: a failover to an aborted switchover target decided on an INFO of it as master that ' +
+      'predated the REPLICAOF the same leader had sent it 6 ms before (engine.ts completeLateDemotion, ' +
+      'late-demotion.test.ts)',
+  },
 ];
 
 function replay(seed: number, bug?: string): string {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyTopologyCommand } from '../../../src/failover/topology.js';
-import { failoverStarted, obs, topologyWithMaster } from './fixtures.js';
+import { down, failoverStarted, obs, topologyWithMaster } from './fixtures.js';
 import { Harness } from './harness.js';
 
 /**
@@ -128,4 +128,52 @@ test('a replica still on the shard history and ahead of the aborted target is pr
     'r2',
     'the replica with the most of the history',
   );
+});
+
+test('a view of the aborted target older than the REPLICAOF this leader sent it does not start a failover to it (seed 10464868)', () => {
+  const h = new Harness(topologyWithMaster());
+  applyTopologyCommand(h.topo, failoverStarted('r3', { kind: 'switchover' }), 2);
+  applyTopologyCommand(
+    h.topo,
+    {
+      type: 'failoverAborted',
+      shard: 'm',
+      epoch: 1,
+      at: 1_000_500,
+      reason: 'r1 is down and was never seen demoted',
+    },
+    2,
+  );
+  // r3, the aborted target, answers as master on a history continuing the shard's; the
+  // committed master r1 is unreachable (not down long enough for SDOWN): reconcile() demotes
+  // r3 toward r1.
+  const r3Master = obs('r3', {
+    role: 'master',
+    masterHost: null,
+    masterPort: null,
+    linkUp: null,
+    offset: 52,
+    replId: 'hist-9',
+    replId2: 'hist-1',
+  });
+  h.see({ ...down('r1'), sdown: false }, obs('r2', { offset: 52, linkUp: false, linkDownMs: 100 }), r3Master);
+  h.run(1);
+  assert.deepEqual(h.ops(), ['r3 replicaof h-r1']);
+  assert.deepEqual(h.proposed, []);
+  // Then r1 restarts as a replica of r3 (its config since the switchover demoted it), and an
+  // observer reports it along with an INFO of r3 taken before the REPLICAOF landed.
+  const r1 = obs('r1', {
+    role: 'slave',
+    masterHost: 'h-r3',
+    masterPort: 6379,
+    linkUp: false,
+    offset: 52,
+    replId: 'hist-9',
+  });
+  h.truth.set('r1', r1);
+  h.table.record('n1', [r1, r3Master], h.now);
+  h.table.record('n2', [r1, r3Master], h.now);
+  h.run(3);
+  const toR3 = h.commands.filter((c) => c.type === 'failoverStarted' && c.to === 'r3');
+  assert.deepEqual(toR3, [], 'r3 is a replica of r1 now: the leader demoted it itself');
 });
