@@ -148,6 +148,15 @@ export function resyncedReplicas(
  * so it is promoted again where it is: a failover from it to itself (`inPlace`), verified as
  * any (INFO, REPLICAOF NO ONE, INFO with master_replid2 the shard's), after which reconcile()
  * demotes or repoints whatever it followed. Null when that does not apply.
+ *
+ * It also holds when the committed master is in a replication loop on a history that continues
+ * the shard's: it follows a node that is itself a replica, and some node's current report names
+ * its master_replid with the shard's history as master_replid2 (a promotion from it). Seed
+ * 10515639: a switchover's demotion of r1 toward r2 landed, r1 went down, a later leader aborted
+ * the switchover (r1 down, never seen demoted) and reconcile() demoted r2 toward r1 while r1 was
+ * still loading; r1 had PSYNCed from r2, taking r2's history, so r1 -> r2 -> r1 took no writes
+ * and no rule applied. The failover is then verified on that history (`history`), and no node on
+ * either history may report more than the committed master.
  */
 export function reinstateInPlace(
   shard: ShardState,
@@ -160,13 +169,21 @@ export function reinstateInPlace(
   const v = master ? views.get(master.id) : null;
   if (!master || v?.role !== 'slave') return null;
   if (master.priority === 0 || master.noFailover || v.replicaPriority === 0) return null;
-  if (judgeCandidate(master.id, v, shard.replId, true).kind !== 'promote') return null;
+  const history =
+    judgeCandidate(master.id, v, shard.replId, true).kind === 'promote'
+      ? null
+      : loopOnContinuedHistory(shard, views, master.id, v);
+  if (history === undefined) return null;
   const row: CandidateRow = {
     id: master.id,
     eligible: true,
     reason:
-      `the committed master, a replica of ${v.masterHost}:${v.masterPort} while it still holds the shard's ` +
-      `history ${shard.replId ?? '(unknown)'} at offset ${v.offset ?? '?'}; no replica is eligible: promoted again in place`,
+      history === null
+        ? `the committed master, a replica of ${v.masterHost}:${v.masterPort} while it still holds the shard's ` +
+          `history ${shard.replId ?? '(unknown)'} at offset ${v.offset ?? '?'}; no replica is eligible: promoted again in place`
+        : `the committed master, in a replication loop through ${v.masterHost}:${v.masterPort} on the history ` +
+          `${history} that continues the shard's ${shard.replId ?? '(unknown)'}, at offset ${v.offset ?? '?'} ` +
+          '(no node reports more); no replica is eligible: promoted again in place',
     offset: v.offset,
     lagBytes: 0,
     priority: master.priority,
@@ -179,10 +196,35 @@ export function reinstateInPlace(
     from: master.id,
     to: master.id,
     inPlace: true,
+    ...(history !== null ? { history } : {}),
     report: { ...report, chosen: master.id, rows: [...report.rows, row] },
     at: wallNow,
     detectedAt,
   };
+}
+
+/**
+ * The history the committed master `id` (view `v`, a replica) is on when it continues the
+ * shard's and the node it follows is a replica too (a loop, or a chain with no master): a
+ * node's current report shows that history with the shard's as master_replid2, and no node on
+ * either history reports a higher offset. Undefined when that does not hold.
+ */
+function loopOnContinuedHistory(
+  shard: ShardState,
+  views: ReadonlyMap<string, RedisObservation | null>,
+  id: string,
+  v: RedisObservation,
+): string | undefined {
+  const history = v.replId;
+  if (shard.replId === null || history === null || history === shard.replId || v.offset === null)
+    return undefined;
+  const upstream = shard.nodes.find((n) => n.id !== id && pointsAt(v, n));
+  if (!upstream || views.get(upstream.id)?.role !== 'slave') return undefined;
+  const seen = shard.nodes.map((n) => views.get(n.id)).filter((o): o is RedisObservation => !!o);
+  if (!seen.some((o) => o.replId === history && o.replId2 === shard.replId)) return undefined;
+  const onEither = (o: RedisObservation): boolean => o.replId === history || o.replId === shard.replId;
+  if (seen.some((o) => onEither(o) && (o.offset ?? -1) > (v.offset as number))) return undefined;
+  return history;
 }
 
 /**
@@ -313,7 +355,8 @@ export class FailoverPromotion {
       });
     if (view) {
       const verify = !core.bugs.skipReplIdCheck && f.allowDataLoss !== true;
-      const verdict = judgeCandidate(to.id, view, shard.replId, verify);
+      // An in-place failover on a history continuing the shard's is verified on that one.
+      const verdict = judgeCandidate(to.id, view, f.history ?? shard.replId, verify);
       switch (verdict.kind) {
         case 'promote':
           if (timedOut) break; // the deadline passed: judged below, never promoted now

@@ -198,6 +198,7 @@ function applyShardCommand(topo: Topology, cmd: TopologyCommand, term: number): 
           promotedAt: null,
           report: cmd.report,
           ...(unverified ? { allowDataLoss: true } : {}),
+          ...(inPlace && cmd.history !== undefined ? { history: cmd.history } : {}),
           resynced: cmd.resynced ?? [],
         },
       });

@@ -60,6 +60,8 @@ export interface InFlight {
    * one that adopts the history that replaced a lost one (FailoverStarted `adoptHistory`).
    */
   readonly allowDataLoss?: boolean;
+  /** The history the target is verified on instead of the shard's (FailoverStarted `history`). */
+  readonly history?: string;
   /** Replicas known at the decision to have resynced from the failed master (see HistoryEntry). */
   readonly resynced?: readonly RedisNodeId[];
 }
@@ -266,6 +268,11 @@ export type TopologyCommand =
        * eligible (promotion.ts reinstateInPlace). Any other failover to the master is refused.
        */
       readonly inPlace?: boolean;
+      /**
+       * With inPlace: the history the master is verified on instead of the shard's, one that
+       * continues it (the master is in a replication loop on it: reinstateInPlace).
+       */
+      readonly history?: string;
       /** Replicas known to have resynced from the failed master, for the history entry. */
       readonly resynced?: readonly RedisNodeId[];
     }

@@ -277,13 +277,24 @@ export class FailoverCheckers {
     // A master promoted from the shard's history continues it (an aborted switchover's target
     // that the committed master ended up following, engine.ts completeLateDemotion).
     if (target.role === 'master' && target.replId2 === before.replId) return;
-    const decidedAt = c.at - this.wallOffset;
-    const window = 2 * before.settings.downAfterMs + before.settings.infoIntervalMs + 1000;
-    if (target.replId !== before.replId && target.replIdChangedAt < decidedAt - window) {
+    // The committed master promoted again in place on a history that continues the shard's
+    // (promotion.ts reinstateInPlace, a replication loop): that history must truly descend from
+    // the shard's, through promotions, and the master be on it.
+    const expected = c.inPlace === true && c.history !== undefined ? c.history : before.replId;
+    if (expected !== before.replId && !(g as RedisGroup).descends(expected, before.replId)) {
       throw new InvariantViolation(
         'Candidate History',
-        `${what}, whose replication id ${target.replId.slice(0, 8)} (since ${target.replIdChangedAt.toFixed(0)} ms) is not the shard's ` +
-          `committed ${before.replId.slice(0, 8)}; decided at ${decidedAt.toFixed(0)} ms`,
+        `${what} in place on history ${expected.slice(0, 8)}, which does not continue the shard's ` +
+          `committed ${before.replId.slice(0, 8)}`,
+      );
+    }
+    const decidedAt = c.at - this.wallOffset;
+    const window = 2 * before.settings.downAfterMs + before.settings.infoIntervalMs + 1000;
+    if (target.replId !== expected && target.replIdChangedAt < decidedAt - window) {
+      throw new InvariantViolation(
+        'Candidate History',
+        `${what}, whose replication id ${target.replId.slice(0, 8)} (since ${target.replIdChangedAt.toFixed(0)} ms) is not the ` +
+          `${expected === before.replId ? "shard's committed" : 'expected'} ${expected.slice(0, 8)}; decided at ${decidedAt.toFixed(0)} ms`,
       );
     }
   }
@@ -304,11 +315,12 @@ export class FailoverCheckers {
     if (!f || !target || f.allowDataLoss === true || before.replId === null) return;
     if (target.role !== 'master' || target.lastDisturbedAt >= f.startedAt - this.wallOffset) return;
     this.stats.promotionsJudged++;
-    if (target.replId2 !== before.replId) {
+    // An in-place failover on a history continuing the shard's is judged on that one.
+    if (target.replId2 !== (f.history ?? before.replId)) {
       throw new InvariantViolation(
         'Candidate History',
         `Promoted epoch ${epoch} of ${before.name} publishes ${f.to}, which was promoted from history ` +
-          `${(target.replId2 || 'none').slice(0, 8)}, not the shard's ${before.replId.slice(0, 8)} ` +
+          `${(target.replId2 || 'none').slice(0, 8)}, not the shard's ${(f.history ?? before.replId).slice(0, 8)} ` +
           `(its last full sync ${target.fullSyncs > 0 ? `of ${target.fullSyncs}` : 'none'}; history changed at ${target.replIdChangedAt.toFixed(0)} ms)`,
       );
     }

@@ -207,6 +207,8 @@ export class RedisGroup {
   acknowledged = 0;
   /** Commands the nodes answered over client connections, by name (CLIENT with its arguments). */
   readonly served = new Map<string, number>();
+  /** Per replication id born of a promotion: the history it continued (the checkers' truth). */
+  readonly parentOf = new Map<string, string>();
 
   constructor(
     readonly shard: string,
@@ -254,6 +256,18 @@ export class RedisGroup {
   }
 
   /** Replicas with a live link copy their master's writes (some lag); broken links reconnect. */
+  /** Whether `history` is `ancestor` or continues it through promotions. */
+  descends(history: string, ancestor: string): boolean {
+    for (
+      let h: string | undefined = history, i = 0;
+      h !== undefined && i < 1000;
+      h = this.parentOf.get(h), i++
+    ) {
+      if (h === ancestor) return true;
+    }
+    return false;
+  }
+
   replicate(now: number, rng?: Prng): void {
     for (const r of this.nodes.values()) {
       if (r.role !== 'slave' || !r.answers(now)) continue;

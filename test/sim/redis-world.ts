@@ -279,6 +279,7 @@ export class RedisWorld {
     switch (op.kind) {
       case 'promote':
         r.promote(now);
+        if (r.replId2 !== '') g.parentOf.set(r.replId, r.replId2);
         this.hooks.trace(`${g.shard}/${r.id} is master (replid ${r.replId.slice(0, 8)}, offset ${r.offset})`);
         return { ok: true };
       case 'replicaof': {

@@ -281,6 +281,13 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       'predated the REPLICAOF the same leader had sent it 6 ms before (engine.ts completeLateDemotion, ' +
       'late-demotion.test.ts)',
   },
+  {
+    seed: 10515639,
+    cause:
+      "Failover Convergence: a switchover's demotion landed, the old master went down and the switchover was " +
+      'aborted; reconcile() demoted the target toward the still-loading old master, a loop r1 -> r2 -> r1 on the ' +
+      "target's history continuing the shard's (promotion.ts reinstateInPlace; reinstate-loop.test.ts)",
+  },
 ];
 
 function replay(seed: number, bug?: string): string {

@@ -1,0 +1,102 @@
+// The committed master in a replication loop on a history that continues the shard's (simulator
+// seed 10515639): a switchover demoted r1 toward r2 (r2 promoted from hist-1 onto hist-b), r1
+// went down, a later leader aborted the switchover (r1 down, never seen demoted), and reconcile()
+// demoted r2 toward r1 while r1 was still loading. r1 had PSYNCed from r2 and taken hist-b, so
+// r1 -> r2 -> r1 took no writes: no replica is eligible (hist-b is not the shard's hist-1),
+// completeLateDemotion() has no master to go forward to, and reinstateInPlace() asked for hist-1.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { applyTopologyCommand } from '../../../src/failover/topology.js';
+import { failoverStarted, obs, topologyWithMaster } from './fixtures.js';
+import { Harness } from './harness.js';
+
+/** r1, the committed master, a replica of r2 on hist-b (its link up, so SDOWN as a master). */
+const r1InLoop = obs('r1', {
+  role: 'slave',
+  masterHost: 'h-r2',
+  masterPort: 6379,
+  linkUp: true,
+  sdown: true,
+  offset: 1200,
+  replId: 'hist-b',
+});
+/** r2, the aborted target: promoted from hist-1 (master_replid2), then demoted toward r1. */
+const r2InLoop = obs('r2', { offset: 1200, replId: 'hist-b', replId2: 'hist-1' });
+const r3OnLoop = obs('r3', { offset: 1200, replId: 'hist-b' });
+
+test('a committed master in a loop on a history continuing the shard: promoted again in place, verified on it', () => {
+  const h = new Harness(topologyWithMaster());
+  h.see(r1InLoop, r2InLoop, r3OnLoop);
+  h.run(20);
+  assert.deepEqual(h.proposed, ['failoverStarted', 'promoted', 'failoverEnded']);
+  const started = h.commands[0];
+  assert.ok(started.type === 'failoverStarted');
+  assert.deepEqual(
+    [started.from, started.to, started.inPlace, started.history],
+    ['r1', 'r1', true, 'hist-b'],
+  );
+  assert.deepEqual(
+    h.ops().filter((o) => !o.endsWith('inspect') && !o.endsWith('write-safety')),
+    ['r1 promote'],
+  );
+  const shard = h.topo.shards.m;
+  assert.equal(shard.master, 'r1');
+  assert.equal(shard.failover, null);
+  assert.equal(h.truth.get('r1')?.role, 'master');
+  assert.equal(h.truth.get('r1')?.replId2, 'hist-b');
+  assert.equal(shard.replId, h.truth.get('r1')?.replId, "r1's new history, continuing hist-b");
+});
+
+test('no report shows the history born of the shard: not promoted', () => {
+  const h = new Harness(topologyWithMaster());
+  h.see(r1InLoop, { ...r2InLoop, replId2: null }, r3OnLoop);
+  h.run(10);
+  assert.deepEqual(h.proposed, []);
+  assert.ok(!h.ops().includes('r1 promote'));
+});
+
+test('a node on the history with more than the committed master: not promoted', () => {
+  const h = new Harness(topologyWithMaster());
+  h.see(r1InLoop, { ...r2InLoop, offset: 1300 }, r3OnLoop);
+  h.run(10);
+  assert.deepEqual(h.proposed, []);
+});
+
+test('the node it follows is a master: not this rule', () => {
+  const h = new Harness(topologyWithMaster());
+  h.see(
+    r1InLoop,
+    obs('r2', {
+      role: 'master',
+      masterHost: null,
+      masterPort: null,
+      linkUp: null,
+      offset: 1200,
+      replId: 'hist-b',
+      replId2: 'hist-1',
+    }),
+    r3OnLoop,
+  );
+  h.run(10);
+  assert.ok(!h.commands.some((c) => c.type === 'failoverStarted' && c.inPlace === true));
+});
+
+test('the committed master left that history before REPLICAOF NO ONE: the attempt is aborted', () => {
+  const h = new Harness(topologyWithMaster());
+  h.see(r1InLoop, r2InLoop, r3OnLoop);
+  h.beforeOp = (node, op) => {
+    if (node === 'r1' && op.kind === 'inspect') h.change('r1', { replId: 'hist-e', offset: 0 });
+  };
+  h.run(5);
+  assert.deepEqual(h.proposed.slice(0, 2), ['failoverStarted', 'failoverAborted']);
+  assert.ok(!h.ops().includes('r1 promote'));
+});
+
+test('the topology keeps the history of an in-place failover only', () => {
+  const inPlace = topologyWithMaster();
+  applyTopologyCommand(inPlace, failoverStarted('r1', { inPlace: true, history: 'hist-b' }), 2);
+  assert.equal(inPlace.shards.m.failover?.history, 'hist-b');
+  const other = topologyWithMaster();
+  applyTopologyCommand(other, failoverStarted('r2', { history: 'hist-b' }), 2);
+  assert.equal(other.shards.m.failover?.history, undefined);
+});
