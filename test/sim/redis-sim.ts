@@ -255,7 +255,6 @@ export class RedisGroup {
     return value;
   }
 
-  /** Replicas with a live link copy their master's writes (some lag); broken links reconnect. */
   /** Whether `history` is `ancestor` or continues it through promotions. */
   descends(history: string, ancestor: string): boolean {
     for (
@@ -268,6 +267,7 @@ export class RedisGroup {
     return false;
   }
 
+  /** Replicas with a live link copy their master's writes (some lag); broken links reconnect. */
   replicate(now: number, rng?: Prng): void {
     for (const r of this.nodes.values()) {
       if (r.role !== 'slave' || !r.answers(now)) continue;
