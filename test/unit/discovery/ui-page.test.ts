@@ -40,3 +40,12 @@ test('GET /ui: one small HTML document that loads nothing from elsewhere', async
   assert.match(csp, /script-src 'sha256-[A-Za-z0-9+/=]+'(;|$)/);
   assert.match(csp, /connect-src 'self'/);
 });
+
+test("the page draws its signs only with glyphs that Debian's default font (DejaVu Sans) has", () => {
+  // Checked with `fc-list ':charset=<code point>'` against fonts-dejavu-core; a glyph outside it
+  // shows as an empty box next to the words (the cooldown sign ⏲ did).
+  const drawn = new Set('·✖✔★⚠❚…⟳→●▶◷⇡↳');
+  const source = readFileSync(new URL('../../../../src/discovery/ui/page.html', import.meta.url), 'utf8');
+  const outside = [...new Set(source.replace(/[\t\n\r\x20-\x7e]/g, ''))].filter((c) => !drawn.has(c));
+  assert.deepEqual(outside, [], 'glyphs not in the checked set');
+});
