@@ -141,7 +141,7 @@ export function resyncedReplicas(
  * a slow link, it landed after a later epoch had made the node master again (simulator seed
  * 9955418: epoch 3's demotion of r1 toward r2 landed 1.8 s after it was sent, 0.5 s after
  * epoch 4 promoted r1; r2 and r3 were down). Nothing else mends that: reconcile() leaves a
- * committed master that is a replica alone, completeLateDemotion() goes forward only to an
+ * committed master that is a replica alone, lateDemotionForward() goes forward only to an
  * aborted attempt's target on the history, and no replica is a candidate. The shard would wait
  * on a read-only node until the node it follows answered (there, restarted empty) and it
  * full-synced from it, the history gone from every node. It is the best candidate there is,

@@ -258,7 +258,7 @@ export type TopologyCommand =
       readonly allowDataLoss?: boolean;
       /**
        * No node holds the shard's history any more, and the target is master on the one that
-       * replaced it, which becomes the shard's (engine.ts completeLateDemotion; no history
+       * replaced it, which becomes the shard's (late-demotion.ts lateDemotionForward; no history
        * verification: there is nothing left to lose).
        */
       readonly adoptHistory?: boolean;

@@ -275,7 +275,7 @@ export class FailoverCheckers {
       return;
     }
     // A master promoted from the shard's history continues it (an aborted switchover's target
-    // that the committed master ended up following, engine.ts completeLateDemotion).
+    // that the committed master ended up following, late-demotion.ts lateDemotionForward).
     if (target.role === 'master' && target.replId2 === before.replId) return;
     // The committed master promoted again in place on a history that continues the shard's
     // (promotion.ts reinstateInPlace, a replication loop): that history must truly descend from

@@ -143,13 +143,13 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
     seed: 9204817,
     cause:
       "an aborted switchover's REPLICAOF reached the stalled old master after the abort: the committed " +
-      'master followed the aborted target and its replicas left the history (engine.ts ' +
-      'completeLateDemotion; late-demotion.test.ts)',
+      'master followed the aborted target and its replicas left the history (late-demotion.ts ' +
+      'lateDemotionForward; late-demotion.test.ts)',
   },
   {
     seed: 9300143,
     cause:
-      'completeLateDemotion went forward to the aborted target while a replica still on the history ' +
+      'lateDemotionForward went forward to the aborted target while a replica still on the history ' +
       'held 21 more bytes the committed master took after that target was promoted (late-demotion.test.ts)',
   },
   {
@@ -272,13 +272,13 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
     cause:
       'Failover Convergence: the promoted target of a switchover restarted empty after the old master was ' +
       'demoted onto it; the attempt was aborted, the committed master full-synced from the empty target, and ' +
-      'no node held the history any more (engine.ts completeLateDemotion adoptHistory; late-demotion.test.ts)',
+      'no node held the history any more (late-demotion.ts lateDemotionForward adoptHistory; late-demotion.test.ts)',
   },
   {
     seed: 10464868,
     cause:
       'Candidate History: a failover to an aborted switchover target decided on an INFO of it as master that ' +
-      'predated the REPLICAOF the same leader had sent it 6 ms before (engine.ts completeLateDemotion, ' +
+      'predated the REPLICAOF the same leader had sent it 6 ms before (late-demotion.ts lateDemotionForward, ' +
       'late-demotion.test.ts)',
   },
   {

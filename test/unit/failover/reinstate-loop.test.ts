@@ -3,7 +3,7 @@
 // went down, a later leader aborted the switchover (r1 down, never seen demoted), and reconcile()
 // demoted r2 toward r1 while r1 was still loading. r1 had PSYNCed from r2 and taken hist-b, so
 // r1 -> r2 -> r1 took no writes: no replica is eligible (hist-b is not the shard's hist-1),
-// completeLateDemotion() has no master to go forward to, and reinstateInPlace() asked for hist-1.
+// lateDemotionForward() has no master to go forward to, and reinstateInPlace() asked for hist-1.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyTopologyCommand } from '../../../src/failover/topology.js';
