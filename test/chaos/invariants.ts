@@ -3,7 +3,7 @@
 // convergence: every node's shard view, every RESP endpoint and the Redis topology on the
 // highest epoch and one master, within a stated time.
 import type { FailoverRig, HistoryView, ShardView } from '../helpers/failover-rig.js';
-import { loggedCommands } from '../helpers/failover-rig.js';
+import { acceptedFailoverStarts } from '../helpers/failover-rig.js';
 import { redisQuery } from '../helpers/redis-query.js';
 import { sleep } from '../helpers/wait.js';
 
@@ -58,20 +58,25 @@ export async function checkPromotions(rig: FailoverRig, shard: string): Promise<
     for (const [epoch, count] of seen)
       if (count > 1) violations.push(`${n.id}: ${count} ended failovers in epoch ${epoch}`);
   }
-  // The Raft logs: every failoverStarted of one epoch names the same target, on every node.
+  // The Raft logs: the failoverStarted the state machine takes for an epoch names the same
+  // target on every node, and it takes one per epoch (a second one proposed before the first
+  // committed is in the log too, refused: not a promotion).
   const startedTo = new Map<number, Set<string>>();
   for (const n of rig.nodes) {
-    for (const c of loggedCommands(n)) {
-      const cmd = c.command as { type: string; epoch?: number; shard?: string; to?: string };
-      if (cmd.type !== 'failoverStarted' || cmd.shard !== shard || cmd.epoch === undefined) continue;
-      const set = startedTo.get(cmd.epoch) ?? new Set<string>();
-      set.add(String(cmd.to));
-      startedTo.set(cmd.epoch, set);
+    const perEpoch = new Map<number, number>();
+    for (const c of acceptedFailoverStarts(n)) {
+      if (c.shard !== shard) continue;
+      perEpoch.set(c.epoch, (perEpoch.get(c.epoch) ?? 0) + 1);
+      const set = startedTo.get(c.epoch) ?? new Set<string>();
+      set.add(c.to);
+      startedTo.set(c.epoch, set);
     }
+    for (const [epoch, count] of perEpoch)
+      if (count > 1) violations.push(`${n.id}: its log takes ${count} failoverStarted in epoch ${epoch}`);
   }
   for (const [epoch, tos] of startedTo)
     if (tos.size > 1)
-      violations.push(`epoch ${epoch}: the logs hold failoverStarted to ${[...tos].join(' and ')}`);
+      violations.push(`epoch ${epoch}: the logs take failoverStarted to ${[...tos].join(' and ')}`);
   return { promotions: [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch), violations };
 }
 

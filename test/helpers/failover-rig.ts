@@ -7,9 +7,13 @@
 // stopped by PID in destroy().
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CandidateReport, HistoryEntry } from '../../src/failover/types.js';
+import { applyTopologyCommand } from '../../src/failover/topology.js';
+import type { CandidateReport, HistoryEntry, TopologyCommand } from '../../src/failover/types.js';
+import { ClusterState } from '../../src/node/cluster-state.js';
+import { nodeFs } from '../../src/storage/fs.js';
 import { decodeFrameAt } from '../../src/storage/record.js';
-import { toWalRecord, WAL_FILE } from '../../src/storage/wal.js';
+import { readSnapshotFile } from '../../src/storage/snapshot-files.js';
+import { toWalRecord, WAL_FILE, type SnapshotRef } from '../../src/storage/wal.js';
 import { FaultProxy } from './fault-proxy.js';
 import { RaftinelCluster, sourceAddressOf } from './raftinel-cluster.js';
 import type { RaftinelProcess, RaftTiming, ShardConfig } from './raftinel-process.js';
@@ -478,16 +482,24 @@ export interface LoggedCommand {
  * again replaces the earlier record, as the storage does). Read-only; the node may be running.
  */
 export function loggedCommands(node: RaftinelProcess): LoggedCommand[] {
+  return readLog(node).commands;
+}
+
+/** loggedCommands, with the snapshot the WAL names last (null: none). */
+function readLog(node: RaftinelProcess): { snapshot: SnapshotRef | null; commands: LoggedCommand[] } {
   const path = join(node.dataDir, WAL_FILE);
   const buf = existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
   const byIndex = new Map<number, LoggedCommand>();
+  let snapshot: SnapshotRef | null = null;
   let pos = 0;
   while (pos < buf.length) {
     const r = decodeFrameAt(buf, pos, toWalRecord);
     if (!r.ok) break; // a torn tail while the node writes
     pos = r.end;
-    if (r.value.snapshot)
+    if (r.value.snapshot) {
+      snapshot = r.value.snapshot;
       for (const i of [...byIndex.keys()]) if (i <= r.value.snapshot.index) byIndex.delete(i);
+    }
     for (const entry of r.value.entries) {
       for (const i of [...byIndex.keys()]) if (i >= entry.index) byIndex.delete(i);
       if (entry.kind !== 'normal') continue;
@@ -501,5 +513,27 @@ export function loggedCommands(node: RaftinelProcess): LoggedCommand[] {
       }
     }
   }
-  return [...byIndex.values()].sort((a, b) => a.index - b.index);
+  return { snapshot, commands: [...byIndex.values()].sort((a, b) => a.index - b.index) };
+}
+
+/**
+ * The failoverStarted commands of a node's log that its state machine takes, found by applying
+ * the log after the snapshot to the snapshot's state with the production code. A leader may
+ * propose a second FailoverStarted for an epoch before the first one commits (its candidate
+ * report changed in between); both commit, and the state machine refuses the later one.
+ */
+export function acceptedFailoverStarts(
+  node: RaftinelProcess,
+): { readonly index: number; readonly shard: string; readonly epoch: number; readonly to: string }[] {
+  const { snapshot, commands } = readLog(node);
+  const state = new ClusterState();
+  if (snapshot !== null) state.restore(readSnapshotFile(nodeFs, node.dataDir, snapshot).data);
+  const accepted = [];
+  for (const c of commands) {
+    const events = applyTopologyCommand(state.topology(), c.command as TopologyCommand, c.term);
+    for (const e of events)
+      if (e.type === 'failover-started')
+        accepted.push({ index: c.index, shard: e.shard, epoch: e.epoch, to: e.to.id });
+  }
+  return accepted;
 }
