@@ -3,7 +3,7 @@
 // through EngineCore, and says what failover to start.
 import { OP_TIMEOUT_MS, pointsAt, type EngineCore, type EngineInput } from './engine-types.js';
 import { historyGone, judgeCandidate } from './promotion.js';
-import { observationMaxAgeMs } from './rules.js';
+import { infoTakenNoEarlierThan, observationMaxAgeMs } from './rules.js';
 import { nodeOf } from './topology.js';
 import type { CandidateReport, CandidateRow, RedisNodeSpec, RedisObservation, ShardState } from './types.js';
 
@@ -100,6 +100,5 @@ function mayPredateOwnReplicaof(
     .fresh(shard.name, node, input.now, observationMaxAgeMs(shard.settings))
     .find((s) => s.obs === view);
   if (!sighting) return true;
-  const infoAtLeast = sighting.receivedAt - (view.lastOkAgoMs ?? 0) - shard.settings.infoIntervalMs;
-  return infoAtLeast <= landedBy;
+  return infoTakenNoEarlierThan(sighting, shard.settings) <= landedBy;
 }

@@ -18,7 +18,7 @@ import {
   type FailoverInFlight,
 } from './engine-types.js';
 import type { Sighting } from './observations.js';
-import { observationMaxAgeMs } from './rules.js';
+import { infoTakenNoEarlierThan, observationMaxAgeMs } from './rules.js';
 import type {
   CandidateReport,
   CandidateRow,
@@ -92,8 +92,7 @@ export function withRegainedHistory(
   const after = shard.lostHistoryAt + skewMs;
   const regained = (id: string): boolean =>
     sightings(id).some((s) => {
-      const infoAtLeast =
-        wallNow - (now - s.receivedAt) - (s.obs.lastOkAgoMs ?? 0) - shard.settings.infoIntervalMs;
+      const infoAtLeast = infoTakenNoEarlierThan(s, shard.settings, (ms) => wallNow - (now - ms));
       return s.obs.reachable && s.obs.replId === shard.replId && infoAtLeast > after;
     });
   const still = lost.filter((id) => !regained(id));
