@@ -100,6 +100,26 @@ async function waitProcessesUp(rig: FailoverRig, timeoutMs: number): Promise<voi
   );
 }
 
+/**
+ * Every fault is undone by now, so a raftinel node that is not running died on its own: it is
+ * started again (the exit is kept in its unexpectedExits and judged as a violation at the end).
+ */
+function restartCrashed(rig: FailoverRig, log: (line: string) => void): void {
+  for (const n of rig.nodes) {
+    if (n.running) continue;
+    const exit = n.unexpectedExits.at(-1);
+    log(
+      `${n.id} was down on its own (code ${exit?.code ?? '?'}, signal ${exit?.signal ?? '?'}): ${lastLine(exit?.stderr ?? '')}; restarting`,
+    );
+    n.start();
+  }
+}
+
+function lastLine(text: string): string {
+  const lines = text.trim().split('\n');
+  return lines.slice(-3).join(' | ') || '(no stderr)';
+}
+
 function keepArtifacts(dir: string, seed: number, rig: FailoverRig, sampler: RoleSampler | null): void {
   const base = join(dir, `chaos-${seed}-artifacts`);
   rmSync(base, { recursive: true, force: true });
@@ -152,7 +172,15 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     );
 
   const started = performance.now();
+  // Node output streams to disk as it comes: a run stopped by a signal still leaves it.
+  const outputDir =
+    options.artifactsDir !== undefined ? join(options.artifactsDir, `chaos-${options.seed}-live`) : undefined;
+  if (outputDir !== undefined) {
+    rmSync(outputDir, { recursive: true, force: true });
+    mkdirSync(outputDir, { recursive: true });
+  }
   const rig = await FailoverRig.create({
+    outputDir,
     proxied: true,
     raftProxied: true,
     sidecars: { fenceAfterMs },
@@ -170,6 +198,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   try {
     await rig.start(30_000);
     const t0 = performance.now();
+    const wallT0 = Date.now();
     const shard = rig.shard('mymaster');
     sampler = new RoleSampler(
       shard.nodes.map((r) => ({ id: r.id, port: () => r.realPort })),
@@ -200,6 +229,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       await sleep(Math.max(0, op.durationMs - (performance.now() - t0 - startedAt)));
       await undo();
       opTimes.push({ op, startedAt, endedAt: performance.now() - t0 });
+      restartCrashed(rig, (line) => log(`#${op.index}: ${line}`));
       // Faults are meant one at a time: the next one waits until every process is up again (a
       // restarted node may take seconds on a loaded machine), so that its start can slip.
       await waitProcessesUp(rig, 30_000).catch((err: unknown) =>
@@ -262,6 +292,11 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
         `${lostUnexplained.length} acknowledged writes lost outside any fault that may lose them (first: ${lostUnexplained[0]})`,
       );
     for (const v of promotions.violations) violations.push(`promotion: ${v}`);
+    for (const n of rig.nodes)
+      for (const e of n.unexpectedExits)
+        violations.push(
+          `${n.id} exited on its own at +${((e.at - wallT0) / 1000).toFixed(1)}s (code ${e.code}, signal ${e.signal}): ${lastLine(e.stderr)}`,
+        );
     for (const w of windows)
       if (w.ms > dualBoundMs)
         violations.push(

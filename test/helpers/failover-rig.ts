@@ -191,6 +191,8 @@ export interface RigOptions {
   readonly keepRedisData?: boolean;
   /** Every raftinel node sees this file as its /etc/hosts (ClusterOptions.hostsFile). */
   readonly hostsFile?: string;
+  /** ClusterOptions.outputDir: each raftinel node's output streamed to a file there. */
+  readonly outputDir?: string;
 }
 
 export class FailoverRig {
@@ -280,6 +282,7 @@ export class FailoverRig {
         sourceAddresses: true,
         logLevel: options.logLevel,
         hostsFile: options.hostsFile,
+        outputDir: options.outputDir,
         sidecarOf: options.sidecars
           ? (i) => ({ ...options.sidecars, redis: shards[0].nodes[i - 1].id })
           : undefined,

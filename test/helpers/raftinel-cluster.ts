@@ -38,6 +38,8 @@ export interface ClusterOptions {
   readonly adminTokenOf?: (index: number) => string | undefined;
   /** Every node sees this file as its /etc/hosts (RaftinelProcessOptions.hostsFile). */
   readonly hostsFile?: string;
+  /** Each node's output goes to <outputDir>/<id>.out as it arrives (RaftinelProcessOptions.outputFile). */
+  readonly outputDir?: string;
 }
 
 /** The source address node `n<i>` gets with `sourceAddresses: true`. */
@@ -108,6 +110,7 @@ export class RaftinelCluster {
             sourceAddress: options.sourceAddresses ? sourceAddressOf(i + 1) : undefined,
             announce: options.raftVia ? { raft: dialed.get(node.id) as string } : undefined,
             sidecar: options.sidecarOf?.(i + 1),
+            outputFile: options.outputDir !== undefined ? join(options.outputDir, `${node.id}.out`) : undefined,
           }),
       );
       return new RaftinelCluster(dir, name, nodes, peers, options);

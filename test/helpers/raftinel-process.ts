@@ -2,7 +2,7 @@
 // node's YAML config, spawns the built binary, collects its stdout log lines, polls its HTTP
 // routes, and signals it by PID only (never by name: other engineers' nodes share the machine).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -100,11 +100,23 @@ export interface RaftinelProcessOptions {
    * pod's name). Needs root (unshare, mount).
    */
   readonly hostsFile?: string;
+  /**
+   * Every run's stdout and stderr are appended to this file as they arrive, so that a harness
+   * stopped by a signal or a node that dies still leaves its output on disk.
+   */
+  readonly outputFile?: string;
 }
 
 export interface ExitStatus {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
+}
+
+/** A run that ended without this helper asking it to (no SIGKILL/SIGTERM/SIGINT sent by it). */
+export interface UnexpectedExit extends ExitStatus {
+  /** Date.now() when the exit was seen. */
+  readonly at: number;
+  readonly stderr: string;
 }
 
 /** One parsed pino line. */
@@ -175,7 +187,10 @@ export class RaftinelProcess {
   readonly lines: string[] = [];
   /** stderr of the current run. */
   stderr = '';
+  /** Runs that ended on their own (a crash, a fatal error): what a harness must report. */
+  readonly unexpectedExits: UnexpectedExit[] = [];
   private child: ChildProcess | null = null;
+  private endRequested = false;
   private exitStatus: Promise<ExitStatus> | null = null;
   private exited = true;
 
@@ -252,11 +267,19 @@ export class RaftinelProcess {
     const child = spawn(wrapped[0], wrapped.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.exited = false;
+    this.endRequested = false;
     this.stderr = '';
     trackChild(child);
+    // Synchronous appends: nothing buffered in this process is lost if it exits on a signal.
+    const out = this.options.outputFile !== undefined ? openSync(this.options.outputFile, 'a') : null;
+    const save = (text: string): void => {
+      if (out !== null) writeSync(out, text);
+    };
+    save(`--- ${new Date().toISOString()} start pid ${child.pid}\n`);
     let pending = '';
     child.stdout?.setEncoding('utf8');
     child.stdout?.on('data', (chunk: string) => {
+      save(chunk);
       pending += chunk;
       const parts = pending.split('\n');
       pending = parts.pop() ?? '';
@@ -264,6 +287,7 @@ export class RaftinelProcess {
     });
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
+      save(chunk);
       this.stderr += chunk;
     });
     this.exitStatus = new Promise((resolve) => {
@@ -272,6 +296,10 @@ export class RaftinelProcess {
         if (pending !== '') this.lines.push(pending);
         pending = '';
         this.exited = true;
+        save(`\n--- ${new Date().toISOString()} exit code ${code} signal ${signal}\n`);
+        if (out !== null) closeSync(out);
+        if (!this.endRequested)
+          this.unexpectedExits.push({ at: Date.now(), code, signal, stderr: this.stderr.slice(-4000) });
         resolve({ code, signal });
       });
       child.once('exit', () => {
@@ -284,6 +312,7 @@ export class RaftinelProcess {
   signal(signal: NodeJS.Signals): boolean {
     const pid = this.pid;
     if (pid === null || !this.running) return false;
+    if (signal === 'SIGKILL' || signal === 'SIGTERM' || signal === 'SIGINT') this.endRequested = true;
     try {
       process.kill(pid, signal);
       return true;
