@@ -1,11 +1,14 @@
 // Process and event-loop metrics for /metrics, named as Prometheus client libraries name them
 // (process_*, nodejs_*), so that existing dashboards read them. The event-loop delay histogram is
-// sampled by Node itself (perf_hooks) every 20 ms; each scrape reads and resets it, so the figures
+// sampled by Node itself (perf_hooks) every LOOP_SAMPLE_MS (each sample wakes the idle process,
+// so not more often than needed for a scrape's view of stalls); each scrape reads and resets it, so the figures
 // cover the time since the previous scrape.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
+const LOOP_SAMPLE_MS = 100;
+
 export class ProcessMetrics {
-  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
   private readonly startedAtSeconds = Math.floor(Date.now() / 1000 - process.uptime());
 
   constructor() {
@@ -22,7 +25,7 @@ export class ProcessMetrics {
     const mem = process.memoryUsage();
     const d = this.loopDelay;
     // The histogram counts the timer's own resolution as delay; report the lag beyond it.
-    const lag = (ns: number): number => (d.count === 0 ? 0 : Math.max(0, ns / 1e9 - 0.02));
+    const lag = (ns: number): number => (d.count === 0 ? 0 : Math.max(0, ns / 1e9 - LOOP_SAMPLE_MS / 1000));
     const lines = [
       ...gauge(
         'process_cpu_user_seconds_total',
