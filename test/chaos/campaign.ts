@@ -73,8 +73,12 @@ export interface CampaignResult {
   readonly durationMs: number;
 }
 
-/** Waits until every raftinel node answers /livez and every Redis node answers PING. */
-async function waitProcessesUp(rig: FailoverRig, timeoutMs: number): Promise<void> {
+/**
+ * Waits until every raftinel node answers /livez and every Redis node answers PING; returns the
+ * processes still not up at the deadline (none when all came up).
+ */
+async function waitProcessesUp(rig: FailoverRig, timeoutMs: number): Promise<string[]> {
+  let down: string[] = [];
   await waitFor(
     'every process up after the fault',
     async () => {
@@ -86,18 +90,26 @@ async function waitProcessesUp(rig: FailoverRig, timeoutMs: number): Promise<voi
           ),
         ),
       );
-      const redis = await Promise.all(
-        rig.shard('mymaster').nodes.map((r) =>
+      const redis = rig.shard('mymaster').nodes;
+      const pong = await Promise.all(
+        redis.map((r) =>
           redisQuery(r.realPort, ['PING'], { timeoutMs: 500 }).then(
             (x) => x === 'PONG',
             () => false,
           ),
         ),
       );
-      return live.every(Boolean) && redis.every(Boolean) ? true : undefined;
+      down = [
+        ...rig.nodes
+          .filter((_, i) => !live[i])
+          .map((n) => `${n.id} (${n.running ? 'running, /livez unanswered' : 'exited'})`),
+        ...redis.filter((_, i) => !pong[i]).map((r) => `${r.id} (PING unanswered)`),
+      ];
+      return down.length === 0 ? true : undefined;
     },
     { timeoutMs, intervalMs: 100 },
-  );
+  ).catch(() => undefined);
+  return down;
 }
 
 /**
@@ -135,6 +147,9 @@ function keepArtifacts(dir: string, seed: number, rig: FailoverRig, sampler: Rol
         .join('\n') + '\n',
     );
 }
+
+/** How long after a fault's undo every process must answer again (a restart on a loaded machine). */
+const PROCESS_UP_MS = 30_000;
 
 /** A write acknowledged this long before a fault began may still be unreplicated (async replication). */
 const BEFORE_MARGIN_MS = 1000;
@@ -220,6 +235,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     workload.start();
 
     const opTimes: { op: Op; startedAt: number; endedAt: number }[] = [];
+    const stuck: string[] = [];
     for (const op of schedule) {
       const wait = op.atMs - (performance.now() - t0);
       if (wait > 0) await sleep(wait);
@@ -232,9 +248,12 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       restartCrashed(rig, (line) => log(`#${op.index}: ${line}`));
       // Faults are meant one at a time: the next one waits until every process is up again (a
       // restarted node may take seconds on a loaded machine), so that its start can slip.
-      await waitProcessesUp(rig, 30_000).catch((err: unknown) =>
-        log(`#${op.index}: ${err instanceof Error ? err.message : String(err)}`),
-      );
+      const down = await waitProcessesUp(rig, PROCESS_UP_MS);
+      if (down.length > 0) {
+        const what = `not up ${PROCESS_UP_MS / 1000} s after fault #${op.index} ended: ${down.join(', ')}`;
+        log(what);
+        stuck.push(what);
+      }
     }
     // Writes go on a while after the last fault: the last one's effects settle under load.
     const tail = performance.now() - t0;
@@ -292,6 +311,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
         `${lostUnexplained.length} acknowledged writes lost outside any fault that may lose them (first: ${lostUnexplained[0]})`,
       );
     for (const v of promotions.violations) violations.push(`promotion: ${v}`);
+    violations.push(...stuck);
     for (const n of rig.nodes)
       for (const e of n.unexpectedExits)
         violations.push(

@@ -110,7 +110,8 @@ export class RaftinelCluster {
             sourceAddress: options.sourceAddresses ? sourceAddressOf(i + 1) : undefined,
             announce: options.raftVia ? { raft: dialed.get(node.id) as string } : undefined,
             sidecar: options.sidecarOf?.(i + 1),
-            outputFile: options.outputDir !== undefined ? join(options.outputDir, `${node.id}.out`) : undefined,
+            outputFile:
+              options.outputDir !== undefined ? join(options.outputDir, `${node.id}.out`) : undefined,
           }),
       );
       return new RaftinelCluster(dir, name, nodes, peers, options);

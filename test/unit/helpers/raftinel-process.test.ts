@@ -58,5 +58,8 @@ test('a node this helper kills is no unexpected exit; output of every run is app
   const saved = readFileSync(join(dir, 'n1.out'), 'utf8');
   assert.equal(saved.match(/^--- .* start pid \d+$/gm)?.length, 2, saved);
   assert.equal(saved.match(/exit code null signal SIGKILL/g)?.length, 2, saved);
-  assert.ok(saved.split('\n').some((l) => l.startsWith('{')), 'log records are saved');
+  assert.ok(
+    saved.split('\n').some((l) => l.startsWith('{')),
+    'log records are saved',
+  );
 });
