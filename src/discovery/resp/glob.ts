@@ -70,7 +70,16 @@ function matchesOne(token: Token, code: number): boolean {
 }
 
 export function globMatch(pattern: string, text: string): boolean {
+  return matchTokens(tokenize(pattern), text);
+}
+
+/** A pattern parsed once, for a pattern matched many times (a PSUBSCRIBE against each event). */
+export function compileGlob(pattern: string): (text: string) => boolean {
   const tokens = tokenize(pattern);
+  return (text) => matchTokens(tokens, text);
+}
+
+function matchTokens(tokens: readonly Token[], text: string): boolean {
   let t = 0;
   let s = 0;
   let starToken = -1;

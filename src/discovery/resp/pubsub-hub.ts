@@ -1,6 +1,8 @@
 // Who listens to which channel or pattern, and delivery of published events. Channel
 // subscribers receive a message before pattern subscribers, in subscription order, as in Redis.
-import { globMatch } from './glob.js';
+// raftinel publishes a few dozen event names, so each pattern is matched against a name once
+// and the answer kept: a publish costs a lookup per pattern, whatever the clients subscribed.
+import { compileGlob } from './glob.js';
 import { bulk, push, type Reply } from './reply.js';
 import { channelBytes, type Session } from './session.js';
 
@@ -13,6 +15,7 @@ export interface Subscriber {
 export class PubSubHub {
   private readonly channels = new Map<string, Set<Subscriber>>();
   private readonly patterns = new Map<string, Set<Subscriber>>();
+  private readonly matchers = new Map<string, PatternMatcher>();
 
   /** Returns false when the subscriber was already subscribed to it. */
   subscribe(sub: Subscriber, channel: string): boolean {
@@ -20,6 +23,7 @@ export class PubSubHub {
   }
 
   psubscribe(sub: Subscriber, pattern: string): boolean {
+    if (!this.matchers.has(pattern)) this.matchers.set(pattern, new PatternMatcher(pattern));
     return add(this.patterns, pattern, sub, sub.session.patterns);
   }
 
@@ -28,7 +32,9 @@ export class PubSubHub {
   }
 
   punsubscribe(sub: Subscriber, pattern: string): boolean {
-    return remove(this.patterns, pattern, sub, sub.session.patterns);
+    const removed = remove(this.patterns, pattern, sub, sub.session.patterns);
+    if (!this.patterns.has(pattern)) this.matchers.delete(pattern);
+    return removed;
   }
 
   /** Drops every subscription of a closing connection. */
@@ -56,7 +62,7 @@ export class PubSubHub {
       receivers++;
     }
     for (const [pattern, subs] of this.patterns) {
-      if (!globMatch(pattern, key)) continue;
+      if (!this.matchers.get(pattern)?.matches(key)) continue;
       for (const sub of subs) {
         sub.deliver(push([bulk('pmessage'), bulk(channelBytes(pattern)), bulk(channelName), bulk(payload)]));
         receivers++;
@@ -87,3 +93,25 @@ function remove(
   if (subs && subs.size === 0) index.delete(name);
   return true;
 }
+
+/** One pattern, parsed once, with its answer for each channel name it was asked about. */
+class PatternMatcher {
+  private readonly match: (text: string) => boolean;
+  private readonly answers = new Map<string, boolean>();
+
+  constructor(pattern: string) {
+    this.match = compileGlob(pattern);
+  }
+
+  matches(channel: string): boolean {
+    let answer = this.answers.get(channel);
+    if (answer === undefined) {
+      answer = this.match(channel);
+      // The names published are a fixed set; the bound only guards against a caller that is not.
+      if (this.answers.size < MAX_REMEMBERED_CHANNELS) this.answers.set(channel, answer);
+    }
+    return answer;
+  }
+}
+
+const MAX_REMEMBERED_CHANNELS = 256;

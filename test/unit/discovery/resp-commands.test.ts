@@ -273,6 +273,39 @@ describe('pub/sub', () => {
     assert.match(reply, /:2\r\n-ERR too many subscriptions on this connection \(at most 2\)\r\n$/);
     assert.match(await c.run('SUBSCRIBE', 'a'), /:2\r\n$/);
   });
+  test('a channel or pattern name over 1 KiB is refused; the connection and its other subscriptions stay', async () => {
+    const h = commandHarness(standardSource());
+    const c = h.client();
+    await c.run('PSUBSCRIBE', '+sw*');
+    const long = 'a*'.repeat(512) + 'b';
+    assert.match(
+      await c.run('PSUBSCRIBE', long),
+      /^-ERR channel or pattern name longer than 1024 bytes\r\n$/,
+    );
+    assert.match(await c.run('SUBSCRIBE', 'x'.repeat(1025)), /^-ERR channel or pattern name longer/);
+    assert.equal(h.hub.patternCount, 1);
+    assert.equal(h.hub.channelCount, 0);
+    assert.equal(h.hub.publish('+switch-master', 'm'), 1);
+    // 1024 bytes exactly is a name like any other.
+    assert.match(await c.run('SUBSCRIBE', 'y'.repeat(1024)), /:2\r\n$/);
+  });
+
+  test('a pattern keeps matching after another connection drops the same pattern', async () => {
+    const h = commandHarness(standardSource());
+    const a = h.client();
+    const b = h.client();
+    await a.run('PSUBSCRIBE', '[-+]sdown');
+    await b.run('PSUBSCRIBE', '[-+]sdown');
+    assert.equal(h.hub.publish('+sdown', 'x'), 2);
+    await a.run('PUNSUBSCRIBE', '[-+]sdown');
+    assert.equal(h.hub.publish('+sdown', 'x'), 1);
+    assert.equal(h.hub.publish('-sdown', 'x'), 1);
+    assert.equal(h.hub.publish('+odown', 'x'), 0);
+    await b.run('PUNSUBSCRIBE');
+    assert.equal(h.hub.publish('+sdown', 'x'), 0);
+    await a.run('PSUBSCRIBE', '[-+]sdown');
+    assert.equal(h.hub.publish('-sdown', 'x'), 1);
+  });
 });
 
 describe('COMMAND (minimal)', () => {

@@ -9,8 +9,18 @@ function confirm(ctx: CommandContext, kind: string, name: string | null): void {
   ctx.reply(push([bulk(kind), nameReply, integer(ctx.session.subscriptions)]));
 }
 
-/** raftinel's cap, so that one client cannot grow the subscription index without bound. */
-function full(ctx: CommandContext, own: ReadonlySet<string>, name: string): boolean {
+/**
+ * raftinel's caps (Redis has none), so that one client cannot grow the subscription index or the
+ * cost of a publish without bound: a count per connection and a length per name. Sentinel's
+ * channels are event names of a few bytes.
+ */
+export const MAX_SUBSCRIPTION_NAME_BYTES = 1024;
+
+function refused(ctx: CommandContext, own: ReadonlySet<string>, name: string): boolean {
+  if (name.length > MAX_SUBSCRIPTION_NAME_BYTES) {
+    ctx.reply(error(`ERR channel or pattern name longer than ${MAX_SUBSCRIPTION_NAME_BYTES} bytes`));
+    return true;
+  }
   if (own.has(name) || ctx.session.subscriptions < ctx.maxSubscriptions) return false;
   ctx.reply(error(`ERR too many subscriptions on this connection (at most ${ctx.maxSubscriptions})`));
   return true;
@@ -18,7 +28,7 @@ function full(ctx: CommandContext, own: ReadonlySet<string>, name: string): bool
 
 export function subscribe(ctx: CommandContext, args: readonly Buffer[]): void {
   for (const name of args.slice(1).map(channelKey)) {
-    if (full(ctx, ctx.session.channels, name)) return;
+    if (refused(ctx, ctx.session.channels, name)) return;
     ctx.hub.subscribe(ctx.subscriber, name);
     confirm(ctx, 'subscribe', name);
   }
@@ -26,7 +36,7 @@ export function subscribe(ctx: CommandContext, args: readonly Buffer[]): void {
 
 export function psubscribe(ctx: CommandContext, args: readonly Buffer[]): void {
   for (const name of args.slice(1).map(channelKey)) {
-    if (full(ctx, ctx.session.patterns, name)) return;
+    if (refused(ctx, ctx.session.patterns, name)) return;
     ctx.hub.psubscribe(ctx.subscriber, name);
     confirm(ctx, 'psubscribe', name);
   }
