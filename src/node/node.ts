@@ -271,6 +271,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
             ownView: (shard, node) => driver.ownView(shard, node),
             onObservation: (listener) => prober.onChange(listener),
             msSinceMajorityContact: () => runtime.msSinceMajorityContact(),
+            hasFreshLeader: () => runtime.hasFreshLeader(),
             admin: redisExecutor,
             target: (shard, node) => driver.targetOf(shard, node),
             logger: logger.child({ component: 'sidecar' }),

@@ -38,6 +38,8 @@ export interface SidecarDeps {
   /** Subscribes to this node's observations as they change (every Redis node); returns the unsubscribe. */
   readonly onObservation: (listener: (changed: readonly RedisObservation[]) => void) => () => void;
   readonly msSinceMajorityContact: () => number;
+  /** A leader heard from lately (the freshness /health/primary asks of a node's applied view). */
+  readonly hasFreshLeader: () => boolean;
   readonly admin: RedisExecutor;
   readonly target: (shard: string, node: string) => RedisTarget | null;
   readonly logger: Logger;
@@ -282,11 +284,16 @@ export class Sidecar {
     });
   }
 
-  /** GET /primary: 200 when the local Redis is the committed master and up here. */
+  /**
+   * GET /primary: 200 when the local Redis is the committed master and up here, on a view as
+   * fresh as /health/primary's: a sidecar cut from every leader (restarted inside a partition,
+   * say) cannot know that the master has not moved since.
+   */
   primary(): LocalHealth {
     const where = this.locate();
     const view = where ? this.deps.ownView(where.name, this.deps.redisId) : null;
     const ok =
+      this.deps.hasFreshLeader() &&
       !!where &&
       where.master === this.deps.redisId &&
       !!view?.reachable &&

@@ -12,6 +12,8 @@ import { obs, settings, topologyWithMaster } from '../failover/fixtures.js';
 export class Harness {
   /** ms since this node last had a Raft majority's acknowledgement. */
   contactMs = 0;
+  /** Whether a leader was heard from lately. */
+  freshLeader = true;
   /** What the fence store holds. */
   stored = false;
   /** ReadIndex rounds asked for and not answered yet. */
@@ -61,6 +63,7 @@ export class Harness {
         return () => undefined;
       },
       msSinceMajorityContact: () => this.contactMs,
+      hasFreshLeader: () => this.freshLeader,
       confirmApplied: (done) => {
         this.confirms.push(done);
       },

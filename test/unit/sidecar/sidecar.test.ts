@@ -110,3 +110,16 @@ test('while a failover is in flight the sidecar waits; it acts on the master the
   h.confirm();
   assert.deepEqual(h.ops, [{ ...demote, host: 'h-r3' }]);
 });
+
+test('GET /primary answers 200 for the committed master only while a leader is heard from, as /health/primary', () => {
+  const h = new Harness('r1');
+  h.see({});
+  assert.equal(h.sidecar.primary().status, 200);
+  // Cut from every leader (restarted inside a partition, say): the master may have moved since.
+  h.freshLeader = false;
+  const cut = h.sidecar.primary();
+  assert.equal(cut.status, 503);
+  assert.equal((cut.body.error as { code: string }).code, 'not_primary');
+  h.freshLeader = true;
+  assert.equal(h.sidecar.primary().status, 200);
+});
