@@ -37,10 +37,7 @@ export class SentinelPublisher {
       clock: deps.clock,
       wallNow: deps.wallNow,
       delayMs: SWITCH_MASTER_DELAY_MS,
-      current: (shard, epoch, master) => {
-        const s = deps.topology().shards[shard];
-        return s?.epoch === epoch && s.master === master;
-      },
+      current: (shard, master) => deps.topology().shards[shard]?.master === master,
       announce: (e) => this.announceSwitch(e),
     });
   }

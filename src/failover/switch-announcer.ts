@@ -45,8 +45,11 @@ export interface SwitchAnnouncerDeps {
   /** Wall-clock ms, to compare with the committed `at`. */
   readonly wallNow: () => number;
   readonly delayMs: number;
-  /** Whether the shard still has this master at this epoch (a later switch or a removal wins). */
-  readonly current: (shard: string, epoch: number, master: string) => boolean;
+  /**
+   * Whether the shard still has this master (a later switch or a removal wins). Not its epoch: a
+   * later attempt that aborts, or keeps this master, moves the epoch and leaves the switch to tell.
+   */
+  readonly current: (shard: string, master: string) => boolean;
   readonly announce: (switched: SwitchMaster) => void;
 }
 
@@ -68,7 +71,7 @@ export class SwitchAnnouncer {
     // Never longer than the delay itself, whatever the clocks say.
     const cancel = this.deps.clock.after(Math.min(remaining, this.deps.delayMs), () => {
       this.waiting.delete(switched.shard);
-      if (this.deps.current(switched.shard, switched.epoch, switched.to.id)) this.deps.announce(switched);
+      if (this.deps.current(switched.shard, switched.to.id)) this.deps.announce(switched);
     });
     this.waiting.set(switched.shard, cancel);
   }

@@ -5,7 +5,11 @@
 // newer switch of the shard replaces a waiting one; a switch the shard moved past is dropped.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { SentinelPublisher } from '../../../src/discovery/sentinel-publisher.js';
 import { SwitchAnnouncer, type SwitchMaster } from '../../../src/failover/switch-announcer.js';
+import { applyTopologyCommand } from '../../../src/failover/topology.js';
+import { silentLogger } from '../../../src/util/log.js';
+import { failoverEnded, failoverStarted, promoted, topologyWithMaster } from './fixtures.js';
 import type { RedisNodeSpec } from '../../../src/failover/types.js';
 import type { Cancel, Clock } from '../../../src/runtime/ports.js';
 
@@ -71,8 +75,7 @@ function harness(clock = new ManualClock(), skewMs = 0, delayMs = 1000) {
     clock,
     wallNow: () => WALL + clock.now() + skewMs,
     delayMs,
-    current: (shard, epoch, master) =>
-      masters.get(shard)?.epoch === epoch && masters.get(shard)?.master === master,
+    current: (shard, master) => masters.get(shard)?.master === master,
     announce: (s) => announced.push({ s, t: clock.now() }),
   });
   /** Applies Promoted (committed at monotonic time `at`) now. */
@@ -160,6 +163,14 @@ test('a switch the shard has moved past (another master, or the shard removed) i
   assert.deepEqual(h.announced, []);
 });
 
+test('a later attempt that moves the epoch but not the master (aborted, or the master kept) leaves the switch announced', () => {
+  const h = harness();
+  h.promote('a', 5, r1, r2, 0);
+  h.masters.set('a', { epoch: 6, master: 'r2' }); // FailoverStarted 6, then FailoverAborted 6
+  h.clock.advanceTo(1000);
+  assert.deepEqual(h.names(), ['a@5']);
+});
+
 test('stop() cancels what is waiting', () => {
   const h = harness();
   h.promote('a', 1, r1, r2, 0);
@@ -167,4 +178,36 @@ test('stop() cancels what is waiting', () => {
   assert.equal(h.clock.pending, 0);
   h.clock.advanceTo(5000);
   assert.deepEqual(h.announced, []);
+});
+
+test('the publisher on the real state machine: a switch followed by an attempt that aborts is still announced', () => {
+  const clock = new ManualClock();
+  const topo = topologyWithMaster();
+  const published: string[] = [];
+  const publisher = new SentinelPublisher({
+    logger: silentLogger(),
+    publish: (name, _shard, message) => published.push(`${name} ${message}`),
+    topology: () => topo,
+    clock,
+    wallNow: () => 1_000_100 + clock.now(),
+  });
+  const apply = (cmd: Parameters<typeof applyTopologyCommand>[1]): void => {
+    for (const e of applyTopologyCommand(topo, cmd, 2)) publisher.applied(e);
+  };
+  apply(failoverStarted('r2'));
+  apply(promoted());
+  apply(failoverEnded());
+  clock.advanceTo(500);
+  // An operator's switchover to r3 within the second, aborted: r2 stays the master.
+  apply(
+    failoverStarted('r3', { epoch: 2, kind: 'switchover', from: 'r2', at: 1_000_600, detectedAt: 1_000_600 }),
+  );
+  apply({ type: 'failoverAborted', shard: 'm', epoch: 2, reason: 'test', at: 1_000_700 });
+  assert.equal(topo.shards.m.master, 'r2');
+  clock.advanceTo(1000);
+  assert.deepEqual(
+    published.filter((p) => p.startsWith('+switch-master')),
+    ['+switch-master m h-r1 6379 h-r2 6379'],
+  );
+  publisher.stop();
 });
