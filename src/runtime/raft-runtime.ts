@@ -280,11 +280,14 @@ export class RaftRuntime {
   /**
    * True while this node heard from the current leader within one election timeout, or leads
    * with a valid lease (a leader cut off from its majority keeps its role until check-quorum
-   * runs, up to two election timeouts, while the others may elect a new leader after one).
+   * runs, up to two election timeouts, while the others may elect a new leader after one) and
+   * has applied its own first entry: before that, what a previous leader committed may be
+   * missing from its applied state (Raft paper section 8).
    */
   hasFreshLeader(): boolean {
     // Asked on every RESP discovery request: read the core's fields, do not build its status.
-    if (this.core.role === 'leader') return this.leaseValid();
+    if (this.core.role === 'leader')
+      return this.leaseValid() && this.core.termAt(this.core.appliedIndex()) === this.core.term;
     const electionMs = this.opts.timing.electionTicks * this.opts.timing.tickMs;
     return this.core.leader !== null && this.opts.clock.now() - this.lastLeaderContact <= electionMs;
   }
