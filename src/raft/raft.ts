@@ -766,9 +766,13 @@ export class RaftCore {
     const seq = ++this.heartbeatSeq;
     this.heartbeatSentAt.set(seq, this.ticks);
     this.heartbeatSentAt.delete(seq - 4 * this.electionTicks);
+    // A sole voter is its own quorum: its learners hear a majority in every round.
+    const round = this.leaseRound();
+    const quorumSeq = round === 'sole-voter' ? seq : (round ?? 0);
     for (const [id, pr] of this.progress) {
       if (id === this.id) continue;
-      this.send({ type: 'Heartbeat', to: id, commit: Math.min(pr.match, this.log.committed), readCtx, seq });
+      const commit = Math.min(pr.match, this.log.committed);
+      this.send({ type: 'Heartbeat', to: id, commit, readCtx, seq, quorumSeq });
     }
   }
 

@@ -93,6 +93,13 @@ export interface Heartbeat extends MessageBase {
   readonly readCtx: number;
   /** Heartbeat round, echoed in the response: a quorum of echoes extends the leader's lease. */
   readonly seq: number;
+  /**
+   * The newest round a quorum echoed, which this leader's lease rests on (0: none). A follower
+   * dates its contact with a majority by when it heard that round, not by this message: a leader
+   * cut off with a minority keeps sending until check-quorum deposes it. Absent from nodes of
+   * older versions.
+   */
+  readonly quorumSeq?: number;
 }
 export interface HeartbeatResponse extends MessageBase {
   readonly type: 'HeartbeatResp';

@@ -99,6 +99,13 @@ export class RaftRuntime {
   private readyInFlight = false;
   private stopped = false;
   private lastLeaderContact = -Infinity;
+  /** The leader (and its term) whose heartbeat rounds roundHeardAt holds. */
+  private heardFrom: NodeId | null = null;
+  private heardTerm = 0;
+  /** Heartbeat round of that leader -> when this node first heard it (noteLeaderContact). */
+  private readonly roundHeardAt = new Map<number, number>();
+  /** That leader names its quorum round (Heartbeat.quorumSeq): only those rounds date contact. */
+  private leaderNamesQuorum = false;
   /** The tick period boundary the core has been ticked up to (catchUpTicks). */
   private lastTickAt = 0;
   /**
@@ -223,7 +230,7 @@ export class RaftRuntime {
     this.noteMajorityContact(); // before the step, which may depose this leader
     this.core.step(m);
     if ((m.type === 'App' || m.type === 'Heartbeat' || m.type === 'Snap') && this.core.leader === m.from) {
-      this.lastLeaderContact = this.opts.clock.now();
+      this.noteLeaderContact(m);
     }
     this.noteMajorityContact();
     this.scheduleDrain();
@@ -319,6 +326,32 @@ export class RaftRuntime {
     if (round === null) return null;
     if (round === 'sole-voter') return this.opts.clock.now();
     return this.roundSentAt.get(round) ?? null;
+  }
+
+  /**
+   * A message of the current leader. A leader that names the round its lease rests on
+   * (Heartbeat.quorumSeq) is a majority contact as of when this node heard that round: a leader
+   * cut off with a minority goes on sending until check-quorum deposes it (up to two election
+   * timeouts), and its followers must not count that as a majority (the sidecar fence, fresh
+   * reads). A leader of an older version names none: its every message counts, as before.
+   */
+  private noteLeaderContact(m: Message): void {
+    const now = this.opts.clock.now();
+    if (this.heardFrom !== m.from || this.heardTerm !== this.core.term) {
+      this.heardFrom = m.from;
+      this.heardTerm = this.core.term;
+      this.roundHeardAt.clear();
+      this.leaderNamesQuorum = false;
+    }
+    if (m.type !== 'Heartbeat' || m.quorumSeq === undefined) {
+      if (!this.leaderNamesQuorum) this.lastLeaderContact = now;
+      return;
+    }
+    this.leaderNamesQuorum = true;
+    if (!this.roundHeardAt.has(m.seq)) this.roundHeardAt.set(m.seq, now);
+    this.roundHeardAt.delete(m.seq - 4 * this.opts.timing.electionTicks);
+    const heardAt = this.roundHeardAt.get(m.quorumSeq);
+    if (heardAt !== undefined) this.lastLeaderContact = Math.max(this.lastLeaderContact, heardAt);
   }
 
   /**

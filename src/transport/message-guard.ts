@@ -127,6 +127,7 @@ function readMessage(value: unknown): Message {
         commit: nat(m, 'commit', path),
         readCtx: nat(m, 'readCtx', path),
         seq: nat(m, 'seq', path),
+        ...(m.quorumSeq === undefined ? {} : { quorumSeq: nat(m, 'quorumSeq', path) }),
       };
     case 'HeartbeatResp':
       return { ...base, type, readCtx: nat(m, 'readCtx', path), seq: nat(m, 'seq', path) };

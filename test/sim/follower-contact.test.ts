@@ -1,0 +1,63 @@
+// A follower's contact with a majority (RaftRuntime.msSinceMajorityContact: the sidecar fence;
+// hasFreshLeader: discovery reads) is dated by the heartbeat round its leader's lease rests on
+// (Heartbeat.quorumSeq), not by the leader's latest message. In a 5-node cluster cut {n1 leader,
+// n2} | {n3, n4, n5}, n1 goes on sending heartbeats to n2 until check-quorum deposes it (up to
+// two election timeouts); counted as contact, they held n2's fence off while the majority side
+// elected a leader and could publish another master.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { handNode } from './hand-runtime.js';
+
+const VOTERS = ['n1', 'n2', 'n3', 'n4', 'n5'];
+
+test("a leader whose quorum round stops advancing stops renewing its followers' majority contact", () => {
+  const n2 = handNode('n2', VOTERS);
+  let seq = 0;
+  const heartbeat = (quorumSeq: number | undefined): void => {
+    seq++;
+    n2.deliver({
+      type: 'Heartbeat',
+      from: 'n1',
+      to: 'n2',
+      term: 1,
+      commit: 0,
+      readCtx: 0,
+      seq,
+      ...(quorumSeq === undefined ? {} : { quorumSeq }),
+    });
+  };
+  // Healthy: each heartbeat names the round before it as echoed by a quorum.
+  for (let i = 0; i < 10; i++) {
+    heartbeat(seq);
+    n2.tick(1);
+  }
+  assert.ok(n2.runtime.msSinceMajorityContact() <= 100, `${n2.runtime.msSinceMajorityContact()} ms`);
+  assert.equal(n2.runtime.hasFreshLeader(), true);
+  // The cut: n1 still sends every 50 ms, but no round after seq 10 is echoed by a quorum.
+  const lastQuorum = seq;
+  const cutAt = n2.clock.now();
+  for (let i = 0; i < 16; i++) {
+    heartbeat(lastQuorum);
+    n2.tick(1);
+  }
+  const age = n2.runtime.msSinceMajorityContact();
+  assert.ok(
+    age >= n2.clock.now() - cutAt,
+    `contact dated ${age} ms ago, the cut was ${n2.clock.now() - cutAt} ms ago`,
+  );
+  assert.equal(n2.runtime.hasFreshLeader(), false, 'no fresh reads on a deposed leader');
+  // The quorum is back: contact is current again.
+  heartbeat(seq);
+  assert.ok(n2.runtime.msSinceMajorityContact() <= 50);
+  assert.equal(n2.runtime.hasFreshLeader(), true);
+});
+
+test('a leader of an older version names no quorum round: its every message counts, as before', () => {
+  const n2 = handNode('n2', VOTERS);
+  let seq = 0;
+  for (let i = 0; i < 20; i++) {
+    n2.deliver({ type: 'Heartbeat', from: 'n1', to: 'n2', term: 1, commit: 0, readCtx: 0, seq: ++seq });
+    n2.tick(1);
+  }
+  assert.ok(n2.runtime.msSinceMajorityContact() <= 50);
+});
