@@ -19,7 +19,8 @@ export const reset: Handler = (ctx, args) => {
   const pattern = arg(args, 2);
   const matched = ctx.source.shards().filter((s) => globMatch(pattern, s.name)).length;
   ctx.logger.info(
-    { event: 'resp_reset', pattern, matched, client: ctx.session.remote },
+    // A client's pattern may be up to a bulk's 512 KiB: the log line keeps its start.
+    { event: 'resp_reset', pattern: pattern.slice(0, 128), matched, client: ctx.session.remote },
     'SENTINEL RESET: nothing to forget, the topology is the committed one',
   );
   ctx.reply(integer(matched));
