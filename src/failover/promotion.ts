@@ -103,7 +103,8 @@ export function withRegainedHistory(
  * Replicas known off the shard's history: found so at promotion (lostHistory), or, when the
  * master restarted empty (`restarted`), reported on the restarted master's new history (they
  * copied it; a replication id never comes back to a history its master left), or on another
- * history while they follow some other node.
+ * history while they follow some other node with their link up (they copied that node's), or
+ * are masters themselves.
  *
  * A replica that follows the restarted master but is reported on neither history is not
  * known off it: its INFO may predate a sync from that master before the restart (a full sync,
@@ -113,6 +114,13 @@ export function withRegainedHistory(
  * replicationCron), and its next INFO shows which: a candidate, or a copy of the master.
  * (Simulator seed 1203512 kept an empty master while such a replica, reported on the parent
  * history with its link down, held the shard's history.)
+ *
+ * So is a replica that follows another node with its link down: its next sync, within about a
+ * second of that INFO, gives it whatever that node holds then, and that may be the shard's
+ * history even when the node's own report shows it resynced since. (Seed 11051243: r3,
+ * restarted with its data from before a switchover, reported following r1 on the history
+ * before the shard's, link down; it full-synced from r1, still on the shard's history, 30 ms
+ * before r1 full-synced from the restarted master r2, and r2 was kept while r3 held the data.)
  */
 export function resyncedReplicas(
   shard: ShardState,
@@ -128,7 +136,8 @@ export function resyncedReplicas(
       if (lost.has(n.id)) return true;
       const v = views.get(n.id);
       if (!restarted || shard.replId === null || !v?.replId || v.replId === shard.replId) return false;
-      return v.replId === masterHistory || !master || !pointsAt(v, master);
+      const syncing = v.role === 'slave' && v.linkUp !== true;
+      return v.replId === masterHistory || !master || (!pointsAt(v, master) && !syncing);
     })
     .map((n) => n.id);
 }

@@ -288,6 +288,12 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       'aborted; reconcile() demoted the target toward the still-loading old master, a loop r1 -> r2 -> r1 on the ' +
       "target's history continuing the shard's (promotion.ts reinstateInPlace; reinstate-loop.test.ts)",
   },
+  {
+    seed: 11051243,
+    cause:
+      'Candidate History: an empty master kept while a replica of another replica, reported on an older history ' +
+      'with its link down, had full-synced the shard history from it (promotion.ts resyncedReplicas; kept-master.test.ts)',
+  },
 ];
 
 function replay(seed: number, bug?: string): string {

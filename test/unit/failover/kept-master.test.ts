@@ -136,3 +136,66 @@ describe('a replica found off the history at a promotion that regained it since 
 function copied3(): RedisObservation {
   return obs('r3', { replId: 'hist-x', offset: 7 });
 }
+
+// Seed 11051243: r3 restarted with its data from before a switchover and followed r2 (here: a
+// replica that copied the restarted master r1), reported on the history before the shard's with
+// its link down. Its link came up while r2 still held the shard's history: a full sync put r3 on
+// it, and r2 full-synced from r1 just after. r3's report had not changed, r2's had: the leader
+// counted both resynced and kept r1 while r3 held the data.
+describe('a replica following another node with its link down (seed 11051243)', () => {
+  const shard = topologyWithMaster().shards.m;
+  /** r3 as the leader's INFO last showed it: following r2, link down, on the history before the shard's. */
+  const behindR2 = obs('r3', {
+    replId: 'hist-0',
+    offset: 37,
+    masterHost: 'h-r2',
+    linkUp: false,
+    linkDownMs: 100,
+  });
+
+  test('is not taken for resynced: its next sync takes whatever r2 holds then', () => {
+    assert.deepEqual(resyncedReplicas(shard, views(behindR2), true), ['r2']);
+    assert.equal(keepRestartedMaster(shard, views(behindR2), report, 2, 1), null, 'r3 may hold the data');
+  });
+
+  test('a master on another history syncs from nobody: it is off the history', () => {
+    const r3 = obs('r3', {
+      role: 'master',
+      replId: 'hist-9',
+      masterHost: null,
+      masterPort: null,
+      linkUp: null,
+    });
+    assert.deepEqual(resyncedReplicas(shard, views(r3), true), ['r2', 'r3']);
+  });
+
+  function race(): Harness {
+    const h = new Harness(topologyWithMaster());
+    h.see(restarted, copied, behindR2);
+    // The truth: r3 full-synced from r2 before r2 resynced from the restarted master.
+    h.change('r3', { replId: 'hist-1', offset: 81, linkUp: true, linkDownMs: null });
+    h.run(20);
+    assert.ok(!h.proposed.includes('masterKept'), 'the empty master is not kept while r3 may hold the data');
+    return h;
+  }
+
+  test('r3’s next INFO shows the shard’s history: it is promoted, the empty master is not kept', () => {
+    const h = race();
+    h.see(obs('r3', { replId: 'hist-1', offset: 81, masterHost: 'h-r2' }));
+    h.run();
+    const started = h.commands.find(
+      (c): c is Extract<TopologyCommand, { type: 'failoverStarted' }> => c.type === 'failoverStarted',
+    );
+    assert.equal(started?.to, 'r3');
+    assert.ok(!h.proposed.includes('masterKept'));
+    assert.equal(h.topo.shards.m.master, 'r3');
+  });
+
+  test('r3’s next INFO shows it copied r2’s new history: then the master is kept', () => {
+    const h = race();
+    h.see(obs('r3', { replId: 'hist-x', offset: 7, masterHost: 'h-r2' }));
+    h.run();
+    assert.deepEqual(h.proposed, ['masterKept']);
+    assert.equal(h.topo.shards.m.replId, 'hist-x');
+  });
+});
