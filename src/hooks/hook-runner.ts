@@ -75,8 +75,11 @@ export class HookRunner {
     const fromId = shard.failover?.epoch === job.epoch ? shard.failover.from : (entry?.from ?? null);
     const from = nodeOf(shard, fromId);
     const to = nodeOf(shard, shard.master);
+    // The hook's output lands in the log and the history (served without a token): the CLI's
+    // admin token, if the service's environment holds one, is not passed on.
+    const { RAFTINEL_TOKEN: _adminToken, ...inherited } = process.env;
     const env = {
-      ...process.env,
+      ...inherited,
       RAFTINEL_SHARD: job.shard,
       RAFTINEL_EPOCH: String(job.epoch),
       RAFTINEL_HOOK: job.hook,
