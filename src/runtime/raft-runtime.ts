@@ -349,7 +349,12 @@ export class RaftRuntime {
     }
     this.leaderNamesQuorum = true;
     if (!this.roundHeardAt.has(m.seq)) this.roundHeardAt.set(m.seq, now);
-    this.roundHeardAt.delete(m.seq - 4 * this.opts.timing.electionTicks);
+    // Oldest first, as roundSentAt: a round heard this long ago dates no contact worth keeping.
+    const keepFrom = now - 4 * this.opts.timing.electionTicks * this.opts.timing.tickMs;
+    for (const [round, heardAt] of this.roundHeardAt) {
+      if (heardAt >= keepFrom) break;
+      this.roundHeardAt.delete(round);
+    }
     const heardAt = this.roundHeardAt.get(m.quorumSeq);
     if (heardAt !== undefined) this.lastLeaderContact = Math.max(this.lastLeaderContact, heardAt);
   }
