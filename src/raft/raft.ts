@@ -772,7 +772,8 @@ export class RaftCore {
     for (const [id, pr] of this.progress) {
       if (id === this.id) continue;
       const commit = Math.min(pr.match, this.log.committed);
-      this.send({ type: 'Heartbeat', to: id, commit, readCtx, seq, quorumSeq });
+      const leaderCommit = this.log.committed;
+      this.send({ type: 'Heartbeat', to: id, commit, readCtx, seq, quorumSeq, leaderCommit });
     }
   }
 

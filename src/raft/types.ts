@@ -100,6 +100,12 @@ export interface Heartbeat extends MessageBase {
    * older versions.
    */
   readonly quorumSeq?: number;
+  /**
+   * The leader's commit index (`commit` is capped at what the follower is known to hold): a
+   * follower whose log has not reached it is behind, and serves no reads from its applied state.
+   * Absent from nodes of older versions.
+   */
+  readonly leaderCommit?: number;
 }
 export interface HeartbeatResponse extends MessageBase {
   readonly type: 'HeartbeatResp';

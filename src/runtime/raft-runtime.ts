@@ -106,6 +106,8 @@ export class RaftRuntime {
   private readonly roundHeardAt = new Map<number, number>();
   /** That leader names its quorum round (Heartbeat.quorumSeq): only those rounds date contact. */
   private leaderNamesQuorum = false;
+  /** That leader's commit index in its latest heartbeat (Heartbeat.leaderCommit), or null. */
+  private leaderCommitHeard: number | null = null;
   /** The tick period boundary the core has been ticked up to (catchUpTicks). */
   private lastTickAt = 0;
   /**
@@ -289,14 +291,22 @@ export class RaftRuntime {
    * with a valid lease (a leader cut off from its majority keeps its role until check-quorum
    * runs, up to two election timeouts, while the others may elect a new leader after one) and
    * has applied its own first entry: before that, what a previous leader committed may be
-   * missing from its applied state (Raft paper section 8).
+   * missing from its applied state (Raft paper section 8). A follower counts only a leader
+   * backed by a quorum (noteLeaderContact) and only once it holds what that leader committed.
    */
   hasFreshLeader(): boolean {
     // Asked on every RESP discovery request: read the core's fields, do not build its status.
     if (this.core.role === 'leader')
       return this.leaseValid() && this.core.termAt(this.core.appliedIndex()) === this.core.term;
+    // A follower also needs the leader's commit index of its latest heartbeat in its own log: one
+    // that rejoins (restarted, or healed from a partition) hears the leader before it has the
+    // entries it missed, a failover among them maybe.
     const electionMs = this.opts.timing.electionTicks * this.opts.timing.tickMs;
-    return this.core.leader !== null && this.opts.clock.now() - this.lastLeaderContact <= electionMs;
+    return (
+      this.core.leader !== null &&
+      this.opts.clock.now() - this.lastLeaderContact <= electionMs &&
+      (this.leaderCommitHeard === null || this.core.commitIndex() >= this.leaderCommitHeard)
+    );
   }
 
   /**
@@ -342,7 +352,9 @@ export class RaftRuntime {
       this.heardTerm = this.core.term;
       this.roundHeardAt.clear();
       this.leaderNamesQuorum = false;
+      this.leaderCommitHeard = null;
     }
+    if (m.type === 'Heartbeat' && m.leaderCommit !== undefined) this.leaderCommitHeard = m.leaderCommit;
     if (m.type !== 'Heartbeat' || m.quorumSeq === undefined) {
       if (!this.leaderNamesQuorum) this.lastLeaderContact = now;
       return;

@@ -128,6 +128,7 @@ function readMessage(value: unknown): Message {
         readCtx: nat(m, 'readCtx', path),
         seq: nat(m, 'seq', path),
         ...(m.quorumSeq === undefined ? {} : { quorumSeq: nat(m, 'quorumSeq', path) }),
+        ...(m.leaderCommit === undefined ? {} : { leaderCommit: nat(m, 'leaderCommit', path) }),
       };
     case 'HeartbeatResp':
       return { ...base, type, readCtx: nat(m, 'readCtx', path), seq: nat(m, 'seq', path) };

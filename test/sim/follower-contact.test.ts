@@ -61,3 +61,47 @@ test('a leader of an older version names no quorum round: its every message coun
   }
   assert.ok(n2.runtime.msSinceMajorityContact() <= 50);
 });
+
+test('a follower that hears the leader before it holds what the leader committed is no fresh source for reads', () => {
+  const n2 = handNode('n2', VOTERS);
+  const { lastIndex, lastTerm } = n2.runtime.status();
+  const leaderCommit = lastIndex + 3;
+  let seq = 0;
+  const heartbeat = (commit: number): void => {
+    seq++;
+    n2.deliver({
+      type: 'Heartbeat',
+      from: 'n1',
+      to: 'n2',
+      term: 1,
+      commit,
+      readCtx: 0,
+      seq,
+      quorumSeq: seq,
+      leaderCommit,
+    });
+  };
+  // Rejoining after a partition: the leader is heard, but the 3 entries committed meanwhile are
+  // not here yet (the heartbeat's commit is capped at what the leader knows this node holds).
+  heartbeat(lastIndex);
+  heartbeat(lastIndex);
+  assert.equal(n2.runtime.msSinceMajorityContact(), 0);
+  assert.equal(n2.runtime.hasFreshLeader(), false);
+  const entries = [1, 2, 3].map((i) => ({
+    index: lastIndex + i,
+    term: 1,
+    kind: 'normal' as const,
+    data: '',
+  }));
+  n2.deliver({
+    type: 'App',
+    from: 'n1',
+    to: 'n2',
+    term: 1,
+    prevIndex: lastIndex,
+    prevTerm: lastTerm,
+    entries,
+    commit: leaderCommit,
+  });
+  assert.equal(n2.runtime.hasFreshLeader(), true);
+});

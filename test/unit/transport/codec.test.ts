@@ -26,7 +26,7 @@ const valid: Message[] = [
     ],
   },
   { ...base, type: 'AppResp', index: 6, reject: false, hintIndex: 0, hintTerm: 0 },
-  { ...base, type: 'Heartbeat', commit: 6, readCtx: 2, seq: 3, quorumSeq: 2 },
+  { ...base, type: 'Heartbeat', commit: 6, readCtx: 2, seq: 3, quorumSeq: 2, leaderCommit: 8 },
   // From a node of an older version: no quorumSeq.
   { ...base, type: 'Heartbeat', commit: 6, readCtx: 2, seq: 4 },
   { ...base, type: 'HeartbeatResp', readCtx: 2, seq: 3 },
