@@ -33,6 +33,13 @@ const views = (r3: RedisObservation): Map<string, RedisObservation | null> =>
     ['r3', r3],
   ]);
 
+/** The target of the first FailoverStarted the engine committed, if any. */
+function startedTo(h: { commands: readonly TopologyCommand[] }): string | undefined {
+  return h.commands.find(
+    (c): c is Extract<TopologyCommand, { type: 'failoverStarted' }> => c.type === 'failoverStarted',
+  )?.to;
+}
+
 describe('resyncedReplicas after an empty restart', () => {
   const shard = topologyWithMaster().shards.m;
 
@@ -69,10 +76,7 @@ describe('the engine through the same race', () => {
     const h = race();
     h.see(obs('r3', { replId: 'hist-1', offset: 96, linkUp: false, linkDownMs: 500 }));
     h.run();
-    const started = h.commands.find(
-      (c): c is Extract<TopologyCommand, { type: 'failoverStarted' }> => c.type === 'failoverStarted',
-    );
-    assert.equal(started?.to, 'r3');
+    assert.equal(startedTo(h), 'r3');
     assert.ok(!h.proposed.includes('masterKept'));
     assert.equal(h.topo.shards.m.master, 'r3');
   });
@@ -183,10 +187,7 @@ describe('a replica following another node with its link down (seed 11051243)', 
     const h = race();
     h.see(obs('r3', { replId: 'hist-1', offset: 81, masterHost: 'h-r2' }));
     h.run();
-    const started = h.commands.find(
-      (c): c is Extract<TopologyCommand, { type: 'failoverStarted' }> => c.type === 'failoverStarted',
-    );
-    assert.equal(started?.to, 'r3');
+    assert.equal(startedTo(h), 'r3');
     assert.ok(!h.proposed.includes('masterKept'));
     assert.equal(h.topo.shards.m.master, 'r3');
   });
