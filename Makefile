@@ -1,6 +1,6 @@
 # Two commands: `make demo` and `make test` (README Quick start). Each installs what it needs.
 SHELL := /bin/bash
-TEST_PKGS := redis-server redis-tools redis-sentinel python3-redis openssl iproute2 systemd haproxy prometheus chromium
+TEST_PKGS := redis-server redis-tools redis-sentinel python3-redis openssl iproute2 systemd haproxy prometheus chromium docker.io
 # CI fails when fewer test files are found than this (a lost glob must not pass silently).
 MIN_TEST_FILES := 45
 

@@ -13,7 +13,7 @@ fi
 
 declare -A bin_of=([redis-server]=redis-server [redis-tools]=redis-cli [redis-sentinel]=redis-sentinel
   [haproxy]=haproxy [python3-redis]=/usr/lib/python3/dist-packages/redis [openssl]=openssl
-  [prometheus]=promtool [iproute2]=ip [systemd]=systemd-analyze)
+  [prometheus]=promtool [iproute2]=ip [systemd]=systemd-analyze [docker.io]=dockerd)
 missing=()
 for pkg in $want_pkgs; do
   probe="${bin_of[$pkg]:-$pkg}"
