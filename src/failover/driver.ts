@@ -128,7 +128,7 @@ export class FailoverDriver {
   private leaderTerm(): number | null {
     // From the core's fields: this runs every UPDATE_MS, and status() builds a whole object.
     const core = this.deps.runtime.core;
-    return core.role === 'leader' && core.termAt(core.commitIndex()) === core.term ? core.term : null;
+    return core.role === 'leader' && core.committedInTerm() ? core.term : null;
   }
 
   private input(): EngineInput {
@@ -140,10 +140,7 @@ export class FailoverDriver {
     // nothing a previous leader committed (a failover it started) is unknown to it (seed 9422193:
     // a new leader whose commit ran ahead of its applied state repointed a node toward the master
     // of the epoch before the one in flight).
-    const leading =
-      this.leaderTerm() !== null &&
-      core.termAt(core.appliedIndex()) === core.term &&
-      this.deps.runtime.leaseValid();
+    const leading = this.leaderTerm() !== null && core.appliedInTerm() && this.deps.runtime.leaseValid();
     return {
       now: this.deps.clock.now(),
       wallNow: (this.deps.wallNow ?? Date.now)(),

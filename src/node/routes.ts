@@ -36,7 +36,7 @@ export function addClusterRoutes(router: Router, deps: ClusterRouteDeps): void {
 function readiness(runtime: RaftRuntime): HttpReply {
   const s = runtime.status();
   if (s.leader === null) return errorReply(503, 'no_leader', `no leader known in term ${s.term}`);
-  if (s.role === 'leader' && runtime.core.termAt(s.commit) !== s.term) {
+  if (s.role === 'leader' && !runtime.core.committedInTerm()) {
     return errorReply(503, 'leader_not_ready', 'the leader has not committed its first entry yet');
   }
   if (s.applied < s.commit) return errorReply(503, 'catching_up', `applied ${s.applied} of ${s.commit}`);

@@ -817,8 +817,14 @@ export class RaftCore {
     return n >= quorumSize(this.conf.voters.length);
   }
 
-  private committedInTerm(): boolean {
+  /** This term's first entry (a leader's no-op) is committed: the commit index is known. */
+  committedInTerm(): boolean {
     return this.log.term(this.log.committed) === this.term;
+  }
+
+  /** This term's first entry is applied: nothing an earlier leader committed is missing. */
+  appliedInTerm(): boolean {
+    return this.log.term(this.log.applied) === this.term;
   }
 
   // ---- reads --------------------------------------------------------------------------------

@@ -296,8 +296,7 @@ export class RaftRuntime {
    */
   hasFreshLeader(): boolean {
     // Asked on every RESP discovery request: read the core's fields, do not build its status.
-    if (this.core.role === 'leader')
-      return this.leaseValid() && this.core.termAt(this.core.appliedIndex()) === this.core.term;
+    if (this.core.role === 'leader') return this.leaseValid() && this.core.appliedInTerm();
     // A follower also needs the leader's commit index of its latest heartbeat in its own log: one
     // that rejoins (restarted, or healed from a partition) hears the leader before it has the
     // entries it missed, a failover among them maybe.

@@ -6,38 +6,41 @@
 // elected a leader and could publish another master.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { handNode } from './hand-runtime.js';
+import type { Heartbeat } from '../../src/raft/types.js';
+import { handNode, type HandNode } from './hand-runtime.js';
 
 const VOTERS = ['n1', 'n2', 'n3', 'n4', 'n5'];
 
+/** Heartbeats of the leader n1 (term 1) to n2, numbered from 1; `fields` add to them. */
+function leaderN1(n2: HandNode) {
+  let seq = 0;
+  return {
+    /** The number of the last heartbeat sent. */
+    get seq(): number {
+      return seq;
+    },
+    heartbeat(fields: Partial<Pick<Heartbeat, 'commit' | 'quorumSeq' | 'leaderCommit'>> = {}): void {
+      seq++;
+      n2.deliver({ type: 'Heartbeat', from: 'n1', to: 'n2', term: 1, commit: 0, readCtx: 0, seq, ...fields });
+    },
+  };
+}
+
 test("a leader whose quorum round stops advancing stops renewing its followers' majority contact", () => {
   const n2 = handNode('n2', VOTERS);
-  let seq = 0;
-  const heartbeat = (quorumSeq: number | undefined): void => {
-    seq++;
-    n2.deliver({
-      type: 'Heartbeat',
-      from: 'n1',
-      to: 'n2',
-      term: 1,
-      commit: 0,
-      readCtx: 0,
-      seq,
-      ...(quorumSeq === undefined ? {} : { quorumSeq }),
-    });
-  };
+  const n1 = leaderN1(n2);
   // Healthy: each heartbeat names the round before it as echoed by a quorum.
   for (let i = 0; i < 10; i++) {
-    heartbeat(seq);
+    n1.heartbeat({ quorumSeq: n1.seq });
     n2.tick(1);
   }
   assert.ok(n2.runtime.msSinceMajorityContact() <= 100, `${n2.runtime.msSinceMajorityContact()} ms`);
   assert.equal(n2.runtime.hasFreshLeader(), true);
   // The cut: n1 still sends every 50 ms, but no round after seq 10 is echoed by a quorum.
-  const lastQuorum = seq;
+  const lastQuorum = n1.seq;
   const cutAt = n2.clock.now();
   for (let i = 0; i < 16; i++) {
-    heartbeat(lastQuorum);
+    n1.heartbeat({ quorumSeq: lastQuorum });
     n2.tick(1);
   }
   const age = n2.runtime.msSinceMajorityContact();
@@ -47,16 +50,16 @@ test("a leader whose quorum round stops advancing stops renewing its followers' 
   );
   assert.equal(n2.runtime.hasFreshLeader(), false, 'no fresh reads on a deposed leader');
   // The quorum is back: contact is current again.
-  heartbeat(seq);
+  n1.heartbeat({ quorumSeq: n1.seq });
   assert.ok(n2.runtime.msSinceMajorityContact() <= 50);
   assert.equal(n2.runtime.hasFreshLeader(), true);
 });
 
 test('a leader of an older version names no quorum round: its every message counts, as before', () => {
   const n2 = handNode('n2', VOTERS);
-  let seq = 0;
+  const n1 = leaderN1(n2);
   for (let i = 0; i < 20; i++) {
-    n2.deliver({ type: 'Heartbeat', from: 'n1', to: 'n2', term: 1, commit: 0, readCtx: 0, seq: ++seq });
+    n1.heartbeat();
     n2.tick(1);
   }
   assert.ok(n2.runtime.msSinceMajorityContact() <= 50);
@@ -66,21 +69,9 @@ test('a follower that hears the leader before it holds what the leader committed
   const n2 = handNode('n2', VOTERS);
   const { lastIndex, lastTerm } = n2.runtime.status();
   const leaderCommit = lastIndex + 3;
-  let seq = 0;
-  const heartbeat = (commit: number): void => {
-    seq++;
-    n2.deliver({
-      type: 'Heartbeat',
-      from: 'n1',
-      to: 'n2',
-      term: 1,
-      commit,
-      readCtx: 0,
-      seq,
-      quorumSeq: seq,
-      leaderCommit,
-    });
-  };
+  const n1 = leaderN1(n2);
+  // Each heartbeat names its own round as echoed by a quorum: the leader is backed.
+  const heartbeat = (commit: number): void => n1.heartbeat({ commit, quorumSeq: n1.seq + 1, leaderCommit });
   // Rejoining after a partition: the leader is heard, but the 3 entries committed meanwhile are
   // not here yet (the heartbeat's commit is capped at what the leader knows this node holds).
   heartbeat(lastIndex);
