@@ -6,8 +6,9 @@ import type { RedisObservation } from '../failover/types.js';
 import { LagClock } from './lag-clock.js';
 import type { ShardObservers } from './observer-digest.js';
 import type { ShardView } from './shard-view.js';
+import { systemClock } from '../runtime/system-clock.js';
 
-const SAMPLE_MS = 250;
+const SAMPLE_MS = 500;
 const OWN_REUSE_MS = 50;
 
 export interface LiveDetailDeps {
@@ -25,16 +26,15 @@ export type LiveShardView = Omit<ShardView, 'replicas'> &
 
 export class LiveDetail {
   private readonly lag = new LagClock();
-  private readonly timer: NodeJS.Timeout;
+  private readonly stopTimer: () => void;
   private own: { at: number; byNode: Map<string, RedisObservation> } | null = null;
 
   constructor(private readonly deps: LiveDetailDeps) {
-    this.timer = setInterval(() => this.sample(), SAMPLE_MS);
-    this.timer.unref();
+    this.stopTimer = systemClock.every(SAMPLE_MS, () => this.sample(), { unref: true });
   }
 
   close(): void {
-    clearInterval(this.timer);
+    this.stopTimer();
   }
 
   /** The view with lag seconds and observers (ShardStates.observersOf) added. */

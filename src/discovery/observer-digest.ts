@@ -6,6 +6,7 @@
 import type { NodeId } from '../raft/types.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import type { Topology } from '../failover/topology.js';
+import { systemClock } from '../runtime/system-clock.js';
 
 export const OBSERVER_DIGEST_MS = 500;
 /** A follower trusts a digest for this long (then the leader is gone or silent: unknown). */
@@ -47,7 +48,7 @@ export class ObserverDigest {
   private received: { from: NodeId; at: number; body: ObserverDigestBody } | null = null;
   /** The leader's own digest, reused for a moment: /v1/shards asks once per shard. */
   private built: { at: number; body: ObserverDigestBody } | null = null;
-  private readonly timer: NodeJS.Timeout;
+  private readonly stopTimer: () => void;
 
   constructor(private readonly deps: ObserverDigestDeps) {
     deps.onEnvelope('observers', (from, body) => {
@@ -55,8 +56,7 @@ export class ObserverDigest {
       if (parsed && from === deps.runtime.status().leader)
         this.received = { from, at: deps.now(), body: parsed };
     });
-    this.timer = setInterval(() => this.share(), OBSERVER_DIGEST_MS);
-    this.timer.unref();
+    this.stopTimer = systemClock.every(OBSERVER_DIGEST_MS, () => this.share(), { unref: true });
   }
 
   /** The shard's observers as the leader sees them, or null when no recent digest is at hand. */
@@ -76,7 +76,7 @@ export class ObserverDigest {
   }
 
   close(): void {
-    clearInterval(this.timer);
+    this.stopTimer();
   }
 
   private current(): ObserverDigestBody | null {

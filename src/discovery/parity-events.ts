@@ -18,6 +18,7 @@ import {
   TILT_EXITED,
 } from './sentinel-events.js';
 import type { SentinelPeer } from './resp/source.js';
+import { systemClock } from '../runtime/system-clock.js';
 
 export interface PublishedEvent {
   readonly name: SentinelEvent;
@@ -137,7 +138,7 @@ export function publishParityEvents(deps: ParityEventDeps): () => void {
   };
   deps.prober.onChange((changed) => send(core.observed(changed)));
   deps.onTopology((events) => send(core.applied(events, deps.leading())));
-  const timer = setInterval(() => send(core.peers(deps.sentinels())), deps.peerCheckMs ?? 1000);
-  timer.unref();
-  return () => clearInterval(timer);
+  return systemClock.every(deps.peerCheckMs ?? 1000, () => send(core.peers(deps.sentinels())), {
+    unref: true,
+  });
 }

@@ -22,7 +22,7 @@ import type { Topology, TopologyEvent } from './topology.js';
 import type { CandidateReport, RedisNodeSpec, RedisObservation, TopologyCommand } from './types.js';
 
 /** How often the engine loop runs without a cause (observations and results also queue a run). */
-const UPDATE_MS = 25;
+const UPDATE_MS = 50;
 
 export class FailoverDriver {
   private readonly engine: FailoverEngine;

@@ -49,7 +49,7 @@ export class Prober {
   private readonly onRoundTrip: ((ms: number) => void) | undefined;
   private readonly stalls: StallTracker;
   private readonly changeSummary = new ChangeSummary();
-  private tickMs = 25;
+  private tickMs = 50;
   private timer: Cancel | null = null;
   private closed = false;
 
@@ -143,21 +143,22 @@ export class Prober {
 
   // ---- the pulse ------------------------------------------------------------------------------
 
-  /** One timer for all nodes, at a quarter of the shortest ping interval. */
+  /**
+   * One timer for all nodes, at half the shortest ping interval (50 ms by default: it then shares
+   * its wake-up with the Raft tick and the failover loop, runtime/system-clock.ts).
+   */
   private retune(): void {
     let minPing = Infinity;
     for (const p of this.probes.values()) minPing = Math.min(minPing, p.target.settings.pingIntervalMs);
-    this.tickMs = Number.isFinite(minPing) ? Math.max(5, Math.min(100, Math.floor(minPing / 4))) : 100;
-    this.stalls.setTickMs(this.tickMs);
-    if (this.timer === null && !this.closed) this.schedule();
-  }
-
-  private schedule(): void {
-    this.timer = this.clock.after(this.tickMs, () => this.tick());
+    const tickMs = Number.isFinite(minPing) ? Math.max(5, Math.min(100, Math.floor(minPing / 2))) : 100;
+    if (this.closed || (this.timer !== null && tickMs === this.tickMs)) return;
+    this.tickMs = tickMs;
+    this.stalls.setTickMs(tickMs);
+    this.timer?.();
+    this.timer = this.clock.every(tickMs, () => this.tick());
   }
 
   private tick(): void {
-    this.timer = null;
     if (this.closed) return;
     const now = this.now();
     let maxDown = 0;
@@ -168,7 +169,6 @@ export class Prober {
     this.stalls.tick(now, STALL_FLOOR_MS, 2 * maxDown);
     for (const p of this.probes.values()) p.tick(now);
     this.logSummary(this.changeSummary.due(now));
-    this.schedule();
   }
 
   // ---- observations ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import type { NodeId } from '../raft/types.js';
 import type { RaftStatus } from '../raft/raft.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import type { Logger } from '../util/log.js';
+import { systemClock } from '../runtime/system-clock.js';
 
 const CHECK_MS = 500;
 /** A learner within this many entries of the leader's log counts as caught up. */
@@ -34,18 +35,21 @@ export function startLearnerPromoter(
   logger: Logger,
 ): () => void {
   let busy = false;
-  const timer = setInterval(() => {
-    const s = runtime.status();
-    if (busy || s.role !== 'leader') return;
-    const ready = readyLearner(s, isLive);
-    if (ready === null) return;
-    busy = true;
-    runtime.proposeConfChange({ type: 'promote', id: ready }, (err) => {
-      busy = false;
-      if (err) logger.debug({ event: 'learner-promotion-deferred', id: ready, code: err.code }, err.message);
-      else logger.info({ event: 'member-promoted', id: ready }, `${ready} caught up and is now a voter`);
-    });
-  }, CHECK_MS);
-  timer.unref();
-  return () => clearInterval(timer);
+  return systemClock.every(
+    CHECK_MS,
+    () => {
+      const s = runtime.status();
+      if (busy || s.role !== 'leader') return;
+      const ready = readyLearner(s, isLive);
+      if (ready === null) return;
+      busy = true;
+      runtime.proposeConfChange({ type: 'promote', id: ready }, (err) => {
+        busy = false;
+        if (err)
+          logger.debug({ event: 'learner-promotion-deferred', id: ready, code: err.code }, err.message);
+        else logger.info({ event: 'member-promoted', id: ready }, `${ready} caught up and is now a voter`);
+      });
+    },
+    { unref: true },
+  );
 }

@@ -4,12 +4,13 @@
 import type { NodeId } from '../raft/types.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import type { TcpTransport } from '../transport/index.js';
+import { systemClock } from '../runtime/system-clock.js';
 
 export const HEALTH_DIGEST_MS = 500;
 
 export class MemberHealth {
   private digest: { from: NodeId; at: number; ages: Record<NodeId, number | null> } | null = null;
-  private readonly timer: NodeJS.Timeout;
+  private readonly stopTimer: () => void;
 
   constructor(
     private readonly runtime: RaftRuntime,
@@ -21,8 +22,7 @@ export class MemberHealth {
         this.digest = { from, at: performance.now(), ages: ages as Record<NodeId, number | null> };
       }
     });
-    this.timer = setInterval(() => this.share(), HEALTH_DIGEST_MS);
-    this.timer.unref();
+    this.stopTimer = systemClock.every(HEALTH_DIGEST_MS, () => this.share(), { unref: true });
   }
 
   /** Milliseconds since `id` was last heard from (by this node, or by the leader), or null. */
@@ -41,7 +41,7 @@ export class MemberHealth {
   }
 
   close(): void {
-    clearInterval(this.timer);
+    this.stopTimer();
   }
 
   private share(): void {

@@ -371,13 +371,16 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     });
     state.onTopology((events) => hooks.applied(events));
     let hooksLeading = false;
-    const hookTimer = setInterval(() => {
-      const leading = runtime.leaseValid();
-      if (leading && !hooksLeading) hooks.becameLeader();
-      hooksLeading = leading;
-    }, 500);
-    hookTimer.unref();
-    cleanup.push(() => clearInterval(hookTimer));
+    const stopHookTimer = systemClock.every(
+      500,
+      () => {
+        const leading = runtime.leaseValid();
+        if (leading && !hooksLeading) hooks.becameLeader();
+        hooksLeading = leading;
+      },
+      { unref: true },
+    );
+    cleanup.push(stopHookTimer);
 
     runtime.start();
     driver.start();

@@ -43,12 +43,20 @@ export interface Cancel {
   (): void;
 }
 
+export interface EveryOptions {
+  /** The timer alone does not keep the process alive (Node's unref). */
+  readonly unref?: boolean;
+}
+
 /** Monotonic time and scheduling. The simulator's clock is virtual and driven by its seed. */
 export interface Clock {
   /** Milliseconds on a monotonic clock. */
   now(): number;
-  /** Runs fn every intervalMs until cancelled. */
-  every(intervalMs: number, fn: () => void): Cancel;
+  /**
+   * Runs fn every intervalMs until cancelled. The first run may come early: the system clock runs
+   * all repeating timers of one interval on one timer.
+   */
+  every(intervalMs: number, fn: () => void, options?: EveryOptions): Cancel;
   /** Runs fn once after delayMs. */
   after(delayMs: number, fn: () => void): Cancel;
   /** Runs fn soon, after the current call stack, in FIFO order. */

@@ -123,6 +123,8 @@ interface FaultMix {
   readonly maxBatchEntries: number;
   readonly maxInflight: number;
   readonly weights: Readonly<Record<PeriodicFault, number>>;
+  /** 2 is the default (a heartbeat every 100 ms); 1 the setting of earlier campaigns. */
+  readonly heartbeatTicks: number;
 }
 
 function drawMix(r: Prng): FaultMix {
@@ -158,6 +160,7 @@ function drawMix(r: Prng): FaultMix {
       pause: on(0.4) ? r.int(1, 3) : 0,
       heal: r.int(1, 3),
     },
+    heartbeatTicks: r.pick([1, 2]),
   };
 }
 
@@ -171,7 +174,7 @@ function describeMix(m: FaultMix): string {
     `voters=${m.voters} delay=${m.delayMs}ms drop=${pct(m.dropRate)} dup=${pct(m.dupRate)} reorder=${pct(m.reorderRate)} ` +
     `slowVote=${pct(m.slowVoteRate)} crashAfterVote=${pct(m.crashAfterVoteRate)} crashAfterApp=${pct(m.crashAfterAppendRate)} ` +
     `newLeader=${pct(m.newLeaderFaultRate)}/${m.newLeaderFaultMaxMs}ms firstCommit=${pct(m.firstCommitFaultRate)} tight=${m.tightTimeouts} down=${m.downMs[0]}-${m.downMs[1]}ms ` +
-    `gap=${m.gapMs[0]}-${m.gapMs[1]}ms snap=${m.snapshotEntries} batch=${m.maxBatchEntries} inflight=${m.maxInflight} [${weights}]`
+    `gap=${m.gapMs[0]}-${m.gapMs[1]}ms snap=${m.snapshotEntries} batch=${m.maxBatchEntries} inflight=${m.maxInflight} hb=${m.heartbeatTicks} [${weights}]`
   );
 }
 
@@ -446,7 +449,7 @@ export class SimCluster {
       timing: {
         tickMs: TICK_MS,
         electionTicks: 10,
-        heartbeatTicks: 1,
+        heartbeatTicks: this.mix.heartbeatTicks,
         snapshotEntries: this.mix.snapshotEntries,
       },
       storage: node.storage,

@@ -15,7 +15,7 @@ peers:                         # every voter at bootstrap, this node included
   - { id: n1, raft: 127.0.0.1:26381 }
   - { id: n2, raft: 127.0.0.1:26391 }
   - { id: n3, raft: 127.0.0.1:26401 }
-raft: { tickMs: 50, electionTicks: 10, heartbeatTicks: 1, snapshotEntries: 10000 }
+raft: { tickMs: 50, electionTicks: 10, heartbeatTicks: 2, snapshotEntries: 10000 }
 defaults:                      # shard settings; each may be overridden inside a shard
   downAfterMs: 5000
   pingIntervalMs: 100

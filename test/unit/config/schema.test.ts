@@ -104,7 +104,7 @@ test('a minimal config (cluster, node, peers, shards) gets every shipped default
     announce: { host: null, sentinel: null, http: null, raft: null },
     sourceAddress: null,
   });
-  assert.deepEqual(config.raft, { tickMs: 50, electionTicks: 10, heartbeatTicks: 1, snapshotEntries: 10000 });
+  assert.deepEqual(config.raft, { tickMs: 50, electionTicks: 10, heartbeatTicks: 2, snapshotEntries: 10000 });
   assert.deepEqual(config.defaults, SHARD_DEFAULTS);
   assert.deepEqual(config.shards, [
     {
