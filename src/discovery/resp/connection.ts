@@ -4,14 +4,14 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../../util/log.js';
 import type { MasterAddressReplies } from './commands/address-reply.js';
-import { answerMasterAddr } from './commands/sentinel.js';
+import { masterAddrReply } from './commands/sentinel.js';
 import type { CommandContext, ServerFacts } from './commands/types.js';
 import { dispatch } from './dispatch.js';
 import type { KnownRequest, KnownRequests } from './known-requests.js';
 import { RequestParser, type ParserLimits } from './parser.js';
 import type { PubSubHub, Subscriber } from './pubsub-hub.js';
 import type { RecentNames } from './recent-names.js';
-import { encode, error, type Reply } from './reply.js';
+import { encode, error, NULL_ARRAY, type Reply } from './reply.js';
 import type { Session } from './session.js';
 import type { SentinelSource } from './source.js';
 import { protocolError } from './texts.js';
@@ -184,11 +184,20 @@ export class RespConnection implements Subscriber {
   /** Runs every complete command received, until one must be waited for. */
   private drain(): void {
     this.batching = true;
+    // A pipeline repeats one request: answered once per read, the answer then reused. Nothing
+    // changes the topology or the leader's freshness while this loop runs (no I/O in between).
+    let lastKnown: KnownRequest | null = null;
+    let lastReply: Reply = NULL_ARRAY;
     try {
       while (!this.busy && !this.closing) {
         const known = this.knownRequest();
         if (known !== null) {
-          this.runKnown(known);
+          this.deps.server.stats.commandsProcessed++;
+          if (known !== lastKnown) {
+            lastKnown = known;
+            lastReply = this.answerKnown(known);
+          }
+          this.send(lastReply);
           continue;
         }
         const result = this.parser.next(this.limits());
@@ -218,14 +227,13 @@ export class RespConnection implements Subscriber {
     return hit;
   }
 
-  /** What dispatch would do for this request, without parsing it. */
-  private runKnown(known: KnownRequest): void {
-    this.deps.server.stats.commandsProcessed++;
+  /** What dispatch would answer to this request, without parsing it. */
+  private answerKnown(known: KnownRequest): Reply {
     try {
-      answerMasterAddr(this.ctx, known.name);
+      return masterAddrReply(this.ctx, known.name) ?? NULL_ARRAY;
     } catch (err) {
       this.deps.logger.error({ err, clientId: this.session.id }, 'RESP command failed');
-      this.send(error('ERR internal error'));
+      return error('ERR internal error');
     }
   }
 

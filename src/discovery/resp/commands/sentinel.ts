@@ -4,7 +4,7 @@
 // through the Raft log, never through one node's RESP port.
 import { globMatch } from '../glob.js';
 import { masterRecord, replicaRecord, sentinelRecord } from '../records.js';
-import { array, bulk, bulkMap, error, NULL_ARRAY, OK, simple } from '../reply.js';
+import { array, bulk, bulkMap, error, NULL_ARRAY, OK, simple, type Reply } from '../reply.js';
 import type { SentinelShard } from '../source.js';
 import {
   FAILOVER_NEEDS_ADMIN,
@@ -48,24 +48,22 @@ export const sentinels: Handler = (ctx, args) => {
 
 export const getMasterAddr: Handler = (ctx, args) => {
   const name = ctx.shardNames.decode(args[2]);
+  const reply = masterAddrReply(ctx, name);
+  ctx.reply(reply ?? NULL_ARRAY);
   // The next identical request on any connection skips parsing and dispatch (known-requests.ts).
-  if (answerMasterAddr(ctx, name)) ctx.knownRequests.learn(args, name);
+  if (reply !== null) ctx.knownRequests.learn(args, name);
 };
 
-/** GET-MASTER-ADDR-BY-NAME's answer for a decoded name; false when no shard has that name. */
-export function answerMasterAddr(ctx: CommandContext, name: string): boolean {
+/** GET-MASTER-ADDR-BY-NAME's answer for a decoded name; null when no shard has that name. */
+export function masterAddrReply(ctx: CommandContext, name: string): Reply | null {
   const master = ctx.source.masterAddress
     ? ctx.source.masterAddress(name)
     : masterOf(ctx.source.shards().find((s) => s.name === name));
   // Unknown name: a null array, as Sentinel (clients read it as "no such master").
-  if (master === undefined) {
-    ctx.reply(NULL_ARRAY);
-    return false;
-  }
+  if (master === undefined) return null;
   // Sentinel's answer when it cannot vouch for the address; clients then ask the next node.
-  if (stale(ctx) || master === null) ctx.reply(error(IDONTKNOW));
-  else ctx.reply(ctx.addressReplies.reply(name, master));
-  return true;
+  if (stale(ctx) || master === null) return error(IDONTKNOW);
+  return ctx.addressReplies.reply(name, master);
 }
 
 export const myid: Handler = (ctx) => {
