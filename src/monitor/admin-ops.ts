@@ -4,13 +4,14 @@
 // EXEC and nothing would be promoted. The other steps follow, best effort, each on its own: a
 // failure comes back as a warning for the caller to log, never as a failed operation. Every
 // admin command goes out under the name the shard's renameCommands gives it.
-import type { Redis } from 'ioredis';
 import type { RedisOp, RedisOpResult } from '../failover/engine.js';
 import { FENCE_MIN_REPLICAS, type WriteSafetyOp } from '../failover/engine-types.js';
 import type { RedisObservation } from '../failover/types.js';
 import { classifyError, clean } from './classify.js';
 import type { ProbeTarget } from './connection.js';
 import { parseInfo, type InfoReply } from './parse.js';
+import type { RedisCommands } from './resp-client.js';
+import type { RespValue } from './resp-reply.js';
 
 export interface OpWarning {
   /** The step that failed, e.g. 'CONFIG REWRITE'. */
@@ -31,11 +32,11 @@ export function commandName(target: ProbeTarget, command: string): string | null
 }
 
 /** Runs one operation. Transport failures of the essential step reject (the caller knows the connection's story). */
-export async function performOp(conn: Redis, target: ProbeTarget, op: RedisOp): Promise<OpOutcome> {
-  const run = (command: string, ...args: string[]): Promise<unknown> => {
+export async function performOp(conn: RedisCommands, target: ProbeTarget, op: RedisOp): Promise<OpOutcome> {
+  const run = (command: string, ...args: string[]): Promise<RespValue> => {
     const name = commandName(target, command);
     if (name === null) return Promise.reject(new DisabledCommand(command));
-    return conn.call(name, ...args);
+    return conn.send([name, ...args]);
   };
   switch (op.kind) {
     case 'promote':
@@ -53,7 +54,7 @@ export async function performOp(conn: Redis, target: ProbeTarget, op: RedisOp): 
   }
 }
 
-type Run = (command: string, ...args: string[]) => Promise<unknown>;
+type Run = (command: string, ...args: string[]) => Promise<RespValue>;
 
 class DisabledCommand extends Error {
   constructor(command: string) {
@@ -70,7 +71,7 @@ class DisabledCommand extends Error {
  * (FENCE_MIN_REPLICAS) is replaced, by 0.
  */
 async function writeSafety(
-  conn: Redis,
+  conn: RedisCommands,
   target: ProbeTarget,
   run: Run,
   op: WriteSafetyOp,
@@ -90,26 +91,52 @@ async function writeSafety(
     if (current !== FENCE_MIN_REPLICAS) return { result: { ok: true }, warnings: [] };
     count = 0;
   }
-  const tx = conn
-    .multi()
-    .call(config, 'SET', 'min-replicas-max-lag', String(op.maxLagS))
-    .call(config, 'SET', 'min-replicas-to-write', String(count));
-  let replies: [Error | null, unknown][] | null;
-  try {
-    replies = await tx.exec();
-  } catch (err) {
-    if (classifyError(err).kind === 'transport') throw err;
-    return failed(`MULTI: ${clean(err instanceof Error ? err.message : String(err))}`);
-  }
-  if (replies === null) return failed('EXEC aborted');
-  const [lag, toWrite] = replies;
-  if (lag?.[0]) return failed(`CONFIG SET min-replicas-max-lag: ${clean(lag[0].message)}`);
-  if (toWrite?.[0]) return failed(`CONFIG SET min-replicas-to-write: ${clean(toWrite[0].message)}`);
+  const error = await transaction(conn, [
+    [config, 'SET', 'min-replicas-max-lag', String(op.maxLagS)],
+    [config, 'SET', 'min-replicas-to-write', String(count)],
+  ]);
+  if (error !== null) return failed(error);
   if (!op.persist) return { result: { ok: true }, warnings: [] };
   return {
     result: { ok: true },
     warnings: await bestEffort([['CONFIG REWRITE', () => run('CONFIG', 'REWRITE')]]),
   };
+}
+
+/**
+ * Runs `commands` in one MULTI ... EXEC; returns why they did not all run, or null. MULTI is
+ * answered before anything else is sent: were it refused, the commands would run one by one.
+ * A transport failure rejects.
+ */
+async function transaction(conn: RedisCommands, commands: readonly string[][]): Promise<string | null> {
+  const refused = (err: unknown): string => {
+    if (classifyError(err).kind === 'transport') throw err;
+    return clean(err instanceof Error ? err.message : String(err));
+  };
+  try {
+    await conn.send(['MULTI']);
+  } catch (err) {
+    return `MULTI: ${refused(err)}`;
+  }
+  const queued = commands.map((args) => conn.send(args));
+  const exec = conn.send(['EXEC']);
+  // Every reply is awaited, so that none is left to reject unheard.
+  const outcomes = await Promise.allSettled([...queued, exec]);
+  const execOutcome = outcomes[commands.length];
+  for (const [i, outcome] of outcomes.entries()) {
+    if (outcome.status === 'fulfilled') continue;
+    if (i === commands.length) return `EXEC: ${refused(outcome.reason)}`;
+    // Refused at queue time: EXEC discards them all (EXECABORT), nothing ran; both are said.
+    const abort = execOutcome.status === 'rejected' ? ` (${refused(execOutcome.reason)})` : '';
+    return `${commands[i].slice(0, 3).join(' ')}: ${refused(outcome.reason)}${abort}`;
+  }
+  const replies = (execOutcome as PromiseFulfilledResult<RespValue>).value;
+  if (replies === null) return 'EXEC aborted';
+  if (!Array.isArray(replies)) return `EXEC: unexpected reply ${clean(String(replies))}`;
+  for (const [i, reply] of replies.entries()) {
+    if (reply instanceof Error) return `${commands[i]?.slice(0, 3).join(' ')}: ${clean(reply.message)}`;
+  }
+  return null;
 }
 
 /**
@@ -181,14 +208,14 @@ async function bestEffort(steps: readonly [string, () => Promise<unknown>][]): P
   return warnings;
 }
 
-async function inspect(conn: Redis, target: ProbeTarget): Promise<RedisOpResult> {
+async function inspect(conn: RedisCommands, target: ProbeTarget): Promise<RedisOpResult> {
   let reply: unknown;
   try {
-    reply = await conn.call('INFO', 'replication', 'server');
+    reply = await conn.send(['INFO', 'replication', 'server']);
   } catch (err) {
     // Redis before 7.0 takes one section only.
     if (!/syntax error|wrong number of arguments/i.test(err instanceof Error ? err.message : '')) throw err;
-    reply = await conn.call('INFO');
+    reply = await conn.send(['INFO']);
   }
   const parsed = parseInfo(reply);
   if (parsed.ok) return { ok: true, view: viewOf(target, parsed.value) };

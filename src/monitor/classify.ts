@@ -19,12 +19,24 @@ export class GarbageReplyError extends Error {
 
 /**
  * An error reply (`-LOADING ...`) as the Redis connection port (redis-port.ts) reports one: an
- * Error named ReplyError, as ioredis names them, whichever connection produced it.
+ * Error named ReplyError (the name ioredis gives them too, so both classify alike), with the
+ * server's message and its first word as `code` (LOADING, NOAUTH, WRONGPASS, ERR ...).
  */
+export class ReplyError extends Error {
+  readonly code: string;
+
+  constructor(message: string) {
+    super(message);
+    this.code = message.split(' ', 1)[0];
+  }
+
+  override get name(): string {
+    return 'ReplyError';
+  }
+}
+
 export function replyError(message: string): Error {
-  const err = new Error(message);
-  err.name = 'ReplyError';
-  return err;
+  return new ReplyError(message);
 }
 
 const MAX_REASON_CHARS = 200;

@@ -3,7 +3,7 @@
 // infoIntervalMs, at once on every (re)connect and whenever ROLE shows the role, master or link
 // changed. The Prober drives it from one timer (`tick`) and is told after every event
 // (`onEvent`), so that it can re-evaluate the observation. The connection is the Redis
-// connection port (redis-port.ts): ioredis in the node, fake Redis nodes in the simulator.
+// connection port (redis-port.ts): our RESP client in the node, fake Redis nodes in the simulator.
 import type { RedisObservation } from '../failover/types.js';
 import type { Logger } from '../util/log.js';
 import { classifyError } from './classify.js';
@@ -149,8 +149,8 @@ export class NodeProbe {
       // A reply pending longer than the timeout means a hung node or a half-open connection; a
       // fresh connection recovers at once when either comes back. Never earlier: a slow link's
       // replies still arrive on this connection, and a new one costs two round trips more.
-      // A new connection object: ioredis's disconnect(true) would close this one during its
-      // handshake and leave the client "ready" on a closed stream (readyOnClosedStream).
+      // A new connection object: nothing of the old one (a late reply, a late event) can
+      // reach this probe any more.
       this.ctx.log.debug({ ...this.where(), timeoutMs: timeout }, 'probe timed out; reconnecting');
       this.replace(now);
     } else if (this.replaceAt !== null && now >= this.replaceAt) {

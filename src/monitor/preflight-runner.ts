@@ -1,12 +1,11 @@
 // Runs the preflight (preflight.ts) of every Redis node this node knows: at start, for each node
 // that appears, and again every few minutes; keeps the last result per node for GET /v1/shards
 // and `raftinel status`, and logs a node's problems when they change (not on every run).
-import type { Redis } from 'ioredis';
 import { silentLogger, type Logger } from '../util/log.js';
-import { discardConnection } from '../util/redis-connection.js';
 import { classifyError } from './classify.js';
-import { connectionOptionsFor, openConnection, type ProbeTarget } from './connection.js';
+import { connectionOptionsFor, type ProbeTarget } from './connection.js';
 import { preflight, type PreflightProblem } from './preflight.js';
+import { RespClient } from './resp-client.js';
 
 export interface PreflightEntry {
   readonly node: string;
@@ -83,17 +82,22 @@ export class PreflightRunner {
   private async run(target: ProbeTarget): Promise<void> {
     if (this.closed) return;
     const key = keyOf(target.shard, target.node.id);
-    const conn = openConnection(
-      connectionOptionsFor(target, this.options.sourceAddress ?? null, CLIENT_NAME),
-    );
-    let lastError: string | null = null;
-    conn.on('error', (err: unknown) => {
-      lastError = classifyError(err).reason;
-    });
     let entry: PreflightEntry | null = null;
     let failure: string | null = null;
+    let lastError: string | null = null;
+    let conn: RespClient | null = null;
     try {
-      const result = await withDeadline(conn, this.options.timeoutMs ?? 3000, () => preflight(conn, target));
+      // Throws on unreadable TLS files: a failure like an unreachable node, tried again later.
+      const client = new RespClient(
+        connectionOptionsFor(target, this.options.sourceAddress ?? null, CLIENT_NAME),
+      );
+      conn = client;
+      client.on('error', (err: unknown) => {
+        lastError = classifyError(err).reason;
+      });
+      const result = await withDeadline(client, this.options.timeoutMs ?? 3000, () =>
+        preflight(client, target),
+      );
       entry = { node: target.node.id, ...result };
     } catch (err) {
       const c = classifyError(err);
@@ -108,7 +112,7 @@ export class PreflightRunner {
         };
       }
     } finally {
-      discardConnection(conn);
+      conn?.close();
     }
     // Targets are rebuilt on every topology change: a result stands while the address does.
     const current = this.targets.get(key);
@@ -150,16 +154,15 @@ export class PreflightRunner {
 
 class Deadline extends Error {}
 
-async function withDeadline<T>(conn: Redis, timeoutMs: number, work: () => Promise<T>): Promise<T> {
+async function withDeadline<T>(conn: RespClient, timeoutMs: number, work: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Deadline(`no answer within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
-    const ready =
-      conn.status === 'ready'
-        ? Promise.resolve()
-        : new Promise<void>((resolve) => conn.once('ready', () => resolve()));
+    const ready = conn.ready
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => conn.once('ready', resolve));
     return await Promise.race([ready.then(work), expired]);
   } finally {
     clearTimeout(timer);

@@ -4,10 +4,10 @@
 // problem is one line that says what breaks and what to do. A node without a config file is not
 // one: many run so on purpose (the failed CONFIG REWRITE is logged once, redis-admin.ts).
 // Read-only: nothing here changes the node.
-import type { Redis } from 'ioredis';
 import { commandName } from './admin-ops.js';
 import { classifyError, clean } from './classify.js';
 import type { ProbeTarget } from './connection.js';
+import type { RedisCommands } from './resp-client.js';
 
 export type PreflightSeverity = 'error' | 'warn';
 
@@ -81,9 +81,9 @@ const ADMIN_COMMANDS: readonly [string, PreflightSeverity, string][] = [
   ['CLIENT', 'warn', 'no client kill on promotion and no switchover write pause'],
 ];
 
-export async function preflight(conn: Redis, target: ProbeTarget): Promise<PreflightResult> {
+export async function preflight(conn: RedisCommands, target: ProbeTarget): Promise<PreflightResult> {
   const problems: PreflightProblem[] = [];
-  const info = String(await conn.call('INFO', 'server'));
+  const info = String(await conn.send(['INFO', 'server']));
   const version = field(info, 'redis_version');
   if (version !== null && older(version, [6, 2])) {
     problems.push({
@@ -96,7 +96,7 @@ export async function preflight(conn: Redis, target: ProbeTarget): Promise<Prefl
   return { version, problems };
 }
 
-async function checkCommands(conn: Redis, target: ProbeTarget): Promise<PreflightProblem[]> {
+async function checkCommands(conn: RedisCommands, target: ProbeTarget): Promise<PreflightProblem[]> {
   const problems: PreflightProblem[] = [];
   const command = commandName(target, 'COMMAND');
   for (const [real, severity, without] of ADMIN_COMMANDS) {
@@ -108,7 +108,7 @@ async function checkCommands(conn: Redis, target: ProbeTarget): Promise<Prefligh
     if (command === null) continue;
     let reply: unknown;
     try {
-      reply = await conn.call(command, 'INFO', name);
+      reply = await conn.send([command, 'INFO', name]);
     } catch (err) {
       problems.push({
         severity: 'warn',
@@ -125,12 +125,12 @@ async function checkCommands(conn: Redis, target: ProbeTarget): Promise<Prefligh
   return problems;
 }
 
-async function checkAcl(conn: Redis, target: ProbeTarget): Promise<PreflightProblem[]> {
+async function checkAcl(conn: RedisCommands, target: ProbeTarget): Promise<PreflightProblem[]> {
   const acl = commandName(target, 'ACL');
   if (acl === null) return [];
   let user: string;
   try {
-    user = String(await conn.call(acl, 'WHOAMI'));
+    user = String(await conn.send([acl, 'WHOAMI']));
   } catch (err) {
     return [
       {
@@ -145,7 +145,7 @@ async function checkAcl(conn: Redis, target: ProbeTarget): Promise<PreflightProb
     if (name === null) continue;
     let reply: unknown;
     try {
-      reply = await conn.call(acl, 'DRYRUN', user, name, ...need.args);
+      reply = await conn.send([acl, 'DRYRUN', user, name, ...need.args]);
     } catch (err) {
       const reason = reasonOf(err);
       // An unknown command is reported by checkCommands; a DRYRUN we may not run ends the check.

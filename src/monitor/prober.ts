@@ -10,10 +10,10 @@ import type { Cancel, Clock } from '../runtime/ports.js';
 import { systemClock } from '../runtime/system-clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { connectionKey, connectionOptionsFor, type ProbeTarget } from './connection.js';
-import { ioredisConnector } from './ioredis-connection.js';
 import { NodeProbe } from './node-probe.js';
 import { meaningfullyDifferent, observe, stalledMs } from './observe.js';
 import type { RedisConnector } from './redis-port.js';
+import { respConnector } from './resp-connection.js';
 import { STALL_FLOOR_MS, StallTracker } from './stall.js';
 import { ChangeSummary, type ChangeSummaryLine } from './change-summary.js';
 
@@ -25,7 +25,7 @@ export interface ProberOptions {
   readonly logger?: Logger;
   /** Monotonic time and timers; the system clock unless the simulator injects its own. */
   readonly clock?: Clock;
-  /** How connections are opened; ioredis unless the simulator injects its fake Redis. */
+  /** How connections are opened; our RESP client unless the simulator injects its fake Redis. */
   readonly connector?: RedisConnector;
   /** Each ROLE answered, with its round trip in ms (the metrics' histogram). */
   readonly onRoundTrip?: (ms: number) => void;
@@ -56,7 +56,7 @@ export class Prober {
   constructor(options: ProberOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.now = () => this.clock.now();
-    this.connector = options.connector ?? ioredisConnector;
+    this.connector = options.connector ?? respConnector;
     this.log = (options.logger ?? silentLogger()).child({ component: 'prober' });
     this.sourceAddress = options.sourceAddress ?? null;
     this.onRoundTrip = options.onRoundTrip;

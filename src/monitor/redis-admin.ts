@@ -2,19 +2,12 @@
 // A connection of its own per node, so an admin command never queues behind a hung probe, and
 // one operation at a time per node. Every operation has a deadline, and every outcome is a
 // RedisOpResult: this never throws. The commands themselves are in admin-ops.ts.
-import type { Redis } from 'ioredis';
 import type { RedisOp, RedisOpResult } from '../failover/engine.js';
 import { silentLogger, type Logger } from '../util/log.js';
-import { discardConnection } from '../util/redis-connection.js';
 import { performOp, type OpWarning } from './admin-ops.js';
 import { classifyError } from './classify.js';
-import {
-  connectionKey,
-  connectionOptionsFor,
-  openConnection,
-  readyOnClosedStream,
-  type ProbeTarget,
-} from './connection.js';
+import { connectionKey, connectionOptionsFor, type ProbeTarget } from './connection.js';
+import { RespClient } from './resp-client.js';
 
 export interface RedisAdminOptions {
   readonly sourceAddress?: string | null;
@@ -29,10 +22,8 @@ export interface RedisAdminOptions {
 interface Slot {
   readonly key: string;
   readonly connKey: string;
-  readonly conn: Redis;
+  readonly conn: RespClient;
   lastError: string | null;
-  /** AUTH refused or garbage on this connection: the real reason when a command then fails. */
-  lastFault: string | null;
   idleTimer: NodeJS.Timeout | null;
 }
 
@@ -41,6 +32,8 @@ const DEFAULT_TIMEOUT_MS = 2000;
 const DEFAULT_IDLE_CLOSE_MS = 60_000;
 
 class OpTimeout extends Error {}
+/** The node refused the connection's handshake (AUTH) or sent garbage: the reason, at once. */
+class ConnectFault extends Error {}
 
 export class RedisAdmin {
   private readonly slots = new Map<string, Slot>();
@@ -92,12 +85,10 @@ export class RedisAdmin {
     const existing = this.slots.get(key);
     if (existing && existing.connKey === connKey) return existing;
     if (existing) this.drop(existing);
-    const conn = openConnection(options);
-    const slot: Slot = { key, connKey, conn, lastError: null, lastFault: null, idleTimer: null };
+    const conn = new RespClient(options);
+    const slot: Slot = { key, connKey, conn, lastError: null, idleTimer: null };
     conn.on('error', (err: unknown) => {
-      const c = classifyError(err);
-      slot.lastError = c.reason;
-      if (c.kind === 'fault') slot.lastFault = c.reason;
+      slot.lastError = classifyError(err).reason;
     });
     this.slots.set(key, slot);
     return slot;
@@ -114,28 +105,41 @@ export class RedisAdmin {
     if (this.slots.get(slot.key) === slot) this.slots.delete(slot.key);
     if (slot.idleTimer) clearTimeout(slot.idleTimer);
     slot.idleTimer = null;
-    discardConnection(slot.conn);
+    slot.conn.close();
   }
 
+  /**
+   * Ready, or why not: an AUTH refusal or garbage fails the wait at once (the client would only
+   * try again, and be refused again); anything else (refused, timed out) is waited out until the
+   * deadline, as the node may come back.
+   */
   private waitReady(slot: Slot, deadline: number): Promise<void> {
-    if (slot.conn.status === 'ready') return Promise.resolve();
+    const conn = slot.conn;
+    if (conn.ready) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const onReady = (): void => {
+      const settle = (err: Error | null): void => {
         clearTimeout(timer);
-        resolve();
+        conn.off('ready', onReady);
+        conn.off('error', onError);
+        if (err === null) resolve();
+        else reject(err);
+      };
+      const onReady = (): void => settle(null);
+      const onError = (err: Error): void => {
+        const c = classifyError(err);
+        if (c.kind === 'fault') settle(new ConnectFault(c.reason));
       };
       const timer = setTimeout(
-        () => {
-          slot.conn.off('ready', onReady);
-          reject(
+        () =>
+          settle(
             new OpTimeout(
               `not connected within ${this.timeoutMs} ms${slot.lastError ? ` (${slot.lastError})` : ''}`,
             ),
-          );
-        },
+          ),
         Math.max(0, deadline - this.now()),
       );
-      slot.conn.once('ready', onReady);
+      conn.on('ready', onReady);
+      conn.on('error', onError);
     });
   }
 
@@ -170,7 +174,6 @@ export class RedisAdmin {
         );
       });
       const { result, warnings } = await Promise.race([performOp(slot.conn, target, op), expired]);
-      slot.lastFault = null;
       for (const w of warnings) this.warn(target, w);
       // Commands that change a node are worth an info line each; the read-only INSPECT is
       // polled every few ms while a failover waits for a link, so it logs at debug.
@@ -181,19 +184,12 @@ export class RedisAdmin {
       );
       return result;
     } catch (err) {
-      const c = classifyError(err);
-      // ioredis declares a connection ready even when its AUTH failed; the command then fails
-      // for want of a stream, and the AUTH error is what the operator needs to see.
       const message =
-        err instanceof OpTimeout
-          ? err.message
-          : c.kind === 'transport' && slot.lastFault
-            ? slot.lastFault
-            : c.reason;
+        err instanceof OpTimeout || err instanceof ConnectFault ? err.message : classifyError(err).reason;
       // A command that timed out may still run later; a fresh connection at least drops
-      // anything of ours still waiting on this one. A client left "ready" on a closed stream
-      // never reconnects by itself (readyOnClosedStream): the next operation opens a new one.
-      if (err instanceof OpTimeout || readyOnClosedStream(slot.conn)) this.drop(slot);
+      // anything of ours still waiting on this one. A refused handshake is not retried in the
+      // background either: the next operation tries a new connection.
+      if (err instanceof OpTimeout || err instanceof ConnectFault) this.drop(slot);
       // Debug only: every caller logs its failures (the failover driver at a rate limit, as the
       // engine may retry a node it cannot reach for a long time; the sidecar).
       this.log.debug(

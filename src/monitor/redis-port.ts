@@ -1,5 +1,5 @@
 // The Redis connection port (docs/design.md 3, 4.1): what the prober needs of one connection to
-// one Redis node. The node plugs in ioredis (ioredis-connection.ts); the simulator plugs in its
+// one Redis node. The node plugs in its RESP client (resp-connection.ts); the simulator plugs in its
 // fake Redis nodes (test/sim/fake-connection.ts), so the prober under test is the one that runs in
 // production. Callbacks rather than promises: a reply is handled inside the event that delivers
 // it, so the simulator's single-threaded event loop replays a run from its seed without having

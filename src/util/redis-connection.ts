@@ -1,5 +1,5 @@
-// Closing an ioredis connection for good, as the prober, the admin pool and the demo's writer
-// all do when they drop one.
+// Closing an ioredis connection for good, as the CLI demo, `import-sentinel` and the tests do
+// when they drop one (the node itself uses its own client, src/monitor/resp-client.ts).
 import type { Redis } from 'ioredis';
 
 /** Disconnects `conn` and detaches its listeners; a late socket error is swallowed, not thrown. */

@@ -388,3 +388,47 @@ describe('RedisAdmin: failures are results, never throws', () => {
     assert.equal((await role(replica))[0], 'master');
   });
 });
+
+describe('RedisAdmin: write-safety', () => {
+  async function config(server: RedisServer, name: string): Promise<string> {
+    const c = new Redis({ port: server.port, disableClientInfo: true });
+    try {
+      return String(((await c.call('CONFIG', 'GET', name)) as string[])[1]);
+    } finally {
+      c.disconnect();
+    }
+  }
+
+  test('both settings in one MULTI; a fence lifted; an operator value left alone', async (t) => {
+    const master = await RedisServer.start();
+    t.after(() => master.stop());
+    const a = admin(t);
+    const set = { kind: 'write-safety', minReplicas: 1_000_000, maxLagS: 3, persist: false } as const;
+    assert.deepEqual(await a.execute(probeTarget('m', master.port), set), { ok: true });
+    assert.equal(await config(master, 'min-replicas-to-write'), '1000000');
+    assert.equal(await config(master, 'min-replicas-max-lag'), '3');
+    const lift = { kind: 'write-safety', minReplicas: null, maxLagS: 10, persist: false } as const;
+    assert.deepEqual(await a.execute(probeTarget('m', master.port), lift), { ok: true });
+    assert.equal(await config(master, 'min-replicas-to-write'), '0');
+    assert.equal(await config(master, 'min-replicas-max-lag'), '10');
+    const own = { ...set, minReplicas: 2, maxLagS: 7 };
+    assert.deepEqual(await a.execute(probeTarget('m', master.port), own), { ok: true });
+    assert.deepEqual(await a.execute(probeTarget('m', master.port), lift), { ok: true });
+    assert.equal(await config(master, 'min-replicas-to-write'), '2', 'not a fence: kept');
+  });
+
+  test('CONFIG SET refused at queue time (an ACL rule): neither setting changes, and the refusal is named', async (t) => {
+    const args = ['--user', 'raftinel', 'on', '>s3cret', '~*', '&*', '+@all', '-config|set'];
+    const master = await RedisServer.start({ args });
+    t.after(() => master.stop());
+    const a = admin(t);
+    const target = probeTarget('m', master.port, { auth: { username: 'raftinel', password: 's3cret' } });
+    const res = await a.execute(target, { kind: 'write-safety', minReplicas: 1, maxLagS: 3, persist: false });
+    assert.equal(res.ok, false);
+    assert.match(res.error ?? '', /^CONFIG SET min-replicas-max-lag: NOPERM .*\(EXECABORT /);
+    assert.equal(await config(master, 'min-replicas-max-lag'), '10');
+    assert.equal(await config(master, 'min-replicas-to-write'), '0');
+    // The connection is not left inside a transaction.
+    assert.equal((await a.execute(target, { kind: 'inspect' })).ok, true);
+  });
+});

@@ -7,6 +7,7 @@ import { DEFAULTS } from '../../src/config/defaults.js';
 import { Redis } from 'ioredis';
 import { RedisAdmin, type ProbeTarget } from '../../src/monitor/index.js';
 import { preflight } from '../../src/monitor/preflight.js';
+import type { RespValue } from '../../src/monitor/resp-reply.js';
 import { FailoverRig } from '../helpers/failover-rig.js';
 import { redisRole } from '../helpers/redis-query.js';
 import { RedisServer, stopAllRedis } from '../helpers/redis-server.js';
@@ -67,7 +68,10 @@ test(
       });
       t.after(() => conn.disconnect());
       await conn.connect();
-      const result = await preflight(conn, tgt);
+      // The preflight takes our client's promise form; ioredis's call() gives the same replies.
+      const send = (args: readonly string[]): Promise<RespValue> =>
+        conn.call(args[0], ...args.slice(1)) as Promise<RespValue>;
+      const result = await preflight({ send }, tgt);
       assert.match(result.version ?? '', /^\d+\.\d+/);
       return result.problems.map((p) => `${p.severity}: ${p.message}`);
     };

@@ -1,7 +1,7 @@
 // The simulator's side of the Redis connection port (src/monitor/redis-port.ts): a client
 // connection from one raftinel node to one fake Redis node over a simulated link, so that the
-// production Prober (src/monitor/prober.ts) runs unchanged. It behaves as the ioredis client
-// the node uses (src/monitor/connection.ts): it connects at once, times out a connect after
+// production Prober (src/monitor/prober.ts) runs unchanged. It behaves as the RESP client
+// the node uses (src/monitor/resp-client.ts): it connects at once, times out a connect after
 // connectTimeoutMs, sends CLIENT SETNAME before declaring itself ready, fails what is pending
 // when the connection closes, and connects again after retryDelayMs. The link delays each packet
 // and keeps TCP's order; a cut link loses what is on the wire and leaves the connection
@@ -144,7 +144,7 @@ export class FakeConnection implements RedisConnection {
     );
   }
 
-  /** TCP is up: as ioredis with a connection name, CLIENT SETNAME before ready. */
+  /** TCP is up: as the RESP client, CLIENT SETNAME before ready. */
   private accepted(gen: number): void {
     this.phase = 'handshake';
     this.incarnation = this.node.incarnation;
