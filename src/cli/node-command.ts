@@ -1,13 +1,14 @@
 // `raftinel node`: load and validate the config (every mistake listed, exit 2, nothing
-// started), start the node, and stop it gracefully on SIGTERM/SIGINT (exit 0 within 1 s).
-import { ConfigError, configWarnings, formatConfigIssues, loadConfig } from '../config/index.js';
+// started; in a child process, so that the node does not keep the loader in memory), start the node, and stop it gracefully on SIGTERM/SIGINT (exit 0 within 1 s).
+import { ConfigError, configWarnings, formatConfigIssues } from '../config/core.js';
+import { loadConfigIsolated } from '../config/load-isolated.js';
 import { startNode } from '../node/node.js';
 import { RaftinelError } from '../util/errors.js';
 
 export async function runNodeCommand(configPath: string | undefined, debugRoutes: boolean): Promise<number> {
   let config;
   try {
-    config = loadConfig(configPath);
+    config = loadConfigIsolated(configPath);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(formatConfigIssues(err) + '\n');

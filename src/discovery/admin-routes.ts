@@ -2,15 +2,8 @@
 // Each is authorized (token, or loopback without an admin block), audited, and run on the
 // leader (followers forward over the peer transport); each answers when the action finished.
 import { timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
-import {
-  readSecretFile,
-  redisNodeSchema,
-  shardSettingsSchema,
-  ID_PATTERN,
-  type RaftinelConfig,
-  type ShardSettings,
-} from '../config/index.js';
+import { readSecretFile } from '../config/derive.js';
+import type { RaftinelConfig, ShardSettings } from '../config/schema.js';
 import { nodeSpecOf } from '../failover/config-shards.js';
 import type { CandidateReport, ShardSpec, TopologyCommand } from '../failover/types.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
@@ -79,10 +72,7 @@ export function addAdminRoutes(router: Router, deps: DiscoveryDeps): void {
 
   router.on('POST', '/v1/shards/{name}/switchover', (req, p) =>
     admin(deps, req, async () => {
-      const body = strictBody(
-        req.body,
-        z.object({ to: z.string().optional(), dryRun: z.boolean().optional() }).strict(),
-      );
+      const body = (await bodies()).switchover(req.body);
       if (typeof body === 'string') return errorReply(400, 'bad_request', body);
       if (!topology().shards[p.name]) return notFound(p.name);
       const to = body.to ?? null;
@@ -94,10 +84,7 @@ export function addAdminRoutes(router: Router, deps: DiscoveryDeps): void {
   );
   router.on('POST', '/v1/shards/{name}/failover', (req, p) =>
     admin(deps, req, async () => {
-      const body = strictBody(
-        req.body,
-        z.object({ to: z.string(), allowDataLoss: z.boolean().optional() }).strict(),
-      );
+      const body = (await bodies()).failover(req.body);
       if (typeof body === 'string') return errorReply(400, 'bad_request', body);
       if (!topology().shards[p.name]) return notFound(p.name);
       const result = await driver.failover(p.name, body.to, body.allowDataLoss === true, ACTION_TIMEOUT_MS);
@@ -106,8 +93,8 @@ export function addAdminRoutes(router: Router, deps: DiscoveryDeps): void {
   );
 
   router.on('POST', '/v1/shards', (req) =>
-    admin(deps, req, () => {
-      const body = strictBody(req.body, newShardSchema);
+    admin(deps, req, async () => {
+      const body = (await bodies()).newShard(req.body);
       if (typeof body === 'string') return errorReply(400, 'bad_request', body);
       if (topology().shards[body.name]) return errorReply(409, 'shard_exists', `shard ${body.name} exists`);
       const clash = redisClash(deps, body.nodes, null);
@@ -123,8 +110,8 @@ export function addAdminRoutes(router: Router, deps: DiscoveryDeps): void {
     }),
   );
   router.on('PATCH', '/v1/shards/{name}', (req, p) =>
-    admin(deps, req, () => {
-      const body = strictBody(req.body, patchShardSchema);
+    admin(deps, req, async () => {
+      const body = (await bodies()).patchShard(req.body);
       if (typeof body === 'string') return errorReply(400, 'bad_request', body);
       if (!topology().shards[p.name]) return notFound(p.name);
       const clash = body.nodes ? redisClash(deps, body.nodes, p.name) : null;
@@ -147,11 +134,8 @@ export function addAdminRoutes(router: Router, deps: DiscoveryDeps): void {
   );
 
   router.on('POST', '/v1/members', (req) =>
-    admin(deps, req, () => {
-      const body = strictBody(
-        req.body,
-        z.object({ id: z.string().regex(ID_PATTERN), raft: z.string().min(3) }).strict(),
-      );
+    admin(deps, req, async () => {
+      const body = (await bodies()).newMember(req.body);
       if (typeof body === 'string') return errorReply(400, 'bad_request', body);
       const context = JSON.stringify({ [body.id]: { raft: body.raft, http: null, sentinel: null } });
       return confChange(
@@ -220,20 +204,9 @@ function dryRun(
   };
 }
 
-const newShardSchema = z
-  .object({
-    name: z.string().regex(ID_PATTERN),
-    nodes: z.array(redisNodeSchema).min(1),
-    initialMaster: z.string().nullable().optional(),
-    settings: shardSettingsSchema.partial().optional(),
-  })
-  .strict();
-const patchShardSchema = z
-  .object({
-    nodes: z.array(redisNodeSchema).min(1).optional(),
-    settings: shardSettingsSchema.partial().optional(),
-  })
-  .strict();
+/** The body checks, loaded with zod on the first request that needs them (admin-bodies.ts). */
+const bodies = async (): Promise<(typeof import('./admin-bodies.js'))['adminBodies']> =>
+  (await import('./admin-bodies.js')).adminBodies;
 
 /** A Redis node may belong to one shard only (the config rule, kept for changes too). */
 function redisClash(
@@ -249,12 +222,6 @@ function redisClash(
     }
   }
   return null;
-}
-
-function strictBody<T>(body: unknown, schema: z.ZodType<T>): T | string {
-  const r = schema.safeParse(body ?? {});
-  if (r.success) return r.data;
-  return r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
 }
 
 function confChange(

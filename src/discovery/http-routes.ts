@@ -2,7 +2,7 @@
 // ReadIndex round (linearizable) or, with ?stale=ok, answer the applied view marked stale.
 // Admin routes need the token (or loopback without an admin block), are audited, and are
 // forwarded to the leader by followers.
-import type { RaftinelConfig } from '../config/index.js';
+import type { RaftinelConfig } from '../config/core.js';
 import type { FailoverDriver } from '../failover/driver.js';
 import type { Topology } from '../failover/topology.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';

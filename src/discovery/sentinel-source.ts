@@ -1,7 +1,7 @@
 // The RESP server's view of this node: applied topology, this node's own probe view of each
 // Redis node, and the other members' advertised RESP addresses (docs/design.md 5.1).
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { parseHostPort, readSecretFile, type RaftinelConfig } from '../config/index.js';
+import { parseHostPort, readSecretFile, type RaftinelConfig } from '../config/core.js';
 import { quorumOf } from '../failover/detect.js';
 import type { Topology } from '../failover/topology.js';
 import { clientAddressOf, type ShardState } from '../failover/types.js';

@@ -1,8 +1,8 @@
 // The shards of this node's config as the failover shell needs them: the specs the first leader
 // of an empty log proposes, and how this node reaches each shard's Redis nodes (auth, TLS,
 // renamed commands), which come from its own config and never from the Raft log.
-import type { RaftinelConfig } from '../config/index.js';
-import { readSecretFile } from '../config/index.js';
+import type { RaftinelConfig } from '../config/core.js';
+import { readSecretFile } from '../config/core.js';
 import type { Logger } from '../util/log.js';
 import type { RedisCredentials, RedisTarget } from './ports.js';
 import type { RedisNodeSpec, ShardSpec } from './types.js';

@@ -1,7 +1,7 @@
 // Objective-down detection on the leader (docs/design.md 4.2): a quorum of raftinel nodes, each
 // with a fresh report, must see the master subjectively down; the leader's view alone never
 // suffices. Pure: the inputs are the observation table and the leader's monotonic now.
-import { quorumSize } from '../config/index.js';
+import { quorumSize } from '../config/core.js';
 import { pointsAt } from './engine-types.js';
 import { observationMaxAgeMs } from './rules.js';
 import type { ObservationTable } from './observations.js';

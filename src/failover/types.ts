@@ -1,9 +1,9 @@
 // The vocabulary of failover: the replicated topology of each shard, what observers see of
 // each Redis node, the candidate report, and the commands committed through the Raft log.
-import type { ShardSettings } from '../config/index.js';
+import type { ShardSettings } from '../config/core.js';
 import type { NodeId } from '../raft/types.js';
 
-export type { ShardSettings } from '../config/index.js';
+export type { ShardSettings } from '../config/core.js';
 export type RedisNodeId = string;
 
 export interface HostPort {

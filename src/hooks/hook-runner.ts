@@ -3,7 +3,7 @@
 // once per epoch (its result is committed, so a new leader runs only what is missing), with a
 // timeout and bounded retries, and never holds a failover back: hooks run after the commit.
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { HooksConfig } from '../config/index.js';
+import type { HooksConfig } from '../config/core.js';
 import { nodeOf, type Topology, type TopologyEvent } from '../failover/topology.js';
 import type { HookName, ShardState, TopologyCommand } from '../failover/types.js';
 import type { Logger } from '../util/log.js';

@@ -4,7 +4,7 @@
 // with its own settings and refuses a mismatch. The token itself never leaves the node: the stamp
 // carries an HMAC keyed with it over a fresh salt, so a stamp cannot be replayed as a token.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readSecretFile, type AdminConfig } from '../config/index.js';
+import { readSecretFile, type AdminConfig } from '../config/core.js';
 
 /** What a follower checked before forwarding: loopback (no admin block) or a token. */
 export type AdminStamp =

@@ -2,7 +2,7 @@
 // cluster's identity, so forwarding works across hosts without exposing the leader's HTTP. The
 // leader runs a forwarded request only from a member of the committed configuration whose admin
 // settings agree with its own (admin-agreement.ts, docs/design.md 5.2).
-import type { AdminConfig } from '../config/index.js';
+import type { AdminConfig } from '../config/core.js';
 import type { NodeId } from '../raft/types.js';
 import type { Logger } from '../util/log.js';
 import { adminStamp, checkAdminStamp, type AdminStamp } from './admin-agreement.js';

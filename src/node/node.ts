@@ -9,7 +9,7 @@ import {
   parseHostPort,
   readSecretFile,
   type RaftinelConfig,
-} from '../config/index.js';
+} from '../config/core.js';
 import type { NodeId } from '../raft/types.js';
 import { RaftRuntime } from '../runtime/raft-runtime.js';
 import { systemClock } from '../runtime/system-clock.js';

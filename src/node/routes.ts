@@ -1,6 +1,6 @@
 // HTTP routes about the raftinel cluster itself (docs/design.md 5.2): /v1/cluster, /livez, /readyz,
 // /leader, and, only with --debug-routes, the routes tests use to commit entries.
-import type { RaftinelConfig } from '../config/index.js';
+import type { RaftinelConfig } from '../config/core.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import type { TcpTransport } from '../transport/index.js';
 import type { Logger } from '../util/log.js';

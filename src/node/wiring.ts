@@ -1,6 +1,6 @@
 // Small adapters between the node's parts, kept out of node.ts so that it reads as a list of steps.
 import { readFileSync } from 'node:fs';
-import type { RaftinelConfig } from '../config/index.js';
+import type { RaftinelConfig } from '../config/core.js';
 import { nodeOf } from '../failover/topology.js';
 import type { RedisObservation } from '../failover/types.js';
 import type { ClusterState } from './cluster-state.js';

@@ -1,7 +1,6 @@
 // `raftinel config check FILE`: the same validation `raftinel node` runs at start, without
 // starting anything. Exit 0 when the file is valid (warnings are printed), 2 with every mistake.
 import type { Argv } from 'yargs';
-import { ConfigError, configWarnings, formatConfigIssues, loadConfig } from '../../config/index.js';
 
 export const CONFIG_EXAMPLE: [string, string] = [
   '$0 config check /etc/raftinel/raftinel.yaml',
@@ -15,8 +14,8 @@ export function configCommand(cli: Argv): void {
         'check <file>',
         'validate a config file as `raftinel node` would; exit 0 valid, 2 with every mistake',
         (c) => c.positional('file', { type: 'string', demandOption: true, describe: 'the YAML config' }),
-        (args) => {
-          process.exitCode = checkConfigFile(args.file);
+        async (args) => {
+          process.exitCode = await checkConfigFile(args.file);
         },
       )
       .demandCommand(1, 'name a config command: raftinel config check FILE')
@@ -24,7 +23,10 @@ export function configCommand(cli: Argv): void {
   );
 }
 
-export function checkConfigFile(file: string): number {
+/** The loader is imported here, not with the CLI: `raftinel node` checks its config in a child. */
+export async function checkConfigFile(file: string): Promise<number> {
+  const { ConfigError, configWarnings, formatConfigIssues, loadConfig } =
+    await import('../../config/index.js');
   let config;
   try {
     config = loadConfig(file);

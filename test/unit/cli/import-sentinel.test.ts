@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { renderNotes } from '../../../src/cli/commands/import-sentinel.js';
+import { renderNotes } from '../../../src/cli/commands/import-sentinel-run.js';
 import { parseSentinelConf, splitConfigLine } from '../../../src/cli/import/conf-parse.js';
 import { mapDeployment, type ImportOptions } from '../../../src/cli/import/mapping.js';
 import { parseConfigText } from '../../../src/config/index.js';
