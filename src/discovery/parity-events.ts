@@ -28,9 +28,13 @@ export interface PublishedEvent {
 export class ParityEvents {
   private readonly replicasSeen = new Set<string>();
   private readonly peersSeen = new Set<string>();
-  private readonly unsure = new Map<string, boolean>();
-  /** Whether this node's latest report of each shard/node is a reachable replica. */
-  private readonly replicaNow = new Map<string, boolean>();
+  /** The shard/node keys whose latest report here is unsure (TILT while there is one). */
+  private readonly unsure = new Set<string>();
+  /**
+   * Reachable replicas in this node's latest reports not announced yet: only these are looked at
+   * after each change and each applied entry, not every node of the fleet (issue 12).
+   */
+  private readonly replicasPending = new Set<string>();
   private tilt = false;
 
   constructor(
@@ -43,12 +47,14 @@ export class ParityEvents {
   observed(changed: readonly RedisObservation[]): PublishedEvent[] {
     for (const o of changed) {
       const key = `${o.shard}/${o.node}`;
-      this.unsure.set(key, o.unsure);
-      this.replicaNow.set(key, o.role === 'slave' && o.reachable);
+      if (o.unsure) this.unsure.add(key);
+      else this.unsure.delete(key);
+      if (o.role === 'slave' && o.reachable && !this.replicasSeen.has(key)) this.replicasPending.add(key);
+      else this.replicasPending.delete(key);
     }
     const out = this.newReplicas();
     // TILT is the observer's state, not one node's: any unsure report means this loop stalled.
-    const tilt = [...this.unsure.values()].some(Boolean);
+    const tilt = this.unsure.size > 0;
     if (tilt !== this.tilt) {
       this.tilt = tilt;
       out.push(tilt ? { name: '+tilt', message: TILT_ENTERED } : { name: '-tilt', message: TILT_EXITED });
@@ -62,14 +68,14 @@ export class ParityEvents {
    */
   private newReplicas(): PublishedEvent[] {
     const out: PublishedEvent[] = [];
-    for (const [key, replica] of this.replicaNow) {
-      if (!replica || this.replicasSeen.has(key)) continue;
+    for (const key of this.replicasPending) {
       const [shardName, nodeId] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
       const shard = this.topology().shards[shardName];
       const node = shard?.nodes.find((n) => n.id === nodeId);
       const master = shard?.nodes.find((n) => n.id === shard.master);
       if (!shard || !node || !master || node.id === master.id) continue;
       this.replicasSeen.add(key);
+      this.replicasPending.delete(key);
       out.push({ name: '+slave', message: replicaMessage(node, shard.name, master) });
     }
     return out;

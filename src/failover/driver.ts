@@ -19,7 +19,13 @@ import { OpFailureLog } from './op-failure-log.js';
 import type { DriverDeps, RedisTarget } from './ports.js';
 import { failed as failedSwitchover } from './switchover.js';
 import type { Topology, TopologyEvent } from './topology.js';
-import type { CandidateReport, RedisNodeSpec, RedisObservation, TopologyCommand } from './types.js';
+import type {
+  CandidateReport,
+  RedisNodeSpec,
+  RedisObservation,
+  ShardState,
+  TopologyCommand,
+} from './types.js';
 
 /** How often the engine loop runs without a cause (observations and results also queue a run). */
 const UPDATE_MS = 50;
@@ -32,6 +38,7 @@ export class FailoverDriver {
   private readonly timers: Cancel[] = [];
   private readonly switchoverWaiters = new Map<number, (r: SwitchoverResult) => void>();
   private readonly failureLog = new OpFailureLog();
+  private readonly targetsByShard = new Map<string, { state: ShardState; targets: RedisTarget[] }>();
   private nextRequestId = 1;
   private bootstrapProposed = false;
   private warnedConfigDiff = false;
@@ -303,13 +310,30 @@ export class FailoverDriver {
     if (events.length > 0) this.queueUpdate();
   }
 
+  /**
+   * The prober's targets follow the applied topology. A shard's targets are rebuilt only when its
+   * state object changed (an applied command replaces the shards it changes and no other), and
+   * the prober skips the targets it already has: at 1000 shards, rebuilding and re-checking all
+   * of them after every applied entry was most of a commit's cost (issue 12).
+   */
   private refreshTargets(): void {
-    const topo = this.deps.topology();
-    const targets: RedisTarget[] = [];
-    for (const shard of Object.values(topo.shards)) {
-      for (const node of shard.nodes) targets.push(this.targetFor(shard.name, node));
+    const shards = this.deps.topology().shards;
+    let changed = false;
+    for (const name of this.targetsByShard.keys()) {
+      if (!Object.hasOwn(shards, name)) changed = this.targetsByShard.delete(name);
     }
-    this.deps.prober.setTargets(targets);
+    for (const shard of Object.values(shards)) {
+      if (this.targetsByShard.get(shard.name)?.state === shard) continue;
+      const targets = shard.nodes.map((node) => this.targetFor(shard.name, node));
+      this.targetsByShard.set(shard.name, { state: shard, targets });
+      changed = true;
+    }
+    if (changed) this.deps.prober.setTargets(this.targets());
+  }
+
+  /** Every Redis node's target, as the prober has them (the same objects while unchanged). */
+  targets(): RedisTarget[] {
+    return [...this.targetsByShard.values()].flatMap((s) => s.targets);
   }
 
   /** How to reach a Redis node of a shard (null when the shard or node is unknown). */

@@ -331,7 +331,12 @@ export class FailoverEngine {
   private adoptStaleHistory(input: EngineInput, shard: ShardState): boolean {
     if (this.restartedEmpty(input, shard) !== null) return false;
     const views = this.views(input, shard);
-    const kept = adoptFollowedHistory(shard, views, this.report(input, shard, shard.master), input.wallNow);
+    const kept = adoptFollowedHistory(
+      shard,
+      views,
+      () => this.report(input, shard, shard.master),
+      input.wallNow,
+    );
     if (!kept) return false;
     // Only reports received since the shard's history last changed may say that no node holds
     // it: older ones can show the history it had before (simulator seed 9821862 went back to

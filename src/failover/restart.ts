@@ -65,7 +65,8 @@ export function emptyRestartEvidence(input: RestartEvidenceInput): string | null
 export function adoptFollowedHistory(
   shard: ShardState,
   views: ReadonlyMap<string, RedisObservation | null>,
-  report: CandidateReport,
+  /** Asked only when the history is adopted: a report costs more than every check above it. */
+  report: () => CandidateReport,
   wallNow: number,
 ): Extract<TopologyCommand, { type: 'masterKept' }> | null {
   const master = shard.nodes.find((n) => n.id === shard.master);
@@ -97,7 +98,7 @@ export function adoptFollowedHistory(
     replId: mv.replId,
     resynced: continued ? [] : replicas.map((n) => n.id),
     reason,
-    report,
+    report: report(),
     at: wallNow,
     detectedAt: wallNow,
   };

@@ -70,7 +70,8 @@ export class Prober {
     const wanted = new Map(targets.map((t) => [`${t.shard}\u0000${t.node.id}`, t]));
     for (const [key, probe] of this.probes) {
       const t = wanted.get(key);
-      if (!t || connectionKey(this.optionsFor(t)) !== probe.connKey) this.remove(probe);
+      if (!t || (t !== probe.target && connectionKey(this.optionsFor(t)) !== probe.connKey))
+        this.remove(probe);
     }
     const ctx = {
       now: this.now,
@@ -83,6 +84,8 @@ export class Prober {
     };
     for (const [key, t] of wanted) {
       const probe = this.probes.get(key);
+      // The same target object: nothing of it changed (the driver keeps unchanged shards' targets).
+      if (probe?.target === t) continue;
       if (probe) {
         probe.update(t, this.optionsFor(t), now);
         this.evaluate(probe, now);

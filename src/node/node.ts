@@ -36,7 +36,7 @@ import {
 } from './wiring.js';
 import { shardsFromConfig } from '../failover/config-shards.js';
 import { FailoverDriver } from '../failover/driver.js';
-import type { RedisExecutor } from '../failover/ports.js';
+import type { RedisExecutor, RedisTarget } from '../failover/ports.js';
 import { HookRunner } from '../hooks/hook-runner.js';
 import { fileFenceStore } from '../sidecar/fence-store.js';
 import { Sidecar } from '../sidecar/sidecar.js';
@@ -189,14 +189,13 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     cleanup.push(() => driver.stop());
     const preflight = new PreflightRunner({ logger, sourceAddress: config.node.sourceAddress });
     cleanup.push(() => preflight.close());
+    // After an applied entry that changed some shard's nodes or settings; the driver keeps the
+    // target objects of unchanged shards, so most entries change nothing here.
+    let checked: readonly RedisTarget[] = [];
     const checkRedisNodes = (): void => {
-      const targets = [];
-      for (const shard of Object.values(state.topology().shards)) {
-        for (const node of shard.nodes) {
-          const target = driver.targetOf(shard.name, node.id);
-          if (target) targets.push(target);
-        }
-      }
+      const targets = driver.targets();
+      if (targets.length === checked.length && targets.every((t, i) => t === checked[i])) return;
+      checked = targets;
       preflight.setTargets(targets);
     };
     state.onTopology(checkRedisNodes);
