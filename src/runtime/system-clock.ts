@@ -17,6 +17,8 @@ const pulses = new Map<number, Pulse>();
 
 function runMembers(members: Set<() => void>): void {
   for (const fn of [...members]) {
+    // Cancelled by an earlier member of this pulse: it must not run once more.
+    if (!members.has(fn)) continue;
     // One member's exception must not skip the others in this pulse; it still reaches the process
     // as an uncaught exception, as it would from a timer of its own.
     try {
