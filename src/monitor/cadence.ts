@@ -21,12 +21,15 @@ export interface CadenceInput {
 }
 
 /**
- * ROLE interval: pingIntervalMs unless the node is healthy and quiet, then a quarter of
- * downAfterMs (so that four replies would be missed before SDOWN), capped at RELAXED_ROLE_MAX_MS
- * and never below pingIntervalMs.
+ * ROLE interval: pingIntervalMs unless the node is healthy and quiet, then half of downAfterMs,
+ * capped at RELAXED_ROLE_MAX_MS and never below pingIntervalMs. Half, not less: at 1000 shards
+ * the probes' system calls were most of a node's cost (issue 12), and a closed connection (a
+ * crash, a kill) is seen at once whatever the cadence. A node that hangs with its connection
+ * open is SDOWN downAfterMs after the first probe it leaves unanswered, so at most half of
+ * downAfterMs later than at the configured cadence (Sentinel, pinging once a second: a second).
  */
 export function roleIntervalMs(c: CadenceInput): number {
   const ping = c.settings.pingIntervalMs;
   if (!c.healthy || c.fast || c.newMaster) return ping;
-  return Math.max(ping, Math.min(RELAXED_ROLE_MAX_MS, Math.floor(c.settings.downAfterMs / 4)));
+  return Math.max(ping, Math.min(RELAXED_ROLE_MAX_MS, Math.floor(c.settings.downAfterMs / 2)));
 }

@@ -36,10 +36,15 @@ export interface NodeProbeContext {
   readonly onRoundTrip?: (ms: number) => void;
 }
 
+/** A ROLE unanswered this long is more than a round trip on any link we expect to serve. */
+const SUSPECT_PENDING_MS = 20;
+
 export class NodeProbe {
   state: ProbeState;
   /** The last observation computed (the Prober compares the next one with it). */
   last: RedisObservation | null = null;
+  /** When `last` was computed. */
+  evaluatedAt: number | null = null;
   readonly connKey: string;
   private conn: RedisConnection | null = null;
   /** Counts connections; a reply for an older connection is dropped. */
@@ -126,6 +131,17 @@ export class NodeProbe {
       fast: this.ctx.fast(this.target.shard),
       newMaster: this.masterSince !== null && now - this.masterSince < s.downAfterMs,
     });
+  }
+
+  /**
+   * Not answering as a healthy node does: no connection ready, a ROLE unanswered for a pulse or
+   * more, or a last observation that is not healthy. The prober re-judges these on every pulse.
+   */
+  suspect(now: number): boolean {
+    const last = this.last;
+    if (last === null || !last.reachable || last.sdown || last.unsure || last.error !== null) return true;
+    if (this.conn === null || !this.conn.ready) return true;
+    return this.roleSentAt !== null && now - this.roleSentAt >= SUSPECT_PENDING_MS;
   }
 
   close(): void {

@@ -266,7 +266,7 @@ export function observe(input: ObserveInput): RedisObservation {
   const lastHeard = s.lastOkAt ?? s.startedAt;
   // Sentinel's rule (sentinel.c, sentinelCheckSubjectivelyDown): on an open connection silence
   // counts from the send time of the oldest unanswered probe, not from the last reply, so the
-  // gap between two probes (a quarter of downAfterMs on the relaxed cadence) is not silence;
+  // gap between two probes (half of downAfterMs on the relaxed cadence) is not silence;
   // on a closed one, from the last reply. Counted in the observer's running time only (stalledMs).
   const quietSince =
     s.connected && input.pendingSince != null ? Math.max(lastHeard, input.pendingSince) : lastHeard;

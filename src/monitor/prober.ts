@@ -49,7 +49,9 @@ export class Prober {
   private readonly onRoundTrip: ((ms: number) => void) | undefined;
   private readonly stalls: StallTracker;
   private readonly changeSummary = new ChangeSummary();
-  private tickMs = 50;
+  private tickMs = 100;
+  /** How long stalls are kept: twice the longest downAfterMs of the nodes probed. */
+  private keepStallsMs = 0;
   private timer: Cancel | null = null;
   private closed = false;
 
@@ -61,6 +63,7 @@ export class Prober {
     this.sourceAddress = options.sourceAddress ?? null;
     this.onRoundTrip = options.onRoundTrip;
     this.stalls = new StallTracker(this.tickMs, this.now());
+    this.retune();
   }
 
   /** Adds, updates and removes nodes; one whose address, credentials or TLS changed is reconnected. */
@@ -148,13 +151,24 @@ export class Prober {
 
   /**
    * One timer for all nodes, at half the shortest ping interval (50 ms by default: it then shares
-   * its wake-up with the Raft tick and the failover loop, runtime/system-clock.ts).
+   * its wake-up with the Raft tick and the failover loop, runtime/system-clock.ts). It runs from
+   * the prober's creation, targets or not: the stall tracker measures from then, and a pulse
+   * started later read the wait for the first targets as a stall of this process (every node
+   * unsure, TILT, for as long after a node's first start).
    */
   private retune(): void {
     let minPing = Infinity;
-    for (const p of this.probes.values()) minPing = Math.min(minPing, p.target.settings.pingIntervalMs);
+    let maxDown = 0;
+    for (const p of this.probes.values()) {
+      minPing = Math.min(minPing, p.target.settings.pingIntervalMs);
+      maxDown = Math.max(maxDown, p.target.settings.downAfterMs);
+    }
+    this.keepStallsMs = 2 * maxDown;
     const tickMs = Number.isFinite(minPing) ? Math.max(5, Math.min(100, Math.floor(minPing / 2))) : 100;
     if (this.closed || (this.timer !== null && tickMs === this.tickMs)) return;
+    // A new period starts now: what the old one measured up to here is counted first (a stall in
+    // progress must not be lost with it), and lateness is measured from here on.
+    if (this.timer !== null) this.stalls.tick(this.now(), STALL_FLOOR_MS, this.keepStallsMs);
     this.tickMs = tickMs;
     this.stalls.setTickMs(tickMs);
     this.timer?.();
@@ -164,13 +178,17 @@ export class Prober {
   private tick(): void {
     if (this.closed) return;
     const now = this.now();
-    let maxDown = 0;
-    for (const p of this.probes.values()) maxDown = Math.max(maxDown, p.target.settings.downAfterMs);
     // Stalls first: every evaluation below must already know about one that just ended. Every
     // stall over the floor is kept: TILT (observe.ts, isUnsure) looks at those over downAfterMs / 2,
     // the silence of a node leaves them all out (stalledMs).
-    this.stalls.tick(now, STALL_FLOOR_MS, 2 * maxDown);
-    for (const p of this.probes.values()) p.tick(now);
+    this.stalls.tick(now, STALL_FLOOR_MS, this.keepStallsMs);
+    for (const p of this.probes.values()) {
+      p.tick(now);
+      // A node that is not answering is judged on every pulse, not only when its next probe is
+      // due: on the relaxed cadence that was up to half of downAfterMs late for a node that hung
+      // with its connection open (its SDOWN seen that much after it was due).
+      if (p.suspect(now) && p.evaluatedAt !== now) this.evaluate(p, now);
+    }
     this.logSummary(this.changeSummary.due(now));
   }
 
@@ -205,6 +223,7 @@ export class Prober {
       this.scheduleFlush();
     }
     probe.last = obs;
+    probe.evaluatedAt = now;
     return obs;
   }
 

@@ -41,7 +41,11 @@ interface Rig {
  * nothing (timers, replies) before then, and on resuming its late timers fire before the
  * replies that waited are read, as Node's loop runs them after a SIGSTOP.
  */
-function setup(delayMs: () => number = () => 2, pausedUntil: () => number = () => 0): Rig {
+function setup(
+  delayMs: () => number = () => 2,
+  pausedUntil: () => number = () => 0,
+  firstTargetsAt = 0,
+): Rig {
   const sched = new Scheduler();
   const group = new RedisGroup('alpha', ['r1', 'r2'], new Prng(1), 500);
   const state = { cut: false };
@@ -71,6 +75,7 @@ function setup(delayMs: () => number = () => 2, pausedUntil: () => number = () =
     tls: null,
     isMaster: n.role === 'master',
   }));
+  if (firstTargetsAt > 0) sched.runUntil(firstTargetsAt, () => {});
   prober.setTargets(targets);
   return { sched, group, prober, links: state, opened: () => opened };
 }
@@ -200,4 +205,18 @@ test('observer stalls under downAfterMs / 2 on a slow link: replies read after t
     took <= settings.downAfterMs + paused + 100,
     `SDOWN ${took} ms after the crash, ${paused} ms stalled`,
   );
+});
+
+test('a prober whose first targets come late sees no stall of its own in the wait', () => {
+  // A node's first start: the prober exists from the start, its targets come with the bootstrap
+  // entry. A pulse started only then measured the wait as a stall of this process, and every
+  // node stayed unsure (TILT) for about as long again (found when the driver stopped handing
+  // the prober an empty target list).
+  const rig = setup(undefined, undefined, 3000);
+  let unsureSeen = false;
+  rig.sched.runUntil(rig.sched.now + 1500, () => {
+    if (rig.prober.observations().some((o) => o.unsure)) unsureSeen = true;
+  });
+  assert.equal(unsureSeen, false);
+  assert.ok(rig.prober.observations().every((o) => o.reachable && !o.sdown));
 });

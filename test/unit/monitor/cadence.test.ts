@@ -7,8 +7,8 @@ import { RELAXED_ROLE_MAX_MS, roleIntervalMs } from '../../../src/monitor/cadenc
 const settings = { pingIntervalMs: 100, downAfterMs: 1000 };
 const quiet = { settings, healthy: true, fast: false, newMaster: false };
 
-test('a healthy node in a quiet shard gets a quarter of downAfterMs, capped', () => {
-  assert.equal(roleIntervalMs(quiet), 250);
+test('a healthy node in a quiet shard gets half of downAfterMs, capped', () => {
+  assert.equal(roleIntervalMs(quiet), 500);
   assert.equal(
     roleIntervalMs({ ...quiet, settings: { pingIntervalMs: 100, downAfterMs: 30_000 } }),
     RELAXED_ROLE_MAX_MS,
