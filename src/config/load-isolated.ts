@@ -25,9 +25,11 @@ export type IsolatedOutcome =
 
 /** As loadConfig(path): the config, or a thrown ConfigError. Relative paths resolve from the cwd. */
 export function loadConfigIsolated(path: string | undefined): RaftinelConfig {
-  // Node's own options (a profiler, an inspector) are not passed on: the child only reads a file.
+  // Node's options are not passed on, neither this process's nor NODE_OPTIONS (a profiler, an
+  // inspector, a preloaded agent that prints): the child only reads a file and prints its result.
+  const { NODE_OPTIONS: _nodeOptions, ...env } = process.env;
   const child = spawnSync(process.execPath, [CHILD, path ?? ''], {
-    env: process.env,
+    env,
     maxBuffer: MAX_OUTPUT_BYTES,
     timeout: TIMEOUT_MS,
     stdio: ['ignore', 'pipe', 'pipe'],

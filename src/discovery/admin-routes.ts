@@ -2,8 +2,7 @@
 // Each is authorized (token, or loopback without an admin block), audited, and run on the
 // leader (followers forward over the peer transport); each answers when the action finished.
 import { timingSafeEqual } from 'node:crypto';
-import { readSecretFile } from '../config/derive.js';
-import type { RaftinelConfig, ShardSettings } from '../config/schema.js';
+import { readSecretFile, type RaftinelConfig, type ShardSettings } from '../config/core.js';
 import { nodeSpecOf } from '../failover/config-shards.js';
 import type { CandidateReport, ShardSpec, TopologyCommand } from '../failover/types.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';

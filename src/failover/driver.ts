@@ -320,7 +320,9 @@ export class FailoverDriver {
     const shards = this.deps.topology().shards;
     let changed = false;
     for (const name of this.targetsByShard.keys()) {
-      if (!Object.hasOwn(shards, name)) changed = this.targetsByShard.delete(name);
+      if (Object.hasOwn(shards, name)) continue;
+      this.targetsByShard.delete(name);
+      changed = true;
     }
     for (const shard of Object.values(shards)) {
       if (this.targetsByShard.get(shard.name)?.state === shard) continue;

@@ -10,7 +10,7 @@ export type Classified =
   | { readonly kind: 'fault'; readonly reason: string }
   | { readonly kind: 'transport'; readonly reason: string };
 
-/** Raised by the connection's framing guard (resp-guard.ts) when it drops a connection. */
+/** Raised by the reply reader's framing check (resp-reply.ts) when it drops a connection. */
 export class GarbageReplyError extends Error {
   override get name(): string {
     return 'GarbageReplyError';
@@ -51,9 +51,6 @@ export function classifyError(err: unknown): Classified {
   const name = err instanceof Error ? err.name : '';
   const message = clean(err instanceof Error ? err.message : String(err));
   if (name === 'GarbageReplyError') return { kind: 'fault', reason: `garbage reply: ${message}` };
-  // redis-parser's protocol errors: the stream is not RESP.
-  if (name === 'ParserError')
-    return { kind: 'fault', reason: `garbage reply: ${message.replace(/\. Please report this\.$/, '')}` };
   if (name !== 'ReplyError') return { kind: 'transport', reason: message };
   const code = message.split(' ', 1)[0];
   if (code === 'LOADING' || code === 'MASTERDOWN') return { kind: 'alive', reason: message };

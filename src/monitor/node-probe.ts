@@ -134,8 +134,8 @@ export class NodeProbe {
   }
 
   /**
-   * Not answering as a healthy node does: no connection ready, a ROLE unanswered for a pulse or
-   * more, or a last observation that is not healthy. The prober re-judges these on every pulse.
+   * Not answering as a healthy node does: no connection ready, a ROLE unanswered for longer than
+   * a round trip should take (SUSPECT_PENDING_MS), or a last observation that is not healthy. The prober re-judges these on every pulse.
    */
   suspect(now: number): boolean {
     const last = this.last;
@@ -172,11 +172,17 @@ export class NodeProbe {
     } else if (this.replaceAt !== null && now >= this.replaceAt) {
       this.replace(now);
     }
-    if (now >= this.nextRoleAt) {
-      this.sendRole(now);
-      this.ctx.onEvent(this, now);
-    }
-    if (now >= this.nextInfoAt) this.sendInfo(now);
+    const send = (): void => {
+      if (now >= this.nextRoleAt) {
+        this.sendRole(now);
+        this.ctx.onEvent(this, now);
+      }
+      if (now >= this.nextInfoAt) this.sendInfo(now);
+    };
+    // INFO mostly falls due with a ROLE (with the defaults, every other relaxed one): one write
+    // for both.
+    if (this.conn) this.conn.batch(send);
+    else send();
   }
 
   /** Drops the client and opens a new one at once. */
@@ -216,8 +222,10 @@ export class NodeProbe {
         this.state = onConnected(this.state);
         this.lastTransportError = null;
         // INFO first: its reply (the run id of a node that may have restarted) lands before ROLE's.
-        this.sendInfo(now);
-        this.sendRole(now);
+        (conn as RedisConnection).batch(() => {
+          this.sendInfo(now);
+          this.sendRole(now);
+        });
         this.ctx.onEvent(this, now);
       },
       dead: () => {

@@ -37,7 +37,10 @@ export class RespTransportError extends Error {
 /** `err` is null when the reply is not an error reply; a ReplyError otherwise, or a transport error. */
 export type RespCallback = (err: Error | null, reply: RespValue | undefined) => void;
 
-/** The promise form, as the admin code and the preflight use it. */
+/**
+ * The promise form, as the admin code and the preflight use it. A command pending when the
+ * client is closed for good never settles (close() drops every callback): callers race a deadline.
+ */
 export interface RedisCommands {
   send(args: readonly string[]): Promise<RespValue>;
 }
@@ -70,7 +73,6 @@ export class RespClient extends EventEmitter<RespClientEvents> implements RedisC
   private socket: net.Socket | null = null;
   /** Callbacks of the commands written and not answered yet, oldest first. */
   private pending: RespCallback[] = [];
-  private corked = false;
   /** Counts sockets: events of an older one (or of a closed client) are ignored. */
   private generation = 0;
   private connectTimer: NodeJS.Timeout | null = null;
@@ -111,18 +113,20 @@ export class RespClient extends EventEmitter<RespClientEvents> implements RedisC
       return;
     }
     this.pending.push(done);
-    // Commands of one turn of the event loop leave in one write: a probe's INFO falls due with
-    // its ROLE (every fourth), and a system call per command was most of a probe's cost at
-    // 1000 shards (issue 12).
-    if (!this.corked) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        socket.uncork();
-      });
+    socket.write(encodeCommand(args));
+  }
+
+  /** Runs `send`; the commands it writes leave in one write when it returns. */
+  batch(send: () => void): void {
+    const socket = this.socket;
+    if (socket === null) return send();
+    socket.cork();
+    try {
+      send();
+    } finally {
+      // The same socket object, even if `send` closed it: uncork on a destroyed one is harmless.
+      socket.uncork();
     }
-    socket.write(encodedCommand(args));
   }
 
   send(args: readonly string[]): Promise<RespValue> {
@@ -277,21 +281,6 @@ export class RespClient extends EventEmitter<RespClientEvents> implements RedisC
     if (event === 'error' && this.listenerCount('error') === 0) return;
     (this.emit as (e: K, ...a: RespClientEvents[K]) => boolean)(event, ...args);
   }
-}
-
-/** The probe's commands are the same few every time (ROLE, INFO): encoded once. */
-const ENCODED_CACHE_MAX = 32;
-const encodedCache = new Map<string, Buffer>();
-
-function encodedCommand(args: readonly string[]): Buffer {
-  const key = args.join('\u0000');
-  let bytes = encodedCache.get(key);
-  if (bytes === undefined) {
-    bytes = Buffer.from(encodeCommand(args));
-    // Only short argument lists are kept (no secrets: AUTH goes through the handshake's own path).
-    if (args.length <= 3 && encodedCache.size < ENCODED_CACHE_MAX) encodedCache.set(key, bytes);
-  }
-  return bytes;
 }
 
 function socketOptions(o: ConnectionOptions): SocketOptions {

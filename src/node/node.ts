@@ -198,7 +198,6 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
       checked = targets;
       preflight.setTargets(targets);
     };
-    state.onTopology(checkRedisNodes);
 
     const router = new Router();
     const forwarder = new AdminForwarder(transport, runtime, router, {
@@ -383,6 +382,9 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
 
     runtime.start();
     driver.start();
+    // After the driver's own topology listener (registered by start()): it rebuilds the targets
+    // this one reads.
+    state.onTopology(checkRedisNodes);
     checkRedisNodes();
     cleanup.push(startLearnerPromoter(runtime, memberLive, logger));
     logger.info(

@@ -29,7 +29,6 @@ export class FramedConnection {
   readonly #logger: Logger;
   readonly #events: ConnectionEvents;
   #closing = false;
-  #corked = false;
   #reason: string | null = null;
   /**
    * During the handshake, frames are decoded one at a time: a handshake frame may raise the cap
@@ -69,21 +68,9 @@ export class FramedConnection {
     this.#stepwise = false;
   }
 
-  /**
-   * Queues a whole frame on the socket; false once the connection is closing. Frames written in
-   * one turn of the event loop leave in one system call (a heartbeat and a digest, an append and
-   * its followers' reads): the socket is corked until the current job ends.
-   */
+  /** Queues a whole frame on the socket; false once the connection is closing. */
   write(frame: Uint8Array): boolean {
     if (this.#closing) return false;
-    if (!this.#corked) {
-      this.#corked = true;
-      this.#socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        this.#socket.uncork();
-      });
-    }
     this.#socket.write(frame);
     return true;
   }

@@ -60,6 +60,11 @@ export class FakeConnection implements RedisConnection {
     return this.phase === 'up';
   }
 
+  /** Packets are the fake's unit, not writes: a batch is its calls, in order. */
+  batch(send: () => void): void {
+    send();
+  }
+
   call(args: readonly string[], done: ReplyCallback): void {
     if (this.phase !== 'up' && this.phase !== 'handshake') {
       const gen = this.generation;

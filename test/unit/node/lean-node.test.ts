@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 
 const NODE_MODULE = fileURLToPath(new URL('../../../src/node/node.js', import.meta.url));
 const CLI_MAIN = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
+/** What `raftinel node` loads when its command runs (main.js imports it lazily). */
+const NODE_COMMAND = fileURLToPath(new URL('../../../src/cli/node-command.js', import.meta.url));
 const IOREDIS = /^ioredis(\/|$)/;
 /** Loaded with every CLI call, `raftinel node` included, unless imported lazily. */
 const CONFIG_LOADER = /^(zod|yaml)(\/|$)/;
@@ -40,7 +42,9 @@ function forbiddenChain(entry: string, forbidden: RegExp, lazy = true): string[]
       if (forbidden.test(spec)) return [...chain, spec];
       if (!spec.startsWith('.')) continue; // node: built-ins and other packages
       const next = resolve(dirname(file), spec);
-      if (seen.has(next) || !existsSync(next)) continue;
+      // A relative import that names no built file: the walk would miss what is behind it.
+      assert.ok(existsSync(next), `${file} imports ${spec}, which is not built`);
+      if (seen.has(next)) continue;
       seen.add(next);
       queue.push([...chain, next]);
     }
@@ -74,18 +78,21 @@ test('the CLI (raftinel node among its commands) loads neither ioredis nor the c
   }
 });
 
-test('the node module reaches zod and yaml only through lazy imports', () => {
+test('the node command reaches zod and yaml only through lazy imports, and ioredis not at all', () => {
   const root = resolve(dirname(NODE_MODULE), '..', '..');
-  const eager = forbiddenChain(NODE_MODULE, CONFIG_LOADER, false);
+  const eager = forbiddenChain(NODE_COMMAND, CONFIG_LOADER, false);
   assert.equal(eager, null, `imported by: ${eager?.map((f) => f.replace(`${root}/`, '')).join(' -> ')}`);
+  const client = forbiddenChain(NODE_COMMAND, IOREDIS);
+  assert.equal(client, null, `imported by: ${client?.map((f) => f.replace(`${root}/`, '')).join(' -> ')}`);
   // The walk sees the lazy one (admin-bodies.js): the eager check above can fail.
   assert.notEqual(forbiddenChain(NODE_MODULE, CONFIG_LOADER, true), null);
 });
 
-test('a process that imports the node module has not loaded ioredis', () => {
+/** The ioredis files a process that imports `module` has loaded (ioredis is CommonJS). */
+function ioredisLoadedBy(module: string): string[] {
   const script = `
     import { createRequire } from 'node:module';
-    await import(${JSON.stringify(NODE_MODULE)});
+    await import(${JSON.stringify(module)});
     const loaded = Object.keys(createRequire(import.meta.url).cache);
     process.stdout.write(JSON.stringify(loaded.filter((f) => f.includes('/node_modules/ioredis/'))));
   `;
@@ -93,5 +100,12 @@ test('a process that imports the node module has not loaded ioredis', () => {
     encoding: 'utf8',
     timeout: 30_000,
   });
-  assert.deepEqual(JSON.parse(out), []);
+  return JSON.parse(out) as string[];
+}
+
+test('a process that imports the node module has not loaded ioredis', () => {
+  assert.deepEqual(ioredisLoadedBy(NODE_MODULE), []);
+  // The same look finds it where it is loaded: the check can fail.
+  const live = fileURLToPath(new URL('../../../src/cli/import/live.js', import.meta.url));
+  assert.notDeepEqual(ioredisLoadedBy(live), []);
 });
