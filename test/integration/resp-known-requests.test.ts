@@ -22,10 +22,16 @@ const address = (port: number): RespValue => ({
   ],
 });
 
-/** A source with the fast path, counting the full views built (shards()). */
-function countingSource(): { source: FakeSource; views: () => number; setMasterPort: (p: number) => void } {
+/** A source with the fast path, counting the full views built (shards()) and the lookups. */
+function countingSource(): {
+  source: FakeSource;
+  views: () => number;
+  lookups: () => number;
+  setMasterPort: (p: number) => void;
+} {
   const source = standardSource(16379, 16380);
   let views = 0;
+  let lookups = 0;
   let masterPort = 16379;
   let exists = true;
   const shards = source.shards.bind(source);
@@ -33,12 +39,15 @@ function countingSource(): { source: FakeSource; views: () => number; setMasterP
     views++;
     return shards();
   };
-  const fast: NonNullable<SentinelSource['masterAddress']> = (name) =>
-    name === 'mymaster' && exists ? { host: '127.0.0.1', port: masterPort } : undefined;
+  const fast: NonNullable<SentinelSource['masterAddress']> = (name) => {
+    lookups++;
+    return name === 'mymaster' && exists ? { host: '127.0.0.1', port: masterPort } : undefined;
+  };
   source.masterAddress = fast;
   return {
     source,
     views: () => views,
+    lookups: () => lookups,
     setMasterPort: (p) => {
       if (p === 0) exists = false;
       else masterPort = p;
@@ -71,6 +80,25 @@ describe('GET-MASTER-ADDR-BY-NAME from learned bytes', () => {
       c.send(REQUEST);
       assert.deepEqual(await c.read(), [{ t: 'null-array' }]);
       assert.equal(views(), 0, 'shards() built per GET-MASTER-ADDR-BY-NAME');
+      c.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a pipeline of the learned request is answered once per read, not once per request', async () => {
+    const { source, lookups } = countingSource();
+    const { server, port } = await startRespServer(source);
+    try {
+      const c = await RawClient.connect(port);
+      assert.deepEqual(await c.call('SENTINEL', 'get-master-addr-by-name', 'mymaster'), address(16379));
+      const before = lookups();
+      c.send(Buffer.concat(Array(256).fill(REQUEST)));
+      const replies = await c.read(256);
+      for (const [i, r] of replies.entries()) assert.deepEqual(r, address(16379), `reply ${i}`);
+      // 256 requests (~12 KiB, one write): one lookup per read of the server, whatever the
+      // kernel's chunking; a lookup per request would be 256.
+      assert.ok(lookups() - before <= 16, `${lookups() - before} lookups for 256 pipelined requests`);
       c.close();
     } finally {
       await server.close();
