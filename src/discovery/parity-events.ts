@@ -36,6 +36,9 @@ export class ParityEvents {
    */
   private readonly replicasPending = new Set<string>();
   private tilt = false;
+  /** The peers (and whether up) of the last `peers` walk, and whether an entry applied since. */
+  private peersKey = '';
+  private appliedSincePeers = true;
 
   constructor(
     private readonly topology: () => Topology,
@@ -83,6 +86,7 @@ export class ParityEvents {
 
   /** Entries applied on this node; `leading`: this node is the Raft leader with a valid lease. */
   applied(events: readonly TopologyEvent[], leading: boolean): PublishedEvent[] {
+    this.appliedSincePeers = true;
     const out: PublishedEvent[] = this.newReplicas();
     for (const e of events) {
       if (e.type !== 'failover-started') continue;
@@ -101,6 +105,12 @@ export class ParityEvents {
 
   /** The other raftinel nodes as SENTINEL SENTINELS lists them: `+sentinel` once per peer and shard. */
   peers(list: readonly SentinelPeer[]): PublishedEvent[] {
+    // Asked every second: with the same peers up and no entry applied since, nothing is new
+    // (a walk of every shard for every peer was a sizeable part of an idle node at 1000 shards).
+    const key = list.map((p) => `${p.id}:${p.up !== false}`).join(',');
+    if (key === this.peersKey && this.appliedSincePeers === false) return [];
+    this.peersKey = key;
+    this.appliedSincePeers = false;
     const out: PublishedEvent[] = [];
     const shards = Object.values(this.topology().shards);
     for (const p of list) {

@@ -105,6 +105,17 @@ export class Prober {
     return [...this.probes.values()].map((p) => this.evaluate(p, now));
   }
 
+  /**
+   * Every node's observation as last judged, without judging it again: at most one probe
+   * interval old (every probe sent and every reply judges its node, a suspect one every pulse).
+   * For what samples the whole fleet often (the lag clock of the HTTP views), where judging
+   * 2000 nodes twice a second cost more than the sample.
+   */
+  latest(): RedisObservation[] {
+    const now = this.now();
+    return [...this.probes.values()].map((p) => p.last ?? this.evaluate(p, now));
+  }
+
   /** One node's observation as of now (the others are not evaluated: O(1) per call). */
   observation(shard: string, node: string): RedisObservation | null {
     const probe = this.probes.get(`${shard}\u0000${node}`);

@@ -292,7 +292,7 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     // Lag seconds for the JSON views and the status page.
     const live = new LiveDetail({
       topology: () => state.topology(),
-      observations: () => prober.observations(),
+      observations: () => prober.latest(),
       now: () => performance.now(),
     });
     cleanup.push(() => live.close());

@@ -71,6 +71,29 @@ test('+sentinel once per peer that is up, for each shard', () => {
   assert.deepEqual(c.peers([{ ...peer, up: true }]), []);
 });
 
+test('the periodic peer check walks the shards only after a change of peers or an applied entry', () => {
+  let walks = 0;
+  const c = new ParityEvents(
+    () => {
+      walks++;
+      return topo;
+    },
+    () => 2,
+  );
+  const peer = { id: 'n2', host: '127.0.0.2', port: 26379, runId: 'c'.repeat(40), up: true };
+  assert.equal(c.peers([peer]).length, 1);
+  const after = walks;
+  for (let i = 0; i < 5; i++) assert.deepEqual(c.peers([peer]), []);
+  assert.equal(walks, after, 'the same peers, nothing applied: no walk');
+  c.applied([], false);
+  const applied = walks;
+  c.peers([peer]);
+  assert.ok(walks > applied, 'an applied entry: walked again');
+  const before = walks;
+  c.peers([peer, { ...peer, id: 'n3' }]);
+  assert.ok(walks > before, 'another peer: walked again');
+});
+
 test('a replica reached before bootstrap adopted a master is announced once the master is applied', () => {
   // Found by the integration test: at a first start the probes answer before the shard has a master.
   let current: typeof topo = { ...topo, shards: { m: { ...shard, master: null } } };
