@@ -28,13 +28,14 @@ import {
 import {
   FailoverPromotion,
   keepRestartedMaster,
+  type EmptyRestart,
   reinstateInPlace,
   resyncedReplicas,
   withRegainedHistory,
 } from './promotion.js';
 import { lateDemotionForward } from './late-demotion.js';
 import { RepointRetries, type NodeLook } from './repoint-retry.js';
-import { linkDownLimitMs, observationMaxAgeMs } from './rules.js';
+import { infoTakenNoEarlierThan, linkDownLimitMs, observationMaxAgeMs } from './rules.js';
 import { adoptFollowedHistory, emptyRestartEvidence } from './restart.js';
 import { chooseCandidate } from './select.js';
 import { Switchovers, type SwitchoverRequest } from './switchover.js';
@@ -100,6 +101,12 @@ export class FailoverEngine {
   private actions: EngineAction[] = [];
   /** Per shard: the replication history this leader last saw committed, and since when. */
   private readonly historySeen = new Map<string, { replId: string | null; at: number }>();
+  /**
+   * Per shard: the committed master's run taken for an empty restart, and when (monotonic) this
+   * leader first had evidence of it: the restart happened before then. Reports of the replicas
+   * taken before it prove nothing of a resync (emptyRestart()).
+   */
+  private readonly restartSeen = new Map<string, { master: string; runId: string; at: number }>();
   /** Per shard without a master yet: when the leader first found nodes nobody has seen. */
   private readonly adoptWaitSince = new Map<string, number>();
   /** Per shard: the write-safety settings sent to the master (key), and the last one it took. */
@@ -184,6 +191,7 @@ export class FailoverEngine {
     this.writeSafety.clear();
     this.adoptWaitSince.clear();
     this.historySeen.clear();
+    this.restartSeen.clear();
   }
 
   requestSwitchover(
@@ -444,15 +452,40 @@ export class FailoverEngine {
     if (known !== undefined) return known;
     const m = shard.master as string;
     const maxAge = observationMaxAgeMs(shard.settings);
+    const master = input.observations.best(shard.name, m, input.now, maxAge, this.selfId);
     const evidence = emptyRestartEvidence({
       shard,
-      master: input.observations.best(shard.name, m, input.now, maxAge, this.selfId),
+      master,
       sightings: input.observations.fresh(shard.name, m, input.now, maxAge),
       views: this.views(input, shard),
       remembered: this.lastSeen.get(`${shard.name}/${m}`),
     });
+    const seen = this.restartSeen.get(shard.name);
+    const runId = master?.runId ?? null;
+    if (evidence !== null && runId !== null && (seen?.master !== m || seen.runId !== runId)) {
+      this.restartSeen.set(shard.name, { master: m, runId, at: input.now });
+    }
     this.memo?.restarted.set(shard.name, evidence);
     return evidence;
+  }
+
+  /**
+   * The empty restart as keepRestartedMaster() and resyncedReplicas() judge it: the nodes whose
+   * current report was surely taken after this leader first had evidence of it. A report taken
+   * before may predate a sync from the master while it held the shard's history (seed 16034773:
+   * the leader's own INFO of r3, taken before a switchover repointed r3 to r1, showed it on the
+   * history before the shard's; r3 had continued the shard's history from r1 since).
+   */
+  private emptyRestart(input: EngineInput, shard: ShardState): EmptyRestart {
+    const seen = this.restartSeen.get(shard.name);
+    const reportedAfter = new Set<string>();
+    if (!seen || seen.master !== shard.master) return { reportedAfter };
+    const maxAge = observationMaxAgeMs(shard.settings);
+    for (const n of shard.nodes) {
+      const s = input.observations.bestSighting(shard.name, n.id, input.now, maxAge, this.selfId);
+      if (s && infoTakenNoEarlierThan(s, shard.settings) > seen.at) reportedAfter.add(n.id);
+    }
+    return { reportedAfter };
   }
 
   /**
@@ -536,8 +569,16 @@ export class FailoverEngine {
     const detected = this.detectedAt.get(shard.name) as { mono: number; wall: number };
     const judged = this.withRegainedHistory(input, shard);
     if (!report.chosen) {
-      const views = emptyRestart ? this.views(input, shard) : null;
-      const kept = views ? keepRestartedMaster(judged, views, report, input.wallNow, detected.wall) : null;
+      const kept = emptyRestart
+        ? keepRestartedMaster(
+            judged,
+            this.views(input, shard),
+            this.emptyRestart(input, shard),
+            report,
+            input.wallNow,
+            detected.wall,
+          )
+        : null;
       if (kept) {
         this.propose(input, shard.name, kept);
         return;
@@ -548,7 +589,7 @@ export class FailoverEngine {
       if (again) {
         this.propose(input, shard.name, {
           ...again,
-          resynced: resyncedReplicas(judged, this.views(input, shard), false),
+          resynced: resyncedReplicas(judged, this.views(input, shard), null),
         });
         return;
       }
@@ -563,7 +604,11 @@ export class FailoverEngine {
       shard,
       report,
       detected.wall,
-      resyncedReplicas(judged, this.views(input, shard), emptyRestart),
+      resyncedReplicas(
+        judged,
+        this.views(input, shard),
+        emptyRestart ? this.emptyRestart(input, shard) : null,
+      ),
     );
     if (this.bugs.replicaofBeforeCommit) {
       this.redis(input, shard.name, nodeOf(shard, report.chosen) as RedisNodeSpec, { kind: 'promote' }, 0);

@@ -41,11 +41,16 @@ export class ObservationTable {
 
   /** The best current view of a node: a reachable report, the preferred observer's first, else the newest. */
   best(shard: string, node: string, now: number, maxAgeMs: number, prefer: NodeId): RedisObservation | null {
+    return this.bestSighting(shard, node, now, maxAgeMs, prefer)?.obs ?? null;
+  }
+
+  /** The report behind best(), with its observer and arrival (how old its INFO may be). */
+  bestSighting(shard: string, node: string, now: number, maxAgeMs: number, prefer: NodeId): Sighting | null {
     const reachable = this.fresh(shard, node, now, maxAgeMs).filter((s) => s.obs.reachable && !s.obs.unsure);
     if (reachable.length === 0) return null;
     const own = reachable.find((s) => s.observer === prefer);
-    if (own) return own.obs;
-    return reachable.reduce((a, b) => (b.receivedAt > a.receivedAt ? b : a)).obs;
+    if (own) return own;
+    return reachable.reduce((a, b) => (b.receivedAt > a.receivedAt ? b : a));
   }
 }
 

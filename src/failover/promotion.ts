@@ -121,11 +121,20 @@ export function withRegainedHistory(
  * restarted with its data from before a switchover, reported following r1 on the history
  * before the shard's, link down; it full-synced from r1, still on the shard's history, 30 ms
  * before r1 full-synced from the restarted master r2, and r2 was kept while r3 held the data.)
+ *
+ * And a report on another history counts only when it was surely taken after the restart
+ * (`restart.reportedAfter`): an older one may predate a sync from the master while it still
+ * held the shard's history, a PSYNC continuing it from the history before it included. Only a
+ * report on the restarted master's new history needs no such proof: that id was born with the
+ * restart. (Seed 16034773: a switchover made r1 master and repointed r3 to it; the leader's
+ * own report of r3, its INFO taken before the switchover, showed r3 following r2 on the history
+ * before the shard's, link up. r3 PSYNCed from r1 onto the shard's history; r1 restarted empty
+ * and was kept, counted with r3 resynced, while r3 held the data.)
  */
 export function resyncedReplicas(
   shard: ShardState,
   views: ReadonlyMap<string, RedisObservation | null>,
-  restarted: boolean,
+  restart: EmptyRestart | null,
 ): string[] {
   const lost = new Set(shard.lostHistory ?? []);
   const master = shard.nodes.find((n) => n.id === shard.master);
@@ -135,11 +144,22 @@ export function resyncedReplicas(
     .filter((n) => {
       if (lost.has(n.id)) return true;
       const v = views.get(n.id);
-      if (!restarted || shard.replId === null || !v?.replId || v.replId === shard.replId) return false;
+      if (!restart || shard.replId === null || !v?.replId || v.replId === shard.replId) return false;
+      if (v.replId === masterHistory) return true;
+      if (!restart.reportedAfter.has(n.id)) return false;
       const syncing = v.role === 'slave' && v.linkUp !== true;
-      return v.replId === masterHistory || !master || (!pointsAt(v, master) && !syncing);
+      return !master || (!pointsAt(v, master) && !syncing);
     })
     .map((n) => n.id);
+}
+
+/**
+ * The committed master's empty restart as the leader knows it (docs/design.md 4.5): the nodes
+ * whose current report (their view) was surely taken after the restart, its INFO sent after the
+ * leader first had evidence of the new run (rules.ts infoTakenNoEarlierThan).
+ */
+export interface EmptyRestart {
+  readonly reportedAfter: ReadonlySet<string>;
 }
 
 /**
@@ -255,12 +275,14 @@ export function historyGone(shard: ShardState, views: ReadonlyMap<string, RedisO
  * the history, none holds more than the restarted master does (they copied it), so it stays
  * master and its new history becomes the shard's, rather than leave the shard without a master
  * or promote a copy of it that may lag (Sentinel, which has no history check, keeps the
- * restarted master too). While any replica's history is unknown (unreachable, no INFO yet),
- * null: it may still hold the data, and the failover waits for it.
+ * restarted master too). While any replica's history is unknown (unreachable, no INFO yet, or
+ * another history shown only by a report that may predate the restart: `restart`), null: it
+ * may still hold the data, and the failover waits for it.
  */
 export function keepRestartedMaster(
   shard: ShardState,
   views: ReadonlyMap<string, RedisObservation | null>,
+  restart: EmptyRestart,
   report: CandidateReport,
   wallNow: number,
   detectedAt: number,
@@ -270,16 +292,18 @@ export function keepRestartedMaster(
   if (master === null || !mv || mv.role !== 'master' || mv.replId === null || mv.replId === shard.replId)
     return null;
   const replicas = shard.nodes.filter((n) => n.id !== master).map((n) => n.id);
-  const resynced = resyncedReplicas(shard, views, true);
+  const resynced = resyncedReplicas(shard, views, restart);
   if (replicas.length === 0 || resynced.length !== replicas.length) return null;
   // A node found off the history at a promotion (lostHistory) may have full-synced from the
   // master since; a regain is proven only by an INFO surely taken after the finding
   // (withRegainedHistory), and in that gap an empty master was kept while such a node held the
   // data (seed 10229309). Keeping the master loses writes: it waits for a report of every
-  // replica on another history.
+  // replica on another history, a report taken after the restart unless it shows the restarted
+  // master's own new one (an older one may predate a sync from the master: seed 16034773).
   const mayHoldHistory = (id: string): boolean => {
     const v = views.get(id);
-    return !v?.replId || v.replId === shard.replId;
+    if (!v?.replId || v.replId === shard.replId) return true;
+    return v.replId !== mv.replId && !restart.reportedAfter.has(id);
   };
   if (replicas.some(mayHoldHistory)) return null;
   return {

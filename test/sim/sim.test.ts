@@ -294,6 +294,13 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       'Candidate History: an empty master kept while a replica of another replica, reported on an older history ' +
       'with its link down, had full-synced the shard history from it (promotion.ts resyncedReplicas; kept-master.test.ts)',
   },
+  {
+    seed: 16034773,
+    cause:
+      "Candidate History: an empty master kept on the leader's own report of a replica taken before a switchover " +
+      "repointed it (following the old master on the history before the shard's, link up); it had continued the " +
+      "shard's history since (promotion.ts resyncedReplicas, engine.ts emptyRestart; kept-master.test.ts)",
+  },
 ];
 
 function replay(seed: number, bug?: string): string {

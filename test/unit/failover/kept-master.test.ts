@@ -7,7 +7,7 @@
 // continued, hist-x the restarted master's new one.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { keepRestartedMaster, resyncedReplicas } from '../../../src/failover/promotion.js';
+import { keepRestartedMaster, resyncedReplicas, type EmptyRestart } from '../../../src/failover/promotion.js';
 import type { CandidateReport, RedisObservation, TopologyCommand } from '../../../src/failover/types.js';
 import { applyTopologyCommand } from '../../../src/failover/topology.js';
 import { failoverStarted, obs, topologyWithMaster } from './fixtures.js';
@@ -26,6 +26,8 @@ const copied = obs('r2', { replId: 'hist-x', offset: 7 });
 const midSync = obs('r3', { replId: 'hist-0', offset: 87, linkUp: false, linkDownMs: 300 });
 
 const report: CandidateReport = { selection: 'least-lag', masterOffset: null, chosen: null, rows: [] };
+/** Every report of these views was surely taken after r1 restarted. */
+const afterRestart: EmptyRestart = { reportedAfter: new Set(['r1', 'r2', 'r3']) };
 const views = (r3: RedisObservation): Map<string, RedisObservation | null> =>
   new Map([
     ['r1', restarted],
@@ -44,19 +46,26 @@ describe('resyncedReplicas after an empty restart', () => {
   const shard = topologyWithMaster().shards.m;
 
   test('a replica following the restarted master on an older history is not taken for a copy of it', () => {
-    assert.deepEqual(resyncedReplicas(shard, views(midSync), true), ['r2']);
-    assert.equal(keepRestartedMaster(shard, views(midSync), report, 2, 1), null, 'r3 may hold the data');
+    assert.deepEqual(resyncedReplicas(shard, views(midSync), afterRestart), ['r2']);
+    assert.equal(
+      keepRestartedMaster(shard, views(midSync), afterRestart, report, 2, 1),
+      null,
+      'r3 may hold the data',
+    );
   });
 
   test('once its INFO shows the restarted master’s history, the master is kept', () => {
     const r3 = obs('r3', { replId: 'hist-x', offset: 7 });
-    assert.deepEqual(resyncedReplicas(shard, views(r3), true), ['r2', 'r3']);
-    assert.deepEqual(keepRestartedMaster(shard, views(r3), report, 2, 1)?.resynced, ['r2', 'r3']);
+    assert.deepEqual(resyncedReplicas(shard, views(r3), afterRestart), ['r2', 'r3']);
+    assert.deepEqual(keepRestartedMaster(shard, views(r3), afterRestart, report, 2, 1)?.resynced, [
+      'r2',
+      'r3',
+    ]);
   });
 
   test('a replica on another history that follows another node copied nothing of the shard’s since', () => {
     const r3 = obs('r3', { replId: 'hist-0', masterHost: 'h-r2' });
-    assert.deepEqual(resyncedReplicas(shard, views(r3), true), ['r2', 'r3']);
+    assert.deepEqual(resyncedReplicas(shard, views(r3), afterRestart), ['r2', 'r3']);
   });
 });
 
@@ -158,8 +167,12 @@ describe('a replica following another node with its link down (seed 11051243)', 
   });
 
   test('is not taken for resynced: its next sync takes whatever r2 holds then', () => {
-    assert.deepEqual(resyncedReplicas(shard, views(behindR2), true), ['r2']);
-    assert.equal(keepRestartedMaster(shard, views(behindR2), report, 2, 1), null, 'r3 may hold the data');
+    assert.deepEqual(resyncedReplicas(shard, views(behindR2), afterRestart), ['r2']);
+    assert.equal(
+      keepRestartedMaster(shard, views(behindR2), afterRestart, report, 2, 1),
+      null,
+      'r3 may hold the data',
+    );
   });
 
   test('a master on another history syncs from nobody: it is off the history', () => {
@@ -170,7 +183,7 @@ describe('a replica following another node with its link down (seed 11051243)', 
       masterPort: null,
       linkUp: null,
     });
-    assert.deepEqual(resyncedReplicas(shard, views(r3), true), ['r2', 'r3']);
+    assert.deepEqual(resyncedReplicas(shard, views(r3), afterRestart), ['r2', 'r3']);
   });
 
   function race(): Harness {
@@ -198,5 +211,80 @@ describe('a replica following another node with its link down (seed 11051243)', 
     h.run();
     assert.deepEqual(h.proposed, ['masterKept']);
     assert.equal(h.topo.shards.m.replId, 'hist-x');
+  });
+});
+
+// Seed 16034773: a switchover made r1 master on the shard's history hist-1 (continuing hist-0)
+// and repointed r3 to it. The leader's own report of r3 was older: its INFO, taken before the
+// switchover, showed r3 following r2 on hist-0 with its link up (the relaxed probe cadence of a
+// healthy node, downAfterMs / 2). r3 PSYNCed from r1 onto hist-1; r1 restarted empty; the
+// leader took the old report for a resync (r3 "copied r2's history") and kept r1 while r3 held
+// the data. A report on another history proves a resync only when it was surely taken after
+// the restart; one on the restarted master's own new history needs no such proof.
+describe('a report on another history that may predate the restart (seed 16034773)', () => {
+  const shard = topologyWithMaster().shards.m;
+  /** r3 as the leader's INFO showed it before the switchover: following r2 on hist-0, link up. */
+  const beforeSwitchover = obs('r3', { replId: 'hist-0', offset: 87, masterHost: 'h-r2' });
+  const r3NotAfter: EmptyRestart = { reportedAfter: new Set(['r1', 'r2']) };
+
+  test('is not taken for a resync, and the empty master is not kept on it', () => {
+    assert.deepEqual(resyncedReplicas(shard, views(beforeSwitchover), r3NotAfter), ['r2']);
+    assert.equal(keepRestartedMaster(shard, views(beforeSwitchover), r3NotAfter, report, 2, 1), null);
+  });
+
+  test('the same report taken after the restart counts: the master is kept', () => {
+    assert.deepEqual(resyncedReplicas(shard, views(beforeSwitchover), afterRestart), ['r2', 'r3']);
+    assert.deepEqual(
+      keepRestartedMaster(shard, views(beforeSwitchover), afterRestart, report, 2, 1)?.resynced,
+      ['r2', 'r3'],
+    );
+  });
+
+  test('a report on the restarted master’s new history needs no proof of its age', () => {
+    const none: EmptyRestart = { reportedAfter: new Set() };
+    const r3 = obs('r3', { replId: 'hist-x', offset: 7 });
+    assert.deepEqual(resyncedReplicas(shard, views(r3), none), ['r2', 'r3']);
+    assert.deepEqual(keepRestartedMaster(shard, views(r3), none, report, 2, 1)?.resynced, ['r2', 'r3']);
+  });
+
+  test('a node found off the history at a promotion counts only on a report taken after the restart', () => {
+    const s = { ...shard, lostHistory: ['r3'] };
+    const off = obs('r3', { replId: 'hist-9', masterHost: 'h-r2' });
+    assert.equal(keepRestartedMaster(s, views(off), r3NotAfter, report, 2, 1), null);
+    assert.deepEqual(keepRestartedMaster(s, views(off), afterRestart, report, 2, 1)?.resynced, ['r2', 'r3']);
+  });
+
+  /** The engine (leader n1) holds r3's old report when r1's empty restart shows up. */
+  function race(): Harness {
+    const h = new Harness(topologyWithMaster());
+    h.see(beforeSwitchover);
+    // The truth: r3 was repointed to r1 and continued the shard's history from it.
+    h.change('r3', { replId: 'hist-1', offset: 89, masterHost: 'h-r1' });
+    h.now = 100;
+    h.see(restarted, copied);
+    h.run(20);
+    assert.deepEqual(h.proposed, [], 'no decision while r3 may hold the shard’s history');
+    return h;
+  }
+
+  test('r3’s next INFO shows the shard’s history: it is promoted, the empty master is not kept', () => {
+    const h = race();
+    h.see(obs('r3', { replId: 'hist-1', offset: 89, linkUp: false, linkDownMs: 300 }));
+    h.run();
+    assert.equal(startedTo(h), 'r3');
+    assert.ok(!h.proposed.includes('masterKept'));
+    assert.equal(h.topo.shards.m.master, 'r3');
+  });
+
+  test('an INFO taken after the restart shows r3 still on the older history behind r2: then the master is kept', () => {
+    const h = race();
+    h.now = 1500; // r3's report below is taken more than one INFO interval after the restart was seen
+    h.see(restarted, copied, beforeSwitchover);
+    h.run(4);
+    assert.deepEqual(h.proposed, ['masterKept']);
+    const kept = h.commands.find(
+      (c): c is Extract<TopologyCommand, { type: 'masterKept' }> => c.type === 'masterKept',
+    );
+    assert.deepEqual(kept?.resynced, ['r2', 'r3']);
   });
 });

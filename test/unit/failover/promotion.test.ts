@@ -4,13 +4,20 @@
 // between its last observation and its promotion.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { judgeCandidate, keepRestartedMaster, resyncedReplicas } from '../../../src/failover/promotion.js';
+import {
+  judgeCandidate,
+  keepRestartedMaster,
+  resyncedReplicas,
+  type EmptyRestart,
+} from '../../../src/failover/promotion.js';
 import { applyTopologyCommand } from '../../../src/failover/topology.js';
 import type { RedisObservation, ShardState } from '../../../src/failover/types.js';
 import { obs, topologyWithMaster } from './fixtures.js';
 import { Harness } from './harness.js';
 
 const EMPTY = 'hist-empty';
+/** Every report below was surely taken after the master restarted. */
+const afterRestart: EmptyRestart = { reportedAfter: new Set(['r1', 'r2', 'r3']) };
 const asMaster = { role: 'master', masterHost: null, masterPort: null, linkUp: null } as const;
 
 describe('judgeCandidate: a fresh INFO of the candidate against the shard history', () => {
@@ -79,6 +86,7 @@ describe('keepRestartedMaster: nothing left to fail over to', () => {
     const cmd = keepRestartedMaster(
       shard(),
       views(obs('r2', { replId: EMPTY }), obs('r3', { replId: EMPTY })),
+      afterRestart,
       report,
       2000,
       1000,
@@ -97,33 +105,60 @@ describe('keepRestartedMaster: nothing left to fail over to', () => {
     // Its report shows the shard's history: older than the finding, or it regained the history
     // since (seed 10229309): the master is not kept on it.
     assert.equal(
-      keepRestartedMaster(s, views(obs('r2', { replId: EMPTY }), obs('r3')), report, 2000, 1000),
+      keepRestartedMaster(
+        s,
+        views(obs('r2', { replId: EMPTY }), obs('r3')),
+        afterRestart,
+        report,
+        2000,
+        1000,
+      ),
       null,
     );
-    assert.equal(keepRestartedMaster(s, views(obs('r2', { replId: EMPTY }), null), report, 2000, 1000), null);
+    assert.equal(
+      keepRestartedMaster(s, views(obs('r2', { replId: EMPTY }), null), afterRestart, report, 2000, 1000),
+      null,
+    );
     const off = obs('r3', { replId: 'hist-r3' });
-    const cmd = keepRestartedMaster(s, views(obs('r2', { replId: EMPTY }), off), report, 2000, 1000);
+    const cmd = keepRestartedMaster(
+      s,
+      views(obs('r2', { replId: EMPTY }), off),
+      afterRestart,
+      report,
+      2000,
+      1000,
+    );
     assert.deepEqual(cmd?.resynced, ['r2', 'r3']);
   });
 
   test('a replica still on the history, or one whose history is unknown, may hold the data: no decision', () => {
     assert.equal(
-      keepRestartedMaster(shard(), views(obs('r2', { replId: EMPTY }), obs('r3')), report, 2, 1),
+      keepRestartedMaster(
+        shard(),
+        views(obs('r2', { replId: EMPTY }), obs('r3')),
+        afterRestart,
+        report,
+        2,
+        1,
+      ),
       null,
     );
-    assert.equal(keepRestartedMaster(shard(), views(obs('r2', { replId: EMPTY }), null), report, 2, 1), null);
+    assert.equal(
+      keepRestartedMaster(shard(), views(obs('r2', { replId: EMPTY }), null), afterRestart, report, 2, 1),
+      null,
+    );
     const noInfo = obs('r3', { replId: null });
     assert.equal(
-      keepRestartedMaster(shard(), views(obs('r2', { replId: EMPTY }), noInfo), report, 2, 1),
+      keepRestartedMaster(shard(), views(obs('r2', { replId: EMPTY }), noInfo), afterRestart, report, 2, 1),
       null,
     );
   });
 
   test('resyncedReplicas names replicas off the history only after a restart; lostHistory always', () => {
     const off = views(obs('r2', { replId: EMPTY }), obs('r3'));
-    assert.deepEqual(resyncedReplicas(shard(), off, true), ['r2']);
-    assert.deepEqual(resyncedReplicas(shard(), off, false), []);
-    assert.deepEqual(resyncedReplicas({ ...shard(), lostHistory: ['r3'] }, off, false), ['r3']);
+    assert.deepEqual(resyncedReplicas(shard(), off, afterRestart), ['r2']);
+    assert.deepEqual(resyncedReplicas(shard(), off, null), []);
+    assert.deepEqual(resyncedReplicas({ ...shard(), lostHistory: ['r3'] }, off, null), ['r3']);
   });
 });
 
