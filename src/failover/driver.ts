@@ -39,6 +39,8 @@ export class FailoverDriver {
   private readonly switchoverWaiters = new Map<number, (r: SwitchoverResult) => void>();
   private readonly failureLog = new OpFailureLog();
   private readonly targetsByShard = new Map<string, { state: ShardState; targets: RedisTarget[] }>();
+  /** Counts the changes of targets(): a reader compares it instead of the targets themselves. */
+  targetsVersion = 0;
   private nextRequestId = 1;
   private bootstrapProposed = false;
   private warnedConfigDiff = false;
@@ -330,7 +332,9 @@ export class FailoverDriver {
       this.targetsByShard.set(shard.name, { state: shard, targets });
       changed = true;
     }
-    if (changed) this.deps.prober.setTargets(this.targets());
+    if (!changed) return;
+    this.targetsVersion++;
+    this.deps.prober.setTargets(this.targets());
   }
 
   /** Every Redis node's target, as the prober has them (the same objects while unchanged). */

@@ -36,7 +36,7 @@ import {
 } from './wiring.js';
 import { shardsFromConfig } from '../failover/config-shards.js';
 import { FailoverDriver } from '../failover/driver.js';
-import type { RedisExecutor, RedisTarget } from '../failover/ports.js';
+import type { RedisExecutor } from '../failover/ports.js';
 import { HookRunner } from '../hooks/hook-runner.js';
 import { fileFenceStore } from '../sidecar/fence-store.js';
 import { Sidecar } from '../sidecar/sidecar.js';
@@ -191,12 +191,11 @@ export async function startNode(config: RaftinelConfig, options: NodeOptions = {
     cleanup.push(() => preflight.close());
     // After an applied entry that changed some shard's nodes or settings; the driver keeps the
     // target objects of unchanged shards, so most entries change nothing here.
-    let checked: readonly RedisTarget[] = [];
+    let checkedVersion = -1;
     const checkRedisNodes = (): void => {
-      const targets = driver.targets();
-      if (targets.length === checked.length && targets.every((t, i) => t === checked[i])) return;
-      checked = targets;
-      preflight.setTargets(targets);
+      if (driver.targetsVersion === checkedVersion) return;
+      checkedVersion = driver.targetsVersion;
+      preflight.setTargets(driver.targets());
     };
 
     const router = new Router();

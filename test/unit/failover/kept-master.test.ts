@@ -42,6 +42,13 @@ function startedTo(h: { commands: readonly TopologyCommand[] }): string | undefi
   )?.to;
 }
 
+/** The replica that holds the data was failed over to; the empty master was not kept. */
+function assertPromotedNotKept(h: Harness, node: string): void {
+  assert.equal(startedTo(h), node);
+  assert.ok(!h.proposed.includes('masterKept'));
+  assert.equal(h.topo.shards.m.master, node);
+}
+
 describe('resyncedReplicas after an empty restart', () => {
   const shard = topologyWithMaster().shards.m;
 
@@ -85,9 +92,7 @@ describe('the engine through the same race', () => {
     const h = race();
     h.see(obs('r3', { replId: 'hist-1', offset: 96, linkUp: false, linkDownMs: 500 }));
     h.run();
-    assert.equal(startedTo(h), 'r3');
-    assert.ok(!h.proposed.includes('masterKept'));
-    assert.equal(h.topo.shards.m.master, 'r3');
+    assertPromotedNotKept(h, 'r3');
   });
 
   test('r3’s next INFO shows it copied the restarted master: then the master is kept', () => {
@@ -200,9 +205,7 @@ describe('a replica following another node with its link down (seed 11051243)', 
     const h = race();
     h.see(obs('r3', { replId: 'hist-1', offset: 81, masterHost: 'h-r2' }));
     h.run();
-    assert.equal(startedTo(h), 'r3');
-    assert.ok(!h.proposed.includes('masterKept'));
-    assert.equal(h.topo.shards.m.master, 'r3');
+    assertPromotedNotKept(h, 'r3');
   });
 
   test('r3’s next INFO shows it copied r2’s new history: then the master is kept', () => {
@@ -271,9 +274,7 @@ describe('a report on another history that may predate the restart (seed 1603477
     const h = race();
     h.see(obs('r3', { replId: 'hist-1', offset: 89, linkUp: false, linkDownMs: 300 }));
     h.run();
-    assert.equal(startedTo(h), 'r3');
-    assert.ok(!h.proposed.includes('masterKept'));
-    assert.equal(h.topo.shards.m.master, 'r3');
+    assertPromotedNotKept(h, 'r3');
   });
 
   test('an INFO taken after the restart shows r3 still on the older history behind r2: then the master is kept', () => {
