@@ -185,6 +185,14 @@ export interface EmptyRestart {
  * still loading; r1 had PSYNCed from r2, taking r2's history, so r1 -> r2 -> r1 took no writes
  * and no rule applied. The failover is then verified on that history (`history`), and no node on
  * either history may report more than the committed master.
+ *
+ * And when the loop is on a history that replaced the shard's, once no node holds the shard's
+ * any more (historyGone): the failover adopts the loop's history, unverified as there is
+ * nothing left to lose (`adoptHistory`, as lateDemotionForward does for a master), if no node on
+ * it reports more than the committed master. Seed 17070328: a switchover r1 -> r3, r3 then r1 restarted empty, r1 full-synced from
+ * r3's new history; the switchover was aborted (r1 never seen demoted) and reconcile() demoted r3
+ * toward r1 before any report of r1 came, so r1 -> r3 -> r1 held nothing of the shard's history,
+ * nothing named the shard's as master_replid2, and the shard waited on the loop forever.
  */
 export function reinstateInPlace(
   shard: ShardState,
@@ -201,12 +209,16 @@ export function reinstateInPlace(
     judgeCandidate(master.id, v, shard.replId, true).kind === 'promote'
       ? null
       : loopOnContinuedHistory(shard, views, master.id, v);
-  if (history === undefined) return null;
+  const adopt = history === undefined && loopOnReplacedHistory(shard, views, master.id, v);
+  if (history === undefined && !adopt) return null;
   const row: CandidateRow = {
     id: master.id,
     eligible: true,
-    reason:
-      history === null
+    reason: adopt
+      ? `the committed master, in a replication loop through ${v.masterHost}:${v.masterPort} on the history ` +
+        `${v.replId ?? '?'}, at offset ${v.offset ?? '?'} (no node reports more); no node holds the shard's history ` +
+        `${shard.replId ?? '(unknown)'} any more: promoted again in place, its history adopted`
+      : history === null
         ? `the committed master, a replica of ${v.masterHost}:${v.masterPort} while it still holds the shard's ` +
           `history ${shard.replId ?? '(unknown)'} at offset ${v.offset ?? '?'}; no replica is eligible: promoted again in place`
         : `the committed master, in a replication loop through ${v.masterHost}:${v.masterPort} on the history ` +
@@ -224,7 +236,8 @@ export function reinstateInPlace(
     from: master.id,
     to: master.id,
     inPlace: true,
-    ...(history !== null ? { history } : {}),
+    ...(typeof history === 'string' ? { history } : {}),
+    ...(adopt ? { adoptHistory: true } : {}),
     report: { ...report, chosen: master.id, rows: [...report.rows, row] },
     at: wallNow,
     detectedAt,
@@ -246,13 +259,47 @@ function loopOnContinuedHistory(
   const history = v.replId;
   if (shard.replId === null || history === null || history === shard.replId || v.offset === null)
     return undefined;
-  const upstream = shard.nodes.find((n) => n.id !== id && pointsAt(v, n));
-  if (!upstream || views.get(upstream.id)?.role !== 'slave') return undefined;
+  if (!followsReplica(shard, views, id, v)) return undefined;
   const seen = shard.nodes.map((n) => views.get(n.id)).filter((o): o is RedisObservation => !!o);
   if (!seen.some((o) => o.replId === history && o.replId2 === shard.replId)) return undefined;
   const onEither = (o: RedisObservation): boolean => o.replId === history || o.replId === shard.replId;
   if (seen.some((o) => onEither(o) && (o.offset ?? -1) > (v.offset as number))) return undefined;
   return history;
+}
+
+/**
+ * The committed master `id` (view `v`, a replica) follows a replica on a history that replaced
+ * the shard's, which no node holds any more (historyGone), and no node on its history reports a
+ * higher offset. Nothing of the shard's history is left to lose, and nothing names the shard's
+ * as master_replid2 (loopOnContinuedHistory) when the history was born of an empty restart.
+ */
+function loopOnReplacedHistory(
+  shard: ShardState,
+  views: ReadonlyMap<string, RedisObservation | null>,
+  id: string,
+  v: RedisObservation,
+): boolean {
+  const history = v.replId;
+  if (history === null || v.offset === null || !historyGone(shard, views)) return false;
+  if (!followsReplica(shard, views, id, v)) return false;
+  return !shard.nodes.some((n) => {
+    const o = views.get(n.id);
+    return o?.replId === history && (o.offset ?? -1) > (v.offset as number);
+  });
+}
+
+/**
+ * The node `id` follows is a replica too (a loop, or a chain with no master): no failover
+ * elsewhere and no demotion by reconcile() ends that, and the nodes in it take no writes.
+ */
+function followsReplica(
+  shard: ShardState,
+  views: ReadonlyMap<string, RedisObservation | null>,
+  id: string,
+  v: RedisObservation,
+): boolean {
+  const upstream = shard.nodes.find((n) => n.id !== id && pointsAt(v, n));
+  return !!upstream && views.get(upstream.id)?.role === 'slave';
 }
 
 /**

@@ -258,14 +258,16 @@ export type TopologyCommand =
       readonly allowDataLoss?: boolean;
       /**
        * No node holds the shard's history any more, and the target is master on the one that
-       * replaced it, which becomes the shard's (late-demotion.ts lateDemotionForward; no history
+       * replaced it (late-demotion.ts lateDemotionForward), or, in place, a replica in a loop on
+       * it (promotion.ts reinstateInPlace); that history becomes the shard's (no history
        * verification: there is nothing left to lose).
        */
       readonly adoptHistory?: boolean;
       /**
        * The committed master promoted again where it is (from = to = the master): it answers as
-       * a replica of another node while it still holds the shard's history, and no replica is
-       * eligible (promotion.ts reinstateInPlace). Any other failover to the master is refused.
+       * a replica of another node while it still holds the shard's history, or is in a
+       * replication loop, and no replica is eligible (promotion.ts reinstateInPlace). Any other
+       * failover to the master is refused.
        */
       readonly inPlace?: boolean;
       /**

@@ -301,6 +301,14 @@ const pinnedSeeds: readonly { readonly seed: number; readonly cause: string }[] 
       "repointed it (following the old master on the history before the shard's, link up); it had continued the " +
       "shard's history since (promotion.ts resyncedReplicas, engine.ts emptyRestart; kept-master.test.ts)",
   },
+  {
+    seed: 17070328,
+    cause:
+      'Failover Convergence: a switchover r1 -> r3, then r3 and r1 restarted empty and r1 full-synced from ' +
+      "r3's new history; the switchover was aborted and reconcile() demoted r3 toward r1 before any report of r1, " +
+      "a loop r1 -> r3 -> r1 on a history that replaced the shard's, which no node held any more (promotion.ts " +
+      'reinstateInPlace adoptHistory; reinstate-loop.test.ts)',
+  },
 ];
 
 function replay(seed: number, bug?: string): string {
