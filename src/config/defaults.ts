@@ -31,7 +31,7 @@ export type Selection = (typeof SELECTIONS)[number];
 export type Quorum = 'majority' | number;
 
 export const DEFAULTS = {
-  raft: { tickMs: 50, electionTicks: 10, heartbeatTicks: 2, snapshotEntries: 10000 },
+  raft: { tickMs: 100, electionTicks: 10, heartbeatTicks: 2, snapshotEntries: 10000 },
   /** Shard settings: the `defaults` block overrides these, a shard overrides both. */
   shard: {
     downAfterMs: 5000,

@@ -1,6 +1,6 @@
 // Which raftinel nodes see each Redis node down, for the status page and /v1/shards. Only the
 // leader hears every node's reports (docs/design.md 4.2), so it shares a digest of them every
-// half second: the observers that reported at all, and, per Redis node, those that see it
+// second: the observers that reported at all, and, per Redis node, those that see it
 // SDOWN or are unsure. Nodes seen up by everyone take no room, so the digest stays small at
 // 1000 shards. A follower answers from the digest of its current leader while it is recent.
 import type { NodeId } from '../raft/types.js';
@@ -8,7 +8,7 @@ import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import type { Topology } from '../failover/topology.js';
 import { systemClock } from '../runtime/system-clock.js';
 
-export const OBSERVER_DIGEST_MS = 500;
+export const OBSERVER_DIGEST_MS = 1000;
 /** A follower trusts a digest for this long (then the leader is gone or silent: unknown). */
 const DIGEST_TRUST_MS = 4 * OBSERVER_DIGEST_MS;
 

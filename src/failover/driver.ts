@@ -28,7 +28,7 @@ import type {
 } from './types.js';
 
 /** How often the engine loop runs without a cause (observations and results also queue a run). */
-const UPDATE_MS = 50;
+const UPDATE_MS = 100;
 
 export class FailoverDriver {
   private readonly engine: FailoverEngine;

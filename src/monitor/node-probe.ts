@@ -151,7 +151,8 @@ export class NodeProbe {
     conn?.close();
   }
 
-  tick(now: number): void {
+  /** `dueBy`: probes due up to then are sent now (the pulse's horizon; prober.ts tick). */
+  tick(now: number, dueBy: number = now): void {
     const timeout = probeTimeoutMs(this.target.settings);
     const since = Math.min(
       this.roleSentAt ?? Infinity,
@@ -173,11 +174,11 @@ export class NodeProbe {
       this.replace(now);
     }
     const send = (): void => {
-      if (now >= this.nextRoleAt) {
+      if (dueBy >= this.nextRoleAt) {
         this.sendRole(now);
         this.ctx.onEvent(this, now);
       }
-      if (now >= this.nextInfoAt) this.sendInfo(now);
+      if (dueBy >= this.nextInfoAt) this.sendInfo(now);
     };
     // INFO mostly falls due with a ROLE (with the defaults, every other relaxed one): one write
     // for both.

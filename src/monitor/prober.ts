@@ -175,7 +175,9 @@ export class Prober {
       maxDown = Math.max(maxDown, p.target.settings.downAfterMs);
     }
     this.keepStallsMs = 2 * maxDown;
-    const tickMs = Number.isFinite(minPing) ? Math.max(5, Math.min(100, Math.floor(minPing / 2))) : 100;
+    // One pulse per ping interval, shared with the Raft tick and the failover loop at the
+    // defaults (one wake-up every 100 ms); a probe falls due within half a pulse of it (tick).
+    const tickMs = Number.isFinite(minPing) ? Math.max(5, Math.min(100, minPing)) : 100;
     if (this.closed || (this.timer !== null && tickMs === this.tickMs)) return;
     // A new period starts now: what the old one measured up to here is counted first (a stall in
     // progress must not be lost with it), and lateness is measured from here on.
@@ -193,8 +195,12 @@ export class Prober {
     // stall over the floor is kept: TILT (observe.ts, isUnsure) looks at those over downAfterMs / 2,
     // the silence of a node leaves them all out (stalledMs).
     this.stalls.tick(now, STALL_FLOOR_MS, this.keepStallsMs);
+    // A probe due before the middle of the next period goes now: the pulse is as long as the
+    // ping interval, and one that fell due a fraction of a millisecond after this pulse (timer
+    // rounding) would otherwise wait a whole period.
+    const dueBy = now + this.tickMs / 2;
     for (const p of this.probes.values()) {
-      p.tick(now);
+      p.tick(now, dueBy);
       // A node that is not answering is judged on every pulse, not only when its next probe is
       // due: on the relaxed cadence that was up to half of downAfterMs late for a node that hung
       // with its connection open (its SDOWN seen that much after it was due).

@@ -1,12 +1,12 @@
 // How recently each member was heard from, as /v1/cluster shows it. Followers do not talk to
-// each other, so the leader shares its own view (it hears from everyone) every half second,
+// each other, so the leader shares its own view (it hears from everyone) every second,
 // and a follower answers from that digest, aged by the time since it arrived.
 import type { NodeId } from '../raft/types.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import type { TcpTransport } from '../transport/index.js';
 import { systemClock } from '../runtime/system-clock.js';
 
-export const HEALTH_DIGEST_MS = 500;
+export const HEALTH_DIGEST_MS = 1000;
 
 export class MemberHealth {
   private digest: { from: NodeId; at: number; ages: Record<NodeId, number | null> } | null = null;

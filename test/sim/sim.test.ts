@@ -372,8 +372,10 @@ test(`simulation: seeds ${FIRST_SEED}..${FIRST_SEED + SEEDS - 1} pass on the rea
   // The failover checkers judge only what happens: a simulator that stopped failing Redis over
   // would pass vacuously. Measured over seeds 1..1000: about 1000 promotions in 520 seeds and
   // 330 switchovers judged; 198-217 since a switchover on a stalled old master that was never
-  // seen demoted aborts (seed 7015736) instead of going forward.
-  assert.ok(totals.withFailover >= 400, `only ${totals.withFailover} seeds promoted a replica`);
+  // seen demoted aborts (seed 7015736) instead of going forward; 623 promotions in 389 seeds and
+  // 181 switchovers since one seed in three runs the 100 ms tick (elections of 1-2 s leave less
+  // of the fault window to failovers; 400-436 seeds with the 50 ms tick alone).
+  assert.ok(totals.withFailover >= 350, `only ${totals.withFailover} seeds promoted a replica`);
   assert.ok(totals.switchoversJudged >= 150, `only ${totals.switchoversJudged} switchovers judged`);
   // The same for the resync race (a replica full-syncing from a master that restarted empty,
   // between its last observation and its promotion). Measured over seeds 1..1000: 704 Promoted

@@ -104,7 +104,7 @@ test('a minimal config (cluster, node, peers, shards) gets every shipped default
     announce: { host: null, sentinel: null, http: null, raft: null },
     sourceAddress: null,
   });
-  assert.deepEqual(config.raft, { tickMs: 50, electionTicks: 10, heartbeatTicks: 2, snapshotEntries: 10000 });
+  assert.deepEqual(config.raft, { tickMs: 100, electionTicks: 10, heartbeatTicks: 2, snapshotEntries: 10000 });
   assert.deepEqual(config.defaults, SHARD_DEFAULTS);
   assert.deepEqual(config.shards, [
     {
@@ -371,10 +371,10 @@ test('renameCommands: known admin commands in upper case, a name without spaces 
 
 test('raft timing: the leader lease must outlast a heartbeat interval (lease-time)', () => {
   // electionTicks 3 x 50 ms: a vote window of 100 ms, a lease of 100 x 0.97/1.03 - 50 = 44 ms.
-  const issues = issuesOf(minimalWith('raft: { electionTicks: 3, heartbeatTicks: 1 }'));
+  const issues = issuesOf(minimalWith('raft: { tickMs: 50, electionTicks: 3, heartbeatTicks: 1 }'));
   assert.match(
     issueAt(issues, 'raft.electionTicks').expected,
     /leader lease \(44 ms\) outlasts a heartbeat interval \(50 ms\)/,
   );
-  assert.equal(parse(minimalWith('raft: { electionTicks: 4, heartbeatTicks: 1 }')).raft.electionTicks, 4);
+  assert.equal(parse(minimalWith('raft: { tickMs: 50, electionTicks: 4, heartbeatTicks: 1 }')).raft.electionTicks, 4);
 });
