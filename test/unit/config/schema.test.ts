@@ -104,7 +104,12 @@ test('a minimal config (cluster, node, peers, shards) gets every shipped default
     announce: { host: null, sentinel: null, http: null, raft: null },
     sourceAddress: null,
   });
-  assert.deepEqual(config.raft, { tickMs: 100, electionTicks: 10, heartbeatTicks: 2, snapshotEntries: 10000 });
+  assert.deepEqual(config.raft, {
+    tickMs: 100,
+    electionTicks: 10,
+    heartbeatTicks: 2,
+    snapshotEntries: 10000,
+  });
   assert.deepEqual(config.defaults, SHARD_DEFAULTS);
   assert.deepEqual(config.shards, [
     {
@@ -376,5 +381,8 @@ test('raft timing: the leader lease must outlast a heartbeat interval (lease-tim
     issueAt(issues, 'raft.electionTicks').expected,
     /leader lease \(44 ms\) outlasts a heartbeat interval \(50 ms\)/,
   );
-  assert.equal(parse(minimalWith('raft: { tickMs: 50, electionTicks: 4, heartbeatTicks: 1 }')).raft.electionTicks, 4);
+  assert.equal(
+    parse(minimalWith('raft: { tickMs: 50, electionTicks: 4, heartbeatTicks: 1 }')).raft.electionTicks,
+    4,
+  );
 });
