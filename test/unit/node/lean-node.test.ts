@@ -15,11 +15,14 @@ import { fileURLToPath } from 'node:url';
 
 const NODE_MODULE = fileURLToPath(new URL('../../../src/node/node.js', import.meta.url));
 const CLI_MAIN = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
+const CLI_FULL = fileURLToPath(new URL('../../../src/cli/cli.js', import.meta.url));
 /** What `raftinel node` loads when its command runs (main.js imports it lazily). */
 const NODE_COMMAND = fileURLToPath(new URL('../../../src/cli/node-command.js', import.meta.url));
 const IOREDIS = /^ioredis(\/|$)/;
 /** Loaded with every CLI call, `raftinel node` included, unless imported lazily. */
 const CONFIG_LOADER = /^(zod|yaml)(\/|$)/;
+/** The CLI parser (~10 MiB of RSS): main.js starts a plain `raftinel node` without it. */
+const YARGS = /^yargs(\/|$)/;
 // `import x from 'y'`, `export { x } from 'y'`, `import 'y'`, `import('y')` as tsc emits them.
 const SPECIFIERS =
   /(?:^|[\s;])(?:import|export)\s[^'"]*?\sfrom\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
@@ -72,9 +75,12 @@ test('the import graph walk does find ioredis where it is imported (the check ca
 test('the CLI (raftinel node among its commands) loads neither ioredis nor the config loader until a command needs them', () => {
   assert.ok(existsSync(CLI_MAIN), `${CLI_MAIN} (run npm run build)`);
   const root = resolve(dirname(CLI_MAIN), '..', '..');
-  for (const forbidden of [IOREDIS, CONFIG_LOADER]) {
-    const chain = forbiddenChain(CLI_MAIN, forbidden, false);
-    assert.equal(chain, null, `imported by: ${chain?.map((f) => f.replace(`${root}/`, '')).join(' -> ')}`);
+  // main.js, and the full CLI it loads for every command line but a plain `raftinel node`.
+  for (const entry of [CLI_MAIN, CLI_FULL]) {
+    for (const forbidden of [IOREDIS, CONFIG_LOADER]) {
+      const chain = forbiddenChain(entry, forbidden, false);
+      assert.equal(chain, null, `imported by: ${chain?.map((f) => f.replace(`${root}/`, '')).join(' -> ')}`);
+    }
   }
 });
 
@@ -86,6 +92,16 @@ test('the node command reaches zod and yaml only through lazy imports, and iored
   assert.equal(client, null, `imported by: ${client?.map((f) => f.replace(`${root}/`, '')).join(' -> ')}`);
   // The walk sees the lazy one (admin-bodies.js): the eager check above can fail.
   assert.notEqual(forbiddenChain(NODE_MODULE, CONFIG_LOADER, true), null);
+});
+
+test('a plain `raftinel node` loads no yargs: main.js reaches it only through the full CLI', () => {
+  const root = resolve(dirname(CLI_MAIN), '..', '..');
+  const eager = forbiddenChain(CLI_MAIN, YARGS, false);
+  assert.equal(eager, null, `imported by: ${eager?.map((f) => f.replace(`${root}/`, '')).join(' -> ')}`);
+  const node = forbiddenChain(NODE_COMMAND, YARGS);
+  assert.equal(node, null, `imported by: ${node?.map((f) => f.replace(`${root}/`, '')).join(' -> ')}`);
+  // The lazy walk finds it behind cli.js: the checks above can fail.
+  assert.notEqual(forbiddenChain(CLI_MAIN, YARGS, true), null);
 });
 
 /** The ioredis files a process that imports `module` has loaded (ioredis is CommonJS). */
