@@ -6,6 +6,7 @@ import { quorumOf } from '../failover/detect.js';
 import type { Topology } from '../failover/topology.js';
 import { clientAddressOf, type ShardState } from '../failover/types.js';
 import type { MemberAddresses } from '../node/cluster-state.js';
+import { heardRecently } from '../node/member-health.js';
 import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import { ChangeCache, ViewChanges } from './change-cache.js';
 import type { NodeState, ShardNodeStates } from './node-state.js';
@@ -75,7 +76,7 @@ export function createSentinelSource(deps: SourceDeps): SentinelSource {
           host: hp.host,
           port: hp.port,
           runId: sentinelRunId(config.cluster, id),
-          up: contact !== null && contact <= electionMs,
+          up: heardRecently(contact, electionMs),
           lastContactMs: contact ?? 0,
         });
       }

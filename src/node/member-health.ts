@@ -8,6 +8,16 @@ import { systemClock } from '../runtime/system-clock.js';
 
 export const HEALTH_DIGEST_MS = 1000;
 
+/**
+ * Up: heard from within an election timeout. A follower knows the other followers only from the
+ * leader's digest, read up to HEALTH_DIGEST_MS after it was sent, so that much more is allowed:
+ * without it a follower whose reads fell late in the digest period never saw the other one up
+ * (its +sentinel was never logged). One rule for /v1/cluster and SENTINEL SENTINELS.
+ */
+export function heardRecently(lastContactMs: number | null, electionMs: number): boolean {
+  return lastContactMs !== null && lastContactMs <= electionMs + HEALTH_DIGEST_MS;
+}
+
 export class MemberHealth {
   private digest: { from: NodeId; at: number; ages: Record<NodeId, number | null> } | null = null;
   private readonly stopTimer: () => void;

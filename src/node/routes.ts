@@ -5,7 +5,7 @@ import type { RaftRuntime } from '../runtime/raft-runtime.js';
 import type { TcpTransport } from '../transport/index.js';
 import type { Logger } from '../util/log.js';
 import type { ClusterState } from './cluster-state.js';
-import { HEALTH_DIGEST_MS, type MemberHealth } from './member-health.js';
+import { heardRecently, type MemberHealth } from './member-health.js';
 import { errorReply, type HttpReply, type Router } from './http-server.js';
 
 export interface ClusterRouteDeps {
@@ -62,8 +62,7 @@ export function clusterView(deps: ClusterRouteDeps): unknown {
       raft: addrs?.raft ?? null,
       http: addrs?.http ?? null,
       sentinel: addrs?.sentinel ?? null,
-      // A follower knows other followers only from the leader's digest, up to DIGEST_MS old.
-      healthy: self || (lastContactMs !== null && lastContactMs <= electionMs + HEALTH_DIGEST_MS),
+      healthy: self || heardRecently(lastContactMs, electionMs),
       lastContactMs,
     };
   });
