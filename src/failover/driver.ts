@@ -29,6 +29,16 @@ import type {
 
 /** How often the engine loop runs without a cause (observations and results also queue a run). */
 const UPDATE_MS = 100;
+/**
+ * Every FULL_SWEEP_LOOPS-th run of the loop looks at every shard; the others only at the shards
+ * with news (a report that changed in meaning, an applied entry, a request) or work (a failover
+ * in the log, no master yet, or an engine action within HOT_MS). At 1000 shards a sweep of all of
+ * them every 100 ms, and again on every report that arrived, was most of the leader's CPU and
+ * slowed the one shard that failed over (issue 12). What waits on time alone (a cooldown, a
+ * grace period, a retry) is seen at the next sweep: at most FULL_SWEEP_LOOPS x UPDATE_MS late.
+ */
+const FULL_SWEEP_LOOPS = 5;
+const HOT_MS = 5000;
 
 export class FailoverDriver {
   private readonly engine: FailoverEngine;
@@ -46,13 +56,26 @@ export class FailoverDriver {
   private warnedConfigDiff = false;
   private updateQueued = false;
   private stopped = false;
+  /** Shards with news since the last run of the loop. */
+  private readonly dirty = new Set<string>();
+  /** Shard -> until when (monotonic ms) every run looks at it: the engine acted on it lately. */
+  private readonly hotUntil = new Map<string, number>();
+  private loops = 0;
+  private sweepDue = true;
   /** The term this node leads in (no-op committed), or null: the engine's memory belongs to it. */
   private leadingTerm: number | null = null;
 
   constructor(deps: DriverDeps) {
     this.deps = deps;
     this.engine = new FailoverEngine(deps.selfId, deps.bugs);
-    this.sharing = new ObservationSharing({ ...deps, recorded: () => this.queueUpdate() });
+    this.sharing = new ObservationSharing({
+      ...deps,
+      recorded: (shards) => {
+        if (shards.size === 0) return;
+        for (const s of shards) this.dirty.add(s);
+        this.queueUpdate();
+      },
+    });
     this.publisher = new SentinelPublisher({
       logger: deps.logger,
       publish: deps.publish,
@@ -66,7 +89,12 @@ export class FailoverDriver {
     this.sharing.listen();
     this.deps.onTopology((events) => this.topologyApplied(events));
     this.refreshTargets();
-    this.timers.push(this.deps.clock.every(UPDATE_MS, () => this.update()));
+    this.timers.push(
+      this.deps.clock.every(UPDATE_MS, () => {
+        if (++this.loops % FULL_SWEEP_LOOPS === 0) this.sweepDue = true;
+        this.update();
+      }),
+    );
     this.timers.push(this.sharing.startDigests());
   }
 
@@ -87,6 +115,7 @@ export class FailoverDriver {
     return new Promise((resolve) => {
       this.switchoverWaiters.set(requestId, resolve);
       this.engine.requestSwitchover(requestId, shard, to, this.deps.clock.now(), timeoutMs);
+      this.dirty.add(shard);
       this.queueUpdate();
     });
   }
@@ -99,6 +128,7 @@ export class FailoverDriver {
       this.engine.requestSwitchover(requestId, shard, to, this.deps.clock.now(), timeoutMs, {
         allowDataLoss,
       });
+      this.dirty.add(shard);
       this.queueUpdate();
     });
   }
@@ -170,18 +200,49 @@ export class FailoverDriver {
     if (this.leadingTerm !== null && term !== this.leadingTerm) this.engine.reset();
     if (term !== null && term !== this.leadingTerm) {
       this.deps.logger.info({ event: '+elected-leader', term }, 'failover duties: this node leads');
+      this.sweepDue = true;
     }
     this.leadingTerm = term;
     const input = this.input();
+    let shards: Set<string> | null = null;
     if (input.leading) {
-      this.sharing.recordOwn(input.now);
+      // The sweep is owed until the engine acts: a lease that lapsed must not swallow it.
+      shards = this.sweepDue ? null : this.shardsToLook(input);
+      this.sweepDue = false;
+      const changed = this.sharing.recordOwn(input.now, shards);
+      if (shards !== null) for (const s of changed) shards.add(s);
       this.maybeBootstrap(input.topology);
     }
-    const actions = this.engine.update(input);
+    this.dirty.clear();
+    const actions = this.engine.update(input, shards);
+    for (const action of actions) this.heat(action, input.now);
     // A hand-over gives the lease up (TimeoutNow): everything else this run decided goes out
     // first, under the lease it was decided with (simulator seed 9518252).
     for (const action of actions) if (action.type !== 'hand-over') this.execute(action);
     for (const action of actions) if (action.type === 'hand-over') this.execute(action);
+  }
+
+  /** The shards this run looks at when it is no sweep: news, a failover or no master, recent work. */
+  private shardsToLook(input: EngineInput): Set<string> {
+    const out = new Set(this.dirty);
+    for (const [shard, until] of this.hotUntil) {
+      if (until > input.now) out.add(shard);
+      else this.hotUntil.delete(shard);
+    }
+    for (const shard of Object.values(input.topology.shards))
+      if (shard.failover !== null || shard.master === null) out.add(shard.name);
+    return out;
+  }
+
+  private heat(action: EngineAction, now: number): void {
+    let shard: string | null = null;
+    if (action.type === 'propose') {
+      const c = action.command;
+      if ('shard' in c && c.shard !== null) shard = typeof c.shard === 'string' ? c.shard : c.shard.name;
+    } else if (action.type !== 'switchover-done') {
+      shard = action.shard;
+    }
+    if (shard !== null) this.hotUntil.set(shard, now + HOT_MS);
   }
 
   private execute(action: EngineAction): void {
@@ -306,6 +367,7 @@ export class FailoverDriver {
   private topologyApplied(events: readonly TopologyEvent[]): void {
     this.refreshTargets();
     for (const e of events) {
+      this.dirty.add(e.shard);
       this.publisher.applied(e);
       if (e.type === 'failover-ended') this.engine.switchoverApplied(e.entry, this.deps.clock.now());
     }
@@ -330,6 +392,7 @@ export class FailoverDriver {
       if (this.targetsByShard.get(shard.name)?.state === shard) continue;
       const targets = shard.nodes.map((node) => this.targetFor(shard.name, node));
       this.targetsByShard.set(shard.name, { state: shard, targets });
+      this.dirty.add(shard.name);
       changed = true;
     }
     if (!changed) return;

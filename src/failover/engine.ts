@@ -212,13 +212,16 @@ export class FailoverEngine {
     return this.report(input, shard, shard.master);
   }
 
-  update(input: EngineInput): EngineAction[] {
+  /** One run of the loop, over every shard or only those in `shards` (the driver's choice). */
+  update(input: EngineInput, shards: ReadonlySet<string> | null = null): EngineAction[] {
     for (const st of this.unstamped.splice(0)) st.answeredAt ??= input.now;
     if (input.leading) {
       this.memo = { views: new Map(), restarted: new Map(), reports: new Map() };
       try {
         this.replicaofAnswered(input);
-        for (const shard of Object.values(input.topology.shards)) this.updateShard(input, shard);
+        const all = input.topology.shards;
+        if (shards === null) for (const shard of Object.values(all)) this.updateShard(input, shard);
+        else for (const name of shards) if (Object.hasOwn(all, name)) this.updateShard(input, all[name]);
         this.switchovers.dropRemoved(input);
       } finally {
         this.memo = null;

@@ -25,8 +25,8 @@ export type SharingDeps = Pick<
   DriverDeps,
   'selfId' | 'runtime' | 'topology' | 'prober' | 'channel' | 'clock'
 > & {
-  /** Something new was recorded on the leader: the engine loop should run soon. */
-  readonly recorded: () => void;
+  /** Reports were recorded on the leader, new in meaning for `shards`: the engine loop should run soon. */
+  readonly recorded: (shards: ReadonlySet<string>) => void;
 };
 
 export class ObservationSharing {
@@ -57,9 +57,13 @@ export class ObservationSharing {
     this.stopped = true;
   }
 
-  /** On the leader, in each loop: its own view goes into the table like everyone else's. */
-  recordOwn(now: number): void {
-    this.table.record(this.deps.selfId, this.deps.prober.observations(), now);
+  /**
+   * On the leader, in each loop: its own view goes into the table like everyone else's, of the
+   * shards the loop looks at (null: all). Returns the shards where it changed in meaning.
+   */
+  recordOwn(now: number, shards: ReadonlySet<string> | null): Set<string> {
+    const own = shards === null ? this.deps.prober.observations() : this.ownViewsOf(shards);
+    return this.table.record(this.deps.selfId, own, now);
   }
 
   /** The best fresh report of a Redis node, this node's own first, else its own latest view. */
@@ -92,12 +96,24 @@ export class ObservationSharing {
     return prober.observations().find((o) => o.shard === shard && o.node === node) ?? null;
   }
 
+  private ownViewsOf(shards: ReadonlySet<string>): RedisObservation[] {
+    const all = this.deps.topology().shards;
+    const out: RedisObservation[] = [];
+    for (const name of shards) {
+      const shard = Object.hasOwn(all, name) ? all[name] : undefined;
+      for (const node of shard?.nodes ?? []) {
+        const view = this.ownView(name, node.id);
+        if (view) out.push(view);
+      }
+    }
+    return out;
+  }
+
   private share(observations: RedisObservation[]): void {
     if (this.stopped || observations.length === 0) return;
     const s = this.deps.runtime.core;
     if (s.role === 'leader') {
-      this.table.record(this.deps.selfId, observations, this.deps.clock.now());
-      this.deps.recorded();
+      this.deps.recorded(this.table.record(this.deps.selfId, observations, this.deps.clock.now()));
     } else if (s.leader !== null) {
       for (let i = 0; i < observations.length; i += OBSERVATIONS_PER_PIECE)
         this.deps.channel.sendEnvelope(s.leader, 'obs', {
@@ -157,8 +173,7 @@ export class ObservationSharing {
     const valid = list
       .filter(isObservation)
       .map((o) => ({ ...o, replId2: o.replId2 ?? null, restartedFrom: runSeenOf(o.restartedFrom) }));
-    this.table.record(from, valid, this.deps.clock.now());
-    this.deps.recorded();
+    this.deps.recorded(this.table.record(from, valid, this.deps.clock.now()));
   }
 }
 

@@ -13,10 +13,21 @@ export interface Sighting {
 export class ObservationTable {
   private readonly byObserver = new Map<NodeId, Map<string, Sighting>>();
 
-  record(observer: NodeId, observations: readonly RedisObservation[], receivedAt: number): void {
+  /**
+   * Records an observer's reports; returns the shards where one of them differs meaningfully
+   * from what that observer reported before (the engine looks at those at once: driver.ts).
+   */
+  record(observer: NodeId, observations: readonly RedisObservation[], receivedAt: number): Set<string> {
     let mine = this.byObserver.get(observer);
     if (!mine) this.byObserver.set(observer, (mine = new Map()));
-    for (const obs of observations) mine.set(key(obs.shard, obs.node), { observer, obs, receivedAt });
+    const changed = new Set<string>();
+    for (const obs of observations) {
+      const k = key(obs.shard, obs.node);
+      const before = mine.get(k);
+      if (!changed.has(obs.shard) && meaningfullyDifferent(before?.obs ?? null, obs)) changed.add(obs.shard);
+      mine.set(k, { observer, obs, receivedAt });
+    }
+    return changed;
   }
 
   forget(observer: NodeId): void {
@@ -56,4 +67,24 @@ export class ObservationTable {
 
 function key(shard: string, node: string): string {
   return `${shard}\u0000${node}`;
+}
+
+/** Whether two observations differ in a field worth telling the leader about (not offsets). */
+export function meaningfullyDifferent(a: RedisObservation | null, b: RedisObservation): boolean {
+  if (a === null) return true;
+  return (
+    a.sdown !== b.sdown ||
+    a.unsure !== b.unsure ||
+    a.reachable !== b.reachable ||
+    a.role !== b.role ||
+    a.masterHost !== b.masterHost ||
+    a.masterPort !== b.masterPort ||
+    a.linkUp !== b.linkUp ||
+    a.replId !== b.replId ||
+    a.replId2 !== b.replId2 ||
+    a.runId !== b.runId ||
+    (a.restartedFrom?.runId ?? null) !== (b.restartedFrom?.runId ?? null) ||
+    (a.replicaPriority ?? null) !== (b.replicaPriority ?? null) ||
+    a.error !== b.error
+  );
 }

@@ -4,6 +4,8 @@
 // every reply and every ping interval.
 import type { RedisNodeId, RedisObservation, RunSeen } from '../failover/types.js';
 import type { Classified } from './classify.js';
+// The prober tells the leader of what the leader's table would see as a change (one rule).
+export { meaningfullyDifferent } from '../failover/observations.js';
 import { parseInfo, parseRole, type InfoReply, type RoleReply } from './parse.js';
 
 export interface ProbeState {
@@ -326,22 +328,3 @@ function linkDownMs(s: ProbeState, info: InfoReply | null, now: number): number 
   return Math.round(reported === null ? seen : Math.max(seen, reported));
 }
 
-/** Whether two observations differ in a field worth telling the leader about (not offsets). */
-export function meaningfullyDifferent(a: RedisObservation | null, b: RedisObservation): boolean {
-  if (a === null) return true;
-  return (
-    a.sdown !== b.sdown ||
-    a.unsure !== b.unsure ||
-    a.reachable !== b.reachable ||
-    a.role !== b.role ||
-    a.masterHost !== b.masterHost ||
-    a.masterPort !== b.masterPort ||
-    a.linkUp !== b.linkUp ||
-    a.replId !== b.replId ||
-    a.replId2 !== b.replId2 ||
-    a.runId !== b.runId ||
-    (a.restartedFrom?.runId ?? null) !== (b.restartedFrom?.runId ?? null) ||
-    (a.replicaPriority ?? null) !== (b.replicaPriority ?? null) ||
-    a.error !== b.error
-  );
-}
