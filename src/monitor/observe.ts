@@ -327,4 +327,3 @@ function linkDownMs(s: ProbeState, info: InfoReply | null, now: number): number 
   if (seen === null) return reported === null ? null : Math.round(reported);
   return Math.round(reported === null ? seen : Math.max(seen, reported));
 }
-
