@@ -206,14 +206,14 @@ export class FailoverDriver {
     const input = this.input();
     let shards: Set<string> | null = null;
     if (input.leading) {
-      // The sweep is owed until the engine acts: a lease that lapsed must not swallow it.
+      // The sweep and the news are owed until the engine acts: a lapsed lease must not swallow them.
       shards = this.sweepDue ? null : this.shardsToLook(input);
       this.sweepDue = false;
+      this.dirty.clear();
       const changed = this.sharing.recordOwn(input.now, shards);
       if (shards !== null) for (const s of changed) shards.add(s);
       this.maybeBootstrap(input.topology);
     }
-    this.dirty.clear();
     const actions = this.engine.update(input, shards);
     for (const action of actions) this.heat(action, input.now);
     // A hand-over gives the lease up (TimeoutNow): everything else this run decided goes out
