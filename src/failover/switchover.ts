@@ -42,8 +42,8 @@ const LOSSY: ReadonlySet<RejectionCode> = new Set(['too-far-behind', 'off-histor
 const CANNOT_FENCE = /disabled|NOPERM|unknown command|EXECABORT/i;
 /**
  * A switchover pauses writes in slices this long, renewed by the leader while it needs them:
- * if the leader dies, the pause ends by itself about one to two election timeouts later
- * (10 ticks of 50 ms, randomised up to twice that), not at the end of the failover timeout.
+ * if the leader dies, the pause ends by itself at most a slice later, within about one election
+ * timeout (1-2 s at the defaults), not at the end of the failover timeout.
  */
 const PAUSE_SLICE_MS = 1000;
 /** A slice is renewed when less than this much of it is left. */

@@ -161,8 +161,8 @@ export class Prober {
   // ---- the pulse ------------------------------------------------------------------------------
 
   /**
-   * One timer for all nodes, at half the shortest ping interval (50 ms by default: it then shares
-   * its wake-up with the Raft tick and the failover loop, runtime/system-clock.ts). It runs from
+   * One timer for all nodes, at the shortest ping interval (100 ms by default: it then shares its
+   * wake-up with the Raft tick and the failover loop, runtime/system-clock.ts). It runs from
    * the prober's creation, targets or not: the stall tracker measures from then, and a pulse
    * started later read the wait for the first targets as a stall of this process (every node
    * unsure, TILT, for as long after a node's first start).

@@ -1,7 +1,7 @@
 // The real clock: monotonic time from performance.now(), timers from Node's event loop.
 //
 // Repeating timers of the same interval share one Node timer (issue 12): the Raft tick, the
-// prober's pulse and the failover loop all run every 50 ms, and the digests every 500 ms, so one
+// prober's pulse and the failover loop all run every 100 ms, and the digests every 500 ms, so one
 // wake-up of an idle process serves each group instead of one per component (and their messages
 // to one peer leave in one write, transport/connection.ts).
 import type { Cancel, Clock, EveryOptions } from './ports.js';
