@@ -4,13 +4,12 @@
 // most of the leader's CPU and slowed the one shard that failed over.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FailoverDriver } from '../../../src/failover/driver.js';
 import { FailoverEngine } from '../../../src/failover/engine.js';
 import type { ProbeSource } from '../../../src/failover/ports.js';
-import { applyTopologyCommand, emptyTopology, type TopologyEvent } from '../../../src/failover/topology.js';
+import { applyTopologyCommand, emptyTopology } from '../../../src/failover/topology.js';
 import type { RaftRuntime } from '../../../src/runtime/raft-runtime.js';
 import type { Cancel, Clock } from '../../../src/runtime/ports.js';
-import { silentLogger } from '../../../src/util/log.js';
+import { testDriver } from './driver-rig.js';
 import { obs, spec } from './fixtures.js';
 
 const SHARDS = ['a', 'b', 'c', 'd'];
@@ -49,7 +48,6 @@ function rig(t: { after: (fn: () => void) => void }) {
     defer: (fn) => void deferred.push(fn),
   };
   const handlers = new Map<string, (from: string, body: unknown) => void>();
-  let applied: (events: readonly TopologyEvent[], index: number) => void = () => {};
   const conf = { voters: ['n1', 'n2', 'n3'], learners: [] };
   const runtime = {
     onSoftState: () => {},
@@ -65,20 +63,12 @@ function rig(t: { after: (fn: () => void) => void }) {
     },
   } as unknown as RaftRuntime;
   const prober: ProbeSource = { setTargets: () => {}, observations: () => [], onChange: () => {} };
-  const driver = new FailoverDriver({
-    selfId: 'n1',
-    configuredShards: [],
-    credentials: () => ({ auth: null, tls: null }),
+  const { driver, applied } = testDriver({
     runtime,
-    topology: () => topology,
-    onTopology: (l) => {
-      applied = l;
-    },
+    topology,
     prober,
-    admin: { execute: () => {} },
-    channel: { sendEnvelope: () => true, onEnvelope: (kind, h) => void handlers.set(kind, h) },
-    logger: silentLogger(),
     clock,
+    onEnvelope: (kind, h) => void handlers.set(kind, h),
   });
   driver.start();
   t.after(() => driver.stop());
@@ -94,7 +84,7 @@ function rig(t: { after: (fn: () => void) => void }) {
     settle();
   };
   const apply = (command: Parameters<typeof applyTopologyCommand>[1]): void => {
-    applied(applyTopologyCommand(topology, command, 1), 0);
+    applied(applyTopologyCommand(topology, command, 1));
     settle();
   };
   return { looked, run, report, apply };

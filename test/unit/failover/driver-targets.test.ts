@@ -4,20 +4,11 @@
 // the ones it has). At 1000 shards, rebuilding all 2000 after every entry was most of a commit.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FailoverDriver } from '../../../src/failover/driver.js';
 import type { ProbeSource, RedisTarget } from '../../../src/failover/ports.js';
-import { applyTopologyCommand, emptyTopology, type TopologyEvent } from '../../../src/failover/topology.js';
+import { applyTopologyCommand, emptyTopology } from '../../../src/failover/topology.js';
 import type { RaftRuntime } from '../../../src/runtime/raft-runtime.js';
-import type { Cancel, Clock } from '../../../src/runtime/ports.js';
-import { silentLogger } from '../../../src/util/log.js';
+import { stillClock, testDriver } from './driver-rig.js';
 import { spec } from './fixtures.js';
-
-const stillClock: Clock = {
-  now: () => 0,
-  every: (): Cancel => () => {},
-  after: (): Cancel => () => {},
-  defer: () => {},
-};
 
 function rig() {
   const topology = emptyTopology();
@@ -38,30 +29,15 @@ function rig() {
     observations: () => [],
     onChange: () => {},
   };
-  let applied: (events: readonly TopologyEvent[], index: number) => void = () => {};
   const runtime = {
     onSoftState: () => {},
     core: { role: 'follower', leader: null, term: 1, committedInTerm: () => false },
   } as unknown as RaftRuntime;
-  const driver = new FailoverDriver({
-    selfId: 'n1',
-    configuredShards: [],
-    credentials: () => ({ auth: null, tls: null }),
-    runtime,
-    topology: () => topology,
-    onTopology: (l) => {
-      applied = l;
-    },
-    prober,
-    admin: { execute: () => {} },
-    channel: { sendEnvelope: () => true, onEnvelope: () => {} },
-    logger: silentLogger(),
-    clock: stillClock,
-  });
+  const { driver, applied } = testDriver({ runtime, topology, prober, clock: stillClock });
   driver.start();
   /** Applies a command as Raft would, and tells the driver. */
   const apply = (command: Parameters<typeof applyTopologyCommand>[1]): void =>
-    applied(applyTopologyCommand(topology, command, 1), 0);
+    applied(applyTopologyCommand(topology, command, 1));
   return { handed, apply, driver };
 }
 

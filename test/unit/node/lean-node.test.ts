@@ -55,15 +55,16 @@ function forbiddenChain(entry: string, forbidden: RegExp, lazy = true): string[]
   return null;
 }
 
+/** Asserts that `entry` reaches no import matching `forbidden`; the message names the chain. */
+function assertNoChain(entry: string, forbidden: RegExp, lazy = true): void {
+  const root = resolve(dirname(entry), '..', '..');
+  const chain = forbiddenChain(entry, forbidden, lazy);
+  assert.equal(chain, null, `imported by: ${chain?.map((f) => f.replace(`${root}/`, '')).join(' -> ')}`);
+}
+
 test('the node module does not reach ioredis through its imports', () => {
   assert.ok(existsSync(NODE_MODULE), `${NODE_MODULE} (run npm run build)`);
-  const chain = forbiddenChain(NODE_MODULE, IOREDIS);
-  const root = resolve(dirname(NODE_MODULE), '..', '..');
-  assert.equal(
-    chain,
-    null,
-    `ioredis is imported by: ${chain?.map((f) => f.replace(`${root}/`, '')).join(' -> ')}`,
-  );
+  assertNoChain(NODE_MODULE, IOREDIS);
 });
 
 test('the import graph walk does find ioredis where it is imported (the check can fail)', () => {
@@ -74,32 +75,21 @@ test('the import graph walk does find ioredis where it is imported (the check ca
 
 test('the CLI (raftinel node among its commands) loads neither ioredis nor the config loader until a command needs them', () => {
   assert.ok(existsSync(CLI_MAIN), `${CLI_MAIN} (run npm run build)`);
-  const root = resolve(dirname(CLI_MAIN), '..', '..');
   // main.js, and the full CLI it loads for every command line but a plain `raftinel node`.
-  for (const entry of [CLI_MAIN, CLI_FULL]) {
-    for (const forbidden of [IOREDIS, CONFIG_LOADER]) {
-      const chain = forbiddenChain(entry, forbidden, false);
-      assert.equal(chain, null, `imported by: ${chain?.map((f) => f.replace(`${root}/`, '')).join(' -> ')}`);
-    }
-  }
+  for (const entry of [CLI_MAIN, CLI_FULL])
+    for (const forbidden of [IOREDIS, CONFIG_LOADER]) assertNoChain(entry, forbidden, false);
 });
 
 test('the node command reaches zod and yaml only through lazy imports, and ioredis not at all', () => {
-  const root = resolve(dirname(NODE_MODULE), '..', '..');
-  const eager = forbiddenChain(NODE_COMMAND, CONFIG_LOADER, false);
-  assert.equal(eager, null, `imported by: ${eager?.map((f) => f.replace(`${root}/`, '')).join(' -> ')}`);
-  const client = forbiddenChain(NODE_COMMAND, IOREDIS);
-  assert.equal(client, null, `imported by: ${client?.map((f) => f.replace(`${root}/`, '')).join(' -> ')}`);
+  assertNoChain(NODE_COMMAND, CONFIG_LOADER, false);
+  assertNoChain(NODE_COMMAND, IOREDIS);
   // The walk sees the lazy one (admin-bodies.js): the eager check above can fail.
   assert.notEqual(forbiddenChain(NODE_MODULE, CONFIG_LOADER, true), null);
 });
 
 test('a plain `raftinel node` loads no yargs: main.js reaches it only through the full CLI', () => {
-  const root = resolve(dirname(CLI_MAIN), '..', '..');
-  const eager = forbiddenChain(CLI_MAIN, YARGS, false);
-  assert.equal(eager, null, `imported by: ${eager?.map((f) => f.replace(`${root}/`, '')).join(' -> ')}`);
-  const node = forbiddenChain(NODE_COMMAND, YARGS);
-  assert.equal(node, null, `imported by: ${node?.map((f) => f.replace(`${root}/`, '')).join(' -> ')}`);
+  assertNoChain(CLI_MAIN, YARGS, false);
+  assertNoChain(NODE_COMMAND, YARGS);
   // The lazy walk finds it behind cli.js: the checks above can fail.
   assert.notEqual(forbiddenChain(CLI_MAIN, YARGS, true), null);
 });
